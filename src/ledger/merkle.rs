@@ -1,0 +1,1 @@
+//! Merkle tree (filled in by the merkle work).

@@ -1,0 +1,1 @@
+//! Signed notes and keys (filled in by the note work).
