@@ -9,7 +9,9 @@ use std::fmt;
 
 /// An amount of money in whole đồng. Zero is representable (a fund that has
 /// received nothing yet), negative amounts are not.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
 #[serde(transparent)]
 pub struct Dong(u64);
 
@@ -35,14 +37,20 @@ impl Dong {
     }
 
     pub fn checked_add(self, other: Dong) -> Result<Dong, MoneyError> {
-        self.0.checked_add(other.0).map(Dong).ok_or(MoneyError::Overflow)
+        self.0
+            .checked_add(other.0)
+            .map(Dong)
+            .ok_or(MoneyError::Overflow)
     }
 
     pub fn checked_sub(self, other: Dong) -> Result<Dong, MoneyError> {
-        self.0.checked_sub(other.0).map(Dong).ok_or(MoneyError::Underflow {
-            have: self.0,
-            take: other.0,
-        })
+        self.0
+            .checked_sub(other.0)
+            .map(Dong)
+            .ok_or(MoneyError::Underflow {
+                have: self.0,
+                take: other.0,
+            })
     }
 
     /// Sums amounts, failing on overflow rather than wrapping.
@@ -66,7 +74,10 @@ mod tests {
 
     #[test]
     fn overflow_is_an_error() {
-        assert_eq!(Dong::new(u64::MAX).checked_add(Dong::new(1)), Err(MoneyError::Overflow));
+        assert_eq!(
+            Dong::new(u64::MAX).checked_add(Dong::new(1)),
+            Err(MoneyError::Overflow)
+        );
         assert!(matches!(
             Dong::new(1).checked_sub(Dong::new(2)),
             Err(MoneyError::Underflow { have: 1, take: 2 })

@@ -1,1 +1,209 @@
-//! Command line.
+//! The command line: one file per subcommand, each a thin layer that opens
+//! the portal, calls the library and reports. Errors carry their exit status.
+
+mod append;
+mod init;
+mod key;
+mod log;
+mod verify;
+
+use anyhow::Result;
+use clap::{Parser, Subcommand};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use crate::config::Config;
+use crate::ledger::{Ledger, LedgerSettings, Secret};
+use crate::portal::Portal;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "minhbach",
+    version,
+    about = "A signed, append-only ledger of relief money and its public website"
+)]
+struct Cli {
+    /// The portal directory (the one holding config.toml).
+    #[arg(long, global = true, default_value = ".")]
+    root: PathBuf,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Create a new portal: config, sample content, theme, and a ledger whose genesis admits KEY as administrator.
+    Init(init::InitArgs),
+    /// Make, admit, revoke or list signing keys.
+    #[command(subcommand)]
+    Key(key::KeyCommand),
+    /// Append entries (JSON Lines from FILE or standard input), then sign one checkpoint.
+    Append(append::AppendArgs),
+    /// Verify every entry, checkpoint and signature; optionally that the ledger extends an older checkpoint.
+    Verify(verify::VerifyArgs),
+    /// Remove an interrupted append's unsigned entries and restore the latest checkpoint (signed entries are kept).
+    Recover,
+    /// List entries, newest last.
+    Log(log::LogArgs),
+    /// Received, disbursed and balance per fund.
+    Balance,
+    /// Show one entry and the corrections made to it.
+    Show(log::ShowArgs),
+}
+
+/// An error that is the user's way of calling us, not a failure of the data:
+/// exit status 2.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct UsageError(pub String);
+
+pub fn usage(message: impl Into<String>) -> anyhow::Error {
+    UsageError(message.into()).into()
+}
+
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => {
+            let _ = error.print();
+            return if error.use_stderr() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    };
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => report(&error),
+    }
+}
+
+fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Init(args) => init::run(args),
+        Command::Key(command) => key::run(&cli.root, command),
+        Command::Append(args) => append::run(&cli.root, args),
+        Command::Verify(args) => verify::run(&cli.root, args),
+        Command::Recover => verify::recover(&cli.root),
+        Command::Log(args) => log::log(&cli.root, args),
+        Command::Balance => log::balance(&cli.root),
+        Command::Show(args) => log::show(&cli.root, args),
+    }
+}
+
+/// Prints the error and its causes, and picks the exit status. A closed
+/// pipe (`minhbach log | head`) is not an error.
+fn report(error: &anyhow::Error) -> ExitCode {
+    let broken_pipe = error.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    });
+    if broken_pipe {
+        return ExitCode::SUCCESS;
+    }
+    let mut stderr = std::io::stderr().lock();
+    let _ = writeln!(stderr, "error: {error}");
+    for cause in error.chain().skip(1) {
+        let _ = writeln!(stderr, "  caused by: {cause}");
+    }
+    if error.chain().any(|cause| cause.is::<UsageError>()) {
+        ExitCode::from(2)
+    } else {
+        ExitCode::from(1)
+    }
+}
+
+/// Opens the portal at `root`, or explains that it is not one (usage error).
+pub(crate) fn open_portal(root: &Path) -> Result<Portal> {
+    if !root.join("config.toml").is_file() {
+        return Err(usage(format!(
+            "`{}` is not a portal: `config.toml` not found (run `minhbach init DIR`, or pass --root DIR)",
+            root.display()
+        )));
+    }
+    Portal::open(root)
+}
+
+pub(crate) fn ledger_of(portal: &Portal) -> Ledger {
+    Ledger::new(&portal.ledger_dir(), settings(&portal.config))
+}
+
+pub(crate) fn settings(config: &Config) -> LedgerSettings {
+    LedgerSettings {
+        origin: config.ledger.origin.clone(),
+        allow_advances: config.ledger.allow_advances,
+    }
+}
+
+/// The time recorded in appended entries: now, in UTC, to the second.
+/// `MINHBACH_TIME` overrides it so tests and the demo generator are
+/// reproducible; the entry time is informative, never trusted.
+pub(crate) fn now() -> String {
+    match std::env::var("MINHBACH_TIME") {
+        Ok(fixed) if !fixed.is_empty() => fixed,
+        _ => chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+    }
+}
+
+/// Reads the portal secret if it exists, warning when others can read it.
+pub(crate) fn load_secret(portal: &Portal) -> Result<Option<Secret>> {
+    let path = portal.secret_path();
+    if !path.exists() {
+        return Ok(None);
+    }
+    warn_if_readable_by_others(&path, "the portal secret");
+    let text = std::fs::read_to_string(&path).map_err(|e| {
+        anyhow::anyhow!("failed to read the portal secret `{}`: {e}", path.display())
+    })?;
+    let secret = Secret::parse(&text).map_err(|e| anyhow::anyhow!("`{}`: {e}", path.display()))?;
+    Ok(Some(secret))
+}
+
+/// Private files should be readable by their owner only.
+pub(crate) fn warn_if_readable_by_others(path: &Path, what: &str) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        if let Ok(meta) = std::fs::metadata(path)
+            && meta.permissions().mode() & 0o077 != 0 {
+                eprintln!(
+                    "warning: {what} `{}` can be read by other users; run `chmod 600 {}`",
+                    path.display(),
+                    path.display()
+                );
+            }
+    }
+}
+
+/// Writes a private file that only its owner can read (mode 0600), refusing
+/// to overwrite an existing one.
+pub(crate) fn write_private_file(path: &Path, contents: &str) -> Result<()> {
+    use std::fs::OpenOptions;
+    let mut options = OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)
+            .map_err(|e| anyhow::anyhow!("failed to create `{}`: {e}", parent.display()))?;
+    }
+    let mut file = options.open(path).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::AlreadyExists {
+            usage(format!(
+                "`{}` already exists; refusing to overwrite it",
+                path.display()
+            ))
+        } else {
+            anyhow::anyhow!("failed to create `{}`: {e}", path.display())
+        }
+    })?;
+    file.write_all(contents.as_bytes())
+        .and_then(|()| file.sync_all())
+        .map_err(|e| anyhow::anyhow!("failed to write `{}`: {e}", path.display()))
+}

@@ -2,7 +2,129 @@
 //! Merkle tree over them, checkpoints signed as C2SP signed notes, the key
 //! history, and the invariants checked on append and on verify.
 //!
-//! This module never imports anything of the site (templates, Markdown).
+//! This module never imports anything of the site (templates, Markdown); the
+//! site reads it through `Ledger`, `Entry` and `State`.
 
+mod append;
+pub mod entry;
+mod input;
 pub mod merkle;
 pub mod note;
+mod privacy;
+mod state;
+mod store;
+mod validate;
+mod verify;
+
+pub use append::{AppendError, AppendReport, LedgerSettings, RecoverReport};
+pub use input::{InputContext, Pending, PendingMedia, parse_input};
+pub use privacy::Secret;
+pub use state::{EntryError, FundTotals, KeyRecord, State};
+pub use store::SEGMENT_ENTRIES;
+pub use verify::{RECOVER_HINT, Verified, VerifyError, VerifyErrorKind, VerifyOptions};
+
+use std::path::{Path, PathBuf};
+
+/// A ledger directory with the settings it is judged by.
+#[derive(Clone, Debug)]
+pub struct Ledger {
+    store: store::Store,
+    settings: LedgerSettings,
+}
+
+impl Ledger {
+    pub fn new(dir: &Path, settings: LedgerSettings) -> Ledger {
+        Ledger {
+            store: store::Store::new(dir),
+            settings,
+        }
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.store.dir
+    }
+
+    pub fn media_dir(&self) -> PathBuf {
+        self.store.media_dir()
+    }
+
+    /// Writes the genesis: entry 0 admits `admin` as administrator.
+    pub fn create(
+        &self,
+        admin: &note::SigningKey,
+        unit: &str,
+        time: &str,
+    ) -> Result<AppendReport, AppendError> {
+        append::create(&self.store, &self.settings, admin, unit, time)
+    }
+
+    /// Appends a batch and signs one checkpoint, or appends nothing.
+    pub fn append(
+        &self,
+        pending: Vec<Pending>,
+        key: &note::SigningKey,
+        time: &str,
+    ) -> Result<AppendReport, AppendError> {
+        append::append(&self.store, &self.settings, pending, key, time)
+    }
+
+    /// Verifies every entry, checkpoint and signature, under a shared lock.
+    pub fn verify(&self, options: VerifyOptions) -> Result<Verified, VerifyError> {
+        let _lock = self.store.lock_shared().map_err(|e| VerifyError {
+            kind: VerifyErrorKind::Io,
+            seq: None,
+            file: Some(self.store.dir.clone()),
+            line: None,
+            message: format!("{e:#}"),
+            hint: None,
+        })?;
+        let options = VerifyOptions {
+            allow_advances: self.settings.allow_advances,
+            ..options
+        };
+        verify::verify(&self.store, &self.settings.origin, options)
+    }
+
+    /// Proves the verified ledger extends an older checkpoint; returns the
+    /// consistency proof.
+    pub fn check_extends(
+        &self,
+        verified: &Verified,
+        old_note: &str,
+    ) -> Result<Vec<merkle::Hash>, VerifyError> {
+        verify::check_extends(verified, old_note, &self.settings.origin)
+    }
+
+    /// Repairs an interrupted append; unsigned lines are saved to `rescue`.
+    pub fn recover(&self, rescue: &Path) -> anyhow::Result<RecoverReport> {
+        append::recover(&self.store, rescue)
+    }
+
+    /// Reads entry `seq`.
+    pub fn read_entry(&self, seq: u64) -> Result<entry::Entry, String> {
+        self.store.read_entry(seq)
+    }
+
+    /// Calls `visit` with every entry in order, without verifying (for `log`
+    /// and `show`, after a verify, or for the site).
+    pub fn for_each_entry(
+        &self,
+        visit: &mut dyn FnMut(entry::Entry) -> anyhow::Result<()>,
+    ) -> anyhow::Result<()> {
+        for segment in self.store.segments()? {
+            let bytes = std::fs::read(&segment.path)
+                .map_err(|e| anyhow::anyhow!("failed to read `{}`: {e}", segment.path.display()))?;
+            for (offset, line) in bytes
+                .split(|&b| b == b'\n')
+                .filter(|l| !l.is_empty())
+                .enumerate()
+            {
+                let entry = entry::Entry::from_line(line).map_err(|e| {
+                    anyhow::anyhow!("`{}` line {}: {e}", segment.path.display(), offset + 1)
+                })?;
+                visit(entry)?;
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,472 @@
+//! Entry kinds (the public data contract) and their one canonical encoding.
+//!
+//! A stored entry is one JSON object on one line: `seq`, `time`, `signer`,
+//! `kind`, then the kind's fields in the order declared here, absent optional
+//! fields omitted, no insignificant whitespace, strings in Unicode NFC. The
+//! canonical form is whatever `Entry::to_line` produces; `Entry::from_line`
+//! accepts a line only if encoding it again gives the same bytes, so a byte is
+//! a byte forever and two honest implementations agree on every leaf hash.
+//!
+//! What officers write (`Input`) differs from what is stored only where the
+//! ledger must transform it: private fields become keyed commitments and
+//! photo files become content-addressed media references.
+
+use crate::money::Dong;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use unicode_normalization::UnicodeNormalization;
+
+/// The longest entry line accepted, in bytes without the newline: the
+/// tlog-tiles entry-bundle format stores each entry's length in 16 bits.
+pub const MAX_LINE_BYTES: usize = 65_535;
+
+/// A stored ledger entry.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Entry {
+    /// The entry's position in the ledger, from 0.
+    pub seq: u64,
+    /// When the entry was appended, RFC 3339 UTC to the second. Informative:
+    /// the signed checkpoint, not this clock, is what orders entries.
+    pub time: String,
+    /// The name of the key that signed the checkpoint covering this entry.
+    pub signer: String,
+    #[serde(flatten)]
+    pub body: Body,
+}
+
+/// An entry's kind and fields, as stored.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Body {
+    Key(KeyEntry),
+    Fund(Fund),
+    Donation(Donation),
+    Household(Household),
+    Disbursement(Disbursement),
+    Progress(Progress),
+    Correction(Correction),
+}
+
+/// Admission or revocation of a signing key. The first entry of every ledger
+/// (the genesis) admits the administrator key.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "action", rename_all = "snake_case", deny_unknown_fields)]
+pub enum KeyEntry {
+    Admit {
+        name: String,
+        unit: String,
+        role: Role,
+        /// The C2SP verifier key, `<name>+<key id>+<base64 key>`.
+        vkey: String,
+    },
+    Revoke {
+        name: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// May append anything, including key admissions and revocations.
+    Admin,
+    /// May append everything but `key` entries.
+    Officer,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Fund {
+    pub id: String,
+    pub name: String,
+    pub description: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<Dong>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account: Option<BankAccount>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BankAccount {
+    /// The bank's 6-digit NAPAS BIN, e.g. `970415`.
+    pub bank_bin: String,
+    pub number: String,
+    pub holder: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Donation {
+    pub fund: String,
+    /// The donor's name as given; empty for an anonymous gift.
+    pub donor: String,
+    pub amount: Dong,
+    pub date: String,
+    pub channel: Channel,
+    /// The bank transaction reference, unique within the fund, so importing the
+    /// same statement twice adds nothing.
+    #[serde(default, rename = "ref", skip_serializing_if = "Option::is_none")]
+    pub reference: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Channel {
+    Bank,
+    Cash,
+    InKind,
+    Other,
+}
+
+/// A supported household as stored: private fields appear only as keyed
+/// commitments (and, optionally shown, the last four digits of the ID).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Household {
+    pub id: String,
+    pub head: String,
+    pub province: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub district: Option<String>,
+    pub commune: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub village: Option<String>,
+    pub circumstances: String,
+    pub support: Support,
+    pub planned: Dong,
+    pub photo_consent: bool,
+    /// HMAC-SHA256 of the citizen ID under the portal secret, hex.
+    pub citizen_id_hmac: String,
+    /// The citizen ID's last four digits, for masked display (`********1234`).
+    pub citizen_id_last4: String,
+    /// HMAC-SHA256 of the phone number under the portal secret, hex.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone_hmac: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Support {
+    /// A new house (60 million đồng in the 2025 programme).
+    New,
+    /// A repair (30 million đồng).
+    Repair,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Disbursement {
+    pub fund: String,
+    pub amount: Dong,
+    pub date: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub household: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payee: Option<String>,
+    pub purpose: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Progress {
+    pub household: String,
+    pub date: String,
+    pub stage: Stage,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub photos: Vec<Photo>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// A photo as stored: `media` names `ledger/media/<sha256>.<ext>`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Photo {
+    pub media: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub caption: Option<String>,
+}
+
+/// A house's stage. Stages only move forward, in this order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Stage {
+    Approved,
+    Started,
+    Completed,
+    HandedOver,
+}
+
+impl Stage {
+    pub const ALL: [Stage; 4] = [
+        Stage::Approved,
+        Stage::Started,
+        Stage::Completed,
+        Stage::HandedOver,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stage::Approved => "approved",
+            Stage::Started => "started",
+            Stage::Completed => "completed",
+            Stage::HandedOver => "handed_over",
+        }
+    }
+}
+
+/// Voids (no `amend`) or amends an earlier entry. History keeps both.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Correction {
+    pub target: u64,
+    pub reason: String,
+    /// Replacement values for some of the target's fields. Keys are sorted
+    /// (serde_json's map is ordered), so the encoding stays canonical.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub amend: Option<serde_json::Map<String, serde_json::Value>>,
+}
+
+/// What an officer appends: one JSON object per line, the fields of the data
+/// contract plus `kind`. It differs from `Body` in the household's private
+/// fields and the progress photos' local files.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Input {
+    Key(KeyEntry),
+    Fund(Fund),
+    Donation(Donation),
+    Household(HouseholdInput),
+    Disbursement(Disbursement),
+    Progress(ProgressInput),
+    Correction(Correction),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HouseholdInput {
+    pub id: String,
+    pub head: String,
+    pub province: String,
+    #[serde(default)]
+    pub district: Option<String>,
+    pub commune: String,
+    #[serde(default)]
+    pub village: Option<String>,
+    pub circumstances: String,
+    pub support: Support,
+    pub planned: Dong,
+    #[serde(default)]
+    pub photo_consent: bool,
+    /// Private: never stored, only its commitment.
+    pub citizen_id: String,
+    /// Private: never stored, only its commitment.
+    #[serde(default)]
+    pub phone: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProgressInput {
+    pub household: String,
+    pub date: String,
+    pub stage: Stage,
+    #[serde(default)]
+    pub photos: Vec<PhotoInput>,
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// A photo to attach: a local `file` (copied into `ledger/media/`) or the
+/// `media` name of one already there.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PhotoInput {
+    #[serde(default)]
+    pub file: Option<String>,
+    #[serde(default)]
+    pub media: Option<String>,
+    #[serde(default)]
+    pub caption: Option<String>,
+}
+
+impl Body {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Body::Key(_) => "key",
+            Body::Fund(_) => "fund",
+            Body::Donation(_) => "donation",
+            Body::Household(_) => "household",
+            Body::Disbursement(_) => "disbursement",
+            Body::Progress(_) => "progress",
+            Body::Correction(_) => "correction",
+        }
+    }
+}
+
+/// Why a stored line is not a valid canonical entry.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum DecodeError {
+    #[error("line is {0} bytes, over the {MAX_LINE_BYTES}-byte limit")]
+    TooLong(usize),
+    #[error("line is not valid UTF-8")]
+    NotUtf8,
+    #[error("line is not a valid entry: {0}")]
+    Json(String),
+    #[error(
+        "line is not in canonical form (field order, whitespace, escapes or unknown fields differ)"
+    )]
+    NotCanonical,
+    #[error("line is not in Unicode NFC")]
+    NotNfc,
+}
+
+impl Entry {
+    /// The canonical line, without the trailing newline.
+    pub fn to_line(&self) -> String {
+        // Serialising plain data to a String cannot fail: no maps with
+        // non-string keys, no foreign Serialize impls.
+        serde_json::to_string(self).expect("entry serialises")
+    }
+
+    /// Decodes a stored line and checks it is canonical.
+    pub fn from_line(line: &[u8]) -> Result<Entry, DecodeError> {
+        if line.len() > MAX_LINE_BYTES {
+            return Err(DecodeError::TooLong(line.len()));
+        }
+        let text = std::str::from_utf8(line).map_err(|_| DecodeError::NotUtf8)?;
+        let entry: Entry =
+            serde_json::from_str(text).map_err(|e| DecodeError::Json(strip_position(&e)))?;
+        if entry.to_line() != text {
+            return Err(DecodeError::NotCanonical);
+        }
+        if !unicode_normalization::is_nfc(text) {
+            return Err(DecodeError::NotNfc);
+        }
+        Ok(entry)
+    }
+}
+
+/// serde_json appends " at line 1 column N" to messages; for a single stored
+/// line the ledger reports its own file and line instead.
+fn strip_position(error: &serde_json::Error) -> String {
+    let message = error.to_string();
+    match message.rfind(" at line ") {
+        Some(at) => message[..at].to_string(),
+        None => message,
+    }
+}
+
+/// Normalises a string to Unicode NFC, the only form the ledger stores.
+pub fn nfc(text: &str) -> String {
+    if unicode_normalization::is_nfc_quick(text.chars()) == unicode_normalization::IsNormalized::Yes
+    {
+        text.to_string()
+    } else {
+        text.nfc().collect()
+    }
+}
+
+impl fmt::Display for Stage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn donation(donor: &str, amount: u64, reference: Option<&str>) -> Entry {
+        Entry {
+            seq: 7,
+            time: "2025-09-12T08:00:00Z".into(),
+            signer: "canbo".into(),
+            body: Body::Donation(Donation {
+                fund: "bao-yagi".into(),
+                donor: donor.into(),
+                amount: Dong::new(amount),
+                date: "2025-09-12".into(),
+                channel: Channel::Bank,
+                reference: reference.map(Into::into),
+                note: None,
+            }),
+        }
+    }
+
+    #[test]
+    fn canonical_line_has_fixed_field_order() {
+        let line = donation("Nguyễn Văn An", 500_000, Some("FT123")).to_line();
+        assert_eq!(
+            line,
+            r#"{"seq":7,"time":"2025-09-12T08:00:00Z","signer":"canbo","kind":"donation","fund":"bao-yagi","donor":"Nguyễn Văn An","amount":500000,"date":"2025-09-12","channel":"bank","ref":"FT123"}"#
+        );
+        assert_eq!(
+            Entry::from_line(line.as_bytes()).unwrap(),
+            donation("Nguyễn Văn An", 500_000, Some("FT123"))
+        );
+    }
+
+    #[test]
+    fn non_canonical_lines_are_refused() {
+        let line = donation("A", 1, None).to_line();
+        let spaced = line.replace(",\"amount\"", ", \"amount\"");
+        assert_eq!(
+            Entry::from_line(spaced.as_bytes()),
+            Err(DecodeError::NotCanonical)
+        );
+        let reordered = line.replace(
+            r#""seq":7,"time":"2025-09-12T08:00:00Z""#,
+            r#""time":"2025-09-12T08:00:00Z","seq":7"#,
+        );
+        assert_eq!(
+            Entry::from_line(reordered.as_bytes()),
+            Err(DecodeError::NotCanonical)
+        );
+        let extra = line.replace(r#""channel":"bank""#, r#""channel":"bank","x":1"#);
+        assert_eq!(
+            Entry::from_line(extra.as_bytes()),
+            Err(DecodeError::NotCanonical)
+        );
+        let escaped = line.replace("\"A\"", "\"\\u0041\"");
+        assert_eq!(
+            Entry::from_line(escaped.as_bytes()),
+            Err(DecodeError::NotCanonical)
+        );
+        let decomposed = donation("Nguye\u{302}\u{303}n", 1, None).to_line();
+        assert_eq!(
+            Entry::from_line(decomposed.as_bytes()),
+            Err(DecodeError::NotNfc)
+        );
+        assert!(matches!(
+            Entry::from_line(b"{\"seq\":1}"),
+            Err(DecodeError::Json(_))
+        ));
+        assert_eq!(Entry::from_line(&[0xff]), Err(DecodeError::NotUtf8));
+    }
+
+    #[test]
+    fn nfc_composes() {
+        assert_eq!(nfc("Nguye\u{302}\u{303}n"), "Nguyễn");
+    }
+
+    proptest! {
+        #[test]
+        fn encoding_round_trips(donor in "\\PC{0,40}", amount in 1u64.., reference in proptest::option::of("[A-Z0-9]{1,20}")) {
+            let entry = donation(&nfc(&donor), amount, reference.as_deref());
+            let line = entry.to_line();
+            prop_assert!(!line.contains('\n'));
+            prop_assert_eq!(Entry::from_line(line.as_bytes()).unwrap(), entry);
+        }
+
+        #[test]
+        fn decoding_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..200)) {
+            let _ = Entry::from_line(&bytes);
+        }
+    }
+}

@@ -1,0 +1,341 @@
+//! Turning what an officer wrote into what the ledger stores.
+//!
+//! Input lines are JSON objects with `kind`. Every string is normalised to
+//! NFC; private fields are replaced by keyed commitments; photo files are
+//! read, type-checked by their first bytes and named by their SHA-256. No file
+//! is written here: the media bytes travel with the entry until the whole
+//! batch has been validated.
+
+use super::entry::{Body, Household, Input, Photo, Progress};
+use super::privacy::{Secret, hex};
+use super::state::EntryError;
+use super::validate::MEDIA_EXTENSIONS;
+use sha2::{Digest, Sha256};
+use std::path::{Path, PathBuf};
+
+/// An entry body ready to append, with any media it brings.
+#[derive(Clone, Debug)]
+pub struct Pending {
+    pub body: Body,
+    pub media: Vec<PendingMedia>,
+}
+
+/// A media file to store as `ledger/media/<name>`.
+#[derive(Clone, Debug)]
+pub struct PendingMedia {
+    pub name: String,
+    pub bytes: Vec<u8>,
+}
+
+/// What preparing an input needs from outside the ledger.
+pub struct InputContext<'a> {
+    /// The portal secret; only household entries need it.
+    pub secret: Option<&'a Secret>,
+    /// Relative photo paths are resolved against this directory (the input
+    /// file's directory, or the current one for standard input).
+    pub base_dir: PathBuf,
+    /// `ledger/media/`, to check references to media already stored.
+    pub media_dir: PathBuf,
+}
+
+/// Parses one input line into a pending entry. Errors name the field.
+pub fn parse_input(line: &str, context: &InputContext) -> Result<Pending, EntryError> {
+    let mut value: serde_json::Value = serde_json::from_str(line)
+        .map_err(|e| EntryError::entry(format!("not a JSON object: {e}")))?;
+    if !value.is_object() {
+        return Err(EntryError::entry("not a JSON object"));
+    }
+    normalise_strings(&mut value);
+    let input: Input = serde_path_to_error::deserialize(value).map_err(|error| {
+        let path = error.path().to_string();
+        let message = error.into_inner().to_string();
+        if path == "." {
+            EntryError::entry(message)
+        } else {
+            EntryError::field(&path, message)
+        }
+    })?;
+    prepare(input, context)
+}
+
+fn normalise_strings(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::String(text) => *text = super::entry::nfc(text),
+        serde_json::Value::Array(items) => items.iter_mut().for_each(normalise_strings),
+        serde_json::Value::Object(map) => {
+            let entries = std::mem::take(map);
+            for (key, mut item) in entries {
+                normalise_strings(&mut item);
+                map.insert(super::entry::nfc(&key), item);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Converts a typed input into a stored body.
+pub fn prepare(input: Input, context: &InputContext) -> Result<Pending, EntryError> {
+    let mut media = Vec::new();
+    let body = match input {
+        Input::Key(key) => Body::Key(key),
+        Input::Fund(fund) => Body::Fund(fund),
+        Input::Donation(donation) => Body::Donation(donation),
+        Input::Disbursement(disbursement) => Body::Disbursement(disbursement),
+        Input::Household(household) => {
+            let secret = require_secret(context)?;
+            let citizen_id = normalise_citizen_id(&household.citizen_id)?;
+            let phone_hmac = match &household.phone {
+                Some(phone) => Some(secret.commit("phone", &normalise_phone(phone)?)),
+                None => None,
+            };
+            Body::Household(Household {
+                id: household.id,
+                head: household.head,
+                province: household.province,
+                district: household.district,
+                commune: household.commune,
+                village: household.village,
+                circumstances: household.circumstances,
+                support: household.support,
+                planned: household.planned,
+                photo_consent: household.photo_consent,
+                citizen_id_hmac: secret.commit("citizen_id", &citizen_id),
+                citizen_id_last4: citizen_id[citizen_id.len() - 4..].to_string(),
+                phone_hmac,
+            })
+        }
+        Input::Progress(progress) => {
+            let mut photos = Vec::with_capacity(progress.photos.len());
+            for (index, photo) in progress.photos.into_iter().enumerate() {
+                let field = format!("photos[{index}]");
+                let name = match (photo.file, photo.media) {
+                    (Some(file), None) => {
+                        let stored = read_media(&context.base_dir.join(&file), &field)?;
+                        let name = stored.name.clone();
+                        media.push(stored);
+                        name
+                    }
+                    (None, Some(name)) => {
+                        super::validate::media_name(&format!("{field}.media"), &name)?;
+                        if !context.media_dir.join(&name).is_file() {
+                            return Err(EntryError::field(
+                                &format!("{field}.media"),
+                                format!("`{name}` is not in `ledger/media/`"),
+                            ));
+                        }
+                        name
+                    }
+                    _ => {
+                        return Err(EntryError::field(
+                            &field,
+                            "give exactly one of `file` (a local photo) or `media` (a stored one)",
+                        ));
+                    }
+                };
+                photos.push(Photo {
+                    media: name,
+                    caption: photo.caption,
+                });
+            }
+            Body::Progress(Progress {
+                household: progress.household,
+                date: progress.date,
+                stage: progress.stage,
+                photos,
+                note: progress.note,
+            })
+        }
+        Input::Correction(mut correction) => {
+            if let Some(amend) = &mut correction.amend {
+                commit_private_amendments(amend, context)?;
+            }
+            Body::Correction(correction)
+        }
+    };
+    Ok(Pending { body, media })
+}
+
+fn require_secret<'a>(context: &InputContext<'a>) -> Result<&'a Secret, EntryError> {
+    context
+        .secret
+        .ok_or_else(|| EntryError::entry("household entries need the portal secret (config.toml ledger.secret), which was not found"))
+}
+
+/// A correction of a household may give a new citizen ID or phone; they are
+/// committed like the originals and never stored.
+fn commit_private_amendments(
+    amend: &mut serde_json::Map<String, serde_json::Value>,
+    context: &InputContext,
+) -> Result<(), EntryError> {
+    if let Some(value) = amend.remove("citizen_id") {
+        let secret = require_secret(context)?;
+        let text = value
+            .as_str()
+            .ok_or_else(|| EntryError::field("amend.citizen_id", "must be a string"))?;
+        let citizen_id = normalise_citizen_id(text)
+            .map_err(|e| EntryError::field("amend.citizen_id", e.message))?;
+        amend.insert(
+            "citizen_id_hmac".into(),
+            secret.commit("citizen_id", &citizen_id).into(),
+        );
+        amend.insert(
+            "citizen_id_last4".into(),
+            citizen_id[citizen_id.len() - 4..].into(),
+        );
+    }
+    if let Some(value) = amend.remove("phone") {
+        let secret = require_secret(context)?;
+        let text = value
+            .as_str()
+            .ok_or_else(|| EntryError::field("amend.phone", "must be a string"))?;
+        let phone =
+            normalise_phone(text).map_err(|e| EntryError::field("amend.phone", e.message))?;
+        amend.insert("phone_hmac".into(), secret.commit("phone", &phone).into());
+    }
+    Ok(())
+}
+
+/// A citizen ID is a 12-digit CCCD or a 9-digit older CMND; spaces and dots
+/// are ignored so the same ID always gives the same commitment.
+fn normalise_citizen_id(raw: &str) -> Result<String, EntryError> {
+    let digits: String = raw
+        .chars()
+        .filter(|c| !matches!(c, ' ' | '.' | '-'))
+        .collect();
+    if (digits.len() == 12 || digits.len() == 9) && digits.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(digits)
+    } else {
+        Err(EntryError::field(
+            "citizen_id",
+            "must be a 12-digit citizen ID (CCCD) or a 9-digit ID card number (CMND)",
+        ))
+    }
+}
+
+/// Phone numbers are compared in their national form: `+84 912 345 678` and
+/// `0912345678` are the same number.
+fn normalise_phone(raw: &str) -> Result<String, EntryError> {
+    let mut digits: String = raw
+        .chars()
+        .filter(|c| !matches!(c, ' ' | '.' | '-' | '(' | ')'))
+        .collect();
+    if let Some(rest) = digits.strip_prefix("+84") {
+        digits = format!("0{rest}");
+    }
+    if (9..=11).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(digits)
+    } else {
+        Err(EntryError::field(
+            "phone",
+            "must be a Vietnamese phone number such as 0912345678 or +84912345678",
+        ))
+    }
+}
+
+/// Reads a photo or document, checks its type by its first bytes (so an HTML
+/// or SVG file cannot pose as a photo) and names it by its SHA-256.
+fn read_media(path: &Path, field: &str) -> Result<PendingMedia, EntryError> {
+    let bytes = std::fs::read(path).map_err(|e| {
+        EntryError::field(
+            &format!("{field}.file"),
+            format!("cannot read `{}`: {e}", path.display()),
+        )
+    })?;
+    let ext = sniff_media_type(&bytes).ok_or_else(|| {
+        EntryError::field(
+            &format!("{field}.file"),
+            format!(
+                "`{}` is not a JPEG, PNG, WebP, GIF or PDF file",
+                path.display()
+            ),
+        )
+    })?;
+    debug_assert!(MEDIA_EXTENSIONS.contains(&ext));
+    let name = format!("{}.{ext}", hex(&Sha256::digest(&bytes)));
+    Ok(PendingMedia { name, bytes })
+}
+
+fn sniff_media_type(bytes: &[u8]) -> Option<&'static str> {
+    if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        Some("jpg")
+    } else if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
+        Some("png")
+    } else if bytes.starts_with(b"GIF87a") || bytes.starts_with(b"GIF89a") {
+        Some("gif")
+    } else if bytes.len() >= 12 && &bytes[..4] == b"RIFF" && &bytes[8..12] == b"WEBP" {
+        Some("webp")
+    } else if bytes.starts_with(b"%PDF-") {
+        Some("pdf")
+    } else {
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn context(secret: Option<&Secret>) -> InputContext<'_> {
+        InputContext {
+            secret,
+            base_dir: PathBuf::from("."),
+            media_dir: PathBuf::from("/nonexistent"),
+        }
+    }
+
+    #[test]
+    fn private_fields_become_commitments() {
+        let secret = Secret::from_bytes([7; 32]);
+        let line = r#"{"kind":"household","id":"qt-1","head":"Lê Thị Hoa","province":"Quảng Trị","commune":"Vĩnh Linh","circumstances":"","support":"new","planned":60000000,"citizen_id":"045 190 001 234","phone":"+84 912 345 678"}"#;
+        let pending = parse_input(line, &context(Some(&secret))).unwrap();
+        let Body::Household(household) = &pending.body else {
+            panic!("not a household")
+        };
+        assert_eq!(household.citizen_id_last4, "1234");
+        assert_eq!(
+            household.citizen_id_hmac,
+            secret.commit("citizen_id", "045190001234")
+        );
+        assert_eq!(
+            household.phone_hmac.as_deref(),
+            Some(secret.commit("phone", "0912345678").as_str())
+        );
+        let stored = serde_json::to_string(&pending.body).unwrap();
+        assert!(
+            !stored.contains("045190001234") && !stored.contains("912345678"),
+            "{stored}"
+        );
+    }
+
+    #[test]
+    fn errors_name_the_field() {
+        let error = parse_input(r#"{"kind":"donation","fund":"f","donor":"","amount":"nhiều","date":"2025-01-01","channel":"bank"}"#, &context(None)).unwrap_err();
+        assert_eq!(error.field.as_deref(), Some("amount"), "{error}");
+        let error = parse_input(r#"{"kind":"donation","fund":"f","donor":"","amount":1,"date":"2025-01-01","channel":"bank","colour":"red"}"#, &context(None)).unwrap_err();
+        assert!(
+            error.to_string().contains("unknown field `colour`"),
+            "{error}"
+        );
+        let error = parse_input(r#"{"kind":"household","id":"x"}"#, &context(None)).unwrap_err();
+        assert!(error.to_string().contains("missing field"), "{error}");
+        let error = parse_input("[1]", &context(None)).unwrap_err();
+        assert!(error.to_string().contains("not a JSON object"), "{error}");
+    }
+
+    #[test]
+    fn strings_are_normalised_to_nfc() {
+        let line = "{\"kind\":\"donation\",\"fund\":\"f\",\"donor\":\"Nguye\u{302}\u{303}n\",\"amount\":1,\"date\":\"2025-01-01\",\"channel\":\"cash\"}";
+        let pending = parse_input(line, &context(None)).unwrap();
+        let Body::Donation(donation) = pending.body else {
+            panic!("not a donation")
+        };
+        assert_eq!(donation.donor, "Nguyễn");
+    }
+
+    #[test]
+    fn media_types_are_sniffed() {
+        assert_eq!(sniff_media_type(b"\xFF\xD8\xFF\xE0rest"), Some("jpg"));
+        assert_eq!(sniff_media_type(b"<svg onload=alert(1)>"), None);
+        assert_eq!(sniff_media_type(b"<html>"), None);
+    }
+}

@@ -1,0 +1,889 @@
+//! The ledger's invariants, checked the same way on append and on verify.
+//!
+//! `State` is what the ledger must remember to judge the next entry: the key
+//! history, each fund's receipts, disbursements and bank references, each
+//! household's stages, the citizen-ID commitments, and one small slot per
+//! entry so a correction can undo what its target did. It is built by
+//! applying entries in order; an entry that breaks an invariant is refused
+//! with the field it concerns, and the caller throws the state away.
+
+use super::entry::{Body, Correction, Entry, KeyEntry, Role, Stage};
+use super::note::VerifierKey;
+use crate::money::{Dong, MoneyError};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::fmt;
+
+/// Why an entry was refused: the field concerned (dotted path, as in the
+/// input) and a message an officer can act on.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EntryError {
+    pub field: Option<String>,
+    pub message: String,
+}
+
+impl EntryError {
+    pub fn field(field: &str, message: impl Into<String>) -> EntryError {
+        EntryError {
+            field: Some(field.to_string()),
+            message: message.into(),
+        }
+    }
+
+    pub fn entry(message: impl Into<String>) -> EntryError {
+        EntryError {
+            field: None,
+            message: message.into(),
+        }
+    }
+
+    fn money(field: &str, error: MoneyError) -> EntryError {
+        EntryError::field(field, error.to_string())
+    }
+}
+
+impl fmt::Display for EntryError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.field {
+            Some(field) => write!(f, "field `{field}`: {}", self.message),
+            None => f.write_str(&self.message),
+        }
+    }
+}
+
+impl std::error::Error for EntryError {}
+
+/// A signing key's history.
+#[derive(Clone, Debug)]
+pub struct KeyRecord {
+    pub name: String,
+    pub unit: String,
+    pub role: Role,
+    pub vkey: VerifierKey,
+    pub admitted_seq: u64,
+    pub revoked_seq: Option<u64>,
+}
+
+impl KeyRecord {
+    pub fn is_active(&self) -> bool {
+        self.revoked_seq.is_none()
+    }
+}
+
+/// A fund's running totals.
+#[derive(Clone, Debug)]
+pub struct FundTotals {
+    pub id: String,
+    pub seq: u64,
+    pub received: Dong,
+    pub disbursed: Dong,
+    pub voided: bool,
+}
+
+impl FundTotals {
+    /// Received minus disbursed; negative only when advances are allowed, so
+    /// it is reported as (is_advance, amount).
+    pub fn balance(&self) -> (bool, Dong) {
+        match self.received.checked_sub(self.disbursed) {
+            Ok(balance) => (false, balance),
+            Err(_) => (true, Dong::new(self.disbursed.get() - self.received.get())),
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+struct FundState {
+    totals: FundTotals,
+    references: HashSet<String>,
+    live_entries: u32,
+}
+
+#[derive(Clone, Debug)]
+struct HouseholdState {
+    id: String,
+    citizen_id_hmac: String,
+    /// Live stage changes, in order: (seq, stage, date).
+    stages: Vec<(u64, Stage, String)>,
+    live_entries: u32,
+    voided: bool,
+}
+
+/// What an entry did, kept so a correction can undo or redo it.
+#[derive(Clone, Copy, Debug)]
+enum Slot {
+    Key,
+    Correction,
+    Fund {
+        fund: u32,
+        live: bool,
+    },
+    Donation {
+        fund: u32,
+        amount: Dong,
+        live: bool,
+    },
+    Household {
+        household: u32,
+    },
+    Disbursement {
+        fund: u32,
+        amount: Dong,
+        household: Option<u32>,
+        live: bool,
+    },
+    Progress {
+        household: u32,
+        live: bool,
+    },
+}
+
+/// Everything needed to judge the next entry.
+#[derive(Clone, Debug, Default)]
+pub struct State {
+    allow_advances: bool,
+    keys: BTreeMap<String, KeyRecord>,
+    funds: Vec<FundState>,
+    fund_index: HashMap<String, u32>,
+    households: Vec<HouseholdState>,
+    household_index: HashMap<String, u32>,
+    citizens: HashMap<String, u32>,
+    slots: Vec<Slot>,
+    /// The current form of entries changed by an amendment.
+    amended: HashMap<u64, Body>,
+}
+
+/// Fields a correction may amend, per kind. Identity fields (`id`, `fund`,
+/// `household` of a progress entry, `stage`) are not amendable: void the
+/// entry and append a new one instead, so the history stays readable.
+fn amendable(kind: &str) -> &'static [&'static str] {
+    match kind {
+        "fund" => &["name", "description", "target", "account"],
+        "donation" => &["donor", "amount", "date", "channel", "ref", "note"],
+        "household" => &[
+            "head",
+            "province",
+            "district",
+            "commune",
+            "village",
+            "circumstances",
+            "support",
+            "planned",
+            "photo_consent",
+            "citizen_id_hmac",
+            "citizen_id_last4",
+            "phone_hmac",
+        ],
+        "disbursement" => &["amount", "date", "household", "payee", "purpose"],
+        "progress" => &["date", "photos", "note"],
+        _ => &[],
+    }
+}
+
+impl State {
+    pub fn new(allow_advances: bool) -> State {
+        State {
+            allow_advances,
+            ..State::default()
+        }
+    }
+
+    /// The number of entries applied.
+    pub fn size(&self) -> u64 {
+        self.slots.len() as u64
+    }
+
+    pub fn keys(&self) -> impl Iterator<Item = &KeyRecord> {
+        self.keys.values()
+    }
+
+    pub fn key(&self, name: &str) -> Option<&KeyRecord> {
+        self.keys.get(name)
+    }
+
+    pub fn funds(&self) -> impl Iterator<Item = &FundTotals> {
+        self.funds.iter().map(|fund| &fund.totals)
+    }
+
+    pub fn has_fund(&self, id: &str) -> bool {
+        self.fund_index.contains_key(id)
+    }
+
+    /// Whether `reference` is already recorded in `fund` (live or voided), so
+    /// an importer can skip it as a duplicate.
+    pub fn has_reference(&self, fund: &str, reference: &str) -> bool {
+        self.fund_index
+            .get(fund)
+            .is_some_and(|&index| self.funds[index as usize].references.contains(reference))
+    }
+
+    /// Whether a household with this citizen-ID commitment is registered.
+    pub fn has_citizen(&self, citizen_id_hmac: &str) -> bool {
+        self.citizens.contains_key(citizen_id_hmac)
+    }
+
+    /// Checks that the signer of a batch may sign it: it must be an admitted,
+    /// unrevoked key. The genesis batch is signed by the key it admits.
+    pub fn check_signer(&self, signer: &str) -> Result<&KeyRecord, EntryError> {
+        match self.keys.get(signer) {
+            Some(key) if key.is_active() => Ok(key),
+            Some(key) => Err(EntryError::entry(format!(
+                "key `{signer}` was revoked at entry {}",
+                key.revoked_seq.unwrap_or_default()
+            ))),
+            None => Err(EntryError::entry(format!(
+                "key `{signer}` has not been admitted"
+            ))),
+        }
+    }
+
+    /// Checks `entry` against every invariant and, if it holds, records it.
+    /// `signer_role` is the batch signer's role at the start of the batch
+    /// (`None` for the genesis). `lookup` returns an earlier entry by sequence
+    /// number, for corrections; it is called only for entries not amended.
+    pub fn apply(
+        &mut self,
+        entry: &Entry,
+        signer_role: Option<Role>,
+        lookup: &mut dyn FnMut(u64) -> Result<Entry, String>,
+    ) -> Result<(), EntryError> {
+        if entry.seq != self.size() {
+            return Err(EntryError::field(
+                "seq",
+                format!(
+                    "expected sequence number {}, found {}",
+                    self.size(),
+                    entry.seq
+                ),
+            ));
+        }
+        super::validate::check_fields(&entry.body)?;
+        check_time(&entry.time)?;
+        let slot = match (&entry.body, signer_role) {
+            (Body::Key(key), role) => self.apply_key(entry, key, role)?,
+            (_, None) => {
+                return Err(EntryError::entry(
+                    "the first entry (genesis) must admit the administrator key",
+                ));
+            }
+            (Body::Fund(fund), Some(_)) => {
+                if self.fund_index.contains_key(&fund.id) {
+                    return Err(EntryError::field(
+                        "id",
+                        format!("fund `{}` already exists", fund.id),
+                    ));
+                }
+                let index = self.funds.len() as u32;
+                self.fund_index.insert(fund.id.clone(), index);
+                self.funds.push(FundState {
+                    totals: FundTotals {
+                        id: fund.id.clone(),
+                        seq: entry.seq,
+                        received: Dong::ZERO,
+                        disbursed: Dong::ZERO,
+                        voided: false,
+                    },
+                    references: HashSet::new(),
+                    live_entries: 0,
+                });
+                Slot::Fund {
+                    fund: index,
+                    live: true,
+                }
+            }
+            (Body::Donation(donation), Some(_)) => {
+                let fund = self.live_fund(&donation.fund, "fund")?;
+                let state = &mut self.funds[fund as usize];
+                if let Some(reference) = &donation.reference {
+                    if state.references.contains(reference) {
+                        return Err(EntryError::field(
+                            "ref",
+                            format!(
+                                "bank reference `{reference}` is already recorded in fund `{}`",
+                                donation.fund
+                            ),
+                        ));
+                    }
+                    state.references.insert(reference.clone());
+                }
+                state.totals.received = state
+                    .totals
+                    .received
+                    .checked_add(donation.amount)
+                    .map_err(|e| EntryError::money("amount", e))?;
+                state.live_entries += 1;
+                Slot::Donation {
+                    fund,
+                    amount: donation.amount,
+                    live: true,
+                }
+            }
+            (Body::Household(household), Some(_)) => {
+                if self.household_index.contains_key(&household.id) {
+                    return Err(EntryError::field(
+                        "id",
+                        format!("household `{}` already exists", household.id),
+                    ));
+                }
+                let index = self.households.len() as u32;
+                self.claim_citizen(&household.citizen_id_hmac, index)?;
+                self.household_index.insert(household.id.clone(), index);
+                self.households.push(HouseholdState {
+                    id: household.id.clone(),
+                    citizen_id_hmac: household.citizen_id_hmac.clone(),
+                    stages: Vec::new(),
+                    live_entries: 0,
+                    voided: false,
+                });
+                Slot::Household { household: index }
+            }
+            (Body::Disbursement(disbursement), Some(_)) => {
+                let fund = self.live_fund(&disbursement.fund, "fund")?;
+                let household = match &disbursement.household {
+                    Some(id) => Some(self.live_household(id, "household")?),
+                    None => None,
+                };
+                self.add_disbursed(fund, disbursement.amount, "amount")?;
+                if let Some(household) = household {
+                    self.households[household as usize].live_entries += 1;
+                }
+                self.funds[fund as usize].live_entries += 1;
+                Slot::Disbursement {
+                    fund,
+                    amount: disbursement.amount,
+                    household,
+                    live: true,
+                }
+            }
+            (Body::Progress(progress), Some(_)) => {
+                let household = self.live_household(&progress.household, "household")?;
+                let state = &mut self.households[household as usize];
+                if let Some((_, last_stage, last_date)) = state.stages.last() {
+                    if progress.stage <= *last_stage {
+                        return Err(EntryError::field(
+                            "stage",
+                            format!(
+                                "household `{}` is already at stage `{last_stage}`; stages only move forward (approved, started, completed, handed_over)",
+                                progress.household
+                            ),
+                        ));
+                    }
+                    if progress.date < *last_date {
+                        return Err(EntryError::field(
+                            "date",
+                            format!(
+                                "{} is before the household's previous stage change on {last_date}",
+                                progress.date
+                            ),
+                        ));
+                    }
+                }
+                state
+                    .stages
+                    .push((entry.seq, progress.stage, progress.date.clone()));
+                state.live_entries += 1;
+                Slot::Progress {
+                    household,
+                    live: true,
+                }
+            }
+            (Body::Correction(correction), Some(_)) => {
+                self.apply_correction(entry.seq, correction, lookup)?;
+                Slot::Correction
+            }
+        };
+        self.slots.push(slot);
+        Ok(())
+    }
+
+    fn apply_key(
+        &mut self,
+        entry: &Entry,
+        key: &KeyEntry,
+        signer_role: Option<Role>,
+    ) -> Result<Slot, EntryError> {
+        match (signer_role, key) {
+            (
+                None,
+                KeyEntry::Admit {
+                    name,
+                    role: Role::Admin,
+                    ..
+                },
+            ) if *name == entry.signer => {}
+            (None, _) => {
+                return Err(EntryError::entry(
+                    "the first entry (genesis) must admit, as `admin`, the key that signs it",
+                ));
+            }
+            (Some(Role::Admin), _) => {}
+            (Some(Role::Officer), _) => {
+                return Err(EntryError::entry(format!(
+                    "only an administrator may admit or revoke keys; `{}` is an officer",
+                    entry.signer
+                )));
+            }
+        }
+        match key {
+            KeyEntry::Admit {
+                name,
+                unit,
+                role,
+                vkey,
+            } => {
+                let parsed = VerifierKey::parse(vkey)
+                    .map_err(|e| EntryError::field("vkey", e.to_string()))?;
+                if parsed.name() != name {
+                    return Err(EntryError::field(
+                        "vkey",
+                        format!(
+                            "the verifier key is named `{}`, not `{name}`",
+                            parsed.name()
+                        ),
+                    ));
+                }
+                if let Some(existing) = self.keys.get(name) {
+                    let status = if existing.is_active() {
+                        "is already admitted"
+                    } else {
+                        "was revoked; admit a key with a new name"
+                    };
+                    return Err(EntryError::field("name", format!("key `{name}` {status}")));
+                }
+                if let Some(same) = self
+                    .keys
+                    .values()
+                    .find(|k| k.vkey.to_string() == parsed.to_string())
+                {
+                    return Err(EntryError::field(
+                        "vkey",
+                        format!("this key is already admitted as `{}`", same.name),
+                    ));
+                }
+                self.keys.insert(
+                    name.clone(),
+                    KeyRecord {
+                        name: name.clone(),
+                        unit: unit.clone(),
+                        role: *role,
+                        vkey: parsed,
+                        admitted_seq: entry.seq,
+                        revoked_seq: None,
+                    },
+                );
+            }
+            KeyEntry::Revoke { name, .. } => {
+                let active_admins = self
+                    .keys
+                    .values()
+                    .filter(|k| k.is_active() && k.role == Role::Admin)
+                    .count();
+                let record = self.keys.get_mut(name).ok_or_else(|| {
+                    EntryError::field("name", format!("key `{name}` has not been admitted"))
+                })?;
+                if !record.is_active() {
+                    return Err(EntryError::field(
+                        "name",
+                        format!("key `{name}` is already revoked"),
+                    ));
+                }
+                if record.role == Role::Admin && active_admins == 1 {
+                    return Err(EntryError::field(
+                        "name",
+                        format!(
+                            "`{name}` is the last administrator; admit another administrator first"
+                        ),
+                    ));
+                }
+                record.revoked_seq = Some(entry.seq);
+            }
+        }
+        Ok(Slot::Key)
+    }
+
+    fn live_fund(&self, id: &str, field: &str) -> Result<u32, EntryError> {
+        match self.fund_index.get(id) {
+            Some(&index) if !self.funds[index as usize].totals.voided => Ok(index),
+            Some(_) => Err(EntryError::field(field, format!("fund `{id}` was voided"))),
+            None => Err(EntryError::field(
+                field,
+                format!("no fund `{id}` in the ledger"),
+            )),
+        }
+    }
+
+    fn live_household(&self, id: &str, field: &str) -> Result<u32, EntryError> {
+        match self.household_index.get(id) {
+            Some(&index) if !self.households[index as usize].voided => Ok(index),
+            Some(_) => Err(EntryError::field(
+                field,
+                format!("household `{id}` was voided"),
+            )),
+            None => Err(EntryError::field(
+                field,
+                format!("no household `{id}` in the ledger"),
+            )),
+        }
+    }
+
+    fn claim_citizen(&mut self, hmac: &str, household: u32) -> Result<(), EntryError> {
+        if let Some(&other) = self.citizens.get(hmac)
+            && other != household {
+                return Err(EntryError::field(
+                    "citizen_id",
+                    format!(
+                        "this citizen ID is already registered to household `{}`",
+                        self.households[other as usize].id
+                    ),
+                ));
+            }
+        self.citizens.insert(hmac.to_string(), household);
+        Ok(())
+    }
+
+    fn add_disbursed(&mut self, fund: u32, amount: Dong, field: &str) -> Result<(), EntryError> {
+        let allow_advances = self.allow_advances;
+        let totals = &mut self.funds[fund as usize].totals;
+        let disbursed = totals
+            .disbursed
+            .checked_add(amount)
+            .map_err(|e| EntryError::money(field, e))?;
+        if disbursed > totals.received && !allow_advances {
+            return Err(EntryError::field(
+                field,
+                format!(
+                    "fund `{}` would disburse {} đồng but has received only {} đồng (set ledger.allow_advances in config.toml to allow advances)",
+                    totals.id, disbursed, totals.received
+                ),
+            ));
+        }
+        totals.disbursed = disbursed;
+        Ok(())
+    }
+
+    /// Lowers a fund's receipts, refusing if its disbursements would then
+    /// exceed them.
+    fn remove_received(&mut self, fund: u32, amount: Dong, field: &str) -> Result<(), EntryError> {
+        let allow_advances = self.allow_advances;
+        let totals = &mut self.funds[fund as usize].totals;
+        let received = totals
+            .received
+            .checked_sub(amount)
+            .map_err(|e| EntryError::money(field, e))?;
+        if totals.disbursed > received && !allow_advances {
+            return Err(EntryError::field(
+                field,
+                format!(
+                    "fund `{}` would have received {received} đồng, less than the {} đồng it has disbursed",
+                    totals.id, totals.disbursed
+                ),
+            ));
+        }
+        totals.received = received;
+        Ok(())
+    }
+
+    fn current_body(
+        &self,
+        target: u64,
+        lookup: &mut dyn FnMut(u64) -> Result<Entry, String>,
+    ) -> Result<Body, EntryError> {
+        if let Some(body) = self.amended.get(&target) {
+            return Ok(body.clone());
+        }
+        let entry = lookup(target).map_err(|e| EntryError::field("target", e))?;
+        Ok(entry.body)
+    }
+
+    fn apply_correction(
+        &mut self,
+        seq: u64,
+        correction: &Correction,
+        lookup: &mut dyn FnMut(u64) -> Result<Entry, String>,
+    ) -> Result<(), EntryError> {
+        let target = correction.target;
+        if target >= seq {
+            return Err(EntryError::field(
+                "target",
+                format!("entry {target} does not precede this correction"),
+            ));
+        }
+        let slot = self.slots[target as usize];
+        match slot {
+            Slot::Key => {
+                return Err(EntryError::field(
+                    "target",
+                    format!("entry {target} is a key entry; revoke the key instead"),
+                ));
+            }
+            Slot::Correction => {
+                return Err(EntryError::field(
+                    "target",
+                    format!(
+                        "entry {target} is a correction; corrections cannot be corrected, correct the original entry again"
+                    ),
+                ));
+            }
+            Slot::Fund { live: false, .. }
+            | Slot::Donation { live: false, .. }
+            | Slot::Disbursement { live: false, .. }
+            | Slot::Progress { live: false, .. } => {
+                return Err(EntryError::field(
+                    "target",
+                    format!("entry {target} is already voided"),
+                ));
+            }
+            Slot::Household { household } if self.households[household as usize].voided => {
+                return Err(EntryError::field(
+                    "target",
+                    format!("entry {target} is already voided"),
+                ));
+            }
+            _ => {}
+        }
+        match &correction.amend {
+            None => self.void(target, slot),
+            Some(amend) => self.amend(target, slot, amend, lookup),
+        }
+    }
+
+    fn void(&mut self, target: u64, slot: Slot) -> Result<(), EntryError> {
+        let dependents = |count: u32, what: &str| {
+            EntryError::field(
+                "target",
+                format!(
+                    "entry {target} cannot be voided while {count} live entries refer to this {what}; void those first"
+                ),
+            )
+        };
+        let slot = match slot {
+            Slot::Fund { fund, .. } => {
+                let state = &mut self.funds[fund as usize];
+                if state.live_entries > 0 {
+                    return Err(dependents(state.live_entries, "fund"));
+                }
+                state.totals.voided = true;
+                Slot::Fund { fund, live: false }
+            }
+            Slot::Donation { fund, amount, .. } => {
+                self.remove_received(fund, amount, "target")?;
+                self.funds[fund as usize].live_entries -= 1;
+                Slot::Donation {
+                    fund,
+                    amount,
+                    live: false,
+                }
+            }
+            Slot::Household { household } => {
+                let state = &mut self.households[household as usize];
+                if state.live_entries > 0 {
+                    return Err(dependents(state.live_entries, "household"));
+                }
+                state.voided = true;
+                let hmac = state.citizen_id_hmac.clone();
+                self.citizens.remove(&hmac);
+                Slot::Household { household }
+            }
+            Slot::Disbursement {
+                fund,
+                amount,
+                household,
+                ..
+            } => {
+                let totals = &mut self.funds[fund as usize].totals;
+                totals.disbursed = totals
+                    .disbursed
+                    .checked_sub(amount)
+                    .map_err(|e| EntryError::money("target", e))?;
+                self.funds[fund as usize].live_entries -= 1;
+                if let Some(household) = household {
+                    self.households[household as usize].live_entries -= 1;
+                }
+                Slot::Disbursement {
+                    fund,
+                    amount,
+                    household,
+                    live: false,
+                }
+            }
+            Slot::Progress { household, .. } => {
+                let state = &mut self.households[household as usize];
+                state.stages.retain(|(seq, _, _)| *seq != target);
+                state.live_entries -= 1;
+                Slot::Progress {
+                    household,
+                    live: false,
+                }
+            }
+            Slot::Key | Slot::Correction => unreachable!("checked by apply_correction"),
+        };
+        self.slots[target as usize] = slot;
+        Ok(())
+    }
+
+    fn amend(
+        &mut self,
+        target: u64,
+        slot: Slot,
+        amend: &serde_json::Map<String, serde_json::Value>,
+        lookup: &mut dyn FnMut(u64) -> Result<Entry, String>,
+    ) -> Result<(), EntryError> {
+        let before = self.current_body(target, lookup)?;
+        let kind = before.kind();
+        if amend.is_empty() {
+            return Err(EntryError::field(
+                "amend",
+                "is empty; omit `amend` to void the entry",
+            ));
+        }
+        let mut value = serde_json::to_value(&before).expect("bodies serialise");
+        let object = value.as_object_mut().expect("bodies are objects");
+        for (field, new_value) in amend {
+            if !amendable(kind).contains(&field.as_str()) {
+                return Err(EntryError::field(
+                    &format!("amend.{field}"),
+                    format!(
+                        "cannot be amended on a {kind} entry (amendable: {})",
+                        amendable(kind).join(", ")
+                    ),
+                ));
+            }
+            if new_value.is_null() {
+                object.remove(field);
+            } else {
+                object.insert(field.clone(), new_value.clone());
+            }
+        }
+        let after: Body = serde_json::from_value(value).map_err(|e| {
+            EntryError::field("amend", format!("the amended {kind} is invalid: {e}"))
+        })?;
+        super::validate::check_fields(&after).map_err(|e| EntryError {
+            field: Some(format!("amend.{}", e.field.as_deref().unwrap_or(""))),
+            message: e.message,
+        })?;
+        self.apply_amendment(target, slot, &before, &after)?;
+        self.amended.insert(target, after);
+        Ok(())
+    }
+
+    fn apply_amendment(
+        &mut self,
+        target: u64,
+        slot: Slot,
+        before: &Body,
+        after: &Body,
+    ) -> Result<(), EntryError> {
+        match (slot, before, after) {
+            (Slot::Donation { fund, amount, live }, Body::Donation(old), Body::Donation(new)) => {
+                if new.reference != old.reference
+                    && let Some(reference) = &new.reference {
+                        let references = &mut self.funds[fund as usize].references;
+                        if !references.insert(reference.clone()) {
+                            return Err(EntryError::field(
+                                "amend.ref",
+                                format!(
+                                    "bank reference `{reference}` is already recorded in fund `{}`",
+                                    new.fund
+                                ),
+                            ));
+                        }
+                    }
+                if new.amount != amount {
+                    let totals = &self.funds[fund as usize].totals;
+                    let received = totals
+                        .received
+                        .checked_add(new.amount)
+                        .map_err(|e| EntryError::money("amend.amount", e))?;
+                    // Add first, then remove: only the final balance matters.
+                    self.funds[fund as usize].totals.received = received;
+                    self.remove_received(fund, amount, "amend.amount")?;
+                }
+                self.slots[target as usize] = Slot::Donation {
+                    fund,
+                    amount: new.amount,
+                    live,
+                };
+            }
+            (
+                Slot::Disbursement {
+                    fund,
+                    amount,
+                    household,
+                    live,
+                },
+                Body::Disbursement(_),
+                Body::Disbursement(new),
+            ) => {
+                let new_household = match &new.household {
+                    Some(id) => Some(self.live_household(id, "amend.household")?),
+                    None => None,
+                };
+                let totals = &mut self.funds[fund as usize].totals;
+                totals.disbursed = totals
+                    .disbursed
+                    .checked_sub(amount)
+                    .map_err(|e| EntryError::money("amend.amount", e))?;
+                self.add_disbursed(fund, new.amount, "amend.amount")?;
+                if let Some(old) = household {
+                    self.households[old as usize].live_entries -= 1;
+                }
+                if let Some(new) = new_household {
+                    self.households[new as usize].live_entries += 1;
+                }
+                self.slots[target as usize] = Slot::Disbursement {
+                    fund,
+                    amount: new.amount,
+                    household: new_household,
+                    live,
+                };
+            }
+            (Slot::Household { household }, Body::Household(old), Body::Household(new)) => {
+                if new.citizen_id_hmac != old.citizen_id_hmac {
+                    self.claim_citizen(&new.citizen_id_hmac, household)
+                        .map_err(|e| EntryError {
+                            field: Some("amend.citizen_id".into()),
+                            message: e.message,
+                        })?;
+                    self.citizens.remove(&old.citizen_id_hmac);
+                    self.households[household as usize].citizen_id_hmac =
+                        new.citizen_id_hmac.clone();
+                }
+            }
+            (Slot::Progress { household, .. }, Body::Progress(_), Body::Progress(new)) => {
+                let stages = &mut self.households[household as usize].stages;
+                let position = stages
+                    .iter()
+                    .position(|(seq, _, _)| *seq == target)
+                    .expect("live progress is listed");
+                let earlier_ok = position == 0 || stages[position - 1].2 <= new.date;
+                let later_ok = stages
+                    .get(position + 1)
+                    .is_none_or(|next| new.date <= next.2);
+                if !earlier_ok || !later_ok {
+                    return Err(EntryError::field(
+                        "amend.date",
+                        "the new date is out of order with the household's other stage changes",
+                    ));
+                }
+                stages[position].2 = new.date.clone();
+            }
+            (Slot::Fund { .. }, Body::Fund(_), Body::Fund(_)) => {}
+            _ => unreachable!("a slot always matches its entry's kind"),
+        }
+        Ok(())
+    }
+}
+
+fn check_time(time: &str) -> Result<(), EntryError> {
+    match chrono::DateTime::parse_from_rfc3339(time) {
+        Ok(parsed)
+            if parsed.offset().local_minus_utc() == 0
+                && time.ends_with('Z')
+                && time.len() == 20 =>
+        {
+            Ok(())
+        }
+        _ => Err(EntryError::field(
+            "time",
+            format!("`{time}` is not an RFC 3339 UTC time such as 2025-09-12T08:30:00Z"),
+        )),
+    }
+}

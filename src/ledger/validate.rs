@@ -1,0 +1,357 @@
+//! Field-level checks that need no ledger context: slugs, dates, lengths,
+//! positive amounts, enumerations already typed by serde. `State::apply`
+//! runs them first, so append and verify judge a field the same way.
+
+use super::entry::{BankAccount, Body, KeyEntry};
+use super::note::is_valid_key_name;
+use super::state::EntryError;
+use crate::money::Dong;
+
+/// Short single-line texts (names, places, references).
+const SHORT_TEXT: usize = 200;
+/// Long texts (descriptions, circumstances, notes, reasons).
+const LONG_TEXT: usize = 5_000;
+
+pub fn check_fields(body: &Body) -> Result<(), EntryError> {
+    match body {
+        Body::Key(KeyEntry::Admit {
+            name,
+            unit,
+            vkey: _,
+            role: _,
+        }) => {
+            key_name("name", name)?;
+            text("unit", unit, SHORT_TEXT, Line::Single, Empty::Refused)
+        }
+        Body::Key(KeyEntry::Revoke { name, reason }) => {
+            key_name("name", name)?;
+            optional_text("reason", reason, LONG_TEXT, Line::Multi)
+        }
+        Body::Fund(fund) => {
+            slug("id", &fund.id)?;
+            text("name", &fund.name, SHORT_TEXT, Line::Single, Empty::Refused)?;
+            text(
+                "description",
+                &fund.description,
+                LONG_TEXT,
+                Line::Multi,
+                Empty::Allowed,
+            )?;
+            if let Some(target) = fund.target {
+                positive("target", target)?;
+            }
+            match &fund.account {
+                Some(account) => bank_account(account),
+                None => Ok(()),
+            }
+        }
+        Body::Donation(donation) => {
+            slug("fund", &donation.fund)?;
+            text(
+                "donor",
+                &donation.donor,
+                SHORT_TEXT,
+                Line::Single,
+                Empty::Allowed,
+            )?;
+            positive("amount", donation.amount)?;
+            date("date", &donation.date)?;
+            if let Some(reference) = &donation.reference {
+                text("ref", reference, 64, Line::Single, Empty::Refused)?;
+            }
+            optional_text("note", &donation.note, LONG_TEXT, Line::Multi)
+        }
+        Body::Household(household) => {
+            slug("id", &household.id)?;
+            text(
+                "head",
+                &household.head,
+                SHORT_TEXT,
+                Line::Single,
+                Empty::Refused,
+            )?;
+            text(
+                "province",
+                &household.province,
+                SHORT_TEXT,
+                Line::Single,
+                Empty::Refused,
+            )?;
+            optional_text("district", &household.district, SHORT_TEXT, Line::Single)?;
+            text(
+                "commune",
+                &household.commune,
+                SHORT_TEXT,
+                Line::Single,
+                Empty::Refused,
+            )?;
+            optional_text("village", &household.village, SHORT_TEXT, Line::Single)?;
+            text(
+                "circumstances",
+                &household.circumstances,
+                LONG_TEXT,
+                Line::Multi,
+                Empty::Allowed,
+            )?;
+            positive("planned", household.planned)?;
+            hmac_hex("citizen_id", &household.citizen_id_hmac)?;
+            if household.citizen_id_last4.len() != 4
+                || !household
+                    .citizen_id_last4
+                    .bytes()
+                    .all(|b| b.is_ascii_digit())
+            {
+                return Err(EntryError::field("citizen_id_last4", "must be four digits"));
+            }
+            match &household.phone_hmac {
+                Some(phone) => hmac_hex("phone", phone),
+                None => Ok(()),
+            }
+        }
+        Body::Disbursement(disbursement) => {
+            slug("fund", &disbursement.fund)?;
+            positive("amount", disbursement.amount)?;
+            date("date", &disbursement.date)?;
+            match (&disbursement.household, &disbursement.payee) {
+                (Some(household), None) => slug("household", household)?,
+                (None, Some(payee)) => {
+                    text("payee", payee, SHORT_TEXT, Line::Single, Empty::Refused)?
+                }
+                _ => {
+                    return Err(EntryError::field(
+                        "household",
+                        "a disbursement names exactly one recipient: `household` (an id) or `payee` (a name)",
+                    ));
+                }
+            }
+            text(
+                "purpose",
+                &disbursement.purpose,
+                LONG_TEXT,
+                Line::Multi,
+                Empty::Refused,
+            )
+        }
+        Body::Progress(progress) => {
+            slug("household", &progress.household)?;
+            date("date", &progress.date)?;
+            for (index, photo) in progress.photos.iter().enumerate() {
+                media_name(&format!("photos[{index}].media"), &photo.media)?;
+                optional_text(
+                    &format!("photos[{index}].caption"),
+                    &photo.caption,
+                    SHORT_TEXT,
+                    Line::Single,
+                )?;
+            }
+            optional_text("note", &progress.note, LONG_TEXT, Line::Multi)
+        }
+        Body::Correction(correction) => text(
+            "reason",
+            &correction.reason,
+            LONG_TEXT,
+            Line::Multi,
+            Empty::Refused,
+        ),
+    }
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Line {
+    Single,
+    Multi,
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Empty {
+    Allowed,
+    Refused,
+}
+
+fn text(
+    field: &str,
+    value: &str,
+    max_chars: usize,
+    line: Line,
+    empty: Empty,
+) -> Result<(), EntryError> {
+    if empty == Empty::Refused && value.trim().is_empty() {
+        return Err(EntryError::field(field, "must not be empty"));
+    }
+    if value.chars().count() > max_chars {
+        return Err(EntryError::field(
+            field,
+            format!("is longer than {max_chars} characters"),
+        ));
+    }
+    let allowed = |c: char| !c.is_control() || (line == Line::Multi && (c == '\n' || c == '\t'));
+    if let Some(bad) = value.chars().find(|&c| !allowed(c)) {
+        return Err(EntryError::field(
+            field,
+            format!("contains the control character U+{:04X}", bad as u32),
+        ));
+    }
+    if value != value.trim() {
+        return Err(EntryError::field(field, "has leading or trailing spaces"));
+    }
+    Ok(())
+}
+
+fn optional_text(
+    field: &str,
+    value: &Option<String>,
+    max_chars: usize,
+    line: Line,
+) -> Result<(), EntryError> {
+    match value {
+        Some(value) => text(field, value, max_chars, line, Empty::Refused),
+        None => Ok(()),
+    }
+}
+
+/// Ids are URL path segments on the public site: lowercase ASCII letters,
+/// digits and inner hyphens, at most 64 characters.
+pub fn slug(field: &str, value: &str) -> Result<(), EntryError> {
+    let valid = !value.is_empty()
+        && value.len() <= 64
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !value.starts_with('-')
+        && !value.ends_with('-');
+    if valid {
+        Ok(())
+    } else {
+        Err(EntryError::field(
+            field,
+            format!(
+                "`{value}` is not an id: use 1–64 lowercase letters a–z, digits and inner hyphens"
+            ),
+        ))
+    }
+}
+
+/// Dates are `YYYY-MM-DD` and real calendar days.
+pub fn date(field: &str, value: &str) -> Result<(), EntryError> {
+    match chrono::NaiveDate::parse_from_str(value, "%Y-%m-%d") {
+        Ok(parsed) if parsed.format("%Y-%m-%d").to_string() == value => Ok(()),
+        _ => Err(EntryError::field(
+            field,
+            format!("`{value}` is not a date in the form YYYY-MM-DD"),
+        )),
+    }
+}
+
+fn positive(field: &str, amount: Dong) -> Result<(), EntryError> {
+    if amount == Dong::ZERO {
+        Err(EntryError::field(
+            field,
+            "must be a positive whole number of đồng",
+        ))
+    } else {
+        Ok(())
+    }
+}
+
+fn key_name(field: &str, name: &str) -> Result<(), EntryError> {
+    if is_valid_key_name(name) && name.len() <= 64 {
+        Ok(())
+    } else {
+        Err(EntryError::field(
+            field,
+            format!("`{name}` is not a key name (no spaces, no `+`, at most 64 bytes)"),
+        ))
+    }
+}
+
+fn hmac_hex(field: &str, value: &str) -> Result<(), EntryError> {
+    if value.len() == 64
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    {
+        Ok(())
+    } else {
+        Err(EntryError::field(
+            field,
+            "the stored commitment must be 64 lowercase hex digits",
+        ))
+    }
+}
+
+/// Media names are `<sha256 hex>.<ext>` with a known image or document extension.
+pub fn media_name(field: &str, value: &str) -> Result<(), EntryError> {
+    let valid = value.split_once('.').is_some_and(|(hash, ext)| {
+        hash.len() == 64
+            && hash
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+            && MEDIA_EXTENSIONS.contains(&ext)
+    });
+    if valid {
+        Ok(())
+    } else {
+        Err(EntryError::field(
+            field,
+            format!(
+                "`{value}` is not a media name `<sha256>.<ext>` ({})",
+                MEDIA_EXTENSIONS.join(", ")
+            ),
+        ))
+    }
+}
+
+/// File types accepted into `ledger/media/`.
+pub const MEDIA_EXTENSIONS: [&str; 5] = ["jpg", "png", "webp", "pdf", "gif"];
+
+fn bank_account(account: &BankAccount) -> Result<(), EntryError> {
+    if account.bank_bin.len() != 6 || !account.bank_bin.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(EntryError::field(
+            "account.bank_bin",
+            "must be the bank's 6-digit NAPAS BIN, e.g. 970415",
+        ));
+    }
+    let number_ok = (1..=19).contains(&account.number.len())
+        && account.number.bytes().all(|b| b.is_ascii_alphanumeric());
+    if !number_ok {
+        return Err(EntryError::field(
+            "account.number",
+            "must be 1–19 letters or digits, without spaces",
+        ));
+    }
+    text(
+        "account.holder",
+        &account.holder,
+        SHORT_TEXT,
+        Line::Single,
+        Empty::Refused,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slugs_and_dates() {
+        assert!(slug("id", "bao-yagi-2024").is_ok());
+        for bad in ["", "Bao", "a b", "-a", "a-", "../x", "ă"] {
+            assert!(slug("id", bad).is_err(), "{bad}");
+        }
+        assert!(date("date", "2025-02-28").is_ok());
+        for bad in ["2025-02-30", "2025-2-1", "12/09/2025", "2025-02-28T00:00"] {
+            assert!(date("date", bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn text_rules() {
+        assert!(text("x", "a\nb", 10, Line::Multi, Empty::Refused).is_ok());
+        assert!(text("x", "a\nb", 10, Line::Single, Empty::Refused).is_err());
+        assert!(text("x", "a\u{0}", 10, Line::Multi, Empty::Refused).is_err());
+        assert!(text("x", " a", 10, Line::Single, Empty::Refused).is_err());
+        assert!(text("x", "", 10, Line::Single, Empty::Refused).is_err());
+        assert!(text("x", "", 10, Line::Single, Empty::Allowed).is_ok());
+        assert!(text("x", &"đ".repeat(11), 10, Line::Single, Empty::Allowed).is_err());
+    }
+}
