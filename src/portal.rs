@@ -62,12 +62,13 @@ pub fn refuse_published_location(path: &Path, what: &str) -> Result<()> {
         let name = current.file_name().and_then(|n| n.to_str()).unwrap_or("");
         if PUBLISHED_DIRS.contains(&name)
             && let Some(portal) = current.parent()
-                && portal.join("config.toml").is_file() {
-                    bail!(
-                        "refusing to write {what} `{}` inside the portal's `{name}/` directory, which is committed or published; keep it outside the portal or in a private folder such as `.minhbach/`",
-                        path.display()
-                    );
-                }
+            && portal.join("config.toml").is_file()
+        {
+            bail!(
+                "refusing to write {what} `{}` inside the portal's `{name}/` directory, which is committed or published; keep it outside the portal or in a private folder such as `.minhbach/`",
+                path.display()
+            );
+        }
         dir = current.parent();
     }
     Ok(())

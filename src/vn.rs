@@ -1,4 +1,10 @@
-//! Vietnamese formats: `1.250.000 ₫`, `12/09/2025`.
+//! Vietnamese text and formats: money as `1.250.000 ₫`, dates as `12/09/2025`
+//! (English `12 Sep 2025`), diacritic-insensitive folding for search, and the
+//! public forms of personal data (household names per the privacy setting,
+//! masked citizen IDs). Pure functions, no I/O.
+
+use crate::config::NameDisplay;
+use unicode_normalization::UnicodeNormalization;
 
 /// Groups digits by thousands with dots, the Vietnamese way: `1.250.000`.
 pub fn group_digits(value: u64) -> String {
@@ -13,9 +19,134 @@ pub fn group_digits(value: u64) -> String {
     out
 }
 
+/// An amount of đồng as the public reads it: `1.250.000 ₫`.
+pub fn format_vnd(dong: u64) -> String {
+    format!("{} ₫", group_digits(dong))
+}
+
+/// Splits `YYYY-MM-DD` (or the date part of an RFC 3339 time) into numbers;
+/// `None` if it is not such a date.
+fn date_parts(date: &str) -> Option<(u32, u32, u32)> {
+    let date = date.get(..10)?;
+    let parsed = chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d").ok()?;
+    use chrono::Datelike;
+    Some((parsed.year() as u32, parsed.month(), parsed.day()))
+}
+
+/// `2025-09-12` → `12/09/2025`. Anything that is not a date is returned as is,
+/// so a template never fails on an odd value.
+pub fn date_vi(date: &str) -> String {
+    match date_parts(date) {
+        Some((year, month, day)) => format!("{day:02}/{month:02}/{year}"),
+        None => date.to_string(),
+    }
+}
+
+/// `2025-09-12` → `12 Sep 2025`.
+pub fn date_en(date: &str) -> String {
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    match date_parts(date) {
+        Some((year, month, day)) => format!("{day} {} {year}", MONTHS[month as usize - 1]),
+        None => date.to_string(),
+    }
+}
+
+/// A date in the page's language (`vi` or `en`).
+pub fn format_date(date: &str, language: &str) -> String {
+    match language {
+        "en" => date_en(date),
+        _ => date_vi(date),
+    }
+}
+
+/// Folds text for diacritic-insensitive search: lower case, tone and vowel
+/// marks removed, `đ` → `d`, runs of whitespace made one space.
+/// "Nguyễn Văn Ấn" → "nguyen van an".
+pub fn fold(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut pending_space = false;
+    for c in text.nfd() {
+        if unicode_normalization::char::is_combining_mark(c) {
+            continue;
+        }
+        if c.is_whitespace() {
+            pending_space = !out.is_empty();
+            continue;
+        }
+        if pending_space {
+            out.push(' ');
+            pending_space = false;
+        }
+        match c {
+            'đ' | 'Đ' => out.push('d'),
+            _ => out.extend(c.to_lowercase()),
+        }
+    }
+    out
+}
+
+/// A household head's name as the privacy setting allows it on public pages:
+/// in full, "Nguyễn V. A." (family name kept), or "N. V. A.".
+pub fn display_name(name: &str, display: NameDisplay) -> String {
+    let words: Vec<&str> = name.split_whitespace().collect();
+    let initial = |word: &str| {
+        let first: String = word.chars().take(1).flat_map(char::to_uppercase).collect();
+        format!("{first}.")
+    };
+    match display {
+        NameDisplay::Full => words.join(" "),
+        NameDisplay::Abbreviated => match words.split_first() {
+            Some((family, rest)) => std::iter::once(family.to_string())
+                .chain(rest.iter().map(|word| initial(word)))
+                .collect::<Vec<_>>()
+                .join(" "),
+            None => String::new(),
+        },
+        NameDisplay::Initials => words
+            .iter()
+            .map(|word| initial(word))
+            .collect::<Vec<_>>()
+            .join(" "),
+    }
+}
+
+/// A citizen ID shown by its last four digits only: `********1234`.
+pub fn mask_last4(last4: &str) -> String {
+    format!("********{last4}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn money_and_dates() {
+        assert_eq!(format_vnd(1_250_000), "1.250.000 ₫");
+        assert_eq!(format_vnd(0), "0 ₫");
+        assert_eq!(date_vi("2025-09-12"), "12/09/2025");
+        assert_eq!(date_en("2025-09-12"), "12 Sep 2025");
+        assert_eq!(date_vi("2025-09-12T08:00:00Z"), "12/09/2025");
+        assert_eq!(format_date("2025-01-05", "en"), "5 Jan 2025");
+        assert_eq!(date_vi("soon"), "soon");
+    }
+
+    #[test]
+    fn folding_removes_diacritics() {
+        assert_eq!(fold("Nguyễn Văn Ấn"), "nguyen van an");
+        assert_eq!(fold("  ĐINH   Thị Đào "), "dinh thi dao");
+        assert_eq!(fold("Nguye\u{302}\u{303}n"), "nguyen");
+    }
+
+    #[test]
+    fn names_and_masks() {
+        let name = "Nguyễn Văn Ấn";
+        assert_eq!(display_name(name, NameDisplay::Full), "Nguyễn Văn Ấn");
+        assert_eq!(display_name(name, NameDisplay::Abbreviated), "Nguyễn V. Ấ.");
+        assert_eq!(display_name(name, NameDisplay::Initials), "N. V. Ấ.");
+        assert_eq!(mask_last4("1234"), "********1234");
+    }
 
     #[test]
     fn groups_by_thousands() {

@@ -8,9 +8,11 @@
 //! names of Quảng Trị province after the 1 July 2025 merger, round donation amounts,
 //! 60 / 30 million đồng per new / repaired house, storm-driven donation peaks.
 //!
-//! The module is pure: no file I/O, no clock, no hash-map iteration, and randomness only
-//! through `ChaCha8Rng::next_u64` (never `gen_range` or floats), so the same seed gives
-//! byte-for-byte the same output on every platform and every future release of `rand`.
+//! The module is pure: no file I/O, no clock, no hash-map iteration, no floats, and
+//! randomness only through `ChaCha8Rng::seed_from_u64` and `next_u64` (never `gen_range`,
+//! whose algorithm `rand` may change), so the same seed gives byte-for-byte the same
+//! entries on every platform for as long as the ChaCha8 stream of `rand_chacha` 0.3 and the
+//! seed expansion of `rand_core` 0.6 stay as specified.
 //!
 //! Sequence numbers: the caller appends exactly [`SEQ_OFFSET`] entries (the genesis and two
 //! `key` entries admitting the officers) before the first batch, so the first entry of the
@@ -694,6 +696,13 @@ impl Rng {
         }
         unreachable!()
     }
+    /// `k` distinct elements of `pool`, in drawing order.
+    fn distinct(&mut self, pool: &[usize], k: usize) -> Vec<usize> {
+        let mut rest = pool.to_vec();
+        (0..k.min(rest.len()))
+            .map(|_| rest.remove(self.below(rest.len() as u64) as usize))
+            .collect()
+    }
     fn digits(&mut self, n: usize) -> String {
         (0..n)
             .map(|_| char::from(b'0' + self.below(10) as u8))
@@ -887,14 +896,11 @@ impl Gen {
             "Sáu" | "Bảy" | "Tám" | "Chín" => "Văn",
             _ => middle,
         };
-        // Some names have two middle names: "Nguyễn Thị Thu Hà", "Lê Văn Minh Tuấn".
-        if self.rng.chance(120) {
-            let second = if female {
-                *self.rng.pick(MIDDLE_FEMALE)
-            } else {
-                *self.rng.pick(MIDDLE_MALE)
-            };
-            if second != middle && second != "Thị" && second != "Văn" && second != given {
+        // Some women's names have two middle names: "Nguyễn Thị Thu Hà".
+        if female && middle == "Thị" && self.rng.chance(150) {
+            let second = *self.rng.pick(MIDDLE_FEMALE);
+            let plain = matches!(given, "Gái" | "Lài" | "Mận" | "Lựu" | "Sen" | "Cúc");
+            if !plain && second != middle && second != given {
                 return (format!("{surname} {middle} {second} {given}"), female);
             }
         }
@@ -1445,8 +1451,7 @@ impl Gen {
         // Storm No. 5 hit the northern districts of former Quảng Bình hardest.
         let north = by_district(&["Tuyên Hóa", "Minh Hóa", "Quảng Trạch", "Bố Trạch"]);
         for &(m, d) in &[(9, 4), (9, 11), (9, 18)] {
-            for _ in 0..3 {
-                let commune = *self.rng.pick(&north);
+            for commune in self.rng.distinct(&north, 3) {
                 let units = self.rng.range(8, 45) as u64;
                 out.push(Payout {
                     not_before: date(m, d),
@@ -1473,8 +1478,7 @@ impl Gen {
             (11, 11),
             (11, 20),
         ] {
-            for k in 0..4 {
-                let commune = *self.rng.pick(&all);
+            for (k, commune) in self.rng.distinct(&all, 4).into_iter().enumerate() {
                 if k == 0 {
                     let units = self.rng.range(2, 9) as u64;
                     out.push(Payout {
@@ -1506,8 +1510,7 @@ impl Gen {
             .map(|(i, _)| i)
             .collect();
         for &(m, d, n) in &[(9, 3, 4), (10, 15, 3), (11, 19, 3)] {
-            for _ in 0..n {
-                let commune = *self.rng.pick(&mountain);
+            for commune in self.rng.distinct(&mountain, n) {
                 let units = self.rng.range(2, 6) as u64 * 10;
                 out.push(Payout {
                     not_before: date(m, d),
@@ -1840,10 +1843,10 @@ pub fn generate(seed: u64) -> Vec<Batch> {
                     // Many houses finished from late October are handed over together on
                     // 18 November, the Day of Great National Unity; the others when the
                     // commune organises it, weeks later.
-                    h.ready = if day >= date(10, 20) && day < date(11, 14) && g.rng.chance(600) {
+                    h.ready = if day >= date(10, 20) && day < date(11, 14) && g.rng.chance(450) {
                         date(11, 18)
                     } else {
-                        day + Duration::days(g.rng.range(20, 70))
+                        day + Duration::days(g.rng.range(30, 80))
                     };
                 }
                 Stage::Completed if day >= h.ready => {

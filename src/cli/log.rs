@@ -40,12 +40,13 @@ const KINDS: [&str; 7] = [
 
 pub fn log(root: &Path, args: LogArgs) -> Result<()> {
     if let Some(kind) = &args.kind
-        && !KINDS.contains(&kind.as_str()) {
-            return Err(super::usage(format!(
-                "unknown kind `{kind}` (kinds: {})",
-                KINDS.join(", ")
-            )));
-        }
+        && !KINDS.contains(&kind.as_str())
+    {
+        return Err(super::usage(format!(
+            "unknown kind `{kind}` (kinds: {})",
+            KINDS.join(", ")
+        )));
+    }
     let portal = open_portal(root)?;
     let ledger = ledger_of(&portal);
     let mut out = std::io::stdout().lock();
@@ -178,9 +179,10 @@ pub fn show(root: &Path, args: ShowArgs) -> Result<()> {
         if entry.seq == args.seq {
             found = Some(entry);
         } else if let Body::Correction(c) = &entry.body
-            && c.target == args.seq {
-                corrections.push(entry);
-            }
+            && c.target == args.seq
+        {
+            corrections.push(entry);
+        }
         Ok(())
     })?;
     let Some(entry) = found else {

@@ -168,13 +168,14 @@ pub(crate) fn warn_if_readable_by_others(path: &Path, what: &str) {
     {
         use std::os::unix::fs::PermissionsExt;
         if let Ok(meta) = std::fs::metadata(path)
-            && meta.permissions().mode() & 0o077 != 0 {
-                eprintln!(
-                    "warning: {what} `{}` can be read by other users; run `chmod 600 {}`",
-                    path.display(),
-                    path.display()
-                );
-            }
+            && meta.permissions().mode() & 0o077 != 0
+        {
+            eprintln!(
+                "warning: {what} `{}` can be read by other users; run `chmod 600 {}`",
+                path.display(),
+                path.display()
+            );
+        }
     }
 }
 

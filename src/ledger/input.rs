@@ -46,7 +46,39 @@ pub fn parse_input(line: &str, context: &InputContext) -> Result<Pending, EntryE
         return Err(EntryError::entry("not a JSON object"));
     }
     normalise_strings(&mut value);
-    let input: Input = serde_path_to_error::deserialize(value).map_err(|error| {
+    prepare(typed_input(value)?, context)
+}
+
+/// Deserialises by `kind` first, then the kind's own struct, so an error
+/// names the field path (serde loses it inside internally tagged enums).
+fn typed_input(mut value: serde_json::Value) -> Result<Input, EntryError> {
+    let object = value.as_object_mut().expect("checked to be an object");
+    let kind = match object.remove("kind") {
+        Some(serde_json::Value::String(kind)) => kind,
+        Some(_) => return Err(EntryError::field("kind", "must be a string")),
+        None => return Err(EntryError::field("kind", "is missing")),
+    };
+    Ok(match kind.as_str() {
+        "key" => Input::Key(typed(value)?),
+        "fund" => Input::Fund(typed(value)?),
+        "donation" => Input::Donation(typed(value)?),
+        "household" => Input::Household(typed(value)?),
+        "disbursement" => Input::Disbursement(typed(value)?),
+        "progress" => Input::Progress(typed(value)?),
+        "correction" => Input::Correction(typed(value)?),
+        other => {
+            return Err(EntryError::field(
+                "kind",
+                format!(
+                    "unknown kind `{other}` (kinds: fund, donation, household, disbursement, progress, correction, key)"
+                ),
+            ));
+        }
+    })
+}
+
+fn typed<T: serde::de::DeserializeOwned>(value: serde_json::Value) -> Result<T, EntryError> {
+    serde_path_to_error::deserialize(value).map_err(|error| {
         let path = error.path().to_string();
         let message = error.into_inner().to_string();
         if path == "." {
@@ -54,8 +86,7 @@ pub fn parse_input(line: &str, context: &InputContext) -> Result<Pending, EntryE
         } else {
             EntryError::field(&path, message)
         }
-    })?;
-    prepare(input, context)
+    })
 }
 
 fn normalise_strings(value: &mut serde_json::Value) {

@@ -48,7 +48,7 @@ use sha2::{Digest, Sha256};
 /// A SHA-256 hash: a leaf hash, a node hash or a tree root.
 pub type Hash = [u8; 32];
 
-/// The size of a [`Hash`] in bytes.
+/// The size of a [`Hash`](tyalias@Hash) in bytes.
 pub const HASH_SIZE: usize = 32;
 
 /// The root of the empty tree: SHA-256 of the empty string.

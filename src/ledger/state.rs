@@ -526,15 +526,16 @@ impl State {
 
     fn claim_citizen(&mut self, hmac: &str, household: u32) -> Result<(), EntryError> {
         if let Some(&other) = self.citizens.get(hmac)
-            && other != household {
-                return Err(EntryError::field(
-                    "citizen_id",
-                    format!(
-                        "this citizen ID is already registered to household `{}`",
-                        self.households[other as usize].id
-                    ),
-                ));
-            }
+            && other != household
+        {
+            return Err(EntryError::field(
+                "citizen_id",
+                format!(
+                    "this citizen ID is already registered to household `{}`",
+                    self.households[other as usize].id
+                ),
+            ));
+        }
         self.citizens.insert(hmac.to_string(), household);
         Ok(())
     }
@@ -774,18 +775,19 @@ impl State {
         match (slot, before, after) {
             (Slot::Donation { fund, amount, live }, Body::Donation(old), Body::Donation(new)) => {
                 if new.reference != old.reference
-                    && let Some(reference) = &new.reference {
-                        let references = &mut self.funds[fund as usize].references;
-                        if !references.insert(reference.clone()) {
-                            return Err(EntryError::field(
-                                "amend.ref",
-                                format!(
-                                    "bank reference `{reference}` is already recorded in fund `{}`",
-                                    new.fund
-                                ),
-                            ));
-                        }
+                    && let Some(reference) = &new.reference
+                {
+                    let references = &mut self.funds[fund as usize].references;
+                    if !references.insert(reference.clone()) {
+                        return Err(EntryError::field(
+                            "amend.ref",
+                            format!(
+                                "bank reference `{reference}` is already recorded in fund `{}`",
+                                new.fund
+                            ),
+                        ));
                     }
+                }
                 if new.amount != amount {
                     let totals = &self.funds[fund as usize].totals;
                     let received = totals

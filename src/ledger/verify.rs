@@ -481,6 +481,16 @@ pub fn check_extends(
             old.size, current.size
         )));
     }
+    if old.size == 0 {
+        // The empty tree is a prefix of every tree; RFC 9162 defines no
+        // proof for it, so only its root is checked.
+        if old.root != merkle::EMPTY_ROOT {
+            return Err(bad(
+                "the older checkpoint has size 0 but not the empty tree's root".into(),
+            ));
+        }
+        return Ok(Vec::new());
+    }
     let proof = merkle::consistency_proof(&verified.leaves, old.size)
         .map_err(|e| bad(format!("cannot build the consistency proof: {e}")))?;
     merkle::verify_consistency(old.size, current.size, &old.root, &current.root, &proof).map_err(|e| {
