@@ -38,11 +38,30 @@ impl TestPortal {
             .args(["--origin", "test.minhbach.example/ledger"])
             .assert()
             .success();
-        let portal = TestPortal { dir, admin_key, officer_key };
-        minhbach().args(["key", "new", "--name", "canbo", "--out"]).arg(&portal.officer_key).assert().success();
-        let vkey = std::fs::read_to_string(portal.officer_key.with_extension("key.pub")).expect("pub key");
+        let portal = TestPortal {
+            dir,
+            admin_key,
+            officer_key,
+        };
+        minhbach()
+            .args(["key", "new", "--name", "canbo", "--out"])
+            .arg(&portal.officer_key)
+            .assert()
+            .success();
+        let vkey =
+            std::fs::read_to_string(portal.officer_key.with_extension("key.pub")).expect("pub key");
         portal
-            .run(&["key", "add", "--key", portal.admin_key.to_str().unwrap(), "--name", "canbo", "--unit", "MTTQ xã Vĩnh Linh", vkey.trim()])
+            .run(&[
+                "key",
+                "add",
+                "--key",
+                portal.admin_key.to_str().unwrap(),
+                "--name",
+                "canbo",
+                "--unit",
+                "MTTQ xã Vĩnh Linh",
+                vkey.trim(),
+            ])
             .assert()
             .success();
         portal
@@ -87,7 +106,12 @@ pub fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
         .into_iter()
         .map(|e| e.expect("walk"))
         .filter(|e| e.file_type().is_file())
-        .map(|e| (e.path().strip_prefix(dir).unwrap().to_path_buf(), std::fs::read(e.path()).unwrap()))
+        .map(|e| {
+            (
+                e.path().strip_prefix(dir).unwrap().to_path_buf(),
+                std::fs::read(e.path()).unwrap(),
+            )
+        })
         .collect()
 }
 
