@@ -544,3 +544,73 @@ fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
         }
     }
 }
+
+#[test]
+fn photos_are_stored_by_hash_and_checked() {
+    let portal = TestPortal::new();
+    portal.append(SAMPLE).assert().success();
+    let photos = portal.dir.path().join("photos");
+    fs::create_dir_all(&photos).unwrap();
+    fs::write(
+        photos.join("truoc.jpg"),
+        b"\xFF\xD8\xFF\xE0 not really a photo",
+    )
+    .unwrap();
+    fs::write(photos.join("evil.jpg"), b"<svg onload=alert(1)>").unwrap();
+    let input = portal.dir.path().join("progress.jsonl");
+    fs::write(&input, r#"{"kind":"progress","household":"qt-0001","date":"2025-09-20","stage":"started","photos":[{"file":"photos/evil.jpg"}]}"#).unwrap();
+    let officer = portal.officer_key.to_str().unwrap();
+    portal
+        .run(&["append", "--key", officer, input.to_str().unwrap()])
+        .assert()
+        .code(1)
+        .stderr(contains("field `photos[0].file`").and(contains("is not a JPEG")));
+    assert!(
+        !portal
+            .ledger()
+            .join("media")
+            .read_dir()
+            .unwrap()
+            .any(|_| true)
+    );
+    fs::write(&input, r#"{"kind":"progress","household":"qt-0001","date":"2025-09-20","stage":"started","photos":[{"file":"photos/truoc.jpg","caption":"Nhà trước khi sửa"}]}"#).unwrap();
+    portal
+        .run(&["append", "--key", officer, input.to_str().unwrap()])
+        .assert()
+        .success();
+    let stored: Vec<_> = portal
+        .ledger()
+        .join("media")
+        .read_dir()
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    assert_eq!(stored.len(), 1);
+    let name = stored[0]
+        .file_name()
+        .unwrap()
+        .to_string_lossy()
+        .into_owned();
+    assert!(name.ends_with(".jpg") && name.len() == 68, "{name}");
+    assert!(
+        fs::read_to_string(portal.segment())
+            .unwrap()
+            .contains(&format!(
+                r#""photos":[{{"media":"{name}","caption":"Nhà trước khi sửa"}}]"#
+            ))
+    );
+    portal.run(&["verify"]).assert().success();
+    fs::write(&stored[0], b"\xFF\xD8\xFF\xE0 a swapped photo").unwrap();
+    portal
+        .run(&["verify"])
+        .assert()
+        .code(1)
+        .stderr(contains("was altered"));
+    fs::remove_file(&stored[0]).unwrap();
+    portal
+        .run(&["verify"])
+        .assert()
+        .code(1)
+        .stderr(contains("is missing from `ledger/media/`"));
+}

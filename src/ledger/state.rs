@@ -889,3 +889,283 @@ fn check_time(time: &str) -> Result<(), EntryError> {
         )),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ledger::note::SigningKey;
+
+    fn admin_vkey() -> String {
+        SigningKey::from_seed("admin", [1; 32])
+            .unwrap()
+            .verifier_key()
+            .to_string()
+    }
+
+    /// Applies `lines` (entry bodies as JSON, signed by the administrator)
+    /// after a genesis; returns the state or the first refusal as
+    /// "entry N: message".
+    fn run(lines: &[&str], allow_advances: bool) -> Result<State, String> {
+        let mut state = State::new(allow_advances);
+        let genesis = format!(
+            r#"{{"kind":"key","action":"admit","name":"admin","unit":"u","role":"admin","vkey":"{}"}}"#,
+            admin_vkey()
+        );
+        let mut entries: Vec<Entry> = Vec::new();
+        for (index, body) in std::iter::once(genesis.as_str())
+            .chain(lines.iter().copied())
+            .enumerate()
+        {
+            let body: Body =
+                serde_json::from_str(body).map_err(|e| format!("bad test input {body}: {e}"))?;
+            let entry = Entry {
+                seq: index as u64,
+                time: "2025-09-12T08:00:00Z".into(),
+                signer: "admin".into(),
+                body,
+            };
+            let role = if index == 0 { None } else { Some(Role::Admin) };
+            let earlier = entries.clone();
+            state
+                .apply(&entry, role, &mut |seq| {
+                    earlier
+                        .get(seq as usize)
+                        .cloned()
+                        .ok_or_else(|| "missing".into())
+                })
+                .map_err(|e| format!("entry {index}: {e}"))?;
+            entries.push(entry);
+        }
+        Ok(state)
+    }
+
+    /// The one helper of the data-driven tests: `Ok` totals per fund
+    /// "received/disbursed", or the expected error fragment.
+    fn check(lines: &[&str], expected: Result<&str, &str>) {
+        let got = run(lines, false).map(|state| {
+            state
+                .funds()
+                .map(|f| format!("{}={}/{}", f.id, f.received, f.disbursed))
+                .collect::<Vec<_>>()
+                .join(" ")
+        });
+        match (&got, expected) {
+            (Ok(totals), Ok(want)) => assert_eq!(totals, want),
+            (Err(error), Err(want)) => {
+                assert!(error.contains(want), "expected `{want}` in `{error}`")
+            }
+            _ => panic!("for {lines:?}: expected {expected:?}, got {got:?}"),
+        }
+    }
+
+    const FUND: &str = r#"{"kind":"fund","id":"f","name":"F","description":""}"#;
+    const GIFT: &str = r#"{"kind":"donation","fund":"f","donor":"A","amount":100,"date":"2025-01-01","channel":"bank","ref":"R1"}"#;
+    const HOUSE: &str = r#"{"kind":"household","id":"h","head":"H","province":"P","commune":"C","circumstances":"","support":"new","planned":60,"photo_consent":false,"citizen_id_hmac":"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa","citizen_id_last4":"1234"}"#;
+    const PAY: &str = r#"{"kind":"disbursement","fund":"f","amount":60,"date":"2025-01-02","household":"h","purpose":"p"}"#;
+
+    #[test]
+    fn totals_and_references() {
+        check(&[FUND, GIFT], Ok("f=100/0"));
+        check(&[FUND, GIFT, HOUSE, PAY], Ok("f=100/60"));
+        check(
+            &[FUND, GIFT, GIFT],
+            Err("entry 3: field `ref`: bank reference `R1` is already recorded"),
+        );
+        check(
+            &[FUND, FUND],
+            Err("entry 2: field `id`: fund `f` already exists"),
+        );
+        check(&[GIFT], Err("entry 1: field `fund`: no fund `f`"));
+        check(
+            &[FUND, HOUSE, PAY],
+            Err("entry 3: field `amount`: fund `f` would disburse 60 đồng but has received only 0"),
+        );
+        check(
+            &[
+                FUND,
+                HOUSE,
+                HOUSE.replace(r#""id":"h""#, r#""id":"h2""#).as_str(),
+            ],
+            Err("already registered to household `h`"),
+        );
+    }
+
+    #[test]
+    fn advances_are_allowed_only_by_config() {
+        assert!(run(&[FUND, HOUSE, PAY], true).is_ok());
+    }
+
+    #[test]
+    fn corrections_void_amend_and_keep_invariants() {
+        let void_gift = r#"{"kind":"correction","target":2,"reason":"trùng"}"#;
+        check(&[FUND, GIFT, void_gift], Ok("f=0/0"));
+        check(
+            &[FUND, GIFT, HOUSE, PAY, void_gift],
+            Err("would have received 0 đồng, less than the 60 đồng it has disbursed"),
+        );
+        check(
+            &[FUND, GIFT, void_gift, void_gift],
+            Err("entry 4: field `target`: entry 2 is already voided"),
+        );
+        let amend = r#"{"kind":"correction","target":2,"reason":"sai","amend":{"amount":250}}"#;
+        check(&[FUND, GIFT, amend], Ok("f=250/0"));
+        check(
+            &[FUND, GIFT, amend, amend.replace("250", "70").as_str()],
+            Ok("f=70/0"),
+        );
+        let too_low = r#"{"kind":"correction","target":2,"reason":"sai","amend":{"amount":10}}"#;
+        check(
+            &[FUND, GIFT, HOUSE, PAY, too_low],
+            Err("would have received 10 đồng"),
+        );
+        let void_fund = r#"{"kind":"correction","target":1,"reason":"x"}"#;
+        check(
+            &[FUND, GIFT, void_fund],
+            Err("cannot be voided while 1 live entries refer to this fund"),
+        );
+        check(
+            &[FUND, void_fund, GIFT],
+            Err("entry 3: field `fund`: fund `f` was voided"),
+        );
+        let void_self = r#"{"kind":"correction","target":2,"reason":"x"}"#;
+        check(
+            &[FUND, void_self],
+            Err("entry 2: field `target`: entry 2 does not precede this correction"),
+        );
+        let amend_id = r#"{"kind":"correction","target":1,"reason":"x","amend":{"id":"g"}}"#;
+        check(
+            &[FUND, amend_id],
+            Err("field `amend.id`: cannot be amended on a fund entry"),
+        );
+        let bad_amount = r#"{"kind":"correction","target":2,"reason":"x","amend":{"amount":0}}"#;
+        check(
+            &[FUND, GIFT, bad_amount],
+            Err("field `amend.amount`: must be a positive"),
+        );
+    }
+
+    #[test]
+    fn stages_move_forward_and_voids_reopen_them() {
+        let stage = |stage: &str, date: &str| {
+            format!(r#"{{"kind":"progress","household":"h","date":"{date}","stage":"{stage}"}}"#)
+        };
+        let approved = stage("approved", "2025-01-01");
+        let started = stage("started", "2025-01-05");
+        assert!(run(&[HOUSE, &approved, &started], false).is_ok());
+        let again = run(
+            &[HOUSE, &approved, &started, &stage("started", "2025-01-06")],
+            false,
+        )
+        .unwrap_err();
+        assert!(again.contains("already at stage `started`"), "{again}");
+        let void_started = r#"{"kind":"correction","target":3,"reason":"nhầm"}"#;
+        assert!(
+            run(
+                &[
+                    HOUSE,
+                    &approved,
+                    &started,
+                    void_started,
+                    &stage("started", "2025-01-07")
+                ],
+                false
+            )
+            .is_ok()
+        );
+        let early =
+            r#"{"kind":"correction","target":3,"reason":"x","amend":{"date":"2024-12-31"}}"#;
+        let error = run(&[HOUSE, &approved, &started, early], false).unwrap_err();
+        assert!(error.contains("out of order"), "{error}");
+    }
+
+    #[test]
+    fn genesis_and_key_rules() {
+        let officer = SigningKey::from_seed("canbo", [2; 32])
+            .unwrap()
+            .verifier_key()
+            .to_string();
+        let admit = format!(
+            r#"{{"kind":"key","action":"admit","name":"canbo","unit":"u","role":"officer","vkey":"{officer}"}}"#
+        );
+        let state = run(&[&admit], false).unwrap();
+        assert_eq!(state.keys().count(), 2);
+        let mismatched = admit.replace(r#""name":"canbo""#, r#""name":"other""#);
+        assert!(
+            run(&[&mismatched], false)
+                .unwrap_err()
+                .contains("the verifier key is named `canbo`, not `other`")
+        );
+        assert!(
+            run(&[&admit, &admit], false)
+                .unwrap_err()
+                .contains("already admitted")
+        );
+        let revoke = r#"{"kind":"key","action":"revoke","name":"canbo"}"#;
+        let state = run(&[&admit, revoke], false).unwrap();
+        assert_eq!(
+            state.check_signer("canbo").unwrap_err().message,
+            "key `canbo` was revoked at entry 2"
+        );
+        assert!(
+            run(&[&admit, revoke, &admit], false)
+                .unwrap_err()
+                .contains("was revoked; admit a key with a new name")
+        );
+        let last_admin = r#"{"kind":"key","action":"revoke","name":"admin"}"#;
+        assert!(
+            run(&[last_admin], false)
+                .unwrap_err()
+                .contains("last administrator")
+        );
+        // The genesis must be a key admitting its own signer as admin.
+        let mut state = State::new(false);
+        let body: Body = serde_json::from_str(FUND).unwrap();
+        let entry = Entry {
+            seq: 0,
+            time: "2025-09-12T08:00:00Z".into(),
+            signer: "admin".into(),
+            body,
+        };
+        let error = state
+            .apply(&entry, None, &mut |_| Err("none".into()))
+            .unwrap_err();
+        assert!(error.message.contains("genesis"), "{error}");
+    }
+
+    #[test]
+    fn times_and_sequence_numbers_are_checked() {
+        let mut state = run(&[], false).unwrap();
+        let body: Body = serde_json::from_str(FUND).unwrap();
+        let wrong_seq = Entry {
+            seq: 5,
+            time: "2025-09-12T08:00:00Z".into(),
+            signer: "admin".into(),
+            body: body.clone(),
+        };
+        assert!(
+            state
+                .apply(&wrong_seq, Some(Role::Admin), &mut |_| Err(String::new()))
+                .unwrap_err()
+                .to_string()
+                .contains("expected sequence number 1")
+        );
+        for time in [
+            "2025-09-12 08:00:00",
+            "2025-09-12T08:00:00+07:00",
+            "2025-09-12T08:00:00.5Z",
+        ] {
+            let entry = Entry {
+                seq: 1,
+                time: time.into(),
+                signer: "admin".into(),
+                body: body.clone(),
+            };
+            assert!(
+                state
+                    .apply(&entry, Some(Role::Admin), &mut |_| Err(String::new()))
+                    .is_err(),
+                "{time}"
+            );
+        }
+    }
+}
