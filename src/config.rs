@@ -29,6 +29,11 @@ pub struct Config {
     /// The theme under `themes/<name>/`.
     #[serde(default = "default_theme")]
     pub theme: String,
+    /// Donations (and disbursements) per numbered page of the site, 100 if
+    /// unset. Page N always holds the same entries, so changing this moves
+    /// every entry to another page: choose it once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub page_size: Option<usize>,
     pub ledger: LedgerConfig,
     #[serde(default)]
     pub privacy: PrivacyConfig,
@@ -125,6 +130,9 @@ impl Config {
                 self.default_language,
                 self.languages
             );
+        }
+        if self.page_size == Some(0) {
+            bail!("page_size must be at least 1");
         }
         for language in &self.languages {
             if !matches!(language.as_str(), "vi" | "en") {

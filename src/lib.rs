@@ -10,4 +10,5 @@ pub mod config;
 pub mod ledger;
 pub mod money;
 pub mod portal;
+pub mod site;
 pub mod vn;

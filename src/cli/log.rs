@@ -2,7 +2,7 @@
 
 use super::{ledger_of, open_portal};
 use crate::ledger::VerifyOptions;
-use crate::ledger::entry::{Body, Entry, KeyEntry};
+use crate::ledger::entry::{Body, Entry, KINDS, KeyEntry};
 use crate::vn::group_digits;
 use anyhow::{Result, bail};
 use clap::Args;
@@ -27,16 +27,6 @@ pub struct ShowArgs {
     /// The entry's sequence number.
     seq: u64,
 }
-
-const KINDS: [&str; 7] = [
-    "key",
-    "fund",
-    "donation",
-    "household",
-    "disbursement",
-    "progress",
-    "correction",
-];
 
 pub fn log(root: &Path, args: LogArgs) -> Result<()> {
     if let Some(kind) = &args.kind

@@ -2,9 +2,12 @@
 //! the portal, calls the library and reports. Errors carry their exit status.
 
 mod append;
+mod build;
+mod check;
 mod init;
 mod key;
 mod log;
+mod serve;
 mod verify;
 
 use anyhow::Result;
@@ -50,6 +53,12 @@ enum Command {
     Balance,
     /// Show one entry and the corrections made to it.
     Show(log::ShowArgs),
+    /// Build the static site into public/ (or -o DIR).
+    Build(build::BuildArgs),
+    /// Build, serve on 127.0.0.1 and rebuild when sources change (live reload).
+    Serve(serve::ServeArgs),
+    /// Verify the ledger, render every page in memory and check internal links; writes nothing.
+    Check,
 }
 
 /// An error that is the user's way of calling us, not a failure of the data:
@@ -90,6 +99,9 @@ fn run(cli: Cli) -> Result<()> {
         Command::Log(args) => log::log(&cli.root, args),
         Command::Balance => log::balance(&cli.root),
         Command::Show(args) => log::show(&cli.root, args),
+        Command::Build(args) => build::run(&cli.root, args),
+        Command::Serve(args) => serve::run(&cli.root, args),
+        Command::Check => check::run(&cli.root),
     }
 }
 

@@ -10,7 +10,8 @@
 use super::entry::{Body, Correction, Entry, KeyEntry, Role, Stage};
 use super::note::VerifierKey;
 use crate::money::{Dong, MoneyError};
-use std::collections::{BTreeMap, HashMap, HashSet};
+use ahash::{AHashMap as HashMap, AHashSet as HashSet};
+use std::collections::BTreeMap;
 use std::fmt;
 
 /// Why an entry was refused: the field concerned (dotted path, as in the
@@ -151,6 +152,12 @@ pub struct State {
     amended: HashMap<u64, Body>,
 }
 
+/// The checks of an entry that need no ledger context: its fields and time.
+pub fn check_entry_fields(entry: &Entry) -> Result<(), EntryError> {
+    super::validate::check_fields(&entry.body)?;
+    super::validate::time("time", &entry.time)
+}
+
 /// Fields a correction may amend, per kind. Identity fields (`id`, `fund`,
 /// `household` of a progress entry, `stage`) are not amendable: void the
 /// entry and append a new one instead, so the history stays readable.
@@ -245,6 +252,19 @@ impl State {
         signer_role: Option<Role>,
         lookup: &mut dyn FnMut(u64) -> Result<Entry, String>,
     ) -> Result<(), EntryError> {
+        check_entry_fields(entry)?;
+        self.apply_checked(entry, signer_role, lookup)
+    }
+
+    /// `apply` for an entry whose fields `check_entry_fields` already
+    /// accepted (verify runs those checks in parallel, ahead of the
+    /// in-order application).
+    pub fn apply_checked(
+        &mut self,
+        entry: &Entry,
+        signer_role: Option<Role>,
+        lookup: &mut dyn FnMut(u64) -> Result<Entry, String>,
+    ) -> Result<(), EntryError> {
         if entry.seq != self.size() {
             return Err(EntryError::field(
                 "seq",
@@ -255,8 +275,6 @@ impl State {
                 ),
             ));
         }
-        super::validate::check_fields(&entry.body)?;
-        check_time(&entry.time)?;
         let slot = match (&entry.body, signer_role) {
             (Body::Key(key), role) => self.apply_key(entry, key, role)?,
             (_, None) => {
@@ -871,22 +889,6 @@ impl State {
             _ => unreachable!("a slot always matches its entry's kind"),
         }
         Ok(())
-    }
-}
-
-fn check_time(time: &str) -> Result<(), EntryError> {
-    match chrono::DateTime::parse_from_rfc3339(time) {
-        Ok(parsed)
-            if parsed.offset().local_minus_utc() == 0
-                && time.ends_with('Z')
-                && time.len() == 20 =>
-        {
-            Ok(())
-        }
-        _ => Err(EntryError::field(
-            "time",
-            format!("`{time}` is not an RFC 3339 UTC time such as 2025-09-12T08:30:00Z"),
-        )),
     }
 }
 

@@ -11,7 +11,7 @@
 use super::entry::{Body, Entry, Role};
 use super::merkle::{self, Hash, TreeBuilder};
 use super::note::{Checkpoint, SignedNote};
-use super::state::{EntryError, State};
+use super::state::{EntryError, State, check_entry_fields};
 use super::store::{SEGMENT_ENTRIES, Store};
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
@@ -186,13 +186,12 @@ pub fn verify(
         }
         let decoded: Vec<_> = lines
             .par_iter()
-            .map(|line| Entry::from_line(line).map(|entry| (entry, merkle::leaf_hash(line))))
+            .map(|line| decode_and_check(line))
             .collect();
         for (offset, result) in decoded.into_iter().enumerate() {
             let seq = segment.index * SEGMENT_ENTRIES + offset as u64;
             let at = |error: VerifyError| error.at(seq, &segment.path);
-            let (entry, leaf) =
-                result.map_err(|e| at(VerifyError::new(VerifyErrorKind::Decode, e.to_string())))?;
+            let (entry, leaf) = result.map_err(at)?;
             let current = match &batch {
                 Some(current) => current,
                 None => {
@@ -232,7 +231,7 @@ pub fn verify(
             }
             let role = current.role;
             state
-                .apply(&entry, role, &mut |target| store.read_entry(target))
+                .apply_checked(&entry, role, &mut |target| store.read_entry(target))
                 .map_err(|e| at(invariant(e)))?;
             if options.check_media {
                 check_media(store, &entry).map_err(at)?;
@@ -281,6 +280,15 @@ pub fn verify(
         leaves,
         checkpoints: count,
     })
+}
+
+/// The context-free part of verifying a line, run in parallel: decoding,
+/// the canonical-form check, field checks and the leaf hash.
+fn decode_and_check(line: &[u8]) -> Result<(Entry, Hash), VerifyError> {
+    let entry = Entry::from_line(line)
+        .map_err(|e| VerifyError::new(VerifyErrorKind::Decode, e.to_string()))?;
+    check_entry_fields(&entry).map_err(invariant)?;
+    Ok((entry, merkle::leaf_hash(line)))
 }
 
 fn invariant(error: EntryError) -> VerifyError {

@@ -98,7 +98,11 @@ pub struct Sources {
 pub fn load(portal: &Portal) -> Result<Sources> {
     let root = &portal.root;
     let theme = &portal.config.theme;
-    if theme.is_empty() || !theme.chars().all(|c| c.is_alphanumeric() || c == '-' || c == '_') {
+    if theme.is_empty()
+        || !theme
+            .chars()
+            .all(|c| c.is_alphanumeric() || c == '-' || c == '_')
+    {
         bail!("config.toml: theme `{theme}` must be a plain directory name under `themes/`");
     }
     let theme_dir = root.join("themes").join(theme);
@@ -303,7 +307,9 @@ pub fn parse_content(relative: &str, shown: &str, text: &str) -> Result<ContentF
                 .all(|c| c.is_alphanumeric() || c == '-' || c == '_' || c == '.')
             && !part.starts_with('.');
         if !plain {
-            bail!("`{shown}`: file and folder names in content/ must be plain slugs such as `gioi-thieu.md`");
+            bail!(
+                "`{shown}`: file and folder names in content/ must be plain slugs such as `gioi-thieu.md`"
+            );
         }
     }
     let (directory, name) = match stem_path.rsplit_once('/') {
@@ -368,29 +374,47 @@ mod tests {
 
     #[test]
     fn content_paths() {
-        let page = parse_content("gioi-thieu.md", "content/gioi-thieu.md", "+++\ntitle = \"A\"\n+++\nbody\n").unwrap();
+        let page = parse_content(
+            "gioi-thieu.md",
+            "content/gioi-thieu.md",
+            "+++\ntitle = \"A\"\n+++\nbody\n",
+        )
+        .unwrap();
         assert_eq!(page.path, "/gioi-thieu/");
         assert_eq!(page.language, "vi");
         assert_eq!(page.body_line, 4);
         assert_eq!(page.markdown, "body\n");
         let english = parse_content("tin/a.en.md", "content/tin/a.en.md", "+++\n+++\n").unwrap();
-        assert_eq!((english.path.as_str(), english.language.as_str()), ("/tin/a/", "en"));
+        assert_eq!(
+            (english.path.as_str(), english.language.as_str()),
+            ("/tin/a/", "en")
+        );
         assert_eq!(english.section_path, "/tin/");
-        let section = parse_content("tin/_index.md", "content/tin/_index.md", "+++\n+++\n").unwrap();
+        let section =
+            parse_content("tin/_index.md", "content/tin/_index.md", "+++\n+++\n").unwrap();
         assert!(section.is_section);
-        assert_eq!((section.path.as_str(), section.section_path.as_str()), ("/tin/", "/"));
+        assert_eq!(
+            (section.path.as_str(), section.section_path.as_str()),
+            ("/tin/", "/")
+        );
         let home = parse_content("_index.md", "content/_index.md", "+++\n+++\n").unwrap();
         assert_eq!(home.path, "/");
     }
 
     #[test]
     fn front_matter_errors_name_file_and_line() {
-        let error = parse_content("a.md", "content/a.md", "+++\ntitle = \"A\"\nweight = x\n+++\n")
-            .unwrap_err()
-            .to_string();
+        let error = parse_content(
+            "a.md",
+            "content/a.md",
+            "+++\ntitle = \"A\"\nweight = x\n+++\n",
+        )
+        .unwrap_err()
+        .to_string();
         assert!(error.contains("`content/a.md`"), "{error}");
         assert!(error.contains("line 3"), "{error}");
-        let error = parse_content("a.md", "content/a.md", "no front matter").unwrap_err().to_string();
+        let error = parse_content("a.md", "content/a.md", "no front matter")
+            .unwrap_err()
+            .to_string();
         assert!(error.contains("line 1"), "{error}");
     }
 }

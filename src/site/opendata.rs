@@ -416,7 +416,7 @@ pub fn fund_names<'a>(entries: impl IntoIterator<Item = &'a Entry>) -> BTreeMap<
 /// characters other than tab, LF and CR; U+FFFE, U+FFFF) are removed.
 pub fn atom_feed(entries: &[&Entry], feed: &FeedInfo, link: &dyn Fn(&Entry) -> String) -> String {
     let mut sorted: Vec<&Entry> = entries.to_vec();
-    sorted.sort_by(|a, b| b.seq.cmp(&a.seq));
+    sorted.sort_by_key(|entry| std::cmp::Reverse(entry.seq));
     sorted.dedup_by_key(|entry| entry.seq);
 
     let mut out = String::new();
@@ -780,13 +780,13 @@ pub fn sitemap_chunks(urls: &[String]) -> Vec<String> {
     clean.chunks(SITEMAP_MAX_URLS).map(urlset).collect()
 }
 
-/// A sitemaps.org `sitemapindex` listing the sitemap files at `sitemap_urls`
+/// A sitemaps.org `sitemapindex` listing the sitemap files at `sitemaps`
 /// (absolute; sorted, deduplicated and escaped like `sitemap`).
-pub fn sitemap_index(sitemap_urls_: &[String]) -> String {
+pub fn sitemap_index(sitemaps: &[String]) -> String {
     let mut out = String::new();
     out.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     out.push_str("<sitemapindex xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n");
-    for url in sitemap_urls(sitemap_urls_) {
+    for url in sitemap_urls(sitemaps) {
         let _ = writeln!(out, "  <sitemap><loc>{}</loc></sitemap>", xml_escape(&url));
     }
     out.push_str("</sitemapindex>\n");

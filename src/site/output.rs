@@ -20,8 +20,8 @@ pub trait Sink: Sync {
     /// Copies a file (static files, photos) without reading it into memory
     /// where the sink allows.
     fn copy(&self, path: &str, source: &Path) -> Result<()> {
-        let bytes =
-            std::fs::read(source).with_context(|| format!("failed to read `{}`", source.display()))?;
+        let bytes = std::fs::read(source)
+            .with_context(|| format!("failed to read `{}`", source.display()))?;
         self.write(path, &bytes)
     }
 }
@@ -52,7 +52,11 @@ impl Sink for MemorySink {
 /// Writes files under a staging directory, to be merged into the output.
 pub struct StagingSink {
     staging: PathBuf,
+    output: PathBuf,
+    /// Every path of the new site.
     written: Mutex<BTreeSet<String>>,
+    /// Paths whose bytes already match the output: not staged, not moved.
+    unchanged: Mutex<BTreeSet<String>>,
 }
 
 /// What merging the staged site into the output did.
@@ -87,16 +91,18 @@ impl StagingSink {
             .with_context(|| format!("failed to create `{}`", staging.display()))?;
         Ok(StagingSink {
             staging,
+            output: output.to_path_buf(),
             written: Mutex::new(BTreeSet::new()),
+            unchanged: Mutex::new(BTreeSet::new()),
         })
     }
 
     fn claim(&self, path: &str) -> Result<PathBuf> {
-        check_relative(path)?;
         let mut written = self.written.lock().unwrap_or_else(|e| e.into_inner());
         if !written.insert(path.to_string()) {
             bail!("two outputs were rendered to `{path}`");
         }
+        drop(written);
         let target = self.staging.join(path);
         if let Some(parent) = target.parent() {
             std::fs::create_dir_all(parent)
@@ -120,10 +126,14 @@ impl StagingSink {
 
     fn merge(&self, output: &Path) -> Result<MergeReport> {
         let written = self.written.lock().unwrap_or_else(|e| e.into_inner());
+        let unchanged = self.unchanged.lock().unwrap_or_else(|e| e.into_inner());
         std::fs::create_dir_all(output)
             .with_context(|| format!("failed to create `{}`", output.display()))?;
-        let mut report = MergeReport::default();
-        for path in written.iter() {
+        let mut report = MergeReport {
+            unchanged: unchanged.len(),
+            ..MergeReport::default()
+        };
+        for path in written.difference(&unchanged) {
             let staged = self.staging.join(path);
             let target = output.join(path);
             if target.is_dir() {
@@ -158,8 +168,7 @@ impl StagingSink {
             .sort_by_file_name()
             .contents_first(true)
         {
-            let entry =
-                entry.with_context(|| format!("failed to list `{}`", output.display()))?;
+            let entry = entry.with_context(|| format!("failed to list `{}`", output.display()))?;
             let relative = relative_slash_path(output, entry.path());
             if entry.file_type().is_dir() {
                 stale_dirs.push(entry.path().to_path_buf());
@@ -178,22 +187,30 @@ impl StagingSink {
 }
 
 impl Sink for StagingSink {
+    /// Stages `bytes` unless the output already holds exactly them (then the
+    /// file is only recorded, so an unchanged site costs reads, not writes).
     fn write(&self, path: &str, bytes: &[u8]) -> Result<()> {
+        check_relative(path)?;
+        let existing = self.output.join(path);
+        let same = std::fs::metadata(&existing)
+            .is_ok_and(|meta| meta.is_file() && meta.len() == bytes.len() as u64)
+            && std::fs::read(&existing).is_ok_and(|old| old == bytes);
         let target = self.claim(path)?;
+        if same {
+            self.unchanged
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(path.to_string());
+            return Ok(());
+        }
         std::fs::write(&target, bytes)
             .with_context(|| format!("failed to write `{}`", target.display()))
     }
 
     fn copy(&self, path: &str, source: &Path) -> Result<()> {
-        let target = self.claim(path)?;
-        std::fs::copy(source, &target).with_context(|| {
-            format!(
-                "failed to copy `{}` to `{}`",
-                source.display(),
-                target.display()
-            )
-        })?;
-        Ok(())
+        let bytes = std::fs::read(source)
+            .with_context(|| format!("failed to read `{}`", source.display()))?;
+        self.write(path, &bytes)
     }
 }
 

@@ -1,0 +1,43 @@
+//! `minhbach build [-o DIR] [--base-url URL]`: the static site.
+
+use super::open_portal;
+use crate::site::{self, RenderOptions};
+use anyhow::Result;
+use clap::Args;
+use std::path::{Path, PathBuf};
+
+#[derive(Args, Debug)]
+pub struct BuildArgs {
+    /// The output directory (default: `public/` in the portal).
+    #[arg(short, long)]
+    output: Option<PathBuf>,
+    /// Overrides `base_url` of config.toml, e.g. `https://example.github.io/minhbach/`.
+    #[arg(long)]
+    base_url: Option<String>,
+    /// Print the time of each step.
+    #[arg(short, long)]
+    verbose: bool,
+}
+
+pub fn run(root: &Path, args: BuildArgs) -> Result<()> {
+    let portal = open_portal(root)?;
+    let output = args.output.unwrap_or_else(|| portal.root.join("public"));
+    let options = RenderOptions {
+        base_url: args.base_url,
+        progress: true,
+        verbose: args.verbose,
+        ..RenderOptions::default()
+    };
+    let report = site::build(&portal, &output, &options)?;
+    println!(
+        "built {} pages ({} files) into `{}` in {:.2}s: {} written, {} unchanged, {} removed",
+        report.render.pages,
+        report.render.files,
+        report.output.display(),
+        report.elapsed.as_secs_f64(),
+        report.merge.written,
+        report.merge.unchanged,
+        report.merge.removed
+    );
+    Ok(())
+}

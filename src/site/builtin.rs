@@ -1,0 +1,103 @@
+//! The default theme compiled into the binary, so a portal whose theme lacks
+//! a template, a translation or the stylesheet still builds; files under
+//! `themes/<name>/` and the portal's `templates/` override these by name.
+
+/// (name, text) of every built-in template.
+pub const TEMPLATES: &[(&str, &str)] = &[
+    (
+        "404.html",
+        include_str!("../../themes/default/templates/404.html"),
+    ),
+    (
+        "base.html",
+        include_str!("../../themes/default/templates/base.html"),
+    ),
+    (
+        "commune.html",
+        include_str!("../../themes/default/templates/commune.html"),
+    ),
+    (
+        "disbursements.html",
+        include_str!("../../themes/default/templates/disbursements.html"),
+    ),
+    (
+        "donations.html",
+        include_str!("../../themes/default/templates/donations.html"),
+    ),
+    (
+        "fund.html",
+        include_str!("../../themes/default/templates/fund.html"),
+    ),
+    (
+        "household.html",
+        include_str!("../../themes/default/templates/household.html"),
+    ),
+    (
+        "households.html",
+        include_str!("../../themes/default/templates/households.html"),
+    ),
+    (
+        "index.html",
+        include_str!("../../themes/default/templates/index.html"),
+    ),
+    (
+        "open_data.html",
+        include_str!("../../themes/default/templates/open_data.html"),
+    ),
+    (
+        "page.html",
+        include_str!("../../themes/default/templates/page.html"),
+    ),
+    (
+        "partials/corrections.html",
+        include_str!("../../themes/default/templates/partials/corrections.html"),
+    ),
+    (
+        "partials/disbursements_table.html",
+        include_str!("../../themes/default/templates/partials/disbursements_table.html"),
+    ),
+    (
+        "partials/donations_table.html",
+        include_str!("../../themes/default/templates/partials/donations_table.html"),
+    ),
+    (
+        "partials/pagination.html",
+        include_str!("../../themes/default/templates/partials/pagination.html"),
+    ),
+    (
+        "partials/stage_counts.html",
+        include_str!("../../themes/default/templates/partials/stage_counts.html"),
+    ),
+    (
+        "province.html",
+        include_str!("../../themes/default/templates/province.html"),
+    ),
+    (
+        "report.html",
+        include_str!("../../themes/default/templates/report.html"),
+    ),
+    (
+        "reports.html",
+        include_str!("../../themes/default/templates/reports.html"),
+    ),
+    (
+        "section.html",
+        include_str!("../../themes/default/templates/section.html"),
+    ),
+    (
+        "verify.html",
+        include_str!("../../themes/default/templates/verify.html"),
+    ),
+];
+
+/// (language, TOML) of the built-in translations.
+pub const TRANSLATIONS: &[(&str, &str)] = &[
+    ("en", include_str!("../../themes/default/i18n/en.toml")),
+    ("vi", include_str!("../../themes/default/i18n/vi.toml")),
+];
+
+/// (output path, bytes) of the built-in static files.
+pub const STATIC: &[(&str, &[u8])] = &[(
+    "style.css",
+    include_bytes!("../../themes/default/static/style.css"),
+)];

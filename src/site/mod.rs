@@ -1,0 +1,489 @@
+//! The site generator: a portal (config, content, theme, ledger) in, a static
+//! website out, the way Zola does it for blogs.
+//!
+//! The pipeline, one function per step (`render_site`):
+//! 1. **load** the site sources (`load`): content, templates, translations,
+//!    static files. First, so a typo in a template fails before the ledger is read.
+//! 2. **verify** the ledger and read its entries: nothing unverified is published.
+//! 3. **model** (`model`): typed rows with corrections applied and personal
+//!    data reduced as the privacy settings say.
+//! 4. **render** (`markdown`, `render`, `pages`): Markdown to sanitised HTML,
+//!    then every page in parallel, each from a small context.
+//! 5. **write** (`output`): to memory, or staged on disk and merged into the
+//!    output so a failed build changes nothing and unchanged files are not
+//!    rewritten.
+//!
+//! Output is deterministic: no build time, sorted iteration everywhere, so
+//! anyone can rebuild the published site and compare the bytes.
+//!
+//! The site reads the ledger only through its public API; the ledger knows
+//! nothing of the site.
+
+mod builtin;
+pub mod links;
+pub mod load;
+pub mod markdown;
+pub mod model;
+mod open_data_interim;
+pub mod output;
+pub mod pages;
+pub mod render;
+pub mod serve;
+
+use crate::ledger::entry::Entry;
+use crate::ledger::{Ledger, LedgerSettings, VerifyOptions};
+use crate::portal::Portal;
+use anyhow::{Context as _, Result, anyhow, bail};
+use output::{MemorySink, MergeReport, Sink, StagingSink};
+use rayon::prelude::*;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// The donations (and disbursements) on one numbered page.
+pub const DEFAULT_PAGE_SIZE: usize = 100;
+
+/// How to render.
+#[derive(Clone, Debug, Default)]
+pub struct RenderOptions {
+    /// Overrides `base_url` of config.toml.
+    pub base_url: Option<String>,
+    /// Injects the live-reload script (`serve` only).
+    pub live_reload: bool,
+    /// Shows a progress bar when standard error is a terminal.
+    pub progress: bool,
+    /// Prints the time of each step.
+    pub verbose: bool,
+    /// Collects every page's error instead of stopping at the first (`check`).
+    pub keep_going: bool,
+}
+
+/// What rendering produced.
+#[derive(Debug, Default)]
+pub struct RenderReport {
+    pub pages: usize,
+    pub files: usize,
+    /// Errors collected with `keep_going`, each naming its file and line.
+    pub errors: Vec<String>,
+    pub base_path: String,
+}
+
+/// What `build` did.
+#[derive(Debug)]
+pub struct BuildReport {
+    pub render: RenderReport,
+    pub merge: MergeReport,
+    pub output: PathBuf,
+    pub elapsed: Duration,
+}
+
+/// Builds the site into `output` (atomically, incrementally).
+pub fn build(portal: &Portal, output: &Path, options: &RenderOptions) -> Result<BuildReport> {
+    let start = Instant::now();
+    let staging = StagingSink::new(output)?;
+    let render = match render_site(portal, &staging, options) {
+        Ok(report) => report,
+        Err(error) => {
+            staging.discard();
+            return Err(error.context(format!(
+                "the site was not built; `{}` is unchanged",
+                output.display()
+            )));
+        }
+    };
+    let merge = staging.merge_into(output)?;
+    Ok(BuildReport {
+        render,
+        merge,
+        output: output.to_path_buf(),
+        elapsed: start.elapsed(),
+    })
+}
+
+/// Renders the whole site in memory: for `check` and tests.
+pub fn render_in_memory(
+    portal: &Portal,
+    options: &RenderOptions,
+) -> Result<(RenderReport, BTreeMap<String, Vec<u8>>)> {
+    let sink = MemorySink::default();
+    let report = render_site(portal, &sink, options)?;
+    Ok((report, sink.into_files()))
+}
+
+/// `minhbach check`: verifies the ledger, renders everything in memory and
+/// checks internal links. Returns the problems found (empty if none).
+pub fn check(portal: &Portal) -> Result<Vec<String>> {
+    let options = RenderOptions {
+        keep_going: true,
+        ..RenderOptions::default()
+    };
+    let (report, files) = render_in_memory(portal, &options)?;
+    let mut problems = report.errors;
+    for broken in links::broken_links(&files, &report.base_path) {
+        problems.push(format!(
+            "`{}`: broken internal link `{}`",
+            broken.page, broken.link
+        ));
+    }
+    Ok(problems)
+}
+
+fn timed<T>(verbose: bool, step: &str, run: impl FnOnce() -> Result<T>) -> Result<T> {
+    let start = Instant::now();
+    let result = run();
+    if verbose {
+        eprintln!("{step}: {:.3}s", start.elapsed().as_secs_f64());
+    }
+    result
+}
+
+/// Records an error, or fails at once unless `keep_going`.
+struct Errors {
+    keep_going: bool,
+    collected: Mutex<Vec<String>>,
+}
+
+impl Errors {
+    fn push(&self, error: anyhow::Error) -> Result<()> {
+        if !self.keep_going {
+            return Err(error);
+        }
+        let message = format!("{error:#}");
+        let mut collected = self.collected.lock().unwrap_or_else(|e| e.into_inner());
+        if !collected.contains(&message) {
+            collected.push(message);
+        }
+        Ok(())
+    }
+}
+
+/// The pipeline: load, verify, model, render, write (see the module doc).
+pub fn render_site(
+    portal: &Portal,
+    sink: &dyn Sink,
+    options: &RenderOptions,
+) -> Result<RenderReport> {
+    let config = &portal.config;
+    let verbose = options.verbose;
+    let errors = Errors {
+        keep_going: options.keep_going,
+        collected: Mutex::new(Vec::new()),
+    };
+    let base_url = options.base_url.as_deref().unwrap_or(&config.base_url);
+    let urls = render::Urls::new(base_url, &config.default_language);
+
+    let sources = timed(verbose, "load", || load::load(portal))?;
+    let renderer = match render::Renderer::new(&sources, &urls) {
+        Ok(renderer) => renderer,
+        // Nothing can render without templates: report and stop.
+        Err(error) => {
+            errors.push(error)?;
+            return Ok(RenderReport {
+                errors: errors.collected.into_inner().unwrap_or_default(),
+                base_path: urls.base_path,
+                ..RenderReport::default()
+            });
+        }
+    };
+
+    let (entries, verified) = timed(verbose, "verify", || read_ledger(portal))?;
+    let page_size = config.page_size.unwrap_or(DEFAULT_PAGE_SIZE);
+    let model = timed(verbose, "model", || {
+        model::Model::build(
+            &entries,
+            &verified.state,
+            &verified.checkpoint,
+            &verified.checkpoint_note,
+            &model::ModelOptions {
+                privacy: &config.privacy,
+                page_size,
+            },
+        )
+    })?;
+
+    // Markdown: `@/` links resolve to the target's URL in its own language.
+    let link_targets: BTreeMap<String, String> = sources
+        .content
+        .iter()
+        .map(|file| {
+            (
+                file.link_name.clone(),
+                urls.page(&file.language, &file.path),
+            )
+        })
+        .collect();
+    let mut content_html = Vec::with_capacity(sources.content.len());
+    for file in &sources.content {
+        match markdown::render(
+            &file.markdown,
+            &markdown::Links {
+                targets: &link_targets,
+                base_path: &urls.base_path,
+            },
+        ) {
+            Ok(html) => content_html.push(html),
+            Err(broken) => {
+                for link in broken {
+                    errors.push(anyhow!(
+                        "`{}` line {}: broken internal link `{}` (no such file under content/)",
+                        file.file,
+                        file.body_line + link.line - 1,
+                        link.link
+                    ))?;
+                }
+                content_html.push(String::new());
+            }
+        }
+    }
+
+    let open_data = open_data_files(&entries, &model, config, &urls);
+    let open_data_sizes: Vec<(String, usize)> = open_data
+        .iter()
+        .filter(|(path, _)| path.starts_with("du-lieu/"))
+        .map(|(path, bytes)| (format!("/{path}"), bytes.len()))
+        .collect();
+    let pages = pages::Pages::new(
+        &model,
+        config,
+        &urls,
+        &sources.content,
+        &content_html,
+        page_size,
+        open_data_sizes,
+    );
+    check_paths_unique(&pages)?;
+
+    let jobs: Vec<(pages::Job, String)> = pages
+        .jobs()
+        .into_iter()
+        .flat_map(|job| {
+            pages
+                .languages(job)
+                .into_iter()
+                .map(move |lang| (job, lang))
+        })
+        .collect();
+    let progress = progress_bar(options.progress, jobs.len() as u64);
+    let rendered = timed(verbose, "render", || {
+        jobs.par_iter()
+            .try_for_each(|(job, language)| -> Result<()> {
+                let template = pages.template(*job);
+                let path = pages.path(*job);
+                let context = pages.context(*job, language);
+                let result = renderer.render(&template, &context).with_context(|| {
+                    format!(
+                        "failed to render {} ({})",
+                        urls.page(language, &path),
+                        template
+                    )
+                });
+                progress.inc(1);
+                match result {
+                    Ok(mut html) => {
+                        if options.live_reload {
+                            html = serve::inject_reload_script(&html);
+                        }
+                        sink.write(&urls.output_file(language, &path), html.as_bytes())
+                    }
+                    Err(error) => errors.push(error),
+                }
+            })
+    });
+    progress.finish_and_clear();
+    rendered?;
+
+    let mut files = jobs.len();
+    timed(verbose, "write", || {
+        for (path, bytes) in &open_data {
+            sink.write(path, bytes)?;
+        }
+        files += open_data.len();
+        let sitemap_urls: Vec<String> = jobs
+            .iter()
+            .filter(|(job, _)| *job != pages::Job::NotFound)
+            .map(|(job, lang)| urls.absolute(lang, &pages.path(*job)))
+            .collect();
+        sink.write(
+            "sitemap.xml",
+            open_data_interim::interim_sitemap(&sitemap_urls).as_bytes(),
+        )?;
+        sink.write("robots.txt", robots(&urls).as_bytes())?;
+        files += 2;
+        for (path, source) in &sources.static_files {
+            match source {
+                load::StaticSource::Builtin(bytes) => sink.write(path, bytes)?,
+                load::StaticSource::File(file) => sink.copy(path, file)?,
+            }
+            files += 1;
+        }
+        files += copy_photos(portal, &model, sink)?;
+        Ok(())
+    })?;
+
+    Ok(RenderReport {
+        pages: jobs.len(),
+        files,
+        errors: errors.collected.into_inner().unwrap_or_default(),
+        base_path: urls.base_path,
+    })
+}
+
+/// Verifies the ledger and reads the entries its newest checkpoint covers.
+fn read_ledger(portal: &Portal) -> Result<(Vec<Entry>, crate::ledger::Verified)> {
+    let ledger = Ledger::new(
+        &portal.ledger_dir(),
+        LedgerSettings {
+            origin: portal.config.ledger.origin.clone(),
+            allow_advances: portal.config.ledger.allow_advances,
+        },
+    );
+    let verified = ledger
+        .verify(VerifyOptions::default())
+        .map_err(|e| anyhow!("the ledger does not verify, so nothing is published: {e}"))?;
+    let size = verified.checkpoint.size;
+    let mut entries = Vec::with_capacity(size as usize);
+    ledger.for_each_entry(&mut |entry| {
+        if entry.seq < size {
+            entries.push(entry);
+        }
+        Ok(())
+    })?;
+    if entries.len() as u64 != size {
+        bail!(
+            "the ledger changed while it was read ({} entries, checkpoint {size}); build again",
+            entries.len()
+        );
+    }
+    Ok((entries, verified))
+}
+
+/// Refuses a content page whose URL is also a generated page's.
+fn check_paths_unique(pages: &pages::Pages) -> Result<()> {
+    let mut seen: BTreeMap<String, String> = BTreeMap::new();
+    for job in pages.jobs() {
+        for language in pages.languages(job) {
+            let file = pages.urls.output_file(&language, &pages.path(job));
+            let owner = match job {
+                pages::Job::Content(index) => format!("`{}`", pages.content[index].file),
+                other => format!("the generated page {other:?}"),
+            };
+            if let Some(previous) = seen.insert(file.clone(), owner.clone()) {
+                bail!("{owner} and {previous} would both be written to `{file}`; rename one");
+            }
+        }
+    }
+    Ok(())
+}
+
+fn progress_bar(enabled: bool, total: u64) -> indicatif::ProgressBar {
+    use std::io::IsTerminal;
+    if !enabled || !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new(total);
+    if let Ok(style) = indicatif::ProgressStyle::with_template(
+        "{spinner} rendering {pos}/{len} pages {wide_bar} {eta}",
+    ) {
+        bar.set_style(style);
+    }
+    bar
+}
+
+fn robots(urls: &render::Urls) -> String {
+    let mut text = String::from("User-agent: *\nAllow: /\n");
+    if urls.absolute_base.is_some() {
+        text.push_str(&format!(
+            "Sitemap: {}\n",
+            urls.absolute("vi", "/sitemap.xml")
+        ));
+    }
+    text
+}
+
+/// The open data files (output path → bytes): the public ledger, a CSV per
+/// kind, the Atom feed and the checkpoint. This is the one call site of the
+/// open-data writers (interim until `opendata.rs` is wired in).
+fn open_data_files(
+    entries: &[Entry],
+    model: &model::Model,
+    config: &crate::config::Config,
+    urls: &render::Urls,
+) -> Vec<(String, Vec<u8>)> {
+    let show_last4 = config.privacy.show_citizen_id_last4;
+    let mut files = vec![(
+        "du-lieu/so-cai.jsonl".to_string(),
+        open_data_interim::interim_public_ledger_jsonl(entries, show_last4).into_bytes(),
+    )];
+    for kind in [
+        "key",
+        "fund",
+        "donation",
+        "household",
+        "disbursement",
+        "progress",
+        "correction",
+    ] {
+        files.push((
+            format!("du-lieu/{kind}.csv"),
+            open_data_interim::interim_csv_for_kind(kind, entries, show_last4).into_bytes(),
+        ));
+    }
+    let items: Vec<open_data_interim::FeedItem> = model
+        .latest
+        .iter()
+        .map(|summary| {
+            let time = entries
+                .get(summary.seq as usize)
+                .map_or(String::new(), |e| e.time.clone());
+            (
+                summary.seq,
+                time,
+                format!("#{} {}: {}", summary.seq, summary.kind, summary.title),
+                urls.absolute(&config.default_language, &summary.path),
+            )
+        })
+        .collect();
+    files.push((
+        "du-lieu/atom.xml".to_string(),
+        open_data_interim::interim_atom_feed(
+            &config.title,
+            &urls.absolute(&config.default_language, "/du-lieu/atom.xml"),
+            &urls.absolute(&config.default_language, "/"),
+            &items,
+        )
+        .into_bytes(),
+    ));
+    files.push((
+        "du-lieu/checkpoint.txt".to_string(),
+        model.checkpoint.note.clone().into_bytes(),
+    ));
+    files
+}
+
+/// Copies the photos of households that consented to `media/`.
+fn copy_photos(portal: &Portal, model: &model::Model, sink: &dyn Sink) -> Result<usize> {
+    let media_dir = portal.ledger_dir().join("media");
+    let mut names: Vec<&str> = model
+        .households
+        .iter()
+        .filter(|h| h.photo_consent)
+        .flat_map(|h| h.photos.iter().map(|p| p.media.as_str()))
+        .collect();
+    names.sort();
+    names.dedup();
+    for name in &names {
+        if name.contains(['/', '\\']) || name.starts_with('.') {
+            bail!("media name `{name}` is not a plain file name");
+        }
+        let source = media_dir.join(name);
+        if !source.is_file() {
+            bail!(
+                "photo `{}` is referenced by the ledger but missing",
+                source.display()
+            );
+        }
+        sink.copy(&format!("media/{name}"), &source)?;
+    }
+    Ok(names.len())
+}

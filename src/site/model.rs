@@ -1,0 +1,917 @@
+//! The site's typed view of the ledger: what the pages show, built from the
+//! stored entries with corrections applied.
+//!
+//! The ledger's `State` knows totals but not the rows a page lists, so the
+//! model replays corrections itself, by the same rules (`src/ledger/state.rs`):
+//! a correction without `amend` voids its target, one with `amend` replaces
+//! the named fields (a `null` removes an optional one). A voided entry is
+//! listed as voided and never counted. The fund totals computed here are
+//! compared with the verified `State`'s, so the site can never publish a sum
+//! the ledger does not vouch for.
+//!
+//! Personal data is reduced here, once, before any template sees it: the
+//! household head's name is shown as `[privacy] household_names` says, the
+//! citizen ID only as `********1234` and only if allowed, the commitments
+//! (HMACs) never, and photos only for households that consented.
+
+use crate::config::PrivacyConfig;
+use crate::ledger::entry::{Body, Channel, Entry, KeyEntry, Role, Stage, Support};
+use crate::ledger::{State, note::Checkpoint};
+use crate::vn;
+use anyhow::{Result, bail};
+use base64::Engine;
+use serde::Serialize;
+use std::collections::{BTreeMap, HashMap};
+
+/// A correction as shown beside the entry it corrects.
+#[derive(Clone, Debug, Serialize)]
+pub struct CorrectionRef {
+    pub seq: u64,
+    /// The day the correction was appended (`YYYY-MM-DD`).
+    pub date: String,
+    pub reason: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct AccountRow {
+    pub bank_bin: String,
+    pub number: String,
+    pub holder: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct FundRow {
+    pub seq: u64,
+    pub id: String,
+    pub name: String,
+    pub description: String,
+    pub target: Option<u64>,
+    pub account: Option<AccountRow>,
+    pub received: u64,
+    pub disbursed: u64,
+    /// `received - disbursed`, or the advance when `advance` is true.
+    pub balance: u64,
+    pub advance: bool,
+    /// Live donations and disbursements.
+    pub donation_count: u64,
+    pub disbursement_count: u64,
+    pub voided: Option<CorrectionRef>,
+    pub amended: Vec<CorrectionRef>,
+    pub path: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct DonationRow {
+    pub seq: u64,
+    /// Position among all donations, from 0: it fixes the page forever.
+    pub index: usize,
+    pub page: usize,
+    pub fund: String,
+    pub fund_name: String,
+    /// Empty for an anonymous gift.
+    pub donor: String,
+    pub amount: u64,
+    pub date: String,
+    pub channel: &'static str,
+    pub reference: Option<String>,
+    pub note: Option<String>,
+    pub voided: Option<CorrectionRef>,
+    pub amended: Vec<CorrectionRef>,
+    /// The stable anchor, `e<seq>`.
+    pub anchor: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct DisbursementRow {
+    pub seq: u64,
+    pub index: usize,
+    pub page: usize,
+    pub fund: String,
+    pub fund_name: String,
+    pub amount: u64,
+    pub date: String,
+    pub household: Option<String>,
+    /// The household head's name as the privacy setting shows it.
+    pub household_name: Option<String>,
+    pub payee: Option<String>,
+    pub purpose: String,
+    pub voided: Option<CorrectionRef>,
+    pub amended: Vec<CorrectionRef>,
+    pub anchor: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct StageRow {
+    pub seq: u64,
+    pub stage: &'static str,
+    pub date: String,
+    pub note: Option<String>,
+    pub voided: Option<CorrectionRef>,
+    pub amended: Vec<CorrectionRef>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct PhotoRow {
+    /// Site path of the published copy, `/media/<sha256>.<ext>`.
+    pub path: String,
+    pub media: String,
+    pub caption: Option<String>,
+    pub stage: &'static str,
+    pub date: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct HouseholdRow {
+    pub seq: u64,
+    pub id: String,
+    /// As `[privacy] household_names` allows.
+    pub head: String,
+    pub province: String,
+    pub district: Option<String>,
+    pub commune: String,
+    pub village: Option<String>,
+    pub circumstances: String,
+    pub support: &'static str,
+    pub planned: u64,
+    pub photo_consent: bool,
+    /// `********1234`, only when `[privacy] show_citizen_id_last4` is on.
+    pub citizen_id_masked: Option<String>,
+    /// The current stage, `None` before the first progress entry.
+    pub stage: Option<&'static str>,
+    pub stage_date: Option<String>,
+    pub history: Vec<StageRow>,
+    /// Published only with consent.
+    pub photos: Vec<PhotoRow>,
+    pub disbursements: Vec<usize>,
+    /// Sum of the live disbursements to this household.
+    pub received: u64,
+    pub voided: Option<CorrectionRef>,
+    pub amended: Vec<CorrectionRef>,
+    pub path: String,
+    pub commune_path: String,
+}
+
+/// A live stage change, for the daily reports.
+#[derive(Clone, Debug, Serialize)]
+pub struct StageChange {
+    pub seq: u64,
+    pub household: String,
+    pub head: String,
+    pub province: String,
+    pub commune: String,
+    pub stage: &'static str,
+    pub path: String,
+}
+
+/// Households per stage (and not yet started: `none`).
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct StageCounts {
+    pub none: u64,
+    pub approved: u64,
+    pub started: u64,
+    pub completed: u64,
+    pub handed_over: u64,
+    pub total: u64,
+}
+
+impl StageCounts {
+    fn add(&mut self, stage: Option<Stage>) {
+        self.total += 1;
+        self.bump(stage, 1);
+    }
+
+    fn bump(&mut self, stage: Option<Stage>, delta: i64) {
+        let slot = match stage {
+            None => &mut self.none,
+            Some(Stage::Approved) => &mut self.approved,
+            Some(Stage::Started) => &mut self.started,
+            Some(Stage::Completed) => &mut self.completed,
+            Some(Stage::HandedOver) => &mut self.handed_over,
+        };
+        *slot = slot.saturating_add_signed(delta);
+    }
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct CommuneTotals {
+    pub province: String,
+    pub commune: String,
+    pub path: String,
+    pub counts: StageCounts,
+}
+
+/// One day's report: its stage changes and the running totals of the
+/// communes concerned, as they stood at the end of that day.
+#[derive(Clone, Debug, Serialize)]
+pub struct DayReport {
+    pub date: String,
+    pub path: String,
+    pub changes: Vec<StageChange>,
+    pub communes: Vec<CommuneTotals>,
+    pub totals: StageCounts,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Commune {
+    pub province: String,
+    pub district_names: Vec<String>,
+    pub commune: String,
+    pub path: String,
+    pub households: Vec<usize>,
+    pub counts: StageCounts,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Province {
+    pub name: String,
+    pub path: String,
+    pub communes: Vec<usize>,
+    pub counts: StageCounts,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct KeyRow {
+    pub name: String,
+    pub unit: String,
+    pub role: &'static str,
+    pub vkey: String,
+    pub admitted_seq: u64,
+    pub revoked_seq: Option<u64>,
+    pub active: bool,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct CheckpointInfo {
+    pub origin: String,
+    pub size: u64,
+    pub root: String,
+    /// The signed note, exactly as stored.
+    pub note: String,
+}
+
+/// A one-line summary of an entry, for "latest entries" and the feed.
+#[derive(Clone, Debug, Serialize)]
+pub struct EntrySummary {
+    pub seq: u64,
+    pub kind: &'static str,
+    pub date: String,
+    pub title: String,
+    pub amount: Option<u64>,
+    pub path: String,
+}
+
+#[derive(Debug)]
+pub struct Model {
+    pub funds: Vec<FundRow>,
+    pub donations: Vec<DonationRow>,
+    pub disbursements: Vec<DisbursementRow>,
+    pub households: Vec<HouseholdRow>,
+    pub provinces: Vec<Province>,
+    pub communes: Vec<Commune>,
+    pub reports: Vec<DayReport>,
+    pub keys: Vec<KeyRow>,
+    pub checkpoint: CheckpointInfo,
+    pub totals: Totals,
+    pub latest: Vec<EntrySummary>,
+}
+
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Totals {
+    pub received: u64,
+    pub disbursed: u64,
+    pub balance: u64,
+    pub donations: u64,
+    pub disbursements: u64,
+    pub households: StageCounts,
+}
+
+/// How many latest entries the model keeps (the feed; the home page shows ten).
+const LATEST: usize = 50;
+
+pub struct ModelOptions<'a> {
+    pub privacy: &'a PrivacyConfig,
+    pub page_size: usize,
+}
+
+/// Turns `entry_time` into the day it names.
+fn day(time: &str) -> String {
+    time.get(..10).unwrap_or(time).to_string()
+}
+
+fn channel(channel: Channel) -> &'static str {
+    match channel {
+        Channel::Bank => "bank",
+        Channel::Cash => "cash",
+        Channel::InKind => "in_kind",
+        Channel::Other => "other",
+    }
+}
+
+fn support(support: Support) -> &'static str {
+    match support {
+        Support::New => "new",
+        Support::Repair => "repair",
+    }
+}
+
+/// A URL path segment from a place name: "Vĩnh Linh" → `vinh-linh`.
+pub fn slugify(text: &str) -> String {
+    let folded: String = vn::fold(text)
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect();
+    let slug = folded
+        .split('-')
+        .filter(|part| !part.is_empty())
+        .collect::<Vec<_>>()
+        .join("-");
+    if slug.is_empty() {
+        "khac".to_string()
+    } else {
+        slug
+    }
+}
+
+/// Applies corrections: the current body of every entry, and who voided or
+/// amended it.
+struct Corrections {
+    current: HashMap<u64, Body>,
+    voided: HashMap<u64, CorrectionRef>,
+    amended: HashMap<u64, Vec<CorrectionRef>>,
+}
+
+fn replay_corrections(entries: &[Entry]) -> Result<Corrections> {
+    let mut corrections = Corrections {
+        current: HashMap::new(),
+        voided: HashMap::new(),
+        amended: HashMap::new(),
+    };
+    for entry in entries {
+        let Body::Correction(correction) = &entry.body else {
+            continue;
+        };
+        let reference = CorrectionRef {
+            seq: entry.seq,
+            date: day(&entry.time),
+            reason: correction.reason.clone(),
+        };
+        let target = correction.target;
+        match &correction.amend {
+            None => {
+                corrections.voided.insert(target, reference);
+            }
+            Some(amend) => {
+                let before = match corrections.current.get(&target) {
+                    Some(body) => body.clone(),
+                    None => match entries.get(target as usize) {
+                        Some(original) if original.seq == target => original.body.clone(),
+                        _ => bail!("correction {} names a missing entry {target}", entry.seq),
+                    },
+                };
+                let mut value = serde_json::to_value(&before)?;
+                let object = value
+                    .as_object_mut()
+                    .ok_or_else(|| anyhow::anyhow!("entry {target} is not an object"))?;
+                for (field, new_value) in amend {
+                    if new_value.is_null() {
+                        object.remove(field);
+                    } else {
+                        object.insert(field.clone(), new_value.clone());
+                    }
+                }
+                let after: Body = serde_json::from_value(value).map_err(|e| {
+                    anyhow::anyhow!("correction {} makes entry {target} invalid: {e}", entry.seq)
+                })?;
+                corrections.current.insert(target, after);
+                corrections
+                    .amended
+                    .entry(target)
+                    .or_default()
+                    .push(reference);
+            }
+        }
+    }
+    Ok(corrections)
+}
+
+impl Model {
+    /// Builds the model from every stored entry (in `seq` order) and the
+    /// verified state and checkpoint.
+    pub fn build(
+        entries: &[Entry],
+        state: &State,
+        checkpoint: &Checkpoint,
+        checkpoint_note: &str,
+        options: &ModelOptions,
+    ) -> Result<Model> {
+        let page_size = options.page_size.max(1);
+        let corrections = replay_corrections(entries)?;
+        let body = |entry: &Entry| -> Body {
+            corrections
+                .current
+                .get(&entry.seq)
+                .cloned()
+                .unwrap_or_else(|| entry.body.clone())
+        };
+        let voided = |seq: u64| corrections.voided.get(&seq).cloned();
+        let amended = |seq: u64| corrections.amended.get(&seq).cloned().unwrap_or_default();
+
+        let mut funds: Vec<FundRow> = Vec::new();
+        let mut fund_index: HashMap<String, usize> = HashMap::new();
+        let mut households: Vec<HouseholdRow> = Vec::new();
+        let mut household_index: HashMap<String, usize> = HashMap::new();
+        let mut household_stages: Vec<Option<Stage>> = Vec::new();
+        let mut donations = Vec::new();
+        let mut disbursements: Vec<DisbursementRow> = Vec::new();
+        let mut live_changes: Vec<(String, u64, usize, Stage)> = Vec::new();
+
+        for entry in entries {
+            match body(entry) {
+                Body::Fund(fund) => {
+                    fund_index.insert(fund.id.clone(), funds.len());
+                    funds.push(FundRow {
+                        seq: entry.seq,
+                        path: format!("/quy/{}/", fund.id),
+                        id: fund.id,
+                        name: fund.name,
+                        description: fund.description,
+                        target: fund.target.map(|t| t.get()),
+                        account: fund.account.map(|a| AccountRow {
+                            bank_bin: a.bank_bin,
+                            number: a.number,
+                            holder: a.holder,
+                        }),
+                        received: 0,
+                        disbursed: 0,
+                        balance: 0,
+                        advance: false,
+                        donation_count: 0,
+                        disbursement_count: 0,
+                        voided: voided(entry.seq),
+                        amended: amended(entry.seq),
+                    });
+                }
+                Body::Donation(donation) => {
+                    let index = donations.len();
+                    let is_voided = voided(entry.seq);
+                    let fund_name = match fund_index.get(&donation.fund) {
+                        Some(&f) => {
+                            if is_voided.is_none() {
+                                let fund = &mut funds[f];
+                                fund.received = checked(fund.received, donation.amount.get())?;
+                                fund.donation_count += 1;
+                            }
+                            funds[f].name.clone()
+                        }
+                        None => bail!("donation {} names an unknown fund", entry.seq),
+                    };
+                    donations.push(DonationRow {
+                        seq: entry.seq,
+                        index,
+                        page: index / page_size + 1,
+                        fund: donation.fund,
+                        fund_name,
+                        donor: donation.donor,
+                        amount: donation.amount.get(),
+                        date: donation.date,
+                        channel: channel(donation.channel),
+                        reference: donation.reference,
+                        note: donation.note,
+                        voided: is_voided,
+                        amended: amended(entry.seq),
+                        anchor: format!("e{}", entry.seq),
+                    });
+                }
+                Body::Household(household) => {
+                    household_index.insert(household.id.clone(), households.len());
+                    household_stages.push(None);
+                    households.push(HouseholdRow {
+                        seq: entry.seq,
+                        path: format!("/ho/{}/", household.id),
+                        commune_path: commune_path(&household.province, &household.commune),
+                        id: household.id,
+                        head: vn::display_name(&household.head, options.privacy.household_names),
+                        province: household.province,
+                        district: household.district,
+                        commune: household.commune,
+                        village: household.village,
+                        circumstances: household.circumstances,
+                        support: support(household.support),
+                        planned: household.planned.get(),
+                        photo_consent: household.photo_consent,
+                        citizen_id_masked: options
+                            .privacy
+                            .show_citizen_id_last4
+                            .then(|| vn::mask_last4(&household.citizen_id_last4)),
+                        stage: None,
+                        stage_date: None,
+                        history: Vec::new(),
+                        photos: Vec::new(),
+                        disbursements: Vec::new(),
+                        received: 0,
+                        voided: voided(entry.seq),
+                        amended: amended(entry.seq),
+                    });
+                }
+                Body::Disbursement(disbursement) => {
+                    let index = disbursements.len();
+                    let is_voided = voided(entry.seq);
+                    let fund_name = match fund_index.get(&disbursement.fund) {
+                        Some(&f) => {
+                            if is_voided.is_none() {
+                                let fund = &mut funds[f];
+                                fund.disbursed =
+                                    checked(fund.disbursed, disbursement.amount.get())?;
+                                fund.disbursement_count += 1;
+                            }
+                            funds[f].name.clone()
+                        }
+                        None => bail!("disbursement {} names an unknown fund", entry.seq),
+                    };
+                    let household_name = match &disbursement.household {
+                        Some(id) => match household_index.get(id) {
+                            Some(&h) => {
+                                households[h].disbursements.push(index);
+                                if is_voided.is_none() {
+                                    households[h].received =
+                                        checked(households[h].received, disbursement.amount.get())?;
+                                }
+                                Some(households[h].head.clone())
+                            }
+                            None => bail!("disbursement {} names an unknown household", entry.seq),
+                        },
+                        None => None,
+                    };
+                    disbursements.push(DisbursementRow {
+                        seq: entry.seq,
+                        index,
+                        page: index / page_size + 1,
+                        fund: disbursement.fund,
+                        fund_name,
+                        amount: disbursement.amount.get(),
+                        date: disbursement.date,
+                        household: disbursement.household,
+                        household_name,
+                        payee: disbursement.payee,
+                        purpose: disbursement.purpose,
+                        voided: is_voided,
+                        amended: amended(entry.seq),
+                        anchor: format!("e{}", entry.seq),
+                    });
+                }
+                Body::Progress(progress) => {
+                    let Some(&h) = household_index.get(&progress.household) else {
+                        bail!("progress {} names an unknown household", entry.seq);
+                    };
+                    let is_voided = voided(entry.seq);
+                    let household = &mut households[h];
+                    if is_voided.is_none() {
+                        household_stages[h] = Some(progress.stage);
+                        household.stage = Some(progress.stage.as_str());
+                        household.stage_date = Some(progress.date.clone());
+                        live_changes.push((progress.date.clone(), entry.seq, h, progress.stage));
+                        if household.photo_consent {
+                            for photo in &progress.photos {
+                                household.photos.push(PhotoRow {
+                                    path: format!("/media/{}", photo.media),
+                                    media: photo.media.clone(),
+                                    caption: photo.caption.clone(),
+                                    stage: progress.stage.as_str(),
+                                    date: progress.date.clone(),
+                                });
+                            }
+                        }
+                    }
+                    household.history.push(StageRow {
+                        seq: entry.seq,
+                        stage: progress.stage.as_str(),
+                        date: progress.date,
+                        note: progress.note,
+                        voided: is_voided,
+                        amended: amended(entry.seq),
+                    });
+                }
+                Body::Key(_) | Body::Correction(_) => {}
+            }
+        }
+
+        // Consent is judged on the household's current form: an amendment
+        // withdrawing consent hides photos published before.
+        for household in &mut households {
+            if !household.photo_consent {
+                household.photos.clear();
+            }
+        }
+
+        for fund in &mut funds {
+            match fund.received.checked_sub(fund.disbursed) {
+                Some(balance) => fund.balance = balance,
+                None => {
+                    fund.advance = true;
+                    fund.balance = fund.disbursed - fund.received;
+                }
+            }
+        }
+        check_against_state(&funds, state)?;
+
+        let mut totals = Totals::default();
+        for fund in funds.iter().filter(|f| f.voided.is_none()) {
+            totals.received = checked(totals.received, fund.received)?;
+            totals.disbursed = checked(totals.disbursed, fund.disbursed)?;
+            totals.donations += fund.donation_count;
+            totals.disbursements += fund.disbursement_count;
+        }
+        totals.balance = totals.received.saturating_sub(totals.disbursed);
+
+        let (provinces, communes) = places(&households, &household_stages);
+        for (household, stage) in households.iter().zip(&household_stages) {
+            if household.voided.is_none() {
+                totals.households.add(*stage);
+            }
+        }
+        let reports = day_reports(&households, &mut live_changes);
+        let latest = latest_entries(
+            entries,
+            &body,
+            &funds,
+            &fund_index,
+            &households,
+            &household_index,
+        );
+        let keys = state
+            .keys()
+            .map(|key| KeyRow {
+                name: key.name.clone(),
+                unit: key.unit.clone(),
+                role: match key.role {
+                    Role::Admin => "admin",
+                    Role::Officer => "officer",
+                },
+                vkey: key.vkey.to_string(),
+                admitted_seq: key.admitted_seq,
+                revoked_seq: key.revoked_seq,
+                active: key.is_active(),
+            })
+            .collect();
+        let checkpoint = CheckpointInfo {
+            origin: checkpoint.origin.clone(),
+            size: checkpoint.size,
+            root: base64::engine::general_purpose::STANDARD.encode(checkpoint.root),
+            note: checkpoint_note.to_string(),
+        };
+        Ok(Model {
+            funds,
+            donations,
+            disbursements,
+            households,
+            provinces,
+            communes,
+            reports,
+            keys,
+            checkpoint,
+            totals,
+            latest,
+        })
+    }
+}
+
+fn checked(a: u64, b: u64) -> Result<u64> {
+    a.checked_add(b)
+        .ok_or_else(|| anyhow::anyhow!("amount overflow while adding up the ledger"))
+}
+
+pub fn commune_path(province: &str, commune: &str) -> String {
+    format!("/ho/dia-ban/{}/{}/", slugify(province), slugify(commune))
+}
+
+/// The verified `State` is the authority on totals: a difference means the
+/// site's replay of corrections disagrees with the ledger's, and nothing is
+/// published.
+fn check_against_state(funds: &[FundRow], state: &State) -> Result<()> {
+    let by_id: BTreeMap<&str, &FundRow> = funds.iter().map(|f| (f.id.as_str(), f)).collect();
+    for totals in state.funds() {
+        let Some(fund) = by_id.get(totals.id.as_str()) else {
+            bail!(
+                "fund `{}` is in the verified ledger but not in the site model",
+                totals.id
+            );
+        };
+        if fund.received != totals.received.get() || fund.disbursed != totals.disbursed.get() {
+            bail!(
+                "internal error: the site totals of fund `{}` ({} received, {} disbursed) differ from the verified ledger's ({} received, {} disbursed); nothing was published",
+                fund.id,
+                fund.received,
+                fund.disbursed,
+                totals.received,
+                totals.disbursed
+            );
+        }
+    }
+    Ok(())
+}
+
+fn places(households: &[HouseholdRow], stages: &[Option<Stage>]) -> (Vec<Province>, Vec<Commune>) {
+    let mut grouped: BTreeMap<(String, String), Vec<usize>> = BTreeMap::new();
+    for (index, household) in households.iter().enumerate() {
+        if household.voided.is_some() {
+            continue;
+        }
+        grouped
+            .entry((household.province.clone(), household.commune.clone()))
+            .or_default()
+            .push(index);
+    }
+    let mut provinces: Vec<Province> = Vec::new();
+    let mut communes = Vec::new();
+    for ((province, commune), members) in grouped {
+        let mut counts = StageCounts::default();
+        let mut district_names: Vec<String> = Vec::new();
+        for &member in &members {
+            counts.add(stages[member]);
+            if let Some(district) = &households[member].district
+                && !district_names.contains(district)
+            {
+                district_names.push(district.clone());
+            }
+        }
+        district_names.sort();
+        if provinces.last().is_none_or(|p| p.name != province) {
+            provinces.push(Province {
+                path: format!("/ho/dia-ban/{}/", slugify(&province)),
+                name: province.clone(),
+                communes: Vec::new(),
+                counts: StageCounts::default(),
+            });
+        }
+        let current = provinces.last_mut().expect("just pushed");
+        current.communes.push(communes.len());
+        current.counts.total += counts.total;
+        current.counts.none += counts.none;
+        current.counts.approved += counts.approved;
+        current.counts.started += counts.started;
+        current.counts.completed += counts.completed;
+        current.counts.handed_over += counts.handed_over;
+        communes.push(Commune {
+            path: commune_path(&province, &commune),
+            province,
+            district_names,
+            commune,
+            households: members,
+            counts,
+        });
+    }
+    (provinces, communes)
+}
+
+/// Groups live stage changes by their date and keeps running totals per
+/// commune (each household counted at its latest stage so far).
+fn day_reports(
+    households: &[HouseholdRow],
+    changes: &mut [(String, u64, usize, Stage)],
+) -> Vec<DayReport> {
+    changes.sort_by(|a, b| (&a.0, a.1).cmp(&(&b.0, b.1)));
+    let mut stage_of: HashMap<usize, Stage> = HashMap::new();
+    let mut by_commune: BTreeMap<(String, String), StageCounts> = BTreeMap::new();
+    let mut totals = StageCounts::default();
+    for household in households {
+        if household.voided.is_none() {
+            by_commune
+                .entry((household.province.clone(), household.commune.clone()))
+                .or_default()
+                .add(None);
+            totals.add(None);
+        }
+    }
+    let mut reports: Vec<DayReport> = Vec::new();
+    let mut start = 0;
+    while start < changes.len() {
+        let date = changes[start].0.clone();
+        let end = start + changes[start..].iter().take_while(|c| c.0 == date).count();
+        let mut touched: Vec<(String, String)> = Vec::new();
+        let mut rows = Vec::new();
+        for (_, seq, h, stage) in &changes[start..end] {
+            let household = &households[*h];
+            let key = (household.province.clone(), household.commune.clone());
+            let previous = stage_of.insert(*h, *stage);
+            let counts = by_commune.entry(key.clone()).or_default();
+            counts.bump(previous, -1);
+            counts.bump(Some(*stage), 1);
+            totals.bump(previous, -1);
+            totals.bump(Some(*stage), 1);
+            if !touched.contains(&key) {
+                touched.push(key);
+            }
+            rows.push(StageChange {
+                seq: *seq,
+                household: household.id.clone(),
+                head: household.head.clone(),
+                province: household.province.clone(),
+                commune: household.commune.clone(),
+                stage: stage.as_str(),
+                path: household.path.clone(),
+            });
+        }
+        touched.sort();
+        let communes = touched
+            .into_iter()
+            .map(|(province, commune)| CommuneTotals {
+                path: commune_path(&province, &commune),
+                counts: by_commune[&(province.clone(), commune.clone())].clone(),
+                province,
+                commune,
+            })
+            .collect();
+        reports.push(DayReport {
+            path: format!("/bao-cao/{date}/"),
+            date,
+            changes: rows,
+            communes,
+            totals: totals.clone(),
+        });
+        start = end;
+    }
+    reports
+}
+
+fn latest_entries(
+    entries: &[Entry],
+    body: &dyn Fn(&Entry) -> Body,
+    funds: &[FundRow],
+    fund_index: &HashMap<String, usize>,
+    households: &[HouseholdRow],
+    household_index: &HashMap<String, usize>,
+) -> Vec<EntrySummary> {
+    let mut latest = Vec::new();
+    for entry in entries.iter().rev() {
+        if latest.len() == LATEST {
+            break;
+        }
+        if let Some(summary) = summarize(
+            entry,
+            &body(entry),
+            funds,
+            fund_index,
+            households,
+            household_index,
+        ) {
+            latest.push(summary);
+        }
+    }
+    latest
+}
+
+/// A summary of an entry for lists and the feed; `None` for key entries.
+pub fn summarize(
+    entry: &Entry,
+    body: &Body,
+    funds: &[FundRow],
+    fund_index: &HashMap<String, usize>,
+    households: &[HouseholdRow],
+    household_index: &HashMap<String, usize>,
+) -> Option<EntrySummary> {
+    let fund_name = |id: &str| {
+        fund_index
+            .get(id)
+            .map_or(id.to_string(), |&f| funds[f].name.clone())
+    };
+    let head = |id: &str| {
+        household_index
+            .get(id)
+            .map_or(id.to_string(), |&h| households[h].head.clone())
+    };
+    let (title, amount, path) = match body {
+        Body::Key(KeyEntry::Admit { name, .. }) | Body::Key(KeyEntry::Revoke { name, .. }) => {
+            (name.clone(), None, "/xac-minh/".to_string())
+        }
+        Body::Fund(fund) => (fund.name.clone(), None, format!("/quy/{}/", fund.id)),
+        Body::Donation(donation) => (
+            format!("{} → {}", donation.donor, fund_name(&donation.fund)),
+            Some(donation.amount.get()),
+            format!("/quy/{}/", donation.fund),
+        ),
+        Body::Household(household) => (
+            head(&household.id),
+            Some(household.planned.get()),
+            format!("/ho/{}/", household.id),
+        ),
+        Body::Disbursement(disbursement) => (
+            disbursement.purpose.clone(),
+            Some(disbursement.amount.get()),
+            "/chi/".to_string(),
+        ),
+        Body::Progress(progress) => (
+            format!("{} — {}", head(&progress.household), progress.stage),
+            None,
+            format!("/ho/{}/", progress.household),
+        ),
+        Body::Correction(correction) => (correction.reason.clone(), None, "/du-lieu/".to_string()),
+    };
+    Some(EntrySummary {
+        seq: entry.seq,
+        kind: body.kind(),
+        date: day(&entry.time),
+        title,
+        amount,
+        path,
+    })
+}

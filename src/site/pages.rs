@@ -1,0 +1,595 @@
+//! Every page of the site, as a list of jobs, and the template context of
+//! each.
+//!
+//! A job is small (an index into the model), so the list of a 500,000-household
+//! site is cheap, and rendering takes jobs in parallel. A context carries only
+//! what its page shows: one page of donations, one household, one day's
+//! report; never the whole ledger.
+//!
+//! Stable pagination: donation (and disbursement) `n` is always on page
+//! `n / page_size + 1`, oldest first, so page N holds the same entries
+//! forever and an append changes only the newest page. A full page always
+//! links to the next one, which is why there are `count / page_size + 1`
+//! pages (the last may be empty for a moment); nothing on a numbered page
+//! depends on how many pages there are. `/ung-ho/` shows the newest page
+//! that has entries.
+
+use super::load::ContentFile;
+use super::model::{DisbursementRow, DonationRow, Model};
+use super::render::Urls;
+use crate::config::Config;
+use serde::Serialize;
+use tera::Context;
+
+/// A page to render, in every language.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Job {
+    Home,
+    Fund(usize),
+    /// A numbered donations page; `newest` renders it at `/ung-ho/`.
+    Donations {
+        page: usize,
+        newest: bool,
+    },
+    Disbursements {
+        page: usize,
+        newest: bool,
+    },
+    Households,
+    Province(usize),
+    Commune(usize),
+    Household(usize),
+    Reports,
+    Report(usize),
+    Verify,
+    OpenData,
+    /// A content page or section (index into the content list); rendered in
+    /// its own language only.
+    Content(usize),
+    NotFound,
+}
+
+pub struct Pages<'a> {
+    pub model: &'a Model,
+    pub config: &'a Config,
+    pub urls: &'a Urls,
+    pub content: &'a [ContentFile],
+    /// Sanitised HTML of each content file.
+    pub content_html: &'a [String],
+    pub page_size: usize,
+    /// Per fund: indices of its donations and disbursements.
+    pub fund_donations: Vec<Vec<usize>>,
+    pub fund_disbursements: Vec<Vec<usize>>,
+    /// The open data files, for `/du-lieu/`: (path, bytes).
+    pub open_data: Vec<(String, usize)>,
+}
+
+#[derive(Serialize)]
+struct Pagination {
+    number: usize,
+    size: usize,
+    /// Site paths (no base, no language); `None` where there is none.
+    previous: Option<String>,
+    next: Option<String>,
+    first: String,
+    newest: String,
+    /// Only on the newest page (which changes on every append anyway): every
+    /// page number, for jumping.
+    all: Vec<usize>,
+    is_newest: bool,
+}
+
+#[derive(Serialize)]
+struct ContentLink {
+    title: String,
+    description: String,
+    path: String,
+    date: Option<String>,
+    weight: Option<i64>,
+}
+
+#[derive(Serialize)]
+struct ContentPage<'a> {
+    title: &'a str,
+    description: &'a str,
+    date: Option<String>,
+    weight: Option<i64>,
+    extra: &'a toml::Table,
+    path: &'a str,
+    file: &'a str,
+    is_section: bool,
+    html: &'a str,
+    pages: Vec<ContentLink>,
+}
+
+#[derive(Serialize)]
+struct Alternate {
+    lang: String,
+    url: String,
+}
+
+#[derive(Serialize)]
+struct SiteInfo<'a> {
+    title: &'a str,
+    description: &'a str,
+    base_url: &'a str,
+    base_path: &'a str,
+    default_language: &'a str,
+    languages: &'a [String],
+    extra: &'a toml::Table,
+}
+
+fn page_count(items: usize, size: usize) -> usize {
+    items / size + 1
+}
+
+/// The page shown at the entry point (`/ung-ho/`): the last page, or the one
+/// before it while the last is still empty.
+fn newest_page(items: usize, size: usize) -> usize {
+    if items > 0 && items.is_multiple_of(size) {
+        items / size
+    } else {
+        page_count(items, size)
+    }
+}
+
+impl<'a> Pages<'a> {
+    pub fn new(
+        model: &'a Model,
+        config: &'a Config,
+        urls: &'a Urls,
+        content: &'a [ContentFile],
+        content_html: &'a [String],
+        page_size: usize,
+        open_data: Vec<(String, usize)>,
+    ) -> Pages<'a> {
+        let mut fund_donations = vec![Vec::new(); model.funds.len()];
+        let mut fund_disbursements = vec![Vec::new(); model.funds.len()];
+        let fund_of = |id: &str| model.funds.iter().position(|f| f.id == id);
+        let mut cache: std::collections::HashMap<&str, Option<usize>> = Default::default();
+        for donation in &model.donations {
+            if let Some(f) = *cache
+                .entry(&donation.fund)
+                .or_insert_with(|| fund_of(&donation.fund))
+            {
+                fund_donations[f].push(donation.index);
+            }
+        }
+        for disbursement in &model.disbursements {
+            if let Some(f) = *cache
+                .entry(&disbursement.fund)
+                .or_insert_with(|| fund_of(&disbursement.fund))
+            {
+                fund_disbursements[f].push(disbursement.index);
+            }
+        }
+        Pages {
+            model,
+            config,
+            urls,
+            content,
+            content_html,
+            page_size: page_size.max(1),
+            fund_donations,
+            fund_disbursements,
+            open_data,
+        }
+    }
+
+    /// Every job, in a fixed order.
+    pub fn jobs(&self) -> Vec<Job> {
+        let model = self.model;
+        let mut jobs = vec![Job::Home];
+        jobs.extend((0..model.funds.len()).map(Job::Fund));
+        let donation_pages = page_count(model.donations.len(), self.page_size);
+        jobs.extend((1..=donation_pages).map(|page| Job::Donations {
+            page,
+            newest: false,
+        }));
+        jobs.push(Job::Donations {
+            page: newest_page(model.donations.len(), self.page_size),
+            newest: true,
+        });
+        let disbursement_pages = page_count(model.disbursements.len(), self.page_size);
+        jobs.extend((1..=disbursement_pages).map(|page| Job::Disbursements {
+            page,
+            newest: false,
+        }));
+        jobs.push(Job::Disbursements {
+            page: newest_page(model.disbursements.len(), self.page_size),
+            newest: true,
+        });
+        jobs.push(Job::Households);
+        jobs.extend((0..model.provinces.len()).map(Job::Province));
+        jobs.extend((0..model.communes.len()).map(Job::Commune));
+        jobs.extend((0..model.households.len()).map(Job::Household));
+        jobs.push(Job::Reports);
+        jobs.extend((0..model.reports.len()).map(Job::Report));
+        jobs.push(Job::Verify);
+        jobs.push(Job::OpenData);
+        for (index, file) in self.content.iter().enumerate() {
+            if !(file.is_section && file.path == "/") {
+                jobs.push(Job::Content(index));
+            }
+        }
+        jobs.push(Job::NotFound);
+        jobs
+    }
+
+    /// The languages a job is rendered in.
+    pub fn languages(&self, job: Job) -> Vec<String> {
+        match job {
+            Job::Content(index) => vec![self.content[index].language.clone()],
+            _ => self.config.languages.clone(),
+        }
+    }
+
+    /// The page's site path (no base path, no language prefix).
+    pub fn path(&self, job: Job) -> String {
+        let model = self.model;
+        match job {
+            Job::Home => "/".into(),
+            Job::Fund(index) => model.funds[index].path.clone(),
+            Job::Donations { newest: true, .. } => "/ung-ho/".into(),
+            Job::Donations { page, .. } => format!("/ung-ho/trang/{page}/"),
+            Job::Disbursements { newest: true, .. } => "/chi/".into(),
+            Job::Disbursements { page, .. } => format!("/chi/trang/{page}/"),
+            Job::Households => "/ho/".into(),
+            Job::Province(index) => model.provinces[index].path.clone(),
+            Job::Commune(index) => model.communes[index].path.clone(),
+            Job::Household(index) => model.households[index].path.clone(),
+            Job::Reports => "/bao-cao/".into(),
+            Job::Report(index) => model.reports[index].path.clone(),
+            Job::Verify => "/xac-minh/".into(),
+            Job::OpenData => "/du-lieu/".into(),
+            Job::Content(index) => self.content[index].path.clone(),
+            Job::NotFound => "/404.html".into(),
+        }
+    }
+
+    pub fn template(&self, job: Job) -> String {
+        match job {
+            Job::Home => "index.html".into(),
+            Job::Fund(_) => "fund.html".into(),
+            Job::Donations { .. } => "donations.html".into(),
+            Job::Disbursements { .. } => "disbursements.html".into(),
+            Job::Households => "households.html".into(),
+            Job::Province(_) => "province.html".into(),
+            Job::Commune(_) => "commune.html".into(),
+            Job::Household(_) => "household.html".into(),
+            Job::Reports => "reports.html".into(),
+            Job::Report(_) => "report.html".into(),
+            Job::Verify => "verify.html".into(),
+            Job::OpenData => "open_data.html".into(),
+            Job::Content(index) => {
+                let file = &self.content[index];
+                file.front.template.clone().unwrap_or_else(|| {
+                    if file.is_section {
+                        "section.html"
+                    } else {
+                        "page.html"
+                    }
+                    .to_string()
+                })
+            }
+            Job::NotFound => "404.html".into(),
+        }
+    }
+
+    /// The template context of a job in a language.
+    pub fn context(&self, job: Job, language: &str) -> Context {
+        let model = self.model;
+        let config = self.config;
+        let path = self.path(job);
+        let mut context = Context::new();
+        context.insert("lang", language);
+        context.insert("path", &path);
+        context.insert("page_kind", kind_name(job));
+        context.insert(
+            "site",
+            &SiteInfo {
+                title: &config.title,
+                description: &config.description,
+                base_url: &config.base_url,
+                base_path: &self.urls.base_path,
+                default_language: &config.default_language,
+                languages: &config.languages,
+                extra: &config.extra,
+            },
+        );
+        let alternates: Vec<Alternate> = self
+            .languages(job)
+            .iter()
+            .chain(self.alternate_content(job).iter())
+            .map(|lang| Alternate {
+                lang: lang.clone(),
+                url: self.urls.page(lang, &path),
+            })
+            .collect();
+        context.insert("alternates", &alternates);
+        match job {
+            Job::Home => {
+                context.insert("funds", &model.funds);
+                context.insert("totals", &model.totals);
+                let latest = &model.latest[..model.latest.len().min(10)];
+                context.insert("latest", latest);
+                let home = self
+                    .content
+                    .iter()
+                    .position(|f| f.is_section && f.path == "/" && f.language == language);
+                context.insert("section", &home.map(|index| self.content_page(index)));
+            }
+            Job::Fund(index) => {
+                let fund = &model.funds[index];
+                context.insert("fund", fund);
+                let donations: Vec<&DonationRow> = self.fund_donations[index]
+                    .iter()
+                    .rev()
+                    .take(self.page_size)
+                    .map(|&i| &model.donations[i])
+                    .collect();
+                let disbursements: Vec<&DisbursementRow> = self.fund_disbursements[index]
+                    .iter()
+                    .rev()
+                    .take(self.page_size)
+                    .map(|&i| &model.disbursements[i])
+                    .collect();
+                context.insert("donations", &donations);
+                context.insert("disbursements", &disbursements);
+                context.insert(
+                    "more_donations",
+                    &(self.fund_donations[index].len() > self.page_size),
+                );
+                context.insert(
+                    "more_disbursements",
+                    &(self.fund_disbursements[index].len() > self.page_size),
+                );
+            }
+            Job::Donations { page, newest } => {
+                let rows = page_slice(&model.donations, page, self.page_size);
+                let rows: Vec<&DonationRow> = rows.iter().rev().collect();
+                context.insert("donations", &rows);
+                context.insert(
+                    "pagination",
+                    &self.pagination("/ung-ho/", page, newest, model.donations.len(), rows.len()),
+                );
+            }
+            Job::Disbursements { page, newest } => {
+                let rows = page_slice(&model.disbursements, page, self.page_size);
+                let rows: Vec<&DisbursementRow> = rows.iter().rev().collect();
+                context.insert("disbursements", &rows);
+                context.insert(
+                    "pagination",
+                    &self.pagination("/chi/", page, newest, model.disbursements.len(), rows.len()),
+                );
+            }
+            Job::Households => {
+                #[derive(Serialize)]
+                struct ProvinceView<'a> {
+                    name: &'a str,
+                    path: &'a str,
+                    counts: &'a super::model::StageCounts,
+                    communes: Vec<&'a super::model::Commune>,
+                }
+                let provinces: Vec<ProvinceView> = model
+                    .provinces
+                    .iter()
+                    .map(|p| ProvinceView {
+                        name: &p.name,
+                        path: &p.path,
+                        counts: &p.counts,
+                        communes: p.communes.iter().map(|&c| &model.communes[c]).collect(),
+                    })
+                    .collect();
+                context.insert("provinces", &provinces);
+                context.insert("totals", &model.totals.households);
+            }
+            Job::Province(index) => {
+                let province = &model.provinces[index];
+                context.insert("province", province);
+                let communes: Vec<_> = province
+                    .communes
+                    .iter()
+                    .map(|&c| &model.communes[c])
+                    .collect();
+                context.insert("communes", &communes);
+            }
+            Job::Commune(index) => {
+                let commune = &model.communes[index];
+                context.insert("commune", commune);
+                let households: Vec<_> = commune
+                    .households
+                    .iter()
+                    .map(|&h| &model.households[h])
+                    .collect();
+                context.insert("households", &households);
+                let province = model.provinces.iter().find(|p| p.name == commune.province);
+                context.insert("province_path", &province.map(|p| p.path.as_str()));
+            }
+            Job::Household(index) => {
+                let household = &model.households[index];
+                context.insert("household", household);
+                let disbursements: Vec<&DisbursementRow> = household
+                    .disbursements
+                    .iter()
+                    .map(|&i| &model.disbursements[i])
+                    .collect();
+                context.insert("disbursements", &disbursements);
+            }
+            Job::Reports => {
+                #[derive(Serialize)]
+                struct Day<'a> {
+                    date: &'a str,
+                    path: &'a str,
+                    changes: usize,
+                }
+                let days: Vec<Day> = model
+                    .reports
+                    .iter()
+                    .rev()
+                    .map(|r| Day {
+                        date: &r.date,
+                        path: &r.path,
+                        changes: r.changes.len(),
+                    })
+                    .collect();
+                context.insert("days", &days);
+                context.insert("totals", &model.totals.households);
+            }
+            Job::Report(index) => {
+                context.insert("report", &model.reports[index]);
+                context.insert(
+                    "previous",
+                    &index.checked_sub(1).map(|i| model.reports[i].path.as_str()),
+                );
+                context.insert(
+                    "next",
+                    &model.reports.get(index + 1).map(|r| r.path.as_str()),
+                );
+            }
+            Job::Verify => {
+                context.insert("checkpoint", &model.checkpoint);
+                context.insert("keys", &model.keys);
+            }
+            Job::OpenData => {
+                #[derive(Serialize)]
+                struct File<'a> {
+                    path: &'a str,
+                    name: &'a str,
+                    bytes: usize,
+                }
+                let files: Vec<File> = self
+                    .open_data
+                    .iter()
+                    .map(|(path, bytes)| File {
+                        path,
+                        name: path.rsplit('/').next().unwrap_or(path),
+                        bytes: *bytes,
+                    })
+                    .collect();
+                context.insert("files", &files);
+                context.insert("checkpoint", &model.checkpoint);
+            }
+            Job::Content(index) => {
+                let page = self.content_page(index);
+                context.insert(
+                    if self.content[index].is_section {
+                        "section"
+                    } else {
+                        "page"
+                    },
+                    &page,
+                );
+            }
+            Job::NotFound => {}
+        }
+        context
+    }
+
+    /// Other languages a content page exists in (`a.md` and `a.en.md`).
+    fn alternate_content(&self, job: Job) -> Vec<String> {
+        let Job::Content(index) = job else {
+            return Vec::new();
+        };
+        let me = &self.content[index];
+        self.content
+            .iter()
+            .filter(|other| other.path == me.path && other.language != me.language)
+            .map(|other| other.language.clone())
+            .collect()
+    }
+
+    fn content_page(&self, index: usize) -> ContentPage<'_> {
+        let file = &self.content[index];
+        let mut pages: Vec<ContentLink> = if file.is_section {
+            self.content
+                .iter()
+                .filter(|other| {
+                    !other.is_section
+                        && other.section_path == file.path
+                        && other.language == file.language
+                })
+                .map(|other| ContentLink {
+                    title: other.front.title.clone(),
+                    description: other.front.description.clone(),
+                    path: other.path.clone(),
+                    date: other.date_string(),
+                    weight: other.front.weight,
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        pages.sort_by(|a, b| {
+            (a.weight.unwrap_or(i64::MAX), &a.title, &a.path).cmp(&(
+                b.weight.unwrap_or(i64::MAX),
+                &b.title,
+                &b.path,
+            ))
+        });
+        ContentPage {
+            title: &file.front.title,
+            description: &file.front.description,
+            date: file.date_string(),
+            weight: file.front.weight,
+            extra: &file.front.extra,
+            path: &file.path,
+            file: &file.file,
+            is_section: file.is_section,
+            html: &self.content_html[index],
+            pages,
+        }
+    }
+
+    fn pagination(
+        &self,
+        base: &str,
+        page: usize,
+        newest: bool,
+        total: usize,
+        on_page: usize,
+    ) -> Pagination {
+        let pages = page_count(total, self.page_size);
+        let numbered = |n: usize| format!("{base}trang/{n}/");
+        Pagination {
+            number: page,
+            size: self.page_size,
+            previous: (page > 1).then(|| numbered(page - 1)),
+            // A full page always has a successor (see the module comment).
+            next: (on_page == self.page_size).then(|| numbered(page + 1)),
+            first: numbered(1),
+            newest: base.to_string(),
+            all: if newest {
+                (1..=pages).collect()
+            } else {
+                Vec::new()
+            },
+            is_newest: newest,
+        }
+    }
+}
+
+fn page_slice<T>(rows: &[T], page: usize, size: usize) -> &[T] {
+    let start = (page - 1) * size;
+    let end = (start + size).min(rows.len());
+    rows.get(start..end).unwrap_or(&[])
+}
+
+fn kind_name(job: Job) -> &'static str {
+    match job {
+        Job::Home => "home",
+        Job::Fund(_) => "fund",
+        Job::Donations { .. } => "donations",
+        Job::Disbursements { .. } => "disbursements",
+        Job::Households => "households",
+        Job::Province(_) => "province",
+        Job::Commune(_) => "commune",
+        Job::Household(_) => "household",
+        Job::Reports => "reports",
+        Job::Report(_) => "report",
+        Job::Verify => "verify",
+        Job::OpenData => "open_data",
+        Job::Content(_) => "content",
+        Job::NotFound => "not_found",
+    }
+}

@@ -1,0 +1,300 @@
+//! `minhbach build` and `check` through the binary, on small portals made
+//! with `init`, `key` and `append` (issue 3).
+
+mod common;
+
+use common::{SAMPLE, TestPortal, snapshot};
+use predicates::prelude::*;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// A portal with the sample entries, a voided donation and `page_size = 2`.
+fn sample_portal() -> TestPortal {
+    let portal = TestPortal::new();
+    set_page_size(&portal, 2);
+    portal.append(SAMPLE).assert().success();
+    // Entry 3 is the first donation (500.000 ₫): void it.
+    portal
+        .append(r#"{"kind":"correction","target":3,"reason":"Nhập trùng giao dịch"}"#)
+        .assert()
+        .success();
+    portal
+}
+
+fn set_page_size(portal: &TestPortal, size: usize) {
+    let path = portal.root().join("config.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, format!("page_size = {size}\n{text}")).unwrap();
+}
+
+fn build(portal: &TestPortal, output: &Path) {
+    portal
+        .run(&["build", "-o", output.to_str().unwrap()])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("built"));
+}
+
+fn read(path: PathBuf) -> String {
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+fn text_files(files: &BTreeMap<PathBuf, Vec<u8>>) -> impl Iterator<Item = (&PathBuf, String)> {
+    files
+        .iter()
+        .map(|(path, bytes)| (path, String::from_utf8_lossy(bytes).into_owned()))
+}
+
+#[test]
+fn every_page_kind_is_built() {
+    let portal = sample_portal();
+    let out = portal.dir.path().join("out");
+    build(&portal, &out);
+    for page in [
+        "index.html",
+        "en/index.html",
+        "quy/bao-so-5/index.html",
+        "en/quy/bao-so-5/index.html",
+        "ung-ho/index.html",
+        "ung-ho/trang/1/index.html",
+        "chi/index.html",
+        "chi/trang/1/index.html",
+        "ho/index.html",
+        "ho/dia-ban/quang-tri/index.html",
+        "ho/dia-ban/quang-tri/xa-vinh-linh/index.html",
+        "ho/qt-0001/index.html",
+        "bao-cao/index.html",
+        "bao-cao/2025-09-14/index.html",
+        "xac-minh/index.html",
+        "du-lieu/index.html",
+        "du-lieu/so-cai.jsonl",
+        "du-lieu/donation.csv",
+        "du-lieu/household.csv",
+        "du-lieu/atom.xml",
+        "du-lieu/checkpoint.txt",
+        "gioi-thieu/index.html",
+        "sitemap.xml",
+        "robots.txt",
+        "404.html",
+        "style.css",
+    ] {
+        assert!(out.join(page).is_file(), "missing {page}");
+    }
+    let fund = read(out.join("quy/bao-so-5/index.html"));
+    // The voided donation is listed as voided and not counted.
+    assert!(fund.contains("<dd>2.000.000 ₫</dd>"), "{fund}");
+    assert!(fund.contains(r#"<tr id="e3" class="voided">"#), "{fund}");
+    assert!(fund.contains("Nhập trùng giao dịch"), "{fund}");
+    let household = read(out.join("ho/qt-0001/index.html"));
+    assert!(household.contains("Lê Thị Hoa"));
+    assert!(household.contains("1.500.000 ₫"));
+    assert!(read(out.join("en/index.html")).contains("<html lang=\"en\">"));
+    assert!(read(out.join("xac-minh/index.html")).contains("test.minhbach.example/ledger"));
+    assert!(read(out.join("bao-cao/2025-09-14/index.html")).contains("Đã duyệt"));
+}
+
+#[test]
+fn private_fields_never_reach_the_site() {
+    let portal = sample_portal();
+    let out = portal.dir.path().join("out");
+    build(&portal, &out);
+    for (path, text) in text_files(&snapshot(&out)) {
+        for secret in ["045190001234", "0912345678", "hmac", "********1234"] {
+            assert!(!text.contains(secret), "`{secret}` in {}", path.display());
+        }
+    }
+}
+
+#[test]
+fn donor_names_are_escaped() {
+    let portal = sample_portal();
+    portal
+        .append(r#"{"kind":"donation","fund":"bao-so-5","donor":"<script>alert(1)</script>","amount":100000,"date":"2025-09-15","channel":"bank","ref":"FT-XSS"}"#)
+        .assert()
+        .success();
+    let out = portal.dir.path().join("out");
+    build(&portal, &out);
+    let mut seen = 0;
+    for (path, text) in text_files(&snapshot(&out)) {
+        let name = path.to_string_lossy();
+        if !(name.ends_with(".html") || name.ends_with(".xml")) {
+            continue;
+        }
+        assert!(!text.contains("<script>alert"), "unescaped in {name}");
+        if text.contains("&lt;script&gt;alert(1)&lt;/script&gt;") {
+            seen += 1;
+        }
+    }
+    assert!(
+        seen >= 2,
+        "the escaped donor should appear on several pages"
+    );
+}
+
+#[test]
+fn builds_are_deterministic_and_incremental() {
+    let portal = sample_portal();
+    let first = portal.dir.path().join("first");
+    let second = portal.dir.path().join("second");
+    build(&portal, &first);
+    build(&portal, &second);
+    assert_eq!(snapshot(&first), snapshot(&second));
+    // Rebuilding into the same directory rewrites nothing.
+    portal
+        .run(&["build", "-o", first.to_str().unwrap()])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(" 0 written,"))
+        .stdout(predicate::str::contains(" 0 removed"));
+}
+
+#[test]
+fn numbered_pages_are_stable_across_an_append() {
+    // Regression for issue 3: page N always holds the same entries.
+    let portal = sample_portal();
+    let out = portal.dir.path().join("out");
+    build(&portal, &out);
+    let page_one = std::fs::read(out.join("ung-ho/trang/1/index.html")).unwrap();
+    assert!(!out.join("ung-ho/trang/3/index.html").exists());
+    for (index, amount) in [(1, 300_000), (2, 400_000)] {
+        portal
+            .append(&format!(
+                r#"{{"kind":"donation","fund":"bao-so-5","donor":"Người {index}","amount":{amount},"date":"2025-09-16","channel":"bank","ref":"FT-NEW-{index}"}}"#
+            ))
+            .assert()
+            .success();
+    }
+    build(&portal, &out);
+    assert_eq!(
+        std::fs::read(out.join("ung-ho/trang/1/index.html")).unwrap(),
+        page_one,
+        "page 1 changed after an append"
+    );
+    let page_two = read(out.join("ung-ho/trang/2/index.html"));
+    assert!(page_two.contains("Người 1"), "{page_two}");
+    let newest = read(out.join("ung-ho/index.html"));
+    assert!(newest.contains("Người 2"), "{newest}");
+    assert!(out.join("ung-ho/trang/3/index.html").is_file());
+}
+
+#[test]
+fn portal_templates_override_the_theme() {
+    let portal = sample_portal();
+    std::fs::create_dir_all(portal.root().join("templates")).unwrap();
+    std::fs::write(
+        portal.root().join("templates/404.html"),
+        "{% extends \"base.html\" %}{% block content %}<p>trang riêng của cổng</p>{% endblock content %}",
+    )
+    .unwrap();
+    let out = portal.dir.path().join("out");
+    build(&portal, &out);
+    assert!(read(out.join("404.html")).contains("trang riêng của cổng"));
+}
+
+#[test]
+fn a_sub_path_site_has_no_broken_links() {
+    let portal = sample_portal();
+    let out = portal.dir.path().join("out");
+    portal
+        .run(&[
+            "build",
+            "-o",
+            out.to_str().unwrap(),
+            "--base-url",
+            "https://example.github.io/minhbach/",
+        ])
+        .assert()
+        .success();
+    let files: BTreeMap<String, Vec<u8>> = snapshot(&out)
+        .into_iter()
+        .map(|(path, bytes)| (path.to_string_lossy().replace('\\', "/"), bytes))
+        .collect();
+    let broken = minhbach::site::links::broken_links(&files, "/minhbach/");
+    assert!(broken.is_empty(), "{broken:?}");
+    assert!(read(out.join("index.html")).contains("href=\"/minhbach/ung-ho/\""));
+    assert!(
+        read(out.join("robots.txt")).contains("https://example.github.io/minhbach/sitemap.xml")
+    );
+}
+
+#[test]
+fn check_passes_and_writes_nothing() {
+    let portal = sample_portal();
+    portal.run(&["check"]).assert().success();
+    assert!(!portal.root().join("public").exists());
+}
+
+#[test]
+fn check_names_a_broken_internal_link() {
+    let portal = sample_portal();
+    std::fs::write(
+        portal.root().join("content/sai.md"),
+        "+++\ntitle = \"Sai\"\n+++\n\nĐoạn một.\n\nXem [trang](@/khong-co.md).\n",
+    )
+    .unwrap();
+    portal
+        .run(&["check"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("`content/sai.md` line 7"))
+        .stderr(predicate::str::contains("@/khong-co.md"));
+    assert!(!portal.root().join("public").exists());
+}
+
+#[test]
+fn check_names_a_template_error() {
+    let portal = sample_portal();
+    std::fs::create_dir_all(portal.root().join("templates")).unwrap();
+    std::fs::write(
+        portal.root().join("templates/page.html"),
+        "{% extends \"base.html\" %}\n{% block content %}\n<p>{{ page.missing_field.deeper }}</p>\n{% endblock content %}\n",
+    )
+    .unwrap();
+    portal
+        .run(&["check"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("templates/page.html:3"));
+    // A syntax error is reported the same way.
+    std::fs::write(
+        portal.root().join("templates/page.html"),
+        "{% extends \"base.html\" %}\n{% block content %}\n{{ page.title( }}\n{% endblock content %}\n",
+    )
+    .unwrap();
+    portal
+        .run(&["check"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("templates/page.html:3"));
+}
+
+#[test]
+fn a_failed_build_leaves_the_output_untouched() {
+    let portal = sample_portal();
+    let out = portal.dir.path().join("out");
+    build(&portal, &out);
+    let before = snapshot(&out);
+    std::fs::create_dir_all(portal.root().join("templates")).unwrap();
+    std::fs::write(
+        portal.root().join("templates/household.html"),
+        "{{ household.nope.nope }}",
+    )
+    .unwrap();
+    portal
+        .append(r#"{"kind":"donation","fund":"bao-so-5","donor":"B","amount":1000,"date":"2025-09-16","channel":"cash"}"#)
+        .assert()
+        .success();
+    portal
+        .run(&["build", "-o", out.to_str().unwrap()])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("templates/household.html:1"))
+        .stderr(predicate::str::contains("unchanged"));
+    assert_eq!(snapshot(&out), before);
+    let leftovers: Vec<_> = std::fs::read_dir(portal.dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.contains("staging"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
