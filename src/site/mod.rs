@@ -24,7 +24,7 @@ pub mod links;
 pub mod load;
 pub mod markdown;
 pub mod model;
-mod open_data_interim;
+mod opendata;
 pub mod output;
 pub mod pages;
 pub mod render;
@@ -304,12 +304,9 @@ pub fn render_site(
             .filter(|(job, _)| *job != pages::Job::NotFound)
             .map(|(job, lang)| urls.absolute(lang, &pages.path(*job)))
             .collect();
-        sink.write(
-            "sitemap.xml",
-            open_data_interim::interim_sitemap(&sitemap_urls).as_bytes(),
-        )?;
+        files += write_sitemaps(sink, &urls, &sitemap_urls)?;
         sink.write("robots.txt", robots(&urls).as_bytes())?;
-        files += 2;
+        files += 1;
         for (path, source) in &sources.static_files {
             match source {
                 load::StaticSource::Builtin(bytes) => sink.write(path, bytes)?,
@@ -391,19 +388,35 @@ fn progress_bar(enabled: bool, total: u64) -> indicatif::ProgressBar {
 }
 
 fn robots(urls: &render::Urls) -> String {
-    let mut text = String::from("User-agent: *\nAllow: /\n");
-    if urls.absolute_base.is_some() {
-        text.push_str(&format!(
-            "Sitemap: {}\n",
-            urls.absolute("vi", "/sitemap.xml")
-        ));
+    match urls.absolute_base {
+        Some(_) => opendata::robots_txt(&urls.absolute("vi", "/sitemap.xml")),
+        None => "User-agent: *\nAllow: /\n".to_string(),
     }
-    text
 }
 
-/// The open data files (output path → bytes): the public ledger, a CSV per
-/// kind, the Atom feed and the checkpoint. This is the one call site of the
-/// open-data writers (interim until `opendata.rs` is wired in).
+/// `sitemap.xml`, or past the sitemaps.org limit of 50,000 URLs per file,
+/// `sitemap-N.xml` files and `sitemap.xml` as their index. Returns the
+/// number of files written.
+fn write_sitemaps(sink: &dyn Sink, urls: &render::Urls, page_urls: &[String]) -> Result<usize> {
+    if page_urls.len() <= opendata::SITEMAP_MAX_URLS {
+        sink.write("sitemap.xml", opendata::sitemap(page_urls).as_bytes())?;
+        return Ok(1);
+    }
+    let chunks = opendata::sitemap_chunks(page_urls);
+    let mut names = Vec::with_capacity(chunks.len());
+    for (index, chunk) in chunks.iter().enumerate() {
+        let name = format!("sitemap-{}.xml", index + 1);
+        sink.write(&name, chunk.as_bytes())?;
+        names.push(urls.absolute("vi", &format!("/{name}")));
+    }
+    sink.write("sitemap.xml", opendata::sitemap_index(&names).as_bytes())?;
+    Ok(chunks.len() + 1)
+}
+
+/// The open data files (output path → bytes): the public ledger (the exact
+/// entry lines, so anyone can recompute the signed Merkle root from the
+/// download; households carry only non-reversible commitments), a CSV per
+/// kind, the Atom feed of the newest entries and the checkpoint.
 fn open_data_files(
     entries: &[Entry],
     model: &model::Model,
@@ -413,46 +426,38 @@ fn open_data_files(
     let show_last4 = config.privacy.show_citizen_id_last4;
     let mut files = vec![(
         "du-lieu/so-cai.jsonl".to_string(),
-        open_data_interim::interim_public_ledger_jsonl(entries, show_last4).into_bytes(),
+        opendata::public_ledger_jsonl(entries).into_bytes(),
     )];
-    for kind in [
-        "key",
-        "fund",
-        "donation",
-        "household",
-        "disbursement",
-        "progress",
-        "correction",
-    ] {
-        files.push((
-            format!("du-lieu/{kind}.csv"),
-            open_data_interim::interim_csv_for_kind(kind, entries, show_last4).into_bytes(),
-        ));
+    for kind in opendata::CSV_KINDS {
+        let csv = opendata::csv_for_kind(kind, entries, show_last4).expect("a known kind");
+        files.push((format!("du-lieu/{kind}.csv"), csv.into_bytes()));
     }
-    let items: Vec<open_data_interim::FeedItem> = model
+    let paths: std::collections::BTreeMap<u64, &str> = model
         .latest
         .iter()
-        .map(|summary| {
-            let time = entries
-                .get(summary.seq as usize)
-                .map_or(String::new(), |e| e.time.clone());
-            (
-                summary.seq,
-                time,
-                format!("#{} {}: {}", summary.seq, summary.kind, summary.title),
-                urls.absolute(&config.default_language, &summary.path),
-            )
-        })
+        .map(|summary| (summary.seq, summary.path.as_str()))
         .collect();
+    let newest: Vec<&Entry> = paths
+        .keys()
+        .rev()
+        .filter_map(|&seq| entries.get(seq as usize))
+        .collect();
+    let feed = opendata::FeedInfo {
+        title: config.title.clone(),
+        site_url: urls.absolute(&config.default_language, "/"),
+        feed_url: urls.absolute(&config.default_language, "/du-lieu/atom.xml"),
+        updated: opendata::newest_time(entries)
+            .unwrap_or_default()
+            .to_string(),
+        fund_names: opendata::fund_names(entries),
+    };
+    let link = |entry: &Entry| {
+        let path = paths.get(&entry.seq).copied().unwrap_or("/");
+        urls.absolute(&config.default_language, path)
+    };
     files.push((
         "du-lieu/atom.xml".to_string(),
-        open_data_interim::interim_atom_feed(
-            &config.title,
-            &urls.absolute(&config.default_language, "/du-lieu/atom.xml"),
-            &urls.absolute(&config.default_language, "/"),
-            &items,
-        )
-        .into_bytes(),
+        opendata::atom_feed(&newest, &feed, &link).into_bytes(),
     ));
     files.push((
         "du-lieu/checkpoint.txt".to_string(),
