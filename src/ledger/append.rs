@@ -59,11 +59,9 @@ pub fn create(
     unit: &str,
     time: &str,
 ) -> Result<AppendReport, AppendError> {
-    for dir in [
-        store.entries_dir(),
-        store.checkpoints_dir(),
-        store.media_dir(),
-    ] {
+    // `media/` is made by the first append that brings a photo, so a ledger
+    // without photos has no empty folder (git would not keep it anyway).
+    for dir in [store.entries_dir(), store.checkpoints_dir()] {
         fs::create_dir_all(&dir)
             .map_err(|e| anyhow::anyhow!("failed to create `{}`: {e}", dir.display()))?;
     }
