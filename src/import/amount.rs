@@ -279,7 +279,7 @@ mod tests {
             Err(AmountError::Grouping)
         );
         assert_eq!(
-            parse_amount("1.000", DecimalSeparator::Dot),
+            parse_amount("1.005", DecimalSeparator::Dot),
             Err(AmountError::Fraction)
         );
     }

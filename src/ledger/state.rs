@@ -198,6 +198,24 @@ impl State {
         self.slots.len() as u64
     }
 
+    /// The current form of entry `seq` if corrections amended it: readers
+    /// (the site) show this instead of replaying corrections themselves.
+    pub fn amended_body(&self, seq: u64) -> Option<&Body> {
+        self.amended.get(&seq)
+    }
+
+    /// Whether a correction voided entry `seq`.
+    pub fn is_voided(&self, seq: u64) -> bool {
+        match self.slots.get(seq as usize) {
+            Some(Slot::Fund { live, .. })
+            | Some(Slot::Donation { live, .. })
+            | Some(Slot::Disbursement { live, .. })
+            | Some(Slot::Progress { live, .. }) => !live,
+            Some(Slot::Household { household }) => self.households[*household as usize].voided,
+            Some(Slot::Key) | Some(Slot::Correction) | None => false,
+        }
+    }
+
     pub fn keys(&self) -> impl Iterator<Item = &KeyRecord> {
         self.keys.values()
     }

@@ -1,11 +1,10 @@
 //! The site's typed view of the ledger: what the pages show, built from the
 //! stored entries with corrections applied.
 //!
-//! The ledger's `State` knows totals but not the rows a page lists, so the
-//! model replays corrections itself, by the same rules (`src/ledger/state.rs`):
-//! a correction without `amend` voids its target, one with `amend` replaces
-//! the named fields (a `null` removes an optional one). A voided entry is
-//! listed as voided and never counted. The fund totals computed here are
+//! The ledger's `State` says what each correction did (an entry's amended
+//! body, whether it is void); the model lists every entry in its current
+//! form beside its corrections. A voided entry is listed as voided and never
+//! counted. The fund totals computed here are
 //! compared with the verified `State`'s, so the site can never publish a sum
 //! the ledger does not vouch for.
 //!
@@ -340,7 +339,11 @@ struct Corrections {
     amended: HashMap<u64, Vec<CorrectionRef>>,
 }
 
-fn replay_corrections(entries: &[Entry]) -> Result<Corrections> {
+/// Collects the corrections of every entry. What a correction *does* (the
+/// amended body, whether the target is void) comes from the verified
+/// `State`, the one implementation of the correction rules; only the list
+/// of corrections with their reasons is gathered here.
+fn replay_corrections(entries: &[Entry], state: &State) -> Result<Corrections> {
     let mut corrections = Corrections {
         current: HashMap::new(),
         voided: HashMap::new(),
@@ -360,29 +363,14 @@ fn replay_corrections(entries: &[Entry]) -> Result<Corrections> {
             None => {
                 corrections.voided.insert(target, reference);
             }
-            Some(amend) => {
-                let before = match corrections.current.get(&target) {
-                    Some(body) => body.clone(),
-                    None => match entries.get(target as usize) {
-                        Some(original) if original.seq == target => original.body.clone(),
-                        _ => bail!("correction {} names a missing entry {target}", entry.seq),
-                    },
-                };
-                let mut value = serde_json::to_value(&before)?;
-                let object = value
-                    .as_object_mut()
-                    .ok_or_else(|| anyhow::anyhow!("entry {target} is not an object"))?;
-                for (field, new_value) in amend {
-                    if new_value.is_null() {
-                        object.remove(field);
-                    } else {
-                        object.insert(field.clone(), new_value.clone());
-                    }
-                }
-                let after: Body = serde_json::from_value(value).map_err(|e| {
-                    anyhow::anyhow!("correction {} makes entry {target} invalid: {e}", entry.seq)
+            Some(_) => {
+                let current = state.amended_body(target).ok_or_else(|| {
+                    anyhow::anyhow!(
+                        "correction {} amends entry {target}, unknown to the ledger",
+                        entry.seq
+                    )
                 })?;
-                corrections.current.insert(target, after);
+                corrections.current.insert(target, current.clone());
                 corrections
                     .amended
                     .entry(target)
@@ -390,6 +378,13 @@ fn replay_corrections(entries: &[Entry]) -> Result<Corrections> {
                     .push(reference);
             }
         }
+    }
+    if let Some(&target) = corrections
+        .voided
+        .keys()
+        .find(|&&seq| !state.is_voided(seq))
+    {
+        bail!("entry {target} is voided by a correction but the ledger does not hold it voided");
     }
     Ok(corrections)
 }
@@ -405,7 +400,7 @@ impl Model {
         options: &ModelOptions,
     ) -> Result<Model> {
         let page_size = options.page_size.max(1);
-        let corrections = replay_corrections(entries)?;
+        let corrections = replay_corrections(entries, state)?;
         let body = |entry: &Entry| -> Body {
             corrections
                 .current
