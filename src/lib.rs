@@ -7,8 +7,11 @@
 
 pub mod cli;
 pub mod config;
+pub mod import;
 pub mod ledger;
+pub mod media;
 pub mod money;
 pub mod portal;
 pub mod site;
+pub mod vietqr;
 pub mod vn;

@@ -4,6 +4,7 @@
 mod append;
 mod build;
 mod check;
+mod import;
 mod init;
 mod key;
 mod log;
@@ -43,6 +44,9 @@ enum Command {
     Key(key::KeyCommand),
     /// Append entries (JSON Lines from FILE or standard input), then sign one checkpoint.
     Append(append::AppendArgs),
+    /// Import a bank statement (donations) or a household roster from CSV or .xlsx, as one signed batch.
+    #[command(subcommand)]
+    Import(import::ImportCommand),
     /// Verify every entry, checkpoint and signature; optionally that the ledger extends an older checkpoint.
     Verify(verify::VerifyArgs),
     /// Remove an interrupted append's unsigned entries and restore the latest checkpoint (signed entries are kept).
@@ -53,6 +57,8 @@ enum Command {
     Balance,
     /// Show one entry and the corrections made to it.
     Show(log::ShowArgs),
+    /// Print a receipt for one entry: a C2SP tlog-proof that `verify --proof` checks offline.
+    Prove(verify::ProveArgs),
     /// Build the static site into public/ (or -o DIR).
     Build(build::BuildArgs),
     /// Build, serve on 127.0.0.1 and rebuild when sources change (live reload).
@@ -94,11 +100,13 @@ fn run(cli: Cli) -> Result<()> {
         Command::Init(args) => init::run(args),
         Command::Key(command) => key::run(&cli.root, command),
         Command::Append(args) => append::run(&cli.root, args),
+        Command::Import(command) => import::run(&cli.root, command),
         Command::Verify(args) => verify::run(&cli.root, args),
         Command::Recover => verify::recover(&cli.root),
         Command::Log(args) => log::log(&cli.root, args),
         Command::Balance => log::balance(&cli.root),
         Command::Show(args) => log::show(&cli.root, args),
+        Command::Prove(args) => verify::prove(&cli.root, args),
         Command::Build(args) => build::run(&cli.root, args),
         Command::Serve(args) => serve::run(&cli.root, args),
         Command::Check => check::run(&cli.root),

@@ -74,10 +74,16 @@ mod tests {
     fn day_first_with_or_without_time() {
         assert_eq!(default("12/09/2024").as_deref(), Some("2024-09-12"));
         assert_eq!(default("1/9/2024").as_deref(), Some("2024-09-01"));
-        assert_eq!(default("12/09/2024 10:15:32").as_deref(), Some("2024-09-12"));
+        assert_eq!(
+            default("12/09/2024 10:15:32").as_deref(),
+            Some("2024-09-12")
+        );
         assert_eq!(default("12/09/2024 10:15").as_deref(), Some("2024-09-12"));
         assert_eq!(default("2024-09-12").as_deref(), Some("2024-09-12"));
-        assert_eq!(default("2024-09-12T10:15:32").as_deref(), Some("2024-09-12"));
+        assert_eq!(
+            default("2024-09-12T10:15:32").as_deref(),
+            Some("2024-09-12")
+        );
         assert_eq!(default(" 12.09.2024 ").as_deref(), Some("2024-09-12"));
     }
 

@@ -11,8 +11,10 @@ mod input;
 pub mod merkle;
 pub mod note;
 mod privacy;
+pub mod published;
 mod state;
 mod store;
+pub mod tiles;
 mod validate;
 mod verify;
 
@@ -21,7 +23,9 @@ pub use input::{InputContext, Pending, PendingMedia, parse_input};
 pub use privacy::Secret;
 pub use state::{EntryError, FundTotals, KeyRecord, State};
 pub use store::SEGMENT_ENTRIES;
-pub use verify::{RECOVER_HINT, Verified, VerifyError, VerifyErrorKind, VerifyOptions};
+pub use verify::{
+    RECOVER_HINT, Verified, VerifyError, VerifyErrorKind, VerifyOptions, check_extends,
+};
 
 use std::path::{Path, PathBuf};
 
@@ -70,19 +74,37 @@ impl Ledger {
 
     /// Verifies every entry, checkpoint and signature, under a shared lock.
     pub fn verify(&self, options: VerifyOptions) -> Result<Verified, VerifyError> {
-        let _lock = self.store.lock_shared().map_err(|e| VerifyError {
+        self.verify_visiting(options, &mut |_, _| {})
+    }
+
+    /// `verify`, handing each checked entry and its line to `visit`.
+    pub fn verify_visiting(
+        &self,
+        options: VerifyOptions,
+        visit: &mut dyn FnMut(entry::Entry, &[u8]),
+    ) -> Result<Verified, VerifyError> {
+        let _lock = self.lock_shared()?;
+        let options = VerifyOptions {
+            allow_advances: self.settings.allow_advances,
+            ..options
+        };
+        verify::verify_visiting(&self.store, &self.settings.origin, options, visit)
+    }
+
+    /// The sizes of every checkpoint ever signed, ascending.
+    pub fn checkpoint_sizes(&self) -> anyhow::Result<Vec<u64>> {
+        self.store.checkpoint_sizes()
+    }
+
+    fn lock_shared(&self) -> Result<store::LedgerLock, VerifyError> {
+        self.store.lock_shared().map_err(|e| VerifyError {
             kind: VerifyErrorKind::Io,
             seq: None,
             file: Some(self.store.dir.clone()),
             line: None,
             message: format!("{e:#}"),
             hint: None,
-        })?;
-        let options = VerifyOptions {
-            allow_advances: self.settings.allow_advances,
-            ..options
-        };
-        verify::verify(&self.store, &self.settings.origin, options)
+        })
     }
 
     /// Proves the verified ledger extends an older checkpoint; returns the

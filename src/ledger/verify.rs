@@ -157,6 +157,18 @@ pub fn verify(
     origin: &str,
     options: VerifyOptions,
 ) -> Result<Verified, VerifyError> {
+    verify_visiting(store, origin, options, &mut |_, _| {})
+}
+
+/// `verify`, handing each entry and its line to `visit` once it has been
+/// checked, so a reader (the site) reads the ledger once. Entries after the
+/// last checkpoint are never visited: they fail verification.
+pub fn verify_visiting(
+    store: &Store,
+    origin: &str,
+    options: VerifyOptions,
+    visit: &mut dyn FnMut(Entry, &[u8]),
+) -> Result<Verified, VerifyError> {
     let checkpoints = read_checkpoints(store, origin)?;
     let segments = store.segments().map_err(io_error)?;
     let mut state = State::new(options.allow_advances);
@@ -240,6 +252,7 @@ pub fn verify(
             if options.keep_leaves {
                 leaves.push(leaf);
             }
+            visit(entry, lines[offset]);
             let kept = &checkpoints[next_checkpoint];
             if tree.size() == kept.size {
                 let finished = batch.take().expect("a batch is open");

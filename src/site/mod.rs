@@ -31,6 +31,7 @@ pub mod render;
 pub mod serve;
 
 use crate::ledger::entry::Entry;
+use crate::ledger::tiles::{self, TILE_WIDTH};
 use crate::ledger::{Ledger, LedgerSettings, VerifyOptions};
 use crate::portal::Portal;
 use anyhow::{Context as _, Result, anyhow, bail};
@@ -187,11 +188,12 @@ pub fn render_site(
         }
     };
 
-    let (entries, verified) = timed(verbose, "verify", || read_ledger(portal))?;
+    let data = timed(verbose, "verify", || read_ledger(portal))?;
+    let (entries, verified) = (&data.entries, &data.verified);
     let page_size = config.page_size.unwrap_or(DEFAULT_PAGE_SIZE);
     let model = timed(verbose, "model", || {
         model::Model::build(
-            &entries,
+            entries,
             &verified.state,
             &verified.checkpoint,
             &verified.checkpoint_note,
@@ -237,7 +239,8 @@ pub fn render_site(
         }
     }
 
-    let open_data = open_data_files(&entries, &model, config, &urls);
+    let mut open_data = open_data_files(entries, &model, config, &urls);
+    open_data.extend(public_log_files(&data));
     let open_data_sizes: Vec<(String, usize)> = open_data
         .iter()
         .filter(|(path, _)| path.starts_with("du-lieu/"))
@@ -326,8 +329,18 @@ pub fn render_site(
     })
 }
 
-/// Verifies the ledger and reads the entries its newest checkpoint covers.
-fn read_ledger(portal: &Portal) -> Result<(Vec<Entry>, crate::ledger::Verified)> {
+/// The verified ledger as the site needs it: every entry, the public log's
+/// entry bundles (built while reading, so the ledger is read once) and the
+/// sizes of every checkpoint ever signed.
+struct LedgerData {
+    entries: Vec<Entry>,
+    verified: crate::ledger::Verified,
+    bundles: Vec<Vec<u8>>,
+    checkpoint_sizes: Vec<u64>,
+}
+
+/// Verifies the ledger, reading it once.
+fn read_ledger(portal: &Portal) -> Result<LedgerData> {
     let ledger = Ledger::new(
         &portal.ledger_dir(),
         LedgerSettings {
@@ -335,24 +348,58 @@ fn read_ledger(portal: &Portal) -> Result<(Vec<Entry>, crate::ledger::Verified)>
             allow_advances: portal.config.ledger.allow_advances,
         },
     );
+    let mut entries = Vec::new();
+    let mut bundles: Vec<Vec<u8>> = Vec::new();
+    let options = VerifyOptions {
+        keep_leaves: true,
+        ..VerifyOptions::default()
+    };
     let verified = ledger
-        .verify(VerifyOptions::default())
-        .map_err(|e| anyhow!("the ledger does not verify, so nothing is published: {e}"))?;
-    let size = verified.checkpoint.size;
-    let mut entries = Vec::with_capacity(size as usize);
-    ledger.for_each_entry(&mut |entry| {
-        if entry.seq < size {
+        .verify_visiting(options, &mut |entry, line| {
+            if entry.seq % TILE_WIDTH == 0 {
+                bundles.push(Vec::new());
+            }
+            let bundle = bundles.last_mut().expect("a bundle was started");
+            bundle.extend_from_slice(&tiles::bundle_bytes([line]));
             entries.push(entry);
+        })
+        .map_err(|e| anyhow!("the ledger does not verify, so nothing is published: {e}"))?;
+    let checkpoint_sizes = ledger.checkpoint_sizes()?;
+    Ok(LedgerData {
+        entries,
+        verified,
+        bundles,
+        checkpoint_sizes,
+    })
+}
+
+/// The public log under `ledger/`, in the C2SP tlog-tiles layout: the
+/// checkpoint, the verifier keys of every key ever admitted (so old
+/// signatures stay checkable), hash tiles and entry bundles.
+fn public_log_files(data: &LedgerData) -> Vec<(String, Vec<u8>)> {
+    let size = data.verified.checkpoint.size;
+    let levels = tiles::tile_levels(&data.verified.leaves);
+    let mut files = vec![(
+        "ledger/checkpoint".to_string(),
+        data.verified.checkpoint_note.clone().into_bytes(),
+    )];
+    let mut keys: Vec<_> = data.verified.state.keys().collect();
+    keys.sort_by_key(|key| key.admitted_seq);
+    let keys_text: String = keys.iter().map(|key| format!("{}\n", key.vkey)).collect();
+    files.push(("ledger/keys".to_string(), keys_text.into_bytes()));
+    for tile in tiles::tiles_to_publish(size, &data.checkpoint_sizes) {
+        files.push((
+            format!("ledger/{}", tile.path()),
+            tiles::tile_bytes(&levels, tile),
+        ));
+        if tile.level == 0 {
+            let bundle = &data.bundles[tile.index as usize];
+            let lines = tiles::split_bundle(bundle).expect("bundles are built here");
+            let bytes = tiles::bundle_bytes(lines.into_iter().take(tile.width as usize));
+            files.push((format!("ledger/{}", tile.entries_path()), bytes));
         }
-        Ok(())
-    })?;
-    if entries.len() as u64 != size {
-        bail!(
-            "the ledger changed while it was read ({} entries, checkpoint {size}); build again",
-            entries.len()
-        );
     }
-    Ok((entries, verified))
+    files
 }
 
 /// Refuses a content page whose URL is also a generated page's.

@@ -1,0 +1,315 @@
+//! `minhbach import donations|households FILE --key K [--fund ID] [--map MAP.toml] [--skip-invalid REJECTS.csv]`.
+//!
+//! Reads a bank statement or a household roster (CSV or spreadsheet) through
+//! `crate::import`, appends what is new as one batch under one signed
+//! checkpoint, and prints a summary. One invalid row refuses the whole file
+//! unless `--skip-invalid` names a file to set such rows aside in.
+
+use super::{key::load_signing_key, ledger_of, load_secret, now, open_portal, usage};
+use crate::import::{
+    Batch, DonationImport, HouseholdImport, ImportError, Mapping, Position, Rejection,
+    read_donations, read_households, write_rejects,
+};
+use crate::ledger::entry::Body;
+use crate::ledger::note::SigningKey;
+use crate::ledger::{AppendError, AppendReport, InputContext, Ledger, State, VerifyOptions};
+use crate::vn::format_vnd;
+use anyhow::{Result, anyhow};
+use clap::{Args, Subcommand};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+#[derive(Subcommand, Debug)]
+pub enum ImportCommand {
+    /// Import a bank statement (CSV or .xlsx) as donations to one fund; references already in the fund are skipped.
+    Donations(DonationArgs),
+    /// Import a household roster (CSV or .xlsx); ids already registered are skipped.
+    Households(HouseholdArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct DonationArgs {
+    /// The statement: .csv (comma or semicolon, UTF-8) or .xlsx.
+    file: PathBuf,
+    /// The fund the donations go to.
+    #[arg(long)]
+    fund: String,
+    #[command(flatten)]
+    common: CommonArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct HouseholdArgs {
+    /// The roster: .csv (comma or semicolon, UTF-8) or .xlsx.
+    file: PathBuf,
+    #[command(flatten)]
+    common: CommonArgs,
+}
+
+#[derive(Args, Debug)]
+struct CommonArgs {
+    /// The appending officer's private key file.
+    #[arg(long)]
+    key: PathBuf,
+    /// The file's layout (columns, header row, date and amount formats); see docs/import/.
+    #[arg(long, value_name = "MAP.toml")]
+    map: Option<PathBuf>,
+    /// Import the valid rows and write the invalid ones, with reasons, to this CSV file.
+    #[arg(long, value_name = "REJECTS.csv")]
+    skip_invalid: Option<PathBuf>,
+}
+
+pub fn run(root: &Path, command: ImportCommand) -> Result<()> {
+    match command {
+        ImportCommand::Donations(args) => donations(root, args),
+        ImportCommand::Households(args) => households(root, args),
+    }
+}
+
+/// What both imports open before reading the file.
+struct Session {
+    portal: crate::portal::Portal,
+    ledger: Ledger,
+    key: SigningKey,
+    mapping: Mapping,
+    file: PathBuf,
+    skip_invalid: Option<PathBuf>,
+}
+
+fn open_session(root: &Path, file: &Path, common: &CommonArgs) -> Result<Session> {
+    let portal = open_portal(root)?;
+    let key = load_signing_key(&common.key)?;
+    if !file.is_file() {
+        return Err(usage(format!(
+            "cannot read `{}`: no such file",
+            file.display()
+        )));
+    }
+    let mapping = match &common.map {
+        Some(path) => Mapping::load(path).map_err(usage)?,
+        None => Mapping::default(),
+    };
+    if let Some(rejects) = &common.skip_invalid
+        && rejects.canonicalize().ok() == file.canonicalize().ok()
+    {
+        return Err(usage(
+            "--skip-invalid must name another file than the one imported",
+        ));
+    }
+    Ok(Session {
+        ledger: ledger_of(&portal),
+        portal,
+        key,
+        mapping,
+        file: file.to_path_buf(),
+        skip_invalid: common.skip_invalid.clone(),
+    })
+}
+
+fn donations(root: &Path, args: DonationArgs) -> Result<()> {
+    let session = open_session(root, &args.file, &args.common)?;
+    let verified = session.ledger.verify(VerifyOptions::default())?;
+    let state = verified.state;
+    if !state.has_fund(&args.fund) {
+        let funds: Vec<&str> = state.funds().map(|f| f.id.as_str()).collect();
+        return Err(usage(format!(
+            "no fund `{}` in the ledger (funds: {})",
+            args.fund,
+            if funds.is_empty() {
+                "none yet".to_string()
+            } else {
+                funds.join(", ")
+            }
+        )));
+    }
+    let read = |refused: &BTreeMap<usize, Rejection>| {
+        let import = DonationImport {
+            path: &session.file,
+            fund: &args.fund,
+            mapping: &session.mapping,
+            skip_invalid: session.skip_invalid.is_some(),
+            refused,
+        };
+        with_progress(&session.file, |progress| {
+            read_donations(&import, &state, progress)
+        })
+    };
+    let (batch, report) = import_batch(&session, read)?;
+    let received = state
+        .funds()
+        .find(|fund| fund.id == args.fund)
+        .map(|fund| fund.received.get())
+        .unwrap_or_default();
+    print_counts(&session, &batch, report.as_ref(), "debit line");
+    let all = received.saturating_add(batch.total.get());
+    println!(
+        "fund `{}`: +{} (received {} in all)",
+        args.fund,
+        format_vnd(batch.total.get()),
+        format_vnd(all)
+    );
+    print_appended(report.as_ref(), &session.key);
+    Ok(())
+}
+
+fn households(root: &Path, args: HouseholdArgs) -> Result<()> {
+    let session = open_session(root, &args.file, &args.common)?;
+    let secret = load_secret(&session.portal)?;
+    let mut existing = ahash::AHashSet::new();
+    let verified = session
+        .ledger
+        .verify_visiting(VerifyOptions::default(), &mut |entry, _| {
+            if let Body::Household(household) = entry.body {
+                existing.insert(household.id);
+            }
+        })?;
+    let state: State = verified.state;
+    let context = InputContext {
+        secret: secret.as_ref(),
+        base_dir: session
+            .file
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default(),
+        media_dir: session.ledger.media_dir(),
+    };
+    let read = |refused: &BTreeMap<usize, Rejection>| {
+        let import = HouseholdImport {
+            path: &session.file,
+            mapping: &session.mapping,
+            skip_invalid: session.skip_invalid.is_some(),
+            refused,
+            context: &context,
+            existing: &existing,
+        };
+        with_progress(&session.file, |progress| {
+            read_households(&import, &state, progress)
+        })
+    };
+    let (batch, report) = import_batch(&session, read)?;
+    print_counts(&session, &batch, report.as_ref(), "");
+    println!(
+        "households: {} new, {} repairs, {} planned",
+        batch.new_houses,
+        batch.repairs,
+        format_vnd(batch.total.get())
+    );
+    print_appended(report.as_ref(), &session.key);
+    Ok(())
+}
+
+/// Reads the file and appends its batch. A row the ledger itself refuses
+/// (an invariant the import does not check ahead) fails the import, or with
+/// `--skip-invalid` is set aside and the file read again without it.
+fn import_batch(
+    session: &Session,
+    read: impl Fn(&BTreeMap<usize, Rejection>) -> Result<Batch, ImportError>,
+) -> Result<(Batch, Option<AppendReport>)> {
+    let nothing = "\nnothing was appended";
+    let mut refused: BTreeMap<usize, Rejection> = BTreeMap::new();
+    loop {
+        let mut batch = read(&refused).map_err(|error| match error {
+            ImportError::Read(error) => usage(format!("{error:#}")),
+            ImportError::Row { .. } => anyhow!(
+                "{error}{nothing} (fix the row, or pass --skip-invalid REJECTS.csv to import the other rows)"
+            ),
+            ImportError::Layout { .. } => anyhow!("{error}{nothing}"),
+        })?;
+        if batch.pending.is_empty() {
+            write_rejects_file(session, &batch)?;
+            return Ok((batch, None));
+        }
+        let rows = std::mem::take(&mut batch.rows);
+        let pending = std::mem::take(&mut batch.pending);
+        match session.ledger.append(pending, &session.key, &now()) {
+            Ok(report) => {
+                write_rejects_file(session, &batch)?;
+                return Ok((batch, Some(report)));
+            }
+            Err(AppendError::Entry { index, error }) => {
+                let rejection = Rejection {
+                    row: rows[index],
+                    column: batch.column_of(error.field.as_deref()),
+                    reason: error.message.clone(),
+                };
+                if session.skip_invalid.is_none() || refused.contains_key(&rejection.row) {
+                    return Err(anyhow!("`{}` {rejection}{nothing}", session.file.display()));
+                }
+                refused.insert(rejection.row, rejection);
+            }
+            Err(error) => return Err(error.into()),
+        }
+    }
+}
+
+fn write_rejects_file(session: &Session, batch: &Batch) -> Result<()> {
+    match &session.skip_invalid {
+        Some(out) => write_rejects(out, &session.file, &session.mapping, batch),
+        None => Ok(()),
+    }
+}
+
+/// Runs `work` with a progress callback that draws a bar on a terminal.
+fn with_progress<T>(file: &Path, work: impl FnOnce(&mut dyn FnMut(Position)) -> T) -> T {
+    use std::io::IsTerminal;
+    if !std::io::stderr().is_terminal() {
+        return work(&mut |_| {});
+    }
+    let size = std::fs::metadata(file).map(|m| m.len()).unwrap_or(0);
+    let bar = indicatif::ProgressBar::new(size);
+    let template = "{spinner} reading {msg} {wide_bar} {bytes}/{total_bytes} {eta}";
+    if let Ok(style) = indicatif::ProgressStyle::with_template(template) {
+        bar.set_style(style);
+    }
+    let result = work(&mut |position: Position| {
+        bar.set_message(format!("{} rows", position.rows));
+        match position.bytes {
+            Some((done, _)) => bar.set_position(done),
+            None => bar.tick(),
+        }
+    });
+    bar.finish_and_clear();
+    result
+}
+
+fn plural(count: u64, word: &str) -> String {
+    if count == 1 {
+        format!("{count} {word}")
+    } else {
+        format!("{count} {word}s")
+    }
+}
+
+fn print_counts(session: &Session, batch: &Batch, report: Option<&AppendReport>, debit_word: &str) {
+    let added = report.map_or(0, |r| r.appended);
+    let mut parts = vec![
+        format!("{} added", plural(added, "row")),
+        format!("{} skipped", plural(batch.duplicates, "duplicate")),
+    ];
+    if !debit_word.is_empty() {
+        parts.push(format!("{} skipped", plural(batch.debits, debit_word)));
+    }
+    parts.push(format!("{} rejected", batch.rejected.len()));
+    println!("`{}`: {}", session.file.display(), parts.join(", "));
+    if let Some(out) = &session.skip_invalid
+        && !batch.rejected.is_empty()
+    {
+        println!(
+            "rejected rows, with reasons, written to `{}`",
+            out.display()
+        );
+    }
+}
+
+fn print_appended(report: Option<&AppendReport>, key: &SigningKey) {
+    match report {
+        Some(report) => println!(
+            "appended entries {}–{} and signed checkpoint {} as `{}`",
+            report.first_seq,
+            report.first_seq + report.appended - 1,
+            report.checkpoint.size,
+            key.name()
+        ),
+        None => println!("nothing new to append; the ledger is unchanged"),
+    }
+}
