@@ -61,7 +61,7 @@ fn main() -> anyhow::Result<()> {
     println!("derive: best of {runs} runs {:.0} ms", best * 1000.0);
     for (name, rendition) in [("thumb", &derived.thumb), ("screen", &derived.screen)] {
         println!(
-            "{name}: {}×{}, WebP (lossless) {} bytes, JPEG {} bytes",
+            "{name}: {}×{}, WebP {} bytes, JPEG {} bytes",
             rendition.width,
             rendition.height,
             rendition.webp.len(),

@@ -1,5 +1,5 @@
 //! Photos made fit to publish: from an original under `ledger/media/`, a
-//! thumbnail and a screen-size copy (lossless WebP with a JPEG fallback) and a
+//! thumbnail and a screen-size copy (lossy WebP with a JPEG fallback) and a
 //! full-size JPEG, all re-encoded from pixels so that no metadata survives:
 //! no EXIF (GPS position, camera, time), XMP, IPTC, ICC profile or comment.
 //!
@@ -23,6 +23,9 @@ pub const THUMB_MAX: u32 = 320;
 /// The longer side of the screen-size copy, in pixels: a full-width photo on
 /// a phone or a laptop.
 pub const SCREEN_MAX: u32 = 1280;
+/// WebP quality of the thumbnail and screen copies: libwebp's default, about
+/// half the bytes of the JPEG fallback for the same look.
+const WEBP_QUALITY: f32 = 75.0;
 /// JPEG quality of the thumbnail and screen copies.
 const JPEG_QUALITY_RESIZED: u8 = 80;
 /// JPEG quality of the full-size copy, which people open to look closely.
@@ -53,7 +56,7 @@ pub struct Derived {
 pub struct Rendition {
     pub width: u32,
     pub height: u32,
-    /// Lossless WebP (the `image` crate's pure-Rust encoder writes no other).
+    /// Lossy WebP (libwebp, quality 75).
     pub webp: Vec<u8>,
     pub jpeg: Vec<u8>,
 }
@@ -87,25 +90,11 @@ pub enum MediaError {
     Encode(String),
 }
 
-/// The file extension the media store should give `bytes`, from their
-/// content, not from the name the officer's file had: `jpg`, `png`, `webp`,
-/// `gif` or `pdf`; `None` for anything the site cannot publish.
-pub fn extension(bytes: &[u8]) -> Option<&'static str> {
-    if bytes.starts_with(b"%PDF-") {
-        return Some("pdf");
-    }
-    match image::guess_format(bytes).ok()? {
-        ImageFormat::Jpeg => Some("jpg"),
-        ImageFormat::Png => Some("png"),
-        ImageFormat::WebP => Some("webp"),
-        ImageFormat::Gif => Some("gif"),
-        _ => None,
-    }
-}
-
 /// Derives the published copies of the photo in `bytes` (JPEG, PNG, WebP or
-/// the first frame of a GIF). About a third of a second for a 12-megapixel
-/// JPEG in a release build; see `BENCHMARKS.md`.
+/// the first frame of a GIF). About half a second for a 12-megapixel JPEG in
+/// a release build, most of it encoding the full-size copy, so callers should
+/// derive each original once and keep the copies by its hash; see
+/// `BENCHMARKS.md`.
 pub fn derive(bytes: &[u8]) -> Result<Derived, MediaError> {
     let full = decode_upright(bytes)?;
     let (width, height) = full.dimensions();
@@ -239,14 +228,395 @@ fn encode_jpeg(image: &RgbImage, quality: u8) -> Result<Vec<u8>, MediaError> {
 }
 
 fn encode_webp(image: &RgbImage) -> Result<Vec<u8>, MediaError> {
-    let mut out = Vec::new();
-    image::codecs::webp::WebPEncoder::new_lossless(&mut out)
-        .encode(
-            image.as_raw(),
-            image.width(),
-            image.height(),
-            image::ExtendedColorType::Rgb8,
-        )
-        .map_err(|e| MediaError::Encode(e.to_string()))?;
-    Ok(out)
+    // Lossy VP8 through libwebp; its default single-threaded encoder gives
+    // the same bytes for the same pixels.
+    webp::Encoder::from_rgb(image.as_raw(), image.width(), image.height())
+        .encode_simple(false, WEBP_QUALITY)
+        .map(|memory| memory.to_vec())
+        .map_err(|e| MediaError::Encode(format!("{e:?}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use image::{ImageEncoder as _, Rgb, Rgba, RgbaImage};
+
+    const RED: [u8; 3] = [255, 0, 0];
+    const WHITE: [u8; 3] = [255, 255, 255];
+    /// Words that would betray metadata in an output file.
+    const TELLTALES: [&[u8]; 7] = [
+        b"Exif",
+        b"GPS",
+        b"http://ns.adobe.com/xap",
+        b"ICC_PROFILE",
+        b"Nikon",
+        b"comment: house of",
+        b"XMP",
+    ];
+
+    /// A `width × height` picture, white with its top-left quadrant red, so
+    /// every rotation and flip puts the red somewhere else.
+    fn quadrant_picture(width: u32, height: u32) -> RgbImage {
+        RgbImage::from_fn(width, height, |x, y| {
+            Rgb(if x < width / 2 && y < height / 2 {
+                RED
+            } else {
+                WHITE
+            })
+        })
+    }
+
+    fn jpeg(image: &RgbImage) -> Vec<u8> {
+        let mut out = Vec::new();
+        image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 95)
+            .encode_image(image)
+            .unwrap();
+        out
+    }
+
+    fn png_rgba(image: &RgbaImage) -> Vec<u8> {
+        let mut out = Vec::new();
+        image::codecs::png::PngEncoder::new(&mut out)
+            .write_image(
+                image.as_raw(),
+                image.width(),
+                image.height(),
+                image::ExtendedColorType::Rgba8,
+            )
+            .unwrap();
+        out
+    }
+
+    fn segment(marker: u8, payload: &[u8]) -> Vec<u8> {
+        let length = u16::try_from(payload.len() + 2).unwrap();
+        let mut out = vec![0xFF, marker];
+        out.extend_from_slice(&length.to_be_bytes());
+        out.extend_from_slice(payload);
+        out
+    }
+
+    /// An EXIF block (big-endian TIFF) as a phone writes it: IFD0 with the
+    /// camera make, the orientation and a pointer to a GPS IFD placing the
+    /// photo at 16°49'12.34" N, 107°5'6.78" E (Đông Hà, Quảng Trị).
+    fn exif_app1(orientation: u16) -> Vec<u8> {
+        let mut tiff: Vec<u8> = b"MM\0\x2a\0\0\0\x08".to_vec();
+        let entry = |tiff: &mut Vec<u8>, tag: u16, kind: u16, count: u32, value: [u8; 4]| {
+            tiff.extend_from_slice(&tag.to_be_bytes());
+            tiff.extend_from_slice(&kind.to_be_bytes());
+            tiff.extend_from_slice(&count.to_be_bytes());
+            tiff.extend_from_slice(&value);
+        };
+        const ASCII: u16 = 2;
+        const SHORT: u16 = 3;
+        const LONG: u16 = 4;
+        const RATIONAL: u16 = 5;
+        // IFD0 at 8: 3 entries (2 + 36 + 4 bytes) ends at 50; "Nikon\0" and
+        // padding at 50..56; the GPS IFD at 56: 4 entries end at 110; then
+        // two triples of rationals at 110 and 134.
+        tiff.extend_from_slice(&3u16.to_be_bytes());
+        entry(&mut tiff, 0x010F, ASCII, 6, 50u32.to_be_bytes()); // Make
+        let [o1, o2] = orientation.to_be_bytes();
+        entry(&mut tiff, 0x0112, SHORT, 1, [o1, o2, 0, 0]); // Orientation
+        entry(&mut tiff, 0x8825, LONG, 1, 56u32.to_be_bytes()); // GPS IFD
+        tiff.extend_from_slice(&0u32.to_be_bytes());
+        assert_eq!(tiff.len(), 50);
+        tiff.extend_from_slice(b"Nikon\0");
+        assert_eq!(tiff.len(), 56);
+        tiff.extend_from_slice(&4u16.to_be_bytes());
+        entry(&mut tiff, 0x0001, ASCII, 2, *b"N\0\0\0"); // GPSLatitudeRef
+        entry(&mut tiff, 0x0002, RATIONAL, 3, 110u32.to_be_bytes()); // GPSLatitude
+        entry(&mut tiff, 0x0003, ASCII, 2, *b"E\0\0\0"); // GPSLongitudeRef
+        entry(&mut tiff, 0x0004, RATIONAL, 3, 134u32.to_be_bytes()); // GPSLongitude
+        tiff.extend_from_slice(&0u32.to_be_bytes());
+        assert_eq!(tiff.len(), 110);
+        for (numerator, denominator) in [
+            (16u32, 1u32),
+            (49, 1),
+            (1234, 100),
+            (107, 1),
+            (5, 1),
+            (678, 100),
+        ] {
+            tiff.extend_from_slice(&numerator.to_be_bytes());
+            tiff.extend_from_slice(&denominator.to_be_bytes());
+        }
+        let mut payload = b"Exif\0\0".to_vec();
+        payload.extend_from_slice(&tiff);
+        segment(0xE1, &payload)
+    }
+
+    /// `jpeg` with an EXIF block carrying GPS and `orientation`, an XMP
+    /// packet, an ICC profile and a comment inserted right after SOI.
+    fn with_metadata(jpeg: &[u8], orientation: u16) -> Vec<u8> {
+        assert_eq!(&jpeg[..2], [0xFF, 0xD8]);
+        let mut out = jpeg[..2].to_vec();
+        out.extend(exif_app1(orientation));
+        out.extend(segment(
+            0xE1,
+            b"http://ns.adobe.com/xap/1.0/\0<x:xmpmeta xmlns:x=\"adobe:ns:meta/\">XMP \
+              exif:GPSLatitude=\"16,49.2N\"</x:xmpmeta>",
+        ));
+        let mut icc = b"ICC_PROFILE\0\x01\x01".to_vec();
+        icc.extend_from_slice(&[0u8; 128]);
+        out.extend(segment(0xE2, &icc));
+        out.extend(segment(0xFE, b"comment: house of Nguyen Van A, 0912345678"));
+        out.extend_from_slice(&jpeg[2..]);
+        out
+    }
+
+    fn decode(bytes: &[u8]) -> RgbImage {
+        image::load_from_memory(bytes).unwrap().into_rgb8()
+    }
+
+    fn every_output(derived: &Derived) -> [(&'static str, &[u8]); 5] {
+        [
+            ("thumb.webp", &derived.thumb.webp),
+            ("thumb.jpg", &derived.thumb.jpeg),
+            ("screen.webp", &derived.screen.webp),
+            ("screen.jpg", &derived.screen.jpeg),
+            ("full.jpg", &derived.full_jpeg),
+        ]
+    }
+
+    /// The markers of a JPEG's segments up to the start of scan.
+    fn jpeg_markers(bytes: &[u8]) -> Vec<u8> {
+        let mut markers = Vec::new();
+        let mut at = 2;
+        loop {
+            assert_eq!(bytes[at], 0xFF);
+            let marker = bytes[at + 1];
+            markers.push(marker);
+            if marker == 0xDA {
+                return markers;
+            }
+            at += 2 + usize::from(u16::from_be_bytes([bytes[at + 2], bytes[at + 3]]));
+        }
+    }
+
+    /// The chunk names of a WebP (RIFF) file.
+    fn webp_chunks(bytes: &[u8]) -> Vec<String> {
+        assert_eq!(&bytes[..4], b"RIFF");
+        assert_eq!(&bytes[8..12], b"WEBP");
+        let mut chunks = Vec::new();
+        let mut at = 12;
+        while at + 8 <= bytes.len() {
+            chunks.push(String::from_utf8_lossy(&bytes[at..at + 4]).into_owned());
+            let size = u32::from_le_bytes(bytes[at + 4..at + 8].try_into().unwrap()) as usize;
+            at += 8 + size + size % 2;
+        }
+        chunks
+    }
+
+    #[test]
+    fn outputs_carry_no_metadata() {
+        let input = with_metadata(&jpeg(&quadrant_picture(64, 48)), 1);
+        // The fixture really is a photo with a GPS position, as EXIF readers
+        // see it.
+        let exif = exif::Reader::new()
+            .read_from_container(&mut Cursor::new(&input))
+            .unwrap();
+        let latitude = exif
+            .get_field(exif::Tag::GPSLatitude, exif::In::PRIMARY)
+            .unwrap();
+        assert_eq!(
+            latitude.display_value().to_string(),
+            "16 deg 49 min 12.34 sec"
+        );
+        assert!(exif.get_field(exif::Tag::Make, exif::In::PRIMARY).is_some());
+
+        let derived = derive(&input).unwrap();
+        for (name, bytes) in every_output(&derived) {
+            for telltale in TELLTALES {
+                assert!(
+                    !bytes.windows(telltale.len()).any(|w| w == telltale),
+                    "{name} contains {:?}",
+                    String::from_utf8_lossy(telltale)
+                );
+            }
+            assert!(
+                exif::Reader::new()
+                    .read_from_container(&mut Cursor::new(bytes))
+                    .is_err(),
+                "{name} has EXIF"
+            );
+            match name.rsplit_once('.').unwrap().1 {
+                // Only the JFIF header (APP0, which holds nothing but the
+                // pixel density), tables, the frame and the scan: no other
+                // application segment and no comment.
+                "jpg" => {
+                    let markers = jpeg_markers(bytes);
+                    assert_eq!(markers.iter().filter(|&&m| m == 0xE0).count(), 1, "{name}");
+                    assert!(
+                        markers
+                            .iter()
+                            .all(|m| [0xE0, 0xDB, 0xC0, 0xC4, 0xDA].contains(m)),
+                        "{name}: {markers:x?}"
+                    );
+                }
+                _ => assert_eq!(webp_chunks(bytes), ["VP8 "], "{name}"),
+            }
+        }
+    }
+
+    /// Where the red quadrant of [`quadrant_picture`] is after the photo has
+    /// been turned upright: (right half?, bottom half?).
+    fn red_quadrant(image: &RgbImage) -> (bool, bool) {
+        let (width, height) = image.dimensions();
+        let mut red = Vec::new();
+        for (right, bottom) in [(false, false), (true, false), (false, true), (true, true)] {
+            let x = width / 4 + u32::from(right) * width / 2;
+            let y = height / 4 + u32::from(bottom) * height / 2;
+            let [r, g, b] = image.get_pixel(x, y).0;
+            let is_red = r > 200 && g < 60 && b < 60;
+            let is_white = r > 200 && g > 200 && b > 200;
+            assert!(is_red || is_white, "pixel {x},{y} is {r},{g},{b}");
+            if is_red {
+                red.push((right, bottom));
+            }
+        }
+        assert_eq!(red.len(), 1, "{red:?}");
+        red[0]
+    }
+
+    #[test]
+    fn orientation_is_applied_before_the_tag_is_dropped() {
+        // (EXIF orientation, upright size, where the stored top-left ends up)
+        let cases = [
+            (1, (64, 48), (false, false)),
+            (2, (64, 48), (true, false)),
+            (3, (64, 48), (true, true)),
+            (4, (64, 48), (false, true)),
+            (5, (48, 64), (false, false)),
+            (6, (48, 64), (true, false)),
+            (7, (48, 64), (true, true)),
+            (8, (48, 64), (false, true)),
+        ];
+        let stored = jpeg(&quadrant_picture(64, 48));
+        for (orientation, size, red) in cases {
+            let derived = derive(&with_metadata(&stored, orientation)).unwrap();
+            assert_eq!(
+                (derived.width, derived.height),
+                size,
+                "orientation {orientation}"
+            );
+            for (name, bytes) in every_output(&derived) {
+                let image = decode(bytes);
+                assert_eq!(
+                    image.dimensions(),
+                    size,
+                    "orientation {orientation}, {name}"
+                );
+                assert_eq!(
+                    red_quadrant(&image),
+                    red,
+                    "orientation {orientation}, {name}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn copies_fit_their_sizes_and_never_grow() {
+        // (original size, screen size, thumbnail size)
+        let cases = [
+            ((1600, 1000), (1280, 800), (320, 200)),
+            ((900, 2000), (576, 1280), (144, 320)),
+            ((1280, 1280), (1280, 1280), (320, 320)),
+            ((5000, 3), (1280, 1), (320, 1)),
+            ((400, 300), (400, 300), (320, 240)),
+            ((100, 50), (100, 50), (100, 50)),
+        ];
+        for (original, screen, thumb) in cases {
+            let input = jpeg(&quadrant_picture(original.0, original.1));
+            let derived = derive(&input).unwrap();
+            assert_eq!((derived.width, derived.height), original);
+            assert_eq!((derived.screen.width, derived.screen.height), screen);
+            assert_eq!((derived.thumb.width, derived.thumb.height), thumb);
+            assert_eq!(decode(&derived.full_jpeg).dimensions(), original);
+            for (rendition, size) in [(&derived.screen, screen), (&derived.thumb, thumb)] {
+                assert_eq!(decode(&rendition.webp).dimensions(), size);
+                assert_eq!(decode(&rendition.jpeg).dimensions(), size);
+            }
+        }
+    }
+
+    #[test]
+    fn same_input_gives_the_same_bytes() {
+        let input = with_metadata(&jpeg(&quadrant_picture(700, 500)), 6);
+        let first = derive(&input).unwrap();
+        let second = derive(&input).unwrap();
+        assert_eq!(first, second);
+        // A one-pixel change shows: nothing is cached across calls.
+        let mut changed = quadrant_picture(700, 500);
+        changed.put_pixel(600, 400, Rgb([0, 0, 0]));
+        assert_ne!(derive(&jpeg(&changed)).unwrap().full_jpeg, first.full_jpeg);
+    }
+
+    #[test]
+    fn png_gif_and_webp_are_published_too() {
+        // Transparent pixels are laid on white, half-transparent ones blended.
+        let mut rgba = RgbaImage::from_pixel(40, 30, Rgba([255, 0, 0, 255]));
+        for x in 20..40 {
+            for y in 0..30 {
+                rgba.put_pixel(x, y, Rgba([0, 0, 0, if y < 15 { 0 } else { 128 }]));
+            }
+        }
+        let derived = derive(&png_rgba(&rgba)).unwrap();
+        let full = decode(&derived.full_jpeg);
+        let near = |pixel: [u8; 3], want: [u8; 3]| {
+            pixel
+                .iter()
+                .zip(want)
+                .all(|(&got, want)| got.abs_diff(want) <= 12)
+        };
+        assert!(near(full.get_pixel(5, 5).0, RED));
+        assert!(
+            near(full.get_pixel(35, 5).0, WHITE),
+            "{:?}",
+            full.get_pixel(35, 5)
+        );
+        assert!(
+            near(full.get_pixel(35, 25).0, [127, 127, 127]),
+            "{:?}",
+            full.get_pixel(35, 25)
+        );
+
+        let mut gif = Vec::new();
+        image::codecs::gif::GifEncoder::new(&mut gif)
+            .encode(rgba.as_raw(), 40, 30, image::ExtendedColorType::Rgba8)
+            .unwrap();
+        assert_eq!(derive(&gif).unwrap().thumb.width, 40);
+
+        let webp = derive(&gif).unwrap().screen.webp;
+        assert_eq!(image::guess_format(&webp).unwrap(), ImageFormat::WebP);
+        assert_eq!(derive(&webp).unwrap().height, 30);
+    }
+
+    #[test]
+    fn documents_and_other_files_are_told_apart() {
+        let pdf = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n";
+        assert_eq!(derive(pdf), Err(MediaError::NotAnImage(Document::Pdf)));
+
+        let bmp = b"BM\x3a\0\0\0\0\0\0\0\x36\0\0\0\x28\0\0\0\x01\0\0\0";
+        assert_eq!(
+            derive(bmp),
+            Err(MediaError::Unsupported {
+                format: "Bmp".into()
+            })
+        );
+        let text = b"household list, not a photo";
+        assert!(matches!(derive(text), Err(MediaError::Unsupported { .. })));
+        assert!(matches!(derive(b""), Err(MediaError::Unsupported { .. })));
+
+        let whole = jpeg(&quadrant_picture(64, 48));
+        let truncated = &whole[..whole.len() / 3];
+        assert!(matches!(derive(truncated), Err(MediaError::Decode(_))));
+    }
+
+    #[test]
+    fn oversized_images_are_refused_before_decoding() {
+        let wide = RgbaImage::new(MAX_SIDE + 1, 1);
+        let error = derive(&png_rgba(&wide)).unwrap_err();
+        assert!(matches!(error, MediaError::TooLarge(_)), "{error:?}");
+    }
 }

@@ -72,6 +72,7 @@ struct Session {
     ledger: Ledger,
     key: SigningKey,
     mapping: Mapping,
+    map: Option<PathBuf>,
     file: PathBuf,
     skip_invalid: Option<PathBuf>,
 }
@@ -101,6 +102,7 @@ fn open_session(root: &Path, file: &Path, common: &CommonArgs) -> Result<Session
         portal,
         key,
         mapping,
+        map: common.map.clone(),
         file: file.to_path_buf(),
         skip_invalid: common.skip_invalid.clone(),
     })
@@ -108,7 +110,10 @@ fn open_session(root: &Path, file: &Path, common: &CommonArgs) -> Result<Session
 
 fn donations(root: &Path, args: DonationArgs) -> Result<()> {
     let session = open_session(root, &args.file, &args.common)?;
-    let verified = session.ledger.verify(VerifyOptions::default())?;
+    let working = spinner("verifying the ledger".into());
+    let verified = session.ledger.verify(VerifyOptions::default());
+    working.finish_and_clear();
+    let verified = verified?;
     let state = verified.state;
     if !state.has_fund(&args.fund) {
         let funds: Vec<&str> = state.funds().map(|f| f.id.as_str()).collect();
@@ -154,18 +159,26 @@ fn donations(root: &Path, args: DonationArgs) -> Result<()> {
 
 fn households(root: &Path, args: HouseholdArgs) -> Result<()> {
     let session = open_session(root, &args.file, &args.common)?;
-    let secret = load_secret(&session.portal)?;
+    let Some(secret) = load_secret(&session.portal)? else {
+        anyhow::bail!(
+            "households need the portal secret `{}` (it commits citizen IDs and phone numbers), which was not found\nnothing was appended",
+            session.portal.secret_path().display()
+        );
+    };
     let mut existing = ahash::AHashSet::new();
+    let working = spinner("verifying the ledger".into());
     let verified = session
         .ledger
         .verify_visiting(VerifyOptions::default(), &mut |entry, _| {
             if let Body::Household(household) = entry.body {
                 existing.insert(household.id);
             }
-        })?;
+        });
+    working.finish_and_clear();
+    let verified = verified?;
     let state: State = verified.state;
     let context = InputContext {
-        secret: secret.as_ref(),
+        secret: Some(&secret),
         base_dir: session
             .file
             .parent()
@@ -189,9 +202,9 @@ fn households(root: &Path, args: HouseholdArgs) -> Result<()> {
     let (batch, report) = import_batch(&session, read)?;
     print_counts(&session, &batch, report.as_ref(), "");
     println!(
-        "households: {} new, {} repairs, {} planned",
-        batch.new_houses,
-        batch.repairs,
+        "households: {}, {}, {} planned",
+        plural(batch.new_houses, "new house"),
+        plural(batch.repairs, "repair"),
         format_vnd(batch.total.get())
     );
     print_appended(report.as_ref(), &session.key);
@@ -210,6 +223,10 @@ fn import_batch(
     loop {
         let mut batch = read(&refused).map_err(|error| match error {
             ImportError::Read(error) => usage(format!("{error:#}")),
+            ImportError::Mapping(message) => match &session.map {
+                Some(map) => usage(format!("mapping `{}`: {message}", map.display())),
+                None => usage(message),
+            },
             ImportError::Row { .. } => anyhow!(
                 "{error}{nothing} (fix the row, or pass --skip-invalid REJECTS.csv to import the other rows)"
             ),
@@ -221,7 +238,13 @@ fn import_batch(
         }
         let rows = std::mem::take(&mut batch.rows);
         let pending = std::mem::take(&mut batch.pending);
-        match session.ledger.append(pending, &session.key, &now()) {
+        let working = spinner(format!(
+            "verifying, appending and signing {} entries",
+            pending.len()
+        ));
+        let appended = session.ledger.append(pending, &session.key, &now());
+        working.finish_and_clear();
+        match appended {
             Ok(report) => {
                 write_rejects_file(session, &batch)?;
                 return Ok((batch, Some(report)));
@@ -247,6 +270,17 @@ fn write_rejects_file(session: &Session, batch: &Batch) -> Result<()> {
         Some(out) => write_rejects(out, &session.file, &session.mapping, batch),
         None => Ok(()),
     }
+}
+
+/// A spinner on a terminal for work without a measure, hidden otherwise.
+fn spinner(message: String) -> indicatif::ProgressBar {
+    use std::io::IsTerminal;
+    if !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new_spinner().with_message(message);
+    bar.enable_steady_tick(std::time::Duration::from_millis(120));
+    bar
 }
 
 /// Runs `work` with a progress callback that draws a bar on a terminal.

@@ -73,6 +73,9 @@ pub enum ImportError {
     /// The file could not be read (missing, not a workbook, not UTF-8).
     #[error("{0:#}")]
     Read(anyhow::Error),
+    /// The mapping names a column this import does not know.
+    #[error("{0}")]
+    Mapping(String),
     /// The file does not have the columns the import needs.
     #[error("`{}`: {message}", file.display())]
     Layout { file: PathBuf, message: String },
@@ -113,13 +116,14 @@ pub(crate) fn read_options(mapping: &Mapping) -> ReadOptions {
 }
 
 /// Reads the file, finds the columns, and calls `on_row` with each data row
-/// and the positions of `fields`. Fills the batch's header and rejections.
+/// and the positions of `fields`. Fills the batch's header and rejections;
+/// returns where the columns were found.
 pub(crate) fn drive(
     settings: &Drive,
     batch: &mut Batch,
     progress: &mut dyn FnMut(Position),
     on_row: &mut RowHandler,
-) -> Result<(), ImportError> {
+) -> Result<Columns, ImportError> {
     let mut driver = Driver {
         settings,
         batch,
@@ -147,8 +151,8 @@ pub(crate) fn drive(
     match driver.columns {
         Some(columns) => {
             driver.batch.header_row = columns.header_row;
-            driver.batch.header = columns.header;
-            Ok(())
+            driver.batch.header = columns.header.clone();
+            Ok(columns)
         }
         None => Err(ImportError::Layout {
             file: path.to_path_buf(),
@@ -178,9 +182,13 @@ impl Driver<'_, '_> {
             return self.look_for_header(row);
         }
         let mapping = self.settings.mapping;
-        if let Some(marker) = &mapping.end_marker {
-            let first = row.cells.iter().find(|cell| !cell.is_blank());
-            if first.is_some_and(|cell| marker.is_match(cell.text().trim())) {
+        if let Some(first) = row.cells.iter().find(|cell| !cell.is_blank()) {
+            let text = first.text();
+            let ends = match &mapping.end_marker {
+                Some(marker) => marker.is_match(text.trim()),
+                None => is_total_row(&text),
+            };
+            if ends {
                 return Flow::Stop;
             }
         }
@@ -254,6 +262,16 @@ impl Driver<'_, '_> {
             }
         }
     }
+}
+
+/// Without an `end_marker`, a row whose first cell says "Tổng cộng" (or
+/// "Tổng", "Cộng", "Total") is the statement's total line and ends the data.
+fn is_total_row(first_cell: &str) -> bool {
+    let folded = super::mapping::fold_header(first_cell);
+    matches!(
+        folded.as_str(),
+        "tong cong" | "tong" | "cong" | "total" | "tong so" | "grand total"
+    ) || folded.starts_with("tong cong ")
 }
 
 /// Writes the refused rows as CSV: `row`, `column`, `reason`, then the row's

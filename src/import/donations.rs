@@ -174,10 +174,7 @@ pub fn read_donations(
     import
         .mapping
         .check_columns(&FIELDS)
-        .map_err(|message| ImportError::Layout {
-            file: import.path.to_path_buf(),
-            message,
-        })?;
+        .map_err(ImportError::Mapping)?;
     let mut batch = Batch::default();
     let mut seen: AHashSet<String> = AHashSet::new();
     let settings = Drive {
@@ -187,15 +184,11 @@ pub fn read_donations(
         skip_invalid: import.skip_invalid,
         refused: import.refused,
     };
-    let mut positions_seen: Option<Vec<Option<usize>>> = None;
-    drive(
+    let columns = drive(
         &settings,
         &mut batch,
         progress,
         &mut |row, positions, batch| {
-            if positions_seen.is_none() {
-                positions_seen = Some(positions.to_vec());
-            }
             let reader = RowReader {
                 row,
                 positions,
@@ -235,31 +228,22 @@ pub fn read_donations(
             }
         },
     )?;
-    if let Some(positions) = positions_seen {
-        let name = |col: Col| positions[col as usize].map(|p| column_name(&batch.header, p));
-        let description = name(Col::Description);
-        batch.field_columns = [
-            ("date", name(Col::Date)),
-            ("ref", name(Col::Ref)),
-            ("amount", name(Col::Amount)),
-            ("donor", name(Col::Donor).or(description.clone())),
-            ("note", name(Col::Note).or(description)),
-        ]
-        .into_iter()
-        .filter_map(|(field, column)| column.map(|c| (field, c)))
-        .collect();
-    }
+    let name = |col: Col| columns.positions[col as usize].map(|p| columns.name(p));
+    let description = name(Col::Description);
+    batch.field_columns = [
+        ("date", name(Col::Date)),
+        ("ref", name(Col::Ref)),
+        ("amount", name(Col::Amount)),
+        ("donor", name(Col::Donor).or(description.clone())),
+        ("note", name(Col::Note).or(description)),
+    ]
+    .into_iter()
+    .filter_map(|(field, column)| column.map(|c| (field, c)))
+    .collect();
     batch
         .field_columns
         .push(("fund", format!("--fund {}", import.fund)));
     Ok(batch)
-}
-
-fn column_name(header: &[String], position: usize) -> String {
-    match header.get(position).map(|h| h.trim()) {
-        Some(name) if !name.is_empty() => name.to_string(),
-        _ => format!("column {}", position + 1),
-    }
 }
 
 /// A row with the positions of the statement's columns.

@@ -11,7 +11,7 @@ use super::batch::{Batch, Drive, ImportError, Rejection, RowOutcome, drive};
 use super::mapping::{Field, Mapping, fold_header};
 use super::reader::{Cell, Position, Row};
 use crate::ledger::entry::{Body, Support};
-use crate::ledger::{InputContext, Ledger, State, parse_input};
+use crate::ledger::{InputContext, State, parse_input};
 use ahash::AHashSet;
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
@@ -65,7 +65,7 @@ pub const FIELDS: [Field; 12] = [
     },
     Field {
         key: "circumstances",
-        required: true,
+        required: false,
         aliases: &["circumstances", "hoan canh", "hoan canh gia dinh"],
     },
     Field {
@@ -129,21 +129,9 @@ pub struct HouseholdImport<'a> {
     pub refused: &'a BTreeMap<usize, Rejection>,
     /// The ledger's input context (the portal secret commits private fields).
     pub context: &'a InputContext<'a>,
-    /// Household ids already in the ledger (`existing_household_ids`).
+    /// Household ids already in the ledger, voided or not (an id is never
+    /// reused).
     pub existing: &'a AHashSet<String>,
-}
-
-/// The ids of every household in the ledger, voided or not (an id is never
-/// reused).
-pub fn existing_household_ids(ledger: &Ledger) -> anyhow::Result<AHashSet<String>> {
-    let mut ids = AHashSet::new();
-    ledger.for_each_entry(&mut |entry| {
-        if let Body::Household(household) = entry.body {
-            ids.insert(household.id);
-        }
-        Ok(())
-    })?;
-    Ok(ids)
 }
 
 /// Reads a roster into a batch of households, judged against `state` for
@@ -156,10 +144,7 @@ pub fn read_households(
     import
         .mapping
         .check_columns(&FIELDS)
-        .map_err(|message| ImportError::Layout {
-            file: import.path.to_path_buf(),
-            message,
-        })?;
+        .map_err(ImportError::Mapping)?;
     let mut batch = Batch::default();
     let mut seen_ids: AHashSet<String> = AHashSet::new();
     let mut seen_citizens: AHashSet<String> = AHashSet::new();
@@ -170,15 +155,11 @@ pub fn read_households(
         skip_invalid: import.skip_invalid,
         refused: import.refused,
     };
-    let mut positions_seen: Option<Vec<Option<usize>>> = None;
-    drive(
+    let columns = drive(
         &settings,
         &mut batch,
         progress,
         &mut |row, positions, batch| {
-            if positions_seen.is_none() {
-                positions_seen = Some(positions.to_vec());
-            }
             let column_of = |key: &str| {
                 FIELDS
                     .iter()
@@ -239,22 +220,21 @@ pub fn read_households(
             RowOutcome::Taken
         },
     )?;
-    if let Some(positions) = positions_seen {
-        for (field, position) in FIELDS.iter().zip(&positions) {
-            if let Some(position) = position {
-                let name = match batch.header.get(*position).map(|h| h.trim()) {
-                    Some(name) if !name.is_empty() => name.to_string(),
-                    _ => format!("column {}", position + 1),
-                };
-                batch.field_columns.push((field.key, name));
-                if field.key == "citizen_id" {
-                    batch.field_columns.push((
-                        "citizen_id_hmac",
-                        batch.field_columns.last().unwrap().1.clone(),
-                    ));
-                }
-            }
+    for (field, position) in FIELDS.iter().zip(&columns.positions) {
+        if let Some(position) = position {
+            batch
+                .field_columns
+                .push((field.key, columns.name(*position)));
         }
+    }
+    // The ledger names the commitment, the officer the column.
+    if let Some((_, column)) = batch
+        .field_columns
+        .iter()
+        .find(|(key, _)| *key == "citizen_id")
+    {
+        let column = column.clone();
+        batch.field_columns.push(("citizen_id_hmac", column));
     }
     Ok(batch)
 }

@@ -9,8 +9,8 @@
 //! one signed checkpoint or nothing.
 //!
 //! This module does not append or print: `cli::import` does, with the
-//! summary and progress bar. It reads the ledger only through `State` and
-//! `Ledger::for_each_entry`.
+//! summary and progress bar. It reads the ledger only through `State` (and
+//! the household ids the caller collects while verifying).
 
 mod amount;
 mod batch;
@@ -24,6 +24,6 @@ pub use amount::{AmountError, DecimalSeparator, SignedAmount, parse_amount};
 pub use batch::{Batch, ImportError, Rejection, write_rejects};
 pub use date::parse_date;
 pub use donations::{DonationImport, read_donations};
-pub use households::{HouseholdImport, existing_household_ids, read_households};
+pub use households::{HouseholdImport, read_households};
 pub use mapping::{ColumnSpec, DonorFallback, Mapping};
 pub use reader::Position;

@@ -221,7 +221,11 @@ impl<R: Read> Read for LineTracker<R> {
     fn read(&mut self, buffer: &mut [u8]) -> std::io::Result<usize> {
         let read = self.inner.read(buffer)?;
         let mut newlines = self.newlines.borrow_mut();
-        for (index, _) in buffer[..read].iter().enumerate().filter(|(_, b)| **b == b'\n') {
+        for (index, _) in buffer[..read]
+            .iter()
+            .enumerate()
+            .filter(|(_, b)| **b == b'\n')
+        {
             newlines.push_back(self.offset + index as u64);
         }
         self.offset += read as u64;
@@ -470,6 +474,15 @@ mod tests {
         let rows = rows_of(text, &ReadOptions::default());
         assert_eq!(rows[0].1, vec!["date", "ref", "amount"]);
         assert_eq!(rows[1].1, vec!["12/09/2024", "FT1", "50,000"]);
+    }
+
+    #[test]
+    fn rows_are_numbered_by_line_across_crlf_blank_lines_and_quoted_breaks() {
+        let text = "a,b\r\n\r\n1,\"two\r\nlines\"\r\n2,x\r\n\r\n3,y";
+        let rows = rows_of(text.as_bytes(), &ReadOptions::default());
+        let numbers: Vec<usize> = rows.iter().map(|(number, _)| *number).collect();
+        assert_eq!(numbers, vec![1, 3, 5, 7]);
+        assert_eq!(rows[1].1[1], "two\r\nlines");
     }
 
     #[test]
