@@ -9,7 +9,10 @@
 //!
 //! The module is pure: bytes in, bytes out, no file system, and the same input
 //! always gives the same bytes on the same build, so a rebuilt site is
-//! identical. Scanned documents (PDF) are not images: [`derive`] says so with
+//! identical. (The decoders' SIMD paths are bit-identical to their scalar
+//! ones, and resizing is plain IEEE arithmetic.)
+//!
+//! Scanned documents (PDF) are not images: [`derive`] says so with
 //! [`MediaError::NotAnImage`] and the site links them as they are.
 
 use std::io::Cursor;
@@ -31,7 +34,8 @@ const JPEG_QUALITY_RESIZED: u8 = 80;
 /// JPEG quality of the full-size copy, which people open to look closely.
 const JPEG_QUALITY_FULL: u8 = 88;
 /// The largest width or height accepted, so a crafted file cannot make the
-/// build allocate gigabytes (a 16384 × 16384 photo is 268 megapixels).
+/// build allocate gigabytes; the decoder's own 512 MiB limit (about 170
+/// megapixels of RGB) applies as well.
 const MAX_SIDE: u32 = 16_384;
 
 /// The copies of one photo that the site publishes. Every copy is a fresh
@@ -99,8 +103,9 @@ pub fn derive(bytes: &[u8]) -> Result<Derived, MediaError> {
     let full = decode_upright(bytes)?;
     let (width, height) = full.dimensions();
     // The screen copy is resampled from the original and the thumbnail from
-    // the screen copy: a quarter of the work, and the same look, because a
-    // triangle filter scaled to the reduction averages every source pixel.
+    // the screen copy, which costs a few milliseconds instead of another pass
+    // over 12 megapixels; a triangle filter widened to the reduction averages
+    // every source pixel either way.
     let screen = fit(&full, SCREEN_MAX);
     let thumb = fit(&screen, THUMB_MAX);
     // The full-size JPEG is the slowest encoding; do it beside the others.

@@ -180,11 +180,12 @@ impl VietQr {
         }
         let fields = parse_tlv(payload)?;
         let ids: Vec<u8> = fields.iter().map(|f| f.id).collect();
-        let mut sorted = ids.clone();
-        sorted.sort_unstable();
-        sorted.dedup();
-        if sorted != ids {
-            return Err(malformed("tags are repeated or out of order"));
+        // EMVCo does not fix the order of fields, only that each appears once.
+        let mut unique = ids.clone();
+        unique.sort_unstable();
+        unique.dedup();
+        if unique.len() != ids.len() {
+            return Err(malformed("a tag is repeated"));
         }
         let get = |id: u8| fields.iter().find(|f| f.id == id).map(|f| f.value);
         let require = |id: u8, want: &str| match get(id) {
@@ -582,6 +583,28 @@ mod tests {
         ));
         assert!(VietQr::from_payload("").is_err());
         assert!(VietQr::from_payload("6304").is_err());
+
+        // Fields in another order are read (EMVCo does not fix the order);
+        // a repeated field is refused.
+        let with_crc = |body: &str| {
+            let body = format!("{body}6304");
+            format!("{body}{:04X}", crc16_ccitt_false(body.as_bytes()))
+        };
+        let fields = parse_tlv(&payload).unwrap();
+        let field = |tlv: &Tlv<'_>| format!("{:02}{:02}{}", tlv.id, tlv.value.len(), tlv.value);
+        let body: Vec<String> = fields[..fields.len() - 1].iter().map(field).collect();
+        let mut reordered = body.clone();
+        reordered.reverse();
+        assert_eq!(
+            VietQr::from_payload(&with_crc(&reordered.concat())),
+            VietQr::from_payload(&payload)
+        );
+        let mut repeated = body.clone();
+        repeated.push(body[4].clone());
+        assert_eq!(
+            VietQr::from_payload(&with_crc(&repeated.concat())),
+            Err(VietQrError::Malformed("a tag is repeated".into()))
+        );
         assert!(parse_tlv("0002").is_err());
         assert!(parse_tlv("0x02ab").is_err());
         assert_eq!(

@@ -1880,3 +1880,9 @@ pub fn generate(seed: u64) -> Vec<Batch> {
     debug_assert_eq!(next_donation, donations.len());
     batches
 }
+
+/// Every household circumstance text, for other generators (the benchmark
+/// data) that need realistic sentences without the demo's rules.
+pub fn circumstance_texts() -> impl Iterator<Item = &'static str> {
+    CIRCUMSTANCES.iter().map(|c| c.text)
+}

@@ -41,6 +41,10 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../themes/default/templates/index.html"),
     ),
     (
+        "lookup.html",
+        include_str!("../../themes/default/templates/lookup.html"),
+    ),
+    (
         "open_data.html",
         include_str!("../../themes/default/templates/open_data.html"),
     ),
@@ -97,7 +101,13 @@ pub const TRANSLATIONS: &[(&str, &str)] = &[
 ];
 
 /// (output path, bytes) of the built-in static files.
-pub const STATIC: &[(&str, &[u8])] = &[(
-    "style.css",
-    include_bytes!("../../themes/default/static/style.css"),
-)];
+pub const STATIC: &[(&str, &[u8])] = &[
+    (
+        "lookup.js",
+        include_bytes!("../../themes/default/static/lookup.js"),
+    ),
+    (
+        "style.css",
+        include_bytes!("../../themes/default/static/style.css"),
+    ),
+];

@@ -22,6 +22,7 @@
 mod builtin;
 pub mod links;
 pub mod load;
+pub mod lookup;
 pub mod markdown;
 pub mod model;
 mod opendata;
@@ -320,6 +321,10 @@ pub fn render_site(
         files += copy_photos(portal, &model, sink)?;
         Ok(())
     })?;
+    let index = timed(verbose, "lookup index", || {
+        lookup::write_index(&model, page_size, sink)
+    })?;
+    files += index.files;
 
     Ok(RenderReport {
         pages: jobs.len(),

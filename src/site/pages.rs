@@ -43,6 +43,9 @@ pub enum Job {
     Report(usize),
     Verify,
     OpenData,
+    /// The lookup page in one language (index into `config.languages`): its
+    /// path differs by language (`/tra-cuu/`, `/en/lookup/`).
+    Lookup(usize),
     /// A content page or section (index into the content list); rendered in
     /// its own language only.
     Content(usize),
@@ -207,6 +210,7 @@ impl<'a> Pages<'a> {
         jobs.extend((0..model.reports.len()).map(Job::Report));
         jobs.push(Job::Verify);
         jobs.push(Job::OpenData);
+        jobs.extend((0..self.config.languages.len()).map(Job::Lookup));
         for (index, file) in self.content.iter().enumerate() {
             if !(file.is_section && file.path == "/") {
                 jobs.push(Job::Content(index));
@@ -220,6 +224,7 @@ impl<'a> Pages<'a> {
     pub fn languages(&self, job: Job) -> Vec<String> {
         match job {
             Job::Content(index) => vec![self.content[index].language.clone()],
+            Job::Lookup(index) => vec![self.config.languages[index].clone()],
             _ => self.config.languages.clone(),
         }
     }
@@ -242,6 +247,7 @@ impl<'a> Pages<'a> {
             Job::Report(index) => model.reports[index].path.clone(),
             Job::Verify => "/xac-minh/".into(),
             Job::OpenData => "/du-lieu/".into(),
+            Job::Lookup(index) => super::lookup::page_path(&self.config.languages[index]).into(),
             Job::Content(index) => self.content[index].path.clone(),
             Job::NotFound => "/404.html".into(),
         }
@@ -261,6 +267,7 @@ impl<'a> Pages<'a> {
             Job::Report(_) => "report.html".into(),
             Job::Verify => "verify.html".into(),
             Job::OpenData => "open_data.html".into(),
+            Job::Lookup(_) => "lookup.html".into(),
             Job::Content(index) => {
                 let file = &self.content[index];
                 file.front.template.clone().unwrap_or_else(|| {
@@ -303,7 +310,10 @@ impl<'a> Pages<'a> {
             .chain(self.alternate_content(job).iter())
             .map(|lang| Alternate {
                 lang: lang.clone(),
-                url: self.urls.page(lang, &path),
+                url: match job {
+                    Job::Lookup(_) => self.urls.page(lang, super::lookup::page_path(lang)),
+                    _ => self.urls.page(lang, &path),
+                },
             })
             .collect();
         context.insert("alternates", &alternates);
@@ -481,13 +491,18 @@ impl<'a> Pages<'a> {
                     &page,
                 );
             }
-            Job::NotFound => {}
+            Job::Lookup(_) | Job::NotFound => {}
         }
         context
     }
 
     /// Other languages a content page exists in (`a.md` and `a.en.md`).
     fn alternate_content(&self, job: Job) -> Vec<String> {
+        if let Job::Lookup(index) = job {
+            let mut others = self.config.languages.clone();
+            others.remove(index);
+            return others;
+        }
         let Job::Content(index) = job else {
             return Vec::new();
         };
@@ -589,6 +604,7 @@ fn kind_name(job: Job) -> &'static str {
         Job::Report(_) => "report",
         Job::Verify => "verify",
         Job::OpenData => "open_data",
+        Job::Lookup(_) => "lookup",
         Job::Content(_) => "content",
         Job::NotFound => "not_found",
     }
