@@ -13,7 +13,6 @@
 //! with the round-number skew of real statements, dates over a 60-day drive.
 
 #[path = "demo/data.rs"]
-#[allow(dead_code)]
 mod data;
 
 use rand::{RngCore, SeedableRng};
