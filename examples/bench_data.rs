@@ -23,19 +23,68 @@ use std::path::PathBuf;
 
 /// The 34 provinces and centrally run cities after the 1 July 2025 merger.
 const PROVINCES: [&str; 34] = [
-    "Hà Nội", "Huế", "Quảng Ninh", "Cao Bằng", "Lạng Sơn", "Lai Châu", "Điện Biên", "Sơn La",
-    "Thanh Hóa", "Nghệ An", "Hà Tĩnh", "TP. Hồ Chí Minh", "Đà Nẵng", "Hải Phòng", "Cần Thơ",
-    "Tuyên Quang", "Lào Cai", "Thái Nguyên", "Phú Thọ", "Bắc Ninh", "Hưng Yên", "Ninh Bình",
-    "Quảng Trị", "Quảng Ngãi", "Gia Lai", "Khánh Hòa", "Lâm Đồng", "Đắk Lắk", "Đồng Nai",
-    "Tây Ninh", "Vĩnh Long", "Đồng Tháp", "Cà Mau", "An Giang",
+    "Hà Nội",
+    "Huế",
+    "Quảng Ninh",
+    "Cao Bằng",
+    "Lạng Sơn",
+    "Lai Châu",
+    "Điện Biên",
+    "Sơn La",
+    "Thanh Hóa",
+    "Nghệ An",
+    "Hà Tĩnh",
+    "TP. Hồ Chí Minh",
+    "Đà Nẵng",
+    "Hải Phòng",
+    "Cần Thơ",
+    "Tuyên Quang",
+    "Lào Cai",
+    "Thái Nguyên",
+    "Phú Thọ",
+    "Bắc Ninh",
+    "Hưng Yên",
+    "Ninh Bình",
+    "Quảng Trị",
+    "Quảng Ngãi",
+    "Gia Lai",
+    "Khánh Hòa",
+    "Lâm Đồng",
+    "Đắk Lắk",
+    "Đồng Nai",
+    "Tây Ninh",
+    "Vĩnh Long",
+    "Đồng Tháp",
+    "Cà Mau",
+    "An Giang",
 ];
 
 /// Commune names found in many provinces.
 const COMMON_COMMUNES: [&str; 24] = [
-    "Tân Phú", "An Bình", "Tân Lập", "Hòa Bình", "Vĩnh Phúc", "Phú Lộc", "Thanh Bình", "Tân Hiệp",
-    "Phước Sơn", "Đông Thành", "Hưng Đạo", "Quang Trung", "Tân Thành", "Bình Minh", "Xuân Sơn",
-    "Kim Sơn", "Hòa Thuận", "Long Hưng", "Mỹ Hòa", "Định Hòa", "Thạch Hà", "Nam Phong",
-    "Hợp Tiến", "Tiên Phước",
+    "Tân Phú",
+    "An Bình",
+    "Tân Lập",
+    "Hòa Bình",
+    "Vĩnh Phúc",
+    "Phú Lộc",
+    "Thanh Bình",
+    "Tân Hiệp",
+    "Phước Sơn",
+    "Đông Thành",
+    "Hưng Đạo",
+    "Quang Trung",
+    "Tân Thành",
+    "Bình Minh",
+    "Xuân Sơn",
+    "Kim Sơn",
+    "Hòa Thuận",
+    "Long Hưng",
+    "Mỹ Hòa",
+    "Định Hòa",
+    "Thạch Hà",
+    "Nam Phong",
+    "Hợp Tiến",
+    "Tiên Phước",
 ];
 
 const NOTES: [&str; 6] = [
@@ -79,8 +128,10 @@ fn name(rng: &mut Rng) -> String {
 
 /// Amounts skewed to round values, as bank statements show.
 fn amount(rng: &mut Rng) -> u64 {
-    const ROUND: [u64; 10] =
-        [50_000, 100_000, 200_000, 200_000, 300_000, 500_000, 500_000, 1_000_000, 2_000_000, 5_000_000];
+    const ROUND: [u64; 10] = [
+        50_000, 100_000, 200_000, 200_000, 300_000, 500_000, 500_000, 1_000_000, 2_000_000,
+        5_000_000,
+    ];
     match rng.below(100) {
         0..=79 => ROUND[rng.below(ROUND.len() as u64) as usize],
         80..=97 => 10_000 * (1 + rng.below(300)),
@@ -90,7 +141,9 @@ fn amount(rng: &mut Rng) -> u64 {
 
 fn date(day: u64) -> String {
     let start = chrono::NaiveDate::from_ymd_opt(2025, 9, 8).expect("valid date");
-    (start + chrono::Days::new(day)).format("%d/%m/%Y").to_string()
+    (start + chrono::Days::new(day))
+        .format("%d/%m/%Y")
+        .to_string()
 }
 
 fn main() -> std::io::Result<()> {
@@ -115,7 +168,10 @@ fn main() -> std::io::Result<()> {
     )?;
 
     let mut file = BufWriter::new(std::fs::File::create(out.join("households.csv"))?);
-    writeln!(file, "id,head,province,district,commune,village,circumstances,support,planned,citizen_id,phone")?;
+    writeln!(
+        file,
+        "id,head,province,district,commune,village,circumstances,support,planned,citizen_id,phone"
+    )?;
     for index in 0..households {
         let province = PROVINCES[(index % PROVINCES.len() as u64) as usize];
         let commune = if province == "Quảng Trị" {
@@ -135,7 +191,11 @@ fn main() -> std::io::Result<()> {
             if new_house { 60_000_000 } else { 30_000_000 },
             1 + index % 96,
             index,
-            if rng.below(2) == 0 { format!("09{:08}", rng.below(100_000_000)) } else { String::new() },
+            if rng.below(2) == 0 {
+                format!("09{:08}", rng.below(100_000_000))
+            } else {
+                String::new()
+            },
         )?;
     }
     file.flush()?;
@@ -145,7 +205,11 @@ fn main() -> std::io::Result<()> {
     let mut line = String::new();
     for index in 0..donations {
         line.clear();
-        let donor = if rng.below(10) == 0 { String::new() } else { name(&mut rng) };
+        let donor = if rng.below(10) == 0 {
+            String::new()
+        } else {
+            name(&mut rng)
+        };
         let note = rng.pick(&NOTES);
         let _ = writeln!(
             line,
@@ -162,8 +226,15 @@ fn main() -> std::io::Result<()> {
     let mut file = BufWriter::new(std::fs::File::create(out.join("progress.jsonl"))?);
     for index in (0..households).step_by(4) {
         let id = format!("hh-{index:07}");
-        for (stage, day) in [("approved", "2025-11-10"), ("started", "2025-11-12"), ("completed", "2025-11-28")] {
-            writeln!(file, r#"{{"kind":"progress","household":"{id}","date":"{day}","stage":"{stage}"}}"#)?;
+        for (stage, day) in [
+            ("approved", "2025-11-10"),
+            ("started", "2025-11-12"),
+            ("completed", "2025-11-28"),
+        ] {
+            writeln!(
+                file,
+                r#"{{"kind":"progress","household":"{id}","date":"{day}","stage":"{stage}"}}"#
+            )?;
         }
         writeln!(
             file,

@@ -12,11 +12,10 @@ use crate::import::{
 };
 use crate::ledger::entry::Body;
 use crate::ledger::note::SigningKey;
-use crate::ledger::{AppendError, AppendReport, InputContext, Ledger, State, VerifyOptions};
+use crate::ledger::{AppendReport, AppendSession, InputContext, Ledger};
 use crate::vn::format_vnd;
 use anyhow::{Result, anyhow};
 use clap::{Args, Subcommand};
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 #[derive(Subcommand, Debug)]
@@ -110,11 +109,14 @@ fn open_session(root: &Path, file: &Path, common: &CommonArgs) -> Result<Session
 
 fn donations(root: &Path, args: DonationArgs) -> Result<()> {
     let session = open_session(root, &args.file, &args.common)?;
+    let time = now();
     let working = spinner("verifying the ledger".into());
-    let verified = session.ledger.verify(VerifyOptions::default());
+    let append = session
+        .ledger
+        .begin_append(&session.key, &time, &mut |_, _| {});
     working.finish_and_clear();
-    let verified = verified?;
-    let state = verified.state;
+    let append = append?;
+    let state = append.state();
     if !state.has_fund(&args.fund) {
         let funds: Vec<&str> = state.funds().map(|f| f.id.as_str()).collect();
         return Err(usage(format!(
@@ -127,24 +129,20 @@ fn donations(root: &Path, args: DonationArgs) -> Result<()> {
             }
         )));
     }
-    let read = |refused: &BTreeMap<usize, Rejection>| {
-        let import = DonationImport {
-            path: &session.file,
-            fund: &args.fund,
-            mapping: &session.mapping,
-            skip_invalid: session.skip_invalid.is_some(),
-            refused,
-        };
-        with_progress(&session.file, |progress| {
-            read_donations(&import, &state, progress)
-        })
-    };
-    let (batch, report) = import_batch(&session, read)?;
     let received = state
         .funds()
         .find(|fund| fund.id == args.fund)
-        .map(|fund| fund.received.get())
-        .unwrap_or_default();
+        .map_or(0, |fund| fund.received.get());
+    let import = DonationImport {
+        path: &session.file,
+        fund: &args.fund,
+        mapping: &session.mapping,
+        skip_invalid: session.skip_invalid.is_some(),
+    };
+    let batch = with_progress(&session.file, |progress| {
+        read_donations(&import, state, progress)
+    });
+    let (batch, report) = import_batch(&session, append, batch)?;
     print_counts(&session, &batch, report.as_ref(), "debit line");
     let all = received.saturating_add(batch.total.get());
     println!(
@@ -165,18 +163,18 @@ fn households(root: &Path, args: HouseholdArgs) -> Result<()> {
             session.portal.secret_path().display()
         );
     };
+    let time = now();
     let mut existing = ahash::AHashSet::new();
     let working = spinner("verifying the ledger".into());
-    let verified = session
+    let append = session
         .ledger
-        .verify_visiting(VerifyOptions::default(), &mut |entry, _| {
+        .begin_append(&session.key, &time, &mut |entry, _| {
             if let Body::Household(household) = entry.body {
                 existing.insert(household.id);
             }
         });
     working.finish_and_clear();
-    let verified = verified?;
-    let state: State = verified.state;
+    let append = append?;
     let context = InputContext {
         secret: Some(&secret),
         base_dir: session
@@ -186,20 +184,17 @@ fn households(root: &Path, args: HouseholdArgs) -> Result<()> {
             .unwrap_or_default(),
         media_dir: session.ledger.media_dir(),
     };
-    let read = |refused: &BTreeMap<usize, Rejection>| {
-        let import = HouseholdImport {
-            path: &session.file,
-            mapping: &session.mapping,
-            skip_invalid: session.skip_invalid.is_some(),
-            refused,
-            context: &context,
-            existing: &existing,
-        };
-        with_progress(&session.file, |progress| {
-            read_households(&import, &state, progress)
-        })
+    let import = HouseholdImport {
+        path: &session.file,
+        mapping: &session.mapping,
+        skip_invalid: session.skip_invalid.is_some(),
+        context: &context,
+        existing: &existing,
     };
-    let (batch, report) = import_batch(&session, read)?;
+    let batch = with_progress(&session.file, |progress| {
+        read_households(&import, append.state(), progress)
+    });
+    let (batch, report) = import_batch(&session, append, batch)?;
     print_counts(&session, &batch, report.as_ref(), "");
     println!(
         "households: {}, {}, {} planned",
@@ -211,58 +206,54 @@ fn households(root: &Path, args: HouseholdArgs) -> Result<()> {
     Ok(())
 }
 
-/// Reads the file and appends its batch. A row the ledger itself refuses
-/// (an invariant the import does not check ahead) fails the import, or with
-/// `--skip-invalid` is set aside and the file read again without it.
+/// Pushes the batch read from the file into the append begun before reading
+/// (one verify, one lock for the whole import) and signs it. A row the
+/// ledger itself refuses (an invariant the reader does not check ahead)
+/// fails the import, or with `--skip-invalid` is set aside.
 fn import_batch(
     session: &Session,
-    read: impl Fn(&BTreeMap<usize, Rejection>) -> Result<Batch, ImportError>,
+    mut append: AppendSession,
+    read: Result<Batch, ImportError>,
 ) -> Result<(Batch, Option<AppendReport>)> {
     let nothing = "\nnothing was appended";
-    let mut refused: BTreeMap<usize, Rejection> = BTreeMap::new();
-    loop {
-        let mut batch = read(&refused).map_err(|error| match error {
-            ImportError::Read(error) => usage(format!("{error:#}")),
-            ImportError::Mapping(message) => match &session.map {
-                Some(map) => usage(format!("mapping `{}`: {message}", map.display())),
-                None => usage(message),
-            },
-            ImportError::Row { .. } => anyhow!(
-                "{error}{nothing} (fix the row, or pass --skip-invalid REJECTS.csv to import the other rows)"
-            ),
-            ImportError::Layout { .. } => anyhow!("{error}{nothing}"),
-        })?;
-        if batch.pending.is_empty() {
-            write_rejects_file(session, &batch)?;
-            return Ok((batch, None));
-        }
-        let rows = std::mem::take(&mut batch.rows);
-        let pending = std::mem::take(&mut batch.pending);
-        let working = spinner(format!(
-            "verifying, appending and signing {} entries",
-            pending.len()
-        ));
-        let appended = session.ledger.append(pending, &session.key, &now());
-        working.finish_and_clear();
-        match appended {
-            Ok(report) => {
-                write_rejects_file(session, &batch)?;
-                return Ok((batch, Some(report)));
+    let mut batch = read.map_err(|error| match error {
+        ImportError::Read(error) => usage(format!("{error:#}")),
+        ImportError::Mapping(message) => match &session.map {
+            Some(map) => usage(format!("mapping `{}`: {message}", map.display())),
+            None => usage(message),
+        },
+        ImportError::Row { .. } => anyhow!(
+            "{error}{nothing} (fix the row, or pass --skip-invalid REJECTS.csv to import the other rows)"
+        ),
+        ImportError::Layout { .. } => anyhow!("{error}{nothing}"),
+    })?;
+    let rows = std::mem::take(&mut batch.rows);
+    let pending = std::mem::take(&mut batch.pending);
+    for (item, row) in pending.into_iter().zip(rows) {
+        let body = item.body.clone();
+        if let Err(error) = append.push(item) {
+            let rejection = Rejection {
+                row,
+                column: batch.column_of(error.field.as_deref()),
+                reason: error.message.clone(),
+            };
+            if session.skip_invalid.is_none() {
+                return Err(anyhow!("`{}` {rejection}{nothing}", session.file.display()));
             }
-            Err(AppendError::Entry { index, error }) => {
-                let rejection = Rejection {
-                    row: rows[index],
-                    column: batch.column_of(error.field.as_deref()),
-                    reason: error.message.clone(),
-                };
-                if session.skip_invalid.is_none() || refused.contains_key(&rejection.row) {
-                    return Err(anyhow!("`{}` {rejection}{nothing}", session.file.display()));
-                }
-                refused.insert(rejection.row, rejection);
-            }
-            Err(error) => return Err(error.into()),
+            batch.unaccount(&body);
+            batch.rejected.push(rejection);
         }
     }
+    if append.is_empty() {
+        write_rejects_file(session, &batch)?;
+        return Ok((batch, None));
+    }
+    let working = spinner(format!("appending and signing {} entries", append.len()));
+    let report = append.commit();
+    working.finish_and_clear();
+    let report = report?;
+    write_rejects_file(session, &batch)?;
+    Ok((batch, Some(report)))
 }
 
 fn write_rejects_file(session: &Session, batch: &Batch) -> Result<()> {

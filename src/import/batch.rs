@@ -34,6 +34,27 @@ pub struct Batch {
 }
 
 impl Batch {
+    /// Takes an entry the ledger refused out of the totals.
+    pub fn unaccount(&mut self, body: &crate::ledger::entry::Body) {
+        use crate::ledger::entry::{Body, Support};
+        match body {
+            Body::Donation(donation) => {
+                self.total = self.total.checked_sub(donation.amount).unwrap_or_default();
+            }
+            Body::Household(household) => {
+                self.total = self
+                    .total
+                    .checked_sub(household.planned)
+                    .unwrap_or_default();
+                match household.support {
+                    Support::New => self.new_houses = self.new_houses.saturating_sub(1),
+                    Support::Repair => self.repairs = self.repairs.saturating_sub(1),
+                }
+            }
+            _ => {}
+        }
+    }
+
     /// The column to blame for a refused ledger field.
     pub fn column_of(&self, field: Option<&str>) -> String {
         let field = field.map(|f| f.split(['.', '[']).next().unwrap_or(f));
@@ -103,8 +124,6 @@ pub(crate) struct Drive<'a> {
     pub mapping: &'a Mapping,
     pub fields: &'a [Field],
     pub skip_invalid: bool,
-    /// Rows refused by the ledger in an earlier attempt.
-    pub refused: &'a BTreeMap<usize, Rejection>,
 }
 
 pub(crate) fn read_options(mapping: &Mapping) -> ReadOptions {
@@ -193,16 +212,13 @@ impl Driver<'_, '_> {
             }
         }
         let columns = self.columns.as_ref().expect("header found");
-        let rejection = match self.settings.refused.get(&row.number) {
-            Some(refused) => Some(refused.clone()),
-            None => match (self.on_row)(&row, &columns.positions, self.batch) {
-                RowOutcome::Taken => None,
-                RowOutcome::Rejected { column, reason } => Some(Rejection {
-                    row: row.number,
-                    column: column.map(|c| columns.name(c)).unwrap_or_default(),
-                    reason,
-                }),
-            },
+        let rejection = match (self.on_row)(&row, &columns.positions, self.batch) {
+            RowOutcome::Taken => None,
+            RowOutcome::Rejected { column, reason } => Some(Rejection {
+                row: row.number,
+                column: column.map(|c| columns.name(c)).unwrap_or_default(),
+                reason,
+            }),
         };
         match rejection {
             None => Flow::Continue,

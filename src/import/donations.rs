@@ -8,7 +8,7 @@
 //! is kept as the note.
 
 use super::amount::{AmountError, parse_amount};
-use super::batch::{Batch, Drive, ImportError, Rejection, RowOutcome, drive};
+use super::batch::{Batch, Drive, ImportError, RowOutcome, drive};
 use super::date::{ledger_date, parse_date};
 use super::mapping::{DonorFallback, Field, Mapping, fold_header};
 use super::reader::{Cell, Position, Row};
@@ -16,7 +16,6 @@ use crate::ledger::entry::{Body, Channel, Donation, nfc};
 use crate::ledger::{Pending, State};
 use crate::money::Dong;
 use ahash::AHashSet;
-use std::collections::BTreeMap;
 use std::path::Path;
 
 /// The columns of a statement, in this order (see `Col`).
@@ -155,8 +154,6 @@ pub struct DonationImport<'a> {
     pub mapping: &'a Mapping,
     /// Set invalid rows aside instead of refusing the file.
     pub skip_invalid: bool,
-    /// Rows the ledger refused in an earlier attempt, with why.
-    pub refused: &'a BTreeMap<usize, Rejection>,
 }
 
 /// The longest texts the ledger takes (see `ledger::validate`).
@@ -182,7 +179,6 @@ pub fn read_donations(
         mapping: import.mapping,
         fields: &FIELDS,
         skip_invalid: import.skip_invalid,
-        refused: import.refused,
     };
     let columns = drive(
         &settings,

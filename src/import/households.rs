@@ -7,14 +7,13 @@
 //! registered to another household is an invalid row.
 
 use super::amount::parse_amount;
-use super::batch::{Batch, Drive, ImportError, Rejection, RowOutcome, drive};
+use super::batch::{Batch, Drive, ImportError, RowOutcome, drive};
 use super::mapping::{Field, Mapping, fold_header};
 use super::reader::{Cell, Position, Row};
 use crate::ledger::entry::{Body, Support};
 use crate::ledger::{InputContext, State, parse_input};
 use ahash::AHashSet;
 use serde_json::{Map, Value};
-use std::collections::BTreeMap;
 use std::path::Path;
 
 /// The roster's columns, in the order of the data contract.
@@ -126,7 +125,6 @@ pub struct HouseholdImport<'a> {
     pub path: &'a Path,
     pub mapping: &'a Mapping,
     pub skip_invalid: bool,
-    pub refused: &'a BTreeMap<usize, Rejection>,
     /// The ledger's input context (the portal secret commits private fields).
     pub context: &'a InputContext<'a>,
     /// Household ids already in the ledger, voided or not (an id is never
@@ -153,7 +151,6 @@ pub fn read_households(
         mapping: import.mapping,
         fields: &FIELDS,
         skip_invalid: import.skip_invalid,
-        refused: import.refused,
     };
     let columns = drive(
         &settings,

@@ -8,11 +8,11 @@
 //! removes; a write error rolls the files back to their old lengths.
 
 use super::entry::{Entry, KeyEntry, MAX_LINE_BYTES, Role};
-use super::input::Pending;
+use super::input::{Pending, PendingMedia};
 use super::merkle::{self, TreeBuilder};
 use super::note::{Checkpoint, SigningKey, sign_checkpoint};
 use super::state::{EntryError, State};
-use super::store::{self, SEGMENT_ENTRIES, Store};
+use super::store::{self, LedgerLock, SEGMENT_ENTRIES, Store};
 use super::verify::{self, VerifyError, VerifyOptions};
 use std::fs;
 use std::path::PathBuf;
@@ -65,7 +65,7 @@ pub fn create(
         fs::create_dir_all(&dir)
             .map_err(|e| anyhow::anyhow!("failed to create `{}`: {e}", dir.display()))?;
     }
-    let _lock = store.lock_exclusive()?;
+    let lock = store.lock_exclusive()?;
     if !store.segments()?.is_empty() || !store.checkpoint_sizes()?.is_empty() {
         return Err(AppendError::Signer(format!(
             "`{}` already holds a ledger",
@@ -81,11 +81,20 @@ pub fn create(
         }),
         media: Vec::new(),
     };
-    let empty = Base {
-        state: State::new(settings.allow_advances),
-        tree: TreeBuilder::new(),
-    };
-    write_batch(store, settings, empty, None, vec![genesis], admin, time)
+    let mut session = AppendSession::new(
+        store,
+        settings,
+        lock,
+        admin,
+        time,
+        None,
+        State::new(settings.allow_advances),
+        TreeBuilder::new(),
+    );
+    session
+        .push(genesis)
+        .map_err(|error| AppendError::Entry { index: 0, error })?;
+    session.commit()
 }
 
 /// Appends `pending` entries signed by `key`.
@@ -99,113 +108,197 @@ pub fn append(
     if pending.is_empty() {
         return Err(AppendError::Empty);
     }
-    let _lock = store.lock_exclusive()?;
-    let options = VerifyOptions {
-        allow_advances: settings.allow_advances,
-        ..VerifyOptions::default()
-    };
-    let verified = verify::verify(store, &settings.origin, options)?;
-    let record = verified
-        .state
-        .check_signer(key.name())
-        .map_err(|e| AppendError::Signer(e.to_string()))?;
-    if record.vkey != key.verifier_key() {
-        return Err(AppendError::Signer(format!(
-            "the private key named `{}` does not match the key admitted under that name ({})",
-            key.name(),
-            record.vkey
-        )));
+    let mut session = AppendSession::begin(store, settings, key, time, &mut |_, _| {})?;
+    for (index, item) in pending.into_iter().enumerate() {
+        session
+            .push(item)
+            .map_err(|error| AppendError::Entry { index, error })?;
     }
-    let role = Some(record.role);
-    let base = Base {
-        state: verified.state,
-        tree: verified.tree,
-    };
-    write_batch(store, settings, base, role, pending, key, time)
+    session.commit()
 }
 
-/// The verified ledger a batch builds on.
-struct Base {
+/// An append in progress: it holds the exclusive lock and the verified state
+/// from `begin` to `commit`, so a caller that pushes entries one at a time
+/// (an import of a million rows) verifies the ledger once and can skip a
+/// refused entry and go on. Nothing is written before `commit`; dropping the
+/// session appends nothing.
+pub struct AppendSession<'a> {
+    store: &'a Store,
+    settings: &'a LedgerSettings,
+    _lock: LedgerLock,
+    key: &'a SigningKey,
+    time: String,
+    role: Option<Role>,
     state: State,
     tree: TreeBuilder,
+    first_seq: u64,
+    lines: Vec<String>,
+    media: Vec<PendingMedia>,
+    /// Set when a refused correction may have left the state half-changed:
+    /// nothing more can be pushed or committed.
+    poisoned: bool,
 }
 
-fn write_batch(
-    store: &Store,
-    settings: &LedgerSettings,
-    base: Base,
-    role: Option<Role>,
-    pending: Vec<Pending>,
-    key: &SigningKey,
-    time: &str,
-) -> Result<AppendReport, AppendError> {
-    let Base {
-        mut state,
-        mut tree,
-    } = base;
-    let first_seq = tree.size();
-    let mut batch: Vec<Entry> = Vec::with_capacity(pending.len());
-    let mut lines = Vec::with_capacity(pending.len());
-    let mut media = Vec::new();
-    for (index, item) in pending.into_iter().enumerate() {
-        let entry = Entry {
-            seq: first_seq + index as u64,
+impl<'a> AppendSession<'a> {
+    /// Locks and verifies the ledger (handing each entry to `visit`) and
+    /// checks that `key` may sign.
+    pub fn begin(
+        store: &'a Store,
+        settings: &'a LedgerSettings,
+        key: &'a SigningKey,
+        time: &str,
+        visit: &mut dyn FnMut(Entry, &[u8]),
+    ) -> Result<AppendSession<'a>, AppendError> {
+        let lock = store.lock_exclusive()?;
+        let options = VerifyOptions {
+            allow_advances: settings.allow_advances,
+            ..VerifyOptions::default()
+        };
+        let verified = verify::verify_visiting(store, &settings.origin, options, visit)?;
+        let record = verified
+            .state
+            .check_signer(key.name())
+            .map_err(|e| AppendError::Signer(e.to_string()))?;
+        if record.vkey != key.verifier_key() {
+            return Err(AppendError::Signer(format!(
+                "the private key named `{}` does not match the key admitted under that name ({})",
+                key.name(),
+                record.vkey
+            )));
+        }
+        let role = Some(record.role);
+        Ok(AppendSession::new(
+            store,
+            settings,
+            lock,
+            key,
+            time,
+            role,
+            verified.state,
+            verified.tree,
+        ))
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        store: &'a Store,
+        settings: &'a LedgerSettings,
+        lock: LedgerLock,
+        key: &'a SigningKey,
+        time: &str,
+        role: Option<Role>,
+        state: State,
+        tree: TreeBuilder,
+    ) -> AppendSession<'a> {
+        let first_seq = tree.size();
+        AppendSession {
+            store,
+            settings,
+            _lock: lock,
+            key,
             time: time.to_string(),
-            signer: key.name().to_string(),
+            role,
+            state,
+            tree,
+            first_seq,
+            lines: Vec::new(),
+            media: Vec::new(),
+            poisoned: false,
+        }
+    }
+
+    /// The ledger's state with every entry pushed so far.
+    pub fn state(&self) -> &State {
+        &self.state
+    }
+
+    /// Entries pushed so far.
+    pub fn len(&self) -> usize {
+        self.lines.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.lines.is_empty()
+    }
+
+    /// Checks one entry against every invariant and adds it to the batch. A
+    /// refused entry leaves the session as it was, except a refused
+    /// correction, after which the session cannot continue.
+    pub fn push(&mut self, item: Pending) -> Result<(), EntryError> {
+        if self.poisoned {
+            return Err(EntryError::entry(
+                "an earlier correction was refused; start the append again",
+            ));
+        }
+        let seq = self.first_seq + self.lines.len() as u64;
+        let entry = Entry {
+            seq,
+            time: self.time.clone(),
+            signer: self.key.name().to_string(),
             body: item.body,
         };
         let line = entry.to_line();
         if line.len() > MAX_LINE_BYTES {
-            let error = EntryError::entry(format!(
+            return Err(EntryError::entry(format!(
                 "the entry is {} bytes, over the {MAX_LINE_BYTES}-byte limit",
                 line.len()
-            ));
-            return Err(AppendError::Entry { index, error });
+            )));
         }
-        state
-            .apply(
-                &entry,
-                role,
-                &mut |target| match target.checked_sub(first_seq) {
-                    Some(offset) => batch
-                        .get(offset as usize)
-                        .cloned()
-                        .ok_or_else(|| format!("no entry {target}")),
-                    None => store.read_entry(target),
-                },
-            )
-            .map_err(|error| AppendError::Entry { index, error })?;
-        tree.push(merkle::leaf_hash(line.as_bytes()));
-        batch.push(entry);
-        lines.push(line);
-        media.extend(item.media);
+        let (first_seq, lines, store) = (self.first_seq, &self.lines, self.store);
+        let mut lookup = |target: u64| match target.checked_sub(first_seq) {
+            Some(offset) => lines
+                .get(offset as usize)
+                .ok_or_else(|| format!("no entry {target}"))
+                .and_then(|line| Entry::from_line(line.as_bytes()).map_err(|e| e.to_string())),
+            None => store.read_entry(target),
+        };
+        if let Err(error) = self.state.apply(&entry, self.role, &mut lookup) {
+            self.poisoned = matches!(entry.body, super::entry::Body::Correction(_));
+            return Err(error);
+        }
+        self.tree.push(merkle::leaf_hash(line.as_bytes()));
+        self.lines.push(line);
+        self.media.extend(item.media);
+        Ok(())
     }
-    let checkpoint = Checkpoint {
-        origin: settings.origin.clone(),
-        size: tree.size(),
-        root: tree.root(),
-    };
-    let note = sign_checkpoint(&checkpoint, key);
-    let mut undo = Undo::default();
-    let written = write_files(
-        store,
-        first_seq,
-        &lines,
-        &media,
-        &checkpoint,
-        &note,
-        &mut undo,
-    );
-    if let Err(error) = written {
-        undo.roll_back();
-        return Err(AppendError::Io(error));
+
+    /// Writes the batch and signs one checkpoint; rolls back on a write error.
+    pub fn commit(self) -> Result<AppendReport, AppendError> {
+        if self.poisoned {
+            return Err(AppendError::Signer(
+                "an earlier correction was refused; nothing was appended".into(),
+            ));
+        }
+        if self.lines.is_empty() {
+            return Err(AppendError::Empty);
+        }
+        let checkpoint = Checkpoint {
+            origin: self.settings.origin.clone(),
+            size: self.tree.size(),
+            root: self.tree.root(),
+        };
+        let note = sign_checkpoint(&checkpoint, self.key);
+        let mut undo = Undo::default();
+        let written = write_files(
+            self.store,
+            self.first_seq,
+            &self.lines,
+            &self.media,
+            &checkpoint,
+            &note,
+            &mut undo,
+        );
+        if let Err(error) = written {
+            undo.roll_back();
+            return Err(AppendError::Io(error));
+        }
+        Ok(AppendReport {
+            first_seq: self.first_seq,
+            appended: self.lines.len() as u64,
+            checkpoint,
+            note,
+        })
     }
-    Ok(AppendReport {
-        first_seq,
-        appended: lines.len() as u64,
-        checkpoint,
-        note,
-    })
 }
 
 /// Files to restore if a write fails part-way.
@@ -233,7 +326,7 @@ fn write_files(
     store: &Store,
     first_seq: u64,
     lines: &[String],
-    media: &[super::input::PendingMedia],
+    media: &[PendingMedia],
     checkpoint: &Checkpoint,
     note: &str,
     undo: &mut Undo,

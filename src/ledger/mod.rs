@@ -18,7 +18,7 @@ pub mod tiles;
 mod validate;
 mod verify;
 
-pub use append::{AppendError, AppendReport, LedgerSettings, RecoverReport};
+pub use append::{AppendError, AppendReport, AppendSession, LedgerSettings, RecoverReport};
 pub use input::{InputContext, Pending, PendingMedia, parse_input};
 pub use privacy::Secret;
 pub use state::{EntryError, FundTotals, KeyRecord, State};
@@ -70,6 +70,17 @@ impl Ledger {
         time: &str,
     ) -> Result<AppendReport, AppendError> {
         append::append(&self.store, &self.settings, pending, key, time)
+    }
+
+    /// Starts an append: takes the exclusive lock and verifies the ledger
+    /// once (handing each entry to `visit`); push entries, then commit.
+    pub fn begin_append<'a>(
+        &'a self,
+        key: &'a note::SigningKey,
+        time: &str,
+        visit: &mut dyn FnMut(entry::Entry, &[u8]),
+    ) -> Result<AppendSession<'a>, AppendError> {
+        AppendSession::begin(&self.store, &self.settings, key, time, visit)
     }
 
     /// Verifies every entry, checkpoint and signature, under a shared lock.

@@ -228,6 +228,10 @@ impl State {
         self.funds.iter().map(|fund| &fund.totals)
     }
 
+    pub fn has_household(&self, id: &str) -> bool {
+        self.household_index.contains_key(id)
+    }
+
     pub fn has_fund(&self, id: &str) -> bool {
         self.fund_index.contains_key(id)
     }
@@ -261,6 +265,8 @@ impl State {
     }
 
     /// Checks `entry` against every invariant and, if it holds, records it.
+    /// A refused entry leaves the state unchanged, except a refused
+    /// correction, which may leave it half-applied: callers then discard it.
     /// `signer_role` is the batch signer's role at the start of the batch
     /// (`None` for the genesis). `lookup` returns an earlier entry by sequence
     /// number, for corrections; it is called only for entries not amended.
@@ -338,13 +344,18 @@ impl State {
                             ),
                         ));
                     }
-                    state.references.insert(reference.clone());
                 }
-                state.totals.received = state
+                // Every check before any change, so a refused entry leaves
+                // the state as it was (an import skips it and goes on).
+                let received = state
                     .totals
                     .received
                     .checked_add(donation.amount)
                     .map_err(|e| EntryError::money("amount", e))?;
+                if let Some(reference) = &donation.reference {
+                    state.references.insert(reference.clone());
+                }
+                state.totals.received = received;
                 state.live_entries += 1;
                 Slot::Donation {
                     fund,

@@ -243,11 +243,40 @@ mod tests {
     #[test]
     fn older_partial_tiles_stay_until_their_full_tile_exists() {
         let tiles = tiles_to_publish(600, &[100, 520, 600]);
-        assert!(tiles.contains(&Tile { level: 0, index: 0, width: 256 }));
-        assert!(!tiles.contains(&Tile { level: 0, index: 0, width: 100 }), "tile 0 is full now");
-        assert!(tiles.contains(&Tile { level: 0, index: 2, width: 8 }), "size 520's partial tile");
-        assert!(tiles.contains(&Tile { level: 0, index: 2, width: 88 }), "size 600's partial tile");
-        assert!(tiles.contains(&Tile { level: 1, index: 0, width: 2 }));
+        assert!(tiles.contains(&Tile {
+            level: 0,
+            index: 0,
+            width: 256
+        }));
+        assert!(
+            !tiles.contains(&Tile {
+                level: 0,
+                index: 0,
+                width: 100
+            }),
+            "tile 0 is full now"
+        );
+        assert!(
+            tiles.contains(&Tile {
+                level: 0,
+                index: 2,
+                width: 8
+            }),
+            "size 520's partial tile"
+        );
+        assert!(
+            tiles.contains(&Tile {
+                level: 0,
+                index: 2,
+                width: 88
+            }),
+            "size 600's partial tile"
+        );
+        assert!(tiles.contains(&Tile {
+            level: 1,
+            index: 0,
+            width: 2
+        }));
     }
 
     #[test]

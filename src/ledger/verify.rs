@@ -151,16 +151,7 @@ struct Batch {
     first_seq: u64,
 }
 
-/// Verifies the whole ledger in `store` against `origin`.
-pub fn verify(
-    store: &Store,
-    origin: &str,
-    options: VerifyOptions,
-) -> Result<Verified, VerifyError> {
-    verify_visiting(store, origin, options, &mut |_, _| {})
-}
-
-/// `verify`, handing each entry and its line to `visit` once it has been
+/// Verifies the whole ledger in `store` against `origin`, handing each entry and its line to `visit` once it has been
 /// checked, so a reader (the site) reads the ledger once. Entries after the
 /// last checkpoint are never visited: they fail verification.
 pub fn verify_visiting(

@@ -142,7 +142,11 @@ impl StagingSink {
                     .with_context(|| format!("failed to create `{}`", parent.display()))?;
             }
             std::fs::rename(file, &target).with_context(|| {
-                format!("failed to move `{}` to `{}`", file.display(), target.display())
+                format!(
+                    "failed to move `{}` to `{}`",
+                    file.display(),
+                    target.display()
+                )
             })?;
             report.written += 1;
         }
@@ -180,7 +184,9 @@ impl Sink for StagingSink {
         if same {
             return self.record(path, None);
         }
-        let file = self.staging.join(self.next.fetch_add(1, Ordering::Relaxed).to_string());
+        let file = self
+            .staging
+            .join(self.next.fetch_add(1, Ordering::Relaxed).to_string());
         std::fs::write(&file, bytes)
             .with_context(|| format!("failed to write `{}`", file.display()))?;
         self.record(path, Some(file))

@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Times minhbach at national scale on deterministic data.
+#
+#   bench/run.sh W1|W2|W3 [RUNS] [--en]
+#
+# W1 = 10,000 households + 100,000 donations; W2 = 100,000 + 1,000,000;
+# W3 = 500,000 + 5,000,000. Each figure is the median of RUNS runs (default
+# 3) of: importing the donation statement into a fresh copy of the portal,
+# `verify`, a cold `build`, and a `build` after appending one donation
+# (files rewritten counted). Peak memory is the largest resident set seen.
+# Pages are Vietnamese only unless --en. Prints a Markdown table row.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scale=${1:-W1}
+runs=${2:-3}
+english=${3:-}
+case "$scale" in
+  W1) households=10000; donations=100000 ;;
+  W2) households=100000; donations=1000000 ;;
+  W3) households=500000; donations=5000000 ;;
+  *) echo "usage: bench/run.sh W1|W2|W3 [RUNS] [--en]" >&2; exit 2 ;;
+esac
+
+cargo build --release --quiet --bin minhbach --example bench_data
+bin=$PWD/target/release/minhbach
+work=${BENCH_DIR:-$(mktemp -d)}
+trap '[ -z "${BENCH_DIR:-}" ] && rm -rf "$work"' EXIT
+export MINHBACH_TIME=2025-11-30T12:00:00Z
+
+./target/release/examples/bench_data "$work/data" "$households" "$donations" >/dev/null
+
+# The base portal: keys, a fund, the households and their stages.
+$bin init "$work/base" --key "$work/keys/admin.key" --origin bench.minhbach.example/ledger >/dev/null 2>&1
+languages='["vi"]'; [ "$english" = "--en" ] && languages='["vi", "en"]'
+sed -i "s/^languages = .*/languages = $languages/" "$work/base/config.toml"
+(cd "$work/base" && $bin append --key ../keys/admin.key ../data/funds.jsonl >/dev/null)
+(cd "$work/base" && $bin import households ../data/households.csv --key ../keys/admin.key >/dev/null)
+
+median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+# Runs a command under /usr/bin/time; appends "seconds kilobytes" to $2.
+measure() {
+  local out=$1; shift
+  /usr/bin/time -f "%e %M" -o "$work/time" "$@" >"$work/stdout" 2>"$work/stderr" || {
+    cat "$work/stderr" >&2; exit 1; }
+  cat "$work/time" >>"$out"
+}
+
+: >"$work/import"; : >"$work/verify"; : >"$work/cold"; : >"$work/warm"; : >"$work/rewritten"
+for run in $(seq "$runs"); do
+  rm -rf "$work/p"; cp -r "$work/base" "$work/p"
+  (cd "$work/p" && measure "$work/import" $bin import donations ../data/donations.csv --fund cuu-tro --key ../keys/admin.key)
+done
+# The rest works on one imported portal, with stages and disbursements.
+(cd "$work/p" && $bin append --key ../keys/admin.key ../data/progress.jsonl >/dev/null)
+for run in $(seq "$runs"); do
+  (cd "$work/p" && measure "$work/verify" $bin verify)
+  rm -rf "$work/p/public"
+  (cd "$work/p" && measure "$work/cold" $bin build)
+done
+for run in $(seq "$runs"); do
+  echo "{\"kind\":\"donation\",\"fund\":\"cuu-tro\",\"donor\":\"Người thứ $run\",\"amount\":100000,\"date\":\"2025-11-30\",\"channel\":\"bank\",\"ref\":\"BENCH$run\"}" \
+    | (cd "$work/p" && $bin append --key ../keys/admin.key - >/dev/null)
+  (cd "$work/p" && measure "$work/warm" $bin build)
+  grep -o '[0-9]* written' "$work/stderr" "$work/stdout" | grep -o '^[^ ]*$\|[0-9]*' | tail -1 >>"$work/rewritten"
+done
+
+col() { awk "{print \$$2}" "$1" | median; }
+peak=$(cat "$work/import" "$work/verify" "$work/cold" "$work/warm" | awk '{print $2}' | sort -n | tail -1)
+echo "| $scale${english:+ (vi+en)} | $(col "$work/import" 1) s | $(col "$work/verify" 1) s | $(col "$work/cold" 1) s, $(( $(col "$work/cold" 2) / 1024 )) MiB | $(col "$work/warm" 1) s, $(median <"$work/rewritten") files | $(( peak / 1024 )) MiB |"
