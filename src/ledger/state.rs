@@ -334,16 +334,16 @@ impl State {
             (Body::Donation(donation), Some(_)) => {
                 let fund = self.live_fund(&donation.fund, "fund")?;
                 let state = &mut self.funds[fund as usize];
-                if let Some(reference) = &donation.reference {
-                    if state.references.contains(reference) {
-                        return Err(EntryError::field(
-                            "ref",
-                            format!(
-                                "bank reference `{reference}` is already recorded in fund `{}`",
-                                donation.fund
-                            ),
-                        ));
-                    }
+                if let Some(reference) = &donation.reference
+                    && state.references.contains(reference)
+                {
+                    return Err(EntryError::field(
+                        "ref",
+                        format!(
+                            "bank reference `{reference}` is already recorded in fund `{}`",
+                            donation.fund
+                        ),
+                    ));
                 }
                 // Every check before any change, so a refused entry leaves
                 // the state as it was (an import skips it and goes on).
