@@ -22,12 +22,13 @@ case "$scale" in
 esac
 
 cargo build --release --quiet --bin minhbach --example bench_data
-bin=$PWD/target/release/minhbach
+target=${CARGO_TARGET_DIR:-$PWD/target}
+bin=$target/release/minhbach
 work=${BENCH_DIR:-$(mktemp -d)}
 trap '[ -z "${BENCH_DIR:-}" ] && rm -rf "$work"' EXIT
 export MINHBACH_TIME=2025-11-30T12:00:00Z
 
-./target/release/examples/bench_data "$work/data" "$households" "$donations" >/dev/null
+"$target/release/examples/bench_data" "$work/data" "$households" "$donations" >/dev/null
 
 # The base portal: keys, a fund, the households and their stages.
 $bin init "$work/base" --key "$work/keys/admin.key" --origin bench.minhbach.example/ledger >/dev/null 2>&1
