@@ -10,7 +10,6 @@ use crate::import::{
     Batch, DonationImport, HouseholdImport, ImportError, Mapping, Position, Rejection,
     read_donations, read_households, write_rejects,
 };
-use crate::ledger::entry::Body;
 use crate::ledger::note::SigningKey;
 use crate::ledger::{AppendReport, AppendSession, InputContext, Ledger};
 use crate::vn::format_vnd;
@@ -164,15 +163,10 @@ fn households(root: &Path, args: HouseholdArgs) -> Result<()> {
         );
     };
     let time = now();
-    let mut existing = ahash::AHashSet::new();
     let working = spinner("verifying the ledger".into());
     let append = session
         .ledger
-        .begin_append(&session.key, &time, &mut |entry, _| {
-            if let Body::Household(household) = entry.body {
-                existing.insert(household.id);
-            }
-        });
+        .begin_append(&session.key, &time, &mut |_, _| {});
     working.finish_and_clear();
     let append = append?;
     let context = InputContext {
@@ -189,7 +183,6 @@ fn households(root: &Path, args: HouseholdArgs) -> Result<()> {
         mapping: &session.mapping,
         skip_invalid: session.skip_invalid.is_some(),
         context: &context,
-        existing: &existing,
     };
     let batch = with_progress(&session.file, |progress| {
         read_households(&import, append.state(), progress)

@@ -127,9 +127,6 @@ pub struct HouseholdImport<'a> {
     pub skip_invalid: bool,
     /// The ledger's input context (the portal secret commits private fields).
     pub context: &'a InputContext<'a>,
-    /// Household ids already in the ledger, voided or not (an id is never
-    /// reused).
-    pub existing: &'a AHashSet<String>,
 }
 
 /// Reads a roster into a batch of households, judged against `state` for
@@ -173,7 +170,7 @@ pub fn read_households(
                 }
             };
             let id = input["id"].as_str().unwrap_or_default().to_string();
-            if import.existing.contains(&id) || seen_ids.contains(&id) {
+            if state.has_household(&id) || seen_ids.contains(&id) {
                 batch.duplicates += 1;
                 return RowOutcome::Taken;
             }
