@@ -13,6 +13,8 @@
 
 #[path = "demo/data.rs"]
 mod data;
+#[path = "demo/photos.rs"]
+mod photos;
 
 use minhbach::config::Config;
 use minhbach::ledger::note::SigningKey;
@@ -82,7 +84,13 @@ fn main() -> anyhow::Result<()> {
         .collect::<anyhow::Result<Vec<_>>>()?;
     ledger.append(admissions, &admin, "2025-08-01T07:45:00Z")?;
 
-    let batches = data::generate(SEED);
+    let mut batches = data::generate(SEED);
+    // A few drawn photos (with GPS in their EXIF, as from a phone) for the
+    // progress entries of households that consented; written to a scratch
+    // folder, then stored by hash under `ledger/media/` by the append.
+    let photo_dir =
+        std::env::temp_dir().join(format!("minhbach-demo-photos-{}", std::process::id()));
+    let photo_count = photos::attach(&mut batches, &photo_dir)?;
     let mut entries = data::SEQ_OFFSET;
     for batch in &batches {
         let key = demo_key(batch.signer);
@@ -95,8 +103,9 @@ fn main() -> anyhow::Result<()> {
         let report = ledger.append(items, &key, &time)?;
         entries = report.checkpoint.size;
     }
+    let _ = std::fs::remove_dir_all(&photo_dir);
     println!(
-        "demo ledger written to `{}`: {entries} entries in {} signed batches",
+        "demo ledger written to `{}`: {entries} entries in {} signed batches, {photo_count} photos",
         ledger_dir.display(),
         batches.len() + 2
     );

@@ -65,12 +65,28 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../themes/default/templates/partials/donations_table.html"),
     ),
     (
+        "partials/donate.html",
+        include_str!("../../themes/default/templates/partials/donate.html"),
+    ),
+    (
         "partials/pagination.html",
         include_str!("../../themes/default/templates/partials/pagination.html"),
     ),
     (
+        "partials/stage_bars.html",
+        include_str!("../../themes/default/templates/partials/stage_bars.html"),
+    ),
+    (
         "partials/stage_counts.html",
         include_str!("../../themes/default/templates/partials/stage_counts.html"),
+    ),
+    (
+        "partials/stage_legend.html",
+        include_str!("../../themes/default/templates/partials/stage_legend.html"),
+    ),
+    (
+        "partials/stage_stack.html",
+        include_str!("../../themes/default/templates/partials/stage_stack.html"),
     ),
     (
         "province.html",

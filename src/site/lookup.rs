@@ -8,7 +8,7 @@
 //!
 //! ```text
 //! manifest.json     counts, page size, chunk sizes, fund names
-//! d/<shard>         dictionary: `term \t count \t newest-index [\t postings]`
+//! d/<shard>         dictionary: `term \t count \t newest [\t postings] [\t chunk starts]`
 //! p/<term>/<k>      postings chunk k of a term: indices k·4096 .. (k+1)·4096
 //! r/<k>             records of donations k·32 .. (k+1)·32, one per line
 //! f/<shard>         bank references: `folded-ref \t index`, by FNV-1a hash
@@ -22,9 +22,11 @@
 //! dictionary line and has no postings file. A postings chunk is either
 //! varint deltas or a bitmap, whichever is smaller.
 //!
-//! The browser (`lookup.js`) intersects the chunks newest first and stops
-//! when it has a page of results or spent its byte budget; the dictionary's
-//! newest index lets it skip terms that cannot reach the current window.
+//! The browser (`lookup.js`) lets the criterion with the fewest postings
+//! drive: it walks that one's postings newest first and, for each candidate,
+//! fetches only the chunk of each other criterion that would hold it (the
+//! dictionary lists where every chunk starts), rarest criterion first. It
+//! stops at a page of results or when it has spent its byte budget.
 //!
 //! Determinism: every map is sorted before output, so a rebuild gives the
 //! same bytes; an append changes the manifest, the newest record shard, the
@@ -38,6 +40,7 @@ use anyhow::Result;
 use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 /// Where the index lives, relative to the site root.
 pub const INDEX_DIR: &str = "tra-cuu/chi-muc";
@@ -108,11 +111,13 @@ pub fn write_index(model: &Model, page_size: usize, sink: &dyn Sink) -> Result<I
             .map(|fund| [fund.id.as_str(), fund.name.as_str()])
             .collect(),
     };
-    let mut report = IndexReport::default();
-    let mut write = |path: String, bytes: &[u8]| -> Result<()> {
+    let files = AtomicUsize::new(0);
+    let total_bytes = AtomicU64::new(0);
+    // Called from many threads: the sink is shared by the rendering threads.
+    let write = |path: String, bytes: &[u8]| -> Result<()> {
         sink.write(&format!("{INDEX_DIR}/{path}"), bytes)?;
-        report.files += 1;
-        report.bytes += bytes.len() as u64;
+        files.fetch_add(1, Ordering::Relaxed);
+        total_bytes.fetch_add(bytes.len() as u64, Ordering::Relaxed);
         Ok(())
     };
     write(
@@ -121,10 +126,10 @@ pub fn write_index(model: &Model, page_size: usize, sink: &dyn Sink) -> Result<I
     )?;
 
     // Records, one shard per 32 donations.
-    let record_files: Vec<(String, Vec<u8>)> = donations
+    donations
         .par_chunks(RECORDS_PER_SHARD)
         .enumerate()
-        .map(|(shard, rows)| {
+        .try_for_each(|(shard, rows)| {
             let mut text = String::with_capacity(rows.len() * 80);
             for row in rows {
                 let fund = fund_position.get(row.fund.as_str()).copied().unwrap_or(0);
@@ -145,12 +150,8 @@ pub fn write_index(model: &Model, page_size: usize, sink: &dyn Sink) -> Result<I
                     flags
                 ));
             }
-            (format!("r/{shard}"), text.into_bytes())
-        })
-        .collect();
-    for (path, bytes) in record_files {
-        write(path, &bytes)?;
-    }
+            write(format!("r/{shard}"), text.as_bytes())
+        })?;
 
     // References, by hash.
     let mut ref_shards: BTreeMap<u32, Vec<(String, usize)>> = BTreeMap::new();
@@ -163,14 +164,16 @@ pub fn write_index(model: &Model, page_size: usize, sink: &dyn Sink) -> Result<I
                 .push((folded, index));
         }
     }
-    for (shard, mut lines) in ref_shards {
-        lines.sort();
-        let text: String = lines
-            .iter()
-            .map(|(reference, index)| format!("{reference}\t{index}\n"))
-            .collect();
-        write(format!("f/{shard}"), text.as_bytes())?;
-    }
+    ref_shards
+        .into_par_iter()
+        .try_for_each(|(shard, mut lines)| {
+            lines.sort();
+            let text: String = lines
+                .iter()
+                .map(|(reference, index)| format!("{reference}\t{index}\n"))
+                .collect();
+            write(format!("f/{shard}"), text.as_bytes())
+        })?;
 
     // Postings: per block in parallel, then concatenated in block order so
     // every list stays sorted.
@@ -213,33 +216,31 @@ pub fn write_index(model: &Model, page_size: usize, sink: &dyn Sink) -> Result<I
         line.push_str(&format!("{term}\t{}\t{newest}", list.len()));
         if list.len() <= INLINE {
             line.push('\t');
-            let mut previous = 0;
-            for (position, &index) in list.iter().enumerate() {
-                if position > 0 {
-                    line.push(',');
-                }
-                line.push_str(&base36(index - previous));
-                previous = index;
-            }
+            push_deltas(line, list.iter().copied());
+        } else if list.len() > CHUNK {
+            // Where each chunk starts, so a browser can fetch just the chunk
+            // that would hold a given donation.
+            line.push_str("\t\t");
+            push_deltas(line, list.iter().step_by(CHUNK).copied());
         }
         line.push('\n');
     }
     for (shard, text) in &dictionary {
         write(format!("d/{shard}"), text.as_bytes())?;
     }
-    let chunk_files: Vec<(String, Vec<u8>)> = terms
+    terms
         .par_iter()
         .filter(|(_, list)| list.len() > INLINE)
         .flat_map_iter(|(term, list)| {
             list.chunks(CHUNK)
                 .enumerate()
-                .map(move |(k, chunk)| (format!("p/{term}/{k}"), encode_chunk(chunk)))
+                .map(move |(k, chunk)| (term, k, chunk))
         })
-        .collect();
-    for (path, bytes) in chunk_files {
-        write(path, &bytes)?;
-    }
-    Ok(report)
+        .try_for_each(|(term, k, chunk)| write(format!("p/{term}/{k}"), &encode_chunk(chunk)))?;
+    Ok(IndexReport {
+        files: files.into_inner(),
+        bytes: total_bytes.into_inner(),
+    })
 }
 
 /// Tabs and newlines would break a record line (validation refuses control
@@ -353,6 +354,18 @@ fn ref_shard(folded: &str, bits: u32) -> u32 {
     }
 }
 
+/// Sorted numbers as comma-separated base-36 differences.
+fn push_deltas(line: &mut String, values: impl Iterator<Item = u32>) {
+    let mut previous = 0;
+    for (position, value) in values.enumerate() {
+        if position > 0 {
+            line.push(',');
+        }
+        line.push_str(&base36(value - previous));
+        previous = value;
+    }
+}
+
 fn base36(mut value: u32) -> String {
     const DIGITS: &[u8; 36] = b"0123456789abcdefghijklmnopqrstuvwxyz";
     let mut out = Vec::new();
@@ -407,7 +420,7 @@ mod tests {
 
     fn decode_chunk(bytes: &[u8]) -> Vec<u32> {
         let mut position = 1;
-        let mut varint = |position: &mut usize| {
+        let varint = |position: &mut usize| {
             let (mut value, mut shift) = (0u32, 0);
             loop {
                 let byte = bytes[*position];

@@ -20,6 +20,7 @@
 //! nothing of the site.
 
 mod builtin;
+mod charts;
 pub mod links;
 pub mod load;
 pub mod lookup;
@@ -28,6 +29,7 @@ pub mod model;
 mod opendata;
 pub mod output;
 pub mod pages;
+mod photos;
 pub mod render;
 pub mod serve;
 
@@ -192,7 +194,7 @@ pub fn render_site(
     let data = timed(verbose, "verify", || read_ledger(portal))?;
     let (entries, verified) = (&data.entries, &data.verified);
     let page_size = config.page_size.unwrap_or(DEFAULT_PAGE_SIZE);
-    let model = timed(verbose, "model", || {
+    let mut model = timed(verbose, "model", || {
         model::Model::build(
             entries,
             &verified.state,
@@ -204,6 +206,9 @@ pub fn render_site(
             },
         )
     })?;
+    // Photos before pages: a page shows each photo's published sizes.
+    let photo_files = timed(verbose, "photos", || photos::publish(portal, &mut model, sink))?;
+    let model = model;
 
     // Markdown: `@/` links resolve to the target's URL in its own language.
     let link_targets: BTreeMap<String, String> = sources
@@ -318,7 +323,8 @@ pub fn render_site(
             }
             files += 1;
         }
-        files += copy_photos(portal, &model, sink)?;
+        files += photo_files;
+        files += write_vietqr_codes(&model, sink)?;
         Ok(())
     })?;
     let index = timed(verbose, "lookup index", || {
@@ -518,29 +524,27 @@ fn open_data_files(
     files
 }
 
-/// Copies the photos of households that consented to `media/`.
-fn copy_photos(portal: &Portal, model: &model::Model, sink: &dyn Sink) -> Result<usize> {
-    let media_dir = portal.ledger_dir().join("media");
-    let mut names: Vec<&str> = model
-        .households
-        .iter()
-        .filter(|h| h.photo_consent)
-        .flat_map(|h| h.photos.iter().map(|p| p.media.as_str()))
-        .collect();
-    names.sort();
-    names.dedup();
-    for name in &names {
-        if name.contains(['/', '\\']) || name.starts_with('.') {
-            bail!("media name `{name}` is not a plain file name");
-        }
-        let source = media_dir.join(name);
-        if !source.is_file() {
-            bail!(
-                "photo `{}` is referenced by the ledger but missing",
-                source.display()
-            );
-        }
-        sink.copy(&format!("media/{name}"), &source)?;
+/// The VietQR code of every fund with an account, as an SVG file beside its
+/// page (`quy/<id>/vietqr.svg`), so pages link it instead of repeating it.
+fn write_vietqr_codes(model: &model::Model, sink: &dyn Sink) -> Result<usize> {
+    let mut files = 0;
+    for fund in &model.funds {
+        let (Some(code), Some(account)) = (&fund.vietqr, &fund.account) else {
+            continue;
+        };
+        let qr = crate::vietqr::VietQr::from_payload(&code.payload)
+            .with_context(|| format!("VietQR code of fund `{}`", fund.id))?;
+        let title = format!(
+            "VietQR: {} {}, {}",
+            code.bank_name.unwrap_or(&account.bank_bin),
+            account.number,
+            code.note
+        );
+        let svg = qr
+            .svg_titled(&title)
+            .with_context(|| format!("VietQR code of fund `{}`", fund.id))?;
+        sink.write(code.svg_path.trim_start_matches('/'), svg.as_bytes())?;
+        files += 1;
     }
-    Ok(names.len())
+    Ok(files)
 }

@@ -57,6 +57,22 @@ pub struct FundRow {
     pub voided: Option<CorrectionRef>,
     pub amended: Vec<CorrectionRef>,
     pub path: String,
+    /// The VietQR code of the fund's account, when it has one that VietQR
+    /// can carry.
+    pub vietqr: Option<VietQrRow>,
+}
+
+/// A fund's VietQR transfer code: the payload the QR symbol carries, the
+/// transfer note it suggests and where the SVG is published.
+#[derive(Clone, Debug, Serialize)]
+pub struct VietQrRow {
+    pub payload: String,
+    /// `UNG HO …`: the transfer note, folded to plain ASCII capitals.
+    pub note: String,
+    /// Site path of the SVG image, `/quy/<id>/vietqr.svg`.
+    pub svg_path: String,
+    /// The bank's common name when its BIN is a well-known one.
+    pub bank_name: Option<&'static str>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -111,12 +127,35 @@ pub struct StageRow {
 
 #[derive(Clone, Debug, Serialize)]
 pub struct PhotoRow {
-    /// Site path of the published copy, `/media/<sha256>.<ext>`.
+    /// Site path to link to: the stripped full-size JPEG
+    /// (`/media/<sha256>/full.jpg`), or a PDF as it is (`/media/<name>`).
     pub path: String,
+    /// The original's name under `ledger/media/`, `<sha256>.<ext>`.
     pub media: String,
     pub caption: Option<String>,
     pub stage: &'static str,
+    /// `before` (approved), `during` (started) or `after` (completed,
+    /// handed over).
+    pub phase: &'static str,
     pub date: String,
+    /// The published renditions; `None` for a document (PDF).
+    pub files: Option<PhotoFiles>,
+}
+
+/// The stripped copies of one photo the site publishes (site paths).
+#[derive(Clone, Debug, Serialize)]
+pub struct PhotoFiles {
+    pub thumb_webp: String,
+    pub thumb_jpeg: String,
+    pub thumb_width: u32,
+    pub thumb_height: u32,
+    pub screen_webp: String,
+    pub screen_jpeg: String,
+    pub screen_width: u32,
+    pub screen_height: u32,
+    pub full_jpeg: String,
+    pub full_width: u32,
+    pub full_height: u32,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -158,6 +197,8 @@ pub struct StageChange {
     pub head: String,
     pub province: String,
     pub commune: String,
+    pub village: Option<String>,
+    pub support: &'static str,
     pub stage: &'static str,
     pub path: String,
 }
@@ -254,7 +295,10 @@ pub struct EntrySummary {
     pub seq: u64,
     pub kind: &'static str,
     pub date: String,
+    /// For a donation, `donor → fund`, or only the fund when `anonymous`.
     pub title: String,
+    /// A donation from an anonymous donor (show "Anonymous donor").
+    pub anonymous: bool,
     pub amount: Option<u64>,
     pub path: String,
 }
@@ -444,7 +488,10 @@ impl Model {
                         disbursement_count: 0,
                         voided: voided(entry.seq),
                         amended: amended(entry.seq),
+                        vietqr: None,
                     });
+                    let row = funds.last_mut().expect("just pushed");
+                    row.vietqr = fund_vietqr(row);
                 }
                 Body::Donation(donation) => {
                     let index = donations.len();
@@ -572,7 +619,13 @@ impl Model {
                                     media: photo.media.clone(),
                                     caption: photo.caption.clone(),
                                     stage: progress.stage.as_str(),
+                                    phase: match progress.stage {
+                                        Stage::Approved => "before",
+                                        Stage::Started => "during",
+                                        Stage::Completed | Stage::HandedOver => "after",
+                                    },
                                     date: progress.date.clone(),
+                                    files: None,
                                 });
                             }
                         }
@@ -625,7 +678,7 @@ impl Model {
             }
         }
         let reports = day_reports(&households, &mut live_changes);
-        let latest = latest_entries(
+        let mut latest = latest_entries(
             entries,
             &body,
             &funds,
@@ -633,6 +686,27 @@ impl Model {
             &households,
             &household_index,
         );
+        // A donation or disbursement links to its stable anchor on the
+        // numbered page that holds it forever.
+        for summary in &mut latest {
+            let anchored = match summary.kind {
+                "donation" => donations
+                    .binary_search_by_key(&summary.seq, |row| row.seq)
+                    .ok()
+                    .map(|i| format!("/ung-ho/trang/{}/#{}", donations[i].page, donations[i].anchor)),
+                "disbursement" => disbursements
+                    .binary_search_by_key(&summary.seq, |row| row.seq)
+                    .ok()
+                    .map(|i| {
+                        let row = &disbursements[i];
+                        format!("/chi/trang/{}/#{}", row.page, row.anchor)
+                    }),
+                _ => None,
+            };
+            if let Some(path) = anchored {
+                summary.path = path;
+            }
+        }
         let keys = state
             .keys()
             .map(|key| KeyRow {
@@ -716,6 +790,17 @@ fn places(households: &[HouseholdRow], stages: &[Option<Stage>]) -> (Vec<Provinc
             .or_default()
             .push(index);
     }
+    // In Vietnamese alphabetical order, marks ignored ("Ái Tử" beside
+    // "An …", not after "Z"), the exact names breaking ties.
+    let mut grouped: Vec<((String, String), Vec<usize>)> = grouped.into_iter().collect();
+    grouped.sort_by_cached_key(|((province, commune), _)| {
+        (
+            vn::fold(province),
+            province.clone(),
+            vn::fold(commune),
+            commune.clone(),
+        )
+    });
     let mut provinces: Vec<Province> = Vec::new();
     let mut communes = Vec::new();
     for ((province, commune), members) in grouped {
@@ -802,6 +887,8 @@ fn day_reports(
                 head: household.head.clone(),
                 province: household.province.clone(),
                 commune: household.commune.clone(),
+                village: household.village.clone(),
+                support: household.support,
                 stage: stage.as_str(),
                 path: household.path.clone(),
             });
@@ -879,6 +966,11 @@ pub fn summarize(
             (name.clone(), None, "/xac-minh/".to_string())
         }
         Body::Fund(fund) => (fund.name.clone(), None, format!("/quy/{}/", fund.id)),
+        Body::Donation(donation) if donation.donor.is_empty() => (
+            fund_name(&donation.fund),
+            Some(donation.amount.get()),
+            format!("/quy/{}/", donation.fund),
+        ),
         Body::Donation(donation) => (
             format!("{} → {}", donation.donor, fund_name(&donation.fund)),
             Some(donation.amount.get()),
@@ -906,7 +998,65 @@ pub fn summarize(
         kind: body.kind(),
         date: day(&entry.time),
         title,
+        anonymous: matches!(body, Body::Donation(donation) if donation.donor.is_empty()),
         amount,
         path,
+    })
+}
+
+/// The VietQR code of a fund's account, or `None` when the fund has no
+/// account or VietQR cannot carry it (an account number with punctuation).
+fn fund_vietqr(fund: &FundRow) -> Option<VietQrRow> {
+    let account = fund.account.as_ref()?;
+    let note = transfer_note(&fund.id);
+    let qr = crate::vietqr::VietQr {
+        note: Some(note.clone()),
+        ..crate::vietqr::VietQr::new(&account.bank_bin, &account.number)
+    };
+    let payload = qr.payload().ok()?;
+    Some(VietQrRow {
+        payload,
+        note,
+        svg_path: format!("{}vietqr.svg", fund.path),
+        bank_name: bank_name(&account.bank_bin),
+    })
+}
+
+/// The longest transfer note the site suggests, in characters: what every
+/// bank app takes in the VietQR purpose field.
+const NOTE_MAX: usize = 25;
+
+/// `UNG HO ` and the fund's id in capitals, cut at a word boundary to fit
+/// [`NOTE_MAX`]: `cuu-tro-thien-tai-2025` → `UNG HO CUU TRO THIEN TAI`.
+pub fn transfer_note(fund_id: &str) -> String {
+    let mut note = String::from("UNG HO");
+    for word in crate::vietqr::fold_note(fund_id).split(' ') {
+        if word.is_empty() {
+            continue;
+        }
+        if note.len() + 1 + word.len() > NOTE_MAX {
+            break;
+        }
+        note.push(' ');
+        note.push_str(&word.to_ascii_uppercase());
+    }
+    note
+}
+
+/// Common names of the largest banks by their NAPAS BIN, so a donor sees
+/// "Vietcombank" rather than a six-digit code. Others show the code only.
+fn bank_name(bin: &str) -> Option<&'static str> {
+    Some(match bin {
+        "970403" => "Sacombank",
+        "970405" => "Agribank",
+        "970407" => "Techcombank",
+        "970415" => "VietinBank",
+        "970416" => "ACB",
+        "970418" => "BIDV",
+        "970422" => "MB",
+        "970423" => "TPBank",
+        "970432" => "VPBank",
+        "970436" => "Vietcombank",
+        _ => return None,
     })
 }

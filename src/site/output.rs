@@ -25,6 +25,11 @@ pub trait Sink: Sync {
             .with_context(|| format!("failed to read `{}`", source.display()))?;
         self.write(path, &bytes)
     }
+    /// The file at `path` in the previous build's output, if the sink has
+    /// one: lets slow derived files (photo renditions) be reused.
+    fn previous(&self, _path: &str) -> Option<PathBuf> {
+        None
+    }
 }
 
 /// Keeps every file in memory, sorted by path.
@@ -196,6 +201,12 @@ impl Sink for StagingSink {
         let bytes = std::fs::read(source)
             .with_context(|| format!("failed to read `{}`", source.display()))?;
         self.write(path, &bytes)
+    }
+
+    fn previous(&self, path: &str) -> Option<PathBuf> {
+        check_relative(path).ok()?;
+        let file = self.output.join(path);
+        file.is_file().then_some(file)
     }
 }
 

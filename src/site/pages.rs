@@ -65,6 +65,21 @@ pub struct Pages<'a> {
     pub fund_disbursements: Vec<Vec<usize>>,
     /// The open data files, for `/du-lieu/`: (path, bytes).
     pub open_data: Vec<(String, usize)>,
+    /// Household id → index into `model.households`, for the fund charts.
+    pub household_by_id: std::collections::HashMap<&'a str, usize>,
+}
+
+/// The home page lists every commune's progress up to this many communes,
+/// and every province's beyond (keeping the page within its size budget).
+const HOME_MAX_COMMUNES: usize = 80;
+
+/// A place's progress bar on the home page.
+#[derive(Serialize)]
+struct PlaceProgress<'a> {
+    name: &'a str,
+    province: Option<&'a str>,
+    path: &'a str,
+    counts: &'a super::model::StageCounts,
 }
 
 #[derive(Serialize)]
@@ -176,6 +191,12 @@ impl<'a> Pages<'a> {
             fund_donations,
             fund_disbursements,
             open_data,
+            household_by_id: model
+                .households
+                .iter()
+                .enumerate()
+                .map(|(index, h)| (h.id.as_str(), index))
+                .collect(),
         }
     }
 
@@ -328,6 +349,32 @@ impl<'a> Pages<'a> {
                     .iter()
                     .position(|f| f.is_section && f.path == "/" && f.language == language);
                 context.insert("section", &home.map(|index| self.content_page(index)));
+                let by_commune = model.communes.len() <= HOME_MAX_COMMUNES;
+                let places: Vec<PlaceProgress> = if by_commune {
+                    model
+                        .communes
+                        .iter()
+                        .map(|c| PlaceProgress {
+                            name: &c.commune,
+                            province: Some(&c.province),
+                            path: &c.path,
+                            counts: &c.counts,
+                        })
+                        .collect()
+                } else {
+                    model
+                        .provinces
+                        .iter()
+                        .map(|p| PlaceProgress {
+                            name: &p.name,
+                            province: None,
+                            path: &p.path,
+                            counts: &p.counts,
+                        })
+                        .collect()
+                };
+                context.insert("places", &places);
+                context.insert("places_kind", if by_commune { "commune" } else { "province" });
             }
             Job::Fund(index) => {
                 let fund = &model.funds[index];
@@ -353,6 +400,25 @@ impl<'a> Pages<'a> {
                 context.insert(
                     "more_disbursements",
                     &(self.fund_disbursements[index].len() > self.page_size),
+                );
+                let all_donations: Vec<&DonationRow> = self.fund_donations[index]
+                    .iter()
+                    .map(|&i| &model.donations[i])
+                    .collect();
+                let all_disbursements: Vec<&DisbursementRow> = self.fund_disbursements[index]
+                    .iter()
+                    .map(|&i| &model.disbursements[i])
+                    .collect();
+                context.insert(
+                    "charts",
+                    &super::charts::fund_charts(
+                        &all_donations,
+                        &all_disbursements,
+                        &super::charts::Households {
+                            rows: &model.households,
+                            by_id: &self.household_by_id,
+                        },
+                    ),
                 );
             }
             Job::Donations { page, newest } => {

@@ -190,6 +190,19 @@ fn describe(error: &tera::Error, files: &BTreeMap<String, String>) -> String {
         .unwrap_or(message)
 }
 
+/// `part` as a percentage of `whole` with at most one decimal and a `.`
+/// point, for CSS widths (`width:62.5%`): `0` when `whole` is 0, at most 100.
+pub fn percent(part: u64, whole: u64) -> String {
+    if whole == 0 {
+        return "0".to_string();
+    }
+    let tenths = (u128::from(part.min(whole)) * 1000 + u128::from(whole) / 2) / u128::from(whole);
+    match tenths % 10 {
+        0 => format!("{}", tenths / 10),
+        decimal => format!("{}.{decimal}", tenths / 10),
+    }
+}
+
 fn language_of(kwargs: &Kwargs, state: &State) -> TeraResult<String> {
     match kwargs.get::<String>("lang")? {
         Some(language) => Ok(language),
@@ -215,6 +228,10 @@ fn register(tera: &mut Tera, sources: &Sources, urls: &Urls) {
     });
     tera.register_filter("digits", |value: u64, _: Kwargs, _: &State| {
         crate::vn::group_digits(value)
+    });
+    tera.register_filter("percent", |value: u64, kwargs: Kwargs, _: &State| {
+        let whole: u64 = kwargs.must_get("of")?;
+        Ok::<_, tera::Error>(percent(value, whole))
     });
     let translations = Arc::new(sources.translations.clone());
     tera.register_function("t", move |kwargs: Kwargs, state: &State| {

@@ -112,22 +112,31 @@
   // ---- the index -------------------------------------------------------
   var manifestPromise = null;
   function manifest() {
-    if (!manifestPromise) manifestPromise = index('manifest.json', 'text').then(JSON.parse);
+    if (!manifestPromise) {
+      manifestPromise = index('manifest.json', 'text').then(function (text) { M = JSON.parse(text); return M; });
+    }
     return manifestPromise;
   }
-  // A dictionary shard: term → {key, count, newest, inline?}.
+  // A dictionary shard: term key → term. A term's postings are known chunk
+  // by chunk (`loaded`: chunk number → sorted indices), or all at once when
+  // they are inline.
+  var M = null; // the manifest
+  function deltas(text) {
+    var previous = 0;
+    return text.split(',').map(function (d) { previous += parseInt(d, 36); return previous; });
+  }
   function dictionary(shard) {
     return index('d/' + shard, 'text').then(function (text) {
       var terms = new Map();
       (text || '').split('\n').forEach(function (line) {
         if (!line) return;
         var f = line.split('\t');
-        var term = { key: f[0], count: +f[1], newest: +f[2], loaded: [], next: 0, lo: +f[2] + 1 };
-        if (f.length > 3) {
-          var previous = 0;
-          term.loaded = f[3].split(',').map(function (d) { previous += parseInt(d, 36); return previous; });
-          term.lo = -1;
-        }
+        var count = +f[1];
+        var term = {
+          key: f[0], count: count, newest: +f[2], loaded: new Map(),
+          chunks: f[3] ? 0 : Math.ceil(count / M.chunk), starts: f[4] ? deltas(f[4]) : [0],
+        };
+        if (f[3]) term.loaded.set(0, deltas(f[3]));
         terms.set(f[0], term);
       });
       return terms;
@@ -182,44 +191,97 @@
     }
     return out;
   }
-  // Loads a term's next older chunk; `lo` is then the oldest index known.
-  function loadNext(term, m) {
-    var chunks = Math.ceil(term.count / m.chunk);
-    var k = chunks - 1 - term.next;
-    term.next++;
+  // The chunk that would hold donation x (-1: before the term's first).
+  function chunkOf(term, x) {
+    var lo = 0, hi = term.starts.length - 1;
+    if (x < term.starts[0]) return -1;
+    while (lo < hi) {
+      var mid = Math.ceil((lo + hi) / 2);
+      if (term.starts[mid] <= x) lo = mid; else hi = mid - 1;
+    }
+    return lo;
+  }
+  function load(term, k) {
     return index('p/' + term.key + '/' + k).then(function (bytes) {
       if (!bytes) throw new Error('missing postings ' + term.key + '/' + k);
-      var postings = decodeChunk(bytes);
-      term.loaded = postings.concat(term.loaded);
-      term.lo = k === 0 ? -1 : postings[0];
+      term.loaded.set(k, decodeChunk(bytes));
     });
   }
-  function criterionLo(terms) {
-    return terms.reduce(function (lo, term) { return Math.max(lo, term.lo); }, -1);
+  // Whether a term holds x: true, false, or undefined until its chunk is loaded.
+  function has(term, x) {
+    if (x > term.newest) return false;
+    var k = term.chunks ? chunkOf(term, x) : 0;
+    if (k < 0) return false;
+    var postings = term.loaded.get(k);
+    if (!postings) return undefined;
+    if (!postings.set) postings.set = new Set(postings);
+    return postings.set.has(x);
   }
-  // Newest-first intersection of the criteria, loading chunks only while
-  // the window of certain results is short of WANT and the budget allows.
-  function intersect(criteria, m) {
-    function round() {
-      var bound = criteria.reduce(function (lo, terms) { return Math.max(lo, criterionLo(terms)); }, -1);
-      var sets = criteria.map(function (terms) {
-        var set = new Set();
-        terms.forEach(function (term) { term.loaded.forEach(function (i) { if (i >= bound) set.add(i); }); });
-        return set;
-      }).sort(function (a, b) { return a.size - b.size; });
-      var found = Array.from(sets[0]).filter(function (i) {
-        return sets.every(function (set) { return set.has(i); });
-      }).sort(function (a, b) { return b - a; });
-      if (found.length >= WANT || bound < 0 || spent >= BUDGET - RECORD_RESERVE) {
-        return { indices: found, complete: bound < 0 };
-      }
-      var loads = [];
-      criteria.forEach(function (terms) {
-        terms.forEach(function (term) { if (term.lo >= bound && term.lo >= 0) loads.push(loadNext(term, m)); });
-      });
-      return Promise.all(loads).then(round);
+  // The postings of a union of terms, newest first, a loaded chunk at a time.
+  function stream(terms) {
+    var next = terms.map(function (term) { return term.chunks - 1; }); // next chunk to load
+    var emitted = Infinity;
+    function lowest(term, i) { // everything of the term at or above this is loaded
+      if (!term.chunks || next[i] < 0) return -1;
+      return next[i] === term.chunks - 1 ? term.newest + 1 : term.starts[next[i] + 1];
     }
-    return round();
+    return async function more() {
+      for (;;) {
+        var bound = terms.reduce(function (b, term, i) { return Math.max(b, lowest(term, i)); }, -1);
+        var fresh = new Set();
+        terms.forEach(function (term) {
+          term.loaded.forEach(function (postings) {
+            postings.forEach(function (x) { if (x >= bound && x < emitted) fresh.add(x); });
+          });
+        });
+        emitted = Math.max(bound, 0);
+        if (fresh.size) return Array.from(fresh).sort(function (a, b) { return b - a; });
+        if (bound < 0) return null;
+        if (spent >= BUDGET - RECORD_RESERVE) return undefined;
+        await Promise.all(terms.map(function (term, i) {
+          if (lowest(term, i) !== bound) return null;
+          var k = next[i]--;
+          return term.loaded.has(k) ? null : load(term, k);
+        }));
+      }
+    };
+  }
+  // Donations in every criterion (a criterion is a union of terms), newest
+  // first. The criterion with the fewest postings drives; each of its
+  // candidates is checked against the others, rarest first, fetching only
+  // the chunks that would hold it.
+  async function intersect(criteria) {
+    criteria = criteria.map(function (terms) {
+      return { terms: terms, count: terms.reduce(function (n, term) { return n + term.count; }, 0) };
+    }).sort(function (a, b) { return a.count - b.count; });
+    var more = stream(criteria[0].terms), checks = criteria.slice(1), found = [], queue = [];
+    while (found.length < WANT) {
+      if (!queue.length) {
+        var batch = await more();
+        if (batch === null) return { indices: found, complete: true };
+        if (batch === undefined) return { indices: found, complete: false };
+        queue = batch;
+      }
+      var candidates = queue.splice(0, 64);
+      for (var check of checks) {
+        var needed = new Map();
+        candidates.forEach(function (x) {
+          if (check.terms.some(function (term) { return has(term, x) === true; })) return;
+          check.terms.forEach(function (term) {
+            if (has(term, x) === undefined) needed.set(term.key + '/' + chunkOf(term, x), [term, chunkOf(term, x)]);
+          });
+        });
+        if (needed.size) {
+          if (spent >= BUDGET - RECORD_RESERVE) return { indices: found, complete: false };
+          await Promise.all(Array.from(needed.values()).map(function (n) { return load(n[0], n[1]); }));
+        }
+        candidates = candidates.filter(function (x) {
+          return check.terms.some(function (term) { return has(term, x); });
+        });
+      }
+      found = found.concat(candidates);
+    }
+    return { indices: found, complete: false };
   }
   function fnv1a(text) {
     var hash = 0x811c9dc5;
@@ -257,7 +319,7 @@
   function matches(record, q) {
     var words = fold(record.donor).split(/[^\p{L}\p{N}]+/u);
     return q.words.every(function (w) {
-      return words.some(function (word) { return Array.from(w).length < 2 ? word === w : word.startsWith(w); });
+      return words.some(function (word) { return word.startsWith(w); });
     }) && (q.amount === null || record.amount === q.amount) &&
       (q.from === null || (record.date >= q.from.toISOString().slice(0, 10) && record.date <= q.to.toISOString().slice(0, 10)));
   }
@@ -272,13 +334,38 @@
     return byRef.then(function (found) {
       if (found.length || q.ref) return { indices: found, complete: true };
       if (q.digits !== null) q.amount = Number(q.digits);
-      var criteria = q.words.map(wordTerms);
-      if (q.amount !== null) criteria.push(amountTerms(q.amount));
-      if (q.from) criteria.push(dateTerms(q.from, q.to));
-      if (!criteria.length) return null;
-      return Promise.all(criteria).then(function (lists) {
-        if (lists.some(function (terms) { return !terms.length; })) return { indices: [], complete: true };
-        return intersect(lists, m);
+      var others = [];
+      if (q.amount !== null) others.push(amountTerms(q.amount));
+      if (q.from) others.push(dateTerms(q.from, q.to));
+      if (!q.words.length && !others.length) return null;
+      return Promise.all([Promise.all(q.words.map(wordTerms)), Promise.all(others)]).then(function (r) {
+        // A one-letter word that is not a word of its own ("tran v") is
+        // left to the record filter, as a prefix.
+        var words = q.words.filter(function (w, i) { return r[0][i].length || Array.from(w).length > 1; });
+        var prefixed = r[0].filter(function (terms, i) { return terms.length || Array.from(q.words[i]).length > 1; });
+        var rest = r[1];
+        if (!prefixed.length && !rest.length) return null;
+        if (prefixed.concat(rest).some(function (terms) { return !terms.length; })) return { indices: [], complete: true };
+        // Whole words first ("an" is not "anh"); prefixes only if that is
+        // short of a page.
+        var exact = prefixed.map(function (terms, i) {
+          return terms.filter(function (term) { return term.key === 'n' + escapeWord(words[i]); });
+        });
+        var widen = function (first) {
+          return intersect(prefixed.concat(rest)).then(function (second) {
+            var seen = new Set(first.indices);
+            return {
+              indices: first.indices.concat(second.indices.filter(function (i) { return !seen.has(i); })),
+              complete: second.complete,
+            };
+          });
+        };
+        if (exact.some(function (terms) { return !terms.length; })) return widen({ indices: [] });
+        return intersect(exact.concat(rest)).then(function (first) {
+          var same = prefixed.every(function (terms, i) { return terms.length === exact[i].length; });
+          if (same || first.indices.length >= WANT || !first.complete) return first;
+          return widen(first);
+        });
       });
     });
   }
@@ -326,8 +413,8 @@
           found.sort(function (a, b) { return exactness(b, q) - exactness(a, q) || b.seq - a.seq; });
           var shown = found.slice(0, WANT);
           var message = shown.length ? t('found', { n: shown.length }) : t('none');
-          if (found.length > WANT || result.indices.length > top.length) message += ' ' + t('more', { n: WANT });
-          if (!result.complete) message += ' ' + t('partial');
+          if (shown.length >= WANT) message += ' ' + t('more', { n: WANT });
+          if (!result.complete && shown.length < WANT) message += ' ' + t('partial');
           statusLine.textContent = message;
           list.dataset.bytes = String(spent);
           var rows = shown.map(function (r) { return show(r, m); });

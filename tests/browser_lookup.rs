@@ -1,0 +1,543 @@
+//! The lookup page in a real browser: headless Chromium, driven over the
+//! DevTools protocol (`--remote-debugging-pipe`, so no WebSocket client is
+//! needed), against the demo site built into a temporary directory and served
+//! by a tiny static server on 127.0.0.1.
+//!
+//! Chromium is `$CHROMIUM`, else `/usr/bin/chromium` (Debian's package; `.ci/run`
+//! installs it). Without it the test says so and passes, unless
+//! `MINHBACH_BROWSER_TESTS=required` (set by `.ci/run`), where it fails.
+
+mod common;
+
+use common::minhbach;
+use serde_json::{Value, json};
+use std::io::{BufRead, BufReader, Write};
+use std::net::{TcpListener, TcpStream};
+use std::os::fd::AsRawFd;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+// ---- a static file server ---------------------------------------------------
+
+/// Serves `root` on an ephemeral port, one thread per connection, with
+/// `Cache-Control: no-store` so a file changed on disk is fetched again.
+fn serve(root: PathBuf) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let address = listener.local_addr().expect("address");
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let root = root.clone();
+            std::thread::spawn(move || {
+                let _ = respond(stream, &root);
+            });
+        }
+    });
+    format!("http://{address}")
+}
+
+fn respond(mut stream: TcpStream, root: &Path) -> std::io::Result<()> {
+    let mut reader = BufReader::new(stream.try_clone()?);
+    let mut request = String::new();
+    reader.read_line(&mut request)?;
+    loop {
+        let mut header = String::new();
+        if reader.read_line(&mut header)? == 0 || header == "\r\n" || header == "\n" {
+            break;
+        }
+    }
+    let target = request.split(' ').nth(1).unwrap_or("/");
+    let path = percent_decode(target.split(['?', '#']).next().unwrap_or("/"));
+    let mut file = root.join(path.trim_start_matches('/'));
+    if path.split('/').any(|part| part == "..") {
+        file = root.join("no such file");
+    }
+    if file.is_dir() {
+        file = file.join("index.html");
+    }
+    let (status, body, kind) = match std::fs::read(&file) {
+        Ok(body) => ("200 OK", body, content_type(&file)),
+        Err(_) => ("404 Not Found", b"not found".to_vec(), "text/plain"),
+    };
+    write!(
+        stream,
+        "HTTP/1.1 {status}\r\nContent-Type: {kind}\r\nContent-Length: {}\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n",
+        body.len()
+    )?;
+    stream.write_all(&body)
+}
+
+fn content_type(file: &Path) -> &'static str {
+    match file.extension().and_then(|e| e.to_str()) {
+        Some("html") => "text/html; charset=utf-8",
+        Some("js") => "text/javascript; charset=utf-8",
+        Some("css") => "text/css; charset=utf-8",
+        Some("json") => "application/json",
+        _ => "application/octet-stream",
+    }
+}
+
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%'
+            && let Some(value) = text
+                .get(i + 1..i + 3)
+                .and_then(|hex| u8::from_str_radix(hex, 16).ok())
+        {
+            out.push(value);
+            i += 3;
+            continue;
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+// ---- Chromium over the DevTools protocol ------------------------------------
+
+/// Headless Chromium with the DevTools protocol on fds 3 (commands in) and 4
+/// (replies and events out), messages separated by NUL bytes.
+struct Chromium {
+    child: Child,
+    commands: std::io::PipeWriter,
+    replies: BufReader<std::io::PipeReader>,
+    next_id: u64,
+    session: String,
+    done: Arc<AtomicBool>,
+    _profile: tempfile::TempDir,
+}
+
+fn chromium_binary() -> Option<PathBuf> {
+    if let Some(path) = std::env::var_os("CHROMIUM") {
+        return Some(PathBuf::from(path));
+    }
+    ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
+        .iter()
+        .map(PathBuf::from)
+        .find(|path| path.is_file())
+}
+
+impl Chromium {
+    fn launch(binary: &Path) -> Chromium {
+        let profile = tempfile::tempdir().expect("profile dir");
+        let (command_reader, command_writer) = std::io::pipe().expect("pipe");
+        let (reply_reader, reply_writer) = std::io::pipe().expect("pipe");
+        let (read_fd, write_fd) = (command_reader.as_raw_fd(), reply_writer.as_raw_fd());
+        let mut command = Command::new(binary);
+        command
+            .args([
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--remote-debugging-pipe",
+            ])
+            .arg(format!("--user-data-dir={}", profile.path().display()))
+            .arg("about:blank")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        // SAFETY: between fork and exec only async-signal-safe calls (fcntl,
+        // dup2) are made, on descriptors this process owns.
+        unsafe {
+            command.pre_exec(move || {
+                // Copy above 10 first, so dup2 never meets its own target.
+                let read_copy = libc::fcntl(read_fd, libc::F_DUPFD, 10);
+                let write_copy = libc::fcntl(write_fd, libc::F_DUPFD, 10);
+                if read_copy < 0
+                    || write_copy < 0
+                    || libc::dup2(read_copy, 3) < 0
+                    || libc::dup2(write_copy, 4) < 0
+                {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+        let child = command.spawn().expect("chromium starts");
+        drop(command_reader);
+        drop(reply_writer);
+        // A watchdog, so a hung browser fails the test instead of hanging it.
+        let done = Arc::new(AtomicBool::new(false));
+        let (pid, finished) = (child.id() as i32, done.clone());
+        std::thread::spawn(move || {
+            let start = Instant::now();
+            while start.elapsed() < Duration::from_secs(240) {
+                if finished.load(Ordering::Relaxed) {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(200));
+            }
+            // SAFETY: plain kill(2) of the browser this test started.
+            unsafe { libc::kill(pid, libc::SIGKILL) };
+        });
+        let mut browser = Chromium {
+            child,
+            commands: command_writer,
+            replies: BufReader::new(reply_reader),
+            next_id: 0,
+            session: String::new(),
+            done,
+            _profile: profile,
+        };
+        let target = browser.call("Target.createTarget", json!({"url": "about:blank"}), false);
+        let attached = browser.call(
+            "Target.attachToTarget",
+            json!({"targetId": target["targetId"], "flatten": true}),
+            false,
+        );
+        browser.session = attached["sessionId"]
+            .as_str()
+            .expect("a session")
+            .to_string();
+        browser
+    }
+
+    fn call(&mut self, method: &str, params: Value, in_page: bool) -> Value {
+        self.next_id += 1;
+        let id = self.next_id;
+        let mut message = json!({"id": id, "method": method, "params": params});
+        if in_page {
+            message["sessionId"] = json!(self.session);
+        }
+        let mut bytes = serde_json::to_vec(&message).expect("json");
+        bytes.push(0);
+        self.commands
+            .write_all(&bytes)
+            .expect("chromium reads commands");
+        loop {
+            let mut buffer = Vec::new();
+            let read = self.replies.read_until(0, &mut buffer).expect("read");
+            assert!(read > 0, "chromium exited while running {method}");
+            buffer.pop();
+            let reply: Value = serde_json::from_slice(&buffer).expect("a JSON message");
+            if reply["id"] == json!(id) {
+                assert!(
+                    reply.get("error").is_none(),
+                    "{method} failed: {}",
+                    reply["error"]
+                );
+                return reply["result"].clone();
+            }
+        }
+    }
+
+    /// Evaluates JavaScript in the page (awaiting a promise) and returns its value.
+    fn eval(&mut self, expression: &str) -> Value {
+        let result = self.call(
+            "Runtime.evaluate",
+            json!({"expression": expression, "awaitPromise": true, "returnByValue": true}),
+            true,
+        );
+        if let Some(exception) = result.get("exceptionDetails") {
+            panic!("`{expression}` threw: {exception}");
+        }
+        result["result"]["value"].clone()
+    }
+
+    fn open(&mut self, url: &str) {
+        self.call("Page.navigate", json!({"url": url}), true);
+        self.wait_for(
+            "document.readyState === 'complete' && !!document.querySelector('form#lookup')",
+        );
+    }
+
+    /// Polls until `condition` is true (at most 30 s).
+    fn wait_for(&mut self, condition: &str) {
+        let start = Instant::now();
+        while start.elapsed() < Duration::from_secs(30) {
+            if self.eval(&format!("!!({condition})")) == json!(true) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let page =
+            self.eval("document.querySelector('main') && document.querySelector('main').innerText");
+        panic!("timed out waiting for `{condition}`; the page shows:\n{page}");
+    }
+
+    /// Submits a query and waits until the search and the automatic proofs
+    /// are done; returns the results.
+    fn search(&mut self, query: &str) -> Vec<Found> {
+        self.eval(&format!(
+            "(() => {{ const form = document.querySelector('form#lookup'); \
+             form.querySelector('input[name=q]').value = {}; form.requestSubmit(); }})()",
+            json!(query)
+        ));
+        self.wait_for(
+            "(() => { const status = document.getElementById('lookup-status').textContent; \
+             if (!status || status === document.querySelector('form#lookup').dataset.tSearching) return false; \
+             return [...document.querySelectorAll('#results li.donation')].every(li => \
+               li.dataset.proof || li.querySelector('button.prove')); })()",
+        );
+        let rows = self.eval(
+            "[...document.querySelectorAll('#results li.donation')].map(li => \
+             ({seq: Number(li.dataset.seq), proof: li.dataset.proof || null, text: li.textContent}))",
+        );
+        serde_json::from_value::<Vec<Value>>(rows)
+            .expect("a list")
+            .into_iter()
+            .map(|row| Found {
+                seq: row["seq"].as_u64().expect("seq"),
+                proof: row["proof"].as_str().map(str::to_string),
+                text: row["text"].as_str().unwrap_or("").to_string(),
+            })
+            .collect()
+    }
+}
+
+impl Drop for Chromium {
+    fn drop(&mut self) {
+        self.done.store(true, Ordering::Relaxed);
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[derive(Debug)]
+struct Found {
+    seq: u64,
+    proof: Option<String>,
+    text: String,
+}
+
+fn seqs(found: &[Found]) -> Vec<u64> {
+    found.iter().map(|f| f.seq).collect()
+}
+
+// ---- the demo data the test looks for ---------------------------------------
+
+/// The newest donation of the demo ledger by "Nguyễn Văn An" with a bank reference,
+/// never corrected: (seq, amount, ref, date).
+fn known_donation(portal: &Path) -> (u64, u64, String, String) {
+    let mut lines = Vec::new();
+    let mut segments: Vec<PathBuf> = std::fs::read_dir(portal.join("ledger/entries"))
+        .expect("entries")
+        .map(|e| e.expect("entry").path())
+        .collect();
+    segments.sort();
+    for segment in segments {
+        let text = std::fs::read_to_string(segment).expect("segment");
+        lines.extend(
+            text.lines()
+                .map(|line| serde_json::from_str::<Value>(line).expect("an entry")),
+        );
+    }
+    let corrected: Vec<u64> = lines
+        .iter()
+        .filter(|e| e["kind"] == "correction")
+        .filter_map(|e| e["target"].as_u64())
+        .collect();
+    let entry = lines
+        .iter()
+        .rfind(|e| {
+            e["kind"] == "donation"
+                && e["donor"] == "Nguyễn Văn An"
+                && e["ref"].is_string()
+                && !corrected.contains(&e["seq"].as_u64().unwrap_or(0))
+        })
+        .expect("the demo has a donation by Nguyễn Văn An");
+    (
+        entry["seq"].as_u64().expect("seq"),
+        entry["amount"].as_u64().expect("amount"),
+        entry["ref"].as_str().expect("ref").to_string(),
+        entry["date"].as_str().expect("date").to_string(),
+    )
+}
+
+fn tile_path(index: u64) -> String {
+    let mut groups = vec![format!("{:03}", index % 1000)];
+    let mut rest = index / 1000;
+    while rest > 0 {
+        groups.push(format!("x{:03}", rest % 1000));
+        rest /= 1000;
+    }
+    groups.reverse();
+    groups.join("/")
+}
+
+#[test]
+fn lookup_finds_and_proves_donations_in_chromium() {
+    let Some(binary) = chromium_binary() else {
+        let required = std::env::var("MINHBACH_BROWSER_TESTS").as_deref() == Ok("required");
+        assert!(
+            !required,
+            "Chromium is required but not installed (set CHROMIUM or install `chromium`)"
+        );
+        eprintln!("browser_lookup: no Chromium found (set CHROMIUM); the browser test did not run");
+        return;
+    };
+    let portal = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let scratch = tempfile::tempdir().expect("temp dir");
+    let site = scratch.path().join("site");
+    minhbach()
+        .current_dir(&portal)
+        .args(["build", "-o"])
+        .arg(&site)
+        .assert()
+        .success();
+    let (seq, amount, reference, date) = known_donation(&portal);
+    let page = std::fs::read_to_string(site.join("tra-cuu/index.html")).expect("the page");
+    assert!(page.contains("<noscript>") && page.contains("href=\"/ung-ho/\""));
+
+    let base = serve(site.clone());
+    let mut browser = Chromium::launch(&binary);
+    browser.open(&format!("{base}/tra-cuu/"));
+
+    // Names: with and without diacritics, any case, word prefixes.
+    let with_marks = browser.search("Nguyễn Văn An");
+    assert!(seqs(&with_marks).contains(&seq), "{with_marks:?}");
+    for query in [
+        "nguyen van an",
+        "NGUYEN VAN AN",
+        "nguyễn an",
+        "nguyen va an",
+    ] {
+        let found = browser.search(query);
+        assert!(
+            seqs(&found).contains(&seq),
+            "`{query}` misses {seq}: {found:?}"
+        );
+    }
+    assert_eq!(seqs(&browser.search("nguyen van an")), seqs(&with_marks));
+    let family = browser.search("NGUYEN");
+    assert!(!family.is_empty() && family.iter().all(|f| f.text.contains("Nguyễn")));
+
+    // Amounts, three ways.
+    let grouped = vivn_amount(amount);
+    let by_amount = browser.search(&grouped);
+    assert!(!by_amount.is_empty());
+    assert!(
+        by_amount
+            .iter()
+            .all(|f| f.text.contains(&format!("{grouped} ₫"))),
+        "{by_amount:?}"
+    );
+    assert_eq!(seqs(&browser.search(&amount.to_string())), seqs(&by_amount));
+    if amount % 1000 == 0 {
+        assert_eq!(
+            seqs(&browser.search(&format!("{}k", amount / 1000))),
+            seqs(&by_amount)
+        );
+    }
+    // Name and amount together narrow to the donation.
+    let both = browser.search(&format!("nguyen van an {grouped}"));
+    assert!(seqs(&both).contains(&seq) && both.len() <= with_marks.len());
+
+    // The bank reference, case-insensitive: one result, proven.
+    let by_ref = browser.search(&reference.to_lowercase());
+    assert_eq!(seqs(&by_ref), [seq]);
+    assert_eq!(by_ref[0].proof.as_deref(), Some("ok"), "{by_ref:?}");
+    assert!(
+        by_ref[0]
+            .text
+            .contains("Đã xác minh trong trình duyệt của bạn")
+    );
+
+    // The receipt the page offers passes `minhbach verify --proof` offline.
+    let receipt = browser.eval(
+        "fetch(document.querySelector('#results li.donation a.receipt').href).then(r => r.text())",
+    );
+    let receipt_file = scratch.path().join("receipt.tlog-proof");
+    std::fs::write(&receipt_file, receipt.as_str().expect("text")).expect("write");
+    minhbach()
+        .current_dir(scratch.path())
+        .args(["verify", "--proof"])
+        .arg(&receipt_file)
+        .arg("--keys")
+        .arg(site.join("ledger/keys"))
+        .assert()
+        .success();
+
+    // A date, both ways, and a range: every result is of that day.
+    let (year, month, day) = (&date[..4], &date[5..7], &date[8..10]);
+    let shown = format!("{day}/{month}/{year}");
+    let on_day = browser.search(&shown);
+    assert!(
+        !on_day.is_empty() && on_day.iter().all(|f| f.text.contains(&shown)),
+        "{on_day:?}"
+    );
+    assert_eq!(seqs(&browser.search(&date)), seqs(&on_day));
+    assert_eq!(
+        seqs(&browser.search(&format!("{shown}-{shown}"))),
+        seqs(&on_day)
+    );
+    let in_range = browser.search(&format!("nguyen van an 01/01/2025 - {shown}"));
+    assert!(seqs(&in_range).contains(&seq), "{in_range:?}");
+
+    // The page remembered the verified checkpoint; a site showing a smaller
+    // or a different tree of the same size is flagged.
+    let origin = std::fs::read_to_string(site.join("ledger/checkpoint")).expect("checkpoint");
+    let (origin, size) = {
+        let mut lines = origin.lines();
+        (
+            lines.next().unwrap().to_string(),
+            lines.next().unwrap().parse::<u64>().unwrap(),
+        )
+    };
+    let stored = browser.eval(&format!(
+        "localStorage.getItem({})",
+        json!(format!("minhbach.checkpoint.{origin}"))
+    ));
+    assert!(
+        stored
+            .as_str()
+            .unwrap_or("")
+            .contains(&format!("\"size\":{size}")),
+        "{stored}"
+    );
+    for forged in [size + 10, size] {
+        browser.eval(&format!(
+            "localStorage.setItem({}, JSON.stringify({{size: {forged}, root: btoa('x'.repeat(32))}}))",
+            json!(format!("minhbach.checkpoint.{origin}"))
+        ));
+        browser.open(&format!("{base}/tra-cuu/"));
+        browser.search(&reference);
+        browser.wait_for("!document.getElementById('checkpoint-warning').hidden");
+    }
+    browser.eval("localStorage.clear()");
+
+    // English page.
+    browser.open(&format!("{base}/en/lookup/"));
+    let english = browser.search(&reference);
+    assert_eq!(seqs(&english), [seq]);
+    assert!(
+        english[0].text.contains("Verified in your browser"),
+        "{english:?}"
+    );
+
+    // A corrupted hash tile (the leaf next to ours) makes the proof fail.
+    let tile = site.join(format!("ledger/tile/0/{}", tile_path(seq / 256)));
+    let original = std::fs::read(&tile).expect("tile");
+    let mut corrupted = original.clone();
+    corrupted[((seq ^ 1) % 256) as usize * 32] ^= 0x01;
+    std::fs::write(&tile, &corrupted).expect("write");
+    browser.open(&format!("{base}/tra-cuu/"));
+    let failed = browser.search(&reference);
+    assert_eq!(failed[0].proof.as_deref(), Some("fail"), "{failed:?}");
+    std::fs::write(&tile, &original).expect("restore");
+}
+
+/// `500000` → `500.000`.
+fn vivn_amount(amount: u64) -> String {
+    let digits = amount.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push('.');
+        }
+        out.push(c);
+    }
+    out
+}
