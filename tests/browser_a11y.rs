@@ -247,17 +247,6 @@ impl Chromium {
         result["result"]["value"].clone()
     }
 
-    fn wait_for(&mut self, condition: &str) {
-        let start = Instant::now();
-        while start.elapsed() < Duration::from_secs(30) {
-            if self.eval(&format!("!!({condition})")) == json!(true) {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        panic!("timed out waiting for `{condition}`");
-    }
-
     fn set_width(&mut self, width: u32) {
         self.call(
             "Emulation.setDeviceMetricsOverride",

@@ -82,7 +82,7 @@ fn every_page_kind_is_built() {
     }
     let fund = read(out.join("quy/bao-so-5/index.html"));
     // The voided donation is listed as voided and not counted.
-    assert!(fund.contains("<dd>2.000.000 ₫</dd>"), "{fund}");
+    assert!(fund.contains("<strong>2.000.000 ₫</strong>"), "{fund}");
     assert!(fund.contains(r#"<tr id="e3" class="voided">"#), "{fund}");
     assert!(fund.contains("Nhập trùng giao dịch"), "{fund}");
     let household = read(out.join("ho/qt-0001/index.html"));

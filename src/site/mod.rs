@@ -207,7 +207,9 @@ pub fn render_site(
         )
     })?;
     // Photos before pages: a page shows each photo's published sizes.
-    let photo_files = timed(verbose, "photos", || photos::publish(portal, &mut model, sink))?;
+    let photo_files = timed(verbose, "photos", || {
+        photos::publish(portal, &mut model, sink)
+    })?;
     let model = model;
 
     // Markdown: `@/` links resolve to the target's URL in its own language.

@@ -693,7 +693,12 @@ impl Model {
                 "donation" => donations
                     .binary_search_by_key(&summary.seq, |row| row.seq)
                     .ok()
-                    .map(|i| format!("/ung-ho/trang/{}/#{}", donations[i].page, donations[i].anchor)),
+                    .map(|i| {
+                        format!(
+                            "/ung-ho/trang/{}/#{}",
+                            donations[i].page, donations[i].anchor
+                        )
+                    }),
                 "disbursement" => disbursements
                     .binary_search_by_key(&summary.seq, |row| row.seq)
                     .ok()

@@ -374,7 +374,10 @@ impl<'a> Pages<'a> {
                         .collect()
                 };
                 context.insert("places", &places);
-                context.insert("places_kind", if by_commune { "commune" } else { "province" });
+                context.insert(
+                    "places_kind",
+                    if by_commune { "commune" } else { "province" },
+                );
             }
             Job::Fund(index) => {
                 let fund = &model.funds[index];
