@@ -16,249 +16,23 @@
 
 mod common;
 
+use common::browser::{Chromium, chromium_binary, required, serve};
 use common::minhbach;
-use serde_json::{Value, json};
-use std::io::{BufRead, BufReader, Write};
-use std::net::{TcpListener, TcpStream};
-use std::os::fd::AsRawFd;
-use std::os::unix::process::CommandExt;
+use serde_json::json;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-fn required() -> bool {
-    std::env::var("MINHBACH_BROWSER_TESTS").as_deref() == Ok("required")
+/// What the accessibility test does with the browser.
+trait PublicPage {
+    fn open(&mut self, url: &str);
+    fn errors(&self) -> Vec<String>;
+    fn requests(&self) -> Vec<String>;
 }
 
-// ---- a static file server ---------------------------------------------------
-
-fn serve(root: PathBuf) -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-    let address = listener.local_addr().expect("address");
-    std::thread::spawn(move || {
-        for stream in listener.incoming().flatten() {
-            let root = root.clone();
-            std::thread::spawn(move || {
-                let _ = respond(stream, &root);
-            });
-        }
-    });
-    format!("http://{address}")
-}
-
-fn respond(mut stream: TcpStream, root: &Path) -> std::io::Result<()> {
-    let mut reader = BufReader::new(stream.try_clone()?);
-    let mut request = String::new();
-    reader.read_line(&mut request)?;
-    loop {
-        let mut header = String::new();
-        if reader.read_line(&mut header)? == 0 || header == "\r\n" || header == "\n" {
-            break;
-        }
-    }
-    let target = request.split(' ').nth(1).unwrap_or("/");
-    let path = target.split(['?', '#']).next().unwrap_or("/");
-    let mut file = root.join(path.trim_start_matches('/'));
-    if path.split('/').any(|part| part == "..") || path.contains('%') {
-        file = root.join("no such file");
-    }
-    if file.is_dir() {
-        file = file.join("index.html");
-    }
-    let kind = match file.extension().and_then(|e| e.to_str()) {
-        Some("html") => "text/html; charset=utf-8",
-        Some("css") => "text/css; charset=utf-8",
-        Some("js") => "text/javascript; charset=utf-8",
-        Some("svg") => "image/svg+xml",
-        Some("jpg") => "image/jpeg",
-        Some("webp") => "image/webp",
-        _ => "application/octet-stream",
-    };
-    let (status, body) = match std::fs::read(&file) {
-        Ok(body) => ("200 OK", body),
-        Err(_) => ("404 Not Found", b"not found".to_vec()),
-    };
-    write!(
-        stream,
-        "HTTP/1.1 {status}\r\nContent-Type: {kind}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-        body.len()
-    )?;
-    stream.write_all(&body)
-}
-
-// ---- Chromium over the DevTools protocol ------------------------------------
-
-struct Chromium {
-    child: Child,
-    commands: std::io::PipeWriter,
-    replies: BufReader<std::io::PipeReader>,
-    next_id: u64,
-    session: String,
-    /// Protocol events received while waiting for replies.
-    events: Vec<Value>,
-    done: Arc<AtomicBool>,
-    _profile: tempfile::TempDir,
-}
-
-fn chromium_binary() -> Option<PathBuf> {
-    if let Some(path) = std::env::var_os("CHROMIUM") {
-        return Some(PathBuf::from(path));
-    }
-    ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
-        .iter()
-        .map(PathBuf::from)
-        .find(|path| path.is_file())
-}
-
-impl Chromium {
-    fn launch(binary: &Path) -> Chromium {
-        let profile = tempfile::tempdir().expect("profile dir");
-        let (command_reader, command_writer) = std::io::pipe().expect("pipe");
-        let (reply_reader, reply_writer) = std::io::pipe().expect("pipe");
-        let (read_fd, write_fd) = (command_reader.as_raw_fd(), reply_writer.as_raw_fd());
-        let mut command = Command::new(binary);
-        command
-            .args([
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--remote-debugging-pipe",
-            ])
-            .arg(format!("--user-data-dir={}", profile.path().display()))
-            .arg("about:blank")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null());
-        // SAFETY: between fork and exec only async-signal-safe calls (fcntl,
-        // dup2) are made, on descriptors this process owns.
-        unsafe {
-            command.pre_exec(move || {
-                let read_copy = libc::fcntl(read_fd, libc::F_DUPFD, 10);
-                let write_copy = libc::fcntl(write_fd, libc::F_DUPFD, 10);
-                if read_copy < 0
-                    || write_copy < 0
-                    || libc::dup2(read_copy, 3) < 0
-                    || libc::dup2(write_copy, 4) < 0
-                {
-                    return Err(std::io::Error::last_os_error());
-                }
-                Ok(())
-            });
-        }
-        let child = command.spawn().expect("chromium starts");
-        drop(command_reader);
-        drop(reply_writer);
-        // A watchdog, so a hung browser fails the test instead of hanging it.
-        let done = Arc::new(AtomicBool::new(false));
-        let (pid, finished) = (child.id() as i32, done.clone());
-        std::thread::spawn(move || {
-            let start = Instant::now();
-            while start.elapsed() < Duration::from_secs(300) {
-                if finished.load(Ordering::Relaxed) {
-                    return;
-                }
-                std::thread::sleep(Duration::from_millis(200));
-            }
-            // SAFETY: plain kill(2) of the browser this test started.
-            unsafe { libc::kill(pid, libc::SIGKILL) };
-        });
-        let mut browser = Chromium {
-            child,
-            commands: command_writer,
-            replies: BufReader::new(reply_reader),
-            next_id: 0,
-            session: String::new(),
-            events: Vec::new(),
-            done,
-            _profile: profile,
-        };
-        let target = browser.call("Target.createTarget", json!({"url": "about:blank"}), false);
-        let attached = browser.call(
-            "Target.attachToTarget",
-            json!({"targetId": target["targetId"], "flatten": true}),
-            false,
-        );
-        browser.session = attached["sessionId"]
-            .as_str()
-            .expect("a session")
-            .to_string();
-        for domain in [
-            "Page.enable",
-            "Runtime.enable",
-            "Log.enable",
-            "Network.enable",
-        ] {
-            browser.call(domain, json!({}), true);
-        }
-        browser
-    }
-
-    fn call(&mut self, method: &str, params: Value, in_page: bool) -> Value {
-        self.next_id += 1;
-        let id = self.next_id;
-        let mut message = json!({"id": id, "method": method, "params": params});
-        if in_page {
-            message["sessionId"] = json!(self.session);
-        }
-        let mut bytes = serde_json::to_vec(&message).expect("json");
-        bytes.push(0);
-        self.commands
-            .write_all(&bytes)
-            .expect("chromium reads commands");
-        loop {
-            let mut buffer = Vec::new();
-            let read = self.replies.read_until(0, &mut buffer).expect("read");
-            assert!(read > 0, "chromium exited while running {method}");
-            buffer.pop();
-            let reply: Value = serde_json::from_slice(&buffer).expect("a JSON message");
-            if reply["id"] == json!(id) {
-                assert!(
-                    reply.get("error").is_none(),
-                    "{method} failed: {}",
-                    reply["error"]
-                );
-                return reply["result"].clone();
-            }
-            if reply.get("method").is_some() {
-                self.events.push(reply);
-            }
-        }
-    }
-
-    fn eval(&mut self, expression: &str) -> Value {
-        let result = self.call(
-            "Runtime.evaluate",
-            json!({"expression": expression, "awaitPromise": true, "returnByValue": true}),
-            true,
-        );
-        if let Some(exception) = result.get("exceptionDetails") {
-            panic!(
-                "`{}` threw: {exception}",
-                &expression[..expression.len().min(80)]
-            );
-        }
-        result["result"]["value"].clone()
-    }
-
-    fn set_width(&mut self, width: u32) {
-        self.call(
-            "Emulation.setDeviceMetricsOverride",
-            json!({"width": width, "height": 800, "deviceScaleFactor": 1, "mobile": true}),
-            true,
-        );
-    }
-
+impl PublicPage for Chromium {
     /// Opens `url` and waits until it and every image on it have loaded.
     fn open(&mut self, url: &str) {
-        self.events.clear();
-        self.call("Page.navigate", json!({"url": url}), true);
+        self.navigate(url);
         // Events were cleared before navigating: a load event is this page's.
         let start = Instant::now();
         while !self
@@ -318,14 +92,6 @@ impl Chromium {
             .filter_map(|event| event["params"]["request"]["url"].as_str())
             .map(str::to_string)
             .collect()
-    }
-}
-
-impl Drop for Chromium {
-    fn drop(&mut self) {
-        self.done.store(true, Ordering::Relaxed);
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 

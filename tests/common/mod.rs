@@ -2,6 +2,8 @@
 //! directory, driven through the real binary.
 #![allow(dead_code)]
 
+pub mod browser;
+
 use assert_cmd::Command;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
