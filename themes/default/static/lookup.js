@@ -217,13 +217,21 @@
     if (!postings.set) postings.set = new Set(postings);
     return postings.set.has(x);
   }
-  // The postings of a union of terms, newest first, a loaded chunk at a time.
-  function stream(terms) {
-    var next = terms.map(function (term) { return term.chunks - 1; }); // next chunk to load
-    var emitted = Infinity;
+  // The lowest donation a term can hold (0 when its dictionary line does not say).
+  function lowIndex(term) {
+    var inline = !term.chunks && term.loaded.get(0);
+    if (inline) return inline.length ? inline[0] : 0;
+    return term.starts[0] || 0;
+  }
+  // The postings of a union of terms within lo..hi, newest first, a loaded
+  // chunk at a time: chunks above hi or below lo are never fetched.
+  function stream(terms, hi, lo) {
+    var first = terms.map(function (term) { return term.chunks ? chunkOf(term, hi) : -1; });
+    var next = first.slice(); // next chunk to load
+    var emitted = hi + 1;
     function lowest(term, i) { // everything of the term at or above this is loaded
       if (!term.chunks || next[i] < 0) return -1;
-      return next[i] === term.chunks - 1 ? term.newest + 1 : term.starts[next[i] + 1];
+      return next[i] === first[i] ? hi + 1 : term.starts[next[i] + 1];
     }
     return async function more() {
       for (;;) {
@@ -231,12 +239,12 @@
         var fresh = new Set();
         terms.forEach(function (term) {
           term.loaded.forEach(function (postings) {
-            postings.forEach(function (x) { if (x >= bound && x < emitted) fresh.add(x); });
+            postings.forEach(function (x) { if (x >= bound && x >= lo && x < emitted) fresh.add(x); });
           });
         });
         emitted = Math.max(bound, 0);
         if (fresh.size) return Array.from(fresh).sort(function (a, b) { return b - a; });
-        if (bound < 0) return null;
+        if (bound < 0 || bound <= lo) return null;
         if (spent >= BUDGET - RECORD_RESERVE) return undefined;
         await Promise.all(terms.map(function (term, i) {
           if (lowest(term, i) !== bound) return null;
@@ -254,7 +262,17 @@
     criteria = criteria.map(function (terms) {
       return { terms: terms, count: terms.reduce(function (n, term) { return n + term.count; }, 0) };
     }).sort(function (a, b) { return a.count - b.count; });
-    var more = stream(criteria[0].terms), checks = criteria.slice(1), found = [], queue = [];
+    // A donation in every criterion lies in the range all of them allow: a
+    // day, for one, is a short run of the log (donations are in date order),
+    // so a name and a day never walk the name's postings outside that day.
+    var hi = Math.min.apply(null, criteria.map(function (c) {
+      return Math.max.apply(null, c.terms.map(function (term) { return term.newest; }));
+    }));
+    var lo = Math.max.apply(null, criteria.map(function (c) {
+      return Math.min.apply(null, c.terms.map(lowIndex));
+    }));
+    if (!(hi >= lo)) return { indices: [], complete: true };
+    var more = stream(criteria[0].terms, hi, lo), checks = criteria.slice(1), found = [], queue = [];
     while (found.length < WANT) {
       if (!queue.length) {
         var batch = await more();
