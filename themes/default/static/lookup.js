@@ -574,9 +574,11 @@
       var keys = keysText.split('\n').filter(function (line) { return line && line[0] !== '#'; });
       var signer = null;
       for (var line of keys) {
-        var parts = line.trim().split('+');
-        if (parts.length !== 3) continue;
-        var name = parts[0], id = parts[1], key = unb64(parts[2]);
+        // `name+id+base64`: names hold no `+` and ids are 8 hex digits, but
+        // base64 may hold `+`, so split at the first two only.
+        var text = line.trim(), first = text.indexOf('+'), second = text.indexOf('+', first + 1);
+        if (first < 1 || second !== first + 9) continue;
+        var name = text.slice(0, first), id = text.slice(first + 1, second), key = unb64(text.slice(second + 1));
         if (key.length !== 33 || key[0] !== 1) continue;
         var hash = await sha256([enc.encode(name + '\n'), key]);
         if (Array.from(hash.slice(0, 4), function (b) { return b.toString(16).padStart(2, '0'); }).join('') !== id) continue;
