@@ -58,6 +58,52 @@ impl LookupPage for Chromium {
     }
 }
 
+/// A copy of the demo portal whose newest checkpoint is signed by the demo
+/// administrator, whose verifier key's base64 holds a `+`: the page once
+/// split keys on every `+` and failed every proof for such keys.
+fn signed_by_a_key_with_plus(dir: &Path) -> PathBuf {
+    use sha2::{Digest, Sha256};
+    let repository = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let portal = dir.join("portal");
+    for item in walkdir::WalkDir::new(repository).min_depth(1) {
+        let item = item.expect("walk");
+        let relative = item.path().strip_prefix(repository).expect("inside");
+        let top = relative
+            .components()
+            .next()
+            .expect("a component")
+            .as_os_str();
+        if !["config.toml", "content", "ledger", "themes"]
+            .iter()
+            .any(|keep| top == *keep)
+        {
+            continue;
+        }
+        let target = portal.join(relative);
+        if item.file_type().is_dir() {
+            std::fs::create_dir_all(&target).expect("mkdir");
+        } else {
+            std::fs::copy(item.path(), &target).expect("copy");
+        }
+    }
+    // The demo's keys are derived from public labels (examples/demo_portal.rs).
+    let seed: [u8; 32] = Sha256::digest("minhbach DEMO ONLY, NOT SECRET: key mttq-quangtri").into();
+    let key = minhbach::ledger::note::SigningKey::from_seed("mttq-quangtri", seed).expect("key");
+    let vkey = key.verifier_key().to_string();
+    assert!(vkey.split_once('+').unwrap().1[9..].contains('+'), "{vkey}");
+    let key_file = dir.join("admin.key");
+    std::fs::write(&key_file, key.to_file_text()).expect("key file");
+    minhbach()
+        .current_dir(&portal)
+        .arg("append")
+        .arg("--key")
+        .arg(&key_file)
+        .write_stdin(r#"{"kind":"donation","fund":"vi-nguoi-ngheo","donor":"Lê Văn Cộng","amount":150000,"date":"2025-12-01","channel":"cash"}"#)
+        .assert()
+        .success();
+    portal
+}
+
 #[derive(Debug)]
 struct Found {
     seq: u64,
@@ -131,8 +177,8 @@ fn lookup_finds_and_proves_donations_in_chromium() {
         eprintln!("browser_lookup: no Chromium found (set CHROMIUM); the browser test did not run");
         return;
     };
-    let portal = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let scratch = tempfile::tempdir().expect("temp dir");
+    let portal = signed_by_a_key_with_plus(scratch.path());
     let site = scratch.path().join("site");
     minhbach()
         .current_dir(&portal)
