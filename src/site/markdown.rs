@@ -46,13 +46,7 @@ pub fn render(markdown: &str, links: &Links) -> Result<String, Vec<BrokenLink>> 
                 title,
                 id,
             }) => {
-                let dest_url = resolve(&dest_url, links).unwrap_or_else(|| {
-                    broken.push(BrokenLink {
-                        line: line(),
-                        link: dest_url.to_string(),
-                    });
-                    dest_url
-                });
+                let dest_url = checked(dest_url, line(), links, &mut broken);
                 Event::Start(Tag::Link {
                     link_type,
                     dest_url,
@@ -66,13 +60,7 @@ pub fn render(markdown: &str, links: &Links) -> Result<String, Vec<BrokenLink>> 
                 title,
                 id,
             }) => {
-                let dest_url = resolve(&dest_url, links).unwrap_or_else(|| {
-                    broken.push(BrokenLink {
-                        line: line(),
-                        link: dest_url.to_string(),
-                    });
-                    dest_url
-                });
+                let dest_url = checked(dest_url, line(), links, &mut broken);
                 Event::Start(Tag::Image {
                     link_type,
                     dest_url,
@@ -95,6 +83,22 @@ pub fn render(markdown: &str, links: &Links) -> Result<String, Vec<BrokenLink>> 
 
 /// `@/a.md#x` → `/base/a/#x`; other URLs unchanged. `None` if the target is
 /// missing.
+/// A link or image target, resolved, or recorded as broken and kept as is.
+fn checked<'a>(
+    dest_url: CowStr<'a>,
+    line: usize,
+    links: &Links,
+    broken: &mut Vec<BrokenLink>,
+) -> CowStr<'a> {
+    resolve(&dest_url, links).unwrap_or_else(|| {
+        broken.push(BrokenLink {
+            line,
+            link: dest_url.to_string(),
+        });
+        dest_url
+    })
+}
+
 fn resolve<'a>(url: &CowStr<'a>, links: &Links) -> Option<CowStr<'a>> {
     let Some(rest) = url.strip_prefix("@/") else {
         if url.starts_with('/') && !url.starts_with("//") {
