@@ -56,22 +56,74 @@ impl Portal {
 /// private keys and the portal secret must never be committed or published.
 /// A portal is recognised by its `config.toml`.
 pub fn refuse_published_location(path: &Path, what: &str) -> Result<()> {
+    match published_dir_of(path)? {
+        Some(name) => bail!(
+            "refusing to write {what} `{}` inside the portal's `{name}/` directory, which is committed or published; keep it outside the portal or in a private folder such as `.minhbach/`",
+            path.display()
+        ),
+        None => Ok(()),
+    }
+}
+
+/// Refuses to use an existing private file (a key, the portal secret) that
+/// lies inside a portal's published directories: the next build or commit
+/// would publish it, and it may have been published already.
+pub fn refuse_published_private_file(path: &Path, what: &str) -> Result<()> {
+    match published_dir_of(path)? {
+        Some(name) => bail!(
+            "refusing to use {what} `{}`: it is inside the portal's `{name}/` directory, which is committed or published; move it to a private folder such as `.minhbach/` (if it was ever committed or published, replace it: revoke a key, or make a new secret)",
+            path.display()
+        ),
+        None => Ok(()),
+    }
+}
+
+/// The published directory (`ledger`, `static`, …) of a portal that `path`
+/// lies in, if any, after resolving `.`, `..` and symbolic links.
+fn published_dir_of(path: &Path) -> Result<Option<&'static str>> {
     let absolute = absolute_lexical(path)?;
     let mut dir = absolute.parent();
     while let Some(current) = dir {
         let name = current.file_name().and_then(|n| n.to_str()).unwrap_or("");
-        if PUBLISHED_DIRS.contains(&name)
+        if let Some(published) = PUBLISHED_DIRS.iter().copied().find(|&p| p == name)
             && let Some(portal) = current.parent()
             && portal.join("config.toml").is_file()
         {
-            bail!(
-                "refusing to write {what} `{}` inside the portal's `{name}/` directory, which is committed or published; keep it outside the portal or in a private folder such as `.minhbach/`",
-                path.display()
-            );
+            return Ok(Some(published));
         }
         dir = current.parent();
     }
-    Ok(())
+    Ok(None)
+}
+
+/// The real location of `path`, a file found by walking `dir`, if it lies
+/// inside `dir`; an error naming both otherwise.
+///
+/// Files published as they are (`static/`), rendered as templates
+/// (`templates/`, `themes/<name>/`) or read as content (`content/`) must come
+/// from the folder they were found in. Being inside the portal is not
+/// enough: a link `static/x.txt → ../.minhbach/secret` points inside the
+/// portal and would publish the portal secret, `static/c.txt →
+/// ../config.toml` the configuration, and a template linked to a key file
+/// would print the key into a page. So a symbolic link may only lead to
+/// another file of the same folder.
+pub fn confined(dir: &Path, path: &Path) -> Result<PathBuf> {
+    let real_dir = dir
+        .canonicalize()
+        .with_context(|| format!("failed to read `{}`", dir.display()))?;
+    let real = path
+        .canonicalize()
+        .with_context(|| format!("failed to read `{}`", path.display()))?;
+    if !real.starts_with(&real_dir) {
+        bail!(
+            "`{}` is a link leading outside `{}` (to `{}`); refusing to read or publish it: copy the file into `{}` instead of linking it",
+            path.display(),
+            dir.display(),
+            real.display(),
+            dir.display()
+        );
+    }
+    Ok(real)
 }
 
 /// Makes `path` absolute and removes `.` and `..` without touching the file
@@ -132,6 +184,31 @@ mod tests {
         }
         refuse_published_location(&dir.path().join(".minhbach/k.key"), "private key").unwrap();
         refuse_published_location(&dir.path().join("k.key"), "private key").unwrap();
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn links_may_not_leave_the_folder_they_are_found_in() {
+        let dir = tempfile::tempdir().unwrap();
+        let static_dir = dir.path().join("static");
+        std::fs::create_dir_all(static_dir.join("css")).unwrap();
+        std::fs::create_dir_all(dir.path().join(".minhbach")).unwrap();
+        std::fs::write(dir.path().join(".minhbach/secret"), "s").unwrap();
+        std::fs::write(static_dir.join("css/a.css"), "a").unwrap();
+        let link = |name: &str, target: &str| {
+            std::os::unix::fs::symlink(target, static_dir.join(name)).unwrap();
+            static_dir.join(name)
+        };
+        let inside = link("b.css", "css/a.css");
+        assert!(confined(&static_dir, &inside).is_ok());
+        let secret = link("secret.txt", "../.minhbach/secret");
+        let error = confined(&static_dir, &secret).unwrap_err().to_string();
+        assert!(
+            error.contains("secret.txt") && error.contains("leading outside"),
+            "{error}"
+        );
+        let dangling = link("gone.txt", "../nothing");
+        assert!(confined(&static_dir, &dangling).is_err());
     }
 
     #[test]

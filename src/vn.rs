@@ -87,6 +87,32 @@ pub fn fold(text: &str) -> String {
     out
 }
 
+/// Whether `c` is a Unicode bidi embedding, override or isolate control
+/// (U+202A–U+202E, U+2066–U+2069), the characters of "Trojan Source" attacks.
+///
+/// Published text never needs them: Vietnamese is written left to right,
+/// and a right-to-left name displays correctly by the Unicode bidi algorithm
+/// alone. What they can do is harm: a donor name holding U+202E (right-to-left
+/// override) and no closing U+202C reverses everything after it up to the end
+/// of the paragraph, so `Nguyễn Văn An` followed by `#42 · 12/09/2025` could
+/// show a different entry number or date. The implicit marks (LRM, RLM, ALM)
+/// are kept: they only change how neutral characters next to them lean and
+/// cannot reorder a neighbour's text.
+pub fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+/// `text` without bidi embedding, override and isolate controls (see
+/// `is_bidi_control`): what pages, feeds and spreadsheets show. The ledger
+/// keeps the exact text; only its public views are stripped.
+pub fn strip_bidi_controls(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.contains(is_bidi_control) {
+        std::borrow::Cow::Owned(text.chars().filter(|&c| !is_bidi_control(c)).collect())
+    } else {
+        std::borrow::Cow::Borrowed(text)
+    }
+}
+
 /// A household head's name as the privacy setting allows it on public pages:
 /// in full, "Nguyễn V. A." (family name kept), or "N. V. A.".
 pub fn display_name(name: &str, display: NameDisplay) -> String {
@@ -146,6 +172,19 @@ mod tests {
         assert_eq!(display_name(name, NameDisplay::Abbreviated), "Nguyễn V. Ấ.");
         assert_eq!(display_name(name, NameDisplay::Initials), "N. V. Ấ.");
         assert_eq!(mask_last4("1234"), "********1234");
+    }
+
+    #[test]
+    fn bidi_controls_are_stripped_and_marks_kept() {
+        assert_eq!(
+            strip_bidi_controls("\u{202e}gnp.exe \u{2067}An\u{2069}\u{202a}\u{202c}"),
+            "gnp.exe An"
+        );
+        assert_eq!(strip_bidi_controls("Lê \u{200f}Hoa"), "Lê \u{200f}Hoa");
+        assert!(matches!(
+            strip_bidi_controls("Nguyễn"),
+            std::borrow::Cow::Borrowed(_)
+        ));
     }
 
     #[test]

@@ -5,6 +5,7 @@ mod common;
 use common::{SAMPLE, TestPortal};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -29,11 +30,9 @@ fn get(port: u16, path: &str) -> (String, String) {
     )
 }
 
-#[test]
-fn serve_previews_with_live_reload_and_stays_inside_the_site() {
-    let portal = TestPortal::new();
-    portal.append(SAMPLE).assert().success();
-    let out = portal.dir.path().join("preview");
+/// Starts `minhbach serve --port 0 -o out` in the portal; returns the server
+/// (killed when dropped) and the port it printed.
+fn start(portal: &TestPortal, out: &Path) -> (Server, u16) {
     let mut child = Command::new(assert_cmd::cargo::cargo_bin("minhbach"))
         .current_dir(portal.root())
         .args(["serve", "--port", "0", "-o", out.to_str().unwrap()])
@@ -51,6 +50,15 @@ fn serve_previews_with_live_reload_and_stays_inside_the_site() {
         .and_then(|rest| rest.split('/').next())
         .and_then(|port| port.parse().ok())
         .unwrap_or_else(|| panic!("no port in {line:?}"));
+    (server, port)
+}
+
+#[test]
+fn serve_previews_with_live_reload_and_stays_inside_the_site() {
+    let portal = TestPortal::new();
+    portal.append(SAMPLE).assert().success();
+    let out = portal.dir.path().join("preview");
+    let (server, port) = start(&portal, &out);
 
     let (status, body) = get(port, "/");
     assert!(status.contains("200"), "{status}");
@@ -92,5 +100,105 @@ fn serve_previews_with_live_reload_and_stays_inside_the_site() {
         status.contains("200") && body.contains("xin chào"),
         "{status}"
     );
+    drop(server);
+}
+
+/// Sends raw request bytes; returns the status line and the body.
+fn request(port: u16, raw: &[u8]) -> (String, Vec<u8>) {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stream.write_all(raw).unwrap();
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).unwrap();
+    let text = String::from_utf8_lossy(&response);
+    let status = text.lines().next().unwrap_or("").to_string();
+    let body = match response.windows(4).position(|w| w == b"\r\n\r\n") {
+        Some(index) => response[index + 4..].to_vec(),
+        None => Vec::new(),
+    };
+    (status, body)
+}
+
+#[test]
+fn serve_listens_on_loopback_only_and_never_serves_outside_the_site() {
+    let portal = TestPortal::new();
+    portal.append(SAMPLE).assert().success();
+    let out = portal.dir.path().join("preview");
+    let (server, port) = start(&portal, &out);
+    // Bound to 127.0.0.1 itself, not to every address: on Linux all of
+    // 127.0.0.0/8 is this machine, so a socket bound to 0.0.0.0 (or any
+    // other loopback address) would accept a connection to 127.0.0.2.
+    assert!(TcpStream::connect(("127.0.0.1", port)).is_ok());
+    if cfg!(target_os = "linux") {
+        let error = TcpStream::connect(("127.0.0.2", port)).unwrap_err();
+        assert_eq!(error.kind(), std::io::ErrorKind::ConnectionRefused);
+    }
+
+    // Links inside the served folder that lead out of it.
+    let config = std::fs::read(portal.root().join("config.toml")).unwrap();
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::symlink(portal.root().join("config.toml"), out.join("leak.txt"))
+            .unwrap();
+        std::os::unix::fs::symlink(portal.root(), out.join("portal")).unwrap();
+        std::os::unix::fs::symlink("/etc", out.join("etc")).unwrap();
+    }
+    let (status, _) = get(port, "/");
+    assert!(status.contains("200"), "{status}");
+    let outside = [
+        "/leak.txt",
+        "/portal/config.toml",
+        "/portal/.minhbach/secret",
+        "/etc/passwd",
+        "/../config.toml",
+        "/%2e%2e/config.toml",
+        "/%2E%2E/config.toml",
+        "/..%2fconfig.toml",
+        "/..%2Fconfig.toml",
+        "/%2e%2e%2fconfig.toml",
+        "/quy/%2e%2e/%2e%2e/config.toml",
+        "/quy/..%2f..%2fconfig.toml",
+        "/..%5cconfig.toml",
+        "/..\\config.toml",
+        "/%252e%252e%252fconfig.toml",
+        "//etc/passwd",
+        "/%2fetc%2fpasswd",
+        "/index.html%00",
+        "/%00../config.toml",
+        "/%c0%ae%c0%ae/config.toml",
+        "/.%2e/config.toml",
+    ];
+    for path in outside {
+        let (status, body) = request(
+            port,
+            format!("GET {path} HTTP/1.1\r\nHost: localhost\r\n\r\n").as_bytes(),
+        );
+        assert!(status.contains("404"), "{path}: {status}");
+        assert!(
+            !body.windows(config.len()).any(|w| w == config.as_slice()),
+            "{path} served config.toml"
+        );
+        assert!(!String::from_utf8_lossy(&body).contains("root:"), "{path}");
+    }
+    // An absolute-form target is a path like any other: still confined.
+    let (status, _) = request(
+        port,
+        format!("GET http://127.0.0.1:{port}/../config.toml HTTP/1.1\r\n\r\n").as_bytes(),
+    );
+    assert!(status.contains("404"), "{status}");
+    // Only GET and HEAD.
+    let (status, _) = request(port, b"POST / HTTP/1.1\r\nContent-Length: 0\r\n\r\n");
+    assert!(status.contains("405"), "{status}");
+    let (status, body) = request(port, b"HEAD / HTTP/1.1\r\n\r\n");
+    assert!(status.contains("200") && body.is_empty(), "{status}");
+    // A 1 MB request line is cut at 16 KB and answered, and the server goes on.
+    let mut long = b"GET /".to_vec();
+    long.extend(std::iter::repeat_n(b'a', 1 << 20));
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let _ = stream.write_all(&long);
+    let _ = stream.shutdown(std::net::Shutdown::Write);
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer);
+    let (status, _) = get(port, "/");
+    assert!(status.contains("200"), "{status}");
     drop(server);
 }

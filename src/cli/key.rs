@@ -119,8 +119,12 @@ fn pub_path(path: &Path) -> PathBuf {
     PathBuf::from(name)
 }
 
-/// Reads a private key file, warning if others can read it.
+/// Reads a private key file, warning if others can read it and refusing it
+/// inside a portal's published folders. A malformed file is reported
+/// without its contents.
 pub(crate) fn load_signing_key(path: &Path) -> Result<SigningKey> {
+    crate::portal::refuse_published_private_file(path, "the private key")
+        .map_err(|e| usage(format!("{e:#}")))?;
     let text = std::fs::read_to_string(path).map_err(|e| {
         usage(format!(
             "cannot read the private key `{}`: {e}",

@@ -168,12 +168,16 @@ pub(crate) fn now() -> String {
     }
 }
 
-/// Reads the portal secret if it exists, warning when others can read it.
+/// Reads the portal secret if it exists, warning when others can read it
+/// and refusing it inside a published folder (`ledger.secret` could point
+/// there). Its contents never appear in a message.
 pub(crate) fn load_secret(portal: &Portal) -> Result<Option<Secret>> {
     let path = portal.secret_path();
     if !path.exists() {
         return Ok(None);
     }
+    crate::portal::refuse_published_private_file(&path, "the portal secret")
+        .map_err(|e| usage(format!("{e:#}")))?;
     warn_if_readable_by_others(&path, "the portal secret");
     let text = std::fs::read_to_string(&path).map_err(|e| {
         anyhow::anyhow!("failed to read the portal secret `{}`: {e}", path.display())
@@ -182,7 +186,10 @@ pub(crate) fn load_secret(portal: &Portal) -> Result<Option<Secret>> {
     Ok(Some(secret))
 }
 
-/// Private files should be readable by their owner only.
+/// Private files should be readable by their owner only: a warning (not a
+/// refusal) when the group or others may read `path`, because a key copied
+/// from a USB stick or a shared drive often arrives with mode 0644 and the
+/// officer's work should not stop for it.
 pub(crate) fn warn_if_readable_by_others(path: &Path, what: &str) {
     #[cfg(unix)]
     {

@@ -113,7 +113,7 @@ pub fn load(portal: &Portal) -> Result<Sources> {
         static_files.insert(path.to_string(), StaticSource::Builtin(bytes));
     }
     for dir in [theme_dir.join("static"), root.join("static")] {
-        for (relative, file) in walk_files(root, &dir)? {
+        for (relative, file) in walk_files(&dir)? {
             if relative.ends_with(".gitkeep") {
                 continue;
             }
@@ -152,7 +152,7 @@ fn load_templates(
         (root.join("templates"), "templates".to_string()),
     ];
     for (dir, shown) in layers {
-        for (name, file) in walk_files(root, &dir)? {
+        for (name, file) in walk_files(&dir)? {
             if name.ends_with(".gitkeep") {
                 continue;
             }
@@ -184,7 +184,7 @@ fn load_translations(
         (theme_dir.join("i18n"), format!("themes/{theme}/i18n")),
         (root.join("i18n"), "i18n".to_string()),
     ] {
-        for (name, file) in walk_files(root, &dir)? {
+        for (name, file) in walk_files(&dir)? {
             let Some(language) = name.strip_suffix(".toml") else {
                 continue;
             };
@@ -230,14 +230,12 @@ pub fn line_column(text: &str, offset: usize) -> (usize, usize) {
 }
 
 /// Lists the regular files under `dir` (sorted, relative `/` paths), refusing
-/// links that lead outside the portal. A missing directory has no files.
-fn walk_files(root: &Path, dir: &Path) -> Result<Vec<(String, PathBuf)>> {
+/// links that lead outside `dir`: a link in `static/` to `../.minhbach/secret`
+/// stays inside the portal but would publish the secret.
+fn walk_files(dir: &Path) -> Result<Vec<(String, PathBuf)>> {
     if !dir.is_dir() {
         return Ok(Vec::new());
     }
-    let portal_root = root
-        .canonicalize()
-        .with_context(|| format!("failed to read `{}`", root.display()))?;
     let mut files = Vec::new();
     for entry in walkdir::WalkDir::new(dir)
         .follow_links(true)
@@ -247,17 +245,7 @@ fn walk_files(root: &Path, dir: &Path) -> Result<Vec<(String, PathBuf)>> {
         if !entry.file_type().is_file() {
             continue;
         }
-        let real = entry
-            .path()
-            .canonicalize()
-            .with_context(|| format!("failed to read `{}`", entry.path().display()))?;
-        if !real.starts_with(&portal_root) {
-            bail!(
-                "`{}` leads outside the portal (to `{}`); refusing to publish it",
-                entry.path().display(),
-                real.display()
-            );
-        }
+        crate::portal::confined(dir, entry.path())?;
         let relative = super::output::relative_slash_path(dir, entry.path());
         files.push((relative, entry.path().to_path_buf()));
     }
@@ -267,7 +255,7 @@ fn walk_files(root: &Path, dir: &Path) -> Result<Vec<(String, PathBuf)>> {
 fn load_content(root: &Path) -> Result<Vec<ContentFile>> {
     let content_dir = root.join("content");
     let mut files = Vec::new();
-    for (relative, file) in walk_files(root, &content_dir)? {
+    for (relative, file) in walk_files(&content_dir)? {
         if !relative.ends_with(".md") {
             continue;
         }

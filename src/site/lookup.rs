@@ -246,7 +246,7 @@ pub fn write_index(model: &Model, page_size: usize, sink: &dyn Sink) -> Result<I
 /// Tabs and newlines would break a record line (validation refuses control
 /// characters, but records must never depend on that).
 fn plain(text: &str) -> String {
-    text.replace(['\t', '\n', '\r'], " ")
+    crate::vn::strip_bidi_controls(text).replace(['\t', '\n', '\r'], " ")
 }
 
 /// The folded words of a donor's name that are indexed: alphanumeric runs,

@@ -174,15 +174,17 @@ fn add_heading_ids(events: &mut [Event]) {
 
 /// Keeps safe HTML only: ammonia's default tags and attributes plus `id`
 /// (heading anchors, footnotes); URLs must be http(s), mailto or relative
-/// to the site.
+/// to the site. Bidi embedding, override and isolate controls are removed
+/// as they are from every other text on a page (`vn::is_bidi_control`).
 pub fn sanitize(html: &str) -> String {
     let schemes: HashSet<&str> = ["http", "https", "mailto"].into_iter().collect();
-    ammonia::Builder::default()
+    let clean = ammonia::Builder::default()
         .url_schemes(schemes)
         .add_generic_attributes(["id"])
         .link_rel(None)
         .clean(html)
-        .to_string()
+        .to_string();
+    crate::vn::strip_bidi_controls(&clean).into_owned()
 }
 
 #[cfg(test)]

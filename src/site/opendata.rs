@@ -176,11 +176,20 @@ pub fn write_csv_for_kind<'a, W: io::Write>(
     Ok(Some(()))
 }
 
-/// A text cell, neutralised against formula injection.
+/// A text cell, neutralised against formula injection, without bidi
+/// embedding, override and isolate controls (`vn::is_bidi_control`), so a
+/// spreadsheet shows the same order of text as the site.
+///
+/// Besides OWASP's `=`, `+`, `-`, `@`, tab and carriage return, a line feed
+/// and the fullwidth forms `＝`, `＋`, `－`, `＠` get the quote: spreadsheets
+/// set to an East Asian input mode read a fullwidth `＝1+1` as a formula.
 fn text(value: &str) -> String {
+    let value = crate::vn::strip_bidi_controls(value);
     match value.chars().next() {
-        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{value}"),
-        _ => value.to_string(),
+        Some('=' | '+' | '-' | '@' | '\t' | '\r' | '\n' | '＝' | '＋' | '－' | '＠') => {
+            format!("'{value}")
+        }
+        _ => value.into_owned(),
     }
 }
 
@@ -689,7 +698,9 @@ fn household_place(household: &Household) -> String {
 
 /// Escapes text for XML content and attribute values (`&`, `<`, `>`, `"`,
 /// `'`) and drops the characters XML 1.0 does not allow: control characters
-/// other than tab, LF and CR (C0, DEL and C1), U+FFFE and U+FFFF.
+/// other than tab, LF and CR (C0, DEL and C1), U+FFFE and U+FFFF; and the
+/// bidi controls pages drop too (`vn::is_bidi_control`), so a feed reader
+/// shows an entry's text in the order the site does.
 pub fn xml_escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
@@ -701,7 +712,7 @@ pub fn xml_escape(text: &str) -> String {
             '\'' => out.push_str("&apos;"),
             '\t' | '\n' | '\r' => out.push(c),
             '\u{fffe}' | '\u{ffff}' => {}
-            c if c.is_control() => {}
+            c if c.is_control() || crate::vn::is_bidi_control(c) => {}
             c => out.push(c),
         }
     }
@@ -1029,9 +1040,14 @@ mod tests {
 
     #[test]
     fn text_cells_are_neutralised_integer_cells_not() {
-        for bad in ["=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx"] {
+        for bad in [
+            "=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx", "\nx", "＝1+1", "＋1", "－1", "＠A1",
+        ] {
             assert_eq!(text(bad), format!("'{bad}"));
         }
+        // A bidi control is dropped first, so it cannot hide a formula.
+        assert_eq!(text("\u{202e}=1+1"), "'=1+1");
+        assert_eq!(text("An\u{2067}x\u{2069}"), "Anx");
         for fine in ["", "1", "Nguyễn", " =x", "a=b", "'x"] {
             assert_eq!(text(fine), fine);
         }

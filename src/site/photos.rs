@@ -157,6 +157,7 @@ fn publish_one(media_dir: &Path, name: &str, sink: &dyn Sink) -> Result<(Publish
         return Ok((Published::Image(sizes), RENDITIONS.len() + 1));
     }
     let source = media_dir.join(name);
+    refuse_link(&source)?;
     let bytes = std::fs::read(&source).with_context(|| {
         format!(
             "photo `{}` is referenced by the ledger but cannot be read",
@@ -199,6 +200,23 @@ fn publish_one(media_dir: &Path, name: &str, sink: &dyn Sink) -> Result<(Publish
         }
         Err(error) => bail!("photo `{}` cannot be published: {error}", source.display()),
     }
+}
+
+/// Refuses a media file that is a symbolic link. `append` stores media as
+/// regular files; a link put there by hand could make the build read (and,
+/// for a PDF, publish as it is) a file from anywhere on the machine, and the
+/// hash check alone would not say where the bytes came from.
+fn refuse_link(source: &Path) -> Result<()> {
+    let is_link = std::fs::symlink_metadata(source)
+        .map(|meta| meta.file_type().is_symlink())
+        .unwrap_or(false);
+    if is_link {
+        bail!(
+            "photo `{}` is a symbolic link; files under `ledger/media/` must be regular files, as `append` stores them",
+            source.display()
+        );
+    }
+    Ok(())
 }
 
 /// The sizes recorded by the previous build's stamp for `folder`, if it and

@@ -14,7 +14,8 @@
 //!
 //! Escaping: autoescape is on for `.html`, with an escaper that also escapes
 //! `'` (so a theme's single-quoted attribute is as safe as a double-quoted
-//! one). Ledger data reaches templates as plain strings and is never marked
+//! one) and drops control characters and bidi overrides (see `escape`).
+//! Ledger data reaches templates as plain strings and is never marked
 //! safe; only Markdown already sanitised by `markdown.rs` is passed through.
 
 use super::load::{Sources, TemplateSource};
@@ -112,23 +113,55 @@ impl Urls {
     }
 }
 
-/// Escapes text for HTML, including both quote characters.
+/// Escapes text for HTML, including both quote characters, and drops what
+/// must never reach a page from data: control characters other than tab, LF
+/// and CR (a front-matter `"\u0000"`, C1 controls) and the bidi embedding,
+/// override and isolate controls of `vn::is_bidi_control`, which would let a
+/// donor name reorder the entry number or amount shown beside it. The ledger
+/// refuses control characters at input; this is the last line for every
+/// other source (content front matter, config, translations).
+///
+/// Works on bytes, so the common case (nothing to escape) is one pass: in
+/// UTF-8, C1 controls are `C2 80`–`C2 9F` and the bidi controls are
+/// `E2 80 AA`–`E2 80 AE` and `E2 81 A6`–`E2 81 A9`.
 fn escape(input: &str, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+    let bytes = input.as_bytes();
     let mut last = 0;
-    for (index, byte) in input.bytes().enumerate() {
-        let replacement: &[u8] = match byte {
-            b'&' => b"&amp;",
-            b'<' => b"&lt;",
-            b'>' => b"&gt;",
-            b'"' => b"&quot;",
-            b'\'' => b"&#39;",
-            _ => continue,
+    let mut index = 0;
+    while index < bytes.len() {
+        let (replacement, length): (&[u8], usize) = match bytes[index] {
+            b'&' => (b"&amp;", 1),
+            b'<' => (b"&lt;", 1),
+            b'>' => (b"&gt;", 1),
+            b'"' => (b"&quot;", 1),
+            b'\'' => (b"&#39;", 1),
+            b'\t' | b'\n' | b'\r' => {
+                index += 1;
+                continue;
+            }
+            0x00..=0x1F | 0x7F => (b"", 1),
+            0xC2 if matches!(bytes.get(index + 1), Some(0x80..=0x9F)) => (b"", 2),
+            0xE2 if is_bidi_control_utf8(&bytes[index..]) => (b"", 3),
+            _ => {
+                index += 1;
+                continue;
+            }
         };
-        out.write_all(&input.as_bytes()[last..index])?;
+        out.write_all(&bytes[last..index])?;
         out.write_all(replacement)?;
-        last = index + 1;
+        index += length;
+        last = index;
     }
-    out.write_all(&input.as_bytes()[last..])
+    out.write_all(&bytes[last..])
+}
+
+/// Whether `bytes` starts with the UTF-8 form of a bidi embedding, override
+/// or isolate control (U+202A–U+202E, U+2066–U+2069).
+fn is_bidi_control_utf8(bytes: &[u8]) -> bool {
+    matches!(
+        bytes,
+        [0xE2, 0x80, 0xAA..=0xAE, ..] | [0xE2, 0x81, 0xA6..=0xA9, ..]
+    )
 }
 
 /// The Tera environment with the theme's templates and minhbach's filters
@@ -300,5 +333,24 @@ mod tests {
             String::from_utf8(out).unwrap(),
             "&lt;a href=&#39;x&#39;&gt;&quot;&amp;"
         );
+    }
+
+    #[test]
+    fn escaping_drops_controls_and_bidi_overrides() {
+        let mut out = Vec::new();
+        let input = "a\u{0}b\u{1b}c\u{85}d\u{202e}e\u{2066}f\u{2069}g\u{202c}\th\ni đ \u{200f}₫";
+        escape(input, &mut out).unwrap();
+        assert_eq!(String::from_utf8(out).unwrap(), "abcdefg\th\ni đ \u{200f}₫");
+        // Every bidi control the byte test drops is one `vn` names, and no other.
+        for c in '\u{2000}'..='\u{20ff}' {
+            let mut utf8 = [0; 4];
+            let bytes = c.encode_utf8(&mut utf8).as_bytes();
+            assert_eq!(
+                is_bidi_control_utf8(bytes),
+                crate::vn::is_bidi_control(c),
+                "U+{:04X}",
+                c as u32
+            );
+        }
     }
 }

@@ -12,12 +12,15 @@
 use super::RenderOptions;
 use crate::portal::Portal;
 use anyhow::{Context, Result};
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime};
+
+/// The most bytes of a request (line and headers) that are read.
+const REQUEST_LIMIT: u64 = 16 * 1024;
 
 /// The URL open pages poll for the build version.
 pub const VERSION_PATH: &str = "/__minhbach/version";
@@ -139,7 +142,9 @@ fn fingerprint(root: &Path) -> (u64, u64, Option<SystemTime>) {
 
 fn handle(stream: TcpStream, root: &Path, version: &AtomicU64) -> Result<()> {
     stream.set_read_timeout(Some(Duration::from_secs(10)))?;
-    let mut reader = BufReader::new(stream.try_clone()?);
+    // A request line and headers longer than this are cut off: the preview
+    // never needs more, and an endless line must not grow memory.
+    let mut reader = BufReader::new(stream.try_clone()?.take(REQUEST_LIMIT));
     let mut request_line = String::new();
     reader.read_line(&mut request_line)?;
     // Drain the headers.
