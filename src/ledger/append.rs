@@ -8,14 +8,16 @@
 //! removes; a write error rolls the files back to their old lengths.
 
 use super::entry::{Entry, KeyEntry, MAX_LINE_BYTES, Role};
+use super::fault;
 use super::input::{Pending, PendingMedia};
 use super::merkle::{self, TreeBuilder};
 use super::note::{Checkpoint, SigningKey, sign_checkpoint};
 use super::state::{EntryError, State};
 use super::store::{self, LedgerLock, SEGMENT_ENTRIES, Store};
 use super::verify::{self, VerifyError, VerifyOptions};
+use anyhow::Context;
 use std::fs;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// Why an append was refused. Nothing was written in any case but `Io`
 /// after a partial write, which is rolled back.
@@ -62,8 +64,7 @@ pub fn create(
     // `media/` is made by the first append that brings a photo, so a ledger
     // without photos has no empty folder (git would not keep it anyway).
     for dir in [store.entries_dir(), store.checkpoints_dir()] {
-        fs::create_dir_all(&dir)
-            .map_err(|e| anyhow::anyhow!("failed to create `{}`: {e}", dir.display()))?;
+        create_dir(&dir)?;
     }
     let lock = store.lock_exclusive()?;
     if !store.segments()?.is_empty() || !store.checkpoint_sizes()?.is_empty() {
@@ -289,8 +290,17 @@ impl<'a> AppendSession<'a> {
             &mut undo,
         );
         if let Err(error) = written {
-            undo.roll_back();
-            return Err(AppendError::Io(error));
+            let history = self.store.checkpoint_history_path(checkpoint.size);
+            return Err(AppendError::Io(match undo.roll_back() {
+                Ok(()) => error,
+                Err(RollBackError::Incomplete(undo_error)) => error.context(format!(
+                    "nothing was appended, but the partial write could not be undone ({undo_error}); run `minhbach recover` once the disk is writable"
+                )),
+                Err(RollBackError::Signed(undo_error)) => error.context(format!(
+                    "the entries were appended and signed in `{}` (it could not be removed: {undo_error}); run `minhbach recover` once the disk is writable",
+                    history.display()
+                )),
+            }));
         }
         Ok(AppendReport {
             first_seq: self.first_seq,
@@ -304,22 +314,77 @@ impl<'a> AppendSession<'a> {
 /// Files to restore if a write fails part-way.
 #[derive(Default)]
 struct Undo {
+    /// The checkpoint history file, once its write has begun: it signs the
+    /// batch, so it is undone first, and while it stays the lines it signs
+    /// must stay too.
+    history: Option<PathBuf>,
     truncate: Vec<(PathBuf, u64)>,
     remove: Vec<PathBuf>,
 }
 
+/// Why a rollback did not bring the ledger back to where it was.
+enum RollBackError {
+    /// The checkpoint history file could not be removed: the batch is
+    /// signed and kept (its lines were synced before it was written).
+    Signed(String),
+    /// Something else could not be undone: an unsigned tail remains.
+    Incomplete(String),
+}
+
 impl Undo {
-    fn roll_back(self) {
-        for (path, length) in self.truncate {
-            if let Ok(file) = fs::OpenOptions::new().write(true).open(&path) {
-                let _ = file.set_len(length);
-                let _ = file.sync_all();
+    /// Removes the history file first, and stops there if it cannot (cutting
+    /// lines a signed checkpoint covers would lose signed entries). Then
+    /// tries every other step even after one fails; what cannot be undone
+    /// (the disk went away) is left as a crash would leave it, an unsigned
+    /// tail or a temporary file that `recover` removes.
+    fn roll_back(self) -> Result<(), RollBackError> {
+        let failed = |path: &Path, error: std::io::Error| format!("`{}`: {error}", path.display());
+        if let Some(history) = self.history.as_deref().filter(|path| path.exists()) {
+            if let Err(error) = fault::remove_file(history)
+                && history.exists()
+            {
+                return Err(RollBackError::Signed(failed(history, error)));
+            }
+            // Until the removal is durable the lines stay: were it lost in a
+            // power cut, the checkpoint would come back and cover them.
+            let dir = history.parent().unwrap_or(Path::new("."));
+            if let Err(error) = store::sync_dir(dir) {
+                return Err(RollBackError::Incomplete(failed(dir, error)));
             }
         }
-        for path in self.remove {
-            let _ = fs::remove_file(path);
+        let mut first = None;
+        for (path, length) in &self.truncate {
+            // A segment the failed write never reached needs nothing (and
+            // on a read-only disk could not be opened to check).
+            if fs::metadata(path).is_ok_and(|meta| meta.len() == *length) {
+                continue;
+            }
+            let cut = fault::open_write(path).and_then(|file| {
+                fault::set_len(&file, path, *length)?;
+                fault::sync(&file, path)
+            });
+            if let Err(error) = cut {
+                first.get_or_insert(failed(path, error));
+            }
+        }
+        for path in &self.remove {
+            match fault::remove_file(path) {
+                Err(error) if error.kind() != std::io::ErrorKind::NotFound => {
+                    first.get_or_insert(failed(path, error));
+                }
+                _ => {}
+            }
+        }
+        match first {
+            Some(message) => Err(RollBackError::Incomplete(message)),
+            None => Ok(()),
         }
     }
+}
+
+/// Creates a ledger directory, naming it in the error.
+fn create_dir(dir: &Path) -> anyhow::Result<()> {
+    fault::create_dir_all(dir).with_context(|| format!("failed to create `{}`", dir.display()))
 }
 
 fn write_files(
@@ -334,7 +399,7 @@ fn write_files(
     for item in media {
         let path = store.media_dir().join(&item.name);
         if !path.exists() {
-            fs::create_dir_all(store.media_dir())?;
+            create_dir(&store.media_dir())?;
             undo.remove.push(path.clone());
             store::write_atomic(&path, &item.bytes)?;
         }
@@ -361,13 +426,12 @@ fn write_files(
         start = end;
     }
     let history = store.checkpoint_history_path(checkpoint.size);
-    fs::create_dir_all(store.checkpoints_dir())?;
-    undo.remove.push(history.clone());
+    create_dir(&store.checkpoints_dir())?;
+    undo.history = Some(history.clone());
     store::write_atomic(&history, note.as_bytes())?;
     // From here on the batch is signed and kept; a failure to refresh the
     // copy is repaired by `recover` and must not undo signed entries.
-    undo.truncate.clear();
-    undo.remove.clear();
+    *undo = Undo::default();
     store::write_atomic(&store.checkpoint_path(), note.as_bytes()).map_err(|e| {
         e.context(format!("the entries were appended and signed in `{}`, but the latest checkpoint copy was not updated; run `minhbach recover`", history.display()))
     })
@@ -387,10 +451,123 @@ pub struct RecoverReport {
 /// Repairs an interrupted append without losing any signed entry: removes
 /// lines after the newest kept checkpoint (saving them to `rescue`), a cut
 /// line, leftover temporary files, and restores `ledger/checkpoint` from the
-/// newest kept checkpoint. Refuses if signed entries are missing.
-pub fn recover(store: &Store, rescue: &std::path::Path) -> anyhow::Result<RecoverReport> {
+/// newest kept checkpoint. Refuses, changing nothing, if signed entries are
+/// missing. Every step can be interrupted and `recover` run again.
+pub fn recover(store: &Store, rescue: &Path) -> anyhow::Result<RecoverReport> {
     let _lock = store.lock_exclusive()?;
-    let mut report = RecoverReport::default();
+    let sizes = store.checkpoint_sizes()?;
+    let Some(&signed) = sizes.last() else {
+        anyhow::bail!(
+            "the ledger has no signed checkpoint; nothing can be recovered (restore `ledger/` from a copy)"
+        );
+    };
+    // Everything is read and checked before anything is changed, so a
+    // refusal leaves `ledger/` as it was.
+    let cuts = plan_cuts(store, signed)?;
+    let mut report = RecoverReport {
+        removed_temporary: remove_temporary_files(store)?,
+        ..RecoverReport::default()
+    };
+    if !cuts.is_empty() {
+        let mut rescued = Vec::new();
+        for cut in &cuts {
+            rescued.extend_from_slice(&cut.tail);
+            if !rescued.ends_with(b"\n") {
+                rescued.push(b'\n');
+            }
+            report.removed_lines += cut
+                .tail
+                .split(|&b| b == b'\n')
+                .filter(|l| !l.is_empty())
+                .count();
+        }
+        save_rescued(rescue, &rescued)?;
+        for cut in &cuts {
+            apply_cut(cut)?;
+        }
+    }
+    let history = store.checkpoint_history_path(signed);
+    let newest =
+        fs::read(&history).with_context(|| format!("failed to read `{}`", history.display()))?;
+    if fs::read(store.checkpoint_path()).ok().as_deref() != Some(newest.as_slice()) {
+        store::write_atomic(&store.checkpoint_path(), &newest)?;
+        report.restored_checkpoint = true;
+    }
+    Ok(report)
+}
+
+/// The unsigned end of one segment file: the bytes after `keep`.
+struct Cut {
+    path: PathBuf,
+    keep: u64,
+    tail: Vec<u8>,
+}
+
+/// Finds, per segment, what follows the first `signed` entries; refuses if
+/// fewer than `signed` complete lines are there.
+fn plan_cuts(store: &Store, signed: u64) -> anyhow::Result<Vec<Cut>> {
+    let mut cuts = Vec::new();
+    let mut total = 0u64;
+    for segment in store.segments()? {
+        let bytes = fs::read(&segment.path)
+            .with_context(|| format!("failed to read `{}`", segment.path.display()))?;
+        let wanted = signed
+            .saturating_sub(segment.index * SEGMENT_ENTRIES)
+            .min(SEGMENT_ENTRIES) as usize;
+        let (kept, offset) = complete_lines(&bytes, wanted);
+        total += kept as u64;
+        if offset < bytes.len() {
+            cuts.push(Cut {
+                path: segment.path,
+                keep: offset as u64,
+                tail: bytes[offset..].to_vec(),
+            });
+        }
+    }
+    if total < signed {
+        anyhow::bail!(
+            "the newest checkpoint covers {signed} entries but only {total} are in `ledger/entries/`: signed entries were deleted; restore them from a copy (git history, a backup or the published site)"
+        );
+    }
+    Ok(cuts)
+}
+
+/// Counts up to `wanted` newline-terminated lines from the start of
+/// `bytes`; returns how many were found and the offset after the last one.
+fn complete_lines(bytes: &[u8], wanted: usize) -> (usize, usize) {
+    let mut offset = 0;
+    let mut kept = 0;
+    while kept < wanted {
+        match bytes[offset..].iter().position(|&b| b == b'\n') {
+            Some(end) => {
+                offset += end + 1;
+                kept += 1;
+            }
+            None => break,
+        }
+    }
+    (kept, offset)
+}
+
+/// Cuts a segment back to its signed lines (removing a segment that holds
+/// none), synced so the cut survives a crash.
+fn apply_cut(cut: &Cut) -> anyhow::Result<()> {
+    let path = &cut.path;
+    let result = if cut.keep == 0 {
+        fault::remove_file(path)
+            .and_then(|()| store::sync_dir(path.parent().unwrap_or(Path::new("."))))
+    } else {
+        fault::open_write(path).and_then(|file| {
+            fault::set_len(&file, path, cut.keep)?;
+            fault::sync(&file, path)
+        })
+    };
+    result.with_context(|| format!("failed to cut the unsigned lines from `{}`", path.display()))
+}
+
+/// Removes the temporary files an interrupted atomic write leaves behind.
+fn remove_temporary_files(store: &Store) -> anyhow::Result<usize> {
+    let mut removed = 0;
     for dir in [
         store.dir.clone(),
         store.checkpoints_dir(),
@@ -401,73 +578,29 @@ pub fn recover(store: &Store, rescue: &std::path::Path) -> anyhow::Result<Recove
         };
         for item in items.flatten() {
             if item.file_name().to_string_lossy().ends_with(".tmp") {
-                fs::remove_file(item.path())?;
-                report.removed_temporary += 1;
+                let path = item.path();
+                fault::remove_file(&path)
+                    .with_context(|| format!("failed to remove `{}`", path.display()))?;
+                removed += 1;
             }
         }
     }
-    let sizes = store.checkpoint_sizes()?;
-    let Some(&signed) = sizes.last() else {
-        anyhow::bail!(
-            "the ledger has no signed checkpoint; nothing can be recovered (restore `ledger/` from a copy)"
-        );
-    };
-    let mut rescued = Vec::new();
-    let segments = store.segments()?;
-    let mut total = 0u64;
-    for segment in &segments {
-        let bytes = fs::read(&segment.path)?;
-        let keep_lines = signed
-            .saturating_sub(segment.index * SEGMENT_ENTRIES)
-            .min(SEGMENT_ENTRIES) as usize;
-        let mut offset = 0usize;
-        let mut kept = 0usize;
-        while kept < keep_lines {
-            match bytes[offset..].iter().position(|&b| b == b'\n') {
-                Some(end) => {
-                    offset += end + 1;
-                    kept += 1;
-                }
-                None => break,
-            }
-        }
-        total += kept as u64;
-        if offset < bytes.len() {
-            rescued.extend_from_slice(&bytes[offset..]);
-            if !rescued.ends_with(b"\n") {
-                rescued.push(b'\n');
-            }
-            report.removed_lines += bytes[offset..]
-                .split(|&b| b == b'\n')
-                .filter(|l| !l.is_empty())
-                .count();
-            save_rescued(rescue, &rescued)?;
-            if offset == 0 {
-                fs::remove_file(&segment.path)?;
-            } else {
-                let file = fs::OpenOptions::new().write(true).open(&segment.path)?;
-                file.set_len(offset as u64)?;
-                file.sync_all()?;
-            }
-        }
-    }
-    if total < signed {
-        anyhow::bail!(
-            "the newest checkpoint covers {signed} entries but only {total} are in `ledger/entries/`: signed entries were deleted; restore them from a copy (git history, a backup or the published site)"
-        );
-    }
-    let newest = fs::read(store.checkpoint_history_path(signed))?;
-    if fs::read(store.checkpoint_path()).ok().as_deref() != Some(newest.as_slice()) {
-        store::write_atomic(&store.checkpoint_path(), &newest)?;
-        report.restored_checkpoint = true;
-    }
-    Ok(report)
+    Ok(removed)
 }
 
-/// Saves the rescued lines before anything is truncated.
-fn save_rescued(path: &std::path::Path, bytes: &[u8]) -> anyhow::Result<()> {
+/// Saves the rescued lines before anything is cut. A rescue file of the
+/// same name (an earlier `recover` in the same second, or this one run
+/// again after an interruption) is added to, never overwritten, unless it
+/// already ends with these very lines.
+fn save_rescued(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     if let Some(parent) = path.parent() {
-        fs::create_dir_all(parent)?;
+        fault::create_dir_all(parent)
+            .with_context(|| format!("failed to create `{}`", parent.display()))?;
     }
-    store::write_atomic(path, bytes)
+    let mut all = fs::read(path).unwrap_or_default();
+    if all.ends_with(bytes) {
+        return Ok(());
+    }
+    all.extend_from_slice(bytes);
+    store::write_atomic(path, &all)
 }

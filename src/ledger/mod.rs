@@ -7,6 +7,7 @@
 
 mod append;
 pub mod entry;
+mod fault;
 mod input;
 pub mod merkle;
 pub mod note;
@@ -21,7 +22,7 @@ mod verify;
 pub use append::{AppendError, AppendReport, AppendSession, LedgerSettings, RecoverReport};
 pub use input::{InputContext, Pending, PendingMedia, parse_input};
 pub use privacy::Secret;
-pub use state::{EntryError, FundTotals, KeyRecord, State};
+pub use state::{EntryError, FundTotals, KeyRecord, State, check_entry_fields};
 pub use store::SEGMENT_ENTRIES;
 pub use verify::{
     RECOVER_HINT, Verified, VerifyError, VerifyErrorKind, VerifyOptions, check_extends,

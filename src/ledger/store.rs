@@ -14,9 +14,9 @@
 //! never interleave and a verify never sees half an append.
 
 use super::entry::Entry;
+use super::fault;
 use anyhow::{Context, Result, bail};
-use std::fs::{self, File, OpenOptions};
-use std::io::Write;
+use std::fs::{self, File};
 use std::path::{Path, PathBuf};
 
 /// Entries per segment file (the tlog-tiles entry bundle holds 256; a
@@ -184,35 +184,31 @@ impl Store {
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let tmp = path.with_extension("tmp");
     let result = (|| -> std::io::Result<()> {
-        let mut file = File::create(&tmp)?;
-        file.write_all(bytes)?;
-        file.sync_all()?;
-        fs::rename(&tmp, path)?;
+        let mut file = fault::create(&tmp)?;
+        fault::write_all(&mut file, &tmp, bytes)?;
+        fault::sync(&file, &tmp)?;
+        fault::rename(&tmp, path)?;
         sync_dir(path.parent().unwrap_or(Path::new(".")))
     })();
     if result.is_err() {
-        let _ = fs::remove_file(&tmp);
+        let _ = fault::remove_file(&tmp);
     }
     result.with_context(|| format!("failed to write `{}`", path.display()))
 }
 
 /// Fsyncs a directory so a created or renamed file inside it survives a crash.
 pub fn sync_dir(dir: &Path) -> std::io::Result<()> {
-    File::open(dir)?.sync_all()
+    fault::sync_dir(dir)
 }
 
 /// Appends `bytes` to a segment file and fsyncs it.
 pub fn append_and_sync(path: &Path, bytes: &[u8]) -> Result<()> {
     let created = !path.exists();
-    let mut file = OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)
-        .with_context(|| format!("failed to open `{}`", path.display()))?;
-    file.write_all(bytes)
+    let mut file =
+        fault::open_append(path).with_context(|| format!("failed to open `{}`", path.display()))?;
+    fault::write_all(&mut file, path, bytes)
         .with_context(|| format!("failed to write `{}`", path.display()))?;
-    file.sync_all()
-        .with_context(|| format!("failed to sync `{}`", path.display()))?;
+    fault::sync(&file, path).with_context(|| format!("failed to sync `{}`", path.display()))?;
     if created {
         sync_dir(path.parent().unwrap_or(Path::new(".")))
             .with_context(|| format!("failed to sync the directory of `{}`", path.display()))?;
