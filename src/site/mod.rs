@@ -96,7 +96,7 @@ pub fn build(portal: &Portal, output: &Path, options: &RenderOptions) -> Result<
             )));
         }
     };
-    let merge = staging.merge_into(output)?;
+    let merge = timed(options.verbose, "merge", || staging.merge_into(output))?;
     Ok(BuildReport {
         render,
         merge,

@@ -7,9 +7,20 @@
 //! while rendering therefore leaves the previous output untouched, and a
 //! rebuild after a small append rewrites only the few pages it concerns (so
 //! `rsync`, a CDN or `git diff` of the output see only real changes).
+//!
+//! Comparing bytes means reading every file of the previous output. A
+//! manifest beside the output (`.public.manifest`: path, length, modification
+//! time and SHA-256 of every file the last build wrote) lets an unchanged
+//! file be recognised from its hash and a `stat` instead. It is only a cache:
+//! a file whose length or time differs from the manifest's (edited by hand,
+//! restored from a backup), or a missing or unreadable manifest, falls back to
+//! comparing bytes, so the manifest can change the time a build takes, never
+//! its output.
 
 use anyhow::{Context, Result, bail};
-use std::collections::BTreeMap;
+use sha2::{Digest, Sha256};
+use std::collections::{BTreeMap, HashMap};
+use std::io::Write as _;
 use std::path::{Component, Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -63,9 +74,140 @@ impl Sink for MemorySink {
 pub struct StagingSink {
     staging: PathBuf,
     output: PathBuf,
-    /// Output path → its staged file, or `None` when unchanged.
-    staged: Mutex<BTreeMap<String, Option<PathBuf>>>,
+    /// The previous build's manifest (empty when there is none).
+    previous: Manifest,
+    /// Output path → what this build does with it.
+    staged: Mutex<BTreeMap<String, Staged>>,
     next: AtomicU64,
+}
+
+type FileHash = [u8; 32];
+
+/// One output file of this build.
+enum Staged {
+    /// The output already holds these bytes: what the manifest will record
+    /// (`None` if the file could not be `stat`ed, so it is not recorded).
+    Unchanged(Option<Recorded>),
+    /// Staged at this path, to be moved into place; the bytes' hash.
+    Written(PathBuf, FileHash),
+}
+
+/// What a build wrote: output path → what the file was when written.
+#[derive(Default)]
+struct Manifest {
+    files: HashMap<String, Recorded>,
+}
+
+/// One file of the manifest.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+struct Recorded {
+    len: u64,
+    /// Modification time, nanoseconds since the epoch.
+    modified: i128,
+    hash: FileHash,
+}
+
+impl Recorded {
+    fn of(meta: &std::fs::Metadata, hash: FileHash) -> Option<Recorded> {
+        let modified = meta.modified().ok()?;
+        let nanos = match modified.duration_since(std::time::UNIX_EPOCH) {
+            Ok(after) => after.as_nanos() as i128,
+            Err(before) => -(before.duration().as_nanos() as i128),
+        };
+        Some(Recorded {
+            len: meta.len(),
+            modified: nanos,
+            hash,
+        })
+    }
+}
+
+impl Manifest {
+    /// `.public.manifest` beside `public/`.
+    fn path(output: &Path) -> PathBuf {
+        sibling(output, "manifest")
+    }
+
+    /// Reads the manifest; anything unreadable or malformed is no manifest
+    /// (the build then compares bytes).
+    fn read(output: &Path) -> Manifest {
+        let Ok(text) = std::fs::read_to_string(Manifest::path(output)) else {
+            return Manifest::default();
+        };
+        let mut files = HashMap::new();
+        for line in text.lines() {
+            let Some(parsed) = Manifest::parse_line(line) else {
+                return Manifest::default();
+            };
+            files.insert(parsed.0.to_string(), parsed.1);
+        }
+        Manifest { files }
+    }
+
+    /// `<sha256 hex> <length> <mtime ns> <path>`.
+    fn parse_line(line: &str) -> Option<(&str, Recorded)> {
+        let mut fields = line.splitn(4, ' ');
+        let hex = fields.next()?;
+        let len = fields.next()?.parse().ok()?;
+        let modified = fields.next()?.parse().ok()?;
+        let path = fields.next()?;
+        let mut hash = [0; 32];
+        if hex.len() != 64 {
+            return None;
+        }
+        for (byte, pair) in hash.iter_mut().zip(hex.as_bytes().chunks(2)) {
+            *byte = u8::from_str_radix(std::str::from_utf8(pair).ok()?, 16).ok()?;
+        }
+        Some((
+            path,
+            Recorded {
+                len,
+                modified,
+                hash,
+            },
+        ))
+    }
+
+    /// The record of the output file at `path` if the manifest and one
+    /// `stat` show it holds bytes hashing to `hash`.
+    fn vouches_for(&self, output: &Path, path: &str, hash: &FileHash) -> Option<Recorded> {
+        let recorded = self.files.get(path).filter(|r| r.hash == *hash)?;
+        let meta = std::fs::metadata(output.join(path)).ok()?;
+        (meta.is_file() && Recorded::of(&meta, *hash).as_ref() == Some(recorded))
+            .then_some(*recorded)
+    }
+
+    /// Writes the manifest of `output` for the files of this build
+    /// (atomically: a torn manifest would only cost time, but costs nothing
+    /// to avoid).
+    fn write<'a>(output: &Path, files: impl Iterator<Item = (&'a String, Recorded)>) -> Result<()> {
+        let path = Manifest::path(output);
+        let temp = sibling(output, &format!("manifest-{}", std::process::id()));
+        let mut text = Vec::new();
+        for (name, recorded) in files {
+            for byte in recorded.hash {
+                write!(text, "{byte:02x}")?;
+            }
+            writeln!(text, " {} {} {name}", recorded.len, recorded.modified)?;
+        }
+        std::fs::write(&temp, &text)
+            .with_context(|| format!("failed to write `{}`", temp.display()))?;
+        std::fs::rename(&temp, &path)
+            .with_context(|| format!("failed to write `{}`", path.display()))
+    }
+}
+
+/// `./.public.<suffix>` for the output `./public`.
+fn sibling(output: &Path, suffix: &str) -> PathBuf {
+    let name = output
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "public".into());
+    let parent = output
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    parent.join(format!(".{name}.{suffix}"))
 }
 
 /// What a merge did.
@@ -78,15 +220,7 @@ pub struct MergeReport {
 
 impl StagingSink {
     pub fn new(output: &Path) -> Result<StagingSink> {
-        let name = output
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "public".into());
-        let parent = output
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
-        let staging = parent.join(format!(".{name}.staging-{}", std::process::id()));
+        let staging = sibling(output, &format!("staging-{}", std::process::id()));
         if staging.exists() {
             std::fs::remove_dir_all(&staging)
                 .with_context(|| format!("failed to remove `{}`", staging.display()))?;
@@ -96,13 +230,14 @@ impl StagingSink {
         Ok(StagingSink {
             staging,
             output: output.to_path_buf(),
+            previous: Manifest::read(output),
             staged: Mutex::new(BTreeMap::new()),
             next: AtomicU64::new(0),
         })
     }
 
     /// Records `path`, refusing a second output to the same path.
-    fn record(&self, path: &str, staged: Option<PathBuf>) -> Result<()> {
+    fn record(&self, path: &str, staged: Staged) -> Result<()> {
         let mut all = self.staged.lock().unwrap_or_else(|e| e.into_inner());
         if all.insert(path.to_string(), staged).is_some() {
             bail!("two outputs were rendered to `{path}`");
@@ -128,10 +263,15 @@ impl StagingSink {
         std::fs::create_dir_all(output)
             .with_context(|| format!("failed to create `{}`", output.display()))?;
         let mut report = MergeReport::default();
-        for (path, file) in staged.iter() {
-            let Some(file) = file else {
-                report.unchanged += 1;
-                continue;
+        let mut manifest = Vec::with_capacity(staged.len());
+        for (path, staged) in staged.iter() {
+            let (file, hash) = match staged {
+                Staged::Unchanged(recorded) => {
+                    manifest.extend(recorded.map(|recorded| (path, recorded)));
+                    report.unchanged += 1;
+                    continue;
+                }
+                Staged::Written(file, hash) => (file, *hash),
             };
             let target = output.join(path);
             if target.is_dir() {
@@ -154,6 +294,9 @@ impl StagingSink {
                 )
             })?;
             report.written += 1;
+            let meta = std::fs::metadata(&target)
+                .with_context(|| format!("failed to read `{}`", target.display()))?;
+            manifest.extend(Recorded::of(&meta, hash).map(|recorded| (path, recorded)));
         }
         let mut stale_dirs = Vec::new();
         for entry in walkdir::WalkDir::new(output)
@@ -175,6 +318,7 @@ impl StagingSink {
         for dir in stale_dirs {
             let _ = std::fs::remove_dir(&dir);
         }
+        Manifest::write(output, manifest.into_iter())?;
         Ok(report)
     }
 }
@@ -182,19 +326,24 @@ impl StagingSink {
 impl Sink for StagingSink {
     fn write(&self, path: &str, bytes: &[u8]) -> Result<()> {
         check_relative(path)?;
+        let hash: FileHash = Sha256::digest(bytes).into();
+        if let Some(recorded) = self.previous.vouches_for(&self.output, path, &hash) {
+            return self.record(path, Staged::Unchanged(Some(recorded)));
+        }
         let existing = self.output.join(path);
-        let same = std::fs::metadata(&existing)
-            .is_ok_and(|meta| meta.is_file() && meta.len() == bytes.len() as u64)
-            && std::fs::read(&existing).is_ok_and(|old| old == bytes);
-        if same {
-            return self.record(path, None);
+        if let Ok(meta) = std::fs::metadata(&existing)
+            && meta.is_file()
+            && meta.len() == bytes.len() as u64
+            && std::fs::read(&existing).is_ok_and(|old| old == bytes)
+        {
+            return self.record(path, Staged::Unchanged(Recorded::of(&meta, hash)));
         }
         let file = self
             .staging
             .join(self.next.fetch_add(1, Ordering::Relaxed).to_string());
         std::fs::write(&file, bytes)
             .with_context(|| format!("failed to write `{}`", file.display()))?;
-        self.record(path, Some(file))
+        self.record(path, Staged::Written(file, hash))
     }
 
     fn copy(&self, path: &str, source: &Path) -> Result<()> {
@@ -276,5 +425,43 @@ mod tests {
         );
         assert!(!output.join("old").exists());
         assert_eq!(std::fs::read(output.join("c.html")).unwrap(), b"c");
+    }
+
+    fn build(output: &Path, files: &[(&str, &[u8])]) -> MergeReport {
+        let sink = StagingSink::new(output).unwrap();
+        for (path, bytes) in files {
+            sink.write(path, bytes).unwrap();
+        }
+        sink.merge_into(output).unwrap()
+    }
+
+    #[test]
+    fn the_manifest_changes_time_never_output() {
+        let dir = tempfile::tempdir().unwrap();
+        let output = dir.path().join("public");
+        let files: &[(&str, &[u8])] = &[("a.html", b"aaaa"), ("d/b.html", b"bbbb")];
+        assert_eq!(build(&output, files).written, 2);
+        let manifest = dir.path().join(".public.manifest");
+        assert!(manifest.is_file(), "the manifest is beside the output");
+        assert_eq!(build(&output, files).unchanged, 2);
+
+        // A file edited by hand (same length, new time) is put back.
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        std::fs::write(output.join("a.html"), b"AAAA").unwrap();
+        let report = build(&output, files);
+        assert_eq!((report.written, report.unchanged), (1, 1));
+        assert_eq!(std::fs::read(output.join("a.html")).unwrap(), b"aaaa");
+
+        // A malformed or missing manifest: bytes are compared instead.
+        for broken in ["garbage\n", ""] {
+            std::fs::write(&manifest, broken).unwrap();
+            std::fs::write(output.join("d/b.html"), b"BBBB").unwrap();
+            let report = build(&output, files);
+            assert_eq!((report.written, report.unchanged), (1, 1), "{broken:?}");
+            assert_eq!(std::fs::read(output.join("d/b.html")).unwrap(), b"bbbb");
+        }
+        std::fs::remove_file(&manifest).unwrap();
+        assert_eq!(build(&output, files).unchanged, 2);
+        assert!(manifest.is_file());
     }
 }
