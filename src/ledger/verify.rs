@@ -12,7 +12,7 @@ use super::entry::{Body, Entry, Role};
 use super::merkle::{self, Hash, TreeBuilder};
 use super::note::{Checkpoint, SignedNote};
 use super::state::{EntryError, State, check_entry_fields};
-use super::store::{SEGMENT_ENTRIES, Store};
+use super::store::{SEGMENT_ENTRIES, Segment, Store};
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 use std::fmt;
@@ -168,97 +168,101 @@ pub fn verify_visiting(
     let mut batch: Option<Batch> = None;
     let mut next_checkpoint = 0usize;
     let segment_count = segments.len();
-    for segment in &segments {
-        let bytes = std::fs::read(&segment.path).map_err(|e| {
-            io_error(anyhow::anyhow!(
-                "failed to read `{}`: {e}",
-                segment.path.display()
-            ))
-        })?;
-        let lines = split_lines(&bytes, segment.index, &segment.path)?;
-        let is_last = segment.index as usize + 1 == segment_count;
-        if !is_last && lines.len() as u64 != SEGMENT_ENTRIES {
-            return Err(VerifyError::new(
-                VerifyErrorKind::MissingEntries,
-                format!(
-                    "segment holds {} entries; every segment but the last holds {SEGMENT_ENTRIES}",
-                    lines.len()
-                ),
-            )
-            .in_file(segment.path.clone()));
-        }
-        let decoded: Vec<_> = lines
-            .par_iter()
-            .map(|line| decode_and_check(line))
-            .collect();
-        for (offset, result) in decoded.into_iter().enumerate() {
-            let seq = segment.index * SEGMENT_ENTRIES + offset as u64;
-            let at = |error: VerifyError| error.at(seq, &segment.path);
-            let (entry, leaf) = result.map_err(at)?;
-            let current = match &batch {
-                Some(current) => current,
-                None => {
-                    if next_checkpoint >= checkpoints.len() {
-                        let signed = checkpoints.last().map_or(0, |c| c.size);
-                        return Err(at(VerifyError::new(
+    // Reading and decoding (parallel, context-free) of segment k + 1 runs on
+    // its own thread while segment k is applied to the state (serial): at
+    // W2 the two halves take about as long as each other.
+    std::thread::scope(|scope| -> Result<(), VerifyError> {
+        let load = |segment: &Segment| {
+            let is_last = segment.index as usize + 1 == segment_count;
+            load_segment(segment, is_last)
+        };
+        let mut next = segments
+            .first()
+            .map(|first| scope.spawn(move || load(first)));
+        for (position, segment) in segments.iter().enumerate() {
+            let loaded = next
+                .take()
+                .expect("the segment was started")
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
+            next = segments
+                .get(position + 1)
+                .map(|following| scope.spawn(move || load(following)));
+            let Loaded {
+                bytes,
+                lines,
+                decoded,
+            } = loaded;
+            for (offset, result) in decoded.into_iter().enumerate() {
+                let seq = segment.index * SEGMENT_ENTRIES + offset as u64;
+                let at = |error: VerifyError| error.at(seq, &segment.path);
+                let (entry, leaf) = result.map_err(at)?;
+                let current = match &batch {
+                    Some(current) => current,
+                    None => {
+                        if next_checkpoint >= checkpoints.len() {
+                            let signed = checkpoints.last().map_or(0, |c| c.size);
+                            return Err(at(VerifyError::new(
                             VerifyErrorKind::UnsignedTail,
                             format!("this entry and those after it follow the last signed checkpoint (tree size {signed}) and are not signed"),
                         ))
                         .hint(RECOVER_HINT));
+                        }
+                        let role = if state.size() == 0 {
+                            None
+                        } else {
+                            Some(
+                                state
+                                    .check_signer(&entry.signer)
+                                    .map_err(|e| at(invariant(e)))?
+                                    .role,
+                            )
+                        };
+                        batch.insert(Batch {
+                            signer: entry.signer.clone(),
+                            role,
+                            first_seq: seq,
+                        })
                     }
-                    let role = if state.size() == 0 {
-                        None
-                    } else {
-                        Some(
-                            state
-                                .check_signer(&entry.signer)
-                                .map_err(|e| at(invariant(e)))?
-                                .role,
-                        )
-                    };
-                    batch.insert(Batch {
-                        signer: entry.signer.clone(),
-                        role,
-                        first_seq: seq,
-                    })
+                };
+                if entry.signer != current.signer {
+                    return Err(at(VerifyError::new(
+                        VerifyErrorKind::Invariant,
+                        format!(
+                            "entry says it was signed by `{}` but belongs to the batch signed by `{}` (entries from {})",
+                            entry.signer, current.signer, current.first_seq
+                        ),
+                    )));
                 }
-            };
-            if entry.signer != current.signer {
-                return Err(at(VerifyError::new(
-                    VerifyErrorKind::Invariant,
-                    format!(
-                        "entry says it was signed by `{}` but belongs to the batch signed by `{}` (entries from {})",
-                        entry.signer, current.signer, current.first_seq
-                    ),
-                )));
-            }
-            let role = current.role;
-            state
-                .apply_checked(&entry, role, &mut |target| store.read_entry(target))
-                .map_err(|e| at(invariant(e)))?;
-            if options.check_media {
-                check_media(store, &entry).map_err(at)?;
-            }
-            tree.push(leaf);
-            if options.keep_leaves {
-                leaves.push(leaf);
-            }
-            visit(entry, lines[offset]);
-            let kept = &checkpoints[next_checkpoint];
-            if tree.size() == kept.size {
-                let finished = batch.take().expect("a batch is open");
-                check_batch(
-                    &state,
-                    &finished,
-                    &tree,
-                    &kept.note,
-                    &kept.checkpoint,
-                    store,
-                )?;
-                next_checkpoint += 1;
+                let role = current.role;
+                state
+                    .apply_checked(&entry, role, &mut |target| store.read_entry(target))
+                    .map_err(|e| at(invariant(e)))?;
+                if options.check_media {
+                    check_media(store, &entry).map_err(at)?;
+                }
+                tree.push(leaf);
+                if options.keep_leaves {
+                    leaves.push(leaf);
+                }
+                visit(entry, &bytes[lines[offset].clone()]);
+                let kept = &checkpoints[next_checkpoint];
+                if tree.size() == kept.size {
+                    let finished = batch.take().expect("a batch is open");
+                    check_batch(
+                        &state,
+                        &finished,
+                        &tree,
+                        &kept.note,
+                        &kept.checkpoint,
+                        store,
+                    )?;
+                    next_checkpoint += 1;
+                }
             }
         }
-    }
+        Ok(())
+    })?;
     if let Some(Kept { size, .. }) = checkpoints.get(next_checkpoint) {
         return Err(VerifyError::new(
             VerifyErrorKind::MissingEntries,
@@ -286,6 +290,44 @@ pub fn verify_visiting(
     })
 }
 
+/// A segment read and decoded, ready to be applied in order.
+struct Loaded {
+    bytes: Vec<u8>,
+    /// Where each line is in `bytes` (without its newline).
+    lines: Vec<std::ops::Range<usize>>,
+    decoded: Vec<Result<(Entry, Hash), VerifyError>>,
+}
+
+/// Reads a segment, checks its shape and decodes every line in parallel.
+fn load_segment(segment: &Segment, is_last: bool) -> Result<Loaded, VerifyError> {
+    let bytes = std::fs::read(&segment.path).map_err(|e| {
+        io_error(anyhow::anyhow!(
+            "failed to read `{}`: {e}",
+            segment.path.display()
+        ))
+    })?;
+    let lines = split_lines(&bytes, segment.index, &segment.path)?;
+    if !is_last && lines.len() as u64 != SEGMENT_ENTRIES {
+        return Err(VerifyError::new(
+            VerifyErrorKind::MissingEntries,
+            format!(
+                "segment holds {} entries; every segment but the last holds {SEGMENT_ENTRIES}",
+                lines.len()
+            ),
+        )
+        .in_file(segment.path.clone()));
+    }
+    let decoded = lines
+        .par_iter()
+        .map(|line| decode_and_check(&bytes[line.clone()]))
+        .collect();
+    Ok(Loaded {
+        bytes,
+        lines,
+        decoded,
+    })
+}
+
 /// The context-free part of verifying a line, run in parallel: decoding,
 /// the canonical-form check, field checks and the leaf hash.
 fn decode_and_check(line: &[u8]) -> Result<(Entry, Hash), VerifyError> {
@@ -305,14 +347,18 @@ fn io_error(error: anyhow::Error) -> VerifyError {
 
 /// Splits a segment into lines, refusing a final line without its newline
 /// (a write cut short by a crash).
-fn split_lines<'a>(
-    bytes: &'a [u8],
+fn split_lines(
+    bytes: &[u8],
     index: u64,
     path: &std::path::Path,
-) -> Result<Vec<&'a [u8]>, VerifyError> {
-    let mut lines: Vec<&[u8]> = bytes.split(|&b| b == b'\n').collect();
-    let tail = lines.pop().unwrap_or_default();
-    if !tail.is_empty() {
+) -> Result<Vec<std::ops::Range<usize>>, VerifyError> {
+    let mut lines = Vec::with_capacity(SEGMENT_ENTRIES as usize);
+    let mut start = 0;
+    for end in newline_offsets(bytes) {
+        lines.push(start..end);
+        start = end + 1;
+    }
+    if start != bytes.len() {
         let seq = index * SEGMENT_ENTRIES + lines.len() as u64;
         return Err(VerifyError::new(
             VerifyErrorKind::UnsignedTail,
@@ -326,6 +372,15 @@ fn split_lines<'a>(
         return Err(VerifyError::new(VerifyErrorKind::Decode, "empty line").at(seq, path));
     }
     Ok(lines)
+}
+
+/// The offsets of every `\n` in `bytes`.
+fn newline_offsets(bytes: &[u8]) -> impl Iterator<Item = usize> + '_ {
+    bytes
+        .iter()
+        .enumerate()
+        .filter(|&(_, &byte)| byte == b'\n')
+        .map(|(offset, _)| offset)
 }
 
 /// Reads every kept checkpoint, checking each parses, names this ledger's

@@ -247,13 +247,22 @@ pub fn render_site(
         }
     }
 
-    let mut open_data = open_data_files(entries, &model, config, &urls);
-    open_data.extend(public_log_files(&data));
-    let open_data_sizes: Vec<(String, usize)> = open_data
-        .iter()
-        .filter(|(path, _)| path.starts_with("du-lieu/"))
-        .map(|(path, bytes)| (format!("/{path}"), bytes.len()))
-        .collect();
+    // The open data and the public log are written at once, not held while
+    // the pages render: at W2 they are hundreds of megabytes.
+    let mut files = 0;
+    let open_data_sizes = timed(verbose, "open data", || {
+        let open_data = open_data_files(entries, &model, config, &urls);
+        let sizes: Vec<(String, usize)> = open_data
+            .iter()
+            .map(|(path, bytes)| (format!("/{path}"), bytes.len()))
+            .collect();
+        files += write_all(sink, open_data)?;
+        files += write_all(sink, public_log_files(&data))?;
+        Ok(sizes)
+    })?;
+    // Pages render from the model alone: free the entries, the leaf hashes
+    // and the entry bundles first (about a third of the peak memory).
+    drop(data);
     let pages = pages::Pages::new(
         &model,
         config,
@@ -304,12 +313,8 @@ pub fn render_site(
     progress.finish_and_clear();
     rendered?;
 
-    let mut files = jobs.len();
+    files += jobs.len();
     timed(verbose, "write", || {
-        for (path, bytes) in &open_data {
-            sink.write(path, bytes)?;
-        }
-        files += open_data.len();
         let sitemap_urls: Vec<String> = jobs
             .iter()
             .filter(|(job, _)| *job != pages::Job::NotFound)
@@ -413,6 +418,15 @@ fn public_log_files(data: &LedgerData) -> Vec<(String, Vec<u8>)> {
         }
     }
     files
+}
+
+/// Writes and drops each file; returns how many.
+fn write_all(sink: &dyn Sink, files: Vec<(String, Vec<u8>)>) -> Result<usize> {
+    let count = files.len();
+    for (path, bytes) in files {
+        sink.write(&path, &bytes)?;
+    }
+    Ok(count)
 }
 
 /// Refuses a content page whose URL is also a generated page's.
