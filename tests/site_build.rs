@@ -169,6 +169,71 @@ fn builds_are_deterministic_and_incremental() {
 }
 
 #[test]
+fn a_rebuild_skips_unchanged_pages_yet_always_equals_a_cold_build() {
+    let portal = sample_portal();
+    let out = portal.dir.path().join("out");
+    let cold = |name: &str| {
+        let dir = portal.dir.path().join(name);
+        build(&portal, &dir);
+        snapshot(&dir)
+    };
+    build(&portal, &out);
+    assert!(
+        portal.dir.path().join(".out.manifest").is_file(),
+        "the manifest sits beside the output"
+    );
+    // An append: the pages it touches change, the others are kept.
+    portal
+        .append(r#"{"kind":"donation","fund":"bao-so-5","donor":"Người mới","amount":300000,"date":"2025-09-16","channel":"bank","ref":"FT-NEW-1"}"#)
+        .assert()
+        .success();
+    let pages = |output: &std::process::Output| {
+        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+        let line = stderr
+            .lines()
+            .find(|line| line.contains("pages kept"))
+            .unwrap_or_else(|| panic!("{stderr}"))
+            .to_string();
+        let numbers: Vec<usize> = line
+            .split(' ')
+            .filter_map(|word| word.parse().ok())
+            .collect();
+        (numbers[0], numbers[1])
+    };
+    let rebuild = portal
+        .run(&["build", "-v", "-o", out.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let (kept, total) = pages(&rebuild);
+    assert!(kept > total / 2 && kept < total, "{kept} of {total} kept");
+    assert_eq!(snapshot(&out), cold("cold-1"));
+    // A template changed: every page depends on the templates.
+    std::fs::create_dir_all(portal.root().join("templates")).unwrap();
+    std::fs::write(
+        portal.root().join("templates/404.html"),
+        "{% extends \"base.html\" %}{% block content %}<p>trang riêng</p>{% endblock content %}",
+    )
+    .unwrap();
+    let rebuild = portal
+        .run(&["build", "-v", "-o", out.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(pages(&rebuild).0, 0, "a template changed: nothing is kept");
+    assert!(read(out.join("404.html")).contains("trang riêng"));
+    assert_eq!(snapshot(&out), cold("cold-2"));
+    // Pages edited or deleted by hand are put back, though their inputs
+    // did not change.
+    std::fs::write(out.join("ho/qt-0001/index.html"), "sửa tay").unwrap();
+    std::fs::remove_file(out.join("quy/bao-so-5/index.html")).unwrap();
+    portal
+        .run(&["build", "-o", out.to_str().unwrap()])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(" 2 written,"));
+    assert_eq!(snapshot(&out), cold("cold-3"));
+}
+
+#[test]
 fn numbered_pages_are_stable_across_an_append() {
     // Regression for issue 3: page N always holds the same entries.
     let portal = sample_portal();

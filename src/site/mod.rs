@@ -21,6 +21,7 @@
 
 mod builtin;
 mod charts;
+pub mod fingerprint;
 pub mod links;
 pub mod load;
 pub mod lookup;
@@ -284,27 +285,37 @@ pub fn render_site(
                 .map(move |lang| (job, lang))
         })
         .collect();
+    let site_inputs = fingerprint::site_inputs(&sources, &urls, config, options.live_reload)?;
     let progress = progress_bar(options.progress, jobs.len() as u64);
+    let kept = std::sync::atomic::AtomicUsize::new(0);
     let rendered = timed(verbose, "render", || {
         jobs.par_iter()
             .try_for_each(|(job, language)| -> Result<()> {
                 let template = pages.template(*job);
                 let path = pages.path(*job);
+                let file = urls.output_file(language, &path);
                 let context = pages.context(*job, language);
-                let result = renderer.render(&template, &context).with_context(|| {
-                    format!(
-                        "failed to render {} ({})",
-                        urls.page(language, &path),
-                        template
-                    )
-                });
+                let inputs = context.fingerprint(&site_inputs, &template, &file);
                 progress.inc(1);
+                if sink.keep(&file, &inputs)? {
+                    kept.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    return Ok(());
+                }
+                let result = renderer
+                    .render(&template, &context.into_context())
+                    .with_context(|| {
+                        format!(
+                            "failed to render {} ({})",
+                            urls.page(language, &path),
+                            template
+                        )
+                    });
                 match result {
                     Ok(mut html) => {
                         if options.live_reload {
                             html = serve::inject_reload_script(&html);
                         }
-                        sink.write(&urls.output_file(language, &path), html.as_bytes())
+                        sink.write_rendered(&file, html.as_bytes(), &inputs)
                     }
                     Err(error) => errors.push(error),
                 }
@@ -312,6 +323,13 @@ pub fn render_site(
     });
     progress.finish_and_clear();
     rendered?;
+    if verbose {
+        eprintln!(
+            "render: {} of {} pages kept from the last build (same inputs)",
+            kept.into_inner(),
+            jobs.len()
+        );
+    }
 
     files += jobs.len();
     timed(verbose, "write", || {

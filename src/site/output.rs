@@ -41,6 +41,17 @@ pub trait Sink: Sync {
     fn previous(&self, _path: &str) -> Option<PathBuf> {
         None
     }
+    /// Keeps the previous build's file at `path` if it was rendered from
+    /// inputs with this fingerprint and is still as written; `false` means
+    /// the caller must render it (see `fingerprint.rs`).
+    fn keep(&self, _path: &str, _inputs: &FileHash) -> Result<bool> {
+        Ok(false)
+    }
+    /// Writes a rendered file with the fingerprint of what it was rendered
+    /// from, so the next build can `keep` it.
+    fn write_rendered(&self, path: &str, bytes: &[u8], _inputs: &FileHash) -> Result<()> {
+        self.write(path, bytes)
+    }
 }
 
 /// Keeps every file in memory, sorted by path.
@@ -81,15 +92,17 @@ pub struct StagingSink {
     next: AtomicU64,
 }
 
-type FileHash = [u8; 32];
+/// A SHA-256 digest: of a file's bytes, or of what a page was rendered from.
+pub type FileHash = [u8; 32];
 
 /// One output file of this build.
 enum Staged {
     /// The output already holds these bytes: what the manifest will record
     /// (`None` if the file could not be `stat`ed, so it is not recorded).
     Unchanged(Option<Recorded>),
-    /// Staged at this path, to be moved into place; the bytes' hash.
-    Written(PathBuf, FileHash),
+    /// Staged at this path, to be moved into place; the bytes' hash and the
+    /// fingerprint of the page's inputs.
+    Written(PathBuf, FileHash, Option<FileHash>),
 }
 
 /// What a build wrote: output path → what the file was when written.
@@ -105,10 +118,12 @@ struct Recorded {
     /// Modification time, nanoseconds since the epoch.
     modified: i128,
     hash: FileHash,
+    /// The fingerprint of a rendered page's inputs.
+    inputs: Option<FileHash>,
 }
 
 impl Recorded {
-    fn of(meta: &std::fs::Metadata, hash: FileHash) -> Option<Recorded> {
+    fn of(meta: &std::fs::Metadata, hash: FileHash, inputs: Option<FileHash>) -> Option<Recorded> {
         let modified = meta.modified().ok()?;
         let nanos = match modified.duration_since(std::time::UNIX_EPOCH) {
             Ok(after) => after.as_nanos() as i128,
@@ -118,6 +133,15 @@ impl Recorded {
             len: meta.len(),
             modified: nanos,
             hash,
+            inputs,
+        })
+    }
+
+    /// Whether the file on disk is still the one recorded (the test git and
+    /// rsync use: length and modification time).
+    fn still(&self, output: &Path, path: &str) -> bool {
+        std::fs::metadata(output.join(path)).is_ok_and(|meta| {
+            meta.is_file() && Recorded::of(&meta, self.hash, self.inputs).as_ref() == Some(self)
         })
     }
 }
@@ -144,26 +168,24 @@ impl Manifest {
         Manifest { files }
     }
 
-    /// `<sha256 hex> <length> <mtime ns> <path>`.
+    /// `<sha256 hex> <inputs hex or -> <length> <mtime ns> <path>`.
     fn parse_line(line: &str) -> Option<(&str, Recorded)> {
-        let mut fields = line.splitn(4, ' ');
-        let hex = fields.next()?;
+        let mut fields = line.splitn(5, ' ');
+        let hash = parse_hex(fields.next()?)?;
+        let inputs = match fields.next()? {
+            "-" => None,
+            hex => Some(parse_hex(hex)?),
+        };
         let len = fields.next()?.parse().ok()?;
         let modified = fields.next()?.parse().ok()?;
         let path = fields.next()?;
-        let mut hash = [0; 32];
-        if hex.len() != 64 {
-            return None;
-        }
-        for (byte, pair) in hash.iter_mut().zip(hex.as_bytes().chunks(2)) {
-            *byte = u8::from_str_radix(std::str::from_utf8(pair).ok()?, 16).ok()?;
-        }
         Some((
             path,
             Recorded {
                 len,
                 modified,
                 hash,
+                inputs,
             },
         ))
     }
@@ -172,9 +194,7 @@ impl Manifest {
     /// `stat` show it holds bytes hashing to `hash`.
     fn vouches_for(&self, output: &Path, path: &str, hash: &FileHash) -> Option<Recorded> {
         let recorded = self.files.get(path).filter(|r| r.hash == *hash)?;
-        let meta = std::fs::metadata(output.join(path)).ok()?;
-        (meta.is_file() && Recorded::of(&meta, *hash).as_ref() == Some(recorded))
-            .then_some(*recorded)
+        recorded.still(output, path).then_some(*recorded)
     }
 
     /// Writes the manifest of `output` for the files of this build
@@ -185,8 +205,13 @@ impl Manifest {
         let temp = sibling(output, &format!("manifest-{}", std::process::id()));
         let mut text = Vec::new();
         for (name, recorded) in files {
-            for byte in recorded.hash {
-                write!(text, "{byte:02x}")?;
+            write_hex(&mut text, &recorded.hash)?;
+            match &recorded.inputs {
+                Some(inputs) => {
+                    text.push(b' ');
+                    write_hex(&mut text, inputs)?;
+                }
+                None => text.extend_from_slice(b" -"),
             }
             writeln!(text, " {} {} {name}", recorded.len, recorded.modified)?;
         }
@@ -195,6 +220,24 @@ impl Manifest {
         std::fs::rename(&temp, &path)
             .with_context(|| format!("failed to write `{}`", path.display()))
     }
+}
+
+fn write_hex(out: &mut Vec<u8>, bytes: &FileHash) -> std::io::Result<()> {
+    for byte in bytes {
+        write!(out, "{byte:02x}")?;
+    }
+    Ok(())
+}
+
+fn parse_hex(hex: &str) -> Option<FileHash> {
+    if hex.len() != 64 {
+        return None;
+    }
+    let mut hash = [0; 32];
+    for (byte, pair) in hash.iter_mut().zip(hex.as_bytes().chunks(2)) {
+        *byte = u8::from_str_radix(std::str::from_utf8(pair).ok()?, 16).ok()?;
+    }
+    Some(hash)
 }
 
 /// `./.public.<suffix>` for the output `./public`.
@@ -271,7 +314,7 @@ impl StagingSink {
                     report.unchanged += 1;
                     continue;
                 }
-                Staged::Written(file, hash) => (file, *hash),
+                Staged::Written(file, hash, inputs) => (file, (*hash, *inputs)),
             };
             let target = output.join(path);
             if target.is_dir() {
@@ -296,7 +339,8 @@ impl StagingSink {
             report.written += 1;
             let meta = std::fs::metadata(&target)
                 .with_context(|| format!("failed to read `{}`", target.display()))?;
-            manifest.extend(Recorded::of(&meta, hash).map(|recorded| (path, recorded)));
+            let (hash, inputs) = hash;
+            manifest.extend(Recorded::of(&meta, hash, inputs).map(|recorded| (path, recorded)));
         }
         let mut stale_dirs = Vec::new();
         for entry in walkdir::WalkDir::new(output)
@@ -323,11 +367,13 @@ impl StagingSink {
     }
 }
 
-impl Sink for StagingSink {
-    fn write(&self, path: &str, bytes: &[u8]) -> Result<()> {
+impl StagingSink {
+    /// Stages `bytes` for `path` unless the output already holds them.
+    fn stage(&self, path: &str, bytes: &[u8], inputs: Option<FileHash>) -> Result<()> {
         check_relative(path)?;
         let hash: FileHash = Sha256::digest(bytes).into();
         if let Some(recorded) = self.previous.vouches_for(&self.output, path, &hash) {
+            let recorded = Recorded { inputs, ..recorded };
             return self.record(path, Staged::Unchanged(Some(recorded)));
         }
         let existing = self.output.join(path);
@@ -336,14 +382,37 @@ impl Sink for StagingSink {
             && meta.len() == bytes.len() as u64
             && std::fs::read(&existing).is_ok_and(|old| old == bytes)
         {
-            return self.record(path, Staged::Unchanged(Recorded::of(&meta, hash)));
+            let recorded = Recorded::of(&meta, hash, inputs);
+            return self.record(path, Staged::Unchanged(recorded));
         }
         let file = self
             .staging
             .join(self.next.fetch_add(1, Ordering::Relaxed).to_string());
         std::fs::write(&file, bytes)
             .with_context(|| format!("failed to write `{}`", file.display()))?;
-        self.record(path, Staged::Written(file, hash))
+        self.record(path, Staged::Written(file, hash, inputs))
+    }
+}
+
+impl Sink for StagingSink {
+    fn write(&self, path: &str, bytes: &[u8]) -> Result<()> {
+        self.stage(path, bytes, None)
+    }
+
+    fn write_rendered(&self, path: &str, bytes: &[u8], inputs: &FileHash) -> Result<()> {
+        self.stage(path, bytes, Some(*inputs))
+    }
+
+    fn keep(&self, path: &str, inputs: &FileHash) -> Result<bool> {
+        check_relative(path)?;
+        let Some(recorded) = self.previous.files.get(path) else {
+            return Ok(false);
+        };
+        if recorded.inputs != Some(*inputs) || !recorded.still(&self.output, path) {
+            return Ok(false);
+        }
+        self.record(path, Staged::Unchanged(Some(*recorded)))?;
+        Ok(true)
     }
 
     fn copy(&self, path: &str, source: &Path) -> Result<()> {

@@ -14,12 +14,12 @@
 //! depends on how many pages there are. `/ung-ho/` shows the newest page
 //! that has entries.
 
+use super::fingerprint::PageContext;
 use super::load::ContentFile;
 use super::model::{DisbursementRow, DonationRow, Model};
 use super::render::Urls;
 use crate::config::Config;
 use serde::Serialize;
-use tera::Context;
 
 /// A page to render, in every language.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -305,11 +305,11 @@ impl<'a> Pages<'a> {
     }
 
     /// The template context of a job in a language.
-    pub fn context(&self, job: Job, language: &str) -> Context {
+    pub fn context(&self, job: Job, language: &str) -> PageContext {
         let model = self.model;
         let config = self.config;
         let path = self.path(job);
-        let mut context = Context::new();
+        let mut context = PageContext::new();
         context.insert("lang", language);
         context.insert("path", &path);
         context.insert("page_kind", kind_name(job));
