@@ -252,12 +252,20 @@ pub fn render_site(
     // the pages render: at W2 they are hundreds of megabytes.
     let mut files = 0;
     let open_data_sizes = timed(verbose, "open data", || {
+        // The download is the exact entry lines, so it re-hashes to the
+        // signed root (households carry only non-reversible commitments).
+        sink.write(PUBLIC_LEDGER, &data.lines)?;
         let open_data = open_data_files(entries, &model, config, &urls);
-        let sizes: Vec<(String, usize)> = open_data
-            .iter()
-            .map(|(path, bytes)| (format!("/{path}"), bytes.len()))
+        let sizes: Vec<(String, usize)> = [(PUBLIC_LEDGER, data.lines.len())]
+            .into_iter()
+            .chain(
+                open_data
+                    .iter()
+                    .map(|(path, bytes)| (path.as_str(), bytes.len())),
+            )
+            .map(|(path, size)| (format!("/{path}"), size))
             .collect();
-        files += write_all(sink, open_data)?;
+        files += 1 + write_all(sink, open_data)?;
         files += write_all(sink, public_log_files(&data))?;
         Ok(sizes)
     })?;
@@ -365,14 +373,30 @@ pub fn render_site(
     })
 }
 
-/// The verified ledger as the site needs it: every entry, the public log's
-/// entry bundles (built while reading, so the ledger is read once) and the
-/// sizes of every checkpoint ever signed.
+/// The verified ledger as the site needs it: every entry, its exact lines
+/// (kept while reading, so the ledger is read once: they are the public
+/// download and the public log's entry bundles) and the sizes of every
+/// checkpoint ever signed.
 struct LedgerData {
     entries: Vec<Entry>,
     verified: crate::ledger::Verified,
-    bundles: Vec<Vec<u8>>,
+    /// Every entry line, each ending in `\n`: the ledger as JSON Lines.
+    lines: Vec<u8>,
+    /// Where each line starts in `lines`.
+    starts: Vec<usize>,
     checkpoint_sizes: Vec<u64>,
+}
+
+impl LedgerData {
+    /// The line of entry `seq`, without its newline.
+    fn line(&self, seq: usize) -> &[u8] {
+        let end = self
+            .starts
+            .get(seq + 1)
+            .copied()
+            .unwrap_or(self.lines.len());
+        &self.lines[self.starts[seq]..end - 1]
+    }
 }
 
 /// Verifies the ledger, reading it once.
@@ -385,18 +409,17 @@ fn read_ledger(portal: &Portal) -> Result<LedgerData> {
         },
     );
     let mut entries = Vec::new();
-    let mut bundles: Vec<Vec<u8>> = Vec::new();
+    let mut lines = Vec::new();
+    let mut starts = Vec::new();
     let options = VerifyOptions {
         keep_leaves: true,
         ..VerifyOptions::default()
     };
     let verified = ledger
         .verify_visiting(options, &mut |entry, line| {
-            if entry.seq % TILE_WIDTH == 0 {
-                bundles.push(Vec::new());
-            }
-            let bundle = bundles.last_mut().expect("a bundle was started");
-            bundle.extend_from_slice(&tiles::bundle_bytes([line]));
+            starts.push(lines.len());
+            lines.extend_from_slice(line);
+            lines.push(b'\n');
             entries.push(entry);
         })
         .map_err(|e| anyhow!("the ledger does not verify, so nothing is published: {e}"))?;
@@ -404,7 +427,8 @@ fn read_ledger(portal: &Portal) -> Result<LedgerData> {
     Ok(LedgerData {
         entries,
         verified,
-        bundles,
+        lines,
+        starts,
         checkpoint_sizes,
     })
 }
@@ -429,9 +453,9 @@ fn public_log_files(data: &LedgerData) -> Vec<(String, Vec<u8>)> {
             tiles::tile_bytes(&levels, tile),
         ));
         if tile.level == 0 {
-            let bundle = &data.bundles[tile.index as usize];
-            let lines = tiles::split_bundle(bundle).expect("bundles are built here");
-            let bytes = tiles::bundle_bytes(lines.into_iter().take(tile.width as usize));
+            let first = (tile.index * TILE_WIDTH) as usize;
+            let seqs = first..first + tile.width as usize;
+            let bytes = tiles::bundle_bytes(seqs.map(|seq| data.line(seq)));
             files.push((format!("ledger/{}", tile.entries_path()), bytes));
         }
     }
@@ -505,10 +529,11 @@ fn write_sitemaps(sink: &dyn Sink, urls: &render::Urls, page_urls: &[String]) ->
     Ok(chunks.len() + 1)
 }
 
-/// The open data files (output path → bytes): the public ledger (the exact
-/// entry lines, so anyone can recompute the signed Merkle root from the
-/// download; households carry only non-reversible commitments), a CSV per
-/// kind, the Atom feed of the newest entries and the checkpoint.
+/// The public ledger download: every entry line as signed.
+const PUBLIC_LEDGER: &str = "du-lieu/so-cai.jsonl";
+
+/// The open data files besides the public ledger (output path → bytes): a
+/// CSV per kind, the Atom feed of the newest entries and the checkpoint.
 fn open_data_files(
     entries: &[Entry],
     model: &model::Model,
@@ -516,10 +541,7 @@ fn open_data_files(
     urls: &render::Urls,
 ) -> Vec<(String, Vec<u8>)> {
     let show_last4 = config.privacy.show_citizen_id_last4;
-    let mut files = vec![(
-        "du-lieu/so-cai.jsonl".to_string(),
-        opendata::public_ledger_jsonl(entries).into_bytes(),
-    )];
+    let mut files = Vec::new();
     for kind in opendata::CSV_KINDS {
         let csv = opendata::csv_for_kind(kind, entries, show_last4).expect("a known kind");
         files.push((format!("du-lieu/{kind}.csv"), csv.into_bytes()));

@@ -17,34 +17,6 @@ use std::fmt::Write as _;
 use std::io;
 
 // ---------------------------------------------------------------------------
-// The public ledger
-// ---------------------------------------------------------------------------
-
-/// The whole public ledger as JSON Lines: each entry's canonical line
-/// (`Entry::to_line`) followed by `"\n"`, in `seq` order.
-///
-/// Given every entry of a ledger, the result is byte-identical to the
-/// concatenation of its segment files (`ledger/entries/000000.jsonl`,
-/// `000001.jsonl`, …), because a stored line is accepted only if it is exactly
-/// the canonical encoding; anyone can therefore recompute the Merkle leaf
-/// hashes from the downloaded file. The stored lines are already public:
-/// households carry only keyed commitments of their private fields.
-///
-/// Entries are sorted by `seq` (stably) whatever order they come in. For very
-/// large ledgers prefer copying the segment files, which gives the same bytes
-/// without holding them in memory.
-pub fn public_ledger_jsonl<'a>(entries: impl IntoIterator<Item = &'a Entry>) -> String {
-    let mut sorted: Vec<&Entry> = entries.into_iter().collect();
-    sorted.sort_by_key(|entry| entry.seq);
-    let mut out = String::new();
-    for entry in sorted {
-        out.push_str(&entry.to_line());
-        out.push('\n');
-    }
-    out
-}
-
-// ---------------------------------------------------------------------------
 // CSV
 // ---------------------------------------------------------------------------
 
@@ -964,19 +936,6 @@ mod tests {
             .map(|record| record.unwrap().iter().map(String::from).collect())
             .collect();
         (header, rows)
-    }
-
-    #[test]
-    fn jsonl_is_the_concatenated_canonical_lines() {
-        let entries = sample();
-        let expected: String = entries.iter().map(|entry| entry.to_line() + "\n").collect();
-        assert_eq!(public_ledger_jsonl(&entries), expected);
-        // Order of the input does not matter.
-        assert_eq!(public_ledger_jsonl(entries.iter().rev()), expected);
-        assert_eq!(public_ledger_jsonl(&[]), "");
-        for line in expected.lines() {
-            Entry::from_line(line.as_bytes()).unwrap();
-        }
     }
 
     #[test]
