@@ -3,7 +3,7 @@
 //! runs them first, so append and verify judge a field the same way.
 
 use super::entry::{BankAccount, Body, KeyEntry};
-use super::note::is_valid_key_name;
+use super::note::{VerifierKey, is_valid_key_name};
 use super::state::EntryError;
 use crate::money::Dong;
 
@@ -17,10 +17,11 @@ pub fn check_fields(body: &Body) -> Result<(), EntryError> {
         Body::Key(KeyEntry::Admit {
             name,
             unit,
-            vkey: _,
+            vkey,
             role: _,
         }) => {
             key_name("name", name)?;
+            verifier_key(vkey)?;
             text("unit", unit, SHORT_TEXT, Line::Single, Empty::Refused)
         }
         Body::Key(KeyEntry::Revoke { name, reason }) => {
@@ -146,13 +147,61 @@ pub fn check_fields(body: &Body) -> Result<(), EntryError> {
             }
             optional_text("note", &progress.note, LONG_TEXT, Line::Multi)
         }
-        Body::Correction(correction) => text(
-            "reason",
-            &correction.reason,
-            LONG_TEXT,
-            Line::Multi,
-            Empty::Refused,
-        ),
+        Body::Correction(correction) => {
+            text(
+                "reason",
+                &correction.reason,
+                LONG_TEXT,
+                Line::Multi,
+                Empty::Refused,
+            )?;
+            match &correction.amend {
+                Some(amend) => amend
+                    .iter()
+                    .try_for_each(|(field, value)| whole_numbers(&format!("amend.{field}"), value)),
+                None => Ok(()),
+            }
+        }
+    }
+}
+
+/// A verifier key is stored exactly as it prints (no trailing space, no
+/// control character): the canonical encoding escapes control characters as
+/// `\u00XX`, and a combining mark after one would then compose with the hex
+/// digit, leaving a stored line that is not NFC. Found by the `append_input`
+/// fuzz target (`…;\u000e\u0301…` inside a `vkey`).
+fn verifier_key(vkey: &str) -> Result<(), EntryError> {
+    let parsed =
+        VerifierKey::parse(vkey).map_err(|e| EntryError::field("vkey", e.to_string()))?;
+    if parsed.to_string() != vkey {
+        return Err(EntryError::field(
+            "vkey",
+            format!("is not written as `{parsed}` (no spaces around it)"),
+        ));
+    }
+    Ok(())
+}
+
+/// The ledger holds no fractions (money is integer đồng), and a float in an
+/// amendment may not survive a decode and re-encode byte for byte (serde_json
+/// reads floats to within one unit in the last place), which would make the
+/// stored line non-canonical. Found by the `append_input` fuzz target:
+/// `"amend":{"amount":5011…1000}`, past `u64`, became the float `5.01e68`.
+fn whole_numbers(field: &str, value: &serde_json::Value) -> Result<(), EntryError> {
+    use serde_json::Value;
+    match value {
+        Value::Number(number) if !number.is_u64() && !number.is_i64() => Err(EntryError::field(
+            field,
+            format!("is {number}, not a whole number of đồng within 0–18446744073709551615"),
+        )),
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .try_for_each(|(index, item)| whole_numbers(&format!("{field}[{index}]"), item)),
+        Value::Object(map) => map
+            .iter()
+            .try_for_each(|(key, item)| whole_numbers(&format!("{field}.{key}"), item)),
+        _ => Ok(()),
     }
 }
 
@@ -398,5 +447,45 @@ mod tests {
         assert!(text("x", "", 10, Line::Single, Empty::Refused).is_err());
         assert!(text("x", "", 10, Line::Single, Empty::Allowed).is_ok());
         assert!(text("x", &"đ".repeat(11), 10, Line::Single, Empty::Allowed).is_err());
+    }
+
+    #[test]
+    fn a_verifier_key_is_stored_as_it_prints() {
+        let key = super::super::note::SigningKey::generate("mttq-quangtri")
+            .unwrap()
+            .verifier_key();
+        let admit = |vkey: &str| {
+            Body::Key(KeyEntry::Admit {
+                name: "mttq-quangtri".into(),
+                unit: "MTTQ Quảng Trị".into(),
+                role: super::super::entry::Role::Admin,
+                vkey: vkey.into(),
+            })
+        };
+        assert!(check_fields(&admit(&key.to_string())).is_ok());
+        for bad in [
+            format!("{key}\n"),
+            format!("{key};\u{e}\u{301}0"),
+            "mttq-q;\u{e}\u{301}0".to_string(),
+        ] {
+            let error = check_fields(&admit(&bad)).unwrap_err();
+            assert_eq!(error.field.as_deref(), Some("vkey"), "{bad:?}: {error}");
+        }
+    }
+
+    #[test]
+    fn amendments_hold_no_fractions() {
+        let line = r#"{"seq":3,"time":"2025-09-12T08:00:00Z","signer":"canbo","kind":"correction","target":2,"reason":"x","amend":{"amount":5.011111111111111e68}}"#;
+        let entry: crate::ledger::entry::Entry = serde_json::from_str(line).unwrap();
+        let error = check_fields(&entry.body).unwrap_err();
+        assert_eq!(error.field.as_deref(), Some("amend.amount"), "{error}");
+        assert!(error.to_string().contains("not a whole number"), "{error}");
+        let nested = r#"{"seq":3,"time":"2025-09-12T08:00:00Z","signer":"canbo","kind":"correction","target":2,"reason":"x","amend":{"account":{"number":[0.5]}}}"#;
+        let entry: crate::ledger::entry::Entry = serde_json::from_str(nested).unwrap();
+        let error = check_fields(&entry.body).unwrap_err();
+        assert_eq!(error.field.as_deref(), Some("amend.account.number[0]"));
+        let whole = r#"{"seq":3,"time":"2025-09-12T08:00:00Z","signer":"canbo","kind":"correction","target":2,"reason":"x","amend":{"amount":18446744073709551615}}"#;
+        let entry: crate::ledger::entry::Entry = serde_json::from_str(whole).unwrap();
+        assert!(check_fields(&entry.body).is_ok());
     }
 }
