@@ -141,10 +141,13 @@ fn read_csv(
         input.consume(BOM.len());
     }
     let newlines = std::rc::Rc::new(std::cell::RefCell::new(std::collections::VecDeque::new()));
+    let record_start = std::rc::Rc::new(std::cell::Cell::new(0));
     let tracker = LineTracker {
         inner: input,
         offset: 0,
         newlines: newlines.clone(),
+        line_has_content: false,
+        record_start: record_start.clone(),
     };
     let mut lines_before = 0;
     let mut reader = csv::ReaderBuilder::new()
@@ -156,6 +159,18 @@ fn read_csv(
     let mut rows = 0;
     loop {
         let more = reader.read_byte_record(&mut record).map_err(|e| {
+            if is_row_too_long(&e) {
+                // The row starts after the previous record and any blank lines.
+                let start = record_start.get();
+                let pending = newlines.borrow();
+                let before = pending.iter().filter(|&&(at, _)| at < start).count();
+                let blank = pending.iter().skip(before).take_while(|&&(_, b)| b).count();
+                return anyhow!(
+                    "`{}` row {}: the row is longer than {MAX_ROW_BYTES} bytes (a cell too large, or a quote never closed)",
+                    path.display(),
+                    lines_before + before + blank + 1
+                );
+            }
             anyhow!(
                 "`{}`: {}",
                 path.display(),
@@ -169,8 +184,9 @@ fn read_csv(
         // so rows are numbered here from the newlines before the record's
         // end, less those inside its quoted fields.
         let end = reader.position().byte();
+        record_start.set(end);
         let mut pending = newlines.borrow_mut();
-        while pending.front().is_some_and(|&at| at + 1 < end) {
+        while pending.front().is_some_and(|&(at, _)| at + 1 < end) {
             pending.pop_front();
             lines_before += 1;
         }
@@ -208,25 +224,57 @@ fn read_csv(
     }
 }
 
+/// The longest CSV row read, in bytes. No valid row comes near it (a ledger
+/// entry is at most 64 KiB); without it one giant cell, or a quote never
+/// closed, would be held whole in memory, with every newline inside it noted.
+pub const MAX_ROW_BYTES: u64 = 1 << 20;
+
+/// The csv reader's own buffer: it may read this far past a record's end
+/// before handing the record over.
+const CSV_BUFFER_SLACK: u64 = 64 << 10;
+
+/// The message of the error `LineTracker` returns for a row too long.
+const ROW_TOO_LONG: &str = "row too long";
+
+fn is_row_too_long(error: &csv::Error) -> bool {
+    matches!(error.kind(), csv::ErrorKind::Io(e) if e.to_string() == ROW_TOO_LONG)
+}
+
 /// Passes bytes through, noting where each newline is, so rows can be
 /// numbered by line. Only the newlines not yet behind the current record are
-/// kept: as many as the csv reader's buffer holds.
+/// kept: as many as the csv reader's buffer holds. Refuses to read more than
+/// [`MAX_ROW_BYTES`] past the end of the last record.
 struct LineTracker<R> {
     inner: R,
     offset: u64,
-    newlines: std::rc::Rc<std::cell::RefCell<std::collections::VecDeque<u64>>>,
+    /// Each newline's offset, and whether the line it ends is blank (the csv
+    /// reader skips blank lines, so a row starts after them).
+    newlines: std::rc::Rc<std::cell::RefCell<std::collections::VecDeque<(u64, bool)>>>,
+    /// Whether the current line has had anything but `\r` yet.
+    line_has_content: bool,
+    /// Where the record being read starts (the previous one's end).
+    record_start: std::rc::Rc<std::cell::Cell<u64>>,
 }
 
 impl<R: Read> Read for LineTracker<R> {
     fn read(&mut self, buffer: &mut [u8]) -> std::io::Result<usize> {
+        if self.offset > self.record_start.get() + MAX_ROW_BYTES + CSV_BUFFER_SLACK {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                ROW_TOO_LONG,
+            ));
+        }
         let read = self.inner.read(buffer)?;
         let mut newlines = self.newlines.borrow_mut();
-        for (index, _) in buffer[..read]
-            .iter()
-            .enumerate()
-            .filter(|(_, b)| **b == b'\n')
-        {
-            newlines.push_back(self.offset + index as u64);
+        for (index, &byte) in buffer[..read].iter().enumerate() {
+            match byte {
+                b'\n' => {
+                    newlines.push_back((self.offset + index as u64, !self.line_has_content));
+                    self.line_has_content = false;
+                }
+                b'\r' => {}
+                _ => self.line_has_content = true,
+            }
         }
         self.offset += read as u64;
         Ok(read)
@@ -357,6 +405,7 @@ fn read_xlsx(
             cells: Vec::new(),
         });
         let column = column as usize;
+        check_cell_size(cell_text_len(cell.get_value()), path, number, column)?;
         if row.cells.len() <= column {
             row.cells.resize(column + 1, Cell::Empty);
         }
@@ -382,10 +431,18 @@ fn read_workbook(
     let (first_row, first_column) = range.start().unwrap_or((0, 0));
     let mut rows = 0;
     for (offset, cells) in range.rows().enumerate() {
+        let number = first_row as usize + offset + 1;
         let mut row_cells = vec![Cell::Empty; first_column as usize];
-        row_cells.extend(cells.iter().map(data_cell));
+        for (index, cell) in cells.iter().enumerate() {
+            let len = match cell {
+                calamine::Data::String(text) => text.len(),
+                _ => 0,
+            };
+            check_cell_size(len, path, number, first_column as usize + index)?;
+            row_cells.push(data_cell(cell));
+        }
         let row = Row {
-            number: first_row as usize + offset + 1,
+            number,
             cells: row_cells,
         };
         if row.is_blank() {
@@ -396,6 +453,31 @@ fn read_workbook(
         if let Flow::Stop = visit(row, position)? {
             break;
         }
+    }
+    Ok(())
+}
+
+/// The longest spreadsheet cell taken, in bytes; as [`MAX_ROW_BYTES`] for
+/// CSV. calamine has the cell in memory already, but it is not copied, and
+/// the import stops at once with the row and column named.
+pub const MAX_CELL_BYTES: usize = 1 << 20;
+
+fn cell_text_len(value: &calamine::DataRef<'_>) -> usize {
+    use calamine::DataRef;
+    match value {
+        DataRef::String(text) => text.len(),
+        DataRef::SharedString(text) => text.len(),
+        _ => 0,
+    }
+}
+
+fn check_cell_size(len: usize, path: &Path, row: usize, column: usize) -> Result<()> {
+    if len > MAX_CELL_BYTES {
+        bail!(
+            "`{}` row {row}, column {}: the cell holds {len} bytes, over the {MAX_CELL_BYTES}-byte limit",
+            path.display(),
+            column + 1
+        );
     }
     Ok(())
 }
@@ -490,5 +572,26 @@ mod tests {
         assert_eq!(Cell::Number(1_000_000.0).text(), "1000000");
         assert_eq!(Cell::Number(2.5).text(), "2.5");
         assert_eq!(Cell::Date(2024, 9, 1).text(), "2024-09-01");
+    }
+
+    #[test]
+    fn a_giant_cell_is_refused_with_its_row() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("input.csv");
+        let mut text = b"date,ref,amount\n12/09/2024,FT1,1000\n\n12/09/2024,\"".to_vec();
+        text.extend(std::iter::repeat_n(b'\n', 2 * MAX_ROW_BYTES as usize));
+        std::fs::write(&path, text).unwrap();
+        let mut seen = 0;
+        let error = for_each_row(&path, &ReadOptions::default(), &mut |_, _| {
+            seen += 1;
+            Ok(Flow::Continue)
+        })
+        .unwrap_err()
+        .to_string();
+        assert_eq!(seen, 2);
+        assert!(
+            error.contains("input.csv` row 4: the row is longer than 1048576 bytes"),
+            "{error}"
+        );
     }
 }

@@ -6,11 +6,12 @@
 //! is written here: the media bytes travel with the entry until the whole
 //! batch has been validated.
 
-use super::entry::{Body, Household, Input, Photo, Progress};
+use super::entry::{Body, Household, Input, MAX_LINE_BYTES, Photo, Progress};
 use super::privacy::{Secret, hex};
 use super::state::EntryError;
 use super::validate::MEDIA_EXTENSIONS;
 use sha2::{Digest, Sha256};
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 /// An entry body ready to append, with any media it brings.
@@ -38,8 +39,25 @@ pub struct InputContext<'a> {
     pub media_dir: PathBuf,
 }
 
+/// The longest input line read, in bytes. A stored entry is at most
+/// [`MAX_LINE_BYTES`]; an input line may be longer (escapes such as `\u00e9`,
+/// spaces), but not by this much. Refusing before parsing keeps a 100 MB line
+/// from becoming several 100 MB copies (the JSON value, its NFC form).
+pub const MAX_INPUT_LINE_BYTES: usize = 1 << 20;
+
+/// The largest photo or document a progress entry may bring, in bytes. Phone
+/// photos are a few MB; the limit keeps a wrong path (a video, a disk image)
+/// from being read whole into memory and then into `ledger/media/`.
+pub const MAX_MEDIA_BYTES: u64 = 50 << 20;
+
 /// Parses one input line into a pending entry. Errors name the field.
 pub fn parse_input(line: &str, context: &InputContext) -> Result<Pending, EntryError> {
+    if line.len() > MAX_INPUT_LINE_BYTES {
+        return Err(EntryError::entry(format!(
+            "the line is {} bytes, over the {MAX_INPUT_LINE_BYTES}-byte limit of an input line (a stored entry is at most {MAX_LINE_BYTES} bytes)",
+            line.len()
+        )));
+    }
     let mut value: serde_json::Value = serde_json::from_str(line)
         .map_err(|e| EntryError::entry(format!("not a JSON object: {e}")))?;
     if !value.is_object() {
@@ -264,22 +282,46 @@ fn normalise_phone(raw: &str) -> Result<String, EntryError> {
 }
 
 /// Reads a photo or document, checks its type by its first bytes (so an HTML
-/// or SVG file cannot pose as a photo) and names it by its SHA-256.
+/// or SVG file cannot pose as a photo) and names it by its SHA-256. Only a
+/// regular file of at most [`MAX_MEDIA_BYTES`] is read: a device such as
+/// `/dev/zero` or a FIFO would otherwise be read without end.
 fn read_media(path: &Path, field: &str) -> Result<PendingMedia, EntryError> {
-    let bytes = std::fs::read(path).map_err(|e| {
-        EntryError::field(
-            &format!("{field}.file"),
-            format!("cannot read `{}`: {e}", path.display()),
-        )
-    })?;
+    let field = format!("{field}.file");
+    let refuse = |why: String| EntryError::field(&field, why);
+    let cannot_read = |e: std::io::Error| refuse(format!("cannot read `{}`: {e}", path.display()));
+    let not_regular = || refuse(format!("`{}` is not a regular file", path.display()));
+    // Checked before opening too: opening a FIFO would wait for a writer.
+    if !std::fs::metadata(path).map_err(cannot_read)?.is_file() {
+        return Err(not_regular());
+    }
+    let file = std::fs::File::open(path).map_err(cannot_read)?;
+    let metadata = file.metadata().map_err(cannot_read)?;
+    if !metadata.is_file() {
+        return Err(not_regular());
+    }
+    if metadata.len() > MAX_MEDIA_BYTES {
+        return Err(refuse(format!(
+            "`{}` is {} bytes, over the {MAX_MEDIA_BYTES}-byte limit of a photo or document",
+            path.display(),
+            metadata.len()
+        )));
+    }
+    let mut bytes = Vec::with_capacity(metadata.len() as usize);
+    // `take`: the file may grow between the check and the read.
+    file.take(MAX_MEDIA_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(cannot_read)?;
+    if bytes.len() as u64 > MAX_MEDIA_BYTES {
+        return Err(refuse(format!(
+            "`{}` is over the {MAX_MEDIA_BYTES}-byte limit of a photo or document",
+            path.display()
+        )));
+    }
     let ext = sniff_media_type(&bytes).ok_or_else(|| {
-        EntryError::field(
-            &format!("{field}.file"),
-            format!(
-                "`{}` is not a JPEG, PNG, WebP, GIF or PDF file",
-                path.display()
-            ),
-        )
+        refuse(format!(
+            "`{}` is not a JPEG, PNG, WebP, GIF or PDF file",
+            path.display()
+        ))
     })?;
     debug_assert!(MEDIA_EXTENSIONS.contains(&ext));
     let name = format!("{}.{ext}", hex(&Sha256::digest(&bytes)));
@@ -368,5 +410,56 @@ mod tests {
         assert_eq!(sniff_media_type(b"\xFF\xD8\xFF\xE0rest"), Some("jpg"));
         assert_eq!(sniff_media_type(b"<svg onload=alert(1)>"), None);
         assert_eq!(sniff_media_type(b"<html>"), None);
+    }
+
+    #[test]
+    fn oversized_lines_are_refused_before_parsing() {
+        let line = format!(
+            r#"{{"kind":"donation","fund":"f","donor":"{}","amount":1,"date":"2025-01-01","channel":"cash"}}"#,
+            "a".repeat(MAX_INPUT_LINE_BYTES)
+        );
+        let error = parse_input(&line, &context(None)).unwrap_err();
+        assert!(
+            error.to_string().contains("over the 1048576-byte limit"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn deep_nesting_stops_at_the_recursion_limit() {
+        let amend = format!("{}1{}", "[".repeat(10_000), "]".repeat(10_000));
+        let line = format!(r#"{{"kind":"correction","target":1,"reason":"x","amend":{amend}}}"#);
+        let error = parse_input(&line, &context(None)).unwrap_err();
+        assert!(
+            error.to_string().contains("recursion limit exceeded"),
+            "{error}"
+        );
+    }
+
+    /// Found by reasoning while writing the append fuzz target: a photo path
+    /// naming a device was read until memory ran out.
+    #[test]
+    fn photos_must_be_small_regular_files() {
+        let line = r#"{"kind":"progress","household":"h","date":"2025-01-01","stage":"started","photos":[{"file":"/dev/zero"}]}"#;
+        let error = parse_input(line, &context(None)).unwrap_err();
+        assert_eq!(error.field.as_deref(), Some("photos[0].file"), "{error}");
+        assert!(error.to_string().contains("not a regular file"), "{error}");
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("fifo.jpg");
+        let c_path = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+        // SAFETY: a valid NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(c_path.as_ptr(), 0o600) }, 0);
+        let fifo_line = line.replace("/dev/zero", fifo.to_str().unwrap());
+        let error = parse_input(&fifo_line, &context(None)).unwrap_err();
+        assert!(error.to_string().contains("not a regular file"), "{error}");
+        let big = dir.path().join("big.jpg");
+        let file = std::fs::File::create(&big).unwrap();
+        file.set_len(MAX_MEDIA_BYTES + 1).unwrap();
+        let line = line.replace("/dev/zero", big.to_str().unwrap());
+        let error = parse_input(&line, &context(None)).unwrap_err();
+        assert!(
+            error.to_string().contains("over the 52428800-byte limit"),
+            "{error}"
+        );
     }
 }
