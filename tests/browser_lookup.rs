@@ -9,7 +9,7 @@
 
 mod common;
 
-use common::browser::{Chromium, chromium_binary, serve};
+use common::browser::{Chromium, chromium_binary, serve, serve_ignoring_ranges};
 use common::minhbach;
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
@@ -155,6 +155,20 @@ fn known_donation(portal: &Path) -> (u64, u64, String, String) {
     )
 }
 
+/// The size of entry bundle `n` of the site's log, whole or partial.
+fn bundle_bytes(site: &Path, n: u64) -> u64 {
+    let whole = site.join(format!("ledger/tile/entries/{}", tile_path(n)));
+    let file = match std::fs::metadata(&whole) {
+        Ok(_) => whole,
+        Err(_) => {
+            let partial = site.join(format!("ledger/tile/entries/{}.p", tile_path(n)));
+            let mut widths = std::fs::read_dir(&partial).expect("a partial bundle");
+            widths.next().expect("a width").expect("entry").path()
+        }
+    };
+    std::fs::metadata(file).expect("bundle").len()
+}
+
 fn tile_path(index: u64) -> String {
     let mut groups = vec![format!("{:03}", index % 1000)];
     let mut rest = index / 1000;
@@ -197,6 +211,31 @@ fn lookup_finds_and_proves_donations_in_chromium() {
     // Names: with and without diacritics, any case, word prefixes.
     let with_marks = browser.search("Nguyễn Văn An");
     assert!(seqs(&with_marks).contains(&seq), "{with_marks:?}");
+    // The first five are proven, the first from its whole entry bundle, the
+    // others from a byte range of theirs (this server answers ranges, as
+    // static hosts do): a fraction of the bundles' bytes.
+    let proven: Vec<u64> = with_marks
+        .iter()
+        .filter(|f| f.proof.is_some())
+        .map(|f| f.seq)
+        .collect();
+    assert!(
+        proven.len() > 1
+            && with_marks
+                .iter()
+                .all(|f| f.proof.as_deref() != Some("fail")),
+        "{with_marks:?}"
+    );
+    let mut bundles: Vec<u64> = proven.iter().map(|seq| seq / 256).collect();
+    bundles.dedup();
+    let whole: u64 = bundles.iter().map(|&n| bundle_bytes(&site, n)).sum();
+    let proof_bytes = browser.eval("Number(document.getElementById('results').dataset.proofBytes)");
+    let proof_bytes = proof_bytes.as_u64().expect("proof bytes");
+    assert!(
+        bundles.len() > 2 && proof_bytes < whole / 2,
+        "{proof_bytes} bytes to prove {proven:?}, whose {} bundles weigh {whole}",
+        bundles.len()
+    );
     for query in [
         "nguyen van an",
         "NGUYEN VAN AN",
@@ -339,4 +378,219 @@ fn vivn_amount(amount: u64) -> String {
         out.push(c);
     }
     out
+}
+
+// ---- round trips: issue 6, "a first result within 1 s on a phone" -----------
+
+/// What one query fetched, from the page's Resource Timing entries, in ms
+/// from the submit: each fetch's path, start and end, and when the first
+/// result, every result (the status line) and the first proof verdict showed.
+#[derive(Debug)]
+struct Timeline {
+    fetches: Vec<(String, f64, f64)>,
+    first_result: Option<f64>,
+    all_results: f64,
+    first_proof: Option<f64>,
+}
+
+impl Timeline {
+    /// The round trips paid in sequence, for each fetch: one more than the
+    /// most of any fetch that had ended before it started.
+    fn waves(&self) -> Vec<u32> {
+        let mut waves: Vec<u32> = Vec::new();
+        for (_, start, _) in &self.fetches {
+            let before = self
+                .fetches
+                .iter()
+                .zip(&waves)
+                .filter(|((_, _, end), _)| end <= start)
+                .map(|(_, wave)| *wave)
+                .max()
+                .unwrap_or(0);
+            waves.push(before + 1);
+        }
+        waves
+    }
+
+    /// The round trips paid in sequence before `time`.
+    fn waves_before(&self, time: f64) -> u32 {
+        self.fetches
+            .iter()
+            .zip(self.waves())
+            .filter(|((_, _, end), _)| *end <= time)
+            .map(|(_, wave)| wave)
+            .max()
+            .unwrap_or(0)
+    }
+}
+
+/// Submits `query` and waits for the automatic proofs; the page is loaded
+/// and has fetched ahead what it fetches on load.
+fn timeline(browser: &mut Chromium, query: &str) -> Timeline {
+    let result = browser.eval(&format!(
+        r#"new Promise((resolve, reject) => {{
+          const form = document.querySelector('form#lookup');
+          const list = document.getElementById('results');
+          const status = document.getElementById('lookup-status');
+          const seen = {{}};
+          let start = 0;
+          const check = () => {{
+            const now = performance.now() - start;
+            if (seen.first === undefined && list.querySelector('li.donation')) seen.first = now;
+            if (seen.all === undefined && status.textContent && status.textContent !== form.dataset.tSearching) seen.all = now;
+            if (seen.proof === undefined && list.querySelector('li.donation[data-proof]')) seen.proof = now;
+            if (list.dataset.proofBytes === undefined) return;
+            observer.disconnect();
+            resolve({{ ...seen, fetches: performance.getEntriesByType('resource')
+              .filter(e => e.startTime >= start)
+              .map(e => [new URL(e.name).pathname, e.startTime - start, e.responseEnd - start]) }});
+          }};
+          const observer = new MutationObserver(check);
+          observer.observe(document.querySelector('main'), {{ subtree: true, childList: true, attributes: true, characterData: true }});
+          setTimeout(() => reject(new Error('no verdict: ' + status.textContent)), 60000);
+          performance.clearResourceTimings();
+          form.elements.q.value = {};
+          start = performance.now();
+          form.requestSubmit();
+        }})"#,
+        json!(query)
+    ));
+    let time = |key: &str| result[key].as_f64();
+    Timeline {
+        fetches: serde_json::from_value(result["fetches"].clone()).expect("fetches"),
+        first_result: time("first"),
+        all_results: time("all").expect("a status"),
+        first_proof: time("proof"),
+    }
+}
+
+/// Issue 6 asks for a first result within 1 s on a phone-class connection.
+/// On a phone a request costs a round trip (150 ms at Lighthouse's mobile
+/// preset) and a fetch that waits for another's answer pays one more, so
+/// what the page controls is how many it pays in sequence: this counts them
+/// in Chromium, with 200 ms added to every request so that fetches made
+/// together and fetches made one after the other cannot be confused, and
+/// holds the page to the fewest the index allows (the times themselves are
+/// measured by `tests/browser/lookup_timing.mjs`, see BENCHMARKS.md).
+#[test]
+fn issue_6_a_lookup_pays_few_round_trips_in_sequence() {
+    let Some(binary) = chromium_binary() else {
+        assert!(
+            !common::browser::required(),
+            "Chromium is required but not installed (set CHROMIUM or install `chromium`)"
+        );
+        eprintln!("browser_lookup: no Chromium found (set CHROMIUM); the browser test did not run");
+        return;
+    };
+    let scratch = tempfile::tempdir().expect("temp dir");
+    let repository = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let site = scratch.path().join("site");
+    minhbach()
+        .current_dir(repository)
+        .args(["build", "-o"])
+        .arg(&site)
+        .assert()
+        .success();
+    let (seq, amount, reference, date) = known_donation(repository);
+    // Whole entry bundles (a host that ignores ranges), so that each file is
+    // fetched whole, once, whatever the proofs share.
+    let base = serve_ignoring_ranges(site);
+    let mut browser = Chromium::launch(&binary);
+    browser.open(&format!("{base}/tra-cuu/"));
+    // What the page fetches ahead while the visitor types.
+    browser.wait_for(
+        "['manifest.json', 'ledger/checkpoint', 'ledger/keys'].every(file => \
+         performance.getEntriesByType('resource').some(e => e.name.endsWith(file)))",
+    );
+    browser.emulate_latency(200.0);
+
+    let day = format!("{}/{}/{}", &date[8..10], &date[5..7], &date[..4]);
+    // (query, round trips before the first result): a reference shard, then
+    // the record; a dictionary shard, postings, then records; with other
+    // words, their postings in one more.
+    let cases = [
+        (reference.to_lowercase(), 2),
+        (vivn_amount(amount), 3),
+        (day, 3),
+        ("NGUYEN".to_string(), 3),
+        ("nguyen van an".to_string(), 4),
+    ];
+    for (query, most) in cases {
+        let timeline = timeline(&mut browser, &query);
+        let first = timeline.first_result.expect("a result");
+        assert!(
+            timeline.waves_before(first) <= most,
+            "`{query}`: the first result came after {} round trips in sequence, not {most}: {timeline:#?}",
+            timeline.waves_before(first)
+        );
+        // Proofs never hold up the results: nothing of the log is fetched
+        // before every result is shown.
+        let shown = timeline.all_results;
+        assert!(
+            timeline
+                .fetches
+                .iter()
+                .all(|(path, start, _)| !path.starts_with("/ledger/") || *start >= shown),
+            "`{query}`: a proof fetch started before the results were shown: {timeline:#?}"
+        );
+        // The first verdict needs one round trip more: the entry bundle and
+        // the hash tiles together, the checkpoint and keys in hand already.
+        let proof = timeline.first_proof.expect("a verdict");
+        assert!(
+            timeline.waves_before(proof) <= timeline.waves_before(shown) + 1,
+            "`{query}`: the first proof took {} round trips after the results: {timeline:#?}",
+            timeline.waves_before(proof) - timeline.waves_before(shown)
+        );
+        // Every file once: proofs share the tiles; the manifest, checkpoint
+        // and keys were fetched ahead.
+        let mut paths: Vec<&str> = timeline.fetches.iter().map(|f| f.0.as_str()).collect();
+        paths.sort_unstable();
+        let count = paths.len();
+        paths.dedup();
+        assert_eq!(
+            paths.len(),
+            count,
+            "`{query}` fetched a file twice: {paths:?}"
+        );
+        assert!(
+            !paths.iter().any(|path| path.ends_with("manifest.json")
+                || *path == "/ledger/checkpoint"
+                || *path == "/ledger/keys"),
+            "`{query}`: {paths:?}"
+        );
+    }
+
+    // A new query while the last one's proofs are on their way (the page
+    // aborts them, and forgets their files) is answered and proven in full.
+    let after = browser.eval(&format!(
+        r#"new Promise((resolve, reject) => {{
+          const form = document.querySelector('form#lookup');
+          const list = document.getElementById('results');
+          const status = document.getElementById('lookup-status');
+          let second = false;
+          const observer = new MutationObserver(() => {{
+            const searching = !status.textContent || status.textContent === form.dataset.tSearching;
+            if (!second && !searching && list.querySelector('li.donation')) {{
+              second = true;
+              form.elements.q.value = {};
+              form.requestSubmit();
+            }} else if (second && list.dataset.proofBytes !== undefined) {{
+              observer.disconnect();
+              resolve({{ status: status.textContent, error: form.dataset.tError,
+                rows: [...list.querySelectorAll('li.donation')].map(li => [Number(li.dataset.seq), li.dataset.proof]) }});
+            }}
+          }});
+          observer.observe(document.querySelector('main'), {{ subtree: true, childList: true, attributes: true, characterData: true }});
+          setTimeout(() => reject(new Error('no verdict: ' + status.textContent)), 60000);
+          form.elements.q.value = 'NGUYEN';
+          form.requestSubmit();
+        }})"#,
+        json!(reference)
+    ));
+    assert_eq!(after["rows"], json!([[seq, "ok"]]), "{after}");
+    let status = after["status"].as_str().unwrap_or("");
+    assert!(
+        !status.starts_with(after["error"].as_str().unwrap_or("?")),
+        "{after}"
+    );
 }

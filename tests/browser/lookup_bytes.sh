@@ -8,7 +8,10 @@
 # bytes fetched by the search (`data-bytes` of #results: manifest,
 # dictionary shards, postings chunks, records) and bytes fetched by the
 # automatic proofs (`data-proof-bytes`: checkpoint, keys, tiles, entry
-# bundles), with the number of results and the status line.
+# bundles), with the number of results and the status line. Python's server
+# ignores byte ranges, so every proof here fetches its whole entry bundle;
+# tests/browser/lookup_timing.mjs serves ranges, as static hosts do, and
+# times each query on an emulated phone connection.
 set -euo pipefail
 site=$1; shift
 port=${PORT:-8799}

@@ -23,30 +23,50 @@ pub fn required() -> bool {
 
 // ---- a static file server ---------------------------------------------------
 
-/// Serves `root` on an ephemeral port, one thread per connection, with
-/// `Cache-Control: no-store` so a file changed on disk is fetched again.
+/// Serves `root` on an ephemeral port, one thread per connection (HTTP/1.1,
+/// `Connection: close`, no compression), with `Cache-Control: no-store` so
+/// a file changed on disk is fetched again, and single byte ranges
+/// (`Range: bytes=A-B`) answered as static hosts answer them (nginx, GitHub
+/// Pages, S3 all do).
 pub fn serve(root: PathBuf) -> String {
+    serve_files(root, true)
+}
+
+/// [`serve`] for a host that ignores `Range` and answers with whole files
+/// (Python's `http.server` does).
+pub fn serve_ignoring_ranges(root: PathBuf) -> String {
+    serve_files(root, false)
+}
+
+fn serve_files(root: PathBuf, ranges: bool) -> String {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     let address = listener.local_addr().expect("address");
     std::thread::spawn(move || {
         for stream in listener.incoming().flatten() {
             let root = root.clone();
             std::thread::spawn(move || {
-                let _ = respond(stream, &root);
+                let _ = respond(stream, &root, ranges);
             });
         }
     });
     format!("http://{address}")
 }
 
-fn respond(mut stream: TcpStream, root: &Path) -> std::io::Result<()> {
+fn respond(mut stream: TcpStream, root: &Path, ranges: bool) -> std::io::Result<()> {
     let mut reader = BufReader::new(stream.try_clone()?);
     let mut request = String::new();
     reader.read_line(&mut request)?;
+    let mut range = None;
     loop {
         let mut header = String::new();
         if reader.read_line(&mut header)? == 0 || header == "\r\n" || header == "\n" {
             break;
+        }
+        if let Some((name, value)) = header.split_once(':')
+            && name.eq_ignore_ascii_case("range")
+            && ranges
+        {
+            range = value.trim().strip_prefix("bytes=").map(str::to_string);
         }
     }
     let target = request.split(' ').nth(1).unwrap_or("/");
@@ -58,16 +78,44 @@ fn respond(mut stream: TcpStream, root: &Path) -> std::io::Result<()> {
     if file.is_dir() {
         file = file.join("index.html");
     }
-    let (status, body, kind) = match std::fs::read(&file) {
+    let (mut status, mut body, kind) = match std::fs::read(&file) {
         Ok(body) => ("200 OK", body, content_type(&file)),
         Err(_) => ("404 Not Found", b"not found".to_vec(), "text/plain"),
     };
+    let mut content_range = String::new();
+    if let (Some(range), "200 OK") = (range, status) {
+        let size = body.len();
+        match byte_range(&range, size) {
+            Some((first, last)) => {
+                status = "206 Partial Content";
+                content_range = format!("Content-Range: bytes {first}-{last}/{size}\r\n");
+                body = body[first..=last].to_vec();
+            }
+            None => {
+                status = "416 Range Not Satisfiable";
+                content_range = format!("Content-Range: bytes */{size}\r\n");
+                body.clear();
+            }
+        }
+    }
     write!(
         stream,
-        "HTTP/1.1 {status}\r\nContent-Type: {kind}\r\nContent-Length: {}\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n",
+        "HTTP/1.1 {status}\r\nContent-Type: {kind}\r\nContent-Length: {}\r\n{content_range}Cache-Control: no-store\r\nConnection: close\r\n\r\n",
         body.len()
     )?;
     stream.write_all(&body)
+}
+
+/// `A-B` or `A-` of a file of `size` bytes, clamped to its end, as
+/// RFC 9110 §14.1.2 reads it; `None` when it starts past the end.
+fn byte_range(range: &str, size: usize) -> Option<(usize, usize)> {
+    let (first, last) = range.split_once('-')?;
+    let first: usize = first.trim().parse().ok()?;
+    let last = match last.trim() {
+        "" => size.checked_sub(1)?,
+        last => last.parse::<usize>().ok()?.min(size.checked_sub(1)?),
+    };
+    (first <= last).then_some((first, last))
 }
 
 fn content_type(file: &Path) -> &'static str {
@@ -267,6 +315,17 @@ impl Chromium {
         self.call(
             "Emulation.setDeviceMetricsOverride",
             json!({"width": width, "height": 800, "deviceScaleFactor": 1, "mobile": true}),
+            true,
+        );
+    }
+
+    /// Adds `latency_ms` to every request (DevTools network emulation, from
+    /// sending it to its response headers), without limiting throughput: a
+    /// request that waits for another's response starts a latency later.
+    pub fn emulate_latency(&mut self, latency_ms: f64) {
+        self.call(
+            "Network.emulateNetworkConditions",
+            json!({"offline": false, "latency": latency_ms, "downloadThroughput": -1, "uploadThroughput": -1}),
             true,
         );
     }

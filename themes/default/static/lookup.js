@@ -23,25 +23,64 @@
   }
 
   // ---- fetching, with a byte count per query -------------------------
-  var spent = 0;
+  // Every file is fetched once per page (`cache` holds the promise, so
+  // results proven at the same time share one request for the checkpoint,
+  // the keys and the hash tiles near the top of the tree). Bytes are counted
+  // per query, search and proofs apart (`meter`); what is fetched ahead,
+  // before the first query, is counted in that query. A new query aborts
+  // the fetches the previous one still has under way, so its proofs do not
+  // hold the connection the new search needs.
+  var meter = { search: 0, proof: 0 };
   var cache = new Map();
-  function get(url, kind) {
-    if (!cache.has(url)) {
-      cache.set(url, fetch(url).then(function (response) {
-        if (response.status === 404) return null;
-        if (!response.ok) throw new Error(url + ': HTTP ' + response.status);
+  var controller = null; // the running query's, or null before the first
+  // The one fetch of `key` for the page: `request(signal)` makes it, `read`
+  // turns the response and its bytes (counted in the query's `bucket`) into
+  // the value every caller gets.
+  function once(key, bucket, request, read) {
+    var entry = cache.get(key);
+    if (!entry) {
+      var counted = meter;
+      entry = { settled: false, owner: controller };
+      entry.promise = request(controller ? controller.signal : undefined).then(function (response) {
         return response.arrayBuffer().then(function (buffer) {
-          spent += buffer.byteLength;
-          return new Uint8Array(buffer);
+          counted[bucket] += buffer.byteLength;
+          return read(response, new Uint8Array(buffer));
         });
-      }));
+      });
+      var settle = function () { entry.settled = true; };
+      entry.promise.then(settle, function () {
+        settle();
+        if (cache.get(key) === entry) cache.delete(key); // a later query may try again
+      });
+      cache.set(key, entry);
     }
-    return cache.get(url).then(function (bytes) {
+    return entry.promise;
+  }
+  // A whole file: its bytes, its text, or null if there is none.
+  function get(url, kind, bucket) {
+    return once(url, bucket, function (signal) { return fetch(url, { signal: signal }); }, function (response, bytes) {
+      if (response.status === 404) return null;
+      if (!response.ok) throw new Error(url + ': HTTP ' + response.status);
+      return bytes;
+    }).then(function (bytes) {
       if (bytes === null || kind !== 'text') return bytes;
       return new TextDecoder().decode(bytes);
     });
   }
-  var index = function (path, kind) { return get(D.index + path, kind); };
+  // Starts counting and fetching for a new query: the first one keeps what
+  // was fetched ahead for it; the others abort what the last one left.
+  function newQuery() {
+    if (controller) {
+      controller.abort();
+      cache.forEach(function (entry, url) {
+        if (!entry.settled && entry.owner === controller) cache.delete(url);
+      });
+      meter = { search: 0, proof: 0 };
+    }
+    controller = window.AbortController ? new AbortController() : { abort: function () {} };
+    return meter;
+  }
+  var index = function (path, kind) { return get(D.index + path, kind, 'search'); };
 
   // ---- text ------------------------------------------------------------
   // The same folding as the site's `vn::fold`: marks removed, lower case, đ → d.
@@ -114,6 +153,7 @@
   function manifest() {
     if (!manifestPromise) {
       manifestPromise = index('manifest.json', 'text').then(function (text) { M = JSON.parse(text); return M; });
+      manifestPromise.catch(function () { manifestPromise = null; }); // try again next time
     }
     return manifestPromise;
   }
@@ -223,17 +263,38 @@
     if (inline) return inline.length ? inline[0] : 0;
     return term.starts[0] || 0;
   }
-  // The postings of a union of terms within lo..hi, newest first, a loaded
-  // chunk at a time: chunks above hi or below lo are never fetched.
-  function stream(terms, hi, lo) {
+  // The postings in chunk k: M.chunk, but fewer in a term's newest.
+  function chunkPostings(term, k) {
+    return k === term.chunks - 1 ? term.count - k * M.chunk : M.chunk;
+  }
+  // The expected size of chunk k: the smaller of a bitmap of the indices it
+  // spans and its varint deltas (1 byte each, 2 or 3 for gaps of 128 or
+  // 16,384 and more: geometric gaps of the chunk's mean), known from the
+  // dictionary line before it is fetched.
+  function chunkBytes(term, k) {
+    var postings = chunkPostings(term, k), start = term.starts[k];
+    var end = k + 1 < term.starts.length ? term.starts[k + 1] : term.newest + 1;
+    if (start === undefined || !(end > start)) return 2 * postings;
+    var gap = (end - start) / postings;
+    var varint = postings * (1 + Math.exp(-128 / gap) + Math.exp(-16384 / gap));
+    return Math.ceil(Math.min(varint, (end - start) / 8));
+  }
+  var CHEAP = 4096; // bytes of postings not worth a round trip of their own
+  // The postings of a union of terms within lo..hi, newest first, a few
+  // chunks at a time: chunks above hi or below lo are never fetched.
+  function stream(terms, hi, lo, enough, cheap) {
     var first = terms.map(function (term) { return term.chunks ? chunkOf(term, hi) : -1; });
     var next = first.slice(); // next chunk to load
     var emitted = hi + 1;
-    function lowest(term, i) { // everything of the term at or above this is loaded
+    // Everything of the term at or above this is loaded (above its newest
+    // posting there is nothing to load: of a month's days, only the newest
+    // is fetched until the results reach the day before).
+    function lowest(term, i) {
       if (!term.chunks || next[i] < 0) return -1;
-      return next[i] === first[i] ? hi + 1 : term.starts[next[i] + 1];
+      return next[i] === first[i] ? Math.min(hi, term.newest) + 1 : term.starts[next[i] + 1];
     }
-    return async function more() {
+    // `width`: how many chunks of each term to fetch in one round trip.
+    return async function more(width) {
       for (;;) {
         var bound = terms.reduce(function (b, term, i) { return Math.max(b, lowest(term, i)); }, -1);
         var fresh = new Set();
@@ -245,22 +306,60 @@
         emitted = Math.max(bound, 0);
         if (fresh.size) return Array.from(fresh).sort(function (a, b) { return b - a; });
         if (bound < 0 || bound <= lo) return null;
-        if (spent >= BUDGET - RECORD_RESERVE) return undefined;
-        await Promise.all(terms.map(function (term, i) {
-          if (lowest(term, i) !== bound) return null;
-          var k = next[i]--;
-          return term.loaded.has(k) ? null : load(term, k);
-        }));
+        if (meter.search >= BUDGET - RECORD_RESERVE) return undefined;
+        var loads = [];
+        terms.forEach(function (term, i) {
+          if (lowest(term, i) !== bound) return;
+          // A lone term's newest chunk is usually short: it is topped up
+          // with the ones before to `enough` postings, and up to `cheap`
+          // bytes more (a day's chunks are 512-byte bitmaps).
+          var taken = 0, postings = 0, bytes = 0, lone = terms.length === 1;
+          while (next[i] >= 0) {
+            var k = next[i];
+            var take = taken < (width || 1) || (lone && (postings < enough || bytes + chunkBytes(term, k) <= cheap));
+            if (!take) break;
+            next[i]--;
+            taken++;
+            postings += chunkPostings(term, k);
+            bytes += chunkBytes(term, k);
+            if (!term.loaded.has(k)) loads.push(load(term, k));
+            if (term.starts[k] <= lo) break;
+          }
+        });
+        await Promise.all(loads);
       }
     };
   }
-  // Donations in every criterion (a criterion is a union of terms), newest
-  // first. The criterion with the fewest postings drives; each of its
-  // candidates is checked against the others, rarest first, fetching only
-  // the chunks that would hold it.
+  // Whether donation x is in a criterion (a union of terms): true, false,
+  // or the chunks still needed to tell ([term, chunk] pairs).
+  function within(check, x) {
+    var needed = [];
+    for (var term of check.terms) {
+      var known = has(term, x);
+      if (known === true) return true;
+      if (known === undefined) needed.push([term, chunkOf(term, x)]);
+    }
+    return needed.length ? needed : false;
+  }
+  // Donations in every criterion, newest first. The criterion with the
+  // fewest postings drives; each of its candidates is checked against the
+  // others, rarest first, fetching only the chunks that would hold it.
+  //
+  // Round trips, not bytes, are what a phone waits for (one costs as much
+  // as 30 KB at 1.6 Mbit/s), so each round trip fetches together what the
+  // newest undecided candidates need next, within limits that keep the
+  // bytes close to the fewest: a chunk is fetched when it is more likely
+  // than not to be needed (a common criterion's chunk waits while a rare
+  // one may still rule its candidates out); the look-ahead starts at a few
+  // times the results still wanted and doubles with each round trip; at
+  // most WAVE bytes, never past the budget. The driving postings come in the
+  // same round trip when the candidates in hand are fewer than the
+  // look-ahead.
+  var WAVE = 24 * 1024; // bytes per round trip: what 150 ms carries at 1.6 Mbit/s
   async function intersect(criteria) {
     criteria = criteria.map(function (terms) {
-      return { terms: terms, count: terms.reduce(function (n, term) { return n + term.count; }, 0) };
+      var count = terms.reduce(function (n, term) { return n + term.count; }, 0);
+      return { terms: terms, count: count, rate: Math.min(1, count / Math.max(1, M.donations)) };
     }).sort(function (a, b) { return a.count - b.count; });
     // A donation in every criterion lies in the range all of them allow: a
     // day, for one, is a short run of the log (donations are in date order),
@@ -272,34 +371,65 @@
       return Math.min.apply(null, c.terms.map(lowIndex));
     }));
     if (!(hi >= lo)) return { indices: [], complete: true };
-    var more = stream(criteria[0].terms, hi, lo), checks = criteria.slice(1), found = [], queue = [];
-    while (found.length < WANT) {
-      if (!queue.length) {
-        var batch = await more();
-        if (batch === null) return { indices: found, complete: true };
-        if (batch === undefined) return { indices: found, complete: false };
-        queue = batch;
-      }
-      var candidates = queue.splice(0, 64);
+    var checks = criteria.slice(1), found = [], queue = [];
+    // Postings worth having in hand: a page of results, or a chunk's worth
+    // of candidates and any cheap chunks more when other criteria will rule
+    // most of them out.
+    var more = stream(criteria[0].terms, hi, lo, checks.length ? M.chunk : WANT, checks.length ? CHEAP : 0);
+    // true, false, or the chunks that would decide donation x, each with
+    // the chance that x needs it: 1 for the rarest criterion not yet
+    // decided, and for each one after, the chance that x passes those before.
+    function decide(x) {
+      var needed = [], likely = 1;
       for (var check of checks) {
-        var needed = new Map();
-        candidates.forEach(function (x) {
-          if (check.terms.some(function (term) { return has(term, x) === true; })) return;
-          check.terms.forEach(function (term) {
-            if (has(term, x) === undefined) needed.set(term.key + '/' + chunkOf(term, x), [term, chunkOf(term, x)]);
-          });
-        });
-        if (needed.size) {
-          if (spent >= BUDGET - RECORD_RESERVE) return { indices: found, complete: false };
-          await Promise.all(Array.from(needed.values()).map(function (n) { return load(n[0], n[1]); }));
-        }
-        candidates = candidates.filter(function (x) {
-          return check.terms.some(function (term) { return has(term, x); });
+        var known = within(check, x);
+        if (known === false) return false;
+        if (known === true) continue;
+        known.forEach(function (n) { needed.push([n[0], n[1], likely]); });
+        likely *= check.rate;
+      }
+      return needed.length ? needed : true;
+    }
+    var ended = null; // why the driving postings ended: 'all' or 'budget'
+    var width = 1, lookahead = 8;
+    for (;;) {
+      var decided;
+      while (queue.length && !Array.isArray(decided = decide(queue[0]))) {
+        var x = queue.shift();
+        if (decided) found.push(x);
+        if (found.length >= WANT) return { indices: found, complete: false };
+      }
+      if (!queue.length && ended) return { indices: found, complete: ended === 'all' };
+      var room = BUDGET - RECORD_RESERVE - meter.search;
+      if (room <= 0) return { indices: found, complete: false };
+      // The chunks the candidates in the look-ahead more likely than not
+      // need, newest first, up to a round trip's worth.
+      var span = Math.min(4096, (WANT - found.length) * lookahead), wanted = new Map();
+      for (var i = 0; i < queue.length && i < span; i++) {
+        var next = decide(queue[i]);
+        if (Array.isArray(next)) next.forEach(function (n) {
+          var key = n[0].key + '/' + n[1], entry = wanted.get(key);
+          if (!entry) wanted.set(key, entry = { term: n[0], k: n[1], unneeded: 1 });
+          entry.unneeded *= 1 - n[2];
         });
       }
-      found = found.concat(candidates);
+      var limit = Math.min(WAVE, room), weight = 0, loads = [];
+      wanted.forEach(function (entry) {
+        if (entry.unneeded > 0.5 || (weight >= limit && loads.length)) return;
+        weight += chunkBytes(entry.term, entry.k);
+        loads.push(load(entry.term, entry.k));
+      });
+      if (!ended && queue.length < span) {
+        loads.push(more(width).then(function (batch) {
+          if (batch === null) ended = 'all';
+          else if (batch === undefined) ended = 'budget';
+          else queue = queue.concat(batch); // older than every candidate in hand
+        }));
+        width = Math.min(8, width * 2);
+      }
+      lookahead *= 4;
+      await Promise.all(loads);
     }
-    return { indices: found, complete: false };
   }
   function fnv1a(text) {
     var hash = 0x811c9dc5;
@@ -349,6 +479,13 @@
   function search(q, m) {
     var refText = q.ref || q.digits;
     var byRef = refText ? refLookup(refText, m) : Promise.resolve([]);
+    // Bare digits are a reference or else an amount: ask for the amount
+    // and the other criteria at once, not after the reference is missed.
+    if (q.digits !== null && !q.ref) {
+      var ahead = q.words.map(wordTerms).concat([amountTerms(Number(q.digits))]);
+      if (q.from) ahead.push(dateTerms(q.from, q.to));
+      ahead.forEach(function (p) { p.catch(function () { /* asked again below */ }); });
+    }
     return byRef.then(function (found) {
       if (found.length || q.ref) return { indices: found, complete: true };
       if (q.digits !== null) q.amount = Number(q.digits);
@@ -369,20 +506,19 @@
         var exact = prefixed.map(function (terms, i) {
           return terms.filter(function (term) { return term.key === 'n' + escapeWord(words[i]); });
         });
+        // The prefix matches the whole words missed (`widen`, run after
+        // the whole-word results are shown: they rank below them all).
         var widen = function (first) {
           return intersect(prefixed.concat(rest)).then(function (second) {
             var seen = new Set(first.indices);
-            return {
-              indices: first.indices.concat(second.indices.filter(function (i) { return !seen.has(i); })),
-              complete: second.complete,
-            };
+            return { indices: second.indices.filter(function (i) { return !seen.has(i); }), complete: second.complete };
           });
         };
         if (exact.some(function (terms) { return !terms.length; })) return widen({ indices: [] });
         return intersect(exact.concat(rest)).then(function (first) {
           var same = prefixed.every(function (terms, i) { return terms.length === exact[i].length; });
-          if (same || first.indices.length >= WANT || !first.complete) return first;
-          return widen(first);
+          if (!same && first.indices.length < WANT && first.complete) first.widen = function () { return widen(first); };
+          return first;
         });
       });
     });
@@ -413,42 +549,86 @@
     return { item: item, proof: proof, links: links, record: record };
   }
 
+  // The results, newest first within the same number of whole words
+  // matched (a prefix match ranks below).
+  function rank(found, q) {
+    return found.filter(function (r) { return matches(r, q); })
+      .sort(function (a, b) { return exactness(b, q) - exactness(a, q) || b.seq - a.seq; });
+  }
+  // Records come in two steps, so that the first results show before the
+  // others arrive: the shards of the FIRST newest candidates (a phone
+  // screen), then the rest. The first step's results that match every word
+  // whole are shown at once: no later result can rank above them (a later
+  // one is older, and at best matches as many words).
+  var FIRST = 5;
+  function showResults(top, q, m, mine) {
+    var newest = top.slice().sort(function (a, b) { return b - a; }).slice(0, FIRST);
+    return records(newest, m).then(function (early) {
+      if (mine !== generation) return null;
+      var sure = rank(early, q).filter(function (r) { return exactness(r, q) === q.words.length; });
+      var rows = sure.map(function (r) { return show(r, m); });
+      return records(top, m).then(function (found) {
+        if (mine !== generation) return null;
+        var shown = rank(found, q).slice(0, WANT);
+        if (shown.slice(0, rows.length).some(function (r, i) { return r.seq !== rows[i].record.seq; })) {
+          list.textContent = ''; // cannot happen, but never show a wrong order
+          rows = [];
+        }
+        return rows.concat(shown.slice(rows.length).map(function (r) { return show(r, m); }));
+      });
+    });
+  }
+
+  // Below the whole-word results, the prefix matches (`result.widen`).
+  function widenResults(result, rows, q, m, mine) {
+    if (!result.widen) return { rows: rows, complete: result.complete };
+    return result.widen().then(function (extra) {
+      return records(extra.indices.slice(0, WANT - result.indices.length), m).then(function (found) {
+        if (mine !== generation) return null;
+        var more = rank(found, q).slice(0, WANT - rows.length).map(function (r) { return show(r, m); });
+        return { rows: rows.concat(more), complete: extra.complete };
+      });
+    });
+  }
+
   var generation = 0;
   function run(text) {
     var mine = ++generation;
+    var counted = newQuery();
     list.textContent = '';
-    spent = 0;
+    delete list.dataset.bytes;
+    delete list.dataset.proofBytes;
     var q = parseQuery(text);
     statusLine.textContent = t('searching');
     return manifest().then(function (m) {
       return search(q, m).then(function (result) {
         if (mine !== generation) return;
         if (!result) { statusLine.textContent = t('empty'); return; }
-        var top = result.indices.slice(0, WANT);
-        return records(top, m).then(function (found) {
-          if (mine !== generation) return;
-          found = found.filter(function (r) { return matches(r, q); });
-          found.sort(function (a, b) { return exactness(b, q) - exactness(a, q) || b.seq - a.seq; });
-          var shown = found.slice(0, WANT);
-          var message = shown.length ? t('found', { n: shown.length }) : t('none');
-          if (shown.length >= WANT) message += ' ' + t('more', { n: WANT });
-          if (!result.complete && shown.length < WANT) message += ' ' + t('partial');
+        return showResults(result.indices.slice(0, WANT), q, m, mine).then(function (rows) {
+          return rows && widenResults(result, rows, q, m, mine);
+        }).then(function (done) {
+          if (!done) return;
+          var rows = done.rows;
+          var message = rows.length ? t('found', { n: rows.length }) : t('none');
+          if (rows.length >= WANT) message += ' ' + t('more', { n: WANT });
+          if (!done.complete && rows.length < WANT) message += ' ' + t('partial');
           statusLine.textContent = message;
-          list.dataset.bytes = String(spent);
-          var rows = shown.map(function (r) { return show(r, m); });
-          var searchBytes = spent;
+          list.dataset.bytes = String(counted.search);
+          // The proofs start once every result is shown: they never hold
+          // the connection the results need.
           return verifyAll(rows, mine).then(function () {
-            if (mine === generation) list.dataset.proofBytes = String(spent - searchBytes);
+            if (mine === generation) list.dataset.proofBytes = String(counted.proof);
           });
         });
       });
     }).catch(function (error) {
+      if (mine !== generation) return; // aborted by a newer query
       statusLine.textContent = t('error') + ' (' + error.message + ')';
     });
   }
 
   // ---- proofs (RFC 6962 / 9162 Merkle trees, C2SP tlog-tiles) -----------
-  var log = function (path, kind) { return get(D.log + path, kind); };
+  var log = function (path, kind) { return get(D.log + path, kind, 'proof'); };
   function concat(parts) {
     var n = 0; parts.forEach(function (p) { n += p.length; });
     var out = new Uint8Array(n), at = 0;
@@ -596,6 +776,8 @@
       await remember(result);
       return result;
     });
+    var mine = checkpointPromise;
+    mine.catch(function () { if (checkpointPromise === mine) checkpointPromise = null; }); // try again next time
     return checkpointPromise;
   }
   // Keeps the newest verified checkpoint and warns when the site shows one
@@ -630,6 +812,76 @@
     }
     throw new Error('the entry bundle is short');
   }
+  // An entry line without its whole bundle. A bundle holds 256 lines of
+  // some 250 bytes, and a proof needs one: once a bundle has been seen whole
+  // (the first proof's), the others ask for a window of theirs (an HTTP
+  // range) where the mean line length puts the line, then, if it is not
+  // there, a window placed by the mean of that very bundle (its size comes
+  // with the first answer), then the whole bundle. The line is found by its
+  // start, `{"seq":N,` after its 2-byte length (JSON escapes every quote
+  // inside a value, so nothing else in a bundle looks like that), and the
+  // Merkle proof checks its exact bytes: a wrong window can only cost a
+  // fetch, never a wrong verdict. A host that ignores ranges answers with
+  // the whole bundle, which is used as such, and is asked for whole
+  // bundles from then on.
+  var meanLine = 0; // bytes per line, length included, in a bundle seen whole
+  var rangesWork = true;
+  var probe = null; // the first range request: until it answers, others wait
+  // (on a host that ignores ranges, two windows of one bundle would each
+  // bring the whole bundle)
+  var SLACK = 2048; // bytes either side of where a line should start
+  function findLine(bytes, seq) {
+    var start = enc.encode('{"seq":' + seq + ',');
+    search: for (var at = 2; at + start.length <= bytes.length; at++) {
+      for (var j = 0; j < start.length; j++) if (bytes[at + j] !== start[j]) continue search;
+      var length = (bytes[at - 2] << 8) | bytes[at - 1];
+      if (at + length <= bytes.length && bytes[at + length - 1] === 0x7d) return bytes.subarray(at, at + length);
+      return null;
+    }
+    return null;
+  }
+  // Bytes from..to of a file of the log: { bytes, whole: whether the host
+  // sent the whole file instead, size: the file's size if it said }.
+  function logRange(path, from, to) {
+    var url = D.log + path;
+    return once(url + '#' + from + '-' + to, 'proof', function (signal) {
+      return fetch(url, { headers: { Range: 'bytes=' + from + '-' + to }, signal: signal });
+    }, function (response, bytes) {
+      var size = /\/(\d+)$/.exec(response.headers.get('Content-Range') || '');
+      size = size ? Number(size[1]) : 0;
+      if (response.status === 416) return { bytes: new Uint8Array(0), whole: false, size: size };
+      if (!response.ok) throw new Error(url + ': HTTP ' + response.status);
+      var whole = response.status !== 206;
+      if (whole) {
+        rangesWork = false;
+        if (!cache.has(url)) cache.set(url, { settled: true, owner: null, promise: Promise.resolve(bytes) });
+      }
+      return { bytes: bytes, whole: whole, size: size };
+    });
+  }
+  async function entryLine(seq, path, width) {
+    var position = seq % 256, url = D.log + path;
+    if (probe) await probe.catch(function () { /* the whole bundle will say */ });
+    if (meanLine && rangesWork && !cache.has(url)) {
+      var guess = position * meanLine, size = 0;
+      for (var attempt = 0; attempt < 2; attempt++) {
+        var from = Math.max(0, Math.floor(guess) - SLACK * (attempt + 1));
+        var asked = logRange(path, from, Math.ceil(guess + meanLine) + SLACK * (attempt + 1));
+        if (!probe) probe = asked;
+        var part = await asked.catch(function () { return null; }); // the whole bundle will say what is wrong
+        if (!part) break;
+        var line = part.whole ? bundleLine(part.bytes, position) : findLine(part.bytes, seq);
+        if (line) return line;
+        if (part.whole || !part.size || size) break;
+        size = part.size;
+        guess = position * size / width;
+      }
+    }
+    var bundle = await log(path);
+    if (!bundle) throw new Error('the entry bundle is missing');
+    meanLine = bundle.length / width;
+    return bundleLine(bundle, position);
+  }
   // Proves one result: its exact entry line from the entry bundle, its
   // inclusion in the signed tree, and that the line says what the page shows.
   async function prove(record) {
@@ -638,14 +890,16 @@
     if (seq >= cp.size) throw new Error('entry ' + seq + ' is not in the checkpoint');
     var bundleIndex = Math.floor(seq / 256);
     var width = Math.min(256, cp.size - bundleIndex * 256);
-    var bundle = await log('tile/entries/' + tilePath(bundleIndex, width));
-    if (!bundle) throw new Error('the entry bundle is missing');
-    var line = bundleLine(bundle, seq % 256);
+    // The entry line and the hash tiles of the path, fetched together.
+    var fetched = await Promise.all([
+      entryLine(seq, 'tile/entries/' + tilePath(bundleIndex, width), width),
+      inclusionPath(seq, 0, cp.size, cp.size),
+    ]);
+    var line = fetched[0], path = fetched[1];
     var entry = JSON.parse(new TextDecoder().decode(line));
     if (entry.seq !== seq || entry.kind !== 'donation') throw new Error('the entry is not donation ' + seq);
     if (!record.amended && (entry.donor !== record.donor || entry.amount !== record.amount ||
         entry.date !== record.date || (entry.ref || '') !== record.ref)) throw new Error('the entry differs from the index');
-    var path = await inclusionPath(seq, 0, cp.size, cp.size);
     var leaf = await sha256([Uint8Array.of(0), line]);
     var root = await rootFromInclusion(seq, cp.size, leaf, path);
     if (!root || !equal(root, cp.root)) throw new Error('the entry is not in the signed tree');
@@ -654,7 +908,9 @@
     return receipt;
   }
   // The first AUTO_PROOFS results are proven at once; each of the others
-  // on request, since an entry bundle weighs tens of kilobytes.
+  // on request. The first result is proven alone: its verdict does not share
+  // the connection, and the others then know the mean line length and
+  // whether the host answers ranges. The next four go together.
   var AUTO_PROOFS = 5;
   function verifyAll(rows, mine) {
     rows.slice(AUTO_PROOFS).forEach(function (row) {
@@ -666,9 +922,10 @@
         verifyRow(row, mine);
       });
     });
-    return rows.slice(0, AUTO_PROOFS).reduce(function (done, row) {
-      return done.then(function () { return verifyRow(row, mine); });
-    }, Promise.resolve());
+    if (!rows.length) return Promise.resolve();
+    return verifyRow(rows[0], mine).then(function () {
+      return Promise.all(rows.slice(1, AUTO_PROOFS).map(function (row) { return verifyRow(row, mine); }));
+    });
   }
   async function verifyRow(row, mine) {
     if (mine !== generation) return;
@@ -692,6 +949,12 @@
     if (history.replaceState) history.replaceState(null, '', '?q=' + encodeURIComponent(text));
     run(text);
   });
+  // Fetched ahead while the visitor types (a few hundred bytes, counted in
+  // the first query): the manifest every search starts with, and the signed
+  // checkpoint and keys every proof starts with, checked already. Each would
+  // otherwise cost a round trip after the submit.
+  manifest().catch(function () { /* reported by the search */ });
+  if (window.crypto && crypto.subtle) checkpoint().catch(function () { /* reported by the proofs */ });
   var initial = new URLSearchParams(location.search).get('q');
   if (initial) { input.value = initial; run(initial); }
 }());
