@@ -171,8 +171,7 @@ pub fn check_fields(body: &Body) -> Result<(), EntryError> {
 /// digit, leaving a stored line that is not NFC. Found by the `append_input`
 /// fuzz target (`…;\u000e\u0301…` inside a `vkey`).
 fn verifier_key(vkey: &str) -> Result<(), EntryError> {
-    let parsed =
-        VerifierKey::parse(vkey).map_err(|e| EntryError::field("vkey", e.to_string()))?;
+    let parsed = VerifierKey::parse(vkey).map_err(|e| EntryError::field("vkey", e.to_string()))?;
     if parsed.to_string() != vkey {
         return Err(EntryError::field(
             "vkey",
