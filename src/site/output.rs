@@ -342,29 +342,52 @@ impl StagingSink {
             let (hash, inputs) = hash;
             manifest.extend(Recorded::of(&meta, hash, inputs).map(|recorded| (path, recorded)));
         }
-        let mut stale_dirs = Vec::new();
-        for entry in walkdir::WalkDir::new(output)
-            .min_depth(1)
-            .sort_by_file_name()
-            .contents_first(true)
-        {
-            let entry = entry.with_context(|| format!("failed to list `{}`", output.display()))?;
-            let relative = relative_slash_path(output, entry.path());
-            if entry.file_type().is_dir() {
-                stale_dirs.push(entry.path().to_path_buf());
-            } else if !staged.contains_key(&relative) {
-                std::fs::remove_file(entry.path())
-                    .with_context(|| format!("failed to remove `{}`", entry.path().display()))?;
-                report.removed += 1;
-            }
-        }
-        // Only empty directories go; `remove_dir` refuses the others.
-        for dir in stale_dirs {
-            let _ = std::fs::remove_dir(&dir);
-        }
+        report.removed = remove_stale(output, &staged)?;
         Manifest::write(output, manifest.into_iter())?;
         Ok(report)
     }
+}
+
+/// Removes every file under `output` that this build did not produce, and
+/// the directories left empty. The whole tree is listed, not just what the
+/// manifest names, so a stray file goes whether or not there is a manifest.
+/// Only directories holding no output are tried: at W2 there are 110,000
+/// directories, and a failing `rmdir` on each cost seconds.
+fn remove_stale(output: &Path, staged: &BTreeMap<String, Staged>) -> Result<usize> {
+    let mut needed: std::collections::HashSet<&str> = std::collections::HashSet::new();
+    for path in staged.keys() {
+        let mut rest = path.as_str();
+        while let Some((parent, _)) = rest.rsplit_once('/') {
+            if !needed.insert(parent) {
+                break;
+            }
+            rest = parent;
+        }
+    }
+    let mut removed = 0;
+    let mut stale_dirs = Vec::new();
+    for entry in walkdir::WalkDir::new(output)
+        .min_depth(1)
+        .sort_by_file_name()
+        .contents_first(true)
+    {
+        let entry = entry.with_context(|| format!("failed to list `{}`", output.display()))?;
+        let relative = relative_slash_path(output, entry.path());
+        if entry.file_type().is_dir() {
+            if !needed.contains(relative.as_str()) {
+                stale_dirs.push(entry.path().to_path_buf());
+            }
+        } else if !staged.contains_key(&relative) {
+            std::fs::remove_file(entry.path())
+                .with_context(|| format!("failed to remove `{}`", entry.path().display()))?;
+            removed += 1;
+        }
+    }
+    // Contents first, so a directory is empty by the time it comes.
+    for dir in stale_dirs {
+        let _ = std::fs::remove_dir(&dir);
+    }
+    Ok(removed)
 }
 
 impl StagingSink {
@@ -494,6 +517,20 @@ mod tests {
         );
         assert!(!output.join("old").exists());
         assert_eq!(std::fs::read(output.join("c.html")).unwrap(), b"c");
+    }
+
+    #[test]
+    fn stray_files_and_emptied_directories_go() {
+        let dir = tempfile::tempdir().unwrap();
+        let output = dir.path().join("public");
+        build(&output, &[("a/b/c.html", b"c"), ("a/d.html", b"d")]);
+        std::fs::create_dir_all(output.join("a/b/e/f")).unwrap();
+        std::fs::write(output.join("a/b/stray.txt"), b"x").unwrap();
+        std::fs::write(output.join("a/b/e/f/stray.txt"), b"x").unwrap();
+        let report = build(&output, &[("a/d.html", b"d")]);
+        assert_eq!(report.removed, 3);
+        assert!(!output.join("a/b").exists());
+        assert!(output.join("a/d.html").is_file());
     }
 
     fn build(output: &Path, files: &[(&str, &[u8])]) -> MergeReport {
