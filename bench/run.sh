@@ -8,6 +8,8 @@
 # 3) of: importing the donation statement into a fresh copy of the portal,
 # `verify`, a cold `build`, and a `build` after appending one donation
 # (files rewritten counted). Peak memory is the largest resident set seen.
+# Each build's phase timings (`build -v`) are kept in BENCH_DIR as
+# cold-phases.N and warm-phases.N.
 # Pages are Vietnamese only unless --en. Prints a Markdown table row.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,6 +30,8 @@ work=${BENCH_DIR:-$(mktemp -d)}
 trap '[ -z "${BENCH_DIR:-}" ] && rm -rf "$work"' EXIT
 export MINHBACH_TIME=2025-11-30T12:00:00Z
 
+# A reused BENCH_DIR starts over (init refuses an existing portal).
+rm -rf "$work/base" "$work/p" "$work/keys"
 "$target/release/examples/bench_data" "$work/data" "$households" "$donations" >/dev/null
 
 # The base portal: keys, a fund, the households and their stages.
@@ -56,12 +60,14 @@ done
 for run in $(seq "$runs"); do
   (cd "$work/p" && measure "$work/verify" $bin verify)
   rm -rf "$work/p/public"
-  (cd "$work/p" && measure "$work/cold" $bin build)
+  (cd "$work/p" && measure "$work/cold" $bin build -v)
+  cp "$work/stderr" "$work/cold-phases.$run"
 done
 for run in $(seq "$runs"); do
   echo "{\"kind\":\"donation\",\"fund\":\"cuu-tro\",\"donor\":\"Người thứ $run\",\"amount\":100000,\"date\":\"2025-11-30\",\"channel\":\"bank\",\"ref\":\"BENCH$run\"}" \
     | (cd "$work/p" && $bin append --key ../keys/admin.key - >/dev/null)
-  (cd "$work/p" && measure "$work/warm" $bin build)
+  (cd "$work/p" && measure "$work/warm" $bin build -v)
+  cp "$work/stderr" "$work/warm-phases.$run"
   grep -o '[0-9]* written' "$work/stderr" "$work/stdout" | grep -o '^[^ ]*$\|[0-9]*' | tail -1 >>"$work/rewritten"
 done
 

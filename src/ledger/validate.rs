@@ -156,9 +156,10 @@ pub fn check_fields(body: &Body) -> Result<(), EntryError> {
                 Empty::Refused,
             )?;
             match &correction.amend {
-                Some(amend) => amend
-                    .iter()
-                    .try_for_each(|(field, value)| whole_numbers(&format!("amend.{field}"), value)),
+                Some(amend) => amend.iter().try_for_each(|(field, value)| {
+                    escapes_stay_nfc("amend", field)?;
+                    whole_numbers(&format!("amend.{field}"), value)
+                }),
                 None => Ok(()),
             }
         }
@@ -193,15 +194,37 @@ fn whole_numbers(field: &str, value: &serde_json::Value) -> Result<(), EntryErro
             field,
             format!("is {number}, not a whole number of đồng within 0–18446744073709551615"),
         )),
+        Value::String(text) => escapes_stay_nfc(field, text),
         Value::Array(items) => items
             .iter()
             .enumerate()
             .try_for_each(|(index, item)| whole_numbers(&format!("{field}[{index}]"), item)),
-        Value::Object(map) => map
-            .iter()
-            .try_for_each(|(key, item)| whole_numbers(&format!("{field}.{key}"), item)),
+        Value::Object(map) => map.iter().try_for_each(|(key, item)| {
+            escapes_stay_nfc(field, key)?;
+            whole_numbers(&format!("{field}.{key}"), item)
+        }),
         _ => Ok(()),
     }
+}
+
+/// A stored line must be NFC as a whole, not only string by string: the
+/// canonical encoding writes a line break as `\n` and other control
+/// characters as `\u00XX`, so a combining mark right after one would compose
+/// with the `n` or the hex digit, and `verify` would refuse the line. Such a
+/// mark means nothing after a line break anyway. Found by the
+/// `append_input` fuzz target (`\u0000` then U+0301 in an amendment).
+fn escapes_stay_nfc(field: &str, value: &str) -> Result<(), EntryError> {
+    if !value.chars().any(char::is_control) {
+        return Ok(());
+    }
+    let encoded = serde_json::to_string(value).expect("a string serialises");
+    if unicode_normalization::is_nfc(&encoded) {
+        return Ok(());
+    }
+    Err(EntryError::field(
+        field,
+        "has a combining mark right after a line break, tab or control character",
+    ))
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -239,6 +262,7 @@ fn text(
             format!("contains the control character U+{:04X}", bad as u32),
         ));
     }
+    escapes_stay_nfc(field, value)?;
     let padded = value.starts_with(char::is_whitespace) || value.ends_with(char::is_whitespace);
     if padded {
         return Err(EntryError::field(field, "has leading or trailing spaces"));
@@ -470,6 +494,21 @@ mod tests {
             let error = check_fields(&admit(&bad)).unwrap_err();
             assert_eq!(error.field.as_deref(), Some("vkey"), "{bad:?}: {error}");
         }
+    }
+
+    #[test]
+    fn no_combining_mark_follows_an_escaped_character() {
+        assert!(text("x", "a\n\u{301}b", 10, Line::Multi, Empty::Refused).is_err());
+        assert!(text("x", "a\t\u{30c}b", 10, Line::Multi, Empty::Refused).is_err());
+        assert!(text("x", "a\t\u{300}b", 10, Line::Multi, Empty::Refused).is_ok());
+        assert!(text("x", "a\nb\u{301}", 10, Line::Multi, Empty::Refused).is_ok());
+        let line = r#"{"seq":3,"time":"2025-09-12T08:00:00Z","signer":"canbo","kind":"correction","target":2,"reason":"x","amend":{"note":"a\u000e\u0301b"}}"#;
+        let entry: crate::ledger::entry::Entry = serde_json::from_str(line).unwrap();
+        let error = check_fields(&entry.body).unwrap_err();
+        assert_eq!(error.field.as_deref(), Some("amend.note"), "{error}");
+        let key = r#"{"seq":3,"time":"2025-09-12T08:00:00Z","signer":"canbo","kind":"correction","target":2,"reason":"x","amend":{"n\u000e\u0301":1}}"#;
+        let entry: crate::ledger::entry::Entry = serde_json::from_str(key).unwrap();
+        assert!(check_fields(&entry.body).is_err());
     }
 
     #[test]
