@@ -255,14 +255,22 @@ fn text(
             format!("is longer than {max_chars} characters"),
         ));
     }
-    let allowed = |c: char| !c.is_control() || (line == Line::Multi && (c == '\n' || c == '\t'));
-    if let Some(bad) = value.chars().find(|&c| !allowed(c)) {
-        return Err(EntryError::field(
-            field,
-            format!("contains the control character U+{:04X}", bad as u32),
-        ));
+    let allowed = |c: char| line == Line::Multi && (c == '\n' || c == '\t');
+    if let Some(control) = value.chars().find(|c| c.is_control()) {
+        if !allowed(control) {
+            return Err(EntryError::field(
+                field,
+                format!("contains the control character U+{:04X}", control as u32),
+            ));
+        }
+        if let Some(bad) = value.chars().find(|&c| c.is_control() && !allowed(c)) {
+            return Err(EntryError::field(
+                field,
+                format!("contains the control character U+{:04X}", bad as u32),
+            ));
+        }
+        escapes_stay_nfc(field, value)?;
     }
-    escapes_stay_nfc(field, value)?;
     let padded = value.starts_with(char::is_whitespace) || value.ends_with(char::is_whitespace);
     if padded {
         return Err(EntryError::field(field, "has leading or trailing spaces"));
