@@ -79,7 +79,7 @@ fn main() -> anyhow::Result<()> {
                 "kind": "key", "action": "admit", "name": name, "unit": unit,
                 "role": "officer", "vkey": demo_key(name).verifier_key().to_string(),
             });
-            pending(&line, &secret, &ledger)
+            pending(&line, &secret, &ledger, Path::new("."))
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
     ledger.append(admissions, &admin, "2025-08-01T07:45:00Z")?;
@@ -97,7 +97,7 @@ fn main() -> anyhow::Result<()> {
         let items = batch
             .entries
             .iter()
-            .map(|line| pending(line, &secret, &ledger))
+            .map(|line| pending(line, &secret, &ledger, &photo_dir))
             .collect::<anyhow::Result<Vec<_>>>()?;
         let time = format!("{}T17:00:00Z", batch.day);
         let report = ledger.append(items, &key, &time)?;
@@ -112,10 +112,17 @@ fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
-fn pending(line: &serde_json::Value, secret: &Secret, ledger: &Ledger) -> anyhow::Result<Pending> {
+/// `photo_dir`: where the photos named in `line` are, as the folder of an
+/// officer's input file.
+fn pending(
+    line: &serde_json::Value,
+    secret: &Secret,
+    ledger: &Ledger,
+    photo_dir: &Path,
+) -> anyhow::Result<Pending> {
     let context = InputContext {
         secret: Some(secret),
-        base_dir: PathBuf::from("."),
+        base_dir: photo_dir.to_path_buf(),
         media_dir: ledger.media_dir(),
     };
     parse_input(&line.to_string(), &context).map_err(|e| anyhow::anyhow!("demo entry {line}: {e}"))

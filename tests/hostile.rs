@@ -1313,10 +1313,24 @@ fn media_references_cannot_climb_out_of_ledger_media() {
             .stderr(contains("photos[0].media"))
             .stderr(contains("is not a media name"));
     }
-    // A local file is sniffed: a text file, an SVG or HTML never becomes a photo.
-    let svg = portal.dir.path().join("anh.jpg");
-    std::fs::write(&svg, "<svg onload=\"alert(1)\"></svg>").unwrap();
-    for file in ["/etc/passwd", svg.to_str().unwrap()] {
+    // A local file is sniffed: a text file, an SVG or HTML never becomes a
+    // photo; and it must be inside the input's folder (here the working
+    // folder: the input comes on standard input), reached through no link.
+    std::fs::write(
+        portal.root().join("anh.jpg"),
+        "<svg onload=\"alert(1)\"></svg>",
+    )
+    .unwrap();
+    std::os::unix::fs::symlink("/etc", portal.root().join("etc")).unwrap();
+    for (file, why) in [
+        ("anh.jpg", "is not a JPEG, PNG, WebP, GIF or PDF file"),
+        (
+            "/etc/passwd",
+            "must be a path relative to the input file's folder",
+        ),
+        ("../../../../../../etc/passwd", "without `..`"),
+        ("etc/passwd", "is a symbolic link"),
+    ] {
         portal
             .append(&format!(
                 r#"{{"kind":"progress","household":"qt-0001","date":"2025-09-15","stage":"started","photos":[{{"file":{}}}]}}"#,
@@ -1325,7 +1339,7 @@ fn media_references_cannot_climb_out_of_ledger_media() {
             .assert()
             .code(1)
             .stderr(contains("photos[0].file"))
-            .stderr(contains("is not a JPEG, PNG, WebP, GIF or PDF file"));
+            .stderr(contains(why));
     }
     assert_eq!(portal.snapshot(), before, "nothing was appended");
 }
@@ -1335,13 +1349,12 @@ fn media_references_cannot_climb_out_of_ledger_media() {
 fn a_media_file_replaced_by_a_link_is_refused() {
     let portal = TestPortal::new();
     portal.append(common::SAMPLE).assert().success();
-    let photo = portal.dir.path().join("anh.png");
+    let photo = portal.root().join("anh.png");
     std::fs::write(&photo, png()).unwrap();
     portal
-        .append(&format!(
-            r#"{{"kind":"progress","household":"qt-0001","date":"2025-09-15","stage":"started","photos":[{{"file":{}}}]}}"#,
-            json(photo.to_str().unwrap())
-        ))
+        .append(
+            r#"{"kind":"progress","household":"qt-0001","date":"2025-09-15","stage":"started","photos":[{"file":"anh.png"}]}"#,
+        )
         .assert()
         .success();
     let media = std::fs::read_dir(portal.ledger().join("media"))

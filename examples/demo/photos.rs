@@ -66,7 +66,7 @@ pub fn attach(batches: &mut [super::data::Batch], dir: &Path) -> anyhow::Result<
             _ => "Bàn giao nhà Đại đoàn kết",
         };
         entry["photos"] = serde_json::json!([{
-            "file": file.to_string_lossy(),
+            "file": file.file_name().expect("a file name").to_string_lossy(),
             "caption": caption,
         }]);
         count += 1;

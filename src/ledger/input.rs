@@ -159,7 +159,8 @@ pub fn prepare(input: Input, context: &InputContext) -> Result<Pending, EntryErr
                 let field = format!("photos[{index}]");
                 let name = match (photo.file, photo.media) {
                     (Some(file), None) => {
-                        let stored = read_media(&context.base_dir.join(&file), &field)?;
+                        let path = photo_path(&context.base_dir, &file, &field)?;
+                        let stored = read_media(&path, &field)?;
                         let name = stored.name.clone();
                         media.push(stored);
                         name
@@ -279,6 +280,43 @@ fn normalise_phone(raw: &str) -> Result<String, EntryError> {
             "must be a Vietnamese phone number such as 0912345678 or +84912345678",
         ))
     }
+}
+
+/// Where a photo named in the input is: a relative path inside the input
+/// file's folder (the working folder for standard input), reached through
+/// no symbolic link. An input file may come from someone else (a commune's
+/// officer); confined so, it can only publish the photos that travel with
+/// it, never `/home/…/anh-rieng.jpg` or a key beside the portal.
+fn photo_path(base_dir: &Path, file: &str, field: &str) -> Result<PathBuf, EntryError> {
+    use std::path::Component;
+    let field = format!("{field}.file");
+    let relative = Path::new(file);
+    let confined = !file.is_empty()
+        && relative
+            .components()
+            .all(|part| matches!(part, Component::Normal(_) | Component::CurDir));
+    if !confined {
+        return Err(EntryError::field(
+            &field,
+            format!(
+                "`{file}` must be a path relative to the input file's folder, without `..` (put the photo beside the input file)"
+            ),
+        ));
+    }
+    let mut path = base_dir.to_path_buf();
+    for part in relative.components() {
+        path.push(part);
+        if std::fs::symlink_metadata(&path).is_ok_and(|meta| meta.file_type().is_symlink()) {
+            return Err(EntryError::field(
+                &field,
+                format!(
+                    "`{}` is a symbolic link: put the photo itself beside the input file",
+                    path.display()
+                ),
+            ));
+        }
+    }
+    Ok(path)
 }
 
 /// Reads a photo or document, checks its type by its first bytes (so an HTML
@@ -440,26 +478,82 @@ mod tests {
     /// naming a device was read until memory ran out.
     #[test]
     fn photos_must_be_small_regular_files() {
-        let line = r#"{"kind":"progress","household":"h","date":"2025-01-01","stage":"started","photos":[{"file":"/dev/zero"}]}"#;
-        let error = parse_input(line, &context(None)).unwrap_err();
-        assert_eq!(error.field.as_deref(), Some("photos[0].file"), "{error}");
-        assert!(error.to_string().contains("not a regular file"), "{error}");
         let dir = tempfile::tempdir().unwrap();
+        let in_dir = InputContext {
+            base_dir: dir.path().to_path_buf(),
+            ..context(None)
+        };
+        let line = |file: &str| {
+            format!(
+                r#"{{"kind":"progress","household":"h","date":"2025-01-01","stage":"started","photos":[{{"file":"{file}"}}]}}"#
+            )
+        };
+        std::fs::create_dir(dir.path().join("dev")).unwrap();
+        std::os::unix::fs::symlink("/dev/zero", dir.path().join("dev/zero.jpg")).unwrap();
+        let error = parse_input(&line("dev/zero.jpg"), &in_dir).unwrap_err();
+        assert_eq!(error.field.as_deref(), Some("photos[0].file"), "{error}");
+        assert!(error.to_string().contains("is a symbolic link"), "{error}");
         let fifo = dir.path().join("fifo.jpg");
         let c_path = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
         // SAFETY: a valid NUL-terminated path.
         assert_eq!(unsafe { libc::mkfifo(c_path.as_ptr(), 0o600) }, 0);
-        let fifo_line = line.replace("/dev/zero", fifo.to_str().unwrap());
-        let error = parse_input(&fifo_line, &context(None)).unwrap_err();
+        let error = parse_input(&line("fifo.jpg"), &in_dir).unwrap_err();
         assert!(error.to_string().contains("not a regular file"), "{error}");
         let big = dir.path().join("big.jpg");
         let file = std::fs::File::create(&big).unwrap();
         file.set_len(MAX_MEDIA_BYTES + 1).unwrap();
-        let line = line.replace("/dev/zero", big.to_str().unwrap());
-        let error = parse_input(&line, &context(None)).unwrap_err();
+        let error = parse_input(&line("big.jpg"), &in_dir).unwrap_err();
         assert!(
             error.to_string().contains("over the 52428800-byte limit"),
             "{error}"
         );
+    }
+
+    /// Issue 7: an input file can only publish photos inside its own folder.
+    #[test]
+    fn photo_paths_stay_in_the_input_folder() {
+        let outside = tempfile::tempdir().unwrap();
+        let private = outside.path().join("anh-rieng.png");
+        std::fs::write(&private, b"\x89PNG\r\n\x1a\n").unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("anh")).unwrap();
+        std::os::unix::fs::symlink(outside.path(), dir.path().join("anh/ngoai")).unwrap();
+        let in_dir = InputContext {
+            base_dir: dir.path().to_path_buf(),
+            ..context(None)
+        };
+        let relative = pathdiff(&private, dir.path());
+        for (file, why) in [
+            (
+                private.to_str().unwrap().to_string(),
+                "must be a path relative",
+            ),
+            (relative, "without `..`"),
+            ("anh/../../x.png".to_string(), "without `..`"),
+            (String::new(), "must be a path relative"),
+            ("anh/ngoai/anh-rieng.png".to_string(), "is a symbolic link"),
+        ] {
+            let line = format!(
+                r#"{{"kind":"progress","household":"h","date":"2025-01-01","stage":"started","photos":[{{"file":{}}}]}}"#,
+                serde_json::to_string(&file).unwrap()
+            );
+            let error = parse_input(&line, &in_dir).unwrap_err();
+            assert_eq!(
+                error.field.as_deref(),
+                Some("photos[0].file"),
+                "{file}: {error}"
+            );
+            assert!(error.to_string().contains(why), "{file}: {error}");
+        }
+    }
+
+    /// `../../…/file` from `base` to `file`.
+    fn pathdiff(file: &Path, base: &Path) -> String {
+        let depth = base.components().count() - 1;
+        format!(
+            "{}{}",
+            "../".repeat(depth),
+            file.strip_prefix("/").unwrap().display()
+        )
     }
 }
