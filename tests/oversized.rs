@@ -131,7 +131,7 @@ fn a_100_mb_append_line_is_refused_in_bounded_memory() {
             "over the 1048576-byte limit of an input line",
             "nothing was appended",
         ],
-        400,
+        64,
     );
     assert_eq!(portal.snapshot(), before, "the ledger changed");
 }

@@ -1,11 +1,13 @@
 //! `minhbach append --key FILE [INPUT | -]`.
 
 use super::{key::load_signing_key, ledger_of, load_secret, now, open_portal, usage};
+use crate::ledger::MAX_INPUT_LINE_BYTES;
+use crate::ledger::entry::MAX_LINE_BYTES;
 use crate::ledger::note::SigningKey;
 use crate::ledger::{AppendError, InputContext, Ledger, Pending, parse_input};
 use anyhow::{Result, bail};
 use clap::Args;
-use std::io::Read;
+use std::io::{BufRead, Read};
 use std::path::{Path, PathBuf};
 
 #[derive(Args, Debug)]
@@ -20,7 +22,7 @@ pub struct AppendArgs {
 pub fn run(root: &Path, args: AppendArgs) -> Result<()> {
     let portal = open_portal(root)?;
     let key = load_signing_key(&args.key)?;
-    let (name, text, base_dir) = read_input(args.input.as_deref())?;
+    let (name, input, base_dir) = open_input(args.input.as_deref())?;
     let secret = load_secret(&portal)?;
     let ledger = ledger_of(&portal);
     let context = InputContext {
@@ -30,21 +32,57 @@ pub fn run(root: &Path, args: AppendArgs) -> Result<()> {
     };
     let mut pending = Vec::new();
     let mut line_numbers = Vec::new();
-    for (index, line) in text.lines().enumerate() {
+    for_each_line(input, &name, &mut |number, line| {
         if line.trim().is_empty() {
-            continue;
+            return Ok(());
         }
         let item = parse_input(line, &context).map_err(|error| {
-            anyhow::anyhow!("{name} line {}: {error}\nnothing was appended", index + 1)
+            anyhow::anyhow!("{name} line {number}: {error}\nnothing was appended")
         })?;
         pending.push(item);
-        line_numbers.push(index + 1);
-    }
+        line_numbers.push(number);
+        Ok(())
+    })?;
     if pending.is_empty() {
         return Err(usage(format!("{name} holds no entries")));
     }
     let describe = |index: usize| format!("{name} line {}", line_numbers[index]);
     append_inputs(&ledger, pending, &key, &describe)
+}
+
+/// Hands each line (numbered from 1, without its line ending) to `visit`,
+/// reading at most [`MAX_INPUT_LINE_BYTES`] of a line: memory is bounded by
+/// the longest line allowed, not the input (a 10 GB file, or a 100 MB line,
+/// is refused at the line that is too long).
+fn for_each_line(
+    mut input: impl BufRead,
+    name: &str,
+    visit: &mut dyn FnMut(usize, &str) -> Result<()>,
+) -> Result<()> {
+    let mut buffer = Vec::new();
+    for number in 1.. {
+        buffer.clear();
+        let limit = MAX_INPUT_LINE_BYTES as u64 + 2;
+        (&mut input)
+            .take(limit)
+            .read_until(b'\n', &mut buffer)
+            .map_err(|e| usage(format!("cannot read {name}: {e}")))?;
+        if buffer.is_empty() {
+            break;
+        }
+        let mut line = buffer.strip_suffix(b"\n").unwrap_or(&buffer);
+        line = line.strip_suffix(b"\r").unwrap_or(line);
+        if line.len() > MAX_INPUT_LINE_BYTES {
+            bail!(
+                "{name} line {number}: the line is over the {MAX_INPUT_LINE_BYTES}-byte limit of an input line (a stored entry is at most {MAX_LINE_BYTES} bytes)\nnothing was appended"
+            );
+        }
+        let line = std::str::from_utf8(line).map_err(|e| {
+            anyhow::anyhow!("{name} line {number}: not UTF-8 text ({e})\nnothing was appended")
+        })?;
+        visit(number, line)?;
+    }
+    Ok(())
 }
 
 /// Appends and reports, naming the input line of a refused entry.
@@ -72,25 +110,29 @@ pub(crate) fn append_inputs(
     }
 }
 
-/// Reads the input file (or standard input); returns a name for messages,
-/// the text, and the directory relative photo paths are resolved against.
-fn read_input(input: Option<&Path>) -> Result<(String, String, PathBuf)> {
+/// Opens the input file (or standard input); returns a name for messages,
+/// a reader, and the directory relative photo paths are resolved against.
+fn open_input(input: Option<&Path>) -> Result<(String, Box<dyn BufRead>, PathBuf)> {
     match input {
-        None => read_stdin(),
-        Some(path) if path == Path::new("-") => read_stdin(),
+        None => Ok(stdin_input()),
+        Some(path) if path == Path::new("-") => Ok(stdin_input()),
         Some(path) => {
-            let text = std::fs::read_to_string(path)
+            let file = std::fs::File::open(path)
                 .map_err(|e| usage(format!("cannot read `{}`: {e}", path.display())))?;
             let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
-            Ok((format!("`{}`", path.display()), text, base))
+            Ok((
+                format!("`{}`", path.display()),
+                Box::new(std::io::BufReader::new(file)),
+                base,
+            ))
         }
     }
 }
 
-fn read_stdin() -> Result<(String, String, PathBuf)> {
-    let mut text = String::new();
-    std::io::stdin()
-        .read_to_string(&mut text)
-        .map_err(|e| usage(format!("cannot read standard input: {e}")))?;
-    Ok(("standard input".to_string(), text, PathBuf::from(".")))
+fn stdin_input() -> (String, Box<dyn BufRead>, PathBuf) {
+    (
+        "standard input".to_string(),
+        Box::new(std::io::stdin().lock()),
+        PathBuf::from("."),
+    )
 }

@@ -20,7 +20,7 @@ mod validate;
 mod verify;
 
 pub use append::{AppendError, AppendReport, AppendSession, LedgerSettings, RecoverReport};
-pub use input::{InputContext, Pending, PendingMedia, parse_input};
+pub use input::{InputContext, MAX_INPUT_LINE_BYTES, Pending, PendingMedia, parse_input};
 pub use privacy::Secret;
 pub use state::{EntryError, FundTotals, KeyRecord, State, check_entry_fields};
 pub use store::SEGMENT_ENTRIES;
