@@ -190,6 +190,36 @@ fn serve_listens_on_loopback_only_and_never_serves_outside_the_site() {
     assert!(status.contains("405"), "{status}");
     let (status, body) = request(port, b"HEAD / HTTP/1.1\r\n\r\n");
     assert!(status.contains("200") && body.is_empty(), "{status}");
+    // DNS rebinding: a page on another site whose name resolves to
+    // 127.0.0.1 sends its own name in `Host`, and is refused.
+    for host in [
+        "evil.example",
+        &format!("evil.example:{port}"),
+        "127.0.0.1.evil.example",
+    ] {
+        let (status, body) = request(
+            port,
+            format!("GET / HTTP/1.1\r\nHost: {host}\r\n\r\n").as_bytes(),
+        );
+        assert!(status.contains("403"), "{host}: {status}");
+        assert!(!String::from_utf8_lossy(&body).contains("<html"), "{host}");
+    }
+    for host in [format!("localhost:{port}"), format!("127.0.0.1:{port}")] {
+        let (status, _) = request(
+            port,
+            format!("GET / HTTP/1.1\r\nHost: {host}\r\n\r\n").as_bytes(),
+        );
+        assert!(status.contains("200"), "{host}: {status}");
+    }
+    // Many idle connections at once: past the cap they are closed, and the
+    // server still answers once they go.
+    let idle: Vec<TcpStream> = (0..100)
+        .filter_map(|_| TcpStream::connect(("127.0.0.1", port)).ok())
+        .collect();
+    drop(idle);
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    let (status, _) = get(port, "/");
+    assert!(status.contains("200"), "{status}");
     // A 1 MB request line is cut at 16 KB and answered, and the server goes on.
     let mut long = b"GET /".to_vec();
     long.extend(std::iter::repeat_n(b'a', 1 << 20));

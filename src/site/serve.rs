@@ -41,6 +41,10 @@ pub struct ServeOptions {
     pub output: PathBuf,
 }
 
+/// Connections handled at once. A preview has one reader; a page opens a few
+/// connections at a time (browsers: 6 per host).
+const MAX_CONNECTIONS: u64 = 64;
+
 pub fn serve(portal: &Portal, options: &ServeOptions) -> Result<()> {
     let listener = TcpListener::bind(("127.0.0.1", options.port))
         .with_context(|| format!("cannot listen on 127.0.0.1:{}", options.port))?;
@@ -70,12 +74,22 @@ pub fn serve(portal: &Portal, options: &ServeOptions) -> Result<()> {
     let root = output
         .canonicalize()
         .with_context(|| format!("failed to read `{}`", output.display()))?;
+    let busy = Arc::new(AtomicU64::new(0));
     for stream in listener.incoming() {
         let Ok(stream) = stream else { continue };
+        // A thread per connection, but not without end: past the cap a
+        // connection is closed at once (a browser retries).
+        if busy.load(Ordering::SeqCst) >= MAX_CONNECTIONS {
+            drop(stream);
+            continue;
+        }
+        busy.fetch_add(1, Ordering::SeqCst);
         let root = root.clone();
         let version = Arc::clone(&version);
+        let busy = Arc::clone(&busy);
         std::thread::spawn(move || {
             let _ = handle(stream, &root, &version);
+            busy.fetch_sub(1, Ordering::SeqCst);
         });
     }
     Ok(())
@@ -147,17 +161,32 @@ fn handle(stream: TcpStream, root: &Path, version: &AtomicU64) -> Result<()> {
     let mut reader = BufReader::new(stream.try_clone()?.take(REQUEST_LIMIT));
     let mut request_line = String::new();
     reader.read_line(&mut request_line)?;
-    // Drain the headers.
+    // Read the headers, keeping only `Host`.
+    let mut host = None;
     loop {
         let mut line = String::new();
         if reader.read_line(&mut line)? == 0 || line == "\r\n" || line == "\n" {
             break;
+        }
+        if let Some((name, value)) = line.split_once(':')
+            && name.trim().eq_ignore_ascii_case("host")
+        {
+            host = Some(value.trim().to_string());
         }
     }
     let mut parts = request_line.split_whitespace();
     let method = parts.next().unwrap_or("");
     let target = parts.next().unwrap_or("/");
     let mut stream = stream;
+    if !host.as_deref().is_none_or(is_loopback_host) {
+        return respond(
+            &mut stream,
+            method,
+            "403 Forbidden",
+            "text/plain",
+            b"this preview answers only to localhost and 127.0.0.1\n",
+        );
+    }
     if method != "GET" && method != "HEAD" {
         return respond(
             &mut stream,
@@ -189,6 +218,21 @@ fn handle(stream: TcpStream, root: &Path, version: &AtomicU64) -> Result<()> {
             )
         }
     }
+}
+
+/// Whether a `Host` header names this machine's loopback. A page on another
+/// site whose name was made to resolve to 127.0.0.1 (DNS rebinding) sends
+/// its own name, and is refused: the preview may show what is not yet
+/// published.
+fn is_loopback_host(host: &str) -> bool {
+    let name = match host.rsplit_once(':') {
+        Some((name, port)) if port.bytes().all(|b| b.is_ascii_digit()) => name,
+        _ => host,
+    };
+    matches!(
+        name.to_ascii_lowercase().as_str(),
+        "localhost" | "127.0.0.1" | "[::1]"
+    )
 }
 
 /// The file a URL path names inside `root`, or `None` (missing, or outside).
@@ -284,6 +328,28 @@ mod tests {
         assert!(resolve(&root, "/%2e%2e/secret").is_none());
         assert!(resolve(&root, "/quy/..%2f..%2fsecret").is_none());
         assert!(resolve(&root, "/nope").is_none());
+    }
+
+    #[test]
+    fn only_loopback_names_are_answered() {
+        for host in [
+            "localhost",
+            "localhost:1111",
+            "127.0.0.1:1111",
+            "[::1]:80",
+            "LOCALHOST",
+        ] {
+            assert!(is_loopback_host(host), "{host}");
+        }
+        for host in [
+            "evil.example",
+            "evil.example:1111",
+            "127.0.0.1.evil.example",
+            "localhost.",
+            "",
+        ] {
+            assert!(!is_loopback_host(host), "{host}");
+        }
     }
 
     #[test]
