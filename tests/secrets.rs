@@ -154,7 +154,7 @@ fn verify_rejects_a_valid_signature_over_the_wrong_root() {
         &[
             "checkpoints/000000000009",
             "the root hash signed for tree size 9 does not match the entries",
-            "signed by `canbo`",
+            "the checkpoint is validly signed by `canbo`, but over another root",
         ],
     );
     // An older checkpoint of the history, re-signed by its own signer over
@@ -175,6 +175,28 @@ fn verify_rejects_a_valid_signature_over_the_wrong_root() {
         &[
             "checkpoints/000000000002",
             "the root hash signed for tree size 2 does not match the entries",
+            "validly signed by `admin`, but over another root",
+        ],
+    );
+    // The same forgery signed by a key that is not the batch's signer: the
+    // message says the file was replaced, not that the signer erred.
+    let portal = sample_portal();
+    let stranger = SigningKey::generate("admin").unwrap();
+    let forged = sign_checkpoint(
+        &Checkpoint {
+            origin: ORIGIN.into(),
+            size: 2,
+            root: [7; 32],
+        },
+        &stranger,
+    );
+    std::fs::write(portal.ledger().join("checkpoints/000000000002"), forged).unwrap();
+    verify_fails_with(
+        &portal,
+        &[
+            "checkpoints/000000000002",
+            "the checkpoint was replaced: its root does not match entries",
+            "not validly signed by `admin`",
         ],
     );
 }

@@ -462,24 +462,38 @@ fn check_batch(
 ) -> Result<(), VerifyError> {
     let path = store.checkpoint_history_path(checkpoint.size);
     let last = checkpoint.size - 1;
+    let key = state
+        .key(&batch.signer)
+        .expect("the batch signer was checked when the batch began");
+    let signature = note.verify(&key.vkey);
     if tree.root() != checkpoint.root {
-        return Err(VerifyError::new(
-            VerifyErrorKind::Checkpoint,
-            format!(
-                "the root hash signed for tree size {} does not match the entries: one of entries {}–{last} (lines {}–{} of their segment files, signed by `{}`) was changed, or the checkpoint was replaced",
-                checkpoint.size,
+        // Which of the two broke says who to ask: a valid signature over
+        // another root means the entries changed after signing (or the
+        // signer signed something else); an invalid one, a forged file.
+        let how = match &signature {
+            Ok(()) => format!(
+                "the checkpoint is validly signed by `{}`, but over another root: one of entries {}–{last} (lines {}–{} of their segment files) was changed after it was signed, or `{}` signed a root that is not this ledger's",
+                batch.signer,
                 batch.first_seq,
                 batch.first_seq % SEGMENT_ENTRIES + 1,
                 last % SEGMENT_ENTRIES + 1,
                 batch.signer
             ),
+            Err(e) => format!(
+                "the checkpoint was replaced: its root does not match entries {}–{last} and it is not validly signed by `{}` ({e})",
+                batch.first_seq, batch.signer
+            ),
+        };
+        return Err(VerifyError::new(
+            VerifyErrorKind::Checkpoint,
+            format!(
+                "the root hash signed for tree size {} does not match the entries: {how}",
+                checkpoint.size
+            ),
         )
         .in_file(path));
     }
-    let key = state
-        .key(&batch.signer)
-        .expect("the batch signer was checked when the batch began");
-    note.verify(&key.vkey).map_err(|e| {
+    signature.map_err(|e| {
         VerifyError::new(
             VerifyErrorKind::Checkpoint,
             format!(
