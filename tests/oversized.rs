@@ -201,7 +201,7 @@ fn a_giant_xlsx_cell_is_refused_by_row_and_column() {
     let portal = portal_with_fund();
     let xlsx = portal.dir.path().join("sao-ke.xlsx");
     let cell = 40 * MB;
-    write_stored_xlsx(&xlsx, cell);
+    write_stored_xlsx(&xlsx, "D2", cell);
     let key = portal.officer_key.to_str().unwrap();
     let run = measured(
         &portal,
@@ -224,6 +224,36 @@ fn a_giant_xlsx_cell_is_refused_by_row_and_column() {
             "sao-ke.xlsx` row 2, column 4: the cell holds 41943040 bytes, over the 1048576-byte limit",
         ],
         200,
+    );
+}
+
+/// Found by the `import_xlsx` fuzz target: a cell far to the right made the
+/// row as wide as its column (7.5 GB for `ZZZZZZ2`).
+#[test]
+fn an_xlsx_cell_past_the_last_column_is_refused_in_bounded_memory() {
+    let portal = portal_with_fund();
+    let xlsx = portal.dir.path().join("sao-ke.xlsx");
+    write_stored_xlsx(&xlsx, "ZZZZZZ2", 10);
+    let key = portal.officer_key.to_str().unwrap();
+    let run = measured(
+        &portal,
+        &[
+            "import",
+            "donations",
+            xlsx.to_str().unwrap(),
+            "--fund",
+            "quy",
+            "--key",
+            key,
+        ],
+    );
+    assert_failed(
+        &run,
+        2,
+        &[
+            "sao-ke.xlsx` row 2: a cell in column 321272406, past the last column a spreadsheet has (16384, XFD)",
+        ],
+        64,
     );
 }
 
@@ -287,8 +317,8 @@ fn a_deeply_nested_entry_line_fails_verify_at_the_recursion_limit() {
 
 /// An `.xlsx` workbook, stored without compression (so no zip crate is
 /// needed), whose sheet has a header row and one row with a `cell_bytes`
-/// inline-string cell in column D.
-fn write_stored_xlsx(path: &Path, cell_bytes: usize) {
+/// inline-string cell at `cell` (D2 for the donor).
+fn write_stored_xlsx(path: &Path, cell: &str, cell_bytes: usize) {
     const NS: &str = "http://schemas.openxmlformats.org";
     let content_types = format!(
         r#"<?xml version="1.0" encoding="UTF-8"?><Types xmlns="{NS}/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/></Types>"#
@@ -304,13 +334,14 @@ fn write_stored_xlsx(path: &Path, cell_bytes: usize) {
     );
     let text = |r: &str, t: &str| format!(r#"<c r="{r}" t="inlineStr"><is><t>{t}</t></is></c>"#);
     let sheet_head = format!(
-        r#"<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="{NS}/spreadsheetml/2006/main"><sheetData><row r="1">{}{}{}{}</row><row r="2">{}{}<c r="C2"><v>1000</v></c><c r="D2" t="inlineStr"><is><t>"#,
+        r#"<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="{NS}/spreadsheetml/2006/main"><sheetData><row r="1">{}{}{}{}</row><row r="2">{}{}<c r="C2"><v>1000</v></c><c r="{}" t="inlineStr"><is><t>"#,
         text("A1", "date"),
         text("B1", "ref"),
         text("C1", "amount"),
         text("D1", "donor"),
         text("A2", "12/09/2025"),
         text("B2", "FT1"),
+        cell,
     );
     let small = |name, text: &str| Member {
         name,
