@@ -198,23 +198,7 @@ fn a_million_row_csv_ending_in_a_giant_cell_is_refused_by_row() {
 
 #[test]
 fn a_giant_xlsx_cell_is_refused_by_row_and_column() {
-    let portal = portal_with_fund();
-    let xlsx = portal.dir.path().join("sao-ke.xlsx");
-    let cell = 40 * MB;
-    write_stored_xlsx(&xlsx, "D2", cell);
-    let key = portal.officer_key.to_str().unwrap();
-    let run = measured(
-        &portal,
-        &[
-            "import",
-            "donations",
-            xlsx.to_str().unwrap(),
-            "--fund",
-            "quy",
-            "--key",
-            key,
-        ],
-    );
+    let run = import_stored_xlsx("D2", 40 * MB);
     // calamine holds the cell's text while reading it (measured: about 3.3
     // times the cell); it is not copied further.
     assert_failed(
@@ -231,22 +215,7 @@ fn a_giant_xlsx_cell_is_refused_by_row_and_column() {
 /// row as wide as its column (7.5 GB for `ZZZZZZ2`).
 #[test]
 fn an_xlsx_cell_past_the_last_column_is_refused_in_bounded_memory() {
-    let portal = portal_with_fund();
-    let xlsx = portal.dir.path().join("sao-ke.xlsx");
-    write_stored_xlsx(&xlsx, "ZZZZZZ2", 10);
-    let key = portal.officer_key.to_str().unwrap();
-    let run = measured(
-        &portal,
-        &[
-            "import",
-            "donations",
-            xlsx.to_str().unwrap(),
-            "--fund",
-            "quy",
-            "--key",
-            key,
-        ],
-    );
+    let run = import_stored_xlsx("ZZZZZZ2", 10);
     assert_failed(
         &run,
         2,
@@ -313,6 +282,24 @@ fn a_deeply_nested_entry_line_fails_verify_at_the_recursion_limit() {
         &["000000.jsonl", &line, "recursion limit exceeded"],
         64,
     );
+}
+
+/// `import donations` of a statement from [`write_stored_xlsx`].
+fn import_stored_xlsx(cell: &str, cell_bytes: usize) -> Run {
+    let portal = portal_with_fund();
+    let xlsx = portal.dir.path().join("sao-ke.xlsx");
+    write_stored_xlsx(&xlsx, cell, cell_bytes);
+    let key = portal.officer_key.to_str().unwrap();
+    let args = [
+        "import",
+        "donations",
+        xlsx.to_str().unwrap(),
+        "--fund",
+        "quy",
+        "--key",
+        key,
+    ];
+    measured(&portal, &args)
 }
 
 /// An `.xlsx` workbook, stored without compression (so no zip crate is

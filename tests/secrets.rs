@@ -161,15 +161,7 @@ fn verify_rejects_a_valid_signature_over_the_wrong_root() {
     // another root: caught although the newest one is right.
     let portal = sample_portal();
     let admin = SigningKey::parse(&std::fs::read_to_string(&portal.admin_key).unwrap()).unwrap();
-    let forged = sign_checkpoint(
-        &Checkpoint {
-            origin: ORIGIN.into(),
-            size: 2,
-            root: [7; 32],
-        },
-        &admin,
-    );
-    std::fs::write(portal.ledger().join("checkpoints/000000000002"), forged).unwrap();
+    forge_history_checkpoint(&portal, &admin);
     verify_fails_with(
         &portal,
         &[
@@ -181,16 +173,7 @@ fn verify_rejects_a_valid_signature_over_the_wrong_root() {
     // The same forgery signed by a key that is not the batch's signer: the
     // message says the file was replaced, not that the signer erred.
     let portal = sample_portal();
-    let stranger = SigningKey::generate("admin").unwrap();
-    let forged = sign_checkpoint(
-        &Checkpoint {
-            origin: ORIGIN.into(),
-            size: 2,
-            root: [7; 32],
-        },
-        &stranger,
-    );
-    std::fs::write(portal.ledger().join("checkpoints/000000000002"), forged).unwrap();
+    forge_history_checkpoint(&portal, &SigningKey::generate("admin").unwrap());
     verify_fails_with(
         &portal,
         &[
@@ -199,6 +182,18 @@ fn verify_rejects_a_valid_signature_over_the_wrong_root() {
             "not validly signed by `admin`",
         ],
     );
+}
+
+/// Replaces the history's checkpoint of size 2 with one signed by `key`
+/// over a wrong root.
+fn forge_history_checkpoint(portal: &TestPortal, key: &SigningKey) {
+    let checkpoint = Checkpoint {
+        origin: ORIGIN.into(),
+        size: 2,
+        root: [7; 32],
+    };
+    let forged = sign_checkpoint(&checkpoint, key);
+    std::fs::write(portal.ledger().join("checkpoints/000000000002"), forged).unwrap();
 }
 
 /// The base64 key material of a key file `PRIVATE+KEY+<name>+<id>+<base64>`

@@ -256,19 +256,17 @@ fn text(
         ));
     }
     let allowed = |c: char| line == Line::Multi && (c == '\n' || c == '\t');
-    if let Some(control) = value.chars().find(|c| c.is_control()) {
+    let mut has_control = false;
+    for control in value.chars().filter(|c| c.is_control()) {
         if !allowed(control) {
             return Err(EntryError::field(
                 field,
                 format!("contains the control character U+{:04X}", control as u32),
             ));
         }
-        if let Some(bad) = value.chars().find(|&c| c.is_control() && !allowed(c)) {
-            return Err(EntryError::field(
-                field,
-                format!("contains the control character U+{:04X}", bad as u32),
-            ));
-        }
+        has_control = true;
+    }
+    if has_control {
         escapes_stay_nfc(field, value)?;
     }
     let padded = value.starts_with(char::is_whitespace) || value.ends_with(char::is_whitespace);
