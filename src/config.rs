@@ -101,6 +101,15 @@ fn default_secret() -> String {
 }
 
 impl Config {
+    /// What the ledger is judged by: its origin and whether advances are
+    /// allowed.
+    pub fn ledger_settings(&self) -> crate::ledger::LedgerSettings {
+        crate::ledger::LedgerSettings {
+            origin: self.ledger.origin.clone(),
+            allow_advances: self.ledger.allow_advances,
+        }
+    }
+
     /// Parses `config.toml` text; `path` is used in messages only. toml's
     /// errors already carry the line and column.
     pub fn parse(text: &str, path: &Path) -> Result<Config> {

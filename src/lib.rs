@@ -6,6 +6,7 @@
 //! public API. See `ARCHITECTURE.md` for the map.
 
 pub mod cli;
+pub mod code;
 pub mod config;
 pub mod import;
 pub mod ledger;

@@ -45,6 +45,19 @@ impl Portal {
         self.root.join("ledger")
     }
 
+    /// The verified-state cache (`ledger::cache`), in the private folder
+    /// (`.minhbach/` is git-ignored and never published).
+    pub fn verified_state_cache(&self) -> PathBuf {
+        self.root.join(".minhbach/cache/verified-state")
+    }
+
+    /// The ledger of this portal, judged by its settings and keeping the
+    /// verified-state cache.
+    pub fn ledger(&self) -> crate::ledger::Ledger {
+        crate::ledger::Ledger::new(&self.ledger_dir(), self.config.ledger_settings())
+            .with_cache(self.verified_state_cache())
+    }
+
     /// The portal secret's path, as configured (relative to the root unless absolute).
     pub fn secret_path(&self) -> PathBuf {
         self.root.join(&self.config.ledger.secret)

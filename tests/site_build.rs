@@ -383,3 +383,93 @@ fn a_failed_build_leaves_the_output_untouched() {
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
 }
+
+/// The verified-state cache (`.minhbach/cache/verified-state`) changes how
+/// long a build takes, never what it writes: with it, without it, damaged,
+/// or copied from another portal, the output is a cold build's; it never
+/// reaches the output; and it never hides a changed entry.
+#[test]
+fn the_verified_state_cache_changes_only_the_time() {
+    let portal = sample_portal();
+    let cache = portal.root().join(".minhbach/cache/verified-state");
+    let out = portal.dir.path().join("out");
+    let build_verbose = |portal: &TestPortal| {
+        let output = portal
+            .run(&["build", "-v", "-o", out.to_str().unwrap()])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+        assert!(output.status.success(), "{stderr}");
+        stderr
+            .lines()
+            .find(|line| line.contains("re-hashed only"))
+            .unwrap_or_else(|| panic!("{stderr}"))
+            .to_string()
+    };
+    let cold = |name: &str| {
+        std::fs::remove_file(&cache).unwrap();
+        let dir = portal.dir.path().join(name);
+        build(&portal, &dir);
+        snapshot(&dir)
+    };
+    assert!(cache.is_file(), "each append refreshes the cache");
+    std::fs::remove_file(&cache).unwrap();
+    assert_starts(build_verbose(&portal), "verify: 0 of 9 ");
+    assert!(cache.is_file(), "a build writes the cache");
+    assert_starts(build_verbose(&portal), "verify: 9 of 9 ");
+    // An append judges only its own entries; the next build likewise.
+    portal
+        .append(r#"{"kind":"donation","fund":"bao-so-5","donor":"Người mới","amount":300000,"date":"2025-09-16","channel":"bank","ref":"FT-NEW-1"}"#)
+        .assert()
+        .success();
+    assert_starts(build_verbose(&portal), "verify: 9 of 10 ");
+    let with_cache = snapshot(&out);
+    assert_eq!(with_cache, cold("cold-1"));
+    assert!(
+        !with_cache
+            .keys()
+            .any(|path| path.to_string_lossy().contains("verified-state")),
+        "the cache is not published"
+    );
+    // Damaged: ignored, rewritten, same output.
+    let mut bytes = std::fs::read(&cache).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0x40;
+    std::fs::write(&cache, &bytes).unwrap();
+    assert_starts(build_verbose(&portal), "verify: 0 of 10 ");
+    assert_eq!(snapshot(&out), with_cache);
+    // Another portal's cache (same origin, same executable): ignored.
+    let other = TestPortal::new();
+    other.append(SAMPLE).assert().success();
+    other.run(&["build"]).assert().success();
+    std::fs::copy(other.root().join(".minhbach/cache/verified-state"), &cache).unwrap();
+    assert_starts(build_verbose(&portal), "verify: 0 of 10 ");
+    assert_eq!(snapshot(&out), with_cache);
+    // A changed entry is caught with a good cache as without one.
+    let segment = std::fs::read_to_string(portal.segment()).unwrap();
+    std::fs::write(portal.segment(), segment.replacen("500000", "900000", 1)).unwrap();
+    let with = portal
+        .run(&["build"])
+        .assert()
+        .failure()
+        .get_output()
+        .stderr
+        .clone();
+    std::fs::remove_file(&cache).unwrap();
+    let without = portal
+        .run(&["build"])
+        .assert()
+        .failure()
+        .get_output()
+        .stderr
+        .clone();
+    assert_eq!(
+        String::from_utf8_lossy(&with),
+        String::from_utf8_lossy(&without)
+    );
+    assert!(String::from_utf8_lossy(&with).contains("does not verify"));
+}
+
+fn assert_starts(line: String, start: &str) {
+    assert!(line.starts_with(start), "{line}");
+}

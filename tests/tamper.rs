@@ -74,6 +74,52 @@ fn verify(ledger: &Ledger) -> Result<(), String> {
         .map_err(|e| e.to_string())
 }
 
+/// A verified-state cache written from the untampered ledger, put back
+/// before each check: tampering must be reported word for word as without
+/// it (the cache can change only the time).
+struct GoodCache {
+    _dir: tempfile::TempDir,
+    path: PathBuf,
+    bytes: Vec<u8>,
+}
+
+impl GoodCache {
+    fn of(ledger_dir: &Path) -> GoodCache {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("verified-state");
+        let ledger = Ledger::new(ledger_dir, settings()).with_cache(path.clone());
+        ledger
+            .verify_cached(VerifyOptions::default(), &mut |_, _| {})
+            .unwrap();
+        let bytes = fs::read(&path).expect("the cache is written");
+        let again = ledger
+            .verify_cached(VerifyOptions::default(), &mut |_, _| {})
+            .unwrap();
+        assert_eq!(
+            again.cached_entries, again.checkpoint.size,
+            "the cache is used"
+        );
+        GoodCache {
+            _dir: dir,
+            path,
+            bytes,
+        }
+    }
+
+    /// Verifies with the good cache and checks the outcome is `verify`'s.
+    fn verify_same(&self, ledger_dir: &Path, case: &str) -> Result<(), String> {
+        fs::write(&self.path, &self.bytes).unwrap();
+        let plain = verify(&Ledger::new(ledger_dir, settings()));
+        let cached = Ledger::new(ledger_dir, settings())
+            .with_cache(self.path.clone())
+            .verify_cached(VerifyOptions::default(), &mut |_, _| {})
+            .map(|_| ())
+            .map_err(|e| e.to_string());
+        assert_eq!(cached, plain, "{case}: the cache changed the outcome");
+        plain
+    }
+}
+
 fn segment(dir: &Path) -> PathBuf {
     dir.join("entries/000000.jsonl")
 }
@@ -89,6 +135,7 @@ fn the_fixture_verifies() {
 fn every_single_byte_change_is_caught() {
     let dir = tempfile::tempdir().unwrap();
     let ledger = build_ledger(dir.path());
+    let cache = GoodCache::of(dir.path());
     let original = fs::read(segment(dir.path())).unwrap();
     let mut checked = 0;
     for position in 0..original.len() {
@@ -99,15 +146,17 @@ fn every_single_byte_change_is_caught() {
             let mut bytes = original.clone();
             bytes[position] ^= flip;
             fs::write(segment(dir.path()), &bytes).unwrap();
+            let case = format!("flipping byte {position} with {flip:#x}");
             assert!(
-                verify(&ledger).is_err(),
-                "flipping byte {position} with {flip:#x} went unnoticed"
+                cache.verify_same(dir.path(), &case).is_err(),
+                "{case} went unnoticed"
             );
             checked += 1;
         }
     }
     fs::write(segment(dir.path()), &original).unwrap();
     verify(&ledger).unwrap();
+    cache.verify_same(dir.path(), "untouched").unwrap();
     assert!(checked > 2_000, "{checked}");
 }
 
@@ -133,6 +182,7 @@ fn write_lines(dir: &Path, lines: &[Vec<u8>]) {
 fn deleted_duplicated_swapped_and_truncated_lines_are_caught() {
     let dir = tempfile::tempdir().unwrap();
     let ledger = build_ledger(dir.path());
+    let cache = GoodCache::of(dir.path());
     let original = lines(dir.path());
     let mut cases: Vec<(String, Vec<Vec<u8>>)> = Vec::new();
     for index in 0..original.len() {
@@ -154,7 +204,10 @@ fn deleted_duplicated_swapped_and_truncated_lines_are_caught() {
     }
     for (name, tampered) in cases {
         write_lines(dir.path(), &tampered);
-        assert!(verify(&ledger).is_err(), "{name} went unnoticed");
+        assert!(
+            cache.verify_same(dir.path(), &name).is_err(),
+            "{name} went unnoticed"
+        );
     }
     write_lines(dir.path(), &original);
     verify(&ledger).unwrap();
@@ -164,6 +217,7 @@ fn deleted_duplicated_swapped_and_truncated_lines_are_caught() {
 fn a_forged_checkpoint_is_caught() {
     let dir = tempfile::tempdir().unwrap();
     let ledger = build_ledger(dir.path());
+    let cache = GoodCache::of(dir.path());
     let verified = ledger.verify(VerifyOptions::default()).unwrap();
     let good = verified.checkpoint.clone();
     let newest = dir.path().join(format!("checkpoints/{:012}", good.size));
@@ -200,7 +254,7 @@ fn a_forged_checkpoint_is_caught() {
     for (name, note) in forgeries {
         fs::write(&newest, &note).unwrap();
         fs::write(dir.path().join("checkpoint"), &note).unwrap();
-        let error = verify(&ledger).expect_err(name);
+        let error = cache.verify_same(dir.path(), name).expect_err(name);
         assert!(error.contains("checkpoint"), "{name}: {error}");
     }
     fs::write(&newest, &original).unwrap();
@@ -258,4 +312,74 @@ fn a_consistency_proof_links_old_and_new_checkpoints() {
         .unwrap_err()
         .to_string();
     assert!(error.contains("does not extend"), "{error}");
+}
+
+/// A ledger of more than one segment: the cache vouches for each segment by
+/// its own root, so a change in either is caught, and a cache of an older
+/// size covers part of the last segment it saw.
+#[test]
+fn a_cache_over_several_segments_is_checked_segment_by_segment() {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = Ledger::new(dir.path(), settings());
+    let admin = key("admin");
+    let context = InputContext {
+        secret: None,
+        base_dir: PathBuf::from("."),
+        media_dir: dir.path().join("media"),
+    };
+    let donations = |from: usize, count: usize| {
+        (from..from + count)
+            .map(|n| {
+                let line = format!(
+                    r#"{{"kind":"donation","fund":"quy-a","donor":"Người {n}","amount":{},"date":"2025-09-02","channel":"bank","ref":"FT{n}"}}"#,
+                    1000 * (n % 97 + 1)
+                );
+                parse_input(&line, &context).unwrap()
+            })
+            .collect::<Vec<_>>()
+    };
+    ledger
+        .create(&admin, "MTTQ", "2025-09-01T00:00:00Z")
+        .unwrap();
+    let fund = r#"{"kind":"fund","id":"quy-a","name":"Quỹ A","description":"Mô tả"}"#;
+    let mut first = vec![parse_input(fund, &context).unwrap()];
+    first.extend(donations(0, 66_000));
+    ledger
+        .append(first, &admin, "2025-09-02T00:00:00Z")
+        .unwrap();
+    let cache = GoodCache::of(dir.path());
+    // Appended after the cache was written: part of segment 1 is covered.
+    ledger
+        .append(donations(66_000, 10), &admin, "2025-09-03T00:00:00Z")
+        .unwrap();
+    fs::write(&cache.path, &cache.bytes).unwrap();
+    let mut visited = 0u64;
+    let cached = Ledger::new(dir.path(), settings())
+        .with_cache(cache.path.clone())
+        .verify_cached(VerifyOptions::default(), &mut |entry, _| {
+            assert_eq!(entry.seq, visited, "every entry once, in order");
+            visited += 1;
+        })
+        .unwrap();
+    let plain = ledger.verify(VerifyOptions::default()).unwrap();
+    assert_eq!(cached.cached_entries, 66_002);
+    assert_eq!(visited, plain.checkpoint.size);
+    assert_eq!(cached.tree.root(), plain.tree.root());
+    let totals = |verified: &minhbach::ledger::Verified| {
+        format!("{:?}", verified.state.funds().collect::<Vec<_>>())
+    };
+    assert_eq!(totals(&cached), totals(&plain));
+    // A change in either segment is reported as without the cache.
+    for (file, needle) in [
+        ("000000.jsonl", "Người 7\""),
+        ("000001.jsonl", "Người 65999\""),
+    ] {
+        let path = dir.path().join("entries").join(file);
+        let original = fs::read_to_string(&path).unwrap();
+        assert!(original.contains(needle), "{file}");
+        fs::write(&path, original.replacen(needle, "Người 8\"", 1)).unwrap();
+        let error = cache.verify_same(dir.path(), file).unwrap_err();
+        assert!(error.contains("does not match the entries"), "{error}");
+        fs::write(&path, original).unwrap();
+    }
 }

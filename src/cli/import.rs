@@ -110,9 +110,7 @@ fn donations(root: &Path, args: DonationArgs) -> Result<()> {
     let session = open_session(root, &args.file, &args.common)?;
     let time = now();
     let working = spinner("verifying the ledger".into());
-    let append = session
-        .ledger
-        .begin_append(&session.key, &time, &mut |_, _| {});
+    let append = session.ledger.begin_append(&session.key, &time);
     working.finish_and_clear();
     let append = append?;
     let state = append.state();
@@ -164,9 +162,7 @@ fn households(root: &Path, args: HouseholdArgs) -> Result<()> {
     };
     let time = now();
     let working = spinner("verifying the ledger".into());
-    let append = session
-        .ledger
-        .begin_append(&session.key, &time, &mut |_, _| {});
+    let append = session.ledger.begin_append(&session.key, &time);
     working.finish_and_clear();
     let append = append?;
     let context = InputContext {

@@ -1,7 +1,7 @@
 //! `minhbach init DIR --key FILE`: a new portal with its genesis.
 
 use super::key::{generate_key_file, load_signing_key};
-use super::{now, settings, usage, write_private_file};
+use super::{now, usage, write_private_file};
 use crate::config::Config;
 use crate::ledger::{Ledger, Secret};
 use crate::portal::{PUBLISHED_DIRS, refuse_published_location};
@@ -84,7 +84,7 @@ pub fn run(args: InitArgs) -> Result<()> {
         &dir.join(&config.ledger.secret),
         &Secret::generate().to_file_text(),
     )?;
-    let ledger = Ledger::new(&dir.join("ledger"), settings(&config));
+    let ledger = Ledger::new(&dir.join("ledger"), config.ledger_settings());
     let report = ledger.create(&key, &args.unit, &now())?;
     println!(
         "created the portal `{}`: genesis admits `{}` as administrator; checkpoint {} signed",

@@ -17,8 +17,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use crate::config::Config;
-use crate::ledger::{Ledger, LedgerSettings, Secret};
+use crate::ledger::{Ledger, Secret};
 use crate::portal::Portal;
 
 #[derive(Parser, Debug)]
@@ -148,14 +147,7 @@ pub(crate) fn open_portal(root: &Path) -> Result<Portal> {
 }
 
 pub(crate) fn ledger_of(portal: &Portal) -> Ledger {
-    Ledger::new(&portal.ledger_dir(), settings(&portal.config))
-}
-
-pub(crate) fn settings(config: &Config) -> LedgerSettings {
-    LedgerSettings {
-        origin: config.ledger.origin.clone(),
-        allow_advances: config.ledger.allow_advances,
-    }
+    portal.ledger()
 }
 
 /// The time recorded in appended entries: now, in UTC, to the second.

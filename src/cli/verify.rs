@@ -113,6 +113,9 @@ fn extends_published(log: &PublishedLog, old_note: &str) -> Result<Vec<merkle::H
         checkpoint_note: String::new(),
         leaves: log.leaves.clone(),
         checkpoints: 0,
+        checkpoints_digest: [0; 32],
+        segment_roots: Vec::new(),
+        cached_entries: 0,
     };
     Ok(crate::ledger::check_extends(
         &verified,

@@ -14,7 +14,7 @@ use super::merkle::{self, TreeBuilder};
 use super::note::{Checkpoint, SigningKey, sign_checkpoint};
 use super::state::{EntryError, State};
 use super::store::{self, LedgerLock, SEGMENT_ENTRIES, Store};
-use super::verify::{self, VerifyError, VerifyOptions};
+use super::verify::{VerifyError, VerifyOptions};
 use anyhow::Context;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -102,6 +102,7 @@ pub fn create(
 pub fn append(
     store: &Store,
     settings: &LedgerSettings,
+    cache: Option<&Path>,
     pending: Vec<Pending>,
     key: &SigningKey,
     time: &str,
@@ -109,7 +110,7 @@ pub fn append(
     if pending.is_empty() {
         return Err(AppendError::Empty);
     }
-    let mut session = AppendSession::begin(store, settings, key, time, &mut |_, _| {})?;
+    let mut session = AppendSession::begin(store, settings, cache, key, time)?;
     for (index, item) in pending.into_iter().enumerate() {
         session
             .push(item)
@@ -141,21 +142,21 @@ pub struct AppendSession<'a> {
 }
 
 impl<'a> AppendSession<'a> {
-    /// Locks and verifies the ledger (handing each entry to `visit`) and
-    /// checks that `key` may sign.
+    /// Locks and verifies the ledger (the entries the verified-state cache
+    /// at `cache` covers are only re-hashed) and checks that `key` may sign.
     pub fn begin(
         store: &'a Store,
         settings: &'a LedgerSettings,
+        cache: Option<&Path>,
         key: &'a SigningKey,
         time: &str,
-        visit: &mut dyn FnMut(Entry, &[u8]),
     ) -> Result<AppendSession<'a>, AppendError> {
         let lock = store.lock_exclusive()?;
         let options = VerifyOptions {
             allow_advances: settings.allow_advances,
             ..VerifyOptions::default()
         };
-        let verified = verify::verify_visiting(store, &settings.origin, options, visit)?;
+        let verified = super::cache::verify_with_cache(store, settings, cache, options, None)?;
         let record = verified
             .state
             .check_signer(key.name())

@@ -6,6 +6,7 @@
 //! site reads it through `Ledger`, `Entry` and `State`.
 
 mod append;
+mod cache;
 pub mod entry;
 mod fault;
 mod input;
@@ -35,6 +36,8 @@ use std::path::{Path, PathBuf};
 pub struct Ledger {
     store: store::Store,
     settings: LedgerSettings,
+    /// The verified-state cache, if the caller keeps one (`with_cache`).
+    cache: Option<PathBuf>,
 }
 
 impl Ledger {
@@ -42,7 +45,17 @@ impl Ledger {
         Ledger {
             store: store::Store::new(dir),
             settings,
+            cache: None,
         }
+    }
+
+    /// Keeps a verified-state cache at `path` (see `cache`): `append`,
+    /// `begin_append` and `verify_cached` then re-hash the entries it covers
+    /// instead of judging them again, and refresh it. `verify` never reads
+    /// it.
+    pub fn with_cache(mut self, path: PathBuf) -> Ledger {
+        self.cache = Some(path);
+        self
     }
 
     pub fn dir(&self) -> &Path {
@@ -70,23 +83,36 @@ impl Ledger {
         key: &note::SigningKey,
         time: &str,
     ) -> Result<AppendReport, AppendError> {
-        append::append(&self.store, &self.settings, pending, key, time)
+        append::append(
+            &self.store,
+            &self.settings,
+            self.cache.as_deref(),
+            pending,
+            key,
+            time,
+        )
     }
 
     /// Starts an append: takes the exclusive lock and verifies the ledger
-    /// once (handing each entry to `visit`); push entries, then commit.
+    /// once; push entries, then commit.
     pub fn begin_append<'a>(
         &'a self,
         key: &'a note::SigningKey,
         time: &str,
-        visit: &mut dyn FnMut(entry::Entry, &[u8]),
     ) -> Result<AppendSession<'a>, AppendError> {
-        AppendSession::begin(&self.store, &self.settings, key, time, visit)
+        AppendSession::begin(
+            &self.store,
+            &self.settings,
+            self.cache.as_deref(),
+            key,
+            time,
+        )
     }
 
-    /// Verifies every entry, checkpoint and signature, under a shared lock.
+    /// Verifies every entry, checkpoint and signature, under a shared lock,
+    /// never trusting the cache: this is the auditor's check.
     pub fn verify(&self, options: VerifyOptions) -> Result<Verified, VerifyError> {
-        self.verify_visiting(options, &mut |_, _| {})
+        self.verify_inner(options, None, None)
     }
 
     /// `verify`, handing each checked entry and its line to `visit`.
@@ -95,12 +121,32 @@ impl Ledger {
         options: VerifyOptions,
         visit: &mut dyn FnMut(entry::Entry, &[u8]),
     ) -> Result<Verified, VerifyError> {
+        self.verify_inner(options, None, Some(visit))
+    }
+
+    /// `verify_visiting` with the verified-state cache, if one is kept: the
+    /// entries it covers are re-hashed and handed to `visit` but not judged
+    /// again; the result is the same as without it.
+    pub fn verify_cached(
+        &self,
+        options: VerifyOptions,
+        visit: &mut dyn FnMut(entry::Entry, &[u8]),
+    ) -> Result<Verified, VerifyError> {
+        self.verify_inner(options, self.cache.as_deref(), Some(visit))
+    }
+
+    fn verify_inner<'v>(
+        &self,
+        options: VerifyOptions,
+        cache: Option<&Path>,
+        visit: Option<&mut verify::Visit<'v>>,
+    ) -> Result<Verified, VerifyError> {
         let _lock = self.lock_shared()?;
         let options = VerifyOptions {
             allow_advances: self.settings.allow_advances,
             ..options
         };
-        verify::verify_visiting(&self.store, &self.settings.origin, options, visit)
+        cache::verify_with_cache(&self.store, &self.settings, cache, options, visit)
     }
 
     /// The sizes of every checkpoint ever signed, ascending.

@@ -11,6 +11,7 @@ use super::entry::{Body, Correction, Entry, KeyEntry, Role, Stage};
 use super::note::VerifierKey;
 use crate::money::{Dong, MoneyError};
 use ahash::{AHashMap as HashMap, AHashSet as HashSet};
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;
 
@@ -54,11 +55,12 @@ impl fmt::Display for EntryError {
 impl std::error::Error for EntryError {}
 
 /// A signing key's history.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct KeyRecord {
     pub name: String,
     pub unit: String,
     pub role: Role,
+    #[serde(with = "vkey_text")]
     pub vkey: VerifierKey,
     pub admitted_seq: u64,
     pub revoked_seq: Option<u64>,
@@ -71,7 +73,7 @@ impl KeyRecord {
 }
 
 /// A fund's running totals.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct FundTotals {
     pub id: String,
     pub seq: u64,
@@ -91,14 +93,14 @@ impl FundTotals {
     }
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 struct FundState {
     totals: FundTotals,
     references: HashSet<String>,
     live_entries: u32,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 struct HouseholdState {
     id: String,
     citizen_id_hmac: String,
@@ -109,7 +111,7 @@ struct HouseholdState {
 }
 
 /// What an entry did, kept so a correction can undo or redo it.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, Serialize, Deserialize)]
 enum Slot {
     Key,
     Correction,
@@ -137,8 +139,9 @@ enum Slot {
     },
 }
 
-/// Everything needed to judge the next entry.
-#[derive(Clone, Debug, Default)]
+/// Everything needed to judge the next entry. Serialisable for the
+/// verified-state cache (`cache`), in postcard, which needs no field names.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct State {
     allow_advances: bool,
     keys: BTreeMap<String, KeyRecord>,
@@ -149,7 +152,62 @@ pub struct State {
     citizens: HashMap<String, u32>,
     slots: Vec<Slot>,
     /// The current form of entries changed by an amendment.
+    #[serde(with = "bodies_as_json")]
     amended: HashMap<u64, Body>,
+}
+
+/// A verifier key in the cache: its text, parsed back on reading.
+mod vkey_text {
+    use super::VerifierKey;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(key: &VerifierKey, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(key)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<VerifierKey, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        VerifierKey::parse(&text).map_err(serde::de::Error::custom)
+    }
+}
+
+/// Amended bodies in the cache: each as its JSON text, because a body's
+/// kind is an internal tag, which only a self-describing format can read.
+mod bodies_as_json {
+    use super::{Body, HashMap};
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub fn serialize<S: Serializer>(
+        bodies: &HashMap<u64, Body>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        let mut texts = Vec::with_capacity(bodies.len());
+        for (&seq, body) in bodies {
+            texts.push((
+                seq,
+                serde_json::to_string(body).map_err(serde::ser::Error::custom)?,
+            ));
+        }
+        texts.sort_unstable();
+        texts.serialize(serializer)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<HashMap<u64, Body>, D::Error> {
+        let texts = Vec::<(u64, String)>::deserialize(deserializer)?;
+        texts
+            .into_iter()
+            .map(|(seq, text)| {
+                Ok((
+                    seq,
+                    serde_json::from_str(&text).map_err(serde::de::Error::custom)?,
+                ))
+            })
+            .collect()
+    }
 }
 
 /// The checks of an entry that need no ledger context: its fields and time.
@@ -1024,6 +1082,45 @@ mod tests {
     #[test]
     fn advances_are_allowed_only_by_config() {
         assert!(run(&[FUND, HOUSE, PAY], true).is_ok());
+    }
+
+    #[test]
+    fn a_state_read_back_from_the_cache_judges_as_the_original() {
+        let amend = r#"{"kind":"correction","target":2,"reason":"sai","amend":{"amount":250}}"#;
+        let original = run(&[FUND, GIFT, HOUSE, PAY, amend], false).unwrap();
+        let bytes = postcard::to_stdvec(&original).unwrap();
+        let copy: State = postcard::from_bytes(&bytes).unwrap();
+        let show = |state: &State| {
+            format!(
+                "{} {:?} {:?} {:?}",
+                state.size(),
+                state.funds().collect::<Vec<_>>(),
+                state.keys().collect::<Vec<_>>(),
+                state.amended_body(2)
+            )
+        };
+        assert_eq!(show(&copy), show(&original));
+        assert!(copy.amended_body(2).is_some());
+        // The next entries are judged alike: a bank reference seen before,
+        // a citizen ID seen before, a new donation.
+        let next = |body: &str, state: &mut State| {
+            let entry = Entry {
+                seq: state.size(),
+                time: "2025-09-12T08:00:00Z".into(),
+                signer: "admin".into(),
+                body: serde_json::from_str(body).unwrap(),
+            };
+            let result = state
+                .apply(&entry, Some(Role::Admin), &mut |_| Err("none".into()))
+                .map_err(|e| e.to_string());
+            (result, show(state))
+        };
+        let second_house = HOUSE.replace(r#""id":"h""#, r#""id":"h2""#);
+        let new_gift = GIFT.replace("R1", "R2");
+        for body in [GIFT, second_house.as_str(), new_gift.as_str()] {
+            let (mut original, mut copy) = (original.clone(), copy.clone());
+            assert_eq!(next(body, &mut copy), next(body, &mut original), "{body}");
+        }
     }
 
     #[test]

@@ -8,6 +8,7 @@
 //! as the key history stood when the batch began. Whatever follows the last
 //! checkpoint is an unsigned tail: an interrupted append.
 
+use super::cache::{Cached, CheckpointsDigest};
 use super::entry::{Body, Entry, Role};
 use super::merkle::{self, Hash, TreeBuilder};
 use super::note::{Checkpoint, SignedNote};
@@ -112,6 +113,9 @@ impl VerifyError {
 
 pub const RECOVER_HINT: &str = "an append was interrupted before it signed these entries; run `minhbach recover` to remove them (every entry covered by a signed checkpoint is kept, the removed lines are saved outside `ledger/`), then append them again";
 
+/// Who reads each verified entry and its line (the site).
+pub type Visit<'v> = dyn FnMut(Entry, &[u8]) + 'v;
+
 /// What to check besides the entries and checkpoints.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct VerifyOptions {
@@ -120,6 +124,8 @@ pub struct VerifyOptions {
     pub keep_leaves: bool,
     /// Hash every referenced media file (slow on large photo sets).
     pub check_media: bool,
+    /// Compute each segment's Merkle root (for the verified-state cache).
+    pub segment_roots: bool,
 }
 
 /// A ledger that verified: its state, tree and newest checkpoint.
@@ -133,6 +139,13 @@ pub struct Verified {
     pub leaves: Vec<Hash>,
     /// Number of checkpoints kept and checked.
     pub checkpoints: usize,
+    /// The digest of every kept checkpoint's text (`cache`).
+    pub checkpoints_digest: Hash,
+    /// The Merkle root of each segment's entries, if `segment_roots` was set.
+    pub segment_roots: Vec<Hash>,
+    /// How many of the first entries were judged by the verified-state
+    /// cache (re-hashed, not re-checked); 0 without a cache.
+    pub cached_entries: u64,
 }
 
 /// A checkpoint kept in `ledger/checkpoints/`.
@@ -151,30 +164,152 @@ struct Batch {
     first_seq: u64,
 }
 
-/// Verifies the whole ledger in `store` against `origin`, handing each entry and its line to `visit` once it has been
-/// checked, so a reader (the site) reads the ledger once. Entries after the
-/// last checkpoint are never visited: they fail verification.
-pub fn verify_visiting(
+/// Verifies the whole ledger in `store` against `origin`, handing each
+/// entry and its line to `visit` once it has been checked, so a reader (the
+/// site) reads the ledger once. Entries after the last checkpoint are never
+/// visited: they fail verification.
+///
+/// With `cache` (see `cache`), the entries it covers are only re-hashed: a
+/// segment whose entries hash to the cached root is taken as verified, and
+/// only what follows is judged. A segment that does not match restarts the
+/// verification from the first entry without the cache, visiting only the
+/// entries not visited yet, so the result never depends on the cache.
+pub fn verify_visiting<'v>(
     store: &Store,
     origin: &str,
     options: VerifyOptions,
-    visit: &mut dyn FnMut(Entry, &[u8]),
+    cache: Option<Cached>,
+    mut visit: Option<&mut Visit<'v>>,
 ) -> Result<Verified, VerifyError> {
     let checkpoints = read_checkpoints(store, origin)?;
+    let cache = cache.filter(|cache| cache_matches(cache, &checkpoints));
+    let first = verify_pass(store, &checkpoints, options, cache, 0, visit.as_deref_mut())?;
+    let pass = match first {
+        Pass::Stale { visited_below } => {
+            verify_pass(store, &checkpoints, options, None, visited_below, visit)?
+        }
+        done => done,
+    };
+    let Pass::Done(mut parts) = pass else {
+        unreachable!("a pass without a cache is never stale")
+    };
+    let count = parts.checkpoints;
+    if let Some(Kept { size, .. }) = checkpoints.get(count) {
+        return Err(VerifyError::new(
+            VerifyErrorKind::MissingEntries,
+            format!(
+                "this checkpoint covers {size} entries but the ledger holds only {}: signed entries were deleted",
+                parts.tree.size()
+            ),
+        )
+        .in_file(store.checkpoint_history_path(*size))
+        .hint("restore `ledger/entries/` from a copy (git history, a backup, or the published site's `ledger/`)"));
+    }
+    let checkpoints_digest = digest_of(&checkpoints);
+    let newest = checkpoints
+        .into_iter()
+        .last()
+        .expect("read_checkpoints refuses none");
+    check_latest_copy(store, &newest.text)?;
+    Ok(Verified {
+        state: parts.state,
+        tree: parts.tree,
+        checkpoint: newest.checkpoint,
+        checkpoint_note: newest.text,
+        leaves: std::mem::take(&mut parts.leaves),
+        checkpoints: count,
+        checkpoints_digest,
+        segment_roots: parts.segment_roots,
+        cached_entries: parts.cached_entries,
+    })
+}
+
+/// Whether a cache still describes this ledger's checkpoints: the one at its
+/// size is kept with its root, and every text up to it is unchanged.
+fn cache_matches(cache: &Cached, checkpoints: &[Kept]) -> bool {
+    let Some(last) = cache.checkpoints.checked_sub(1) else {
+        return false;
+    };
+    let Some(kept) = checkpoints.get(last) else {
+        return false;
+    };
+    kept.size == cache.size
+        && kept.checkpoint.root == cache.root
+        && digest_of(&checkpoints[..cache.checkpoints]) == cache.checkpoints_digest
+        && cache.segment_roots.len() as u64 == cache.size.div_ceil(SEGMENT_ENTRIES)
+}
+
+fn digest_of(checkpoints: &[Kept]) -> Hash {
+    let mut digest = CheckpointsDigest::default();
+    for kept in checkpoints {
+        digest.add(kept.size, &kept.text);
+    }
+    digest.value()
+}
+
+/// What one pass over the segments ended with.
+enum Pass {
+    Done(Box<Parts>),
+    /// A segment did not match the cache; entries below this were visited.
+    Stale {
+        visited_below: u64,
+    },
+}
+
+/// A verified ledger before its newest checkpoint is checked.
+struct Parts {
+    state: State,
+    tree: TreeBuilder,
+    leaves: Vec<Hash>,
+    /// Checkpoints checked (or vouched for by the cache).
+    checkpoints: usize,
+    segment_roots: Vec<Hash>,
+    cached_entries: u64,
+}
+
+/// One pass over every segment: `cache`'s entries re-hashed, the rest
+/// decoded, applied and checked; entries below `visited_below` not visited
+/// again.
+fn verify_pass<'v>(
+    store: &Store,
+    checkpoints: &[Kept],
+    options: VerifyOptions,
+    cache: Option<Cached>,
+    visited_below: u64,
+    mut visit: Option<&mut Visit<'v>>,
+) -> Result<Pass, VerifyError> {
     let segments = store.segments().map_err(io_error)?;
-    let mut state = State::new(options.allow_advances);
+    let (mut state, mut next_checkpoint, cached) = match cache {
+        Some(cache) => (
+            cache.state,
+            cache.checkpoints,
+            Some((cache.size, cache.root, cache.segment_roots)),
+        ),
+        None => (State::new(options.allow_advances), 0, None),
+    };
+    let trusted = cached.as_ref().map_or(0, |(size, ..)| *size);
     let mut tree = TreeBuilder::new();
     let mut leaves = Vec::new();
+    let mut segment_roots = Vec::new();
     let mut batch: Option<Batch> = None;
-    let mut next_checkpoint = 0usize;
     let segment_count = segments.len();
+    let decode_trusted = visit.is_some();
     // Reading and decoding (parallel, context-free) of segment k + 1 runs on
     // its own thread while segment k is applied to the state (serial): at
     // W2 the two halves take about as long as each other.
-    std::thread::scope(|scope| -> Result<(), VerifyError> {
+    std::thread::scope(|scope| -> Result<Pass, VerifyError> {
         let load = |segment: &Segment, reuse: Loaded| {
-            let is_last = segment.index as usize + 1 == segment_count;
-            load_segment(segment, is_last, reuse)
+            let first = segment.index * SEGMENT_ENTRIES;
+            let plan = Plan {
+                is_last: segment.index as usize + 1 == segment_count,
+                trusted: trusted.saturating_sub(first).min(SEGMENT_ENTRIES) as usize,
+                expected: cached
+                    .as_ref()
+                    .and_then(|(_, _, roots)| roots.get(segment.index as usize).copied()),
+                decode_trusted,
+                root: options.segment_roots,
+            };
+            load_segment(segment, plan, reuse)
         };
         let mut next = segments
             .first()
@@ -189,6 +324,11 @@ pub fn verify_visiting(
                 .expect("the segment was started")
                 .join()
                 .unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
+            if loaded.stale {
+                return Ok(Pass::Stale {
+                    visited_below: visited_below.max(segment.index * SEGMENT_ENTRIES),
+                });
+            }
             let reuse = std::mem::take(&mut spare);
             next = segments
                 .get(position + 1)
@@ -197,11 +337,36 @@ pub fn verify_visiting(
                 bytes,
                 lines,
                 mut decoded,
+                root,
+                ..
             } = loaded;
-            for (offset, result) in decoded.drain(..).enumerate() {
+            segment_roots.extend(root);
+            for (offset, (result, leaf)) in decoded.drain(..).enumerate() {
                 let seq = segment.index * SEGMENT_ENTRIES + offset as u64;
                 let at = |error: VerifyError| error.at(seq, &segment.path);
-                let (entry, leaf) = result.map_err(at)?;
+                let entry = result.map_err(at)?;
+                tree.push(leaf);
+                if options.keep_leaves {
+                    leaves.push(leaf);
+                }
+                if seq < trusted {
+                    if seq + 1 == trusted
+                        && cached
+                            .as_ref()
+                            .is_some_and(|(_, root, _)| tree.root() != *root)
+                    {
+                        return Ok(Pass::Stale {
+                            visited_below: visited_below.max(seq),
+                        });
+                    }
+                    if let (Some(visit), Some(entry)) = (visit.as_deref_mut(), entry)
+                        && seq >= visited_below
+                    {
+                        visit(entry, &bytes[lines[offset].clone()]);
+                    }
+                    continue;
+                }
+                let entry = entry.expect("entries past the cache are decoded");
                 let current = match &batch {
                     Some(current) => current,
                     None => {
@@ -246,11 +411,11 @@ pub fn verify_visiting(
                 if options.check_media {
                     check_media(store, &entry).map_err(at)?;
                 }
-                tree.push(leaf);
-                if options.keep_leaves {
-                    leaves.push(leaf);
+                if let Some(visit) = visit.as_deref_mut()
+                    && seq >= visited_below
+                {
+                    visit(entry, &bytes[lines[offset].clone()]);
                 }
-                visit(entry, &bytes[lines[offset].clone()]);
                 let kept = &checkpoints[next_checkpoint];
                 if tree.size() == kept.size {
                     let finished = batch.take().expect("a batch is open");
@@ -269,34 +434,17 @@ pub fn verify_visiting(
                 bytes,
                 lines,
                 decoded,
+                ..Loaded::default()
             };
         }
-        Ok(())
-    })?;
-    if let Some(Kept { size, .. }) = checkpoints.get(next_checkpoint) {
-        return Err(VerifyError::new(
-            VerifyErrorKind::MissingEntries,
-            format!(
-                "this checkpoint covers {size} entries but the ledger holds only {}: signed entries were deleted",
-                tree.size()
-            ),
-        )
-        .in_file(store.checkpoint_history_path(*size))
-        .hint("restore `ledger/entries/` from a copy (git history, a backup, or the published site's `ledger/`)"));
-    }
-    let count = next_checkpoint;
-    let newest = checkpoints
-        .into_iter()
-        .last()
-        .expect("read_checkpoints refuses none");
-    check_latest_copy(store, &newest.text)?;
-    Ok(Verified {
-        state,
-        tree,
-        checkpoint: newest.checkpoint,
-        checkpoint_note: newest.text,
-        leaves,
-        checkpoints: count,
+        Ok(Pass::Done(Box::new(Parts {
+            state,
+            tree,
+            leaves,
+            checkpoints: next_checkpoint,
+            segment_roots,
+            cached_entries: trusted,
+        })))
     })
 }
 
@@ -306,17 +454,37 @@ struct Loaded {
     bytes: Vec<u8>,
     /// Where each line is in `bytes` (without its newline).
     lines: Vec<std::ops::Range<usize>>,
-    decoded: Vec<Result<(Entry, Hash), VerifyError>>,
+    /// Each line's entry (`None` for a line the cache vouches for, when
+    /// nobody reads the entries) and leaf hash.
+    decoded: Vec<(Result<Option<Entry>, VerifyError>, Hash)>,
+    /// The Merkle root of the segment's lines, if asked for.
+    root: Option<Hash>,
+    /// The lines the cache covers do not hash to its root.
+    stale: bool,
+}
+
+/// How to load a segment.
+struct Plan {
+    is_last: bool,
+    /// How many of its first lines the cache covers.
+    trusted: usize,
+    /// The cache's root of those lines.
+    expected: Option<Hash>,
+    /// Decode the lines the cache covers (someone reads the entries).
+    decode_trusted: bool,
+    /// Compute the root of all its lines.
+    root: bool,
 }
 
 /// Reads a segment, checks its shape and decodes every line in parallel.
 /// `reuse` lends its buffers (emptied first), so memory is not fresh each
 /// segment.
-fn load_segment(segment: &Segment, is_last: bool, reuse: Loaded) -> Result<Loaded, VerifyError> {
+fn load_segment(segment: &Segment, plan: Plan, reuse: Loaded) -> Result<Loaded, VerifyError> {
     let Loaded {
         mut bytes,
         mut lines,
         mut decoded,
+        ..
     } = reuse;
     bytes.clear();
     std::fs::File::open(&segment.path)
@@ -328,7 +496,7 @@ fn load_segment(segment: &Segment, is_last: bool, reuse: Loaded) -> Result<Loade
             ))
         })?;
     split_lines(&bytes, segment.index, &segment.path, &mut lines)?;
-    if !is_last && lines.len() as u64 != SEGMENT_ENTRIES {
+    if !plan.is_last && lines.len() as u64 != SEGMENT_ENTRIES {
         return Err(VerifyError::new(
             VerifyErrorKind::MissingEntries,
             format!(
@@ -339,24 +507,64 @@ fn load_segment(segment: &Segment, is_last: bool, reuse: Loaded) -> Result<Loade
         .in_file(segment.path.clone()));
     }
     decoded.clear();
-    lines
-        .par_iter()
-        .map(|line| decode_and_check(&bytes[line.clone()]))
-        .collect_into_vec(&mut decoded);
+    let mut stale = false;
+    if plan.trusted == 0 {
+        lines
+            .par_iter()
+            .map(|line| {
+                let line = &bytes[line.clone()];
+                (decode_and_check(line).map(Some), merkle::leaf_hash(line))
+            })
+            .collect_into_vec(&mut decoded);
+    } else {
+        // Hashed first: nothing the cache covers is used before its
+        // segment is known to be the bytes the cache judged.
+        let mut hashes = Vec::with_capacity(lines.len());
+        lines
+            .par_iter()
+            .map(|line| merkle::leaf_hash(&bytes[line.clone()]))
+            .collect_into_vec(&mut hashes);
+        stale = hashes.len() < plan.trusted
+            || plan.expected != Some(merkle::root(&hashes[..plan.trusted]));
+        if !stale {
+            (0..lines.len())
+                .into_par_iter()
+                .map(|index| {
+                    let line = &bytes[lines[index].clone()];
+                    let entry = if index >= plan.trusted {
+                        decode_and_check(line).map(Some)
+                    } else if plan.decode_trusted {
+                        Entry::from_verified_line(line)
+                            .map(Some)
+                            .map_err(|e| VerifyError::new(VerifyErrorKind::Decode, e.to_string()))
+                    } else {
+                        Ok(None)
+                    };
+                    (entry, hashes[index])
+                })
+                .collect_into_vec(&mut decoded);
+        }
+    }
+    let root = (plan.root && !stale).then(|| {
+        let hashes: Vec<Hash> = decoded.iter().map(|(_, leaf)| *leaf).collect();
+        merkle::root(&hashes)
+    });
     Ok(Loaded {
         bytes,
         lines,
         decoded,
+        root,
+        stale,
     })
 }
 
 /// The context-free part of verifying a line, run in parallel: decoding,
-/// the canonical-form check, field checks and the leaf hash.
-fn decode_and_check(line: &[u8]) -> Result<(Entry, Hash), VerifyError> {
+/// the canonical-form check and field checks.
+fn decode_and_check(line: &[u8]) -> Result<Entry, VerifyError> {
     let entry = Entry::from_line(line)
         .map_err(|e| VerifyError::new(VerifyErrorKind::Decode, e.to_string()))?;
     check_entry_fields(&entry).map_err(invariant)?;
-    Ok((entry, merkle::leaf_hash(line)))
+    Ok(entry)
 }
 
 fn invariant(error: EntryError) -> VerifyError {

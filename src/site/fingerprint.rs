@@ -75,10 +75,7 @@ pub fn site_inputs(
     let mut hasher = Sha256::new();
     // The executable stands for the code: filters, functions, escaping and
     // the built-in theme all change with it.
-    let executable = std::env::current_exe().context("failed to locate the minhbach executable")?;
-    let code = std::fs::read(&executable)
-        .with_context(|| format!("failed to read `{}`", executable.display()))?;
-    hasher.update(Sha256::digest(&code));
+    hasher.update(crate::code::executable_hash()?);
     for (name, template) in &sources.templates {
         hash_str(&mut hasher, name);
         hash_str(&mut hasher, &template.text);

@@ -34,9 +34,9 @@ mod photos;
 pub mod render;
 pub mod serve;
 
+use crate::ledger::VerifyOptions;
 use crate::ledger::entry::Entry;
 use crate::ledger::tiles::{self, TILE_WIDTH};
-use crate::ledger::{Ledger, LedgerSettings, VerifyOptions};
 use crate::portal::Portal;
 use anyhow::{Context as _, Result, anyhow, bail};
 use output::{MemorySink, MergeReport, Sink, StagingSink};
@@ -193,6 +193,12 @@ pub fn render_site(
     };
 
     let data = timed(verbose, "verify", || read_ledger(portal))?;
+    if verbose {
+        eprintln!(
+            "verify: {} of {} entries re-hashed only (verified-state cache)",
+            data.verified.cached_entries, data.verified.checkpoint.size
+        );
+    }
     let (entries, verified) = (&data.entries, &data.verified);
     let page_size = config.page_size.unwrap_or(DEFAULT_PAGE_SIZE);
     let mut model = timed(verbose, "model", || {
@@ -401,13 +407,7 @@ impl LedgerData {
 
 /// Verifies the ledger, reading it once.
 fn read_ledger(portal: &Portal) -> Result<LedgerData> {
-    let ledger = Ledger::new(
-        &portal.ledger_dir(),
-        LedgerSettings {
-            origin: portal.config.ledger.origin.clone(),
-            allow_advances: portal.config.ledger.allow_advances,
-        },
-    );
+    let ledger = portal.ledger();
     // Sized up front: growing by doubling copied a few hundred megabytes at
     // W2 and touched twice the fresh memory (the kernel zeroes each page).
     let count = ledger.checkpoint_sizes()?.last().copied().unwrap_or(0) as usize;
@@ -419,7 +419,7 @@ fn read_ledger(portal: &Portal) -> Result<LedgerData> {
         ..VerifyOptions::default()
     };
     let verified = ledger
-        .verify_visiting(options, &mut |entry, line| {
+        .verify_cached(options, &mut |entry, line| {
             starts.push(lines.len());
             lines.extend_from_slice(line);
             lines.push(b'\n');

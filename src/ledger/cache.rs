@@ -1,0 +1,184 @@
+//! The verified-state cache: what a full verification of the ledger up to a
+//! signed checkpoint concluded, so the next `build` or `append` re-reads the
+//! old entries only to prove they are the same bytes, and judges only the
+//! new ones.
+//!
+//! The file (`.minhbach/cache/verified-state` in a portal) holds the `State`
+//! after the checkpoint of size N, the checkpoint's root, a digest of every
+//! checkpoint text up to N, and the Merkle root of each segment's part of
+//! the first N entries. It is keyed three ways, and any mismatch means the
+//! cache is ignored, never trusted:
+//!
+//! - **the code**: the SHA-256 of the running executable (the invariants
+//!   change with it) and this format's version;
+//! - **the portal**: the ledger's origin and `allow_advances`;
+//! - **the ledger**: the checkpoint of size N must still be kept with the
+//!   same root, the checkpoint texts up to N must hash to the same digest,
+//!   and each segment's entries below N must hash to the same root before
+//!   any of them is used (`verify`). SHA-256 makes "same root" mean "same
+//!   bytes", so the cached state is the state of exactly these entries.
+//!
+//! A trailing SHA-256 of the file catches a torn or damaged write. The cache
+//! is as trusted as the executable and the portal's private folder beside
+//! it: whoever can rewrite it can rewrite `public/` too. `minhbach verify`,
+//! the auditor's command, never reads it.
+
+use super::merkle::Hash;
+use super::state::State;
+use sha2::{Digest, Sha256};
+use std::path::Path;
+
+/// The first bytes of the file; the number is this format's version.
+const MAGIC: &[u8] = b"minhbach verified-state 1\n";
+
+/// A cache read back, not yet matched against the ledger.
+pub struct Cached {
+    pub size: u64,
+    pub root: Hash,
+    /// Number of checkpoints kept up to `size` (the next one to check).
+    pub checkpoints: usize,
+    pub checkpoints_digest: Hash,
+    /// The Merkle root of each segment's entries below `size`.
+    pub segment_roots: Vec<Hash>,
+    pub state: State,
+}
+
+/// The file's body (postcard), between the magic and the checksum.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Stored<S> {
+    code: Hash,
+    origin: String,
+    allow_advances: bool,
+    size: u64,
+    root: Hash,
+    checkpoints: usize,
+    checkpoints_digest: Hash,
+    segment_roots: Vec<Hash>,
+    state: S,
+}
+
+/// What a cache is keyed by besides the ledger itself.
+pub struct CacheKey<'a> {
+    pub origin: &'a str,
+    pub allow_advances: bool,
+}
+
+/// Reads the cache at `path` if it exists, is whole, and was written by this
+/// executable for this portal; `None` otherwise (a cache only saves time).
+pub fn load(path: &Path, key: &CacheKey) -> Option<Cached> {
+    let bytes = std::fs::read(path).ok()?;
+    let body = bytes.strip_prefix(MAGIC)?;
+    let (body, checksum) = body.split_at_checked(body.len().checked_sub(32)?)?;
+    if Sha256::digest(body).as_slice() != checksum {
+        return None;
+    }
+    let stored: Stored<State> = postcard::from_bytes(body).ok()?;
+    let matches = stored.code == crate::code::executable_hash().ok()?
+        && stored.origin == key.origin
+        && stored.allow_advances == key.allow_advances;
+    matches.then_some(Cached {
+        size: stored.size,
+        root: stored.root,
+        checkpoints: stored.checkpoints,
+        checkpoints_digest: stored.checkpoints_digest,
+        segment_roots: stored.segment_roots,
+        state: stored.state,
+    })
+}
+
+/// Writes the cache for a verified ledger (atomically: a temporary file
+/// renamed over the old one; readers never see half a file).
+pub fn store_cache(path: &Path, key: &CacheKey, verified: &super::Verified) -> anyhow::Result<()> {
+    use anyhow::Context as _;
+    let stored = Stored {
+        code: crate::code::executable_hash()?,
+        origin: key.origin.to_string(),
+        allow_advances: key.allow_advances,
+        size: verified.checkpoint.size,
+        root: verified.checkpoint.root,
+        checkpoints: verified.checkpoints,
+        checkpoints_digest: verified.checkpoints_digest,
+        segment_roots: verified.segment_roots.clone(),
+        state: &verified.state,
+    };
+    let mut bytes = MAGIC.to_vec();
+    postcard::to_io(&stored, &mut bytes).context("failed to encode the verified-state cache")?;
+    let checksum = Sha256::digest(&bytes[MAGIC.len()..]);
+    bytes.extend_from_slice(&checksum);
+    let dir = path.parent().context("the cache path has no parent")?;
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("failed to create `{}`", dir.display()))?;
+    let temp = dir.join(format!(".verified-state-{}", std::process::id()));
+    std::fs::write(&temp, &bytes)
+        .with_context(|| format!("failed to write `{}`", temp.display()))?;
+    std::fs::rename(&temp, path).map_err(|e| {
+        let _ = std::fs::remove_file(&temp);
+        anyhow::anyhow!("failed to replace `{}`: {e}", path.display())
+    })?;
+    remove_leftovers(dir);
+    Ok(())
+}
+
+/// Removes temporary files of writers killed before their rename. One still
+/// being written by another process fails its rename, which costs that
+/// process nothing but the cache.
+fn remove_leftovers(dir: &Path) {
+    let Ok(listing) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in listing.flatten() {
+        if entry
+            .file_name()
+            .to_string_lossy()
+            .starts_with(".verified-state-")
+        {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
+/// The digest of the checkpoint texts kept up to a size, in order: what the
+/// cache's judgement of signatures rests on.
+#[derive(Default)]
+pub struct CheckpointsDigest(Sha256);
+
+impl CheckpointsDigest {
+    pub fn add(&mut self, size: u64, text: &str) {
+        self.0.update(size.to_le_bytes());
+        self.0.update((text.len() as u64).to_le_bytes());
+        self.0.update(text.as_bytes());
+    }
+
+    pub fn value(&self) -> Hash {
+        self.0.clone().finalize().into()
+    }
+}
+
+/// Verifies the ledger with the cache at `path` (none: a full verification)
+/// and, when the cache did not cover the whole ledger, writes it anew. A
+/// cache that cannot be written costs the next run time, nothing else.
+pub fn verify_with_cache<'v>(
+    store: &super::store::Store,
+    settings: &super::LedgerSettings,
+    path: Option<&Path>,
+    options: super::VerifyOptions,
+    visit: Option<&mut super::verify::Visit<'v>>,
+) -> Result<super::Verified, super::VerifyError> {
+    let Some(path) = path else {
+        return super::verify::verify_visiting(store, &settings.origin, options, None, visit);
+    };
+    let key = CacheKey {
+        origin: &settings.origin,
+        allow_advances: settings.allow_advances,
+    };
+    let options = super::VerifyOptions {
+        segment_roots: true,
+        ..options
+    };
+    let cached = load(path, &key);
+    let verified = super::verify::verify_visiting(store, &settings.origin, options, cached, visit)?;
+    if verified.cached_entries != verified.checkpoint.size {
+        let _ = store_cache(path, &key, &verified);
+    }
+    Ok(verified)
+}
