@@ -6,7 +6,7 @@
 # W1 = 10,000 households + 100,000 donations; W2 = 100,000 + 1,000,000;
 # W3 = 500,000 + 5,000,000. Each figure is the median of RUNS runs (default
 # 3) of: importing the donation statement into a fresh copy of the portal,
-# `verify`, a cold `build`, and a `build` after appending one donation
+# `verify`, a cold `build`, appending one donation, and the `build` after it
 # (files rewritten counted). Peak memory is the largest resident set seen.
 # Each build's phase timings (`build -v`) are kept in BENCH_DIR as
 # cold-phases.N and warm-phases.N.
@@ -50,7 +50,7 @@ measure() {
   cat "$work/time" >>"$out"
 }
 
-: >"$work/import"; : >"$work/verify"; : >"$work/cold"; : >"$work/warm"; : >"$work/rewritten"
+: >"$work/import"; : >"$work/verify"; : >"$work/cold"; : >"$work/append"; : >"$work/warm"; : >"$work/rewritten"
 for run in $(seq "$runs"); do
   rm -rf "$work/p"; cp -r "$work/base" "$work/p"
   (cd "$work/p" && measure "$work/import" $bin import donations ../data/donations.csv --fund cuu-tro --key ../keys/admin.key)
@@ -59,18 +59,20 @@ done
 (cd "$work/p" && $bin append --key ../keys/admin.key ../data/progress.jsonl >/dev/null)
 for run in $(seq "$runs"); do
   (cd "$work/p" && measure "$work/verify" $bin verify)
-  rm -rf "$work/p/public"
+  # Cold: no previous output, no page fingerprints, no verified-state cache.
+  rm -rf "$work/p/public" "$work/p/.public.manifest" "$work/p/.minhbach/cache"
   (cd "$work/p" && measure "$work/cold" $bin build -v)
   cp "$work/stderr" "$work/cold-phases.$run"
 done
 for run in $(seq "$runs"); do
   echo "{\"kind\":\"donation\",\"fund\":\"cuu-tro\",\"donor\":\"Người thứ $run\",\"amount\":100000,\"date\":\"2025-11-30\",\"channel\":\"bank\",\"ref\":\"BENCH$run\"}" \
-    | (cd "$work/p" && $bin append --key ../keys/admin.key - >/dev/null)
+    >"$work/one.jsonl"
+  (cd "$work/p" && measure "$work/append" $bin append --key ../keys/admin.key ../one.jsonl)
   (cd "$work/p" && measure "$work/warm" $bin build -v)
   cp "$work/stderr" "$work/warm-phases.$run"
   grep -o '[0-9]* written' "$work/stderr" "$work/stdout" | grep -o '^[^ ]*$\|[0-9]*' | tail -1 >>"$work/rewritten"
 done
 
 col() { awk "{print \$$2}" "$1" | median; }
-peak=$(cat "$work/import" "$work/verify" "$work/cold" "$work/warm" | awk '{print $2}' | sort -n | tail -1)
-echo "| $scale${english:+ (vi+en)} | $(col "$work/import" 1) s | $(col "$work/verify" 1) s | $(col "$work/cold" 1) s, $(( $(col "$work/cold" 2) / 1024 )) MiB | $(col "$work/warm" 1) s, $(median <"$work/rewritten") files | $(( peak / 1024 )) MiB |"
+peak=$(cat "$work/import" "$work/verify" "$work/cold" "$work/append" "$work/warm" | awk '{print $2}' | sort -n | tail -1)
+echo "| $scale${english:+ (vi+en)} | $(col "$work/import" 1) s | $(col "$work/verify" 1) s | $(col "$work/cold" 1) s, $(( $(col "$work/cold" 2) / 1024 )) MiB | $(col "$work/append" 1) s | $(col "$work/warm" 1) s, $(median <"$work/rewritten") files | $(( peak / 1024 )) MiB |"
