@@ -382,4 +382,13 @@ fn a_cache_over_several_segments_is_checked_segment_by_segment() {
         assert!(error.contains("does not match the entries"), "{error}");
         fs::write(&path, original).unwrap();
     }
+    // The last segment deleted: its entries are missing, cache or not.
+    let last = dir.path().join("entries/000001.jsonl");
+    let original = fs::read(&last).unwrap();
+    fs::remove_file(&last).unwrap();
+    let error = cache
+        .verify_same(dir.path(), "segment 1 deleted")
+        .unwrap_err();
+    assert!(error.contains("signed entries were deleted"), "{error}");
+    fs::write(&last, original).unwrap();
 }

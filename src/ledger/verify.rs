@@ -437,6 +437,11 @@ fn verify_pass<'v>(
                 ..Loaded::default()
             };
         }
+        if tree.size() < trusted {
+            // Whole segments the cache covered are gone: the full pass names
+            // the checkpoint whose entries are missing.
+            return Ok(Pass::Stale { visited_below });
+        }
         Ok(Pass::Done(Box::new(Parts {
             state,
             tree,
