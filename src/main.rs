@@ -9,5 +9,21 @@
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> std::process::ExitCode {
+    disable_transparent_huge_pages();
     minhbach::cli::main()
+}
+
+/// Transparent huge pages off for this process. With them (Debian's default
+/// is `always`), every first touch of a 2 MiB region makes the kernel zero
+/// the whole huge page, and mimalloc returns and re-takes memory often: a W2
+/// rebuild spent 28 % of its samples in `clear_page_erms` and 8 s of its 15 s
+/// in the kernel. Without them the same rebuild took 9 s, 2.5 s in the
+/// kernel (BENCHMARKS.md, fifth session). Faults after this call obey it.
+fn disable_transparent_huge_pages() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: PR_SET_THP_DISABLE takes plain integers and only sets a flag on
+    // this process; a kernel without it returns an error, which changes nothing.
+    unsafe {
+        libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0);
+    }
 }
