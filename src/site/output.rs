@@ -15,7 +15,10 @@
 //! a file whose length or time differs from the manifest's (edited by hand,
 //! restored from a backup), or a missing or unreadable manifest, falls back to
 //! comparing bytes, so the manifest can change the time a build takes, never
-//! its output.
+//! its output. It also records each directory's time, so a rebuild lists
+//! only the directories that changed to find stray files (`prune`).
+
+mod prune;
 
 use anyhow::{Context, Result, bail};
 use sha2::{Digest, Sha256};
@@ -109,6 +112,11 @@ enum Staged {
 #[derive(Default)]
 struct Manifest {
     files: HashMap<String, Recorded>,
+    /// Output directory (`""` for the output itself) → its modification
+    /// time when the build ended (nanoseconds since the epoch).
+    dirs: HashMap<String, i128>,
+    /// When the manifest was written (its own modification time).
+    written: Option<i128>,
 }
 
 /// One file of the manifest.
@@ -124,14 +132,9 @@ struct Recorded {
 
 impl Recorded {
     fn of(meta: &std::fs::Metadata, hash: FileHash, inputs: Option<FileHash>) -> Option<Recorded> {
-        let modified = meta.modified().ok()?;
-        let nanos = match modified.duration_since(std::time::UNIX_EPOCH) {
-            Ok(after) => after.as_nanos() as i128,
-            Err(before) => -(before.duration().as_nanos() as i128),
-        };
         Some(Recorded {
             len: meta.len(),
-            modified: nanos,
+            modified: mtime_nanos(meta)?,
             hash,
             inputs,
         })
@@ -146,6 +149,15 @@ impl Recorded {
     }
 }
 
+/// A modification time in nanoseconds since the epoch.
+fn mtime_nanos(meta: &std::fs::Metadata) -> Option<i128> {
+    let modified = meta.modified().ok()?;
+    Some(match modified.duration_since(std::time::UNIX_EPOCH) {
+        Ok(after) => after.as_nanos() as i128,
+        Err(before) => -(before.duration().as_nanos() as i128),
+    })
+}
+
 impl Manifest {
     /// `.public.manifest` beside `public/`.
     fn path(output: &Path) -> PathBuf {
@@ -155,20 +167,37 @@ impl Manifest {
     /// Reads the manifest; anything unreadable or malformed is no manifest
     /// (the build then compares bytes).
     fn read(output: &Path) -> Manifest {
-        let Ok(text) = std::fs::read_to_string(Manifest::path(output)) else {
+        let path = Manifest::path(output);
+        let Ok(text) = std::fs::read_to_string(&path) else {
             return Manifest::default();
         };
-        let mut files = HashMap::new();
+        let mut manifest = Manifest {
+            written: std::fs::metadata(&path)
+                .ok()
+                .and_then(|meta| mtime_nanos(&meta)),
+            ..Manifest::default()
+        };
         for line in text.lines() {
+            if let Some(dir) = line.strip_prefix("d ") {
+                let Some((time, dir)) = dir.split_once(' ') else {
+                    return Manifest::default();
+                };
+                let Ok(time) = time.parse() else {
+                    return Manifest::default();
+                };
+                manifest.dirs.insert(dir.to_string(), time);
+                continue;
+            }
             let Some(parsed) = Manifest::parse_line(line) else {
                 return Manifest::default();
             };
-            files.insert(parsed.0.to_string(), parsed.1);
+            manifest.files.insert(parsed.0.to_string(), parsed.1);
         }
-        Manifest { files }
+        manifest
     }
 
-    /// `<sha256 hex> <inputs hex or -> <length> <mtime ns> <path>`.
+    /// `<sha256 hex> <inputs hex or -> <length> <mtime ns> <path>` for a
+    /// file, `d <mtime ns> <path>` for a directory.
     fn parse_line(line: &str) -> Option<(&str, Recorded)> {
         let mut fields = line.splitn(5, ' ');
         let hash = parse_hex(fields.next()?)?;
@@ -200,10 +229,17 @@ impl Manifest {
     /// Writes the manifest of `output` for the files of this build
     /// (atomically: a torn manifest would only cost time, but costs nothing
     /// to avoid).
-    fn write<'a>(output: &Path, files: impl Iterator<Item = (&'a String, Recorded)>) -> Result<()> {
+    fn write<'a>(
+        output: &Path,
+        files: impl Iterator<Item = (&'a String, Recorded)>,
+        dirs: &[(String, i128)],
+    ) -> Result<()> {
         let path = Manifest::path(output);
         let temp = sibling(output, &format!("manifest-{}", std::process::id()));
         let mut text = Vec::new();
+        for (dir, time) in dirs {
+            writeln!(text, "d {time} {dir}")?;
+        }
         for (name, recorded) in files {
             write_hex(&mut text, &recorded.hash)?;
             match &recorded.inputs {
@@ -305,8 +341,11 @@ impl StagingSink {
         let staged = self.staged.lock().unwrap_or_else(|e| e.into_inner());
         std::fs::create_dir_all(output)
             .with_context(|| format!("failed to create `{}`", output.display()))?;
+        let needed = prune::needed_dirs(staged.keys());
+        let clean = prune::clean_dirs(output, &self.previous);
         let mut report = MergeReport::default();
         let mut manifest = Vec::with_capacity(staged.len());
+        let mut written = Vec::new();
         for (path, staged) in staged.iter() {
             let (file, hash) = match staged {
                 Staged::Unchanged(recorded) => {
@@ -337,57 +376,21 @@ impl StagingSink {
                 )
             })?;
             report.written += 1;
+            written.push(path.as_str());
             let meta = std::fs::metadata(&target)
                 .with_context(|| format!("failed to read `{}`", target.display()))?;
             let (hash, inputs) = hash;
             manifest.extend(Recorded::of(&meta, hash, inputs).map(|recorded| (path, recorded)));
         }
-        report.removed = remove_stale(output, &staged)?;
-        Manifest::write(output, manifest.into_iter())?;
+        let pruned = prune::remove_stale(output, &staged, &needed, &self.previous, &clean)?;
+        report.removed = pruned.removed;
+        let touched = written
+            .into_iter()
+            .chain(pruned.paths.iter().map(String::as_str));
+        let dirs = prune::directory_times(output, &needed, &self.previous, &clean, touched);
+        Manifest::write(output, manifest.into_iter(), &dirs)?;
         Ok(report)
     }
-}
-
-/// Removes every file under `output` that this build did not produce, and
-/// the directories left empty. The whole tree is listed, not just what the
-/// manifest names, so a stray file goes whether or not there is a manifest.
-/// Only directories holding no output are tried: at W2 there are 110,000
-/// directories, and a failing `rmdir` on each cost seconds.
-fn remove_stale(output: &Path, staged: &BTreeMap<String, Staged>) -> Result<usize> {
-    let mut needed: std::collections::HashSet<&str> = std::collections::HashSet::new();
-    for path in staged.keys() {
-        let mut rest = path.as_str();
-        while let Some((parent, _)) = rest.rsplit_once('/') {
-            if !needed.insert(parent) {
-                break;
-            }
-            rest = parent;
-        }
-    }
-    let mut removed = 0;
-    let mut stale_dirs = Vec::new();
-    for entry in walkdir::WalkDir::new(output)
-        .min_depth(1)
-        .sort_by_file_name()
-        .contents_first(true)
-    {
-        let entry = entry.with_context(|| format!("failed to list `{}`", output.display()))?;
-        let relative = relative_slash_path(output, entry.path());
-        if entry.file_type().is_dir() {
-            if !needed.contains(relative.as_str()) {
-                stale_dirs.push(entry.path().to_path_buf());
-            }
-        } else if !staged.contains_key(&relative) {
-            std::fs::remove_file(entry.path())
-                .with_context(|| format!("failed to remove `{}`", entry.path().display()))?;
-            removed += 1;
-        }
-    }
-    // Contents first, so a directory is empty by the time it comes.
-    for dir in stale_dirs {
-        let _ = std::fs::remove_dir(&dir);
-    }
-    Ok(removed)
 }
 
 impl StagingSink {
@@ -539,6 +542,76 @@ mod tests {
             sink.write(path, bytes).unwrap();
         }
         sink.merge_into(output).unwrap()
+    }
+
+    /// Makes the last build look old: its manifest written 10 s after its
+    /// directories' times, so none of them is "racy".
+    fn age_manifest(output: &Path) {
+        let manifest = std::fs::File::options()
+            .write(true)
+            .open(Manifest::path(output))
+            .unwrap();
+        let later = std::time::SystemTime::now() + std::time::Duration::from_secs(10);
+        manifest.set_modified(later).unwrap();
+    }
+
+    #[test]
+    fn strays_are_found_in_the_directories_that_changed() {
+        let dir = tempfile::tempdir().unwrap();
+        let output = dir.path().join("public");
+        let files: &[(&str, &[u8])] =
+            &[("a/b/c.html", b"c"), ("a/d.html", b"d"), ("x/y.html", b"y")];
+        build(&output, files);
+        let manifest = std::fs::read_to_string(Manifest::path(&output)).unwrap();
+        assert!(
+            manifest.contains("\nd ") || manifest.starts_with("d "),
+            "{manifest}"
+        );
+        age_manifest(&output);
+        // A stray file, a stray directory tree, and a file of the last build
+        // deleted by hand.
+        std::fs::write(output.join("a/b/stray.txt"), b"x").unwrap();
+        std::fs::create_dir_all(output.join("x/z/w")).unwrap();
+        std::fs::write(output.join("x/z/w/stray.txt"), b"x").unwrap();
+        std::fs::remove_file(output.join("a/d.html")).unwrap();
+        let report = build(&output, &files[..2]);
+        assert_eq!((report.written, report.removed), (1, 3), "{report:?}");
+        assert!(!output.join("x").exists());
+        assert!(!output.join("a/b/stray.txt").exists());
+        assert_eq!(std::fs::read(output.join("a/d.html")).unwrap(), b"d");
+
+        // A directory whose time is as recorded is not listed: a stray file
+        // hidden by putting the time back stays (the test git and rsync
+        // make of files, applied to directories), while one in a directory
+        // whose time moved goes.
+        age_manifest(&output);
+        let recorded = std::fs::metadata(output.join("a/b"))
+            .unwrap()
+            .modified()
+            .unwrap();
+        std::fs::write(output.join("a/b/hidden.txt"), b"x").unwrap();
+        std::fs::File::open(output.join("a/b"))
+            .unwrap()
+            .set_modified(recorded)
+            .unwrap();
+        std::fs::write(output.join("a/seen.txt"), b"x").unwrap();
+        let report = build(&output, &files[..2]);
+        assert_eq!(report.removed, 1, "{report:?}");
+        assert!(!output.join("a/seen.txt").exists());
+        assert!(output.join("a/b/hidden.txt").exists());
+
+        // Without directory records (a manifest of an older version) the
+        // whole output is listed.
+        let manifest = std::fs::read_to_string(Manifest::path(&output)).unwrap();
+        let files_only: String = manifest
+            .lines()
+            .filter(|line| !line.starts_with("d "))
+            .map(|line| format!("{line}\n"))
+            .collect();
+        std::fs::write(Manifest::path(&output), files_only).unwrap();
+        let report = build(&output, &files[..2]);
+        assert_eq!((report.written, report.removed), (0, 1), "{report:?}");
+        assert!(!output.join("a/b/hidden.txt").exists());
     }
 
     #[test]
