@@ -22,7 +22,7 @@ mod prune;
 
 use anyhow::{Context, Result, bail};
 use sha2::{Digest, Sha256};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::Write as _;
 use std::path::{Component, Path, PathBuf};
 use std::sync::Mutex;
@@ -93,6 +93,10 @@ pub struct StagingSink {
     /// Output path → what this build does with it.
     staged: Mutex<BTreeMap<String, Staged>>,
     next: AtomicU64,
+    /// No output yet: files are staged in the output's own layout and the
+    /// staging directory becomes the output in one `rename` (a first build
+    /// at W2 spent 8–14 s moving 155,000 files into 110,000 directories).
+    fresh: bool,
 }
 
 /// A SHA-256 digest: of a file's bytes, or of what a page was rendered from.
@@ -312,6 +316,7 @@ impl StagingSink {
             previous: Manifest::read(output),
             staged: Mutex::new(BTreeMap::new()),
             next: AtomicU64::new(0),
+            fresh: !output.exists(),
         })
     }
 
@@ -339,6 +344,9 @@ impl StagingSink {
 
     fn merge(&self, output: &Path) -> Result<MergeReport> {
         let staged = self.staged.lock().unwrap_or_else(|e| e.into_inner());
+        if self.fresh && std::fs::rename(&self.staging, output).is_ok() {
+            return fresh_output(output, &staged);
+        }
         std::fs::create_dir_all(output)
             .with_context(|| format!("failed to create `{}`", output.display()))?;
         let needed = prune::needed_dirs(staged.keys());
@@ -411,9 +419,17 @@ impl StagingSink {
             let recorded = Recorded::of(&meta, hash, inputs);
             return self.record(path, Staged::Unchanged(recorded));
         }
-        let file = self
-            .staging
-            .join(self.next.fetch_add(1, Ordering::Relaxed).to_string());
+        let file = if self.fresh {
+            let file = self.staging.join(path);
+            if let Some(parent) = file.parent() {
+                std::fs::create_dir_all(parent)
+                    .with_context(|| format!("failed to create `{}`", parent.display()))?;
+            }
+            file
+        } else {
+            self.staging
+                .join(self.next.fetch_add(1, Ordering::Relaxed).to_string())
+        };
         std::fs::write(&file, bytes)
             .with_context(|| format!("failed to write `{}`", file.display()))?;
         self.record(path, Staged::Written(file, hash, inputs))
@@ -452,6 +468,35 @@ impl Sink for StagingSink {
         let file = self.output.join(path);
         file.is_file().then_some(file)
     }
+}
+
+/// The manifest of a first build, whose staging directory has just become
+/// the output: every file was written by this build.
+fn fresh_output(output: &Path, staged: &BTreeMap<String, Staged>) -> Result<MergeReport> {
+    use rayon::prelude::*;
+    let files: Vec<(&String, Recorded)> = staged
+        .par_iter()
+        .filter_map(|(path, staged)| match staged {
+            Staged::Written(_, hash, inputs) => {
+                let meta = std::fs::metadata(output.join(path)).ok()?;
+                Recorded::of(&meta, *hash, *inputs).map(|recorded| (path, recorded))
+            }
+            Staged::Unchanged(_) => None,
+        })
+        .collect();
+    let needed = prune::needed_dirs(staged.keys());
+    let dirs = prune::directory_times(
+        output,
+        &needed,
+        &Manifest::default(),
+        &HashSet::new(),
+        std::iter::empty::<&str>(),
+    );
+    Manifest::write(output, files.into_iter(), &dirs)?;
+    Ok(MergeReport {
+        written: staged.len(),
+        ..MergeReport::default()
+    })
 }
 
 /// `root/a/b.html` → `a/b.html`.
@@ -520,6 +565,36 @@ mod tests {
         );
         assert!(!output.join("old").exists());
         assert_eq!(std::fs::read(output.join("c.html")).unwrap(), b"c");
+    }
+
+    #[test]
+    fn a_first_build_becomes_the_output_in_one_rename() {
+        let dir = tempfile::tempdir().unwrap();
+        let output = dir.path().join("public");
+        let files: &[(&str, &[u8])] = &[("a.html", b"a"), ("d/e/b.html", b"b")];
+        let report = build(&output, files);
+        assert_eq!((report.written, report.unchanged), (2, 0));
+        assert_eq!(std::fs::read(output.join("d/e/b.html")).unwrap(), b"b");
+        // Its manifest vouches for every file, as a merge's would.
+        assert_eq!(build(&output, files).unchanged, 2);
+        let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name())
+            .collect();
+        assert_eq!(leftovers.len(), 2, "{leftovers:?}");
+
+        // The output appeared while the first build rendered: merged as usual.
+        let output = dir.path().join("other");
+        let sink = StagingSink::new(&output).unwrap();
+        for (path, bytes) in files {
+            sink.write(path, bytes).unwrap();
+        }
+        std::fs::create_dir_all(output.join("d")).unwrap();
+        std::fs::write(output.join("d/stray.txt"), b"x").unwrap();
+        let report = sink.merge_into(&output).unwrap();
+        assert_eq!((report.written, report.removed), (2, 1));
+        assert_eq!(std::fs::read(output.join("d/e/b.html")).unwrap(), b"b");
+        assert!(!output.join("d/stray.txt").exists());
     }
 
     #[test]
