@@ -223,13 +223,22 @@ fn a_rebuild_skips_unchanged_pages_yet_always_equals_a_cold_build() {
     assert_eq!(snapshot(&out), cold("cold-2"));
     // Pages edited or deleted by hand are put back, though their inputs
     // did not change.
+    // So are the ledger download and an entry bundle, which a rebuild
+    // keeps unread when the ledger did not change.
     std::fs::write(out.join("ho/qt-0001/index.html"), "sửa tay").unwrap();
     std::fs::remove_file(out.join("quy/bao-so-5/index.html")).unwrap();
+    std::fs::write(out.join("du-lieu/so-cai.jsonl"), "{}\n").unwrap();
+    let bundle = walkdir::WalkDir::new(out.join("ledger/tile/entries"))
+        .into_iter()
+        .map(|entry| entry.unwrap())
+        .find(|entry| entry.file_type().is_file())
+        .expect("an entry bundle");
+    std::fs::write(bundle.path(), "").unwrap();
     portal
         .run(&["build", "-o", out.to_str().unwrap()])
         .assert()
         .success()
-        .stdout(predicate::str::contains(" 2 written,"));
+        .stdout(predicate::str::contains(" 4 written,"));
     assert_eq!(snapshot(&out), cold("cold-3"));
 }
 

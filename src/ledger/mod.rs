@@ -154,6 +154,13 @@ impl Ledger {
         self.store.checkpoint_sizes()
     }
 
+    /// The file of entry segment `index` (entries `index·SEGMENT_ENTRIES`
+    /// onwards): lets the site copy verified lines from the files instead of
+    /// holding them all in memory.
+    pub fn segment_path(&self, index: u64) -> PathBuf {
+        self.store.segment_path(index)
+    }
+
     /// The bytes of every entry segment together: a hint for sizing a
     /// buffer that will hold the ledger (it may change before it is read).
     pub fn stored_bytes(&self) -> u64 {

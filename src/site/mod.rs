@@ -22,6 +22,7 @@
 mod builtin;
 mod charts;
 pub mod fingerprint;
+mod ledger_files;
 pub mod links;
 pub mod load;
 pub mod lookup;
@@ -34,9 +35,7 @@ mod photos;
 pub mod render;
 pub mod serve;
 
-use crate::ledger::VerifyOptions;
 use crate::ledger::entry::Entry;
-use crate::ledger::tiles::{self, TILE_WIDTH};
 use crate::portal::Portal;
 use anyhow::{Context as _, Result, anyhow, bail};
 use output::{MemorySink, MergeReport, Sink, StagingSink};
@@ -192,7 +191,7 @@ pub fn render_site(
         }
     };
 
-    let data = timed(verbose, "verify", || read_ledger(portal))?;
+    let data = timed(verbose, "verify", || ledger_files::LedgerData::read(portal))?;
     if verbose {
         eprintln!(
             "verify: {} of {} entries re-hashed only (verified-state cache)",
@@ -263,21 +262,22 @@ pub fn render_site(
         // Hashing and staging the 300 MB download (W2) beside building the
         // CSVs: the two halves took about the same time one after the other.
         let (written, open_data) = rayon::join(
-            || sink.write(PUBLIC_LEDGER, &data.lines),
+            || data.write_download(sink),
             || open_data_files(entries, &model, config, &urls),
         );
         written?;
-        let sizes: Vec<(String, usize)> = [(PUBLIC_LEDGER, data.lines.len())]
-            .into_iter()
-            .chain(
-                open_data
-                    .iter()
-                    .map(|(path, bytes)| (path.as_str(), bytes.len())),
-            )
-            .map(|(path, size)| (format!("/{path}"), size))
-            .collect();
+        let sizes: Vec<(String, usize)> =
+            [(ledger_files::DOWNLOAD, data.download_bytes() as usize)]
+                .into_iter()
+                .chain(
+                    open_data
+                        .iter()
+                        .map(|(path, bytes)| (path.as_str(), bytes.len())),
+                )
+                .map(|(path, size)| (format!("/{path}"), size))
+                .collect();
         files += 1 + write_all(sink, open_data)?;
-        files += write_public_log(&data, sink)?;
+        files += data.write_public_log(sink)?;
         Ok(sizes)
     })?;
     // Pages render from the model alone: free the entries, the leaf hashes
@@ -384,117 +384,6 @@ pub fn render_site(
     })
 }
 
-/// The verified ledger as the site needs it: every entry, its exact lines
-/// (kept while reading, so the ledger is read once: they are the public
-/// download and the public log's entry bundles) and the sizes of every
-/// checkpoint ever signed.
-struct LedgerData {
-    entries: Vec<Entry>,
-    verified: crate::ledger::Verified,
-    /// Every entry line, each ending in `\n`: the ledger as JSON Lines.
-    lines: Vec<u8>,
-    /// Where each line starts in `lines`.
-    starts: Vec<usize>,
-    checkpoint_sizes: Vec<u64>,
-}
-
-impl LedgerData {
-    /// The line of entry `seq`, without its newline.
-    fn line(&self, seq: usize) -> &[u8] {
-        let end = self
-            .starts
-            .get(seq + 1)
-            .copied()
-            .unwrap_or(self.lines.len());
-        &self.lines[self.starts[seq]..end - 1]
-    }
-}
-
-/// Verifies the ledger, reading it once.
-fn read_ledger(portal: &Portal) -> Result<LedgerData> {
-    let ledger = portal.ledger();
-    // Sized up front: growing by doubling copied a few hundred megabytes at
-    // W2 and touched twice the fresh memory (the kernel zeroes each page).
-    let count = ledger.checkpoint_sizes()?.last().copied().unwrap_or(0) as usize;
-    let mut entries = Vec::with_capacity(count);
-    let mut lines = Vec::with_capacity(ledger.stored_bytes() as usize);
-    let mut starts = Vec::with_capacity(count);
-    let options = VerifyOptions {
-        keep_leaves: true,
-        ..VerifyOptions::default()
-    };
-    let verified = ledger
-        .verify_cached(options, &mut |entry, line| {
-            starts.push(lines.len());
-            lines.extend_from_slice(line);
-            lines.push(b'\n');
-            entries.push(entry);
-        })
-        .map_err(|e| anyhow!("the ledger does not verify, so nothing is published: {e}"))?;
-    // Read after verifying, without the lock: an append meanwhile may have
-    // signed a newer checkpoint, which this build does not show.
-    let verified_size = verified.checkpoint.size;
-    let mut checkpoint_sizes = ledger.checkpoint_sizes()?;
-    checkpoint_sizes.retain(|&size| size <= verified_size);
-    Ok(LedgerData {
-        entries,
-        verified,
-        lines,
-        starts,
-        checkpoint_sizes,
-    })
-}
-
-/// The public log under `ledger/`, in the C2SP tlog-tiles layout: the
-/// checkpoint, the verifier keys of every key ever admitted (so old
-/// signatures stay checkable), hash tiles and entry bundles. Returns how many
-/// files.
-///
-/// An entry bundle is kept from the last build, without being assembled or
-/// hashed, when its level-0 hash tile is the same: the leaf hashes commit to
-/// the lines. At W2 that spares assembling and hashing 300 MB per rebuild.
-fn write_public_log(data: &LedgerData, sink: &dyn Sink) -> Result<usize> {
-    let size = data.verified.checkpoint.size;
-    let levels = tiles::tile_levels(&data.verified.leaves);
-    sink.write(
-        "ledger/checkpoint",
-        data.verified.checkpoint_note.as_bytes(),
-    )?;
-    let mut keys: Vec<_> = data.verified.state.keys().collect();
-    keys.sort_by_key(|key| key.admitted_seq);
-    let keys_text: String = keys.iter().map(|key| format!("{}\n", key.vkey)).collect();
-    sink.write("ledger/keys", keys_text.as_bytes())?;
-    let code = crate::code::executable_hash()?;
-    let mut files = 2;
-    for tile in tiles::tiles_to_publish(size, &data.checkpoint_sizes) {
-        let bytes = tiles::tile_bytes(&levels, tile);
-        if tile.level == 0 {
-            let path = format!("ledger/{}", tile.entries_path());
-            let inputs = bundle_fingerprint(&code, &bytes);
-            if !sink.keep(&path, &inputs)? {
-                let first = (tile.index * TILE_WIDTH) as usize;
-                let seqs = first..first + tile.width as usize;
-                let bundle = tiles::bundle_bytes(seqs.map(|seq| data.line(seq)));
-                sink.write_rendered(&path, &bundle, &inputs)?;
-            }
-            files += 1;
-        }
-        sink.write(&format!("ledger/{}", tile.path()), &bytes)?;
-        files += 1;
-    }
-    Ok(files)
-}
-
-/// What an entry bundle is made from: the program and its level-0 hash tile.
-fn bundle_fingerprint(code: &[u8; 32], tile_bytes: &[u8]) -> output::FileHash {
-    use sha2::{Digest, Sha256};
-    let mut hasher = Sha256::new();
-    hasher.update(b"minhbach entry bundle\n");
-    hasher.update(code);
-    hasher.update(tile_bytes);
-    hasher.finalize().into()
-}
-
 /// Writes and drops each file; returns how many.
 fn write_all(sink: &dyn Sink, files: Vec<(String, Vec<u8>)>) -> Result<usize> {
     let count = files.len();
@@ -561,9 +450,6 @@ fn write_sitemaps(sink: &dyn Sink, urls: &render::Urls, page_urls: &[String]) ->
     sink.write("sitemap.xml", opendata::sitemap_index(&names).as_bytes())?;
     Ok(chunks.len() + 1)
 }
-
-/// The public ledger download: every entry line as signed.
-const PUBLIC_LEDGER: &str = "du-lieu/so-cai.jsonl";
 
 /// The open data files besides the public ledger (output path → bytes): a
 /// CSV per kind, the Atom feed of the newest entries and the checkpoint.

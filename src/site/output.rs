@@ -23,7 +23,7 @@ mod prune;
 use anyhow::{Context, Result, bail};
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::io::Write as _;
+use std::io::{Read, Write as _};
 use std::path::{Component, Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -49,6 +49,25 @@ pub trait Sink: Sync {
     /// the caller must render it (see `fingerprint.rs`).
     fn keep(&self, _path: &str, _inputs: &FileHash) -> Result<bool> {
         Ok(false)
+    }
+    /// Writes a file streamed from `source` (the ledger download, too large
+    /// to hold), with the fingerprint of its inputs if it has one. Returns
+    /// the bytes written.
+    fn write_from(
+        &self,
+        path: &str,
+        source: &mut dyn Read,
+        inputs: Option<&FileHash>,
+    ) -> Result<u64> {
+        let mut bytes = Vec::new();
+        source
+            .read_to_end(&mut bytes)
+            .with_context(|| format!("failed to read the source of `{path}`"))?;
+        match inputs {
+            Some(inputs) => self.write_rendered(path, &bytes, inputs)?,
+            None => self.write(path, &bytes)?,
+        }
+        Ok(bytes.len() as u64)
     }
     /// Writes a rendered file with the fingerprint of what it was rendered
     /// from, so the next build can `keep` it.
@@ -419,24 +438,101 @@ impl StagingSink {
             let recorded = Recorded::of(&meta, hash, inputs);
             return self.record(path, Staged::Unchanged(recorded));
         }
-        let file = if self.fresh {
-            let file = self.staging.join(path);
-            if let Some(parent) = file.parent() {
-                std::fs::create_dir_all(parent)
-                    .with_context(|| format!("failed to create `{}`", parent.display()))?;
-            }
-            file
-        } else {
-            self.staging
-                .join(self.next.fetch_add(1, Ordering::Relaxed).to_string())
-        };
+        let file = self.staging_file(path)?;
         std::fs::write(&file, bytes)
             .with_context(|| format!("failed to write `{}`", file.display()))?;
         self.record(path, Staged::Written(file, hash, inputs))
     }
+
+    /// Where `path` is staged: in the output's layout for a first build,
+    /// else flat.
+    fn staging_file(&self, path: &str) -> Result<PathBuf> {
+        if !self.fresh {
+            let name = self.next.fetch_add(1, Ordering::Relaxed).to_string();
+            return Ok(self.staging.join(name));
+        }
+        let file = self.staging.join(path);
+        if let Some(parent) = file.parent() {
+            std::fs::create_dir_all(parent)
+                .with_context(|| format!("failed to create `{}`", parent.display()))?;
+        }
+        Ok(file)
+    }
+
+    /// Stages a file streamed from `source`, hashing it on the way. The
+    /// output's copy is compared by hash (from the manifest, or by reading
+    /// it) rather than by bytes.
+    fn stage_from(
+        &self,
+        path: &str,
+        source: &mut dyn Read,
+        inputs: Option<FileHash>,
+    ) -> Result<u64> {
+        check_relative(path)?;
+        let file = self.staging_file(path)?;
+        let (length, hash) = std::fs::File::create(&file)
+            .and_then(|out| copy_hashing(source, out))
+            .with_context(|| format!("failed to write `{}`", file.display()))?;
+        let unchanged = match self.previous.vouches_for(&self.output, path, &hash) {
+            Some(recorded) => Some(Some(Recorded { inputs, ..recorded })),
+            None => {
+                let existing = self.output.join(path);
+                std::fs::metadata(&existing)
+                    .ok()
+                    .filter(|meta| meta.is_file() && meta.len() == length)
+                    .filter(|_| {
+                        std::fs::File::open(&existing)
+                            .and_then(|old| copy_hashing(&mut &old, std::io::sink()))
+                            .is_ok_and(|(_, old)| old == hash)
+                    })
+                    .map(|meta| Recorded::of(&meta, hash, inputs))
+            }
+        };
+        match unchanged {
+            Some(recorded) => {
+                std::fs::remove_file(&file)
+                    .with_context(|| format!("failed to remove `{}`", file.display()))?;
+                self.record(path, Staged::Unchanged(recorded))?;
+            }
+            None => self.record(path, Staged::Written(file, hash, inputs))?,
+        }
+        Ok(length)
+    }
+}
+
+/// Copies `source` to `out` in 1 MiB blocks; returns the length and SHA-256.
+fn copy_hashing(
+    source: &mut dyn Read,
+    mut out: impl std::io::Write,
+) -> std::io::Result<(u64, FileHash)> {
+    let mut hasher = Sha256::new();
+    let mut buffer = vec![0; 1 << 20];
+    let mut length = 0;
+    loop {
+        let read = match source.read(&mut buffer) {
+            Ok(0) => break,
+            Ok(read) => read,
+            Err(error) if error.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(error) => return Err(error),
+        };
+        hasher.update(&buffer[..read]);
+        out.write_all(&buffer[..read])?;
+        length += read as u64;
+    }
+    out.flush()?;
+    Ok((length, hasher.finalize().into()))
 }
 
 impl Sink for StagingSink {
+    fn write_from(
+        &self,
+        path: &str,
+        source: &mut dyn Read,
+        inputs: Option<&FileHash>,
+    ) -> Result<u64> {
+        self.stage_from(path, source, inputs.copied())
+    }
+
     fn write(&self, path: &str, bytes: &[u8]) -> Result<()> {
         self.stage(path, bytes, None)
     }
