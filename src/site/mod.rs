@@ -191,14 +191,42 @@ pub fn render_site(
         }
     };
 
-    let data = timed(verbose, "verify", || ledger_files::LedgerData::read(portal))?;
+    let mut data = timed(verbose, "verify", || ledger_files::LedgerData::read(portal))?;
     if verbose {
         eprintln!(
             "verify: {} of {} entries re-hashed only (verified-state cache)",
             data.verified.cached_entries, data.verified.checkpoint.size
         );
     }
-    let (entries, verified) = (&data.entries, &data.verified);
+    // The open data and the public log first, written at once rather than
+    // held: at W2 they are hundreds of megabytes, and the model then takes
+    // the entries over instead of copying them.
+    let mut files = 0;
+    let mut open_data_sizes = timed(verbose, "open data", || {
+        // The download is the exact entry lines, so it re-hashes to the
+        // signed root (households carry only non-reversible commitments).
+        // Hashing and staging the 300 MB download (W2) beside building the
+        // CSVs: the two halves took about the same time one after the other.
+        let show_last4 = config.privacy.show_citizen_id_last4;
+        let (written, csvs) = rayon::join(
+            || data.write_download(sink),
+            || csv_files(&data.entries, show_last4),
+        );
+        written?;
+        let sizes = [(
+            ledger_files::DOWNLOAD.to_string(),
+            data.download_bytes() as usize,
+        )]
+        .into_iter()
+        .chain(csvs.iter().map(|(path, bytes)| (path.clone(), bytes.len())))
+        .collect::<Vec<_>>();
+        files += 1 + write_all(sink, csvs)?;
+        files += data.write_public_log(sink)?;
+        Ok(sizes)
+    })?;
+    let fund_names = opendata::fund_names(&data.entries);
+    let entries = std::mem::take(&mut data.entries);
+    let verified = &data.verified;
     let page_size = config.page_size.unwrap_or(DEFAULT_PAGE_SIZE);
     let mut model = timed(verbose, "model", || {
         model::Model::build(
@@ -253,36 +281,16 @@ pub fn render_site(
         }
     }
 
-    // The open data and the public log are written at once, not held while
-    // the pages render: at W2 they are hundreds of megabytes.
-    let mut files = 0;
-    let open_data_sizes = timed(verbose, "open data", || {
-        // The download is the exact entry lines, so it re-hashes to the
-        // signed root (households carry only non-reversible commitments).
-        // Hashing and staging the 300 MB download (W2) beside building the
-        // CSVs: the two halves took about the same time one after the other.
-        let (written, open_data) = rayon::join(
-            || data.write_download(sink),
-            || open_data_files(entries, &model, config, &urls),
-        );
-        written?;
-        let sizes: Vec<(String, usize)> =
-            [(ledger_files::DOWNLOAD, data.download_bytes() as usize)]
-                .into_iter()
-                .chain(
-                    open_data
-                        .iter()
-                        .map(|(path, bytes)| (path.as_str(), bytes.len())),
-                )
-                .map(|(path, size)| (format!("/{path}"), size))
-                .collect();
-        files += 1 + write_all(sink, open_data)?;
-        files += data.write_public_log(sink)?;
-        Ok(sizes)
-    })?;
-    // Pages render from the model alone: free the entries, the leaf hashes
-    // and the entry bundles first (about a third of the peak memory).
+    // Pages render from the model alone: free the verified state and the
+    // leaf hashes first.
     drop(data);
+    let feed = feed_files(&model, fund_names, config, &urls);
+    open_data_sizes.extend(feed.iter().map(|(path, bytes)| (path.clone(), bytes.len())));
+    files += write_all(sink, feed)?;
+    let open_data_sizes = open_data_sizes
+        .into_iter()
+        .map(|(path, size)| (format!("/{path}"), size))
+        .collect();
     let pages = pages::Pages::new(
         &model,
         config,
@@ -451,54 +459,59 @@ fn write_sitemaps(sink: &dyn Sink, urls: &render::Urls, page_urls: &[String]) ->
     Ok(chunks.len() + 1)
 }
 
-/// The open data files besides the public ledger (output path → bytes): a
-/// CSV per kind, the Atom feed of the newest entries and the checkpoint.
-fn open_data_files(
-    entries: &[Entry],
-    model: &model::Model,
-    config: &crate::config::Config,
-    urls: &render::Urls,
-) -> Vec<(String, Vec<u8>)> {
-    let show_last4 = config.privacy.show_citizen_id_last4;
-    let mut files: Vec<(String, Vec<u8>)> = opendata::CSV_KINDS
+/// A CSV per kind (output path → bytes), built in parallel.
+fn csv_files(entries: &[Entry], show_last4: bool) -> Vec<(String, Vec<u8>)> {
+    opendata::CSV_KINDS
         .par_iter()
         .map(|kind| {
             let csv = opendata::csv_for_kind(kind, entries, show_last4).expect("a known kind");
             (format!("du-lieu/{kind}.csv"), csv.into_bytes())
         })
-        .collect();
-    let paths: std::collections::BTreeMap<u64, &str> = model
+        .collect()
+}
+
+/// The Atom feed of the newest entries and the checkpoint (output path →
+/// bytes).
+fn feed_files(
+    model: &model::Model,
+    fund_names: BTreeMap<String, String>,
+    config: &crate::config::Config,
+    urls: &render::Urls,
+) -> Vec<(String, Vec<u8>)> {
+    let paths: BTreeMap<u64, &str> = model
         .latest
         .iter()
         .map(|summary| (summary.seq, summary.path.as_str()))
         .collect();
-    let newest: Vec<&Entry> = paths
-        .keys()
+    let newest: Vec<&Entry> = model
+        .newest
+        .iter()
         .rev()
-        .filter_map(|&seq| entries.get(seq as usize))
+        .filter(|entry| paths.contains_key(&entry.seq))
         .collect();
     let feed = opendata::FeedInfo {
         title: config.title.clone(),
         site_url: urls.absolute(&config.default_language, "/"),
         feed_url: urls.absolute(&config.default_language, "/du-lieu/atom.xml"),
-        updated: opendata::newest_time(entries)
+        updated: opendata::newest_time(&model.newest)
             .unwrap_or_default()
             .to_string(),
-        fund_names: opendata::fund_names(entries),
+        fund_names,
     };
     let link = |entry: &Entry| {
         let path = paths.get(&entry.seq).copied().unwrap_or("/");
         urls.absolute(&config.default_language, path)
     };
-    files.push((
-        "du-lieu/atom.xml".to_string(),
-        opendata::atom_feed(&newest, &feed, &link).into_bytes(),
-    ));
-    files.push((
-        "du-lieu/checkpoint.txt".to_string(),
-        model.checkpoint.note.clone().into_bytes(),
-    ));
-    files
+    vec![
+        (
+            "du-lieu/atom.xml".to_string(),
+            opendata::atom_feed(&newest, &feed, &link).into_bytes(),
+        ),
+        (
+            "du-lieu/checkpoint.txt".to_string(),
+            model.checkpoint.note.clone().into_bytes(),
+        ),
+    ]
 }
 
 /// The VietQR code of every fund with an account, as an SVG file beside its

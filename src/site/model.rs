@@ -316,6 +316,9 @@ pub struct Model {
     pub checkpoint: CheckpointInfo,
     pub totals: Totals,
     pub latest: Vec<EntrySummary>,
+    /// The entries `latest` summarises, as signed, oldest first: the Atom
+    /// feed quotes them.
+    pub newest: Vec<Entry>,
 }
 
 #[derive(Clone, Debug, Default, Serialize)]
@@ -435,23 +438,30 @@ fn replay_corrections(entries: &[Entry], state: &State) -> Result<Corrections> {
 
 impl Model {
     /// Builds the model from every stored entry (in `seq` order) and the
-    /// verified state and checkpoint.
+    /// verified state and checkpoint. The entries are consumed: their
+    /// strings move into the rows instead of being copied (at W3, copying
+    /// them was gigabytes of fresh memory and most of this step's time).
     pub fn build(
-        entries: &[Entry],
+        entries: Vec<Entry>,
         state: &State,
         checkpoint: &Checkpoint,
         checkpoint_note: &str,
         options: &ModelOptions,
     ) -> Result<Model> {
         let page_size = options.page_size.max(1);
-        let corrections = replay_corrections(entries, state)?;
-        let body = |entry: &Entry| -> Body {
-            corrections
-                .current
-                .get(&entry.seq)
-                .cloned()
-                .unwrap_or_else(|| entry.body.clone())
-        };
+        let mut corrections = replay_corrections(&entries, state)?;
+        let newest = entries[entries.len().saturating_sub(LATEST)..].to_vec();
+        let newest_bodies: Vec<Body> = newest
+            .iter()
+            .map(|entry| {
+                corrections
+                    .current
+                    .get(&entry.seq)
+                    .cloned()
+                    .unwrap_or_else(|| entry.body.clone())
+            })
+            .collect();
+        let mut current = std::mem::take(&mut corrections.current);
         let voided = |seq: u64| corrections.voided.get(&seq).cloned();
         let amended = |seq: u64| corrections.amended.get(&seq).cloned().unwrap_or_default();
 
@@ -465,7 +475,8 @@ impl Model {
         let mut live_changes: Vec<(String, u64, usize, Stage)> = Vec::new();
 
         for entry in entries {
-            match body(entry) {
+            let body = current.remove(&entry.seq).unwrap_or(entry.body);
+            match body {
                 Body::Fund(fund) => {
                     fund_index.insert(fund.id.clone(), funds.len());
                     funds.push(FundRow {
@@ -679,8 +690,8 @@ impl Model {
         }
         let reports = day_reports(&households, &mut live_changes);
         let mut latest = latest_entries(
-            entries,
-            &body,
+            &newest,
+            &newest_bodies,
             &funds,
             &fund_index,
             &households,
@@ -745,6 +756,7 @@ impl Model {
             checkpoint,
             totals,
             latest,
+            newest,
         })
     }
 }
@@ -922,25 +934,20 @@ fn day_reports(
 
 fn latest_entries(
     entries: &[Entry],
-    body: &dyn Fn(&Entry) -> Body,
+    bodies: &[Body],
     funds: &[FundRow],
     fund_index: &HashMap<String, usize>,
     households: &[HouseholdRow],
     household_index: &HashMap<String, usize>,
 ) -> Vec<EntrySummary> {
     let mut latest = Vec::new();
-    for entry in entries.iter().rev() {
+    for (entry, body) in entries.iter().zip(bodies).rev() {
         if latest.len() == LATEST {
             break;
         }
-        if let Some(summary) = summarize(
-            entry,
-            &body(entry),
-            funds,
-            fund_index,
-            households,
-            household_index,
-        ) {
+        if let Some(summary) =
+            summarize(entry, body, funds, fund_index, households, household_index)
+        {
             latest.push(summary);
         }
     }
