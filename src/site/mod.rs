@@ -137,9 +137,22 @@ fn timed<T>(verbose: bool, step: &str, run: impl FnOnce() -> Result<T>) -> Resul
     let start = Instant::now();
     let result = run();
     if verbose {
-        eprintln!("{step}: {:.3}s", start.elapsed().as_secs_f64());
+        let seconds = start.elapsed().as_secs_f64();
+        match resident_mib() {
+            Some(mib) => eprintln!("{step}: {seconds:.3}s (resident {mib} MiB)"),
+            None => eprintln!("{step}: {seconds:.3}s"),
+        }
     }
     result
+}
+
+/// The memory the process holds now (Linux only), for `build -v`: where the
+/// peak comes from is what the benchmarks need to know.
+fn resident_mib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|line| line.starts_with("VmRSS:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024)
 }
 
 /// Records an error, or fails at once unless `keep_going`.
