@@ -425,23 +425,38 @@ impl StagingSink {
     fn stage(&self, path: &str, bytes: &[u8], inputs: Option<FileHash>) -> Result<()> {
         check_relative(path)?;
         let hash: FileHash = Sha256::digest(bytes).into();
-        if let Some(recorded) = self.previous.vouches_for(&self.output, path, &hash) {
-            let recorded = Recorded { inputs, ..recorded };
-            return self.record(path, Staged::Unchanged(Some(recorded)));
-        }
-        let existing = self.output.join(path);
-        if let Ok(meta) = std::fs::metadata(&existing)
-            && meta.is_file()
-            && meta.len() == bytes.len() as u64
-            && std::fs::read(&existing).is_ok_and(|old| old == bytes)
-        {
-            let recorded = Recorded::of(&meta, hash, inputs);
+        let same = |old: &Path| std::fs::read(old).is_ok_and(|old| old == bytes);
+        if let Some(recorded) = self.unchanged(path, &hash, bytes.len() as u64, inputs, same) {
             return self.record(path, Staged::Unchanged(recorded));
         }
         let file = self.staging_file(path)?;
         std::fs::write(&file, bytes)
             .with_context(|| format!("failed to write `{}`", file.display()))?;
         self.record(path, Staged::Written(file, hash, inputs))
+    }
+
+    /// Whether the output already holds the file `path` with these bytes
+    /// (`hash`, `len`): vouched for by the manifest, or else `same` on the
+    /// output's file of that length. `Some` carries what the manifest will
+    /// record. A first build has no output to compare with.
+    fn unchanged(
+        &self,
+        path: &str,
+        hash: &FileHash,
+        len: u64,
+        inputs: Option<FileHash>,
+        same: impl FnOnce(&Path) -> bool,
+    ) -> Option<Option<Recorded>> {
+        if self.fresh {
+            return None;
+        }
+        if let Some(recorded) = self.previous.vouches_for(&self.output, path, hash) {
+            return Some(Some(Recorded { inputs, ..recorded }));
+        }
+        let existing = self.output.join(path);
+        let meta = std::fs::metadata(&existing).ok()?;
+        (meta.is_file() && meta.len() == len && same(&existing))
+            .then(|| Recorded::of(&meta, *hash, inputs))
     }
 
     /// Where `path` is staged: in the output's layout for a first build,
@@ -460,8 +475,7 @@ impl StagingSink {
     }
 
     /// Stages a file streamed from `source`, hashing it on the way. The
-    /// output's copy is compared by hash (from the manifest, or by reading
-    /// it) rather than by bytes.
+    /// output's copy is compared by hash rather than by bytes.
     fn stage_from(
         &self,
         path: &str,
@@ -473,22 +487,12 @@ impl StagingSink {
         let (length, hash) = std::fs::File::create(&file)
             .and_then(|out| copy_hashing(source, out))
             .with_context(|| format!("failed to write `{}`", file.display()))?;
-        let unchanged = match self.previous.vouches_for(&self.output, path, &hash) {
-            Some(recorded) => Some(Some(Recorded { inputs, ..recorded })),
-            None => {
-                let existing = self.output.join(path);
-                std::fs::metadata(&existing)
-                    .ok()
-                    .filter(|meta| meta.is_file() && meta.len() == length)
-                    .filter(|_| {
-                        std::fs::File::open(&existing)
-                            .and_then(|old| copy_hashing(&mut &old, std::io::sink()))
-                            .is_ok_and(|(_, old)| old == hash)
-                    })
-                    .map(|meta| Recorded::of(&meta, hash, inputs))
-            }
+        let same = |old: &Path| {
+            std::fs::File::open(old)
+                .and_then(|mut old| copy_hashing(&mut old, std::io::sink()))
+                .is_ok_and(|(_, old)| old == hash)
         };
-        match unchanged {
+        match self.unchanged(path, &hash, length, inputs, same) {
             Some(recorded) => {
                 std::fs::remove_file(&file)
                     .with_context(|| format!("failed to remove `{}`", file.display()))?;
@@ -500,27 +504,37 @@ impl StagingSink {
     }
 }
 
-/// Copies `source` to `out` in 1 MiB blocks; returns the length and SHA-256.
+/// Copies `source` to `out` (with `std::io::copy`); returns the length and
+/// SHA-256 of what went through.
 fn copy_hashing(
     source: &mut dyn Read,
-    mut out: impl std::io::Write,
+    out: impl std::io::Write,
 ) -> std::io::Result<(u64, FileHash)> {
-    let mut hasher = Sha256::new();
-    let mut buffer = vec![0; 1 << 20];
-    let mut length = 0;
-    loop {
-        let read = match source.read(&mut buffer) {
-            Ok(0) => break,
-            Ok(read) => read,
-            Err(error) if error.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(error) => return Err(error),
-        };
-        hasher.update(&buffer[..read]);
-        out.write_all(&buffer[..read])?;
-        length += read as u64;
+    let mut hashing = Hashing {
+        out: std::io::BufWriter::with_capacity(1 << 20, out),
+        hasher: Sha256::new(),
+    };
+    let length = std::io::copy(source, &mut hashing)?;
+    hashing.out.flush()?;
+    Ok((length, hashing.hasher.finalize().into()))
+}
+
+/// A writer that hashes what it passes on.
+struct Hashing<W: std::io::Write> {
+    out: W,
+    hasher: Sha256,
+}
+
+impl<W: std::io::Write> std::io::Write for Hashing<W> {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        let written = self.out.write(bytes)?;
+        self.hasher.update(&bytes[..written]);
+        Ok(written)
     }
-    out.flush()?;
-    Ok((length, hasher.finalize().into()))
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.out.flush()
+    }
 }
 
 impl Sink for StagingSink {

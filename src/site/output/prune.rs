@@ -168,34 +168,25 @@ fn list_one(
                 remove_file_if_any(output, &relative, pruned)?;
             }
         } else if !needed.contains(relative.as_str()) && !previous.dirs.contains_key(&relative) {
-            let mut stray_dirs = Vec::new();
-            list_all(
-                &output.join(&relative),
-                staged_none(),
-                &HashSet::new(),
-                pruned,
-                &mut stray_dirs,
-            )?;
-            stray_dirs.push(String::new());
-            for stray in stray_dirs {
-                let path = if stray.is_empty() {
-                    relative.clone()
-                } else {
-                    format!("{relative}/{stray}")
-                };
-                if std::fs::remove_dir(output.join(&path)).is_ok() {
-                    pruned.paths.push(path);
-                }
-            }
+            remove_stray_tree(output, &relative, pruned)?;
         }
     }
     Ok(())
 }
 
-/// No output at all: everything under a stray directory goes.
-fn staged_none() -> &'static BTreeMap<String, Staged> {
-    static NONE: BTreeMap<String, Staged> = BTreeMap::new();
-    &NONE
+/// Removes a directory neither build knew, with everything in it (its files
+/// counted as removed).
+fn remove_stray_tree(output: &Path, relative: &str, pruned: &mut Pruned) -> Result<()> {
+    let root = output.join(relative);
+    pruned.removed += walkdir::WalkDir::new(&root)
+        .into_iter()
+        .filter_map(|entry| entry.ok())
+        .filter(|entry| !entry.file_type().is_dir())
+        .count();
+    std::fs::remove_dir_all(&root)
+        .with_context(|| format!("failed to remove `{}`", root.display()))?;
+    pruned.paths.push(relative.to_string());
+    Ok(())
 }
 
 /// Lists the whole tree under `root`: removes every file not in `staged` and
