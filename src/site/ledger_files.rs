@@ -27,7 +27,10 @@ pub const DOWNLOAD: &str = "du-lieu/so-cai.jsonl";
 /// The verified ledger: every entry, where its lines are stored, and the
 /// sizes of every checkpoint ever signed.
 pub struct LedgerData {
-    pub entries: Vec<Entry>,
+    /// Every entry, one `Vec` per segment file, so the model can free each
+    /// segment's entries as it turns them into rows: held whole, they were
+    /// the build's peak (374 MB of `Entry` alone at W2).
+    pub entries: Vec<Vec<Entry>>,
     pub verified: Verified,
     /// Each segment file and how many of its bytes the verified entries
     /// take.
@@ -42,8 +45,8 @@ impl LedgerData {
         let ledger = portal.ledger();
         // Sized up front: growing by doubling copies and touches twice the
         // fresh memory (the kernel zeroes each page).
-        let count = ledger.checkpoint_sizes()?.last().copied().unwrap_or(0) as usize;
-        let mut entries = Vec::with_capacity(count);
+        let count = ledger.checkpoint_sizes()?.last().copied().unwrap_or(0);
+        let mut entries: Vec<Vec<Entry>> = Vec::new();
         let mut segments: Vec<(PathBuf, u64)> = Vec::new();
         let options = VerifyOptions {
             keep_leaves: true,
@@ -54,11 +57,15 @@ impl LedgerData {
                 let index = entry.seq / SEGMENT_ENTRIES;
                 if segments.len() as u64 <= index {
                     segments.push((ledger.segment_path(index), 0));
+                    let left = count.saturating_sub(entry.seq).clamp(1, SEGMENT_ENTRIES);
+                    entries.push(Vec::with_capacity(left as usize));
                 }
                 if let Some((_, bytes)) = segments.last_mut() {
                     *bytes += line.len() as u64 + 1;
                 }
-                entries.push(entry);
+                if let Some(segment) = entries.last_mut() {
+                    segment.push(entry);
+                }
             })
             .map_err(|e| anyhow!("the ledger does not verify, so nothing is published: {e}"))?;
         // Read after verifying, without the lock: an append meanwhile may
@@ -99,7 +106,10 @@ impl LedgerData {
                 File::open(path).with_context(|| format!("failed to read `{}`", path.display()))?;
             files.push_back(file.take(*bytes));
         }
-        let written = sink.write_from(DOWNLOAD, &mut Segments { files }, Some(&inputs))?;
+        let mut segments = Segments { files };
+        let written = sink.write_with(DOWNLOAD, Some(&inputs), &mut |out| {
+            std::io::copy(&mut segments, out).map(drop)
+        })?;
         if written != self.download_bytes() {
             bail!(
                 "the ledger's segment files changed while the site was built \

@@ -132,7 +132,7 @@ pub fn write_index(model: &Model, page_size: usize, sink: &dyn Sink) -> Result<I
         .try_for_each(|(shard, rows)| {
             let mut text = String::with_capacity(rows.len() * 80);
             for row in rows {
-                let fund = fund_position.get(row.fund.as_str()).copied().unwrap_or(0);
+                let fund = fund_position.get(&*row.fund).copied().unwrap_or(0);
                 let flags = match (row.voided.is_some(), !row.amended.is_empty()) {
                     (true, true) => "va",
                     (true, false) => "v",

@@ -21,6 +21,7 @@ use anyhow::{Result, bail};
 use base64::Engine;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 /// A correction as shown beside the entry it corrects.
 #[derive(Clone, Debug, Serialize)]
@@ -81,8 +82,10 @@ pub struct DonationRow {
     /// Position among all donations, from 0: it fixes the page forever.
     pub index: usize,
     pub page: usize,
-    pub fund: String,
-    pub fund_name: String,
+    /// The fund's id and name, shared by all its rows (a copy per row was
+    /// 50 MB at W2).
+    pub fund: Arc<str>,
+    pub fund_name: Arc<str>,
     /// Empty for an anonymous gift.
     pub donor: String,
     pub amount: u64,
@@ -90,10 +93,11 @@ pub struct DonationRow {
     pub channel: &'static str,
     pub reference: Option<String>,
     pub note: Option<String>,
-    pub voided: Option<CorrectionRef>,
+    /// Boxed: almost no donation is voided, and an unboxed `None` took 56
+    /// bytes in each of millions of rows.
+    pub voided: Option<Box<CorrectionRef>>,
     pub amended: Vec<CorrectionRef>,
-    /// The stable anchor, `e<seq>`.
-    pub anchor: String,
+    pub anchor: Anchor,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -101,8 +105,8 @@ pub struct DisbursementRow {
     pub seq: u64,
     pub index: usize,
     pub page: usize,
-    pub fund: String,
-    pub fund_name: String,
+    pub fund: Arc<str>,
+    pub fund_name: Arc<str>,
     pub amount: u64,
     pub date: String,
     pub household: Option<String>,
@@ -112,7 +116,24 @@ pub struct DisbursementRow {
     pub purpose: String,
     pub voided: Option<CorrectionRef>,
     pub amended: Vec<CorrectionRef>,
-    pub anchor: String,
+    pub anchor: Anchor,
+}
+
+/// The stable anchor of a row, `e<seq>`: shown to templates as that string
+/// without storing one per row.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Anchor(pub u64);
+
+impl std::fmt::Display for Anchor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "e{}", self.0)
+    }
+}
+
+impl Serialize for Anchor {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -390,7 +411,10 @@ struct Corrections {
 /// amended body, whether the target is void) comes from the verified
 /// `State`, the one implementation of the correction rules; only the list
 /// of corrections with their reasons is gathered here.
-fn replay_corrections(entries: &[Entry], state: &State) -> Result<Corrections> {
+fn replay_corrections<'a>(
+    entries: impl Iterator<Item = &'a Entry>,
+    state: &State,
+) -> Result<Corrections> {
     let mut corrections = Corrections {
         current: HashMap::new(),
         voided: HashMap::new(),
@@ -437,20 +461,29 @@ fn replay_corrections(entries: &[Entry], state: &State) -> Result<Corrections> {
 }
 
 impl Model {
-    /// Builds the model from every stored entry (in `seq` order) and the
-    /// verified state and checkpoint. The entries are consumed: their
-    /// strings move into the rows instead of being copied (at W3, copying
-    /// them was gigabytes of fresh memory and most of this step's time).
+    /// Builds the model from every stored entry (in `seq` order, one `Vec`
+    /// per segment) and the verified state and checkpoint. The entries are
+    /// consumed: their strings move into the rows instead of being copied
+    /// (at W3, copying them was gigabytes of fresh memory and most of this
+    /// step's time), and each segment's `Vec` is freed once turned into
+    /// rows, so rows and entries are never all held at once.
     pub fn build(
-        entries: Vec<Entry>,
+        segments: Vec<Vec<Entry>>,
         state: &State,
         checkpoint: &Checkpoint,
         checkpoint_note: &str,
         options: &ModelOptions,
     ) -> Result<Model> {
         let page_size = options.page_size.max(1);
-        let mut corrections = replay_corrections(&entries, state)?;
-        let newest = entries[entries.len().saturating_sub(LATEST)..].to_vec();
+        let mut corrections = replay_corrections(segments.iter().flatten(), state)?;
+        let mut newest: Vec<Entry> = segments
+            .iter()
+            .rev()
+            .flat_map(|segment| segment.iter().rev())
+            .take(LATEST)
+            .cloned()
+            .collect();
+        newest.reverse();
         let newest_bodies: Vec<Body> = newest
             .iter()
             .map(|entry| {
@@ -466,19 +499,32 @@ impl Model {
         let amended = |seq: u64| corrections.amended.get(&seq).cloned().unwrap_or_default();
 
         let mut funds: Vec<FundRow> = Vec::new();
+        // Each fund's id and name, shared by its donation and disbursement rows.
+        let mut fund_names: Vec<(Arc<str>, Arc<str>)> = Vec::new();
         let mut fund_index: HashMap<String, usize> = HashMap::new();
-        let mut households: Vec<HouseholdRow> = Vec::new();
-        let mut household_index: HashMap<String, usize> = HashMap::new();
-        let mut household_stages: Vec<Option<Stage>> = Vec::new();
-        let mut donations = Vec::new();
-        let mut disbursements: Vec<DisbursementRow> = Vec::new();
+        // Sized up front: a `Vec` grown by doubling holds its old and new
+        // buffers at once, and the new one is fresh memory (slow to fault in).
+        let count = |kind: &str| {
+            segments
+                .iter()
+                .flatten()
+                .filter(|entry| entry.body.kind() == kind)
+                .count()
+        };
+        let household_count = count("household");
+        let mut households: Vec<HouseholdRow> = Vec::with_capacity(household_count);
+        let mut household_index: HashMap<String, usize> = HashMap::with_capacity(household_count);
+        let mut household_stages: Vec<Option<Stage>> = Vec::with_capacity(household_count);
+        let mut donations = Vec::with_capacity(count("donation"));
+        let mut disbursements: Vec<DisbursementRow> = Vec::with_capacity(count("disbursement"));
         let mut live_changes: Vec<(String, u64, usize, Stage)> = Vec::new();
 
-        for entry in entries {
+        for entry in segments.into_iter().flatten() {
             let body = current.remove(&entry.seq).unwrap_or(entry.body);
             match body {
                 Body::Fund(fund) => {
                     fund_index.insert(fund.id.clone(), funds.len());
+                    fund_names.push((fund.id.as_str().into(), fund.name.as_str().into()));
                     funds.push(FundRow {
                         seq: entry.seq,
                         path: format!("/quy/{}/", fund.id),
@@ -507,14 +553,14 @@ impl Model {
                 Body::Donation(donation) => {
                     let index = donations.len();
                     let is_voided = voided(entry.seq);
-                    let fund_name = match fund_index.get(&donation.fund) {
+                    let (fund, fund_name) = match fund_index.get(&donation.fund) {
                         Some(&f) => {
                             if is_voided.is_none() {
                                 let fund = &mut funds[f];
                                 fund.received = checked(fund.received, donation.amount.get())?;
                                 fund.donation_count += 1;
                             }
-                            funds[f].name.clone()
+                            fund_names[f].clone()
                         }
                         None => bail!("donation {} names an unknown fund", entry.seq),
                     };
@@ -522,7 +568,7 @@ impl Model {
                         seq: entry.seq,
                         index,
                         page: index / page_size + 1,
-                        fund: donation.fund,
+                        fund,
                         fund_name,
                         donor: donation.donor,
                         amount: donation.amount.get(),
@@ -530,9 +576,9 @@ impl Model {
                         channel: channel(donation.channel),
                         reference: donation.reference,
                         note: donation.note,
-                        voided: is_voided,
+                        voided: is_voided.map(Box::new),
                         amended: amended(entry.seq),
-                        anchor: format!("e{}", entry.seq),
+                        anchor: Anchor(entry.seq),
                     });
                 }
                 Body::Household(household) => {
@@ -569,7 +615,7 @@ impl Model {
                 Body::Disbursement(disbursement) => {
                     let index = disbursements.len();
                     let is_voided = voided(entry.seq);
-                    let fund_name = match fund_index.get(&disbursement.fund) {
+                    let (fund, fund_name) = match fund_index.get(&disbursement.fund) {
                         Some(&f) => {
                             if is_voided.is_none() {
                                 let fund = &mut funds[f];
@@ -577,7 +623,7 @@ impl Model {
                                     checked(fund.disbursed, disbursement.amount.get())?;
                                 fund.disbursement_count += 1;
                             }
-                            funds[f].name.clone()
+                            fund_names[f].clone()
                         }
                         None => bail!("disbursement {} names an unknown fund", entry.seq),
                     };
@@ -599,7 +645,7 @@ impl Model {
                         seq: entry.seq,
                         index,
                         page: index / page_size + 1,
-                        fund: disbursement.fund,
+                        fund,
                         fund_name,
                         amount: disbursement.amount.get(),
                         date: disbursement.date,
@@ -609,7 +655,7 @@ impl Model {
                         purpose: disbursement.purpose,
                         voided: is_voided,
                         amended: amended(entry.seq),
-                        anchor: format!("e{}", entry.seq),
+                        anchor: Anchor(entry.seq),
                     });
                 }
                 Body::Progress(progress) => {

@@ -23,7 +23,7 @@ mod prune;
 use anyhow::{Context, Result, bail};
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::io::{Read, Write as _};
+use std::io::Write;
 use std::path::{Component, Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -50,19 +50,18 @@ pub trait Sink: Sync {
     fn keep(&self, _path: &str, _inputs: &FileHash) -> Result<bool> {
         Ok(false)
     }
-    /// Writes a file streamed from `source` (the ledger download, too large
-    /// to hold), with the fingerprint of its inputs if it has one. Returns
-    /// the bytes written.
-    fn write_from(
+    /// Writes a file that `produce` streams into the writer it is given
+    /// (the ledger download and the CSVs, hundreds of megabytes at national
+    /// scale), with the fingerprint of its inputs if it has one. Returns the
+    /// bytes written.
+    fn write_with(
         &self,
         path: &str,
-        source: &mut dyn Read,
         inputs: Option<&FileHash>,
+        produce: &mut dyn FnMut(&mut dyn Write) -> std::io::Result<()>,
     ) -> Result<u64> {
         let mut bytes = Vec::new();
-        source
-            .read_to_end(&mut bytes)
-            .with_context(|| format!("failed to read the source of `{path}`"))?;
+        produce(&mut bytes).with_context(|| format!("failed to write `{path}`"))?;
         match inputs {
             Some(inputs) => self.write_rendered(path, &bytes, inputs)?,
             None => self.write(path, &bytes)?,
@@ -474,22 +473,26 @@ impl StagingSink {
         Ok(file)
     }
 
-    /// Stages a file streamed from `source`, hashing it on the way. The
+    /// Stages a file that `produce` streams, hashing it on the way. The
     /// output's copy is compared by hash rather than by bytes.
-    fn stage_from(
+    fn stage_with(
         &self,
         path: &str,
-        source: &mut dyn Read,
+        produce: &mut dyn FnMut(&mut dyn Write) -> std::io::Result<()>,
         inputs: Option<FileHash>,
     ) -> Result<u64> {
         check_relative(path)?;
         let file = self.staging_file(path)?;
         let (length, hash) = std::fs::File::create(&file)
-            .and_then(|out| copy_hashing(source, out))
+            .and_then(|out| write_hashing(out, produce))
             .with_context(|| format!("failed to write `{}`", file.display()))?;
         let same = |old: &Path| {
             std::fs::File::open(old)
-                .and_then(|mut old| copy_hashing(&mut old, std::io::sink()))
+                .and_then(|mut old| {
+                    write_hashing(std::io::sink(), &mut |out| {
+                        std::io::copy(&mut old, out).map(drop)
+                    })
+                })
                 .is_ok_and(|(_, old)| old == hash)
         };
         match self.unchanged(path, &hash, length, inputs, same) {
@@ -504,31 +507,34 @@ impl StagingSink {
     }
 }
 
-/// Copies `source` to `out` (with `std::io::copy`); returns the length and
-/// SHA-256 of what went through.
-fn copy_hashing(
-    source: &mut dyn Read,
-    out: impl std::io::Write,
+/// Runs `produce` on a buffered `out`; returns the length and SHA-256 of
+/// what it wrote.
+fn write_hashing(
+    out: impl Write,
+    produce: &mut dyn FnMut(&mut dyn Write) -> std::io::Result<()>,
 ) -> std::io::Result<(u64, FileHash)> {
     let mut hashing = Hashing {
         out: std::io::BufWriter::with_capacity(1 << 20, out),
         hasher: Sha256::new(),
+        length: 0,
     };
-    let length = std::io::copy(source, &mut hashing)?;
+    produce(&mut hashing)?;
     hashing.out.flush()?;
-    Ok((length, hashing.hasher.finalize().into()))
+    Ok((hashing.length, hashing.hasher.finalize().into()))
 }
 
 /// A writer that hashes what it passes on.
-struct Hashing<W: std::io::Write> {
+struct Hashing<W: Write> {
     out: W,
     hasher: Sha256,
+    length: u64,
 }
 
-impl<W: std::io::Write> std::io::Write for Hashing<W> {
+impl<W: Write> Write for Hashing<W> {
     fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
         let written = self.out.write(bytes)?;
         self.hasher.update(&bytes[..written]);
+        self.length += written as u64;
         Ok(written)
     }
 
@@ -538,13 +544,13 @@ impl<W: std::io::Write> std::io::Write for Hashing<W> {
 }
 
 impl Sink for StagingSink {
-    fn write_from(
+    fn write_with(
         &self,
         path: &str,
-        source: &mut dyn Read,
         inputs: Option<&FileHash>,
+        produce: &mut dyn FnMut(&mut dyn Write) -> std::io::Result<()>,
     ) -> Result<u64> {
-        self.stage_from(path, source, inputs.copied())
+        self.stage_with(path, produce, inputs.copied())
     }
 
     fn write(&self, path: &str, bytes: &[u8]) -> Result<()> {
