@@ -127,7 +127,7 @@ pub fn prepare(input: Input, context: &InputContext) -> Result<Pending, EntryErr
     let mut media = Vec::new();
     let body = match input {
         Input::Key(key) => Body::Key(key),
-        Input::Fund(fund) => Body::Fund(fund),
+        Input::Fund(fund) => Body::Fund(Box::new(fund)),
         Input::Donation(donation) => Body::Donation(donation),
         Input::Disbursement(disbursement) => Body::Disbursement(disbursement),
         Input::Household(household) => {
@@ -137,7 +137,7 @@ pub fn prepare(input: Input, context: &InputContext) -> Result<Pending, EntryErr
                 Some(phone) => Some(secret.commit("phone", &normalise_phone(phone)?)),
                 None => None,
             };
-            Body::Household(Household {
+            Body::Household(Box::new(Household {
                 id: household.id,
                 head: household.head,
                 province: household.province,
@@ -151,7 +151,7 @@ pub fn prepare(input: Input, context: &InputContext) -> Result<Pending, EntryErr
                 citizen_id_hmac: secret.commit("citizen_id", &citizen_id),
                 citizen_id_last4: citizen_id[citizen_id.len() - 4..].to_string(),
                 phone_hmac,
-            })
+            }))
         }
         Input::Progress(progress) => {
             let mut photos = Vec::with_capacity(progress.photos.len());

@@ -208,21 +208,24 @@ fn csv_row(entry: &Entry, show_citizen_id_last4: bool, row: &mut Vec<String>) {
             String::new(),
             opt_text(reason.as_deref()),
         ]),
-        Body::Fund(Fund {
-            id,
-            name,
-            description,
-            target,
-            account,
-        }) => row.extend([
-            text(id),
-            text(name),
-            text(description),
-            target.map(amount).unwrap_or_default(),
-            opt_text(account.as_ref().map(|a| a.bank_bin.as_str())),
-            opt_text(account.as_ref().map(|a| a.number.as_str())),
-            opt_text(account.as_ref().map(|a| a.holder.as_str())),
-        ]),
+        Body::Fund(fund) => {
+            let Fund {
+                id,
+                name,
+                description,
+                target,
+                account,
+            } = &**fund;
+            row.extend([
+                text(id),
+                text(name),
+                text(description),
+                target.map(amount).unwrap_or_default(),
+                opt_text(account.as_ref().map(|a| a.bank_bin.as_str())),
+                opt_text(account.as_ref().map(|a| a.number.as_str())),
+                opt_text(account.as_ref().map(|a| a.holder.as_str())),
+            ])
+        }
         Body::Donation(Donation {
             fund,
             donor,
@@ -240,22 +243,23 @@ fn csv_row(entry: &Entry, show_citizen_id_last4: bool, row: &mut Vec<String>) {
             opt_text(reference.as_deref()),
             opt_text(note.as_deref()),
         ]),
-        Body::Household(Household {
-            id,
-            head,
-            province,
-            district,
-            commune,
-            village,
-            circumstances,
-            support,
-            planned,
-            photo_consent,
-            // Commitments of private fields: never in a CSV.
-            citizen_id_hmac: _,
-            phone_hmac: _,
-            citizen_id_last4,
-        }) => {
+        Body::Household(household) => {
+            let Household {
+                id,
+                head,
+                province,
+                district,
+                commune,
+                village,
+                circumstances,
+                support,
+                planned,
+                photo_consent,
+                // Commitments of private fields: never in a CSV.
+                citizen_id_hmac: _,
+                phone_hmac: _,
+                citizen_id_last4,
+            } = &**household;
             row.extend([
                 text(id),
                 text(head),
@@ -827,7 +831,7 @@ mod tests {
     fn household(seq: u64) -> Entry {
         entry(
             seq,
-            Body::Household(Household {
+            Body::Household(Box::new(Household {
                 id: "HG-001".into(),
                 head: "Lò Thị Mai".into(),
                 province: "Lào Cai".into(),
@@ -844,7 +848,7 @@ mod tests {
                 phone_hmac: Some(
                     "ffeeddccbbaa99887766554433221100ffeeddccbbaa99887766554433221100".into(),
                 ),
-            }),
+            })),
         )
     }
 
@@ -861,7 +865,7 @@ mod tests {
             ),
             entry(
                 1,
-                Body::Fund(Fund {
+                Body::Fund(Box::new(Fund {
                     id: "bao-yagi".into(),
                     name: "Cứu trợ bão Yagi".into(),
                     description: "Hỗ trợ xây lại nhà".into(),
@@ -871,7 +875,7 @@ mod tests {
                         number: "0123456789".into(),
                         holder: "UBND XA BAO HA".into(),
                     }),
-                }),
+                })),
             ),
             donation(2, "Nguyễn Văn An, Hà Nội", 500_000),
             donation(3, "Trần \"Bé\" Ba\nDòng hai", 1_250_000),
