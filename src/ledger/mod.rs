@@ -161,18 +161,6 @@ impl Ledger {
         self.store.segment_path(index)
     }
 
-    /// The bytes of every entry segment together: a hint for sizing a
-    /// buffer that will hold the ledger (it may change before it is read).
-    pub fn stored_bytes(&self) -> u64 {
-        self.store.segments().map_or(0, |segments| {
-            segments
-                .iter()
-                .filter_map(|segment| std::fs::metadata(&segment.path).ok())
-                .map(|meta| meta.len())
-                .sum()
-        })
-    }
-
     fn lock_shared(&self) -> Result<store::LedgerLock, VerifyError> {
         self.store.lock_shared().map_err(|e| VerifyError {
             kind: VerifyErrorKind::Io,

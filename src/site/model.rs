@@ -504,19 +504,20 @@ impl Model {
         let mut fund_index: HashMap<String, usize> = HashMap::new();
         // Sized up front: a `Vec` grown by doubling holds its old and new
         // buffers at once, and the new one is fresh memory (slow to fault in).
-        let count = |kind: &str| {
-            segments
-                .iter()
-                .flatten()
-                .filter(|entry| entry.body.kind() == kind)
-                .count()
-        };
-        let household_count = count("household");
+        let (mut household_count, mut donation_count, mut disbursement_count) = (0, 0, 0);
+        for entry in segments.iter().flatten() {
+            match entry.body {
+                Body::Household(_) => household_count += 1,
+                Body::Donation(_) => donation_count += 1,
+                Body::Disbursement(_) => disbursement_count += 1,
+                _ => {}
+            }
+        }
         let mut households: Vec<HouseholdRow> = Vec::with_capacity(household_count);
         let mut household_index: HashMap<String, usize> = HashMap::with_capacity(household_count);
         let mut household_stages: Vec<Option<Stage>> = Vec::with_capacity(household_count);
-        let mut donations = Vec::with_capacity(count("donation"));
-        let mut disbursements: Vec<DisbursementRow> = Vec::with_capacity(count("disbursement"));
+        let mut donations = Vec::with_capacity(donation_count);
+        let mut disbursements: Vec<DisbursementRow> = Vec::with_capacity(disbursement_count);
         let mut live_changes: Vec<(String, u64, usize, Stage)> = Vec::new();
 
         for entry in segments.into_iter().flatten() {

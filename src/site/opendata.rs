@@ -378,14 +378,17 @@ pub fn newest_time<'a>(entries: impl IntoIterator<Item = &'a Entry>) -> Option<&
 /// Fund id → name from the `fund` entries among `entries`, for
 /// `FeedInfo::fund_names` (the last entry for an id wins).
 pub fn fund_names<'a>(entries: impl IntoIterator<Item = &'a Entry>) -> BTreeMap<String, String> {
-    let mut sorted: Vec<&Entry> = entries.into_iter().collect();
-    sorted.sort_by_key(|entry| entry.seq);
-    sorted
+    let mut funds: Vec<(u64, &Fund)> = entries
         .into_iter()
         .filter_map(|entry| match &entry.body {
-            Body::Fund(fund) => Some((fund.id.clone(), fund.name.clone())),
+            Body::Fund(fund) => Some((entry.seq, &**fund)),
             _ => None,
         })
+        .collect();
+    funds.sort_by_key(|(seq, _)| *seq);
+    funds
+        .into_iter()
+        .map(|(_, fund)| (fund.id.clone(), fund.name.clone()))
         .collect()
 }
 

@@ -487,13 +487,10 @@ impl StagingSink {
             .and_then(|out| write_hashing(out, produce))
             .with_context(|| format!("failed to write `{}`", file.display()))?;
         let same = |old: &Path| {
+            let mut hasher = Sha256::new();
             std::fs::File::open(old)
-                .and_then(|mut old| {
-                    write_hashing(std::io::sink(), &mut |out| {
-                        std::io::copy(&mut old, out).map(drop)
-                    })
-                })
-                .is_ok_and(|(_, old)| old == hash)
+                .and_then(|mut old| std::io::copy(&mut old, &mut hasher))
+                .is_ok_and(|_| <[u8; 32]>::from(hasher.finalize()) == hash)
         };
         match self.unchanged(path, &hash, length, inputs, same) {
             Some(recorded) => {
