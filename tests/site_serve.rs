@@ -37,7 +37,7 @@ fn start(portal: &TestPortal, out: &Path) -> (Server, u16) {
         .current_dir(portal.root())
         .args(["serve", "--port", "0", "-o", out.to_str().unwrap()])
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(std::fs::File::create(portal.dir.path().join("serve.log")).unwrap())
         .spawn()
         .unwrap();
     let stdout = child.stdout.take().unwrap();
@@ -91,7 +91,8 @@ fn serve_previews_with_live_reload_and_stays_inside_the_site() {
         }
         assert!(
             Instant::now() < deadline,
-            "no rebuild after a content change"
+            "no rebuild after a content change; the server printed:\n{}",
+            std::fs::read_to_string(portal.dir.path().join("serve.log")).unwrap_or_default()
         );
         std::thread::sleep(Duration::from_millis(200));
     }

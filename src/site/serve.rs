@@ -56,6 +56,9 @@ pub fn serve(portal: &Portal, options: &ServeOptions) -> Result<()> {
         ..RenderOptions::default()
     };
     let output = options.output.clone();
+    // Taken before the first build, so that a change made while it runs, or
+    // before the watcher thread starts, is still seen as a change.
+    let sources = fingerprint(&portal.root);
     let report = super::build(portal, &output, &render)?;
     eprintln!(
         "built {} pages into `{}` in {:.2}s",
@@ -69,7 +72,7 @@ pub fn serve(portal: &Portal, options: &ServeOptions) -> Result<()> {
         let portal = portal.clone();
         let output = output.clone();
         let version = Arc::clone(&version);
-        std::thread::spawn(move || watch(&portal, &output, &render, &version));
+        std::thread::spawn(move || watch(&portal, sources, &output, &render, &version));
     }
     let root = output
         .canonicalize()
@@ -97,8 +100,15 @@ pub fn serve(portal: &Portal, options: &ServeOptions) -> Result<()> {
 
 /// Rebuilds when a source changes (polling modification times: no extra
 /// dependency, works on every file system).
-fn watch(portal: &Portal, output: &Path, render: &RenderOptions, version: &AtomicU64) {
-    let mut last = fingerprint(&portal.root);
+/// `last` is the fingerprint of the sources the current output was built
+/// from.
+fn watch(
+    portal: &Portal,
+    mut last: Fingerprint,
+    output: &Path,
+    render: &RenderOptions,
+    version: &AtomicU64,
+) {
     loop {
         std::thread::sleep(Duration::from_millis(500));
         let now = fingerprint(&portal.root);
@@ -126,7 +136,9 @@ fn watch(portal: &Portal, output: &Path, render: &RenderOptions, version: &Atomi
 }
 
 /// Count, total size and newest modification time of the watched sources.
-fn fingerprint(root: &Path) -> (u64, u64, Option<SystemTime>) {
+type Fingerprint = (u64, u64, Option<SystemTime>);
+
+fn fingerprint(root: &Path) -> Fingerprint {
     let mut count = 0;
     let mut size = 0;
     let mut newest = None;
