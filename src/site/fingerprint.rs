@@ -20,48 +20,94 @@ use anyhow::{Context as _, Result};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
-use tera::value::ValueKind;
 use tera::{Context, Value};
 
 /// A SHA-256 digest.
 pub type Fingerprint = [u8; 32];
 
-/// A page's template context, kept in key order until rendering so that it
-/// can be fingerprinted.
-#[derive(Default)]
+/// A page's template context and its fingerprint, built together.
+///
+/// The fingerprint hashes each value's serde serialisation (postcard: compact,
+/// and unambiguous for a given type, which the executable's hash fixes) in
+/// the order the values are inserted. It does not go through Tera's `Value`,
+/// so a rebuild can fingerprint a page without building its context at all
+/// (`PageContext::fingerprint_only`): most of a rebuild's pages are kept,
+/// and building their `Value` trees was most of the time spent on them.
 pub struct PageContext {
-    values: BTreeMap<&'static str, Value>,
+    hasher: Sha256,
+    /// `None` when only the fingerprint is wanted.
+    values: Option<BTreeMap<&'static str, Value>>,
+    /// Reused between values, so that inserting allocates nothing new.
+    scratch: Vec<u8>,
 }
 
 impl PageContext {
-    pub fn new() -> PageContext {
-        PageContext::default()
+    /// A context for rendering: values kept, fingerprint computed alongside.
+    pub fn for_render(site: &Fingerprint, template: &str, file: &str) -> PageContext {
+        PageContext::start(site, template, file, Some(BTreeMap::new()))
     }
 
-    pub fn insert<T: Serialize + ?Sized>(&mut self, key: &'static str, value: &T) {
-        self.values.insert(key, Value::from_serializable(value));
+    /// Only the fingerprint: inserting hashes the value and keeps nothing.
+    pub fn fingerprint_only(site: &Fingerprint, template: &str, file: &str) -> PageContext {
+        PageContext::start(site, template, file, None)
     }
 
-    /// The fingerprint of this page: the site-wide inputs, the template, the
-    /// output file and every value of the context.
-    pub fn fingerprint(&self, site: &Fingerprint, template: &str, file: &str) -> Fingerprint {
+    fn start(
+        site: &Fingerprint,
+        template: &str,
+        file: &str,
+        values: Option<BTreeMap<&'static str, Value>>,
+    ) -> PageContext {
         let mut hasher = Sha256::new();
         hasher.update(site);
         hash_str(&mut hasher, template);
         hash_str(&mut hasher, file);
-        for (key, value) in &self.values {
-            hash_str(&mut hasher, key);
-            hash_value(&mut hasher, value);
+        PageContext {
+            hasher,
+            values,
+            scratch: Vec::new(),
         }
-        hasher.finalize().into()
     }
 
-    pub fn into_context(self) -> Context {
+    pub fn insert<T: Serialize + ?Sized>(&mut self, key: &'static str, value: &T) {
+        hash_str(&mut self.hasher, key);
+        self.scratch.clear();
+        // postcard refuses only what it cannot size up front (a sequence or
+        // map of unknown length); JSON, tagged apart, takes those.
+        let tag = match postcard::to_io(value, &mut self.scratch) {
+            Ok(_) => 0,
+            Err(_) => {
+                self.scratch.clear();
+                match serde_json::to_writer(&mut self.scratch, value) {
+                    Ok(()) => 1,
+                    Err(error) => {
+                        self.scratch.clear();
+                        self.scratch.extend_from_slice(error.to_string().as_bytes());
+                        2
+                    }
+                }
+            }
+        };
+        self.hasher.update([tag]);
+        hash_bytes(&mut self.hasher, &self.scratch);
+        if let Some(values) = &mut self.values {
+            values.insert(key, Value::from_serializable(value));
+        }
+    }
+
+    /// The fingerprint of this page: the site-wide inputs, the template, the
+    /// output file and every value inserted.
+    pub fn fingerprint(&self) -> Fingerprint {
+        self.hasher.clone().finalize().into()
+    }
+
+    /// The Tera context; `None` for a fingerprint-only context.
+    pub fn into_context(self) -> Option<Context> {
         let mut context = Context::new();
-        for (key, value) in self.values {
+        for (key, value) in self.values? {
             context.insert_value(key, value);
         }
-        context
+        Some(context)
     }
 }
 
@@ -107,127 +153,78 @@ fn hash_str(hasher: &mut Sha256, text: &str) {
     hash_bytes(hasher, text.as_bytes());
 }
 
-/// Hashes a value unambiguously: a tag per kind, lengths before contents,
-/// map entries in key order.
-fn hash_value(hasher: &mut Sha256, value: &Value) {
-    let kind = value.kind();
-    hasher.update([kind_tag(kind)]);
-    match kind {
-        ValueKind::Undefined | ValueKind::None => {}
-        ValueKind::Bool => hasher.update([u8::from(value.as_bool() == Some(true))]),
-        ValueKind::U64 | ValueKind::U128 => {
-            hasher.update(value.as_u128().unwrap_or_default().to_le_bytes())
-        }
-        ValueKind::I64 | ValueKind::I128 => {
-            hasher.update(value.as_i128().unwrap_or_default().to_le_bytes())
-        }
-        ValueKind::F64 => hasher.update(value.as_f64().unwrap_or_default().to_bits().to_le_bytes()),
-        ValueKind::String => {
-            hasher.update([u8::from(value.is_safe())]);
-            hash_str(hasher, value.as_str().unwrap_or_default());
-        }
-        ValueKind::Bytes => hash_bytes(hasher, value.as_bytes().unwrap_or_default()),
-        ValueKind::Array => {
-            let items = value.as_array().unwrap_or_default();
-            hasher.update((items.len() as u64).to_le_bytes());
-            for item in items {
-                hash_value(hasher, item);
-            }
-        }
-        ValueKind::Map => {
-            let Some(map) = value.as_map() else { return };
-            let mut entries: Vec<_> = map.iter().collect();
-            entries.sort_by(|a, b| a.0.cmp(b.0));
-            hasher.update((entries.len() as u64).to_le_bytes());
-            for (key, item) in entries {
-                hash_str(hasher, &key.to_string());
-                hash_value(hasher, item);
-            }
-        }
-        // A kind added by a later Tera: its debug form, which at worst
-        // differs between runs and so only costs a render.
-        _ => hash_str(hasher, &format!("{value:?}")),
-    }
-}
-
-fn kind_tag(kind: ValueKind) -> u8 {
-    match kind {
-        ValueKind::Undefined => 0,
-        ValueKind::None => 1,
-        ValueKind::Bool => 2,
-        ValueKind::U64 => 3,
-        ValueKind::I64 => 4,
-        ValueKind::U128 => 5,
-        ValueKind::I128 => 6,
-        ValueKind::F64 => 7,
-        ValueKind::String => 8,
-        ValueKind::Array => 9,
-        ValueKind::Map => 10,
-        ValueKind::Bytes => 11,
-        _ => 255,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::HashMap;
+    use std::collections::BTreeMap;
 
-    fn fingerprint_of(values: &[(&'static str, Value)]) -> Fingerprint {
-        let context = PageContext {
-            values: values.iter().cloned().collect(),
-        };
-        context.fingerprint(&[0; 32], "page.html", "a/index.html")
+    fn fingerprint_of(values: &[(&'static str, &dyn erased::Insert)]) -> Fingerprint {
+        let mut context = PageContext::fingerprint_only(&[0; 32], "page.html", "a/index.html");
+        for (key, value) in values {
+            value.insert_into(&mut context, key);
+        }
+        context.fingerprint()
+    }
+
+    /// Lets the tests list values of different types.
+    mod erased {
+        use super::PageContext;
+        use serde::Serialize;
+        pub trait Insert {
+            fn insert_into(&self, context: &mut PageContext, key: &'static str);
+        }
+        impl<T: Serialize> Insert for T {
+            fn insert_into(&self, context: &mut PageContext, key: &'static str) {
+                context.insert(key, self);
+            }
+        }
     }
 
     #[test]
-    fn equal_contexts_agree_whatever_the_map_order() {
-        let mut first = HashMap::new();
-        let mut second = HashMap::new();
-        for n in 0..50 {
-            first.insert(format!("k{n}"), n);
+    fn rendering_and_fingerprint_only_contexts_agree() {
+        let mut map = BTreeMap::new();
+        map.insert("b", vec![1u64, 2]);
+        map.insert("a", vec![]);
+        let site = [7; 32];
+        let mut render = PageContext::for_render(&site, "page.html", "a/index.html");
+        let mut only = PageContext::fingerprint_only(&site, "page.html", "a/index.html");
+        for context in [&mut render, &mut only] {
+            context.insert("title", "Quỹ");
+            context.insert("map", &map);
+            context.insert("none", &None::<u64>);
         }
-        for n in (0..50).rev() {
-            second.insert(format!("k{n}"), n);
-        }
-        assert_eq!(
-            fingerprint_of(&[("m", Value::from_serializable(&first))]),
-            fingerprint_of(&[("m", Value::from_serializable(&second))])
-        );
+        assert_eq!(render.fingerprint(), only.fingerprint());
+        assert!(only.into_context().is_none());
+        let context = render.into_context().unwrap();
+        assert_eq!(context.get("title"), Some(&Value::from("Quỹ")));
     }
 
     #[test]
     fn any_difference_changes_the_fingerprint() {
-        let base = fingerprint_of(&[("a", Value::from("x")), ("b", Value::from(1u64))]);
-        for other in [
-            fingerprint_of(&[("a", Value::from("y")), ("b", Value::from(1u64))]),
-            fingerprint_of(&[("a", Value::from("x")), ("b", Value::from(2u64))]),
-            fingerprint_of(&[("a", Value::from("x")), ("c", Value::from(1u64))]),
-            fingerprint_of(&[("a", Value::from("x1")), ("b", Value::from(1u64))]),
-            fingerprint_of(&[("a", Value::from("x")), ("b", Value::from("1"))]),
-            fingerprint_of(&[("a", Value::from("x"))]),
-            fingerprint_of(&[("a", Value::safe_string("x")), ("b", Value::from(1u64))]),
-        ] {
+        let base = fingerprint_of(&[("a", &"x"), ("b", &1u64)]);
+        let others = [
+            fingerprint_of(&[("a", &"y"), ("b", &1u64)]),
+            fingerprint_of(&[("a", &"x"), ("b", &2u64)]),
+            fingerprint_of(&[("a", &"x"), ("c", &1u64)]),
+            fingerprint_of(&[("a", &"x1"), ("b", &1u64)]),
+            fingerprint_of(&[("a", &"x"), ("b", &"1")]),
+            fingerprint_of(&[("a", &"x")]),
+            fingerprint_of(&[("a", &"x"), ("b", &1u64), ("c", &None::<u64>)]),
+            // The boundary between a key and its value moves.
+            fingerprint_of(&[("ab", &""), ("b", &1u64)]),
+        ];
+        for other in others {
             assert_ne!(base, other);
         }
-        let mut context = PageContext::new();
-        context.insert("a", "x");
-        context.insert("b", &1u64);
-        assert_eq!(
-            context.fingerprint(&[0; 32], "page.html", "a/index.html"),
-            base
-        );
-        assert_ne!(
-            context.fingerprint(&[1; 32], "page.html", "a/index.html"),
-            base
-        );
-        assert_ne!(
-            context.fingerprint(&[0; 32], "list.html", "a/index.html"),
-            base
-        );
-        assert_ne!(
-            context.fingerprint(&[0; 32], "page.html", "b/index.html"),
-            base
-        );
+        let at = |site: [u8; 32], template: &str, file: &str| {
+            let mut context = PageContext::fingerprint_only(&site, template, file);
+            context.insert("a", "x");
+            context.insert("b", &1u64);
+            context.fingerprint()
+        };
+        assert_eq!(at([0; 32], "page.html", "a/index.html"), base);
+        assert_ne!(at([1; 32], "page.html", "a/index.html"), base);
+        assert_ne!(at([0; 32], "list.html", "a/index.html"), base);
+        assert_ne!(at([0; 32], "page.html", "b/index.html"), base);
     }
 }

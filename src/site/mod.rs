@@ -38,6 +38,7 @@ pub mod serve;
 use crate::ledger::entry::Entry;
 use crate::portal::Portal;
 use anyhow::{Context as _, Result, anyhow, bail};
+use fingerprint::PageContext;
 use output::{MemorySink, MergeReport, Sink, StagingSink};
 use rayon::prelude::*;
 use std::collections::BTreeMap;
@@ -335,22 +336,31 @@ pub fn render_site(
                 let template = pages.template(*job);
                 let path = pages.path(*job);
                 let file = urls.output_file(language, &path);
-                let context = pages.context(*job, language);
-                let inputs = context.fingerprint(&site_inputs, &template, &file);
                 progress.inc(1);
-                if sink.keep(&file, &inputs)? {
-                    kept.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    return Ok(());
+                // A page the last build recorded is first only fingerprinted:
+                // on a rebuild nearly all are kept, and building their
+                // contexts was most of the time spent on them.
+                if sink.may_keep(&file) {
+                    let mut context = PageContext::fingerprint_only(&site_inputs, &template, &file);
+                    pages.context(*job, language, &mut context);
+                    if sink.keep(&file, &context.fingerprint())? {
+                        kept.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        return Ok(());
+                    }
                 }
-                let result = renderer
-                    .render(&template, &context.into_context())
-                    .with_context(|| {
-                        format!(
-                            "failed to render {} ({})",
-                            urls.page(language, &path),
-                            template
-                        )
-                    });
+                let mut context = PageContext::for_render(&site_inputs, &template, &file);
+                pages.context(*job, language, &mut context);
+                let inputs = context.fingerprint();
+                let context = context
+                    .into_context()
+                    .expect("a context for rendering keeps its values");
+                let result = renderer.render(&template, &context).with_context(|| {
+                    format!(
+                        "failed to render {} ({})",
+                        urls.page(language, &path),
+                        template
+                    )
+                });
                 match result {
                     Ok(mut html) => {
                         if options.live_reload {

@@ -50,6 +50,11 @@ pub trait Sink: Sync {
     fn keep(&self, _path: &str, _inputs: &FileHash) -> Result<bool> {
         Ok(false)
     }
+    /// Whether `keep` could say yes for `path`: the previous build recorded
+    /// its inputs. Lets a caller skip work that only a kept file avoids.
+    fn may_keep(&self, _path: &str) -> bool {
+        false
+    }
     /// Writes a file that `produce` streams into the writer it is given
     /// (the ledger download and the CSVs, hundreds of megabytes at national
     /// scale), with the fingerprint of its inputs if it has one. Returns the
@@ -556,6 +561,13 @@ impl Sink for StagingSink {
 
     fn write_rendered(&self, path: &str, bytes: &[u8], inputs: &FileHash) -> Result<()> {
         self.stage(path, bytes, Some(*inputs))
+    }
+
+    fn may_keep(&self, path: &str) -> bool {
+        self.previous
+            .files
+            .get(path)
+            .is_some_and(|recorded| recorded.inputs.is_some())
     }
 
     fn keep(&self, path: &str, inputs: &FileHash) -> Result<bool> {

@@ -304,12 +304,11 @@ impl<'a> Pages<'a> {
         }
     }
 
-    /// The template context of a job in a language.
-    pub fn context(&self, job: Job, language: &str) -> PageContext {
+    /// Fills the template context of a job in a language.
+    pub fn context(&self, job: Job, language: &str, context: &mut PageContext) {
         let model = self.model;
         let config = self.config;
         let path = self.path(job);
-        let mut context = PageContext::new();
         context.insert("lang", language);
         context.insert("path", &path);
         context.insert("page_kind", kind_name(job));
@@ -562,7 +561,6 @@ impl<'a> Pages<'a> {
             }
             Job::Lookup(_) | Job::NotFound => {}
         }
-        context
     }
 
     /// Other languages a content page exists in (`a.md` and `a.en.md`).
