@@ -159,13 +159,26 @@ fn builds_are_deterministic_and_incremental() {
     build(&portal, &first);
     build(&portal, &second);
     assert_eq!(snapshot(&first), snapshot(&second));
-    // Rebuilding into the same directory rewrites nothing.
-    portal
-        .run(&["build", "-o", first.to_str().unwrap()])
+    // Rebuilding into the same directory renders and rewrites nothing: every
+    // page's fingerprint is the same from one process to the next (a hash
+    // map in a context would not be).
+    let rebuild = portal
+        .run(&["build", "-v", "-o", first.to_str().unwrap()])
         .assert()
         .success()
         .stdout(predicate::str::contains(" 0 written,"))
         .stdout(predicate::str::contains(" 0 removed"));
+    let stderr = String::from_utf8_lossy(&rebuild.get_output().stderr).into_owned();
+    let kept = stderr
+        .lines()
+        .find(|line| line.contains("pages kept"))
+        .unwrap_or_else(|| panic!("{stderr}"));
+    let numbers: Vec<&str> = kept
+        .split(' ')
+        .filter(|w| w.parse::<u64>().is_ok())
+        .collect();
+    assert_eq!(numbers.len(), 2, "{kept}");
+    assert_eq!(numbers[0], numbers[1], "{kept}");
 }
 
 #[test]
