@@ -106,7 +106,9 @@ pub fn is_bidi_control(c: char) -> bool {
 /// `is_bidi_control`): what pages, feeds and spreadsheets show. The ledger
 /// keeps the exact text; only its public views are stripped.
 pub fn strip_bidi_controls(text: &str) -> std::borrow::Cow<'_, str> {
-    if text.contains(is_bidi_control) {
+    // Every one of them is encoded with lead byte 0xE2: most text has none
+    // (this runs on every donor name of every CSV row and lookup record).
+    if text.as_bytes().contains(&0xE2) && text.contains(is_bidi_control) {
         std::borrow::Cow::Owned(text.chars().filter(|&c| !is_bidi_control(c)).collect())
     } else {
         std::borrow::Cow::Borrowed(text)

@@ -39,7 +39,9 @@ use crate::vn;
 use anyhow::Result;
 use rayon::prelude::*;
 use serde::Serialize;
+use std::borrow::Cow;
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 /// Where the index lives, relative to the site root.
@@ -139,8 +141,9 @@ pub fn write_index(model: &Model, page_size: usize, sink: &dyn Sink) -> Result<I
                     (false, true) => "a",
                     (false, false) => "",
                 };
-                text.push_str(&format!(
-                    "{}\t{}\t{}\t{}\t{}\t{}\t{}\n",
+                writeln!(
+                    text,
+                    "{}\t{}\t{}\t{}\t{}\t{}\t{}",
                     row.seq,
                     plain(&row.donor),
                     row.amount,
@@ -148,7 +151,8 @@ pub fn write_index(model: &Model, page_size: usize, sink: &dyn Sink) -> Result<I
                     fund,
                     plain(row.reference.as_deref().unwrap_or("")),
                     flags
-                ));
+                )
+                .expect("writing to a String cannot fail");
             }
             write(format!("r/{shard}"), text.as_bytes())
         })?;
@@ -183,19 +187,30 @@ pub fn write_index(model: &Model, page_size: usize, sink: &dyn Sink) -> Result<I
         .map(|(block, rows)| {
             let mut folds = ahash::AHashMap::new();
             let mut map: ahash::AHashMap<String, Vec<u32>> = ahash::AHashMap::new();
+            // Each term is spelled into one reused buffer and copied only
+            // when new: most rows repeat terms already seen.
+            let mut term = String::new();
+            let mut add = |term: &str, index: u32| match map.get_mut(term) {
+                Some(list) => list.push(index),
+                None => {
+                    map.insert(term.to_string(), vec![index]);
+                }
+            };
             for (offset, row) in rows.iter().enumerate() {
                 let index = (block * BLOCK + offset) as u32;
                 for word in name_words_cached(&row.donor, &mut folds) {
-                    map.entry(format!("n{}", escape(&word)))
-                        .or_default()
-                        .push(index);
+                    term.clear();
+                    term.push('n');
+                    push_escaped(&mut term, &word);
+                    add(&term, index);
                 }
-                map.entry(format!("a{}", row.amount))
-                    .or_default()
-                    .push(index);
-                map.entry(format!("d{}", row.date.replace('-', "")))
-                    .or_default()
-                    .push(index);
+                term.clear();
+                write!(term, "a{}", row.amount).expect("writing to a String cannot fail");
+                add(&term, index);
+                term.clear();
+                term.push('d');
+                term.extend(row.date.chars().filter(|&c| c != '-'));
+                add(&term, index);
             }
             map
         })
@@ -245,8 +260,13 @@ pub fn write_index(model: &Model, page_size: usize, sink: &dyn Sink) -> Result<I
 
 /// Tabs and newlines would break a record line (validation refuses control
 /// characters, but records must never depend on that).
-fn plain(text: &str) -> String {
-    crate::vn::strip_bidi_controls(text).replace(['\t', '\n', '\r'], " ")
+fn plain(text: &str) -> Cow<'_, str> {
+    let text = crate::vn::strip_bidi_controls(text);
+    if text.contains(['\t', '\n', '\r']) {
+        Cow::Owned(text.replace(['\t', '\n', '\r'], " "))
+    } else {
+        text
+    }
 }
 
 /// The folded words of a donor's name that are indexed: alphanumeric runs,
@@ -284,14 +304,19 @@ fn name_words_cached(name: &str, folds: &mut ahash::AHashMap<char, String>) -> V
 /// `_<hex code point>_` (self-delimiting, so prefixes stay prefixes).
 pub fn escape(word: &str) -> String {
     let mut out = String::with_capacity(word.len());
+    push_escaped(&mut out, word);
+    out
+}
+
+/// `escape`, appended to `out`.
+fn push_escaped(out: &mut String, word: &str) {
     for c in word.chars() {
         if c.is_ascii_lowercase() || c.is_ascii_digit() {
             out.push(c);
         } else {
-            out.push_str(&format!("_{:x}_", c as u32));
+            write!(out, "_{:x}_", c as u32).expect("writing to a String cannot fail");
         }
     }
-    out
 }
 
 /// The dictionary shard a term is listed in.
