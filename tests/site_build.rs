@@ -492,6 +492,48 @@ fn the_verified_state_cache_changes_only_the_time() {
     assert!(String::from_utf8_lossy(&with).contains("does not verify"));
 }
 
+/// A full segment (65,536 entries) the cache covers joins the Merkle tree as
+/// one subtree: the checkpoint signed after it and every later verification
+/// must agree with a tree built leaf by leaf.
+#[test]
+fn a_whole_segment_from_the_cache_gives_the_same_tree() {
+    let portal = TestPortal::new();
+    portal.append(SAMPLE).assert().success();
+    let statement = portal.dir.path().join("statement.csv");
+    let mut csv = String::from("date,ref,amount,donor,note\n");
+    for row in 0..70_000 {
+        csv.push_str(&format!("2025-09-15,SEG{row},10000,Người {row},\n"));
+    }
+    std::fs::write(&statement, csv).unwrap();
+    let key = portal.officer_key.to_str().unwrap();
+    let import = ["import", "donations", statement.to_str().unwrap()];
+    portal
+        .run(&[&import[..], &["--fund", "bao-so-5", "--key", key]].concat())
+        .assert()
+        .success();
+    // `check` judges the import and writes the cache over all of it; the
+    // append after it takes segment 0 from the cache as one subtree, and
+    // signs a checkpoint over the tree so built (its own cache, written as
+    // it begins, covers the 70,008 entries before it).
+    portal.run(&["check"]).assert().success();
+    portal
+        .append(r#"{"kind":"donation","fund":"bao-so-5","donor":"Người mới","amount":300000,"date":"2025-09-16","channel":"bank","ref":"FT-NEW-1"}"#)
+        .assert()
+        .success();
+    portal
+        .run(&["verify"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("ok: 70009 entries"));
+    let output = portal.run(&["build", "-v"]).output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert!(output.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("verify: 70008 of 70009 entries re-hashed only"),
+        "{stderr}"
+    );
+}
+
 fn assert_starts(line: String, start: &str) {
     assert!(line.starts_with(start), "{line}");
 }

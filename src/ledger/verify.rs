@@ -338,14 +338,20 @@ fn verify_pass<'v>(
                 lines,
                 mut decoded,
                 root,
+                whole,
                 ..
             } = loaded;
             segment_roots.extend(root);
+            if let Some(whole) = whole {
+                tree.push_subtree(whole, SEGMENT_ENTRIES.trailing_zeros());
+            }
             for (offset, (result, leaf)) in decoded.drain(..).enumerate() {
                 let seq = segment.index * SEGMENT_ENTRIES + offset as u64;
                 let at = |error: VerifyError| error.at(seq, &segment.path);
                 let entry = result.map_err(at)?;
-                tree.push(leaf);
+                if whole.is_none() {
+                    tree.push(leaf);
+                }
                 if options.keep_leaves {
                     leaves.push(leaf);
                 }
@@ -464,6 +470,11 @@ struct Loaded {
     decoded: Vec<(Result<Option<Entry>, VerifyError>, Hash)>,
     /// The Merkle root of the segment's lines, if asked for.
     root: Option<Hash>,
+    /// The root of a full segment the cache covers entirely, checked against
+    /// the cache's: the tree takes it as one subtree instead of 65,536
+    /// leaves (hashing them into the tree again was time on the serial
+    /// thread of every rebuild).
+    whole: Option<Hash>,
     /// The lines the cache covers do not hash to its root.
     stale: bool,
 }
@@ -513,6 +524,8 @@ fn load_segment(segment: &Segment, plan: Plan, reuse: Loaded) -> Result<Loaded, 
     }
     decoded.clear();
     let mut stale = false;
+    let mut root = None;
+    let mut whole = None;
     if plan.trusted == 0 {
         lines
             .par_iter()
@@ -529,8 +542,16 @@ fn load_segment(segment: &Segment, plan: Plan, reuse: Loaded) -> Result<Loaded, 
             .par_iter()
             .map(|line| merkle::leaf_hash(&bytes[line.clone()]))
             .collect_into_vec(&mut hashes);
-        stale = hashes.len() < plan.trusted
-            || plan.expected != Some(merkle::root(&hashes[..plan.trusted]));
+        let trusted_root =
+            (hashes.len() >= plan.trusted).then(|| merkle::root(&hashes[..plan.trusted]));
+        stale = trusted_root.is_none() || plan.expected != trusted_root;
+        if !stale && plan.trusted == lines.len() {
+            // All of it vouched for: its root is the one just checked.
+            root = trusted_root;
+            if lines.len() as u64 == SEGMENT_ENTRIES {
+                whole = trusted_root;
+            }
+        }
         if !stale {
             (0..lines.len())
                 .into_par_iter()
@@ -550,15 +571,20 @@ fn load_segment(segment: &Segment, plan: Plan, reuse: Loaded) -> Result<Loaded, 
                 .collect_into_vec(&mut decoded);
         }
     }
-    let root = (plan.root && !stale).then(|| {
-        let hashes: Vec<Hash> = decoded.iter().map(|(_, leaf)| *leaf).collect();
-        merkle::root(&hashes)
-    });
+    let root = if plan.root && !stale {
+        root.or_else(|| {
+            let hashes: Vec<Hash> = decoded.iter().map(|(_, leaf)| *leaf).collect();
+            Some(merkle::root(&hashes))
+        })
+    } else {
+        None
+    };
     Ok(Loaded {
         bytes,
         lines,
         decoded,
         root,
+        whole,
         stale,
     })
 }
