@@ -138,6 +138,7 @@ fn watch(
 /// Count, total size and newest modification time of the watched sources.
 type Fingerprint = (u64, u64, Option<SystemTime>);
 
+/// The watched sources' `Fingerprint` now.
 fn fingerprint(root: &Path) -> Fingerprint {
     let mut count = 0;
     let mut size = 0;
