@@ -524,8 +524,9 @@ fn load_segment(segment: &Segment, plan: Plan, reuse: Loaded) -> Result<Loaded, 
     }
     decoded.clear();
     let mut stale = false;
-    let mut root = None;
-    let mut whole = None;
+    // The root of all the segment's lines, when the cache covers them all
+    // and it was just checked against the cache's.
+    let mut checked_root = None;
     if plan.trusted == 0 {
         lines
             .par_iter()
@@ -546,11 +547,7 @@ fn load_segment(segment: &Segment, plan: Plan, reuse: Loaded) -> Result<Loaded, 
             (hashes.len() >= plan.trusted).then(|| merkle::root(&hashes[..plan.trusted]));
         stale = trusted_root.is_none() || plan.expected != trusted_root;
         if !stale && plan.trusted == lines.len() {
-            // All of it vouched for: its root is the one just checked.
-            root = trusted_root;
-            if lines.len() as u64 == SEGMENT_ENTRIES {
-                whole = trusted_root;
-            }
+            checked_root = trusted_root;
         }
         if !stale {
             (0..lines.len())
@@ -571,14 +568,13 @@ fn load_segment(segment: &Segment, plan: Plan, reuse: Loaded) -> Result<Loaded, 
                 .collect_into_vec(&mut decoded);
         }
     }
-    let root = if plan.root && !stale {
-        root.or_else(|| {
+    let root = (plan.root && !stale).then(|| {
+        checked_root.unwrap_or_else(|| {
             let hashes: Vec<Hash> = decoded.iter().map(|(_, leaf)| *leaf).collect();
-            Some(merkle::root(&hashes))
+            merkle::root(&hashes)
         })
-    } else {
-        None
-    };
+    });
+    let whole = checked_root.filter(|_| lines.len() as u64 == SEGMENT_ENTRIES);
     Ok(Loaded {
         bytes,
         lines,

@@ -72,24 +72,19 @@ impl PageContext {
     pub fn insert<T: Serialize + ?Sized>(&mut self, key: &'static str, value: &T) {
         hash_str(&mut self.hasher, key);
         self.scratch.clear();
-        // postcard refuses only what it cannot size up front (a sequence or
-        // map of unknown length); JSON, tagged apart, takes those.
-        let tag = match postcard::to_io(value, &mut self.scratch) {
-            Ok(_) => 0,
+        match postcard::to_io(value, &mut self.scratch) {
+            Ok(_) => hash_bytes(&mut self.hasher, &self.scratch),
+            // postcard refuses only what it cannot size up front (a sequence
+            // or map of unknown length). Such a value has no stable bytes
+            // here, so the page gets a fingerprint no build will match: it
+            // is always rendered, never wrongly kept.
             Err(_) => {
-                self.scratch.clear();
-                match serde_json::to_writer(&mut self.scratch, value) {
-                    Ok(()) => 1,
-                    Err(error) => {
-                        self.scratch.clear();
-                        self.scratch.extend_from_slice(error.to_string().as_bytes());
-                        2
-                    }
-                }
+                use std::hash::BuildHasher;
+                let nonce = std::collections::hash_map::RandomState::new().hash_one(key);
+                self.hasher.update([0xff]);
+                self.hasher.update(nonce.to_le_bytes());
             }
-        };
-        self.hasher.update([tag]);
-        hash_bytes(&mut self.hasher, &self.scratch);
+        }
         if let Some(values) = &mut self.values {
             values.insert(key, Value::from_serializable(value));
         }
@@ -197,6 +192,24 @@ mod tests {
         assert!(only.into_context().is_none());
         let context = render.into_context().unwrap();
         assert_eq!(context.get("title"), Some(&Value::from("Quỹ")));
+    }
+
+    /// A value postcard cannot encode is never taken as unchanged.
+    #[test]
+    fn a_value_without_stable_bytes_never_matches() {
+        struct LengthUnknown;
+        impl Serialize for LengthUnknown {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                use serde::ser::SerializeSeq;
+                serializer.serialize_seq(None)?.end()
+            }
+        }
+        let once = || {
+            let mut context = PageContext::for_render(&[0; 32], "page.html", "a/index.html");
+            context.insert("a", &LengthUnknown);
+            context.fingerprint()
+        };
+        assert_ne!(once(), once());
     }
 
     #[test]
