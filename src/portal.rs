@@ -17,6 +17,19 @@ pub const PUBLISHED_DIRS: [&str; 6] = [
     "templates",
 ];
 
+/// Directories the site is built from, or that hold the ledger and private
+/// material: a build's output may not lie inside one (`-o ledger/x` would
+/// mix the site into the ledger, `-o .minhbach` into the private folder).
+pub const SOURCE_DIRS: [&str; 7] = [
+    "ledger",
+    "content",
+    "static",
+    "themes",
+    "templates",
+    "i18n",
+    ".minhbach",
+];
+
 /// An opened portal: its root directory and parsed configuration.
 #[derive(Clone, Debug)]
 pub struct Portal {
@@ -141,7 +154,7 @@ pub fn confined(dir: &Path, path: &Path) -> Result<PathBuf> {
 
 /// Makes `path` absolute and removes `.` and `..` without touching the file
 /// system (the file may not exist yet).
-fn absolute_lexical(path: &Path) -> Result<PathBuf> {
+pub(crate) fn absolute_lexical(path: &Path) -> Result<PathBuf> {
     let joined = if path.is_absolute() {
         path.to_path_buf()
     } else {

@@ -1259,6 +1259,55 @@ fn a_static_link_to_the_portal_secret_is_refused() {
     }
 }
 
+/// A private key or a copy of the portal secret dropped into `static/` (or
+/// a theme's), or a secret configured there, is never published: the build
+/// stops naming the file and writes nothing.
+#[test]
+fn a_private_key_or_the_secret_in_static_is_not_published() {
+    let portal = TestPortal::new();
+    let root = portal.root();
+    let secret = std::fs::read_to_string(root.join(".minhbach/secret")).unwrap();
+    let key = std::fs::read_to_string(&portal.officer_key).unwrap();
+    let pem = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE KEY-----\n";
+    for (file, bytes, what) in [
+        ("static/canbo.key", key.clone(), "a private key"),
+        (
+            "static/tai-lieu/id_ed25519",
+            pem.to_string(),
+            "a private key",
+        ),
+        (
+            "themes/default/static/backup.txt",
+            format!("backup\n{key}"),
+            "a private key",
+        ),
+        ("static/secret.txt", secret.clone(), "the portal secret"),
+        (
+            "static/SECRET.TXT",
+            secret.trim().to_uppercase(),
+            "the portal secret",
+        ),
+    ] {
+        let path = root.join(file);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, bytes).unwrap();
+        build_refused(&portal, &[file, what, "refusing to publish"]);
+        std::fs::remove_file(&path).unwrap();
+    }
+    // The secret configured inside `static/` is refused by its path.
+    std::fs::write(root.join("static/portal.secret"), &secret).unwrap();
+    let config = std::fs::read_to_string(root.join("config.toml")).unwrap();
+    std::fs::write(
+        root.join("config.toml"),
+        config.replace(
+            "secret = \".minhbach/secret\"",
+            "secret = \"static/portal.secret\"",
+        ),
+    )
+    .unwrap();
+    build_refused(&portal, &["static/portal.secret", "the portal secret"]);
+}
+
 #[test]
 fn template_names_cannot_leave_the_theme() {
     let portal = TestPortal::new();

@@ -533,3 +533,126 @@ fn a_whole_segment_from_the_cache_gives_the_same_tree() {
 fn assert_starts(line: String, start: &str) {
     assert!(line.starts_with(start), "{line}");
 }
+
+/// `build -o` replaces the output folder's contents with the site, so it may
+/// only ever delete what an earlier build of that folder wrote: the portal,
+/// a folder above it or inside its sources, a symbolic link and a
+/// non-empty folder of someone else's are refused, and files put into an
+/// output by hand stay.
+#[test]
+fn build_output_never_deletes_what_no_build_made() {
+    let portal = sample_portal();
+    let ledger_before = portal.snapshot();
+    let root = portal.root();
+    let config = std::fs::read(root.join("config.toml")).unwrap();
+    let secret = std::fs::read(root.join(".minhbach/secret")).unwrap();
+    let refused = |output: &str, message: &str| {
+        portal
+            .run(&["build", "-o", output])
+            .assert()
+            .failure()
+            .stderr(predicate::str::contains(message))
+            .stderr(predicate::str::contains("refusing to build into"));
+    };
+    refused(".", "the portal or a folder above it");
+    refused(root.to_str().unwrap(), "the portal or a folder above it");
+    refused("..", "the portal or a folder above it");
+    refused("ledger/site", "inside the portal's `ledger/`");
+    refused("content", "inside the portal's `content/`");
+    refused(".minhbach/site", "inside the portal's `.minhbach/`");
+    assert_eq!(portal.snapshot(), ledger_before, "the ledger is untouched");
+    assert_eq!(std::fs::read(root.join("config.toml")).unwrap(), config);
+    assert_eq!(
+        std::fs::read(root.join(".minhbach/secret")).unwrap(),
+        secret
+    );
+
+    // Someone's folder: refused without --force, kept whole with it.
+    let victim = portal.dir.path().join("victim");
+    std::fs::create_dir_all(victim.join("sub")).unwrap();
+    std::fs::write(victim.join("thesis.docx"), b"years of work").unwrap();
+    std::fs::write(victim.join("sub/index.html"), b"mine").unwrap();
+    refused(
+        victim.to_str().unwrap(),
+        "not empty and no earlier build made it",
+    );
+    assert_eq!(
+        std::fs::read(victim.join("thesis.docx")).unwrap(),
+        b"years of work"
+    );
+    portal
+        .run(&["build", "--force", "-o", victim.to_str().unwrap()])
+        .assert()
+        .success();
+    assert!(victim.join("index.html").is_file(), "the site is built");
+    assert_eq!(
+        std::fs::read(victim.join("thesis.docx")).unwrap(),
+        b"years of work"
+    );
+    assert_eq!(
+        std::fs::read(victim.join("sub/index.html")).unwrap(),
+        b"mine"
+    );
+    // The next build knows it (its manifest) and still deletes only its own.
+    std::fs::write(victim.join("notes.txt"), b"added later").unwrap();
+    build(&portal, &victim);
+    assert_eq!(
+        std::fs::read(victim.join("thesis.docx")).unwrap(),
+        b"years of work"
+    );
+    assert_eq!(
+        std::fs::read(victim.join("notes.txt")).unwrap(),
+        b"added later"
+    );
+
+    // A symbolic link as the output root is refused; what it leads to stays.
+    #[cfg(unix)]
+    {
+        let link = portal.dir.path().join("link");
+        std::os::unix::fs::symlink(&victim, &link).unwrap();
+        refused(link.to_str().unwrap(), "symbolic link");
+        // Even an earlier build's output, reached through a link.
+        let out = portal.dir.path().join("out");
+        build(&portal, &out);
+        let link = portal.dir.path().join("out-link");
+        std::os::unix::fs::symlink(&out, &link).unwrap();
+        refused(link.to_str().unwrap(), "symbolic link");
+    }
+
+    // An earlier build's output: a page the new build no longer makes goes,
+    // a file put there by hand stays, and a directory of the output replaced
+    // by a link is not followed to delete what it leads to.
+    let out = portal.dir.path().join("out2");
+    build(&portal, &out);
+    let page = out.join("gioi-thieu/index.html");
+    std::fs::write(out.join("by-hand.txt"), b"x").unwrap();
+    let content = root.join("content/gioi-thieu.md");
+    let about = std::fs::read(&content).unwrap();
+    std::fs::remove_file(&content).unwrap();
+    build(&portal, &out);
+    std::fs::write(&content, about).unwrap();
+    assert!(
+        !page.exists(),
+        "a page of the last build that is gone is removed"
+    );
+    assert!(
+        out.join("by-hand.txt").is_file(),
+        "a file put there by hand stays"
+    );
+    #[cfg(unix)]
+    {
+        build(&portal, &out);
+        assert!(page.exists());
+        let elsewhere = portal.dir.path().join("elsewhere");
+        std::fs::create_dir_all(&elsewhere).unwrap();
+        std::fs::write(elsewhere.join("index.html"), b"not the site's").unwrap();
+        std::fs::remove_dir_all(out.join("gioi-thieu")).unwrap();
+        std::os::unix::fs::symlink(&elsewhere, out.join("gioi-thieu")).unwrap();
+        std::fs::remove_file(&content).unwrap();
+        build(&portal, &out);
+        assert_eq!(
+            std::fs::read(elsewhere.join("index.html")).unwrap(),
+            b"not the site's"
+        );
+    }
+}

@@ -233,3 +233,95 @@ fn serve_listens_on_loopback_only_and_never_serves_outside_the_site() {
     assert!(status.contains("200"), "{status}");
     drop(server);
 }
+
+/// Many connections that send nothing, or a byte now and then, neither
+/// stall the preview nor hold it for ever: each request has a deadline.
+#[test]
+fn slow_connections_neither_stall_nor_hold_the_preview() {
+    let portal = TestPortal::new();
+    portal.append(SAMPLE).assert().success();
+    let out = portal.dir.path().join("preview");
+    let (server, port) = start(&portal, &out);
+    let slow: Vec<TcpStream> = (0..70)
+        .map(|_| {
+            let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+            stream.write_all(b"GET / HTTP/1.1\r\n").unwrap();
+            stream
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(300));
+    let (status, _) = get(port, "/");
+    assert!(
+        status.contains("200"),
+        "answered beside 70 slow connections: {status:?}"
+    );
+
+    // A client sending a header byte every 300 ms is cut off, although no
+    // single read waits long.
+    let mut trickle = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    trickle.write_all(b"GET / HTTP/1.1\r\n").unwrap();
+    trickle
+        .set_read_timeout(Some(Duration::from_millis(300)))
+        .unwrap();
+    let mut closed = false;
+    for _ in 0..100 {
+        if trickle.write_all(b"X").is_err() {
+            closed = true;
+            break;
+        }
+        let mut buf = [0u8; 64];
+        match trickle.read(&mut buf) {
+            Ok(_) => {
+                closed = true;
+                break;
+            }
+            Err(error) if error.kind() == std::io::ErrorKind::WouldBlock => {}
+            Err(error) if error.kind() == std::io::ErrorKind::TimedOut => {}
+            Err(_) => {
+                closed = true;
+                break;
+            }
+        }
+    }
+    assert!(closed, "a request trickling in for 30 s was never cut off");
+    drop(slow);
+    drop(server);
+}
+
+/// Without `-o`, the preview is built in a new private folder (mode 0700,
+/// random name), not a predictable `minhbach-serve-<pid>` another user of
+/// the machine could prepare.
+#[cfg(unix)]
+#[test]
+fn the_default_preview_folder_is_private_and_unpredictable() {
+    use std::os::unix::fs::PermissionsExt;
+    let portal = TestPortal::new();
+    portal.append(SAMPLE).assert().success();
+    let log = portal.dir.path().join("serve.log");
+    let mut child = Command::new(assert_cmd::cargo::cargo_bin("minhbach"))
+        .current_dir(portal.root())
+        .args(["serve", "--port", "0"])
+        .stdout(Stdio::piped())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let pid = child.id();
+    let server = Server(child);
+    let mut line = String::new();
+    BufReader::new(stdout).read_line(&mut line).unwrap();
+    assert!(line.contains("serving on"), "{line}");
+    let printed = std::fs::read_to_string(&log).unwrap();
+    let output = printed
+        .split('`')
+        .nth(1)
+        .unwrap_or_else(|| panic!("no output folder in {printed:?}"));
+    let folder = Path::new(output).parent().unwrap();
+    let name = folder.file_name().unwrap().to_string_lossy().into_owned();
+    assert!(name.starts_with("minhbach-serve-"), "{name}");
+    assert_ne!(name, format!("minhbach-serve-{pid}"));
+    let mode = std::fs::metadata(folder).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o700, "{}", folder.display());
+    assert!(Path::new(output).join("index.html").is_file());
+    drop(server);
+}

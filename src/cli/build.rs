@@ -14,6 +14,11 @@ pub struct BuildArgs {
     /// Overrides `base_url` of config.toml, e.g. `https://example.github.io/minhbach/`.
     #[arg(long)]
     base_url: Option<String>,
+    /// Build into a non-empty folder that no earlier build made (nothing in
+    /// it is deleted; a build only ever deletes files an earlier build of
+    /// the same folder wrote).
+    #[arg(long)]
+    force: bool,
     /// Print the time of each step.
     #[arg(short, long)]
     verbose: bool,
@@ -26,6 +31,7 @@ pub fn run(root: &Path, args: BuildArgs) -> Result<()> {
         base_url: args.base_url,
         progress: true,
         verbose: args.verbose,
+        force: args.force,
         ..RenderOptions::default()
     };
     let report = site::build(&portal, &output, &options)?;

@@ -112,11 +112,13 @@ pub fn load(portal: &Portal) -> Result<Sources> {
     for (path, bytes) in builtin::STATIC {
         static_files.insert(path.to_string(), StaticSource::Builtin(bytes));
     }
+    let private = PrivateMaterial::of(portal);
     for dir in [theme_dir.join("static"), root.join("static")] {
         for (relative, file) in walk_files(&dir)? {
             if relative.ends_with(".gitkeep") {
                 continue;
             }
+            private.refuse(&file)?;
             static_files.insert(relative, StaticSource::File(file));
         }
     }
@@ -127,6 +129,71 @@ pub fn load(portal: &Portal) -> Result<Sources> {
         translations,
         static_files,
     })
+}
+
+/// What must never be published as a static file: the portal secret (by
+/// its path or its digits, so a copy is caught too) and any private key.
+struct PrivateMaterial {
+    secret_path: Option<PathBuf>,
+    /// The secret's 64 hexadecimal digits, lower and upper case.
+    secret_digits: Option<[String; 2]>,
+}
+
+/// Static files are read whole up to this size, and larger ones only this
+/// far: a key or a secret is a few hundred bytes, alone in its file.
+const PRIVATE_SCAN_BYTES: u64 = 1 << 20;
+
+/// The text that begins a private key file: ours (Go's note keys), PEM
+/// (`-----BEGIN … PRIVATE KEY-----`, OpenSSH's included).
+const PRIVATE_KEY_MARKERS: [&str; 2] = ["PRIVATE+KEY+", "PRIVATE KEY-----"];
+
+impl PrivateMaterial {
+    fn of(portal: &Portal) -> PrivateMaterial {
+        let path = portal.secret_path();
+        let digits = std::fs::read_to_string(&path).ok().and_then(|text| {
+            let digits = text.trim();
+            (digits.len() == 64 && digits.bytes().all(|b| b.is_ascii_hexdigit()))
+                .then(|| [digits.to_ascii_lowercase(), digits.to_ascii_uppercase()])
+        });
+        PrivateMaterial {
+            secret_path: path.canonicalize().ok(),
+            secret_digits: digits,
+        }
+    }
+
+    /// Refuses to publish `file` if it is the portal secret, holds its
+    /// digits, or holds a private key.
+    fn refuse(&self, file: &Path) -> Result<()> {
+        use std::io::Read;
+        let refused = |what: &str| {
+            anyhow!(
+                "không công bố `{}`: tệp chứa {what} / refusing to publish `{}`: it holds {what}; move it out of the portal (and if it was ever published or committed, replace it: revoke the key, or make a new secret)",
+                file.display(),
+                file.display()
+            )
+        };
+        if self.secret_path.is_some() && file.canonicalize().ok() == self.secret_path {
+            return Err(refused("the portal secret"));
+        }
+        let mut bytes = Vec::new();
+        std::fs::File::open(file)
+            .and_then(|f| f.take(PRIVATE_SCAN_BYTES).read_to_end(&mut bytes))
+            .with_context(|| format!("failed to read `{}`", file.display()))?;
+        let holds = |needle: &str| {
+            bytes
+                .windows(needle.len())
+                .any(|window| window == needle.as_bytes())
+        };
+        if PRIVATE_KEY_MARKERS.iter().any(|marker| holds(marker)) {
+            return Err(refused("a private key"));
+        }
+        if let Some(digits) = &self.secret_digits
+            && digits.iter().any(|digits| holds(digits))
+        {
+            return Err(refused("the portal secret"));
+        }
+        Ok(())
+    }
 }
 
 fn load_templates(

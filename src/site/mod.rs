@@ -62,6 +62,9 @@ pub struct RenderOptions {
     pub verbose: bool,
     /// Collects every page's error instead of stopping at the first (`check`).
     pub keep_going: bool,
+    /// Builds into a non-empty folder that no earlier build made (`--force`);
+    /// nothing in it is deleted.
+    pub force: bool,
 }
 
 /// What rendering produced.
@@ -86,6 +89,7 @@ pub struct BuildReport {
 /// Builds the site into `output` (atomically, incrementally).
 pub fn build(portal: &Portal, output: &Path, options: &RenderOptions) -> Result<BuildReport> {
     let start = Instant::now();
+    output::check_destination(&portal.root, output, options.force)?;
     let staging = StagingSink::new(output)?;
     let render = match render_site(portal, &staging, options) {
         Ok(report) => report,

@@ -18,7 +18,10 @@
 //! its output. It also records each directory's time, so a rebuild lists
 //! only the directories that changed to find stray files (`prune`).
 
+mod destination;
 mod prune;
+
+pub use destination::check_destination;
 
 use anyhow::{Context, Result, bail};
 use sha2::{Digest, Sha256};
@@ -139,11 +142,9 @@ enum Staged {
 #[derive(Default)]
 struct Manifest {
     files: HashMap<String, Recorded>,
-    /// Output directory (`""` for the output itself) → its modification
-    /// time when the build ended (nanoseconds since the epoch).
-    dirs: HashMap<String, i128>,
-    /// When the manifest was written (its own modification time).
-    written: Option<i128>,
+    /// Every output directory the build made (`""` for the output itself):
+    /// those no longer needed are removed once empty.
+    dirs: HashSet<String>,
 }
 
 /// One file of the manifest.
@@ -198,24 +199,25 @@ impl Manifest {
         let Ok(text) = std::fs::read_to_string(&path) else {
             return Manifest::default();
         };
-        let mut manifest = Manifest {
-            written: std::fs::metadata(&path)
-                .ok()
-                .and_then(|meta| mtime_nanos(&meta)),
-            ..Manifest::default()
-        };
+        let mut manifest = Manifest::default();
         for line in text.lines() {
             if let Some(dir) = line.strip_prefix("d ") {
-                let Some((time, dir)) = dir.split_once(' ') else {
+                // `d - <path>`; older versions wrote the directory's time
+                // in place of `-`.
+                let Some((_, dir)) = dir.split_once(' ') else {
                     return Manifest::default();
                 };
-                let Ok(time) = time.parse() else {
+                if !dir.is_empty() && check_relative(dir).is_err() {
                     return Manifest::default();
-                };
-                manifest.dirs.insert(dir.to_string(), time);
+                }
+                manifest.dirs.insert(dir.to_string());
                 continue;
             }
-            let Some(parsed) = Manifest::parse_line(line) else {
+            // The manifest says what a build may delete: a path that could
+            // leave the output makes it no manifest at all.
+            let Some(parsed) =
+                Manifest::parse_line(line).filter(|(path, _)| check_relative(path).is_ok())
+            else {
                 return Manifest::default();
             };
             manifest.files.insert(parsed.0.to_string(), parsed.1);
@@ -224,7 +226,7 @@ impl Manifest {
     }
 
     /// `<sha256 hex> <inputs hex or -> <length> <mtime ns> <path>` for a
-    /// file, `d <mtime ns> <path>` for a directory.
+    /// file, `d - <path>` for a directory.
     fn parse_line(line: &str) -> Option<(&str, Recorded)> {
         let mut fields = line.splitn(5, ' ');
         let hash = parse_hex(fields.next()?)?;
@@ -259,13 +261,13 @@ impl Manifest {
     fn write<'a>(
         output: &Path,
         files: impl Iterator<Item = (&'a String, Recorded)>,
-        dirs: &[(String, i128)],
+        dirs: &[String],
     ) -> Result<()> {
         let path = Manifest::path(output);
         let temp = sibling(output, &format!("manifest-{}", std::process::id()));
         let mut text = Vec::new();
-        for (dir, time) in dirs {
-            writeln!(text, "d {time} {dir}")?;
+        for dir in dirs {
+            writeln!(text, "d - {dir}")?;
         }
         for (name, recorded) in files {
             write_hex(&mut text, &recorded.hash)?;
@@ -301,6 +303,13 @@ fn parse_hex(hex: &str) -> Option<FileHash> {
         *byte = u8::from_str_radix(std::str::from_utf8(pair).ok()?, 16).ok()?;
     }
     Some(hash)
+}
+
+/// The directories of the output, sorted, for the manifest.
+fn sorted_dirs(needed: &HashSet<&str>) -> Vec<String> {
+    let mut dirs: Vec<String> = needed.iter().map(|dir| dir.to_string()).collect();
+    dirs.sort_unstable();
+    dirs
 }
 
 /// `./.public.<suffix>` for the output `./public`.
@@ -373,10 +382,9 @@ impl StagingSink {
         std::fs::create_dir_all(output)
             .with_context(|| format!("failed to create `{}`", output.display()))?;
         let needed = prune::needed_dirs(staged.keys());
-        let clean = prune::clean_dirs(output, &self.previous);
         let mut report = MergeReport::default();
         let mut manifest = Vec::with_capacity(staged.len());
-        let mut written = Vec::new();
+        let mut real = prune::RealDirs::default();
         for (path, staged) in staged.iter() {
             let (file, hash) = match staged {
                 Staged::Unchanged(recorded) => {
@@ -386,18 +394,17 @@ impl StagingSink {
                 }
                 Staged::Written(file, hash, inputs) => (file, (*hash, *inputs)),
             };
+            prune::clear_way(output, path, &self.previous)?;
             let target = output.join(path);
-            if target.is_dir() {
-                std::fs::remove_dir_all(&target)
-                    .with_context(|| format!("failed to remove `{}`", target.display()))?;
-            }
-            if let Some(parent) = target.parent() {
-                if parent.is_file() {
-                    std::fs::remove_file(parent)
-                        .with_context(|| format!("failed to remove `{}`", parent.display()))?;
-                }
-                std::fs::create_dir_all(parent)
-                    .with_context(|| format!("failed to create `{}`", parent.display()))?;
+            let parent = prune::parent_of(path);
+            let parent_dir = output.join(parent);
+            std::fs::create_dir_all(&parent_dir)
+                .with_context(|| format!("failed to create `{}`", parent_dir.display()))?;
+            if !real.all_real(output, parent) {
+                bail!(
+                    "refusing to write `{path}` through a symbolic link inside `{}`",
+                    output.display()
+                );
             }
             std::fs::rename(file, &target).with_context(|| {
                 format!(
@@ -407,18 +414,14 @@ impl StagingSink {
                 )
             })?;
             report.written += 1;
-            written.push(path.as_str());
             let meta = std::fs::metadata(&target)
                 .with_context(|| format!("failed to read `{}`", target.display()))?;
             let (hash, inputs) = hash;
             manifest.extend(Recorded::of(&meta, hash, inputs).map(|recorded| (path, recorded)));
         }
-        let pruned = prune::remove_stale(output, &staged, &needed, &self.previous, &clean)?;
+        let pruned = prune::remove_stale(output, &staged, &needed, &self.previous)?;
         report.removed = pruned.removed;
-        let touched = written
-            .into_iter()
-            .chain(pruned.paths.iter().map(String::as_str));
-        let dirs = prune::directory_times(output, &needed, &self.previous, &clean, touched);
+        let dirs = sorted_dirs(&needed);
         Manifest::write(output, manifest.into_iter(), &dirs)?;
         Ok(report)
     }
@@ -609,14 +612,7 @@ fn fresh_output(output: &Path, staged: &BTreeMap<String, Staged>) -> Result<Merg
             Staged::Unchanged(_) => None,
         })
         .collect();
-    let needed = prune::needed_dirs(staged.keys());
-    let dirs = prune::directory_times(
-        output,
-        &needed,
-        &Manifest::default(),
-        &HashSet::new(),
-        std::iter::empty::<&str>(),
-    );
+    let dirs = sorted_dirs(&prune::needed_dirs(staged.keys()));
     Manifest::write(output, files.into_iter(), &dirs)?;
     Ok(MergeReport {
         written: staged.len(),
@@ -708,7 +704,8 @@ mod tests {
             .collect();
         assert_eq!(leftovers.len(), 2, "{leftovers:?}");
 
-        // The output appeared while the first build rendered: merged as usual.
+        // The output appeared while the first build rendered: merged as
+        // usual, and what was in it (no build made it) stays.
         let output = dir.path().join("other");
         let sink = StagingSink::new(&output).unwrap();
         for (path, bytes) in files {
@@ -717,23 +714,64 @@ mod tests {
         std::fs::create_dir_all(output.join("d")).unwrap();
         std::fs::write(output.join("d/stray.txt"), b"x").unwrap();
         let report = sink.merge_into(&output).unwrap();
-        assert_eq!((report.written, report.removed), (2, 1));
+        assert_eq!((report.written, report.removed), (2, 0));
         assert_eq!(std::fs::read(output.join("d/e/b.html")).unwrap(), b"b");
-        assert!(!output.join("d/stray.txt").exists());
+        assert!(output.join("d/stray.txt").exists());
     }
 
     #[test]
-    fn stray_files_and_emptied_directories_go() {
+    fn only_files_of_the_last_build_and_its_emptied_directories_go() {
         let dir = tempfile::tempdir().unwrap();
         let output = dir.path().join("public");
-        build(&output, &[("a/b/c.html", b"c"), ("a/d.html", b"d")]);
+        build(
+            &output,
+            &[
+                ("a/b/c.html", b"c"),
+                ("a/d.html", b"d"),
+                ("x/y/z.html", b"z"),
+            ],
+        );
         std::fs::create_dir_all(output.join("a/b/e/f")).unwrap();
         std::fs::write(output.join("a/b/stray.txt"), b"x").unwrap();
         std::fs::write(output.join("a/b/e/f/stray.txt"), b"x").unwrap();
         let report = build(&output, &[("a/d.html", b"d")]);
-        assert_eq!(report.removed, 3);
-        assert!(!output.join("a/b").exists());
+        assert_eq!(report.removed, 2);
+        assert!(!output.join("a/b/c.html").exists());
+        assert!(!output.join("x").exists(), "emptied directories go");
+        assert!(output.join("a/b/stray.txt").is_file(), "a stray file stays");
+        assert!(output.join("a/b/e/f/stray.txt").is_file());
         assert!(output.join("a/d.html").is_file());
+    }
+
+    #[test]
+    fn a_forged_manifest_cannot_delete_outside_the_output() {
+        let dir = tempfile::tempdir().unwrap();
+        let output = dir.path().join("public");
+        build(&output, &[("a.html", b"a")]);
+        std::fs::write(dir.path().join("precious.txt"), b"p").unwrap();
+        let manifest = std::fs::read_to_string(Manifest::path(&output)).unwrap();
+        let forged = format!("{manifest}{} - 1 1 ../precious.txt\n", "0".repeat(64));
+        std::fs::write(Manifest::path(&output), forged).unwrap();
+        build(&output, &[("b.html", b"b")]);
+        assert!(dir.path().join("precious.txt").is_file());
+    }
+
+    #[test]
+    fn a_folder_in_the_way_is_removed_only_if_the_last_build_made_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let output = dir.path().join("public");
+        build(&output, &[("a/b.html", b"b")]);
+        // `a` was the last build's folder: a file may now take its place.
+        assert_eq!(build(&output, &[("a", b"a")]).written, 1);
+        assert_eq!(std::fs::read(output.join("a")).unwrap(), b"a");
+        // A folder of someone else's in the way stops the merge.
+        std::fs::create_dir_all(output.join("c")).unwrap();
+        std::fs::write(output.join("c/mine.txt"), b"m").unwrap();
+        let sink = StagingSink::new(&output).unwrap();
+        sink.write("c", b"c").unwrap();
+        let error = sink.merge_into(&output).unwrap_err().to_string();
+        assert!(error.contains("no earlier build made"), "{error}");
+        assert_eq!(std::fs::read(output.join("c/mine.txt")).unwrap(), b"m");
     }
 
     fn build(output: &Path, files: &[(&str, &[u8])]) -> MergeReport {
@@ -742,76 +780,6 @@ mod tests {
             sink.write(path, bytes).unwrap();
         }
         sink.merge_into(output).unwrap()
-    }
-
-    /// Makes the last build look old: its manifest written 10 s after its
-    /// directories' times, so none of them is "racy".
-    fn age_manifest(output: &Path) {
-        let manifest = std::fs::File::options()
-            .write(true)
-            .open(Manifest::path(output))
-            .unwrap();
-        let later = std::time::SystemTime::now() + std::time::Duration::from_secs(10);
-        manifest.set_modified(later).unwrap();
-    }
-
-    #[test]
-    fn strays_are_found_in_the_directories_that_changed() {
-        let dir = tempfile::tempdir().unwrap();
-        let output = dir.path().join("public");
-        let files: &[(&str, &[u8])] =
-            &[("a/b/c.html", b"c"), ("a/d.html", b"d"), ("x/y.html", b"y")];
-        build(&output, files);
-        let manifest = std::fs::read_to_string(Manifest::path(&output)).unwrap();
-        assert!(
-            manifest.contains("\nd ") || manifest.starts_with("d "),
-            "{manifest}"
-        );
-        age_manifest(&output);
-        // A stray file, a stray directory tree, and a file of the last build
-        // deleted by hand.
-        std::fs::write(output.join("a/b/stray.txt"), b"x").unwrap();
-        std::fs::create_dir_all(output.join("x/z/w")).unwrap();
-        std::fs::write(output.join("x/z/w/stray.txt"), b"x").unwrap();
-        std::fs::remove_file(output.join("a/d.html")).unwrap();
-        let report = build(&output, &files[..2]);
-        assert_eq!((report.written, report.removed), (1, 3), "{report:?}");
-        assert!(!output.join("x").exists());
-        assert!(!output.join("a/b/stray.txt").exists());
-        assert_eq!(std::fs::read(output.join("a/d.html")).unwrap(), b"d");
-
-        // A directory whose time is as recorded is not listed: a stray file
-        // hidden by putting the time back stays (the test git and rsync
-        // make of files, applied to directories), while one in a directory
-        // whose time moved goes.
-        age_manifest(&output);
-        let recorded = std::fs::metadata(output.join("a/b"))
-            .unwrap()
-            .modified()
-            .unwrap();
-        std::fs::write(output.join("a/b/hidden.txt"), b"x").unwrap();
-        std::fs::File::open(output.join("a/b"))
-            .unwrap()
-            .set_modified(recorded)
-            .unwrap();
-        std::fs::write(output.join("a/seen.txt"), b"x").unwrap();
-        let report = build(&output, &files[..2]);
-        assert_eq!(report.removed, 1, "{report:?}");
-        assert!(!output.join("a/seen.txt").exists());
-        assert!(output.join("a/b/hidden.txt").exists());
-
-        // Without directory records (a manifest of an older version) the
-        // whole output is listed.
-        let manifest = std::fs::read_to_string(Manifest::path(&output)).unwrap();
-        let files_only: String = manifest
-            .lines()
-            .filter(|line| !line.starts_with("d "))
-            .map(|line| format!("{line}\n"))
-            .collect();
-        std::fs::write(Manifest::path(&output), files_only).unwrap();
-        let report = build(&output, &files[..2]);
-        assert_eq!((report.written, report.removed), (0, 1), "{report:?}");
-        assert!(!output.join("a/b/hidden.txt").exists());
     }
 
     #[test]

@@ -17,7 +17,7 @@ use std::net::{TcpListener, TcpStream};
 use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 /// The most bytes of a request (line and headers) that are read.
 const REQUEST_LIMIT: u64 = 16 * 1024;
@@ -39,11 +39,19 @@ pub struct ServeOptions {
     pub port: u16,
     /// Where the preview is built.
     pub output: PathBuf,
+    /// Build into a non-empty folder that no earlier build made.
+    pub force: bool,
 }
 
-/// Connections handled at once. A preview has one reader; a page opens a few
-/// connections at a time (browsers: 6 per host).
-const MAX_CONNECTIONS: u64 = 64;
+/// Connections handled at once: a thread each. A preview has one reader; a
+/// page opens a few connections at a time (browsers: 6 per host). Slow or
+/// idle connections hold a slot for at most `REQUEST_DEADLINE`.
+const MAX_CONNECTIONS: u64 = 256;
+
+/// The time a client has to send its whole request line and headers, and
+/// then to take the response. A deadline per request, not per read: a
+/// client sending a byte every few seconds is cut off all the same.
+const REQUEST_DEADLINE: Duration = Duration::from_secs(5);
 
 pub fn serve(portal: &Portal, options: &ServeOptions) -> Result<()> {
     let listener = TcpListener::bind(("127.0.0.1", options.port))
@@ -53,6 +61,7 @@ pub fn serve(portal: &Portal, options: &ServeOptions) -> Result<()> {
         base_url: Some(format!("http://127.0.0.1:{port}/")),
         live_reload: true,
         progress: true,
+        force: options.force,
         ..RenderOptions::default()
     };
     let output = options.output.clone();
@@ -168,10 +177,15 @@ fn fingerprint(root: &Path) -> Fingerprint {
 }
 
 fn handle(stream: TcpStream, root: &Path, version: &AtomicU64) -> Result<()> {
-    stream.set_read_timeout(Some(Duration::from_secs(10)))?;
+    let deadline = Instant::now() + REQUEST_DEADLINE;
+    stream.set_write_timeout(Some(REQUEST_DEADLINE))?;
     // A request line and headers longer than this are cut off: the preview
     // never needs more, and an endless line must not grow memory.
-    let mut reader = BufReader::new(stream.try_clone()?.take(REQUEST_LIMIT));
+    let timed = DeadlineReader {
+        stream: stream.try_clone()?,
+        deadline,
+    };
+    let mut reader = BufReader::new(timed.take(REQUEST_LIMIT));
     let mut request_line = String::new();
     reader.read_line(&mut request_line)?;
     // Read the headers, keeping only `Host`.
@@ -230,6 +244,27 @@ fn handle(stream: TcpStream, root: &Path, version: &AtomicU64) -> Result<()> {
                 &body,
             )
         }
+    }
+}
+
+/// Reads from a connection until a deadline: each read waits at most for
+/// what is left of the time.
+struct DeadlineReader {
+    stream: TcpStream,
+    deadline: Instant,
+}
+
+impl Read for DeadlineReader {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let left = self.deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                "the request took too long",
+            ));
+        }
+        self.stream.set_read_timeout(Some(left))?;
+        self.stream.read(buf)
     }
 }
 
