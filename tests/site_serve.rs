@@ -33,14 +33,23 @@ fn get(port: u16, path: &str) -> (String, String) {
 /// Starts `minhbach serve --port 0 -o out` in the portal; returns the server
 /// (killed when dropped) and the port it printed.
 fn start(portal: &TestPortal, out: &Path) -> (Server, u16) {
+    let (server, port, _) = start_with(portal, &["-o", out.to_str().unwrap()]);
+    (server, port)
+}
+
+/// Starts `minhbach serve --port 0 ARGS` in the portal, its standard error
+/// going to `serve.log`; returns the server, the port and its process id.
+fn start_with(portal: &TestPortal, args: &[&str]) -> (Server, u16, u32) {
     let mut child = Command::new(assert_cmd::cargo::cargo_bin("minhbach"))
         .current_dir(portal.root())
-        .args(["serve", "--port", "0", "-o", out.to_str().unwrap()])
+        .args(["serve", "--port", "0"])
+        .args(args)
         .stdout(Stdio::piped())
         .stderr(std::fs::File::create(portal.dir.path().join("serve.log")).unwrap())
         .spawn()
         .unwrap();
     let stdout = child.stdout.take().unwrap();
+    let pid = child.id();
     let server = Server(child);
     let mut line = String::new();
     BufReader::new(stdout).read_line(&mut line).unwrap();
@@ -50,7 +59,7 @@ fn start(portal: &TestPortal, out: &Path) -> (Server, u16) {
         .and_then(|rest| rest.split('/').next())
         .and_then(|port| port.parse().ok())
         .unwrap_or_else(|| panic!("no port in {line:?}"));
-    (server, port)
+    (server, port, pid)
 }
 
 #[test]
@@ -297,20 +306,8 @@ fn the_default_preview_folder_is_private_and_unpredictable() {
     use std::os::unix::fs::PermissionsExt;
     let portal = TestPortal::new();
     portal.append(SAMPLE).assert().success();
+    let (server, _, pid) = start_with(&portal, &[]);
     let log = portal.dir.path().join("serve.log");
-    let mut child = Command::new(assert_cmd::cargo::cargo_bin("minhbach"))
-        .current_dir(portal.root())
-        .args(["serve", "--port", "0"])
-        .stdout(Stdio::piped())
-        .stderr(std::fs::File::create(&log).unwrap())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let pid = child.id();
-    let server = Server(child);
-    let mut line = String::new();
-    BufReader::new(stdout).read_line(&mut line).unwrap();
-    assert!(line.contains("serving on"), "{line}");
     let printed = std::fs::read_to_string(&log).unwrap();
     let output = printed
         .split('`')
