@@ -1367,3 +1367,140 @@ fn a_media_file_replaced_by_a_link_is_refused() {
     std::os::unix::fs::symlink(&photo, &media).unwrap();
     build_refused(&portal, &["is a symbolic link", "ledger/media"]);
 }
+
+// ---- Security review (issue 15) ------------------------------------------
+
+/// Copies a directory tree (a portal copied before a revocation).
+fn copy_tree(from: &Path, to: &Path) {
+    for entry in walkdir::WalkDir::new(from) {
+        let entry = entry.unwrap();
+        let target = to.join(entry.path().strip_prefix(from).unwrap());
+        if entry.file_type().is_dir() {
+            std::fs::create_dir_all(&target).unwrap();
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+/// A forged 999.999.999 ₫ donation appended to `fork` with `key`, and its
+/// receipt.
+fn forged_receipt(fork: &Path, key: &Path, out: &Path) -> std::path::PathBuf {
+    let forged = r#"{"kind":"donation","fund":"bao-so-5","donor":"Kẻ Giả Mạo","amount":999999999,"date":"2025-09-13","channel":"bank","ref":"FORGED1"}"#;
+    common::minhbach()
+        .current_dir(fork)
+        .args(["append", "--key", key.to_str().unwrap(), "-"])
+        .write_stdin(format!("{forged}\n"))
+        .assert()
+        .success();
+    let output = common::minhbach()
+        .current_dir(fork)
+        .args(["prove", "8"])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let receipt = out.join("forged.tlog-proof");
+    std::fs::write(&receipt, output.stdout).unwrap();
+    receipt
+}
+
+/// A receipt from a fork made with a copy taken before the officer's key
+/// was revoked is refused, inside the portal and against the published
+/// keys; a fork signed by a key still active is refused inside the portal,
+/// because its checkpoint is not one of the ledger's trees.
+#[test]
+fn a_receipt_from_a_fork_signed_by_a_revoked_key_is_refused() {
+    let portal = TestPortal::new();
+    portal.append(common::SAMPLE).assert().success();
+    let fork = portal.dir.path().join("fork");
+    copy_tree(&portal.root(), &fork);
+    let fork2 = portal.dir.path().join("fork2");
+    copy_tree(&portal.root(), &fork2);
+    let admin = portal.admin_key.to_str().unwrap();
+    portal
+        .run(&["key", "revoke", "--key", admin, "canbo"])
+        .assert()
+        .success();
+    let site = portal.dir.path().join("site");
+    portal
+        .run(&["build", "-o", site.to_str().unwrap()])
+        .assert()
+        .success();
+    let keys = site.join("ledger/keys");
+    let published = std::fs::read_to_string(&keys).unwrap();
+    assert!(
+        published.starts_with("origin test.minhbach.example/ledger\n"),
+        "{published}"
+    );
+    assert!(published.contains(" revoked-from 9\n"), "{published}");
+    // A site whose keys file hides the revocation does not verify.
+    std::fs::write(&keys, published.replace(" revoked-from 9", "")).unwrap();
+    common::minhbach()
+        .current_dir(portal.dir.path())
+        .args(["verify", "--site", site.to_str().unwrap()])
+        .assert()
+        .code(1)
+        .stdout("")
+        .stderr(contains("does not match the ledger's key history"));
+    std::fs::write(&keys, &published).unwrap();
+
+    let receipt = forged_receipt(&fork, &portal.officer_key, portal.dir.path());
+    let receipt = receipt.to_str().unwrap();
+    portal
+        .run(&["verify", "--proof", receipt])
+        .assert()
+        .code(1)
+        .stdout("")
+        .stderr(contains("signed by `canbo`, revoked from tree size 9"));
+    common::minhbach()
+        .current_dir(portal.dir.path())
+        .args([
+            "verify",
+            "--proof",
+            receipt,
+            "--keys",
+            keys.to_str().unwrap(),
+        ])
+        .assert()
+        .code(1)
+        .stdout("")
+        .stderr(contains("revoked from tree size 9"));
+
+    // The same forgery signed by the administrator, whose key the fork
+    // also holds: the keys cannot tell, the portal's own ledger can.
+    let receipt = forged_receipt(&fork2, &portal.admin_key, portal.dir.path());
+    portal
+        .run(&["verify", "--proof", receipt.to_str().unwrap()])
+        .assert()
+        .code(1)
+        .stdout("")
+        .stderr(contains("its checkpoint is not this ledger's"));
+
+    // A receipt of another log under the same keys: the origin is checked.
+    let other = published.replace(
+        "origin test.minhbach.example/ledger",
+        "origin other.example/ledger",
+    );
+    let other_keys = portal.dir.path().join("other-keys");
+    std::fs::write(&other_keys, other).unwrap();
+    let honest = portal.run(&["prove", "3"]).output().unwrap();
+    let honest_receipt = portal.dir.path().join("honest.tlog-proof");
+    std::fs::write(&honest_receipt, honest.stdout).unwrap();
+    for (keys, ok) in [(&keys, true), (&other_keys, false)] {
+        let mut run = common::minhbach();
+        run.current_dir(portal.dir.path()).args([
+            "verify",
+            "--proof",
+            honest_receipt.to_str().unwrap(),
+            "--keys",
+            keys.to_str().unwrap(),
+        ]);
+        if ok {
+            run.assert().success();
+        } else {
+            run.assert().code(1).stderr(contains(
+                "is of the log `test.minhbach.example/ledger`, not `other.example/ledger`",
+            ));
+        }
+    }
+}

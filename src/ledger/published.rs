@@ -37,22 +37,114 @@ fn failure(kind: VerifyErrorKind, file: &Path, message: impl Into<String>) -> Ve
     }
 }
 
-/// Reads the `keys` file: one verifier key per line (blank lines and `#`
-/// comments allowed).
-pub fn read_keys(path: &Path) -> Result<Vec<VerifierKey>, VerifyError> {
+/// A site's `keys` file: the log's origin and the verifier key of every key
+/// the ledger ever admitted, with the tree size from which a revoked one is
+/// revoked.
+///
+/// ```text
+/// origin quangtri.minhbach.example/ledger
+/// admin+1a2b3c4d+AQ…
+/// canbo+5e6f7a8b+AQ… revoked-from 1234
+/// ```
+///
+/// A checkpoint signed by a key revoked from a size at or below its own
+/// tree size is refused: the key was lost or its officer left, and anything
+/// it signs for a tree that already holds its revocation is a fork.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublishedKeys {
+    /// `None` in a file written before origins were published.
+    pub origin: Option<String>,
+    pub keys: Vec<PublishedKey>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublishedKey {
+    pub vkey: VerifierKey,
+    pub revoked_from: Option<u64>,
+}
+
+impl PublishedKeys {
+    /// The keys of a verified ledger's history, in the order they were
+    /// admitted.
+    pub fn of_ledger(origin: &str, state: &State) -> PublishedKeys {
+        let mut records: Vec<_> = state.keys().collect();
+        records.sort_by_key(|key| key.admitted_seq);
+        PublishedKeys {
+            origin: Some(origin.to_string()),
+            keys: records
+                .into_iter()
+                .map(|record| PublishedKey {
+                    vkey: record.vkey.clone(),
+                    revoked_from: record.revoked_from(),
+                })
+                .collect(),
+        }
+    }
+
+    /// The file's text.
+    pub fn to_text(&self) -> String {
+        let mut text = String::new();
+        if let Some(origin) = &self.origin {
+            text.push_str(&format!("origin {origin}\n"));
+        }
+        for key in &self.keys {
+            match key.revoked_from {
+                Some(size) => text.push_str(&format!("{} revoked-from {size}\n", key.vkey)),
+                None => text.push_str(&format!("{}\n", key.vkey)),
+            }
+        }
+        text
+    }
+
+    /// Parses the file's text (blank lines and `#` comments allowed).
+    pub fn parse(text: &str) -> Result<PublishedKeys, (u64, String)> {
+        let mut keys = PublishedKeys {
+            origin: None,
+            keys: Vec::new(),
+        };
+        for (number, line) in text.lines().enumerate() {
+            let line = line.trim();
+            let number = number as u64 + 1;
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            if let Some(origin) = line.strip_prefix("origin ") {
+                if keys.origin.replace(origin.to_string()).is_some() {
+                    return Err((number, "a second `origin` line".into()));
+                }
+                continue;
+            }
+            let (vkey, revoked_from) = match line.split_once(' ') {
+                None => (line, None),
+                Some((vkey, rest)) => {
+                    let size = rest
+                        .strip_prefix("revoked-from ")
+                        .and_then(|size| size.parse::<u64>().ok())
+                        .ok_or_else(|| {
+                            (
+                                number,
+                                format!("`{rest}` is not `revoked-from <tree size>`"),
+                            )
+                        })?;
+                    (vkey, Some(size))
+                }
+            };
+            let vkey = VerifierKey::parse(vkey).map_err(|e| (number, e.to_string()))?;
+            keys.keys.push(PublishedKey { vkey, revoked_from });
+        }
+        Ok(keys)
+    }
+}
+
+/// Reads a `keys` file.
+pub fn read_keys(path: &Path) -> Result<PublishedKeys, VerifyError> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| failure(VerifyErrorKind::Io, path, format!("cannot be read: {e}")))?;
-    text.lines()
-        .enumerate()
-        .filter(|(_, line)| !line.trim().is_empty() && !line.starts_with('#'))
-        .map(|(number, line)| {
-            VerifierKey::parse(line.trim()).map_err(|e| {
-                let mut error = failure(VerifyErrorKind::Checkpoint, path, e.to_string());
-                error.line = Some(number as u64 + 1);
-                error
-            })
-        })
-        .collect()
+    PublishedKeys::parse(&text).map_err(|(line, message)| {
+        let mut error = failure(VerifyErrorKind::Checkpoint, path, message);
+        error.line = Some(line);
+        error
+    })
 }
 
 /// Verifies the tile tree under `dir` (a site's `ledger/` folder).
@@ -70,7 +162,8 @@ pub fn verify_published(dir: &Path, allow_advances: bool) -> Result<PublishedLog
     let checkpoint = note
         .checkpoint()
         .map_err(|e| failure(VerifyErrorKind::Checkpoint, &checkpoint_path, e.to_string()))?;
-    let keys = read_keys(&dir.join("keys"))?;
+    let keys_path = dir.join("keys");
+    let keys = read_keys(&keys_path)?;
     let lines = read_bundles(dir, checkpoint.size)?;
     let checked: Vec<Result<(Entry, Hash), VerifyError>> = lines
         .par_iter()
@@ -121,6 +214,19 @@ pub fn verify_published(dir: &Path, allow_advances: bool) -> Result<PublishedLog
         &state,
         decoded.last().map(|(e, _)| e),
     )?;
+    // The keys file is what receipts and the lookup page trust: it must say
+    // exactly what the ledger's key history says, revocations included.
+    let expected = PublishedKeys::of_ledger(&checkpoint.origin, &state);
+    if keys != expected {
+        return Err(failure(
+            VerifyErrorKind::Checkpoint,
+            &keys_path,
+            format!(
+                "does not match the ledger's key history (origin and every key with its revocation); it should read:\n{}",
+                expected.to_text()
+            ),
+        ));
+    }
     Ok(PublishedLog {
         checkpoint,
         state,
@@ -200,7 +306,7 @@ fn check_hash_tiles(dir: &Path, leaves: &[Hash]) -> Result<(), VerifyError> {
 fn check_signature(
     path: &Path,
     note: &SignedNote,
-    keys: &[VerifierKey],
+    keys: &PublishedKeys,
     state: &State,
     last: Option<&Entry>,
 ) -> Result<(), VerifyError> {
@@ -218,7 +324,7 @@ fn check_signature(
             format!("key `{}` is not in the ledger", last.signer),
         )
     })?;
-    if !keys.contains(&record.vkey) {
+    if !keys.keys.iter().any(|key| key.vkey == record.vkey) {
         return Err(failure(
             VerifyErrorKind::Checkpoint,
             path,
@@ -267,8 +373,9 @@ pub struct ProvenEntry {
 }
 
 /// Checks a `tlog-proof` offline: the entry hashes into the checkpointed
-/// tree at its index, and the checkpoint is signed by one of `keys`.
-pub fn check_proof(text: &str, keys: &[VerifierKey]) -> Result<ProvenEntry, String> {
+/// tree at its index, the checkpoint is of the keys' log (its origin) and
+/// signed by one of `keys` not revoked at or before its tree size.
+pub fn check_proof(text: &str, keys: &PublishedKeys) -> Result<ProvenEntry, String> {
     let mut lines = text.split('\n');
     if lines.next() != Some(PROOF_HEADER) {
         return Err(format!(
@@ -320,13 +427,31 @@ pub fn check_proof(text: &str, keys: &[VerifierKey]) -> Result<ProvenEntry, Stri
         &checkpoint.root,
     )
     .map_err(|e| format!("the entry is not in the checkpointed ledger: {e}"))?;
+    if let Some(origin) = &keys.origin
+        && *origin != checkpoint.origin
+    {
+        return Err(format!(
+            "the checkpoint is of the log `{}`, not `{origin}`",
+            checkpoint.origin
+        ));
+    }
     let signer = keys
+        .keys
         .iter()
-        .find(|key| note.verify(key).is_ok())
+        .find(|key| note.verify(&key.vkey).is_ok())
         .ok_or("the checkpoint is not signed by any of the ledger's keys")?;
+    if let Some(revoked_from) = signer.revoked_from
+        && revoked_from <= checkpoint.size
+    {
+        return Err(format!(
+            "the checkpoint (tree size {}) is signed by `{}`, revoked from tree size {revoked_from}: a revoked key cannot vouch for a tree that holds its revocation (a fork made with a lost key)",
+            checkpoint.size,
+            signer.vkey.name()
+        ));
+    }
     Ok(ProvenEntry {
         entry,
         checkpoint,
-        signer: signer.name().to_string(),
+        signer: signer.vkey.name().to_string(),
     })
 }
