@@ -1021,7 +1021,7 @@ fn json_files_and_the_lookup_index_parse_and_keep_their_shape() {
         json_files += 1;
     }
     assert!(json_files > 0);
-    // Record shards: one donation a line, seven tab-separated fields, so a
+    // Record shards: one donation a line, eight tab-separated fields, so a
     // tab or newline in a donor name cannot forge a record.
     let mut records = 0;
     for (path, bytes) in &built.files {
@@ -1029,7 +1029,7 @@ fn json_files_and_the_lookup_index_parse_and_keep_their_shape() {
             continue;
         }
         for line in std::str::from_utf8(bytes).unwrap().lines() {
-            assert_eq!(line.split('\t').count(), 7, "{path}: {line:?}");
+            assert_eq!(line.split('\t').count(), 8, "{path}: {line:?}");
             records += 1;
         }
     }
@@ -1503,4 +1503,62 @@ fn a_receipt_from_a_fork_signed_by_a_revoked_key_is_refused() {
             ));
         }
     }
+}
+
+/// A donation of 1.001 ₫ whose note a correction amended (so the index
+/// marks it amended), in a built site; returns the site.
+fn site_with_an_amended_donation(portal: &TestPortal) -> std::path::PathBuf {
+    portal.append(common::SAMPLE).assert().success();
+    portal
+        .append(r#"{"kind":"donation","fund":"bao-so-5","donor":"Trần Thị Bé","amount":1001,"date":"2025-09-13","channel":"bank","ref":"FT25256001"}"#)
+        .assert()
+        .success();
+    portal
+        .append(r#"{"kind":"correction","target":8,"reason":"ghi chú sai","amend":{"note":"chuyển khoản lần 2"}}"#)
+        .assert()
+        .success();
+    let site = portal.dir.path().join("site");
+    portal
+        .run(&["build", "-o", site.to_str().unwrap()])
+        .assert()
+        .success();
+    site
+}
+
+/// `verify --site` rebuilds the lookup index from the proven entries: an
+/// edited record (another donor and 50.000.000 ₫ for an entry of 1.001 ₫,
+/// marked amended) fails, and prints no "ok" line.
+#[test]
+fn verify_site_refuses_a_lookup_record_the_log_does_not_give() {
+    let portal = TestPortal::new();
+    let site = site_with_an_amended_donation(&portal);
+    let verify = || {
+        let mut command = common::minhbach();
+        command
+            .current_dir(portal.dir.path())
+            .args(["verify", "--site", site.to_str().unwrap()]);
+        command
+    };
+    verify()
+        .assert()
+        .success()
+        .stdout(contains("ok: the lookup index"));
+    let shard = site.join("tra-cuu/chi-muc/r/0");
+    let records = std::fs::read_to_string(&shard).unwrap();
+    let line = records
+        .lines()
+        .find(|line| line.starts_with("8\t"))
+        .unwrap()
+        .to_string();
+    assert!(
+        line.contains("\t1001\t") && line.contains("\ta\t"),
+        "{line}"
+    );
+    let forged = line
+        .replace("Trần Thị Bé", "Người Khác")
+        .replace("\t1001\t", "\t50000000\t");
+    std::fs::write(&shard, records.replace(&line, &forged)).unwrap();
+    verify().assert().code(1).stdout("").stderr(contains(
+        "the lookup index's `tra-cuu/chi-muc/r/0` is not what the ledger's entries give",
+    ));
 }

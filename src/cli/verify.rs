@@ -5,6 +5,7 @@ use super::{ledger_of, now, open_portal, usage};
 use crate::ledger::note::Checkpoint;
 use crate::ledger::published::{self, PublishedKeys, PublishedLog};
 use crate::ledger::{Verified, VerifyOptions, merkle};
+use crate::site::lookup;
 use anyhow::{Result, anyhow, bail};
 use base64::Engine;
 use clap::Args;
@@ -94,9 +95,8 @@ fn verify_site(root: &Path, site: &Path, old_note: Option<&str>) -> Result<Vec<S
         )));
     }
     // A site of a portal that allows advances is judged by that setting.
-    let allow_advances = open_portal(root)
-        .map(|p| p.config.ledger.allow_advances)
-        .unwrap_or(false);
+    let config = open_portal(root).map(|p| p.config).ok();
+    let allow_advances = config.as_ref().is_some_and(|c| c.ledger.allow_advances);
     let log = published::verify_published(&dir, allow_advances)?;
     let mut report = vec![
         format!(
@@ -105,6 +105,17 @@ fn verify_site(root: &Path, site: &Path, old_note: Option<&str>) -> Result<Vec<S
         ),
         root_line(&log.checkpoint.root, &log.checkpoint.origin),
     ];
+    // The lookup index, rebuilt from the proven entries, must be the one the
+    // site serves (a site without the lookup page has none to check).
+    if site.join(lookup::INDEX_DIR).join("manifest.json").is_file() {
+        let privacy = config.map(|c| c.privacy).unwrap_or_default();
+        let files = lookup::check_index(site, &log, &privacy)
+            .map_err(|e| anyhow!("`{}`: {e:#}", site.display()))?;
+        report.push(format!(
+            "ok: the lookup index ({files} files under `{}`) is the one the log's entries give",
+            lookup::INDEX_DIR
+        ));
+    }
     if let Some(note) = old_note {
         let proof = extends_published(&log, note)?;
         report.push(format!(
@@ -122,7 +133,7 @@ fn extends_published(log: &PublishedLog, old_note: &str) -> Result<Vec<merkle::H
         state: log.state.clone(),
         tree: log.leaves.iter().copied().collect(),
         checkpoint: log.checkpoint.clone(),
-        checkpoint_note: String::new(),
+        checkpoint_note: log.checkpoint_note.clone(),
         leaves: log.leaves.clone(),
         checkpoints: 0,
         checkpoints_digest: [0; 32],

@@ -22,8 +22,13 @@ use std::path::Path;
 /// A published log that verified.
 pub struct PublishedLog {
     pub checkpoint: Checkpoint,
+    /// The checkpoint's signed note, as published.
+    pub checkpoint_note: String,
     pub state: State,
     pub leaves: Vec<Hash>,
+    /// Every entry, in order: what the site's other files (the lookup
+    /// index) are checked against.
+    pub entries: Vec<Entry>,
 }
 
 fn failure(kind: VerifyErrorKind, file: &Path, message: impl Into<String>) -> VerifyError {
@@ -229,8 +234,10 @@ pub fn verify_published(dir: &Path, allow_advances: bool) -> Result<PublishedLog
     }
     Ok(PublishedLog {
         checkpoint,
+        checkpoint_note: note_text,
         state,
         leaves,
+        entries: decoded.into_iter().map(|(entry, _)| entry).collect(),
     })
 }
 
