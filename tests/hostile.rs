@@ -12,6 +12,7 @@
 mod common;
 
 use common::TestPortal;
+use predicates::prelude::*;
 use predicates::str::contains;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -1561,4 +1562,159 @@ fn verify_site_refuses_a_lookup_record_the_log_does_not_give() {
     verify().assert().code(1).stdout("").stderr(contains(
         "the lookup index's `tra-cuu/chi-muc/r/0` is not what the ledger's entries give",
     ));
+}
+
+/// Every file under `dir` as text (lossy), with its path.
+fn files_as_text(dir: &Path) -> Vec<(String, String)> {
+    common::snapshot(dir)
+        .into_iter()
+        .map(|(path, bytes)| {
+            (
+                path.display().to_string(),
+                String::from_utf8_lossy(&bytes).into_owned(),
+            )
+        })
+        .collect()
+}
+
+/// Sets `[privacy] show_citizen_id_last4` in a portal's config.
+fn show_citizen_id_last4(root: &Path, show: bool) {
+    let path = root.join("config.toml");
+    let config = std::fs::read_to_string(&path).unwrap();
+    let (from, to) = if show {
+        (
+            "show_citizen_id_last4 = false",
+            "show_citizen_id_last4 = true",
+        )
+    } else {
+        (
+            "show_citizen_id_last4 = true",
+            "show_citizen_id_last4 = false",
+        )
+    };
+    assert!(config.contains(from) || config.contains(to), "{config}");
+    std::fs::write(&path, config.replace(from, to)).unwrap();
+}
+
+/// With `show_citizen_id_last4 = false`, no digit of a citizen ID is
+/// published anywhere: not in the ledger (so not in the download nor the
+/// public log's entry bundles), not on a page. With it on, the last four
+/// are shown masked from the private side store beside the portal secret,
+/// and still never enter the ledger; a correction giving a new ID updates
+/// them, and digits written into a correction by hand are refused.
+#[test]
+fn citizen_id_digits_are_never_in_the_ledger_or_the_public_log() {
+    let portal = TestPortal::new();
+    portal.append(common::SAMPLE).assert().success();
+    let site = portal.dir.path().join("site");
+    portal
+        .run(&["build", "-o", site.to_str().unwrap()])
+        .assert()
+        .success();
+    let published = files_as_text(&site);
+    assert!(
+        published
+            .iter()
+            .any(|(path, _)| path == "du-lieu/so-cai.jsonl")
+    );
+    for (path, text) in published.iter().chain(&files_as_text(&portal.ledger())) {
+        assert!(
+            !text.contains("citizen_id_last4")
+                && !text.contains("\"1234\"")
+                && !text.contains("*1234"),
+            "`{path}` carries citizen-ID digits"
+        );
+    }
+    assert!(
+        !portal
+            .root()
+            .join(".minhbach/citizen-id-last4.tsv")
+            .exists()
+    );
+
+    // A portal that shows the last four keeps them beside its secret.
+    show_citizen_id_last4(&portal.root(), true);
+    portal
+        .append(r#"{"kind":"household","id":"qt-0002","head":"Võ Văn Bình","province":"Quảng Trị","commune":"xã Vĩnh Linh","circumstances":"Nhà dột","support":"repair","planned":30000000,"citizen_id":"045190005678"}"#)
+        .assert()
+        .success();
+    let store = portal.root().join(".minhbach/citizen-id-last4.tsv");
+    assert_eq!(std::fs::read_to_string(&store).unwrap(), "8\t5678\n");
+    portal
+        .append(r#"{"kind":"correction","target":8,"reason":"nhập sai số CCCD","amend":{"citizen_id":"045190009012"}}"#)
+        .assert()
+        .success();
+    portal
+        .append(
+            r#"{"kind":"correction","target":8,"reason":"x","amend":{"citizen_id_last4":"4321"}}"#,
+        )
+        .assert()
+        .code(1)
+        .stderr(contains("amend.citizen_id_last4"));
+    portal
+        .run(&["build", "-o", site.to_str().unwrap()])
+        .assert()
+        .success();
+    let page = std::fs::read_to_string(site.join("ho/qt-0002/index.html")).unwrap();
+    assert!(
+        page.contains("********9012") && !page.contains("5678"),
+        "{page}"
+    );
+    for (path, text) in files_as_text(&portal.ledger()) {
+        assert!(
+            !text.contains("\"9012\"") && !text.contains("\"5678\""),
+            "`{path}` carries citizen-ID digits"
+        );
+    }
+    // The site with the digits shown still verifies as published.
+    common::minhbach()
+        .current_dir(portal.dir.path())
+        .args(["verify", "--site", site.to_str().unwrap()])
+        .assert()
+        .success();
+}
+
+/// `verify` prints its "ok" lines only once every check has passed: a
+/// ledger or a site that does not extend the given older checkpoint (a
+/// re-created or forked log) prints none. Without --since, `verify --site`
+/// says that it cannot tell a re-created log from the one seen before.
+#[test]
+fn a_failing_verification_prints_no_ok_line() {
+    let portal = TestPortal::new();
+    portal.append(common::SAMPLE).assert().success();
+    let fork = portal.dir.path().join("fork");
+    copy_tree(&portal.root(), &fork);
+    let donation = r#"{"kind":"donation","fund":"bao-so-5","donor":"A","amount":1000,"date":"2025-09-13","channel":"cash"}"#;
+    portal.append(donation).assert().success();
+    common::minhbach()
+        .current_dir(&fork)
+        .args(["append", "--key", portal.officer_key.to_str().unwrap(), "-"])
+        .write_stdin(donation.replace("\"A\"", "\"B\""))
+        .assert()
+        .success();
+    let forked = fork.join("ledger/checkpoint");
+    let forked = forked.to_str().unwrap();
+    portal
+        .run(&["verify", "--since", forked])
+        .assert()
+        .code(1)
+        .stdout("");
+    let site = portal.dir.path().join("site");
+    portal
+        .run(&["build", "-o", site.to_str().unwrap()])
+        .assert()
+        .success();
+    let site = site.to_str().unwrap();
+    portal
+        .run(&["verify", "--site", site, "--since", forked])
+        .assert()
+        .code(1)
+        .stdout("");
+    portal
+        .run(&["verify", "--site", site])
+        .assert()
+        .success()
+        .stdout(contains("ok: the site's log holds 9 entries").and(contains(
+            "note: this does not show that the site serves the log you saw before",
+        )));
 }

@@ -116,12 +116,23 @@ fn verify_site(root: &Path, site: &Path, old_note: Option<&str>) -> Result<Vec<S
             lookup::INDEX_DIR
         ));
     }
-    if let Some(note) = old_note {
-        let proof = extends_published(&log, note)?;
-        report.push(format!(
-            "ok: extends the older checkpoint (consistency proof of {} hashes)",
-            proof.len()
-        ));
+    match old_note {
+        Some(note) => {
+            let proof = extends_published(&log, note)?;
+            report.push(format!(
+                "ok: extends the older checkpoint (consistency proof of {} hashes)",
+                proof.len()
+            ));
+        }
+        // The checks above hold for any log with this origin, a re-created
+        // one (new administrator key, entries rewritten) included: only an
+        // older checkpoint ties the site to the log seen before.
+        None => report.push(
+            "note: this does not show that the site serves the log you saw before (a log re-created \
+             under the same origin with a new key passes these checks too): keep its `ledger/checkpoint` \
+             and pass it next time with --since"
+                .to_string(),
+        ),
     }
     Ok(report)
 }

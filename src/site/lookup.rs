@@ -38,6 +38,7 @@ use super::model::{CorrectionRef, Model, ModelOptions};
 use super::output::{MemorySink, Sink};
 use crate::config::PrivacyConfig;
 use crate::ledger::published::PublishedLog;
+use crate::portal::CitizenIdDigits;
 use crate::vn;
 use anyhow::{Context as _, Result, bail};
 use rayon::prelude::*;
@@ -94,7 +95,11 @@ pub fn check_index(site: &Path, log: &PublishedLog, privacy: &PrivacyConfig) -> 
         &log.state,
         &log.checkpoint,
         &log.checkpoint_note,
-        &ModelOptions { privacy, page_size },
+        &ModelOptions {
+            privacy,
+            page_size,
+            citizen_id_digits: &CitizenIdDigits::default(),
+        },
     )?;
     let sink = MemorySink::default();
     write_index(&model, page_size, &sink)?;

@@ -36,7 +36,7 @@ pub mod render;
 pub mod serve;
 
 use crate::ledger::entry::Entry;
-use crate::portal::Portal;
+use crate::portal::{CitizenIdDigits, Portal};
 use anyhow::{Context as _, Result, anyhow, bail};
 use fingerprint::PageContext;
 use output::{MemorySink, MergeReport, Sink, StagingSink};
@@ -206,6 +206,8 @@ pub fn render_site(
     };
 
     let mut data = timed(verbose, "verify", || ledger_files::LedgerData::read(portal))?;
+    // Empty unless the portal shows citizen IDs' last four digits.
+    let citizen_id_digits = portal.citizen_id_digits()?;
     if verbose {
         eprintln!(
             "verify: {} of {} entries re-hashed only (verified-state cache)",
@@ -221,7 +223,10 @@ pub fn render_site(
         // signed root (households carry only non-reversible commitments).
         // Hashing and staging the 300 MB download (W2) beside building the
         // CSVs: the two halves took about the same time one after the other.
-        let show_last4 = config.privacy.show_citizen_id_last4;
+        let show_last4 = config
+            .privacy
+            .show_citizen_id_last4
+            .then_some(&citizen_id_digits);
         let (written, csvs) = rayon::join(
             || data.write_download(sink),
             || write_csv_files(sink, &data.entries, show_last4),
@@ -252,6 +257,7 @@ pub fn render_site(
             &model::ModelOptions {
                 privacy: &config.privacy,
                 page_size,
+                citizen_id_digits: &citizen_id_digits,
             },
         )
     })?;
@@ -488,7 +494,7 @@ fn write_sitemaps(sink: &dyn Sink, urls: &render::Urls, page_urls: &[String]) ->
 fn write_csv_files(
     sink: &dyn Sink,
     entries: &[Vec<Entry>],
-    show_last4: bool,
+    show_last4: Option<&CitizenIdDigits>,
 ) -> Result<Vec<(String, usize)>> {
     opendata::CSV_KINDS
         .par_iter()
