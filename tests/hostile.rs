@@ -1718,3 +1718,60 @@ fn a_failing_verification_prints_no_ok_line() {
             "note: this does not show that the site serves the log you saw before",
         )));
 }
+
+/// A ledger written before the digits left the ledger line stays valid: its
+/// household entry with `citizen_id_last4` verifies, locally and as
+/// published, and `build` warns that the published ledger keeps those
+/// digits whatever `show_citizen_id_last4` says.
+#[test]
+fn an_old_entry_with_citizen_id_digits_verifies_and_the_build_warns() {
+    use minhbach::ledger::Pending;
+    use minhbach::ledger::entry::Body;
+    use minhbach::ledger::note::SigningKey;
+    let portal = TestPortal::new();
+    portal.append(common::SAMPLE).assert().success();
+    // The entry as an earlier minhbach wrote it, through the library.
+    let old = format!(
+        r#"{{"kind":"household","id":"qt-0003","head":"Hồ Văn Cũ","province":"Quảng Trị","commune":"xã Vĩnh Linh","circumstances":"","support":"new","planned":60000000,"photo_consent":false,"citizen_id_hmac":"{}","citizen_id_last4":"4321"}}"#,
+        "ab".repeat(32)
+    );
+    let body: Body = serde_json::from_str(&old).unwrap();
+    let key = SigningKey::parse(&std::fs::read_to_string(&portal.officer_key).unwrap()).unwrap();
+    let opened = minhbach::portal::Portal::open(&portal.root()).unwrap();
+    opened
+        .ledger()
+        .append(
+            vec![Pending {
+                body,
+                media: Vec::new(),
+                citizen_id_last4: None,
+            }],
+            &key,
+            common::TIME,
+        )
+        .unwrap();
+    assert!(
+        std::fs::read_to_string(portal.segment())
+            .unwrap()
+            .contains(r#""citizen_id_last4":"4321""#)
+    );
+    portal.run(&["verify"]).assert().success();
+    let site = portal.dir.path().join("site");
+    portal
+        .run(&["build", "-o", site.to_str().unwrap()])
+        .assert()
+        .success()
+        .stderr(contains(
+            "warning: 1 entry line(s) written by an earlier minhbach carry the last four digits",
+        ));
+    let page = std::fs::read_to_string(site.join("ho/qt-0003/index.html")).unwrap();
+    assert!(
+        !page.contains("4321"),
+        "the page shows digits the config hides"
+    );
+    common::minhbach()
+        .current_dir(portal.dir.path())
+        .args(["verify", "--site", site.to_str().unwrap()])
+        .assert()
+        .success();
+}

@@ -35,7 +35,7 @@ mod photos;
 pub mod render;
 pub mod serve;
 
-use crate::ledger::entry::Entry;
+use crate::ledger::entry::{Body, Entry};
 use crate::portal::{CitizenIdDigits, Portal};
 use anyhow::{Context as _, Result, anyhow, bail};
 use fingerprint::PageContext;
@@ -72,6 +72,11 @@ pub struct RenderReport {
     /// Errors collected with `keep_going`, each naming its file and line.
     pub errors: Vec<String>,
     pub base_path: String,
+    /// Entries written before citizen-ID digits left the ledger line, which
+    /// still carry `citizen_id_last4`: the published ledger and log show
+    /// them whatever `show_citizen_id_last4` says, as the Merkle tree
+    /// commits to their exact bytes.
+    pub entries_with_citizen_id_digits: usize,
 }
 
 /// What `build` did.
@@ -208,6 +213,12 @@ pub fn render_site(
     let mut data = timed(verbose, "verify", || ledger_files::LedgerData::read(portal))?;
     // Empty unless the portal shows citizen IDs' last four digits.
     let citizen_id_digits = portal.citizen_id_digits()?;
+    let entries_with_citizen_id_digits = data
+        .entries
+        .iter()
+        .flatten()
+        .filter(|entry| carries_citizen_id_digits(entry))
+        .count();
     if verbose {
         eprintln!(
             "verify: {} of {} entries re-hashed only (verified-state cache)",
@@ -419,7 +430,22 @@ pub fn render_site(
         files,
         errors: errors.collected.into_inner().unwrap_or_default(),
         base_path: urls.base_path,
+        entries_with_citizen_id_digits,
     })
+}
+
+/// Whether an entry's line holds digits of a citizen ID: a household or an
+/// amendment written before the digits left the ledger line.
+fn carries_citizen_id_digits(entry: &Entry) -> bool {
+    match &entry.body {
+        Body::Household(household) => household.citizen_id_last4.is_some(),
+        Body::Correction(correction) => correction
+            .amend
+            .as_ref()
+            .and_then(|amend| amend.get("citizen_id_last4"))
+            .is_some_and(|value| !value.is_null()),
+        _ => false,
+    }
 }
 
 /// Writes and drops each file; returns how many.
