@@ -97,7 +97,7 @@ fn verify_site(root: &Path, site: &Path, old_note: Option<&str>) -> Result<Vec<S
     // A site of a portal that allows advances is judged by that setting.
     let config = open_portal(root).map(|p| p.config).ok();
     let allow_advances = config.as_ref().is_some_and(|c| c.ledger.allow_advances);
-    let log = published::verify_published(&dir, allow_advances)?;
+    let mut log = published::verify_published(&dir, allow_advances)?;
     let mut report = vec![
         format!(
             "ok: the site's log holds {} entries; every tile, entry, invariant and the checkpoint signature checked",
@@ -109,7 +109,7 @@ fn verify_site(root: &Path, site: &Path, old_note: Option<&str>) -> Result<Vec<S
     // site serves (a site without the lookup page has none to check).
     if site.join(lookup::INDEX_DIR).join("manifest.json").is_file() {
         let privacy = config.map(|c| c.privacy).unwrap_or_default();
-        let files = lookup::check_index(site, &log, &privacy)
+        let files = lookup::check_index(site, &mut log, &privacy)
             .map_err(|e| anyhow!("`{}`: {e:#}", site.display()))?;
         report.push(format!(
             "ok: the lookup index ({files} files under `{}`) is the one the log's entries give",

@@ -77,8 +77,9 @@ pub fn page_path(language: &str) -> &'static str {
 /// file by file: a record, a fund name, a correction or a posting the
 /// ledger does not say is found here, where the browser, which proves only
 /// the results it shows, cannot see a missing one. Returns how many files
-/// were compared.
-pub fn check_index(site: &Path, log: &PublishedLog, privacy: &PrivacyConfig) -> Result<usize> {
+/// were compared. Takes the log's entries (`log.entries` is left empty):
+/// the model consumes them rather than copying millions.
+pub fn check_index(site: &Path, log: &mut PublishedLog, privacy: &PrivacyConfig) -> Result<usize> {
     let dir = site.join(INDEX_DIR);
     let manifest_path = dir.join("manifest.json");
     let manifest: serde_json::Value = serde_json::from_slice(
@@ -91,7 +92,7 @@ pub fn check_index(site: &Path, log: &PublishedLog, privacy: &PrivacyConfig) -> 
         .with_context(|| format!("`{}` has no `page_size`", manifest_path.display()))?
         as usize;
     let model = Model::build(
-        vec![log.entries.clone()],
+        vec![std::mem::take(&mut log.entries)],
         &log.state,
         &log.checkpoint,
         &log.checkpoint_note,
