@@ -961,6 +961,11 @@
     }
     return fundNames.get(key);
   }
+  // A text as the index holds it (`plain` in lookup.rs): without bidi
+  // controls, a tab or line break as a space.
+  function plain(text) {
+    return String(text).replace(/[\u202a-\u202e\u2066-\u2069]/g, '').replace(/[\t\n\r]/g, ' ');
+  }
   // Proves one result: its exact entry line from the entry bundle, its
   // inclusion in the signed tree, the corrections it depends on and its
   // fund's entry, and that the page shows what they say: every field shown
@@ -971,10 +976,10 @@
     var donation = proven[0], body = donation.body;
     if (body.kind !== 'donation') throw new Error('entry ' + record.seq + ' is not a donation');
     var differ = [];
-    if (body.donor !== record.donor) differ.push('donor');
+    if (plain(body.donor) !== record.donor) differ.push('donor');
     if (body.amount !== record.amount) differ.push('amount');
     if (body.date !== record.date) differ.push('date');
-    if ((body.ref || '') !== record.ref) differ.push('ref');
+    if (plain(body.ref || '') !== record.ref) differ.push('ref');
     if (body.fund !== record.fund[0] || proven[1] !== record.fund[1]) differ.push('fund');
     if (donation.voided !== record.voided) differ.push('voided');
     if (donation.amended !== record.amended) differ.push('amended');
