@@ -1476,6 +1476,30 @@ fn a_receipt_from_a_fork_signed_by_a_revoked_key_is_refused() {
         .code(1)
         .stdout("")
         .stderr(contains("its checkpoint is not this ledger's"));
+    // With the published keys: inside the portal the ledger still decides;
+    // outside it, nothing but the log can tell (RELIABILITY.md says so).
+    portal
+        .run(&[
+            "verify",
+            "--proof",
+            receipt.to_str().unwrap(),
+            "--keys",
+            keys.to_str().unwrap(),
+        ])
+        .assert()
+        .code(1)
+        .stderr(contains("its checkpoint is not this ledger's"));
+    common::minhbach()
+        .current_dir(portal.dir.path())
+        .args([
+            "verify",
+            "--proof",
+            receipt.to_str().unwrap(),
+            "--keys",
+            keys.to_str().unwrap(),
+        ])
+        .assert()
+        .success();
 
     // A receipt of another log under the same keys: the origin is checked.
     let other = published.replace(

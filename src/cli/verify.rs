@@ -159,36 +159,45 @@ fn extends_published(log: &PublishedLog, old_note: &str) -> Result<Vec<merkle::H
 }
 
 /// Checks a receipt against a keys file, or inside a portal against its
-/// ledger: the portal's key history and origin, and the receipt's
-/// checkpoint must be one of this ledger's trees (the same root at its
-/// size), so a fork signed with a key that was lost is refused even before
-/// the key is revoked.
+/// ledger: the portal's key history and origin. Inside a portal, a receipt
+/// of its log (its origin) must also have a checkpoint that is one of the
+/// ledger's trees (the same root at its size), with or without `--keys`, so
+/// a fork signed with a key that was lost is refused even before the key is
+/// revoked.
 fn verify_proof(root: &Path, proof: &Path, keys_file: Option<&Path>) -> Result<Vec<String>> {
     let text = read(proof, "the proof")?;
-    let local = match keys_file {
-        Some(_) => None,
-        None => {
-            let Ok(portal) = open_portal(root) else {
-                return Err(usage(
-                    "outside a portal, pass the published keys with --keys FILE (a site's ledger/keys)",
-                ));
-            };
+    let portal = open_portal(root).ok();
+    let keys = match (keys_file, &portal) {
+        (Some(path), _) => Some(published::read_keys(path)?),
+        (None, Some(_)) => None,
+        (None, None) => {
+            return Err(usage(
+                "outside a portal, pass the published keys with --keys FILE (a site's ledger/keys)",
+            ));
+        }
+    };
+    let fail =
+        |message: String| anyhow!("`{}`: the proof does not hold: {message}", proof.display());
+    // The receipt's own origin decides whether the local ledger must hold
+    // its tree; the keys then check that origin and the signature.
+    let origin = published::proof_origin(&text).map_err(fail)?;
+    let local = match &portal {
+        Some(portal) if keys.is_none() || portal.config.ledger.origin == origin => {
             let options = VerifyOptions {
                 keep_leaves: true,
                 ..VerifyOptions::default()
             };
-            Some(ledger_of(&portal).verify(options)?)
+            Some(ledger_of(portal).verify(options)?)
         }
+        _ => None,
     };
-    let keys = match (keys_file, &local) {
-        (Some(path), _) => published::read_keys(path)?,
+    let keys = match (keys, &local) {
+        (Some(keys), _) => keys,
         (None, Some(verified)) => {
             PublishedKeys::of_ledger(&verified.checkpoint.origin, &verified.state)
         }
-        (None, None) => unreachable!("a portal was opened above"),
+        (None, None) => unreachable!("without --keys, the portal's ledger was verified"),
     };
-    let fail =
-        |message: String| anyhow!("`{}`: the proof does not hold: {message}", proof.display());
     let proven = published::check_proof(&text, &keys).map_err(fail)?;
     if let Some(verified) = &local {
         same_tree(verified, &proven.checkpoint).map_err(fail)?;

@@ -379,6 +379,20 @@ pub struct ProvenEntry {
     pub signer: String,
 }
 
+/// The origin line of a `tlog-proof`'s checkpoint, read without checking
+/// anything else (`check_proof` checks the whole).
+pub fn proof_origin(text: &str) -> Result<String, String> {
+    let note = text
+        .split_once("\n\n")
+        .map(|(_, note)| note)
+        .ok_or("not a tlog-proof: no blank line before the checkpoint")?;
+    let note = SignedNote::parse(note).map_err(|e| format!("the checkpoint: {e}"))?;
+    let checkpoint = note
+        .checkpoint()
+        .map_err(|e| format!("the checkpoint: {e}"))?;
+    Ok(checkpoint.origin)
+}
+
 /// Checks a `tlog-proof` offline: the entry hashes into the checkpointed
 /// tree at its index, the checkpoint is of the keys' log (its origin) and
 /// signed by one of `keys` not revoked at or before its tree size.
