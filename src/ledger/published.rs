@@ -382,6 +382,11 @@ pub struct ProvenEntry {
 /// The origin line of a `tlog-proof`'s checkpoint, read without checking
 /// anything else (`check_proof` checks the whole).
 pub fn proof_origin(text: &str) -> Result<String, String> {
+    if text.split('\n').next() != Some(PROOF_HEADER) {
+        return Err(format!(
+            "not a tlog-proof: the first line must be `{PROOF_HEADER}`"
+        ));
+    }
     let note = text
         .split_once("\n\n")
         .map(|(_, note)| note)
@@ -456,20 +461,31 @@ pub fn check_proof(text: &str, keys: &PublishedKeys) -> Result<ProvenEntry, Stri
             checkpoint.origin
         ));
     }
-    let signer = keys
+    // A note may carry several signatures: one by a key not revoked for
+    // this size is enough, one by a revoked key is reported as such.
+    let signed_by: Vec<&PublishedKey> = keys
         .keys
         .iter()
-        .find(|key| note.verify(&key.vkey).is_ok())
-        .ok_or("the checkpoint is not signed by any of the ledger's keys")?;
-    if let Some(revoked_from) = signer.revoked_from
-        && revoked_from <= checkpoint.size
-    {
-        return Err(format!(
-            "the checkpoint (tree size {}) is signed by `{}`, revoked from tree size {revoked_from}: a revoked key cannot vouch for a tree that holds its revocation (a fork made with a lost key)",
-            checkpoint.size,
-            signer.vkey.name()
-        ));
-    }
+        .filter(|key| note.verify(&key.vkey).is_ok())
+        .collect();
+    let revoked = |key: &PublishedKey| key.revoked_from.is_some_and(|from| from <= checkpoint.size);
+    let signer = match (
+        signed_by.iter().find(|key| !revoked(key)),
+        signed_by.first(),
+    ) {
+        (Some(signer), _) => *signer,
+        (None, Some(key)) => {
+            return Err(format!(
+                "the checkpoint (tree size {}) is signed by `{}`, revoked from tree size {}: a revoked key cannot vouch for a tree that holds its revocation (a fork made with a lost key)",
+                checkpoint.size,
+                key.vkey.name(),
+                key.revoked_from.unwrap_or_default()
+            ));
+        }
+        (None, None) => {
+            return Err("the checkpoint is not signed by any of the ledger's keys".into());
+        }
+    };
     Ok(ProvenEntry {
         entry,
         checkpoint,
