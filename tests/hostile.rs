@@ -1586,6 +1586,20 @@ fn verify_site_refuses_a_lookup_record_the_log_does_not_give() {
     verify().assert().code(1).stdout("").stderr(contains(
         "the lookup index's `tra-cuu/chi-muc/r/0` is not what the ledger's entries give",
     ));
+    // A record shard the log does not give, or one left out, fails too.
+    std::fs::write(&shard, &records).unwrap();
+    let extra = site.join("tra-cuu/chi-muc/r/7");
+    std::fs::write(&extra, &forged).unwrap();
+    verify().assert().code(1).stdout("").stderr(contains(
+        "holds `tra-cuu/chi-muc/r/7`, which the ledger's entries do not give",
+    ));
+    std::fs::remove_file(&extra).unwrap();
+    std::fs::remove_file(&shard).unwrap();
+    verify()
+        .assert()
+        .code(1)
+        .stdout("")
+        .stderr(contains("lacks `tra-cuu/chi-muc/r/0`"));
 }
 
 /// Every file under `dir` as text (lossy), with its path.

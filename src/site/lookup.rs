@@ -105,7 +105,6 @@ pub fn check_index(site: &Path, log: &mut PublishedLog, privacy: &PrivacyConfig)
     let sink = MemorySink::default();
     write_index(&model, page_size, &sink)?;
     let expected = sink.into_files();
-    let prefix = format!("{INDEX_DIR}/");
     let mut published = BTreeMap::new();
     for item in walkdir::WalkDir::new(&dir).sort_by_file_name() {
         let item = item.with_context(|| format!("failed to read `{}`", dir.display()))?;
@@ -116,14 +115,12 @@ pub fn check_index(site: &Path, log: &mut PublishedLog, privacy: &PrivacyConfig)
             published.insert(relative.to_string_lossy().replace('\\', "/"), bytes);
         }
     }
+    // Paths in both maps are relative to the site, `/`-separated.
     for (path, bytes) in &expected {
-        let path = path.strip_prefix(&prefix).unwrap_or(path);
-        match published.get(&format!("{prefix}{path}")) {
-            None => {
-                bail!("the lookup index lacks `{prefix}{path}`, which the ledger's entries give")
-            }
+        match published.get(path) {
+            None => bail!("the lookup index lacks `{path}`, which the ledger's entries give"),
             Some(found) if found != bytes => bail!(
-                "the lookup index's `{prefix}{path}` is not what the ledger's entries give: the lookup page would show figures the log does not hold"
+                "the lookup index's `{path}` is not what the ledger's entries give: the lookup page would show figures the log does not hold"
             ),
             Some(_) => {}
         }
