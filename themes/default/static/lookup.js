@@ -953,7 +953,8 @@
     if (!fund) return Promise.reject(new Error('the index names no fund ' + position));
     if (!fundNames.has(key)) {
       var named = current(fund[2], fund[3], cp, LINE_GUESS).then(function (c) {
-        if (c.body.kind !== 'fund' || c.body.id !== fund[0] || c.voided) throw new Error('entry ' + fund[2] + ' is not the fund ' + fund[0]);
+        // (A voided fund keeps its name: its voided donations still show it.)
+        if (c.body.kind !== 'fund' || c.body.id !== fund[0]) throw new Error('entry ' + fund[2] + ' is not the fund ' + fund[0]);
         return c.body.name;
       });
       named.catch(function () { if (fundNames.get(key) === named) fundNames.delete(key); }); // asked again next time
