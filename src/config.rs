@@ -66,7 +66,11 @@ pub struct LedgerConfig {
 pub struct PrivacyConfig {
     #[serde(default)]
     pub household_names: NameDisplay,
-    /// Show the last four digits of a household head's citizen ID.
+    /// Show the last four digits of a household head's citizen ID. They are
+    /// never in the ledger: when this is on, `append` and `import` keep them
+    /// in a private side store beside the portal secret
+    /// (`Portal::citizen_id_last4_path`), and `build` reads them from there;
+    /// when it is off, they are kept nowhere.
     #[serde(default)]
     pub show_citizen_id_last4: bool,
 }

@@ -4,6 +4,7 @@
 
 use crate::config::Config;
 use anyhow::{Context, Result, bail};
+use std::collections::BTreeMap;
 use std::path::{Component, Path, PathBuf};
 
 /// Directories whose contents are committed or published: a private key or
@@ -74,6 +75,92 @@ impl Portal {
     /// The portal secret's path, as configured (relative to the root unless absolute).
     pub fn secret_path(&self) -> PathBuf {
         self.root.join(&self.config.ledger.secret)
+    }
+
+    /// The private side store of citizen IDs' last four digits, beside the
+    /// portal secret (`.minhbach/citizen-id-last4.tsv` by default): the
+    /// ledger holds no digit of an ID, and a portal that shows the last four
+    /// keeps them here, in the same private place as the secret.
+    pub fn citizen_id_last4_path(&self) -> PathBuf {
+        let secret = self.secret_path();
+        secret
+            .parent()
+            .map_or_else(PathBuf::new, Path::to_path_buf)
+            .join("citizen-id-last4.tsv")
+    }
+
+    /// Reads the side store (empty when the portal does not show the digits
+    /// or has none yet).
+    pub fn citizen_id_digits(&self) -> Result<CitizenIdDigits> {
+        if !self.config.privacy.show_citizen_id_last4 {
+            return Ok(CitizenIdDigits::default());
+        }
+        CitizenIdDigits::read(&self.citizen_id_last4_path())
+    }
+
+    /// Keeps the last four digits of the citizen IDs an append committed,
+    /// `(household entry seq, digits)`, if the portal shows them; a portal
+    /// that does not keeps no digit anywhere.
+    pub fn keep_citizen_id_digits(&self, digits: &[(u64, String)]) -> Result<()> {
+        if !self.config.privacy.show_citizen_id_last4 || digits.is_empty() {
+            return Ok(());
+        }
+        let path = self.citizen_id_last4_path();
+        refuse_published_location(&path, "the citizen-ID digits")?;
+        let mut text = String::new();
+        for (seq, last4) in digits {
+            text.push_str(&format!("{seq}\t{last4}\n"));
+        }
+        use std::io::Write as _;
+        let mut file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .and_then(|mut file| file.write_all(text.as_bytes()).map(|()| file))
+            .with_context(|| format!("failed to write `{}`", path.display()))?;
+        file.flush()
+            .and_then(|()| file.sync_all())
+            .with_context(|| format!("failed to write `{}`", path.display()))
+    }
+}
+
+/// The last four digits of household heads' citizen IDs, by the household
+/// entry's sequence number, from the private side store (one `seq \t digits`
+/// line per household committed or given a new ID; a later line wins).
+#[derive(Clone, Debug, Default)]
+pub struct CitizenIdDigits(BTreeMap<u64, String>);
+
+impl CitizenIdDigits {
+    /// Reads the store; a missing file is an empty store.
+    pub fn read(path: &Path) -> Result<CitizenIdDigits> {
+        let text = match std::fs::read_to_string(path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+            Err(e) => {
+                return Err(e).with_context(|| format!("failed to read `{}`", path.display()));
+            }
+        };
+        let mut digits = BTreeMap::new();
+        for (number, line) in text.lines().enumerate() {
+            let parsed = line.split_once('\t').and_then(|(seq, last4)| {
+                let valid = last4.len() == 4 && last4.bytes().all(|b| b.is_ascii_digit());
+                Some((seq.parse::<u64>().ok()?, last4)).filter(|_| valid)
+            });
+            let Some((seq, last4)) = parsed else {
+                bail!(
+                    "`{}` line {}: not `<entry number> <tab> <four digits>`",
+                    path.display(),
+                    number + 1
+                );
+            };
+            digits.insert(seq, last4.to_string());
+        }
+        Ok(CitizenIdDigits(digits))
+    }
+
+    /// The digits of household entry `seq`, if the store has them.
+    pub fn get(&self, seq: u64) -> Option<&str> {
+        self.0.get(&seq).map(String::as_str)
     }
 }
 

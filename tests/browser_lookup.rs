@@ -231,8 +231,11 @@ fn lookup_finds_and_proves_donations_in_chromium() {
     let whole: u64 = bundles.iter().map(|&n| bundle_bytes(&site, n)).sum();
     let proof_bytes = browser.eval("Number(document.getElementById('results').dataset.proofBytes)");
     let proof_bytes = proof_bytes.as_u64().expect("proof bytes");
+    // Besides, each fund shown is proven once: a range of its entry's bundle
+    // and the level-0 hash tile (8 KB) of its path.
+    let fund_proof = 16 * 1024;
     assert!(
-        bundles.len() > 2 && proof_bytes < whole / 2,
+        bundles.len() > 2 && proof_bytes < whole / 2 + fund_proof,
         "{proof_bytes} bytes to prove {proven:?}, whose {} bundles weigh {whole}",
         bundles.len()
     );
@@ -593,4 +596,102 @@ fn issue_6_a_lookup_pays_few_round_trips_in_sequence() {
         !status.starts_with(after["error"].as_str().unwrap_or("?")),
         "{after}"
     );
+}
+
+/// The page checks every figure it shows against proven entries: a record
+/// the index marks amended or voided is proven with its corrections, and an
+/// edited record (another donor and 50.000.000 ₫ for an entry of 1.001 ₫),
+/// a voided record shown as live, or a checkpoint signed by a key revoked
+/// at or before its size is shown as failed, never as verified.
+#[test]
+fn lookup_shows_as_verified_only_what_the_proven_entries_say() {
+    let Some(binary) = chromium_binary() else {
+        assert!(
+            !common::browser::required(),
+            "Chromium is required but not installed (set CHROMIUM or install `chromium`)"
+        );
+        eprintln!("browser_lookup: no Chromium found (set CHROMIUM); the browser test did not run");
+        return;
+    };
+    let portal = common::TestPortal::new();
+    portal.append(common::SAMPLE).assert().success();
+    let lines = [
+        r#"{"kind":"donation","fund":"bao-so-5","donor":"Trần Thị Bé","amount":1001,"date":"2025-09-13","channel":"bank","ref":"FT25256001"}"#,
+        r#"{"kind":"correction","target":8,"reason":"ghi chú sai","amend":{"note":"chuyển khoản lần 2"}}"#,
+        r#"{"kind":"correction","target":3,"reason":"trùng giao dịch"}"#,
+    ];
+    for line in lines {
+        portal.append(line).assert().success();
+    }
+    let site = portal.dir.path().join("site");
+    portal
+        .run(&["build", "-o", site.to_str().unwrap()])
+        .assert()
+        .success();
+    let base = serve(site.clone());
+    let mut browser = Chromium::launch(&binary);
+    let search = |browser: &mut Chromium, query: &str| {
+        browser.open(&format!("{base}/tra-cuu/"));
+        let found = browser.search(query);
+        assert_eq!(found.len(), 1, "`{query}`: {found:?}");
+        found.into_iter().next().unwrap()
+    };
+    // Honest records, amended and voided, are proven with their corrections.
+    let amended = search(&mut browser, "FT25256001");
+    assert_eq!(amended.proof.as_deref(), Some("ok"), "{amended:?}");
+    let voided = search(&mut browser, "FT25255001");
+    assert_eq!(voided.proof.as_deref(), Some("ok"), "{voided:?}");
+
+    let shard = site.join("tra-cuu/chi-muc/r/0");
+    let records = std::fs::read_to_string(&shard).expect("records");
+    let record = |seq: &str| {
+        records
+            .lines()
+            .find(|line| line.starts_with(&format!("{seq}\t")))
+            .expect("a record")
+            .to_string()
+    };
+    let (eight, three) = (record("8"), record("3"));
+    let forgeries = [
+        (
+            "FT25256001",
+            records.replace(
+                &eight,
+                &eight
+                    .replace("Trần Thị Bé", "Trần Thị Bé Khác")
+                    .replace("\t1001\t", "\t50000000\t"),
+            ),
+        ),
+        (
+            "FT25255001",
+            records.replace(&three, &three.replace("\tv\t", "\t\t")),
+        ),
+    ];
+    for (query, forged) in forgeries {
+        std::fs::write(&shard, forged).expect("write");
+        let found = search(&mut browser, query);
+        assert_eq!(found.proof.as_deref(), Some("fail"), "{found:?}");
+        assert!(
+            found.text.contains("differs from the proven entry"),
+            "{found:?}"
+        );
+    }
+    std::fs::write(&shard, &records).expect("restore");
+
+    // The newest checkpoint is signed by `canbo`: published as revoked from
+    // a size at or below it, no proof holds.
+    let keys_file = site.join("ledger/keys");
+    let keys = std::fs::read_to_string(&keys_file).expect("keys");
+    let canbo = keys
+        .lines()
+        .find(|line| line.starts_with("canbo+"))
+        .expect("canbo's key");
+    std::fs::write(
+        &keys_file,
+        keys.replace(canbo, &format!("{canbo} revoked-from 11")),
+    )
+    .expect("write");
+    let found = search(&mut browser, "FT25256001");
+    assert_eq!(found.proof.as_deref(), Some("fail"), "{found:?}");
+    assert!(found.text.contains("revoked"), "{found:?}");
 }

@@ -12,6 +12,7 @@
 mod common;
 
 use common::TestPortal;
+use predicates::prelude::*;
 use predicates::str::contains;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -1021,7 +1022,7 @@ fn json_files_and_the_lookup_index_parse_and_keep_their_shape() {
         json_files += 1;
     }
     assert!(json_files > 0);
-    // Record shards: one donation a line, seven tab-separated fields, so a
+    // Record shards: one donation a line, eight tab-separated fields, so a
     // tab or newline in a donor name cannot forge a record.
     let mut records = 0;
     for (path, bytes) in &built.files {
@@ -1029,7 +1030,7 @@ fn json_files_and_the_lookup_index_parse_and_keep_their_shape() {
             continue;
         }
         for line in std::str::from_utf8(bytes).unwrap().lines() {
-            assert_eq!(line.split('\t').count(), 7, "{path}: {line:?}");
+            assert_eq!(line.split('\t').count(), 8, "{path}: {line:?}");
             records += 1;
         }
     }
@@ -1415,4 +1416,449 @@ fn a_media_file_replaced_by_a_link_is_refused() {
     std::fs::remove_file(&media).unwrap();
     std::os::unix::fs::symlink(&photo, &media).unwrap();
     build_refused(&portal, &["is a symbolic link", "ledger/media"]);
+}
+
+// ---- Security review (issue 15) ------------------------------------------
+
+/// Copies a directory tree (a portal copied before a revocation).
+fn copy_tree(from: &Path, to: &Path) {
+    for entry in walkdir::WalkDir::new(from) {
+        let entry = entry.unwrap();
+        let target = to.join(entry.path().strip_prefix(from).unwrap());
+        if entry.file_type().is_dir() {
+            std::fs::create_dir_all(&target).unwrap();
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+/// A forged 999.999.999 ₫ donation appended to `fork` with `key`, and its
+/// receipt.
+fn forged_receipt(fork: &Path, key: &Path, out: &Path) -> std::path::PathBuf {
+    let forged = r#"{"kind":"donation","fund":"bao-so-5","donor":"Kẻ Giả Mạo","amount":999999999,"date":"2025-09-13","channel":"bank","ref":"FORGED1"}"#;
+    common::minhbach()
+        .current_dir(fork)
+        .args(["append", "--key", key.to_str().unwrap(), "-"])
+        .write_stdin(format!("{forged}\n"))
+        .assert()
+        .success();
+    let output = common::minhbach()
+        .current_dir(fork)
+        .args(["prove", "8"])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let receipt = out.join("forged.tlog-proof");
+    std::fs::write(&receipt, output.stdout).unwrap();
+    receipt
+}
+
+/// A receipt from a fork made with a copy taken before the officer's key
+/// was revoked is refused, inside the portal and against the published
+/// keys; a fork signed by a key still active is refused inside the portal,
+/// because its checkpoint is not one of the ledger's trees.
+#[test]
+fn a_receipt_from_a_fork_signed_by_a_revoked_key_is_refused() {
+    let portal = TestPortal::new();
+    portal.append(common::SAMPLE).assert().success();
+    let fork = portal.dir.path().join("fork");
+    copy_tree(&portal.root(), &fork);
+    let fork2 = portal.dir.path().join("fork2");
+    copy_tree(&portal.root(), &fork2);
+    let admin = portal.admin_key.to_str().unwrap();
+    portal
+        .run(&["key", "revoke", "--key", admin, "canbo"])
+        .assert()
+        .success();
+    let site = portal.dir.path().join("site");
+    portal
+        .run(&["build", "-o", site.to_str().unwrap()])
+        .assert()
+        .success();
+    let keys = site.join("ledger/keys");
+    let published = std::fs::read_to_string(&keys).unwrap();
+    assert!(
+        published.starts_with("origin test.minhbach.example/ledger\n"),
+        "{published}"
+    );
+    assert!(published.contains(" revoked-from 9\n"), "{published}");
+    // A site whose keys file hides the revocation does not verify.
+    std::fs::write(&keys, published.replace(" revoked-from 9", "")).unwrap();
+    common::minhbach()
+        .current_dir(portal.dir.path())
+        .args(["verify", "--site", site.to_str().unwrap()])
+        .assert()
+        .code(1)
+        .stdout("")
+        .stderr(contains("does not match the ledger's key history"));
+    std::fs::write(&keys, &published).unwrap();
+
+    let receipt = forged_receipt(&fork, &portal.officer_key, portal.dir.path());
+    let receipt = receipt.to_str().unwrap();
+    portal
+        .run(&["verify", "--proof", receipt])
+        .assert()
+        .code(1)
+        .stdout("")
+        .stderr(contains("signed by `canbo`, revoked from tree size 9"));
+    common::minhbach()
+        .current_dir(portal.dir.path())
+        .args([
+            "verify",
+            "--proof",
+            receipt,
+            "--keys",
+            keys.to_str().unwrap(),
+        ])
+        .assert()
+        .code(1)
+        .stdout("")
+        .stderr(contains("revoked from tree size 9"));
+
+    // The same forgery signed by the administrator, whose key the fork
+    // also holds: the keys cannot tell, the portal's own ledger can.
+    let receipt = forged_receipt(&fork2, &portal.admin_key, portal.dir.path());
+    portal
+        .run(&["verify", "--proof", receipt.to_str().unwrap()])
+        .assert()
+        .code(1)
+        .stdout("")
+        .stderr(contains("its checkpoint is not this ledger's"));
+    // With the published keys: inside the portal the ledger still decides;
+    // outside it, nothing but the log can tell (RELIABILITY.md says so).
+    portal
+        .run(&[
+            "verify",
+            "--proof",
+            receipt.to_str().unwrap(),
+            "--keys",
+            keys.to_str().unwrap(),
+        ])
+        .assert()
+        .code(1)
+        .stderr(contains("its checkpoint is not this ledger's"));
+    common::minhbach()
+        .current_dir(portal.dir.path())
+        .args([
+            "verify",
+            "--proof",
+            receipt.to_str().unwrap(),
+            "--keys",
+            keys.to_str().unwrap(),
+        ])
+        .assert()
+        .success();
+
+    // A receipt of another log under the same keys: the origin is checked.
+    let other = published.replace(
+        "origin test.minhbach.example/ledger",
+        "origin other.example/ledger",
+    );
+    let other_keys = portal.dir.path().join("other-keys");
+    std::fs::write(&other_keys, other).unwrap();
+    let honest = portal.run(&["prove", "3"]).output().unwrap();
+    let honest_receipt = portal.dir.path().join("honest.tlog-proof");
+    std::fs::write(&honest_receipt, honest.stdout).unwrap();
+    for (keys, ok) in [(&keys, true), (&other_keys, false)] {
+        let mut run = common::minhbach();
+        run.current_dir(portal.dir.path()).args([
+            "verify",
+            "--proof",
+            honest_receipt.to_str().unwrap(),
+            "--keys",
+            keys.to_str().unwrap(),
+        ]);
+        if ok {
+            run.assert().success();
+        } else {
+            run.assert().code(1).stderr(contains(
+                "is of the log `test.minhbach.example/ledger`, not `other.example/ledger`",
+            ));
+        }
+    }
+}
+
+/// A donation of 1.001 ₫ whose note a correction amended (so the index
+/// marks it amended), in a built site; returns the site.
+fn site_with_an_amended_donation(portal: &TestPortal) -> std::path::PathBuf {
+    portal.append(common::SAMPLE).assert().success();
+    portal
+        .append(r#"{"kind":"donation","fund":"bao-so-5","donor":"Trần Thị Bé","amount":1001,"date":"2025-09-13","channel":"bank","ref":"FT25256001"}"#)
+        .assert()
+        .success();
+    portal
+        .append(r#"{"kind":"correction","target":8,"reason":"ghi chú sai","amend":{"note":"chuyển khoản lần 2"}}"#)
+        .assert()
+        .success();
+    let site = portal.dir.path().join("site");
+    portal
+        .run(&["build", "-o", site.to_str().unwrap()])
+        .assert()
+        .success();
+    site
+}
+
+/// `verify --site` rebuilds the lookup index from the proven entries: an
+/// edited record (another donor and 50.000.000 ₫ for an entry of 1.001 ₫,
+/// marked amended) fails, and prints no "ok" line.
+#[test]
+fn verify_site_refuses_a_lookup_record_the_log_does_not_give() {
+    let portal = TestPortal::new();
+    let site = site_with_an_amended_donation(&portal);
+    let verify = || {
+        let mut command = common::minhbach();
+        command
+            .current_dir(portal.dir.path())
+            .args(["verify", "--site", site.to_str().unwrap()]);
+        command
+    };
+    verify()
+        .assert()
+        .success()
+        .stdout(contains("ok: the lookup index"));
+    let shard = site.join("tra-cuu/chi-muc/r/0");
+    let records = std::fs::read_to_string(&shard).unwrap();
+    let line = records
+        .lines()
+        .find(|line| line.starts_with("8\t"))
+        .unwrap()
+        .to_string();
+    assert!(
+        line.contains("\t1001\t") && line.contains("\ta\t"),
+        "{line}"
+    );
+    let forged = line
+        .replace("Trần Thị Bé", "Người Khác")
+        .replace("\t1001\t", "\t50000000\t");
+    std::fs::write(&shard, records.replace(&line, &forged)).unwrap();
+    verify().assert().code(1).stdout("").stderr(contains(
+        "the lookup index's `tra-cuu/chi-muc/r/0` is not what the ledger's entries give",
+    ));
+    // A record shard the log does not give, or one left out, fails too.
+    std::fs::write(&shard, &records).unwrap();
+    let extra = site.join("tra-cuu/chi-muc/r/7");
+    std::fs::write(&extra, &forged).unwrap();
+    verify().assert().code(1).stdout("").stderr(contains(
+        "holds `tra-cuu/chi-muc/r/7`, which the ledger's entries do not give",
+    ));
+    std::fs::remove_file(&extra).unwrap();
+    std::fs::remove_file(&shard).unwrap();
+    verify()
+        .assert()
+        .code(1)
+        .stdout("")
+        .stderr(contains("lacks `tra-cuu/chi-muc/r/0`"));
+}
+
+/// Every file under `dir` as text (lossy), with its path.
+fn files_as_text(dir: &Path) -> Vec<(String, String)> {
+    common::snapshot(dir)
+        .into_iter()
+        .map(|(path, bytes)| {
+            (
+                path.display().to_string(),
+                String::from_utf8_lossy(&bytes).into_owned(),
+            )
+        })
+        .collect()
+}
+
+/// Sets `[privacy] show_citizen_id_last4` in a portal's config.
+fn show_citizen_id_last4(root: &Path, show: bool) {
+    let path = root.join("config.toml");
+    let config = std::fs::read_to_string(&path).unwrap();
+    let (from, to) = if show {
+        (
+            "show_citizen_id_last4 = false",
+            "show_citizen_id_last4 = true",
+        )
+    } else {
+        (
+            "show_citizen_id_last4 = true",
+            "show_citizen_id_last4 = false",
+        )
+    };
+    assert!(config.contains(from) || config.contains(to), "{config}");
+    std::fs::write(&path, config.replace(from, to)).unwrap();
+}
+
+/// With `show_citizen_id_last4 = false`, no digit of a citizen ID is
+/// published anywhere: not in the ledger (so not in the download nor the
+/// public log's entry bundles), not on a page. With it on, the last four
+/// are shown masked from the private side store beside the portal secret,
+/// and still never enter the ledger; a correction giving a new ID updates
+/// them, and digits written into a correction by hand are refused.
+#[test]
+fn citizen_id_digits_are_never_in_the_ledger_or_the_public_log() {
+    let portal = TestPortal::new();
+    portal.append(common::SAMPLE).assert().success();
+    let site = portal.dir.path().join("site");
+    portal
+        .run(&["build", "-o", site.to_str().unwrap()])
+        .assert()
+        .success();
+    let published = files_as_text(&site);
+    assert!(
+        published
+            .iter()
+            .any(|(path, _)| path == "du-lieu/so-cai.jsonl")
+    );
+    for (path, text) in published.iter().chain(&files_as_text(&portal.ledger())) {
+        assert!(
+            !text.contains("citizen_id_last4")
+                && !text.contains("\"1234\"")
+                && !text.contains("*1234"),
+            "`{path}` carries citizen-ID digits"
+        );
+    }
+    assert!(
+        !portal
+            .root()
+            .join(".minhbach/citizen-id-last4.tsv")
+            .exists()
+    );
+
+    // A portal that shows the last four keeps them beside its secret.
+    show_citizen_id_last4(&portal.root(), true);
+    portal
+        .append(r#"{"kind":"household","id":"qt-0002","head":"Võ Văn Bình","province":"Quảng Trị","commune":"xã Vĩnh Linh","circumstances":"Nhà dột","support":"repair","planned":30000000,"citizen_id":"045190005678"}"#)
+        .assert()
+        .success();
+    let store = portal.root().join(".minhbach/citizen-id-last4.tsv");
+    assert_eq!(std::fs::read_to_string(&store).unwrap(), "8\t5678\n");
+    portal
+        .append(r#"{"kind":"correction","target":8,"reason":"nhập sai số CCCD","amend":{"citizen_id":"045190009012"}}"#)
+        .assert()
+        .success();
+    portal
+        .append(
+            r#"{"kind":"correction","target":8,"reason":"x","amend":{"citizen_id_last4":"4321"}}"#,
+        )
+        .assert()
+        .code(1)
+        .stderr(contains("amend.citizen_id_last4"));
+    portal
+        .run(&["build", "-o", site.to_str().unwrap()])
+        .assert()
+        .success();
+    let page = std::fs::read_to_string(site.join("ho/qt-0002/index.html")).unwrap();
+    assert!(
+        page.contains("********9012") && !page.contains("5678"),
+        "{page}"
+    );
+    for (path, text) in files_as_text(&portal.ledger()) {
+        assert!(
+            !text.contains("\"9012\"") && !text.contains("\"5678\""),
+            "`{path}` carries citizen-ID digits"
+        );
+    }
+    // The site with the digits shown still verifies as published.
+    common::minhbach()
+        .current_dir(portal.dir.path())
+        .args(["verify", "--site", site.to_str().unwrap()])
+        .assert()
+        .success();
+}
+
+/// `verify` prints its "ok" lines only once every check has passed: a
+/// ledger or a site that does not extend the given older checkpoint (a
+/// re-created or forked log) prints none. Without --since, `verify --site`
+/// says that it cannot tell a re-created log from the one seen before.
+#[test]
+fn a_failing_verification_prints_no_ok_line() {
+    let portal = TestPortal::new();
+    portal.append(common::SAMPLE).assert().success();
+    let fork = portal.dir.path().join("fork");
+    copy_tree(&portal.root(), &fork);
+    let donation = r#"{"kind":"donation","fund":"bao-so-5","donor":"A","amount":1000,"date":"2025-09-13","channel":"cash"}"#;
+    portal.append(donation).assert().success();
+    common::minhbach()
+        .current_dir(&fork)
+        .args(["append", "--key", portal.officer_key.to_str().unwrap(), "-"])
+        .write_stdin(donation.replace("\"A\"", "\"B\""))
+        .assert()
+        .success();
+    let forked = fork.join("ledger/checkpoint");
+    let forked = forked.to_str().unwrap();
+    portal
+        .run(&["verify", "--since", forked])
+        .assert()
+        .code(1)
+        .stdout("");
+    let site = portal.dir.path().join("site");
+    portal
+        .run(&["build", "-o", site.to_str().unwrap()])
+        .assert()
+        .success();
+    let site = site.to_str().unwrap();
+    portal
+        .run(&["verify", "--site", site, "--since", forked])
+        .assert()
+        .code(1)
+        .stdout("");
+    portal
+        .run(&["verify", "--site", site])
+        .assert()
+        .success()
+        .stdout(contains("ok: the site's log holds 9 entries").and(contains(
+            "note: this does not show that the site serves the log you saw before",
+        )));
+}
+
+/// A ledger written before the digits left the ledger line stays valid: its
+/// household entry with `citizen_id_last4` verifies, locally and as
+/// published, and `build` warns that the published ledger keeps those
+/// digits whatever `show_citizen_id_last4` says.
+#[test]
+fn an_old_entry_with_citizen_id_digits_verifies_and_the_build_warns() {
+    use minhbach::ledger::Pending;
+    use minhbach::ledger::entry::Body;
+    use minhbach::ledger::note::SigningKey;
+    let portal = TestPortal::new();
+    portal.append(common::SAMPLE).assert().success();
+    // The entry as an earlier minhbach wrote it, through the library.
+    let old = format!(
+        r#"{{"kind":"household","id":"qt-0003","head":"Hồ Văn Cũ","province":"Quảng Trị","commune":"xã Vĩnh Linh","circumstances":"","support":"new","planned":60000000,"photo_consent":false,"citizen_id_hmac":"{}","citizen_id_last4":"4321"}}"#,
+        "ab".repeat(32)
+    );
+    let body: Body = serde_json::from_str(&old).unwrap();
+    let key = SigningKey::parse(&std::fs::read_to_string(&portal.officer_key).unwrap()).unwrap();
+    let opened = minhbach::portal::Portal::open(&portal.root()).unwrap();
+    opened
+        .ledger()
+        .append(
+            vec![Pending {
+                body,
+                media: Vec::new(),
+                citizen_id_last4: None,
+            }],
+            &key,
+            common::TIME,
+        )
+        .unwrap();
+    assert!(
+        std::fs::read_to_string(portal.segment())
+            .unwrap()
+            .contains(r#""citizen_id_last4":"4321""#)
+    );
+    portal.run(&["verify"]).assert().success();
+    let site = portal.dir.path().join("site");
+    portal
+        .run(&["build", "-o", site.to_str().unwrap()])
+        .assert()
+        .success()
+        .stderr(contains(
+            "warning: 1 entry line(s) written by an earlier minhbach carry the last four digits",
+        ));
+    let page = std::fs::read_to_string(site.join("ho/qt-0003/index.html")).unwrap();
+    assert!(
+        !page.contains("4321"),
+        "the page shows digits the config hides"
+    );
+    common::minhbach()
+        .current_dir(portal.dir.path())
+        .args(["verify", "--site", site.to_str().unwrap()])
+        .assert()
+        .success();
 }

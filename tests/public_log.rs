@@ -50,8 +50,8 @@ fn a_built_site_publishes_a_verifiable_tile_tree() {
         fs::read(portal.ledger().join("checkpoint")).unwrap()
     );
     let keys = fs::read_to_string(log.join("keys")).unwrap();
-    assert_eq!(keys.lines().count(), 2, "{keys}");
-    assert!(keys.starts_with("admin+"));
+    assert_eq!(keys.lines().count(), 3, "{keys}");
+    assert!(keys.starts_with("origin test.minhbach.example/ledger\nadmin+"));
     // Anyone can check it without the portal.
     minhbach()
         .args(["verify", "--site"])

@@ -5,20 +5,17 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use minhbach::ledger::note::VerifierKey;
-use minhbach::ledger::published::check_proof;
+use minhbach::ledger::published::{PublishedKeys, check_proof};
 use std::sync::LazyLock;
 
 /// The demo ledger's keys (demo-only, derived from public labels).
-static KEYS: LazyLock<Vec<VerifierKey>> = LazyLock::new(|| {
-    [
-        "mttq-quangtri+4d1e4b1e+AZsOy039jkW0qRdOYfn+Aq22ZrZKdfcnuQbZO85U2cw6",
-        "canbo-donghoi+e1a1cab7+AUKQc9blT0npmHMTbvTZmKSzblFkQdROR8bbBI/C0ftV",
-        "canbo-vinhlinh+1a240de9+AR+N06iFU6GmEmy2nxIm/YkTfoiJ3334vFKJUJHqvQVt",
-    ]
-    .iter()
-    .map(|key| VerifierKey::parse(key).expect("demo key"))
-    .collect()
+static KEYS: LazyLock<PublishedKeys> = LazyLock::new(|| {
+    PublishedKeys::parse(
+        "mttq-quangtri+4d1e4b1e+AZsOy039jkW0qRdOYfn+Aq22ZrZKdfcnuQbZO85U2cw6\n\
+         canbo-donghoi+e1a1cab7+AUKQc9blT0npmHMTbvTZmKSzblFkQdROR8bbBI/C0ftV\n\
+         canbo-vinhlinh+1a240de9+AR+N06iFU6GmEmy2nxIm/YkTfoiJ3334vFKJUJHqvQVt\n",
+    )
+    .expect("demo keys")
 });
 
 fuzz_target!(|data: &[u8]| {

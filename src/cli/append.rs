@@ -2,9 +2,10 @@
 
 use super::{key::load_signing_key, ledger_of, load_secret, now, open_portal, usage};
 use crate::ledger::MAX_INPUT_LINE_BYTES;
+use crate::ledger::entry::Body;
 use crate::ledger::entry::MAX_LINE_BYTES;
 use crate::ledger::note::SigningKey;
-use crate::ledger::{AppendError, InputContext, Ledger, Pending, parse_input};
+use crate::ledger::{AppendError, AppendReport, InputContext, Ledger, Pending, parse_input};
 use anyhow::{Result, bail};
 use clap::Args;
 use std::io::{BufRead, Read};
@@ -47,7 +48,35 @@ pub fn run(root: &Path, args: AppendArgs) -> Result<()> {
         return Err(usage(format!("{name} holds no entries")));
     }
     let describe = |index: usize| format!("{name} line {}", line_numbers[index]);
-    append_inputs(&ledger, pending, &key, &describe)
+    let digits: Vec<_> = pending.iter().map(citizen_id_digits).collect();
+    let report = append_inputs(&ledger, pending, &key, &describe)?;
+    portal.keep_citizen_id_digits(&placed_digits(digits, report.first_seq))
+}
+
+/// The citizen-ID digits an input carries, kept out of the ledger line:
+/// `(the household entry's seq if the entry is a correction, digits)`.
+pub(crate) fn citizen_id_digits(pending: &Pending) -> Option<(Option<u64>, String)> {
+    let last4 = pending.citizen_id_last4.clone()?;
+    match &pending.body {
+        Body::Correction(correction) => Some((Some(correction.target), last4)),
+        _ => Some((None, last4)),
+    }
+}
+
+/// Each appended entry's digits under its household entry's seq: the
+/// entry's own (`first_seq` + its position), or a correction's target.
+pub(crate) fn placed_digits(
+    digits: Vec<Option<(Option<u64>, String)>>,
+    first_seq: u64,
+) -> Vec<(u64, String)> {
+    digits
+        .into_iter()
+        .enumerate()
+        .filter_map(|(index, digits)| {
+            let (target, last4) = digits?;
+            Some((target.unwrap_or(first_seq + index as u64), last4))
+        })
+        .collect()
 }
 
 /// Hands each line (numbered from 1, without its line ending) to `visit`,
@@ -91,7 +120,7 @@ pub(crate) fn append_inputs(
     pending: Vec<Pending>,
     key: &SigningKey,
     describe: &dyn Fn(usize) -> String,
-) -> Result<()> {
+) -> Result<AppendReport> {
     match ledger.append(pending, key, &now()) {
         Ok(report) => {
             println!(
@@ -101,7 +130,7 @@ pub(crate) fn append_inputs(
                 report.checkpoint.size,
                 key.name()
             );
-            Ok(())
+            Ok(report)
         }
         Err(AppendError::Entry { index, error }) => {
             bail!("{}: {error}\nnothing was appended", describe(index))

@@ -45,5 +45,13 @@ pub fn run(root: &Path, args: BuildArgs) -> Result<()> {
         report.merge.unchanged,
         report.merge.removed
     );
+    let legacy = report.render.entries_with_citizen_id_digits;
+    if legacy > 0 && !portal.config.privacy.show_citizen_id_last4 {
+        eprintln!(
+            "warning: {legacy} entry line(s) written by an earlier minhbach carry the last four digits of a citizen ID \
+             (`citizen_id_last4`); the published ledger and log keep them, whatever `show_citizen_id_last4` says, \
+             because the signed tree commits to their exact bytes (see README, \"Citizen IDs\")"
+        );
+    }
     Ok(())
 }

@@ -218,19 +218,28 @@ fn import_batch(
     })?;
     let rows = std::mem::take(&mut batch.rows);
     let pending = std::mem::take(&mut batch.pending);
+    // The citizen-ID digits of the rows the ledger takes, kept out of it.
+    let mut digits = Vec::new();
     for (item, row) in pending.into_iter().zip(rows) {
         let body = item.body.clone();
-        if let Err(error) = append.push(item) {
-            let rejection = Rejection {
-                row,
-                column: batch.column_of(error.field.as_deref()),
-                reason: error.message.clone(),
-            };
-            if session.skip_invalid.is_none() {
-                return Err(anyhow!("`{}` {rejection}{nothing}", session.file.display()));
+        let item_digits = super::append::citizen_id_digits(&item);
+        match append.push(item) {
+            Ok(()) => {
+                digits.push(item_digits);
+                continue;
             }
-            batch.unaccount(&body);
-            batch.rejected.push(rejection);
+            Err(error) => {
+                let rejection = Rejection {
+                    row,
+                    column: batch.column_of(error.field.as_deref()),
+                    reason: error.message.clone(),
+                };
+                if session.skip_invalid.is_none() {
+                    return Err(anyhow!("`{}` {rejection}{nothing}", session.file.display()));
+                }
+                batch.unaccount(&body);
+                batch.rejected.push(rejection);
+            }
         }
     }
     if append.is_empty() {
@@ -241,6 +250,9 @@ fn import_batch(
     let report = append.commit();
     working.finish_and_clear();
     let report = report?;
+    session
+        .portal
+        .keep_citizen_id_digits(&super::append::placed_digits(digits, report.first_seq))?;
     write_rejects_file(session, &batch)?;
     Ok((batch, Some(report)))
 }

@@ -151,7 +151,9 @@ allow_advances = false
 [privacy]
 # How household names appear: "full", "abbreviated" or "initials".
 household_names = "full"
-# Show the last four digits of citizen IDs (********1234).
+# Show the last four digits of citizen IDs (********1234). They are never in the
+# ledger: when true, append and import keep them beside the secret
+# (citizen-id-last4.tsv), and only the site built there shows them.
 show_citizen_id_last4 = false
 
 [extra]

@@ -192,10 +192,12 @@ fn append_key_entry(root: &Path, key_file: &Path, body: Body) -> Result<()> {
         vec![Pending {
             body,
             media: Vec::new(),
+            citizen_id_last4: None,
         }],
         &key,
         &|_| "the key entry".to_string(),
     )
+    .map(drop)
 }
 
 fn list(root: &Path) -> Result<()> {

@@ -2,10 +2,11 @@
 //! `minhbach recover`.
 
 use super::{ledger_of, now, open_portal, usage};
-use crate::ledger::note::VerifierKey;
-use crate::ledger::published::{self, PublishedLog};
+use crate::ledger::note::Checkpoint;
+use crate::ledger::published::{self, PublishedKeys, PublishedLog};
 use crate::ledger::{Verified, VerifyOptions, merkle};
-use anyhow::{Result, bail};
+use crate::site::lookup;
+use anyhow::{Result, anyhow, bail};
 use base64::Engine;
 use clap::Args;
 use std::path::{Path, PathBuf};
@@ -31,12 +32,23 @@ pub fn run(root: &Path, args: VerifyArgs) -> Result<()> {
         Some(path) => Some(read(path, "the checkpoint")?),
         None => None,
     };
-    if let Some(proof) = &args.proof {
-        return verify_proof(root, proof, args.keys.as_deref());
+    // Every check runs before anything is printed: a failing verification
+    // prints no "ok" line, so a script or a reader skimming the output never
+    // sees a success that a later check took back.
+    let report = if let Some(proof) = &args.proof {
+        verify_proof(root, proof, args.keys.as_deref())?
+    } else if let Some(site) = &args.site {
+        verify_site(root, site, old_note.as_deref())?
+    } else {
+        verify_portal(root, args.since.as_deref(), old_note.as_deref())?
+    };
+    for line in report {
+        println!("{line}");
     }
-    if let Some(site) = &args.site {
-        return verify_site(root, site, old_note.as_deref());
-    }
+    Ok(())
+}
+
+fn verify_portal(root: &Path, since: Option<&Path>, old_note: Option<&str>) -> Result<Vec<String>> {
     let portal = open_portal(root)?;
     let ledger = ledger_of(&portal);
     let options = VerifyOptions {
@@ -45,16 +57,22 @@ pub fn run(root: &Path, args: VerifyArgs) -> Result<()> {
         ..VerifyOptions::default()
     };
     let verified = ledger.verify(options)?;
-    println!(
-        "ok: {} entries, {} signed checkpoints, every signature and invariant checked",
-        verified.checkpoint.size, verified.checkpoints
-    );
-    print_root(&verified.checkpoint.root, &verified.checkpoint.origin);
-    if let (Some(path), Some(note)) = (&args.since, old_note) {
-        let proof = ledger.check_extends(&verified, &note)?;
-        print_extends(path, proof.len());
+    let mut report = vec![
+        format!(
+            "ok: {} entries, {} signed checkpoints, every signature and invariant checked",
+            verified.checkpoint.size, verified.checkpoints
+        ),
+        root_line(&verified.checkpoint.root, &verified.checkpoint.origin),
+    ];
+    if let (Some(path), Some(note)) = (since, old_note) {
+        let proof = ledger.check_extends(&verified, note)?;
+        report.push(format!(
+            "ok: extends `{}` (consistency proof of {} hashes)",
+            path.display(),
+            proof.len()
+        ));
     }
-    Ok(())
+    Ok(report)
 }
 
 fn read(path: &Path, what: &str) -> Result<String> {
@@ -62,20 +80,13 @@ fn read(path: &Path, what: &str) -> Result<String> {
         .map_err(|e| usage(format!("cannot read {what} `{}`: {e}", path.display())))
 }
 
-fn print_root(root: &merkle::Hash, origin: &str) {
+fn root_line(root: &merkle::Hash, origin: &str) -> String {
     let root = base64::engine::general_purpose::STANDARD.encode(root);
-    println!("root {root} (origin {origin})");
-}
-
-fn print_extends(path: &Path, hashes: usize) {
-    println!(
-        "ok: extends `{}` (consistency proof of {hashes} hashes)",
-        path.display()
-    );
+    format!("root {root} (origin {origin})")
 }
 
 /// Verifies a site's `ledger/` tile tree with only the published files.
-fn verify_site(root: &Path, site: &Path, old_note: Option<&str>) -> Result<()> {
+fn verify_site(root: &Path, site: &Path, old_note: Option<&str>) -> Result<Vec<String>> {
     let dir = site.join("ledger");
     if !dir.join("checkpoint").is_file() {
         return Err(usage(format!(
@@ -84,23 +95,46 @@ fn verify_site(root: &Path, site: &Path, old_note: Option<&str>) -> Result<()> {
         )));
     }
     // A site of a portal that allows advances is judged by that setting.
-    let allow_advances = open_portal(root)
-        .map(|p| p.config.ledger.allow_advances)
-        .unwrap_or(false);
-    let log = published::verify_published(&dir, allow_advances)?;
-    println!(
-        "ok: the site's log holds {} entries; every tile, entry, invariant and the checkpoint signature checked",
-        log.checkpoint.size
-    );
-    print_root(&log.checkpoint.root, &log.checkpoint.origin);
-    if let Some(note) = old_note {
-        let proof = extends_published(&log, note)?;
-        println!(
-            "ok: extends the older checkpoint (consistency proof of {} hashes)",
-            proof.len()
-        );
+    let config = open_portal(root).map(|p| p.config).ok();
+    let allow_advances = config.as_ref().is_some_and(|c| c.ledger.allow_advances);
+    let mut log = published::verify_published(&dir, allow_advances)?;
+    let mut report = vec![
+        format!(
+            "ok: the site's log holds {} entries; every tile, entry, invariant and the checkpoint signature checked",
+            log.checkpoint.size
+        ),
+        root_line(&log.checkpoint.root, &log.checkpoint.origin),
+    ];
+    // The lookup index, rebuilt from the proven entries, must be the one the
+    // site serves (a site without the lookup page has none to check).
+    if site.join(lookup::INDEX_DIR).join("manifest.json").is_file() {
+        let privacy = config.map(|c| c.privacy).unwrap_or_default();
+        let files = lookup::check_index(site, &mut log, &privacy)
+            .map_err(|e| anyhow!("`{}`: {e:#}", site.display()))?;
+        report.push(format!(
+            "ok: the lookup index ({files} files under `{}`) is the one the log's entries give",
+            lookup::INDEX_DIR
+        ));
     }
-    Ok(())
+    match old_note {
+        Some(note) => {
+            let proof = extends_published(&log, note)?;
+            report.push(format!(
+                "ok: extends the older checkpoint (consistency proof of {} hashes)",
+                proof.len()
+            ));
+        }
+        // The checks above hold for any log with this origin, a re-created
+        // one (new administrator key, entries rewritten) included: only an
+        // older checkpoint ties the site to the log seen before.
+        None => report.push(
+            "note: this does not show that the site serves the log you saw before (a log re-created \
+             under the same origin with a new key passes these checks too): keep its `ledger/checkpoint` \
+             and pass it next time with --since"
+                .to_string(),
+        ),
+    }
+    Ok(report)
 }
 
 /// The site's log must extend an older checkpoint: its signature verifies
@@ -110,7 +144,7 @@ fn extends_published(log: &PublishedLog, old_note: &str) -> Result<Vec<merkle::H
         state: log.state.clone(),
         tree: log.leaves.iter().copied().collect(),
         checkpoint: log.checkpoint.clone(),
-        checkpoint_note: String::new(),
+        checkpoint_note: log.checkpoint_note.clone(),
         leaves: log.leaves.clone(),
         checkpoints: 0,
         checkpoints_digest: [0; 32],
@@ -124,36 +158,83 @@ fn extends_published(log: &PublishedLog, old_note: &str) -> Result<Vec<merkle::H
     )?)
 }
 
-/// Checks a receipt against the portal's key history, or a keys file.
-fn verify_proof(root: &Path, proof: &Path, keys_file: Option<&Path>) -> Result<()> {
+/// Checks a receipt against a keys file, or inside a portal against its
+/// ledger: the portal's key history and origin. Inside a portal, a receipt
+/// of its log (its origin) must also have a checkpoint that is one of the
+/// ledger's trees (the same root at its size), with or without `--keys`, so
+/// a fork signed with a key that was lost is refused even before the key is
+/// revoked.
+fn verify_proof(root: &Path, proof: &Path, keys_file: Option<&Path>) -> Result<Vec<String>> {
     let text = read(proof, "the proof")?;
-    let keys: Vec<VerifierKey> = match keys_file {
-        Some(path) => published::read_keys(path)?,
-        None => {
-            let Ok(portal) = open_portal(root) else {
-                return Err(usage(
-                    "outside a portal, pass the published keys with --keys FILE (a site's ledger/keys)",
-                ));
-            };
-            let verified = ledger_of(&portal).verify(VerifyOptions::default())?;
-            verified.state.keys().map(|key| key.vkey.clone()).collect()
+    let portal = open_portal(root).ok();
+    let keys = match (keys_file, &portal) {
+        (Some(path), _) => Some(published::read_keys(path)?),
+        (None, Some(_)) => None,
+        (None, None) => {
+            return Err(usage(
+                "outside a portal, pass the published keys with --keys FILE (a site's ledger/keys)",
+            ));
         }
     };
-    match published::check_proof(&text, &keys) {
-        Ok(proven) => {
-            println!(
-                "ok: entry {} ({}) is in the ledger `{}` of {} entries, signed by `{}`",
-                proven.entry.seq,
-                proven.entry.body.kind(),
-                proven.checkpoint.origin,
-                proven.checkpoint.size,
-                proven.signer
-            );
-            println!("{}", proven.entry.to_line());
-            Ok(())
+    let fail =
+        |message: String| anyhow!("`{}`: the proof does not hold: {message}", proof.display());
+    // The receipt's own origin decides whether the local ledger must hold
+    // its tree; the keys then check that origin and the signature.
+    let origin = published::proof_origin(&text).map_err(fail)?;
+    let local = match &portal {
+        Some(portal) if keys.is_none() || portal.config.ledger.origin == origin => {
+            let options = VerifyOptions {
+                keep_leaves: true,
+                ..VerifyOptions::default()
+            };
+            Some(ledger_of(portal).verify(options)?)
         }
-        Err(message) => bail!("`{}`: the proof does not hold: {message}", proof.display()),
+        _ => None,
+    };
+    let keys = match (keys, &local) {
+        (Some(keys), _) => keys,
+        (None, Some(verified)) => {
+            PublishedKeys::of_ledger(&verified.checkpoint.origin, &verified.state)
+        }
+        (None, None) => unreachable!("without --keys, the portal's ledger was verified"),
+    };
+    let proven = published::check_proof(&text, &keys).map_err(fail)?;
+    if let Some(verified) = &local {
+        same_tree(verified, &proven.checkpoint).map_err(fail)?;
     }
+    Ok(vec![
+        format!(
+            "ok: entry {} ({}) is in the ledger `{}` of {} entries, signed by `{}`",
+            proven.entry.seq,
+            proven.entry.body.kind(),
+            proven.checkpoint.origin,
+            proven.checkpoint.size,
+            proven.signer
+        ),
+        proven.entry.to_line(),
+    ])
+}
+
+/// A receipt's checkpoint must be a tree of the local ledger: at its size,
+/// the local ledger's root is the same.
+fn same_tree(verified: &Verified, checkpoint: &Checkpoint) -> Result<(), String> {
+    let local_size = verified.checkpoint.size;
+    if checkpoint.size > local_size {
+        return Err(format!(
+            "its checkpoint (tree size {}) is newer than this ledger ({local_size} entries): update the portal's ledger and check again",
+            checkpoint.size
+        ));
+    }
+    let local_root = merkle::root(&verified.leaves[..checkpoint.size as usize]);
+    if local_root != checkpoint.root {
+        return Err(format!(
+            "its checkpoint is not this ledger's: at tree size {} this ledger's root is {}, the receipt's {} (a fork)",
+            checkpoint.size,
+            base64::engine::general_purpose::STANDARD.encode(local_root),
+            base64::engine::general_purpose::STANDARD.encode(checkpoint.root)
+        ));
+    }
+    Ok(())
 }
 
 #[derive(Args, Debug)]

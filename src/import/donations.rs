@@ -217,6 +217,7 @@ pub fn read_donations(
                     batch.pending.push(Pending {
                         body: Body::Donation(donation),
                         media: Vec::new(),
+                        citizen_id_last4: None,
                     });
                     batch.rows.push(row.number);
                     RowOutcome::Taken

@@ -81,6 +81,7 @@ pub fn create(
             vkey: admin.verifier_key().to_string(),
         }),
         media: Vec::new(),
+        citizen_id_last4: None,
     };
     let mut session = AppendSession::new(
         store,

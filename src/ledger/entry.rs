@@ -253,8 +253,14 @@ pub struct Household {
     pub photo_consent: bool,
     /// HMAC-SHA256 of the citizen ID under the portal secret, hex.
     pub citizen_id_hmac: String,
-    /// The citizen ID's last four digits, for masked display (`********1234`).
-    pub citizen_id_last4: String,
+    /// The citizen ID's last four digits, in entries written before they
+    /// were taken out of the ledger line (they are personal data, and the
+    /// ledger is published whole). New entries carry none: a portal that
+    /// shows them keeps them in a private side store beside its secret
+    /// (`Portal::citizen_id_last4_path`). Kept here, unchanged, so old lines
+    /// re-encode to the bytes their Merkle leaves commit to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub citizen_id_last4: Option<String>,
     /// HMAC-SHA256 of the phone number under the portal secret, hex.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub phone_hmac: Option<String>,

@@ -19,6 +19,11 @@ use std::path::{Path, PathBuf};
 pub struct Pending {
     pub body: Body,
     pub media: Vec<PendingMedia>,
+    /// The last four digits of the citizen ID this entry commits (a
+    /// household, or a correction giving one a new ID). Never part of the
+    /// entry: the caller keeps them in the portal's private side store, and
+    /// only if the portal shows them.
+    pub citizen_id_last4: Option<String>,
 }
 
 /// A media file to store as `ledger/media/<name>`.
@@ -125,6 +130,7 @@ fn normalise_strings(value: &mut serde_json::Value) {
 /// Converts a typed input into a stored body.
 pub fn prepare(input: Input, context: &InputContext) -> Result<Pending, EntryError> {
     let mut media = Vec::new();
+    let mut last4 = None;
     let body = match input {
         Input::Key(key) => Body::Key(key),
         Input::Fund(fund) => Body::Fund(Box::new(fund)),
@@ -133,6 +139,7 @@ pub fn prepare(input: Input, context: &InputContext) -> Result<Pending, EntryErr
         Input::Household(household) => {
             let secret = require_secret(context)?;
             let citizen_id = normalise_citizen_id(&household.citizen_id)?;
+            last4 = Some(citizen_id[citizen_id.len() - 4..].to_string());
             let phone_hmac = match &household.phone {
                 Some(phone) => Some(secret.commit("phone", &normalise_phone(phone)?)),
                 None => None,
@@ -149,7 +156,7 @@ pub fn prepare(input: Input, context: &InputContext) -> Result<Pending, EntryErr
                 planned: household.planned,
                 photo_consent: household.photo_consent,
                 citizen_id_hmac: secret.commit("citizen_id", &citizen_id),
-                citizen_id_last4: citizen_id[citizen_id.len() - 4..].to_string(),
+                citizen_id_last4: None,
                 phone_hmac,
             }))
         }
@@ -197,12 +204,16 @@ pub fn prepare(input: Input, context: &InputContext) -> Result<Pending, EntryErr
         }
         Input::Correction(mut correction) => {
             if let Some(amend) = &mut correction.amend {
-                commit_private_amendments(amend, context)?;
+                last4 = commit_private_amendments(amend, context)?;
             }
             Body::Correction(correction)
         }
     };
-    Ok(Pending { body, media })
+    Ok(Pending {
+        body,
+        media,
+        citizen_id_last4: last4,
+    })
 }
 
 fn require_secret<'a>(context: &InputContext<'a>) -> Result<&'a Secret, EntryError> {
@@ -212,11 +223,25 @@ fn require_secret<'a>(context: &InputContext<'a>) -> Result<&'a Secret, EntryErr
 }
 
 /// A correction of a household may give a new citizen ID or phone; they are
-/// committed like the originals and never stored.
+/// committed like the originals and never stored. A new citizen ID also
+/// removes the last four digits an old entry may carry (`null`), so no
+/// stale digits stay current; its own last four are returned, for the side
+/// store. Digits given as `citizen_id_last4` are refused: the ledger holds
+/// no digit of an ID.
 fn commit_private_amendments(
     amend: &mut serde_json::Map<String, serde_json::Value>,
     context: &InputContext,
-) -> Result<(), EntryError> {
+) -> Result<Option<String>, EntryError> {
+    if amend
+        .get("citizen_id_last4")
+        .is_some_and(|value| !value.is_null())
+    {
+        return Err(EntryError::field(
+            "amend.citizen_id_last4",
+            "the ledger keeps no digit of a citizen ID; amend `citizen_id` instead",
+        ));
+    }
+    let mut last4 = None;
     if let Some(value) = amend.remove("citizen_id") {
         let secret = require_secret(context)?;
         let text = value
@@ -228,10 +253,8 @@ fn commit_private_amendments(
             "citizen_id_hmac".into(),
             secret.commit("citizen_id", &citizen_id).into(),
         );
-        amend.insert(
-            "citizen_id_last4".into(),
-            citizen_id[citizen_id.len() - 4..].into(),
-        );
+        amend.insert("citizen_id_last4".into(), serde_json::Value::Null);
+        last4 = Some(citizen_id[citizen_id.len() - 4..].to_string());
     }
     if let Some(value) = amend.remove("phone") {
         let secret = require_secret(context)?;
@@ -242,7 +265,7 @@ fn commit_private_amendments(
             normalise_phone(text).map_err(|e| EntryError::field("amend.phone", e.message))?;
         amend.insert("phone_hmac".into(), secret.commit("phone", &phone).into());
     }
-    Ok(())
+    Ok(last4)
 }
 
 /// A citizen ID is a 12-digit CCCD or a 9-digit older CMND; spaces and dots
@@ -402,7 +425,15 @@ mod tests {
         let Body::Household(household) = &pending.body else {
             panic!("not a household")
         };
-        assert_eq!(household.citizen_id_last4, "1234");
+        // No digit of the ID in the entry: the last four travel beside it,
+        // for the portal's private side store.
+        assert_eq!(household.citizen_id_last4, None);
+        assert!(
+            !serde_json::to_string(&pending.body)
+                .unwrap()
+                .contains("1234")
+        );
+        assert_eq!(pending.citizen_id_last4.as_deref(), Some("1234"));
         assert_eq!(
             household.citizen_id_hmac,
             secret.commit("citizen_id", "045190001234")

@@ -22,8 +22,13 @@ use std::path::Path;
 /// A published log that verified.
 pub struct PublishedLog {
     pub checkpoint: Checkpoint,
+    /// The checkpoint's signed note, as published.
+    pub checkpoint_note: String,
     pub state: State,
     pub leaves: Vec<Hash>,
+    /// Every entry, in order: what the site's other files (the lookup
+    /// index) are checked against.
+    pub entries: Vec<Entry>,
 }
 
 fn failure(kind: VerifyErrorKind, file: &Path, message: impl Into<String>) -> VerifyError {
@@ -37,22 +42,114 @@ fn failure(kind: VerifyErrorKind, file: &Path, message: impl Into<String>) -> Ve
     }
 }
 
-/// Reads the `keys` file: one verifier key per line (blank lines and `#`
-/// comments allowed).
-pub fn read_keys(path: &Path) -> Result<Vec<VerifierKey>, VerifyError> {
+/// A site's `keys` file: the log's origin and the verifier key of every key
+/// the ledger ever admitted, with the tree size from which a revoked one is
+/// revoked.
+///
+/// ```text
+/// origin quangtri.minhbach.example/ledger
+/// admin+1a2b3c4d+AQ…
+/// canbo+5e6f7a8b+AQ… revoked-from 1234
+/// ```
+///
+/// A checkpoint signed by a key revoked from a size at or below its own
+/// tree size is refused: the key was lost or its officer left, and anything
+/// it signs for a tree that already holds its revocation is a fork.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublishedKeys {
+    /// `None` in a file written before origins were published.
+    pub origin: Option<String>,
+    pub keys: Vec<PublishedKey>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublishedKey {
+    pub vkey: VerifierKey,
+    pub revoked_from: Option<u64>,
+}
+
+impl PublishedKeys {
+    /// The keys of a verified ledger's history, in the order they were
+    /// admitted.
+    pub fn of_ledger(origin: &str, state: &State) -> PublishedKeys {
+        let mut records: Vec<_> = state.keys().collect();
+        records.sort_by_key(|key| key.admitted_seq);
+        PublishedKeys {
+            origin: Some(origin.to_string()),
+            keys: records
+                .into_iter()
+                .map(|record| PublishedKey {
+                    vkey: record.vkey.clone(),
+                    revoked_from: record.revoked_from(),
+                })
+                .collect(),
+        }
+    }
+
+    /// The file's text.
+    pub fn to_text(&self) -> String {
+        let mut text = String::new();
+        if let Some(origin) = &self.origin {
+            text.push_str(&format!("origin {origin}\n"));
+        }
+        for key in &self.keys {
+            match key.revoked_from {
+                Some(size) => text.push_str(&format!("{} revoked-from {size}\n", key.vkey)),
+                None => text.push_str(&format!("{}\n", key.vkey)),
+            }
+        }
+        text
+    }
+
+    /// Parses the file's text (blank lines and `#` comments allowed).
+    pub fn parse(text: &str) -> Result<PublishedKeys, (u64, String)> {
+        let mut keys = PublishedKeys {
+            origin: None,
+            keys: Vec::new(),
+        };
+        for (number, line) in text.lines().enumerate() {
+            let line = line.trim();
+            let number = number as u64 + 1;
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            if let Some(origin) = line.strip_prefix("origin ") {
+                if keys.origin.replace(origin.to_string()).is_some() {
+                    return Err((number, "a second `origin` line".into()));
+                }
+                continue;
+            }
+            let (vkey, revoked_from) = match line.split_once(' ') {
+                None => (line, None),
+                Some((vkey, rest)) => {
+                    let size = rest
+                        .strip_prefix("revoked-from ")
+                        .and_then(|size| size.parse::<u64>().ok())
+                        .ok_or_else(|| {
+                            (
+                                number,
+                                format!("`{rest}` is not `revoked-from <tree size>`"),
+                            )
+                        })?;
+                    (vkey, Some(size))
+                }
+            };
+            let vkey = VerifierKey::parse(vkey).map_err(|e| (number, e.to_string()))?;
+            keys.keys.push(PublishedKey { vkey, revoked_from });
+        }
+        Ok(keys)
+    }
+}
+
+/// Reads a `keys` file.
+pub fn read_keys(path: &Path) -> Result<PublishedKeys, VerifyError> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| failure(VerifyErrorKind::Io, path, format!("cannot be read: {e}")))?;
-    text.lines()
-        .enumerate()
-        .filter(|(_, line)| !line.trim().is_empty() && !line.starts_with('#'))
-        .map(|(number, line)| {
-            VerifierKey::parse(line.trim()).map_err(|e| {
-                let mut error = failure(VerifyErrorKind::Checkpoint, path, e.to_string());
-                error.line = Some(number as u64 + 1);
-                error
-            })
-        })
-        .collect()
+    PublishedKeys::parse(&text).map_err(|(line, message)| {
+        let mut error = failure(VerifyErrorKind::Checkpoint, path, message);
+        error.line = Some(line);
+        error
+    })
 }
 
 /// Verifies the tile tree under `dir` (a site's `ledger/` folder).
@@ -70,7 +167,8 @@ pub fn verify_published(dir: &Path, allow_advances: bool) -> Result<PublishedLog
     let checkpoint = note
         .checkpoint()
         .map_err(|e| failure(VerifyErrorKind::Checkpoint, &checkpoint_path, e.to_string()))?;
-    let keys = read_keys(&dir.join("keys"))?;
+    let keys_path = dir.join("keys");
+    let keys = read_keys(&keys_path)?;
     let lines = read_bundles(dir, checkpoint.size)?;
     let checked: Vec<Result<(Entry, Hash), VerifyError>> = lines
         .par_iter()
@@ -121,10 +219,25 @@ pub fn verify_published(dir: &Path, allow_advances: bool) -> Result<PublishedLog
         &state,
         decoded.last().map(|(e, _)| e),
     )?;
+    // The keys file is what receipts and the lookup page trust: it must say
+    // exactly what the ledger's key history says, revocations included.
+    let expected = PublishedKeys::of_ledger(&checkpoint.origin, &state);
+    if keys != expected {
+        return Err(failure(
+            VerifyErrorKind::Checkpoint,
+            &keys_path,
+            format!(
+                "does not match the ledger's key history (origin and every key with its revocation); it should read:\n{}",
+                expected.to_text()
+            ),
+        ));
+    }
     Ok(PublishedLog {
         checkpoint,
+        checkpoint_note: note_text,
         state,
         leaves,
+        entries: decoded.into_iter().map(|(entry, _)| entry).collect(),
     })
 }
 
@@ -200,7 +313,7 @@ fn check_hash_tiles(dir: &Path, leaves: &[Hash]) -> Result<(), VerifyError> {
 fn check_signature(
     path: &Path,
     note: &SignedNote,
-    keys: &[VerifierKey],
+    keys: &PublishedKeys,
     state: &State,
     last: Option<&Entry>,
 ) -> Result<(), VerifyError> {
@@ -218,7 +331,7 @@ fn check_signature(
             format!("key `{}` is not in the ledger", last.signer),
         )
     })?;
-    if !keys.contains(&record.vkey) {
+    if !keys.keys.iter().any(|key| key.vkey == record.vkey) {
         return Err(failure(
             VerifyErrorKind::Checkpoint,
             path,
@@ -266,9 +379,29 @@ pub struct ProvenEntry {
     pub signer: String,
 }
 
+/// The origin line of a `tlog-proof`'s checkpoint, read without checking
+/// anything else (`check_proof` checks the whole).
+pub fn proof_origin(text: &str) -> Result<String, String> {
+    if text.split('\n').next() != Some(PROOF_HEADER) {
+        return Err(format!(
+            "not a tlog-proof: the first line must be `{PROOF_HEADER}`"
+        ));
+    }
+    let note = text
+        .split_once("\n\n")
+        .map(|(_, note)| note)
+        .ok_or("not a tlog-proof: no blank line before the checkpoint")?;
+    let note = SignedNote::parse(note).map_err(|e| format!("the checkpoint: {e}"))?;
+    let checkpoint = note
+        .checkpoint()
+        .map_err(|e| format!("the checkpoint: {e}"))?;
+    Ok(checkpoint.origin)
+}
+
 /// Checks a `tlog-proof` offline: the entry hashes into the checkpointed
-/// tree at its index, and the checkpoint is signed by one of `keys`.
-pub fn check_proof(text: &str, keys: &[VerifierKey]) -> Result<ProvenEntry, String> {
+/// tree at its index, the checkpoint is of the keys' log (its origin) and
+/// signed by one of `keys` not revoked at or before its tree size.
+pub fn check_proof(text: &str, keys: &PublishedKeys) -> Result<ProvenEntry, String> {
     let mut lines = text.split('\n');
     if lines.next() != Some(PROOF_HEADER) {
         return Err(format!(
@@ -320,13 +453,42 @@ pub fn check_proof(text: &str, keys: &[VerifierKey]) -> Result<ProvenEntry, Stri
         &checkpoint.root,
     )
     .map_err(|e| format!("the entry is not in the checkpointed ledger: {e}"))?;
-    let signer = keys
+    if let Some(origin) = &keys.origin
+        && *origin != checkpoint.origin
+    {
+        return Err(format!(
+            "the checkpoint is of the log `{}`, not `{origin}`",
+            checkpoint.origin
+        ));
+    }
+    // A note may carry several signatures: one by a key not revoked for
+    // this size is enough, one by a revoked key is reported as such.
+    let signed_by: Vec<&PublishedKey> = keys
+        .keys
         .iter()
-        .find(|key| note.verify(key).is_ok())
-        .ok_or("the checkpoint is not signed by any of the ledger's keys")?;
+        .filter(|key| note.verify(&key.vkey).is_ok())
+        .collect();
+    let revoked = |key: &PublishedKey| key.revoked_from.is_some_and(|from| from <= checkpoint.size);
+    let signer = match (
+        signed_by.iter().find(|key| !revoked(key)),
+        signed_by.first(),
+    ) {
+        (Some(signer), _) => *signer,
+        (None, Some(key)) => {
+            return Err(format!(
+                "the checkpoint (tree size {}) is signed by `{}`, revoked from tree size {}: a revoked key cannot vouch for a tree that holds its revocation (a fork made with a lost key)",
+                checkpoint.size,
+                key.vkey.name(),
+                key.revoked_from.unwrap_or_default()
+            ));
+        }
+        (None, None) => {
+            return Err("the checkpoint is not signed by any of the ledger's keys".into());
+        }
+    };
     Ok(ProvenEntry {
         entry,
         checkpoint,
-        signer: signer.name().to_string(),
+        signer: signer.vkey.name().to_string(),
     })
 }

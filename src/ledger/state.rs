@@ -70,6 +70,14 @@ impl KeyRecord {
     pub fn is_active(&self) -> bool {
         self.revoked_seq.is_none()
     }
+
+    /// The tree size from which the key is revoked: the size of the tree
+    /// that first holds its revocation. A checkpoint of that size or larger
+    /// signed by it is refused. A key never signs its own revocation (another
+    /// administrator must), so every checkpoint it rightly signed is smaller.
+    pub fn revoked_from(&self) -> Option<u64> {
+        self.revoked_seq.map(|seq| seq + 1)
+    }
 }
 
 /// A fund's running totals.
@@ -595,6 +603,14 @@ impl State {
                         "name",
                         format!(
                             "`{name}` is the last administrator; admit another administrator first"
+                        ),
+                    ));
+                }
+                if *name == entry.signer {
+                    return Err(EntryError::field(
+                        "name",
+                        format!(
+                            "`{name}` cannot revoke its own key: the checkpoint of this batch would be signed by a revoked key; another administrator signs the revocation"
                         ),
                     ));
                 }
@@ -1245,6 +1261,16 @@ mod tests {
                 .unwrap_err()
                 .contains("last administrator")
         );
+        // With a second administrator, `admin` still cannot sign its own
+        // revocation: its checkpoint would be signed by a revoked key.
+        let second_admin = admit.replace(r#""role":"officer""#, r#""role":"admin""#);
+        assert!(
+            run(&[&second_admin, last_admin], false)
+                .unwrap_err()
+                .contains("cannot revoke its own key")
+        );
+        let state = run(&[&second_admin, revoke], false).unwrap();
+        assert_eq!(state.key("canbo").unwrap().revoked_from(), Some(3));
         // The genesis must be a key admitting its own signer as admin.
         let mut state = State::new(false);
         let body: Body = serde_json::from_str(FUND).unwrap();

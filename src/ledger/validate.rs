@@ -96,11 +96,8 @@ pub fn check_fields(body: &Body) -> Result<(), EntryError> {
             )?;
             positive("planned", household.planned)?;
             hmac_hex("citizen_id", &household.citizen_id_hmac)?;
-            if household.citizen_id_last4.len() != 4
-                || !household
-                    .citizen_id_last4
-                    .bytes()
-                    .all(|b| b.is_ascii_digit())
+            if let Some(last4) = &household.citizen_id_last4
+                && (last4.len() != 4 || !last4.bytes().all(|b| b.is_ascii_digit()))
             {
                 return Err(EntryError::field("citizen_id_last4", "must be four digits"));
             }

@@ -11,6 +11,7 @@
 
 use super::output::{FileHash, Sink};
 use crate::ledger::entry::Entry;
+use crate::ledger::published::PublishedKeys;
 use crate::ledger::tiles::{self, TILE_WIDTH};
 use crate::ledger::{SEGMENT_ENTRIES, Verified, VerifyOptions};
 use crate::portal::Portal;
@@ -137,8 +138,9 @@ impl LedgerData {
     }
 
     /// The public log under `ledger/`, in the C2SP tlog-tiles layout: the
-    /// checkpoint, the verifier keys of every key ever admitted (so old
-    /// signatures stay checkable), hash tiles and entry bundles. Returns how
+    /// checkpoint, the log's origin and the verifier keys of every key ever
+    /// admitted (so old signatures stay checkable) with the tree size from
+    /// which each revoked one is revoked, hash tiles and entry bundles. Returns how
     /// many files.
     ///
     /// An entry bundle is kept from the last build, without being assembled
@@ -148,10 +150,8 @@ impl LedgerData {
         let verified = &self.verified;
         let levels = tiles::tile_levels(&verified.leaves);
         sink.write("ledger/checkpoint", verified.checkpoint_note.as_bytes())?;
-        let mut keys: Vec<_> = verified.state.keys().collect();
-        keys.sort_by_key(|key| key.admitted_seq);
-        let keys_text: String = keys.iter().map(|key| format!("{}\n", key.vkey)).collect();
-        sink.write("ledger/keys", keys_text.as_bytes())?;
+        let keys = PublishedKeys::of_ledger(&verified.checkpoint.origin, &verified.state);
+        sink.write("ledger/keys", keys.to_text().as_bytes())?;
         let code = crate::code::executable_hash()?;
         let mut files = 2;
         // The segment whose lines are at hand: tiles come in index order, and

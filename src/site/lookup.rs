@@ -7,10 +7,11 @@
 //! the number that fixes their list page forever). Under `tra-cuu/chi-muc/`:
 //!
 //! ```text
-//! manifest.json     counts, page size, chunk sizes, fund names
+//! manifest.json     counts, page size, chunk sizes, funds (id, name, seq, corrections)
 //! d/<shard>         dictionary: `term \t count \t newest [\t postings] [\t chunk starts]`
 //! p/<term>/<k>      postings chunk k of a term: indices k·4096 .. (k+1)·4096
-//! r/<k>             records of donations k·32 .. (k+1)·32, one per line
+//! r/<k>             records of donations k·32 .. (k+1)·32, one per line:
+//!                   `seq \t donor \t amount \t date \t fund \t ref \t flags \t corrections`
 //! f/<shard>         bank references: `folded-ref \t index`, by FNV-1a hash
 //! ```
 //!
@@ -33,15 +34,19 @@
 //! last chunk and dictionary line of each term it touches, and the reference
 //! shards of its new references.
 
-use super::model::Model;
-use super::output::Sink;
+use super::model::{CorrectionRef, Model, ModelOptions};
+use super::output::{MemorySink, Sink};
+use crate::config::PrivacyConfig;
+use crate::ledger::published::PublishedLog;
+use crate::portal::CitizenIdDigits;
 use crate::vn;
-use anyhow::Result;
+use anyhow::{Context as _, Result, bail};
 use rayon::prelude::*;
 use serde::Serialize;
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
+use std::path::Path;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 /// Where the index lives, relative to the site root.
@@ -67,6 +72,65 @@ pub fn page_path(language: &str) -> &'static str {
     }
 }
 
+/// Rebuilds the index from a published log's entries (proven by
+/// `verify --site`) and compares it with the site's `tra-cuu/chi-muc/`,
+/// file by file: a record, a fund name, a correction or a posting the
+/// ledger does not say is found here, where the browser, which proves only
+/// the results it shows, cannot see a missing one. Returns how many files
+/// were compared. Takes the log's entries (`log.entries` is left empty):
+/// the model consumes them rather than copying millions.
+pub fn check_index(site: &Path, log: &mut PublishedLog, privacy: &PrivacyConfig) -> Result<usize> {
+    let dir = site.join(INDEX_DIR);
+    let manifest_path = dir.join("manifest.json");
+    let manifest: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(&manifest_path)
+            .with_context(|| format!("failed to read `{}`", manifest_path.display()))?,
+    )
+    .with_context(|| format!("`{}` is not JSON", manifest_path.display()))?;
+    let page_size = manifest["page_size"]
+        .as_u64()
+        .with_context(|| format!("`{}` has no `page_size`", manifest_path.display()))?
+        as usize;
+    let model = Model::build(
+        vec![std::mem::take(&mut log.entries)],
+        &log.state,
+        &log.checkpoint,
+        &log.checkpoint_note,
+        &ModelOptions {
+            privacy,
+            page_size,
+            citizen_id_digits: &CitizenIdDigits::default(),
+        },
+    )?;
+    let sink = MemorySink::default();
+    write_index(&model, page_size, &sink)?;
+    let expected = sink.into_files();
+    let mut published = BTreeMap::new();
+    for item in walkdir::WalkDir::new(&dir).sort_by_file_name() {
+        let item = item.with_context(|| format!("failed to read `{}`", dir.display()))?;
+        if item.file_type().is_file() {
+            let relative = item.path().strip_prefix(site).expect("under the site");
+            let bytes = std::fs::read(item.path())
+                .with_context(|| format!("failed to read `{}`", item.path().display()))?;
+            published.insert(relative.to_string_lossy().replace('\\', "/"), bytes);
+        }
+    }
+    // Paths in both maps are relative to the site, `/`-separated.
+    for (path, bytes) in &expected {
+        match published.get(path) {
+            None => bail!("the lookup index lacks `{path}`, which the ledger's entries give"),
+            Some(found) if found != bytes => bail!(
+                "the lookup index's `{path}` is not what the ledger's entries give: the lookup page would show figures the log does not hold"
+            ),
+            Some(_) => {}
+        }
+    }
+    if let Some(extra) = published.keys().find(|path| !expected.contains_key(*path)) {
+        bail!("the lookup index holds `{extra}`, which the ledger's entries do not give");
+    }
+    Ok(expected.len())
+}
+
 /// What writing the index produced.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct IndexReport {
@@ -83,9 +147,19 @@ struct Manifest<'a> {
     records: usize,
     inline: usize,
     ref_bits: u32,
-    /// `[id, name]` of every fund, in ledger order; records name a fund by
-    /// its position here.
-    funds: Vec<[&'a str; 2]>,
+    /// `[id, name, seq, [corrections]]` of every fund, in ledger order;
+    /// records name a fund by its position here. The page proves the fund's
+    /// entry and its corrections before it shows the name as verified.
+    funds: Vec<(&'a str, &'a str, u64, Vec<u64>)>,
+}
+
+/// The sequence numbers of the corrections that voided or amended an entry,
+/// in ledger order: the page proves each and replays them, so an amended
+/// or voided record is checked against proven entries like any other.
+fn correction_seqs(voided: Option<&CorrectionRef>, amended: &[CorrectionRef]) -> Vec<u64> {
+    let mut seqs: Vec<u64> = amended.iter().chain(voided).map(|c| c.seq).collect();
+    seqs.sort_unstable();
+    seqs
 }
 
 /// Writes the whole index for the model's donations.
@@ -100,7 +174,7 @@ pub fn write_index(model: &Model, page_size: usize, sink: &dyn Sink) -> Result<I
     let references = donations.iter().filter(|d| d.reference.is_some()).count();
     let ref_bits = ref_bits(references);
     let manifest = Manifest {
-        version: 1,
+        version: 2,
         donations: donations.len(),
         page_size,
         chunk: CHUNK,
@@ -110,7 +184,14 @@ pub fn write_index(model: &Model, page_size: usize, sink: &dyn Sink) -> Result<I
         funds: model
             .funds
             .iter()
-            .map(|fund| [fund.id.as_str(), fund.name.as_str()])
+            .map(|fund| {
+                (
+                    fund.id.as_str(),
+                    fund.name.as_str(),
+                    fund.seq,
+                    correction_seqs(fund.voided.as_ref(), &fund.amended),
+                )
+            })
             .collect(),
     };
     let files = AtomicUsize::new(0);
@@ -141,16 +222,22 @@ pub fn write_index(model: &Model, page_size: usize, sink: &dyn Sink) -> Result<I
                     (false, true) => "a",
                     (false, false) => "",
                 };
+                let corrections = correction_seqs(row.voided.as_deref(), &row.amended)
+                    .iter()
+                    .map(u64::to_string)
+                    .collect::<Vec<_>>()
+                    .join(",");
                 writeln!(
                     text,
-                    "{}\t{}\t{}\t{}\t{}\t{}\t{}",
+                    "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
                     row.seq,
                     plain(&row.donor),
                     row.amount,
                     row.date,
                     fund,
                     plain(row.reference.as_deref().unwrap_or("")),
-                    flags
+                    flags,
+                    corrections
                 )
                 .expect("writing to a String cannot fail");
             }

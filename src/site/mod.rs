@@ -35,8 +35,8 @@ mod photos;
 pub mod render;
 pub mod serve;
 
-use crate::ledger::entry::Entry;
-use crate::portal::Portal;
+use crate::ledger::entry::{Body, Entry};
+use crate::portal::{CitizenIdDigits, Portal};
 use anyhow::{Context as _, Result, anyhow, bail};
 use fingerprint::PageContext;
 use output::{MemorySink, MergeReport, Sink, StagingSink};
@@ -75,6 +75,11 @@ pub struct RenderReport {
     /// Errors collected with `keep_going`, each naming its file and line.
     pub errors: Vec<String>,
     pub base_path: String,
+    /// Entries written before citizen-ID digits left the ledger line, which
+    /// still carry `citizen_id_last4`: the published ledger and log show
+    /// them whatever `show_citizen_id_last4` says, as the Merkle tree
+    /// commits to their exact bytes.
+    pub entries_with_citizen_id_digits: usize,
 }
 
 /// What `build` did.
@@ -210,6 +215,14 @@ pub fn render_site(
     };
 
     let mut data = timed(verbose, "verify", || ledger_files::LedgerData::read(portal))?;
+    // Empty unless the portal shows citizen IDs' last four digits.
+    let citizen_id_digits = portal.citizen_id_digits()?;
+    let entries_with_citizen_id_digits = data
+        .entries
+        .iter()
+        .flatten()
+        .filter(|entry| carries_citizen_id_digits(entry))
+        .count();
     if verbose {
         eprintln!(
             "verify: {} of {} entries re-hashed only (verified-state cache)",
@@ -225,7 +238,10 @@ pub fn render_site(
         // signed root (households carry only non-reversible commitments).
         // Hashing and staging the 300 MB download (W2) beside building the
         // CSVs: the two halves took about the same time one after the other.
-        let show_last4 = config.privacy.show_citizen_id_last4;
+        let show_last4 = config
+            .privacy
+            .show_citizen_id_last4
+            .then_some(&citizen_id_digits);
         let (written, csvs) = rayon::join(
             || data.write_download(sink),
             || write_csv_files(sink, &data.entries, show_last4),
@@ -256,6 +272,7 @@ pub fn render_site(
             &model::ModelOptions {
                 privacy: &config.privacy,
                 page_size,
+                citizen_id_digits: &citizen_id_digits,
             },
         )
     })?;
@@ -417,7 +434,22 @@ pub fn render_site(
         files,
         errors: errors.collected.into_inner().unwrap_or_default(),
         base_path: urls.base_path,
+        entries_with_citizen_id_digits,
     })
+}
+
+/// Whether an entry's line holds digits of a citizen ID: a household or an
+/// amendment written before the digits left the ledger line.
+fn carries_citizen_id_digits(entry: &Entry) -> bool {
+    match &entry.body {
+        Body::Household(household) => household.citizen_id_last4.is_some(),
+        Body::Correction(correction) => correction
+            .amend
+            .as_ref()
+            .and_then(|amend| amend.get("citizen_id_last4"))
+            .is_some_and(|value| !value.is_null()),
+        _ => false,
+    }
 }
 
 /// Writes and drops each file; returns how many.
@@ -492,7 +524,7 @@ fn write_sitemaps(sink: &dyn Sink, urls: &render::Urls, page_urls: &[String]) ->
 fn write_csv_files(
     sink: &dyn Sink,
     entries: &[Vec<Entry>],
-    show_last4: bool,
+    show_last4: Option<&CitizenIdDigits>,
 ) -> Result<Vec<(String, usize)>> {
     opendata::CSV_KINDS
         .par_iter()

@@ -16,6 +16,7 @@
 use crate::config::PrivacyConfig;
 use crate::ledger::entry::{Body, Channel, Entry, KeyEntry, Role, Stage, Support};
 use crate::ledger::{State, note::Checkpoint};
+use crate::portal::CitizenIdDigits;
 use crate::vn;
 use anyhow::{Result, bail};
 use base64::Engine;
@@ -358,6 +359,9 @@ const LATEST: usize = 50;
 pub struct ModelOptions<'a> {
     pub privacy: &'a PrivacyConfig,
     pub page_size: usize,
+    /// The private side store of citizen IDs' last four digits (read only
+    /// when `show_citizen_id_last4` is on).
+    pub citizen_id_digits: &'a CitizenIdDigits,
 }
 
 /// Turns `entry_time` into the day it names.
@@ -602,7 +606,17 @@ impl Model {
                         citizen_id_masked: options
                             .privacy
                             .show_citizen_id_last4
-                            .then(|| vn::mask_last4(&household.citizen_id_last4)),
+                            .then(|| {
+                                // The side store; else the digits an entry
+                                // written before they left the ledger line
+                                // still carries.
+                                options
+                                    .citizen_id_digits
+                                    .get(entry.seq)
+                                    .or(household.citizen_id_last4.as_deref())
+                                    .map(vn::mask_last4)
+                            })
+                            .flatten(),
                         stage: None,
                         stage_date: None,
                         history: Vec::new(),

@@ -11,6 +11,7 @@ use crate::ledger::entry::{
     Role, Stage, Support,
 };
 use crate::money::Dong;
+use crate::portal::CitizenIdDigits;
 use crate::vn::group_digits;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -95,7 +96,8 @@ pub fn csv_header(kind: &str, show_citizen_id_last4: bool) -> Option<Vec<&'stati
 ///
 /// Households never show `citizen_id_hmac` or `phone_hmac` (the site
 /// publishes no derivative of a private field), and show `citizen_id_last4`
-/// only when `show_citizen_id_last4` is true (the portal's config decides).
+/// only when given the side store of digits (`show_citizen_id_last4` is on:
+/// the portal's config decides).
 /// Progress photos are their `media` names joined by spaces; a correction's
 /// `amend` is compact JSON.
 ///
@@ -105,16 +107,16 @@ pub fn csv_header(kind: &str, show_citizen_id_last4: bool) -> Option<Vec<&'stati
 pub fn csv_for_kind<'a>(
     kind: &str,
     entries: impl IntoIterator<Item = &'a Entry>,
-    show_citizen_id_last4: bool,
+    citizen_id_last4: Option<&CitizenIdDigits>,
 ) -> Option<String> {
-    csv_header(kind, show_citizen_id_last4)?;
+    csv_header(kind, citizen_id_last4.is_some())?;
     let mut sorted: Vec<&Entry> = entries
         .into_iter()
         .filter(|entry| entry.body.kind() == kind)
         .collect();
     sorted.sort_by_key(|entry| entry.seq);
     let mut bytes = Vec::new();
-    write_csv_for_kind(kind, sorted, show_citizen_id_last4, &mut bytes)
+    write_csv_for_kind(kind, sorted, citizen_id_last4, &mut bytes)
         .expect("writing to a Vec cannot fail")?;
     Some(String::from_utf8(bytes).expect("the CSV is built from strings"))
 }
@@ -126,10 +128,10 @@ pub fn csv_for_kind<'a>(
 pub fn write_csv_for_kind<'a, W: io::Write>(
     kind: &str,
     entries: impl IntoIterator<Item = &'a Entry>,
-    show_citizen_id_last4: bool,
+    citizen_id_last4: Option<&CitizenIdDigits>,
     mut out: W,
 ) -> io::Result<Option<()>> {
-    let Some(header) = csv_header(kind, show_citizen_id_last4) else {
+    let Some(header) = csv_header(kind, citizen_id_last4.is_some()) else {
         return Ok(None);
     };
     out.write_all("\u{feff}".as_bytes())?;
@@ -144,7 +146,7 @@ pub fn write_csv_for_kind<'a, W: io::Write>(
             continue;
         }
         row.clear();
-        csv_row(entry, show_citizen_id_last4, &mut row);
+        csv_row(entry, citizen_id_last4, &mut row);
         debug_assert_eq!(row.len(), header.len());
         writer.write_record(&row)?;
     }
@@ -182,7 +184,7 @@ fn amount(value: Dong) -> String {
     int(value.get())
 }
 
-fn csv_row(entry: &Entry, show_citizen_id_last4: bool, row: &mut Vec<String>) {
+fn csv_row(entry: &Entry, citizen_id_last4: Option<&CitizenIdDigits>, row: &mut Vec<String>) {
     row.push(int(entry.seq));
     row.push(text(&entry.time));
     row.push(text(&entry.signer));
@@ -258,7 +260,7 @@ fn csv_row(entry: &Entry, show_citizen_id_last4: bool, row: &mut Vec<String>) {
                 // Commitments of private fields: never in a CSV.
                 citizen_id_hmac: _,
                 phone_hmac: _,
-                citizen_id_last4,
+                citizen_id_last4: old_last4,
             } = &**household;
             row.extend([
                 text(id),
@@ -272,8 +274,12 @@ fn csv_row(entry: &Entry, show_citizen_id_last4: bool, row: &mut Vec<String>) {
                 amount(*planned),
                 text(if *photo_consent { "true" } else { "false" }),
             ]);
-            if show_citizen_id_last4 {
-                row.push(text(citizen_id_last4));
+            // Only when the portal shows them: from its private side store,
+            // else the digits an entry written before they left the ledger
+            // line carries.
+            if let Some(digits) = citizen_id_last4 {
+                let last4 = digits.get(entry.seq).or(old_last4.as_deref());
+                row.push(text(last4.unwrap_or("")));
             }
         }
         Body::Disbursement(Disbursement {
@@ -847,7 +853,7 @@ mod tests {
                 photo_consent: true,
                 citizen_id_hmac: "a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f90"
                     .into(),
-                citizen_id_last4: "1234".into(),
+                citizen_id_last4: Some("1234".into()),
                 phone_hmac: Some(
                     "ffeeddccbbaa99887766554433221100ffeeddccbbaa99887766554433221100".into(),
                 ),
@@ -953,7 +959,7 @@ mod tests {
     fn every_kind_has_a_csv_and_unknown_kinds_none() {
         let entries = sample();
         for kind in CSV_KINDS {
-            let csv = csv_for_kind(kind, &entries, false).unwrap();
+            let csv = csv_for_kind(kind, &entries, None).unwrap();
             assert!(csv.starts_with('\u{feff}'));
             let (header, rows) = read_csv(&csv);
             assert_eq!(header, csv_header(kind, false).unwrap());
@@ -962,11 +968,11 @@ mod tests {
             assert_eq!(rows.len(), count, "{kind}");
             assert!(rows.iter().all(|row| row.len() == header.len()));
         }
-        assert_eq!(csv_for_kind("checkpoint", &entries, false), None);
+        assert_eq!(csv_for_kind("checkpoint", &entries, None), None);
         assert_eq!(csv_header("nope", true), None);
         let mut sink = Vec::new();
         assert!(
-            write_csv_for_kind("nope", &entries, false, &mut sink)
+            write_csv_for_kind("nope", &entries, None, &mut sink)
                 .unwrap()
                 .is_none()
         );
@@ -976,7 +982,7 @@ mod tests {
     #[test]
     fn donation_csv_round_trips_and_neutralises_formulas() {
         let entries = sample();
-        let csv = csv_for_kind("donation", entries.iter().rev(), false).unwrap();
+        let csv = csv_for_kind("donation", entries.iter().rev(), None).unwrap();
         // CRLF records; the only bare LF is inside the quoted donor name.
         assert!(csv.contains("\r\n"));
         assert_eq!(csv.matches('\n').count(), csv.matches("\r\n").count() + 1);
@@ -1027,8 +1033,9 @@ mod tests {
     #[test]
     fn household_csv_never_has_commitments() {
         let entries = sample();
+        let digits = CitizenIdDigits::default();
         for show in [false, true] {
-            let csv = csv_for_kind("household", &entries, show).unwrap();
+            let csv = csv_for_kind("household", &entries, show.then_some(&digits)).unwrap();
             assert!(!csv.contains("hmac"));
             assert!(!csv.contains("a1b2c3d4e5f6"));
             assert!(!csv.contains("ffeeddccbbaa"));
@@ -1050,7 +1057,7 @@ mod tests {
     #[test]
     fn other_kinds_flatten_as_documented() {
         let entries = sample();
-        let (header, rows) = read_csv(&csv_for_kind("fund", &entries, false).unwrap());
+        let (header, rows) = read_csv(&csv_for_kind("fund", &entries, None).unwrap());
         assert_eq!(
             header[3..],
             [
@@ -1075,17 +1082,17 @@ mod tests {
                 "UBND XA BAO HA"
             ]
         );
-        let (_, rows) = read_csv(&csv_for_kind("progress", &entries, false).unwrap());
+        let (_, rows) = read_csv(&csv_for_kind("progress", &entries, None).unwrap());
         assert_eq!(
             rows[0][3..],
             ["HG-001", "2025-09-21", "started", "aa.jpg bb.jpg", ""]
         );
-        let (_, rows) = read_csv(&csv_for_kind("correction", &entries, false).unwrap());
+        let (_, rows) = read_csv(&csv_for_kind("correction", &entries, None).unwrap());
         assert_eq!(
             rows[0][3..],
             ["2", "Sai số tiền", r#"{"amount":600000,"note":"x, y"}"#]
         );
-        let (_, rows) = read_csv(&csv_for_kind("key", &entries, false).unwrap());
+        let (_, rows) = read_csv(&csv_for_kind("key", &entries, None).unwrap());
         assert_eq!(
             rows[0][3..7],
             ["admit", "quantri", "UBND xã Bảo Hà", "admin"]
@@ -1094,7 +1101,7 @@ mod tests {
             rows[1][3..],
             ["revoke", "canbo-cu", "", "", "", "'+nghỉ việc"]
         );
-        let (_, rows) = read_csv(&csv_for_kind("disbursement", &entries, false).unwrap());
+        let (_, rows) = read_csv(&csv_for_kind("disbursement", &entries, None).unwrap());
         assert_eq!(
             rows[0][3..],
             ["bao-yagi", "30000000", "2025-09-20", "HG-001", "", "Đợt 1"]
@@ -1105,12 +1112,12 @@ mod tests {
     fn streaming_csv_matches() {
         let entries = sample();
         let mut bytes = Vec::new();
-        write_csv_for_kind("donation", &entries, false, &mut bytes)
+        write_csv_for_kind("donation", &entries, None, &mut bytes)
             .unwrap()
             .unwrap();
         assert_eq!(
             String::from_utf8(bytes).unwrap(),
-            csv_for_kind("donation", &entries, false).unwrap()
+            csv_for_kind("donation", &entries, None).unwrap()
         );
     }
 

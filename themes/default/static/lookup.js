@@ -72,6 +72,7 @@
   function newQuery() {
     if (controller) {
       controller.abort();
+      fundNames.clear(); // a fund proof under way may have been aborted
       cache.forEach(function (entry, url) {
         if (!entry.settled && entry.owner === controller) cache.delete(url);
       });
@@ -457,7 +458,8 @@
         var f = byShard.get(Math.floor(i / m.records))[i % m.records].split('\t');
         return {
           index: i, seq: +f[0], donor: f[1], amount: +f[2], date: f[3], fund: m.funds[+f[4]] || ['', ''],
-          ref: f[5], voided: f[6].indexOf('v') >= 0, amended: f[6].indexOf('a') >= 0,
+          ref: f[5], voided: f[6].indexOf('v') >= 0, amended: f[6].indexOf('a') >= 0, fundIndex: +f[4],
+          corrections: (f[7] || '').split(',').filter(Boolean).map(Number),
         };
       });
     });
@@ -751,12 +753,23 @@
       var size = Number(lines[1]), root = unb64(lines[2]);
       if (!/^\d+$/.test(lines[1]) || root.length !== 32) throw new Error('the checkpoint is malformed');
       var signatures = note.slice(split + 2).split('\n').filter(Boolean);
-      var keys = keysText.split('\n').filter(function (line) { return line && line[0] !== '#'; });
-      var signer = null;
-      for (var line of keys) {
+      // The keys file: `origin <origin>`, then a key a line, a revoked one
+      // followed by `revoked-from <tree size>`.
+      var keys = [], origin = null;
+      keysText.split('\n').forEach(function (line) {
+        line = line.trim();
+        if (!line || line[0] === '#') return;
+        if (line.indexOf('origin ') === 0) { origin = line.slice(7); return; }
+        var parts = line.split(' ');
+        var revoked = parts.length === 3 && parts[1] === 'revoked-from' && /^\d+$/.test(parts[2]) ? Number(parts[2]) : null;
+        if (parts.length === 1 || revoked !== null) keys.push({ text: parts[0], revokedFrom: revoked });
+      });
+      if (origin !== null && origin !== lines[0]) throw new Error('the checkpoint is of the log ' + lines[0] + ', not ' + origin);
+      var signer = null, revokedSigner = null;
+      for (var published of keys) {
         // `name+id+base64`: names hold no `+` and ids are 8 hex digits, but
         // base64 may hold `+`, so split at the first two only.
-        var text = line.trim(), first = text.indexOf('+'), second = text.indexOf('+', first + 1);
+        var text = published.text, first = text.indexOf('+'), second = text.indexOf('+', first + 1);
         if (first < 1 || second !== first + 9) continue;
         var name = text.slice(0, first), id = text.slice(first + 1, second), key = unb64(text.slice(second + 1));
         if (key.length !== 33 || key[0] !== 1) continue;
@@ -768,9 +781,14 @@
           var blob = unb64(m[2]);
           if (blob.length !== 68 || !equal(blob.slice(0, 4), hash.slice(0, 4))) continue;
           var publicKey = await crypto.subtle.importKey('raw', key.slice(1), { name: 'Ed25519' }, false, ['verify']);
-          if (await crypto.subtle.verify({ name: 'Ed25519' }, publicKey, blob.slice(4), enc.encode(body))) signer = name;
+          if (!await crypto.subtle.verify({ name: 'Ed25519' }, publicKey, blob.slice(4), enc.encode(body))) continue;
+          // A key revoked at or before this tree's size vouches for nothing:
+          // whoever holds it signs forks.
+          if (published.revokedFrom !== null && published.revokedFrom <= size) revokedSigner = name + ' (revoked from tree size ' + published.revokedFrom + ')';
+          else signer = name;
         }
       }
+      if (!signer && revokedSigner) throw new Error('the checkpoint is signed by a revoked key: ' + revokedSigner);
       if (!signer) throw new Error('the checkpoint is not signed by a published key');
       var result = { note: note, origin: lines[0], size: size, root: root, signer: signer };
       await remember(result);
@@ -859,14 +877,17 @@
       return { bytes: bytes, whole: whole, size: size };
     });
   }
-  async function entryLine(seq, path, width) {
+  // `lineGuess`: bytes per line to assume before any bundle was seen whole
+  // (0: fetch the whole bundle then).
+  async function entryLine(seq, path, width, lineGuess) {
     var position = seq % 256, url = D.log + path;
     if (probe) await probe.catch(function () { /* the whole bundle will say */ });
-    if (meanLine && rangesWork && !cache.has(url)) {
-      var guess = position * meanLine, size = 0;
+    var mean = meanLine || lineGuess;
+    if (mean && rangesWork && !cache.has(url)) {
+      var guess = position * mean, size = 0;
       for (var attempt = 0; attempt < 2; attempt++) {
         var from = Math.max(0, Math.floor(guess) - SLACK * (attempt + 1));
-        var asked = logRange(path, from, Math.ceil(guess + meanLine) + SLACK * (attempt + 1));
+        var asked = logRange(path, from, Math.ceil(guess + mean) + SLACK * (attempt + 1));
         if (!probe) probe = asked;
         var part = await asked.catch(function () { return null; }); // the whole bundle will say what is wrong
         if (!part) break;
@@ -882,29 +903,90 @@
     meanLine = bundle.length / width;
     return bundleLine(bundle, position);
   }
-  // Proves one result: its exact entry line from the entry bundle, its
-  // inclusion in the signed tree, and that the line says what the page shows.
-  async function prove(record) {
-    var cp = await checkpoint();
-    var seq = record.seq;
+  // Entry `seq`'s exact line from its entry bundle, proven in the signed
+  // tree: { line, entry, path }.
+  async function provenEntry(seq, cp, lineGuess) {
     if (seq >= cp.size) throw new Error('entry ' + seq + ' is not in the checkpoint');
     var bundleIndex = Math.floor(seq / 256);
     var width = Math.min(256, cp.size - bundleIndex * 256);
     // The entry line and the hash tiles of the path, fetched together.
     var fetched = await Promise.all([
-      entryLine(seq, 'tile/entries/' + tilePath(bundleIndex, width), width),
+      entryLine(seq, 'tile/entries/' + tilePath(bundleIndex, width), width, lineGuess),
       inclusionPath(seq, 0, cp.size, cp.size),
     ]);
     var line = fetched[0], path = fetched[1];
-    var entry = JSON.parse(new TextDecoder().decode(line));
-    if (entry.seq !== seq || entry.kind !== 'donation') throw new Error('the entry is not donation ' + seq);
-    if (!record.amended && (entry.donor !== record.donor || entry.amount !== record.amount ||
-        entry.date !== record.date || (entry.ref || '') !== record.ref)) throw new Error('the entry differs from the index');
     var leaf = await sha256([Uint8Array.of(0), line]);
     var root = await rootFromInclusion(seq, cp.size, leaf, path);
-    if (!root || !equal(root, cp.root)) throw new Error('the entry is not in the signed tree');
-    var receipt = 'c2sp.org/tlog-proof@v1\nextra ' + b64(line) + '\nindex ' + seq + '\n' +
-      path.map(function (h) { return b64(h) + '\n'; }).join('') + '\n' + cp.note;
+    if (!root || !equal(root, cp.root)) throw new Error('entry ' + seq + ' is not in the signed tree');
+    var entry = JSON.parse(new TextDecoder().decode(line));
+    if (entry.seq !== seq) throw new Error('the line of entry ' + seq + ' says it is ' + entry.seq);
+    return { line: line, entry: entry, path: path };
+  }
+  // Fund and correction entries are few and early in the log: their lines
+  // are fetched as ranges at once, assuming this many bytes a line.
+  var LINE_GUESS = 400;
+  // The current form of entry `seq`: its proven line with the corrections
+  // `corrections` (their numbers, from the index) proven and replayed in
+  // order, as the ledger does: an `amend` sets fields (null removes one), a
+  // correction without one voids the entry.
+  async function current(seq, corrections, cp, lineGuess) {
+    var proven = await Promise.all([provenEntry(seq, cp, lineGuess)].concat(corrections.map(function (c) {
+      return provenEntry(c, cp, LINE_GUESS);
+    })));
+    var body = Object.assign({}, proven[0].entry), voided = false, amended = false, previous = seq;
+    proven.slice(1).forEach(function (p) {
+      var c = p.entry;
+      if (c.kind !== 'correction' || c.target !== seq || c.seq <= previous || voided) throw new Error('entry ' + c.seq + ' is not a correction of entry ' + seq);
+      previous = c.seq;
+      if (!c.amend) { voided = true; return; }
+      amended = true;
+      Object.keys(c.amend).forEach(function (field) {
+        if (c.amend[field] === null) delete body[field]; else body[field] = c.amend[field];
+      });
+    });
+    return { body: body, voided: voided, amended: amended, line: proven[0].line, path: proven[0].path };
+  }
+  // A fund's current name, proven once per fund and checkpoint.
+  var fundNames = new Map();
+  function fundName(position, cp) {
+    var fund = M.funds[position], key = cp.size + ':' + position;
+    if (!fund) return Promise.reject(new Error('the index names no fund ' + position));
+    if (!fundNames.has(key)) {
+      var named = current(fund[2], fund[3], cp, LINE_GUESS).then(function (c) {
+        // (A voided fund keeps its name: its voided donations still show it.)
+        if (c.body.kind !== 'fund' || c.body.id !== fund[0]) throw new Error('entry ' + fund[2] + ' is not the fund ' + fund[0]);
+        return c.body.name;
+      });
+      named.catch(function () { if (fundNames.get(key) === named) fundNames.delete(key); }); // asked again next time
+      fundNames.set(key, named);
+    }
+    return fundNames.get(key);
+  }
+  // A text as the index holds it (`plain` in lookup.rs): without bidi
+  // controls, a tab or line break as a space.
+  function plain(text) {
+    return String(text).replace(/[\u202a-\u202e\u2066-\u2069]/g, '').replace(/[\t\n\r]/g, ' ');
+  }
+  // Proves one result: its exact entry line from the entry bundle, its
+  // inclusion in the signed tree, the corrections it depends on and its
+  // fund's entry, and that the page shows what they say: every field shown
+  // (donor, amount, date, reference, fund, voided or amended).
+  async function prove(record) {
+    var cp = await checkpoint();
+    var proven = await Promise.all([current(record.seq, record.corrections, cp, 0), fundName(record.fundIndex, cp)]);
+    var donation = proven[0], body = donation.body;
+    if (body.kind !== 'donation') throw new Error('entry ' + record.seq + ' is not a donation');
+    var differ = [];
+    if (plain(body.donor) !== record.donor) differ.push('donor');
+    if (body.amount !== record.amount) differ.push('amount');
+    if (body.date !== record.date) differ.push('date');
+    if (plain(body.ref || '') !== record.ref) differ.push('ref');
+    if (body.fund !== record.fund[0] || proven[1] !== record.fund[1]) differ.push('fund');
+    if (donation.voided !== record.voided) differ.push('voided');
+    if (donation.amended !== record.amended) differ.push('amended');
+    if (differ.length) throw new Error('the index differs from the proven entry (' + differ.join(', ') + ')');
+    var receipt = 'c2sp.org/tlog-proof@v1\nextra ' + b64(donation.line) + '\nindex ' + record.seq + '\n' +
+      donation.path.map(function (h) { return b64(h) + '\n'; }).join('') + '\n' + cp.note;
     return receipt;
   }
   // The first AUTO_PROOFS results are proven at once; each of the others
