@@ -1367,3 +1367,60 @@ fn a_media_file_replaced_by_a_link_is_refused() {
     std::os::unix::fs::symlink(&photo, &media).unwrap();
     build_refused(&portal, &["is a symbolic link", "ledger/media"]);
 }
+
+/// A file that only starts like a photo, or a photo too large to decode in
+/// bounded memory, used to be stored by `append` and then stop every build
+/// until a correction voided it. `append` now decodes it as the build does.
+#[test]
+fn a_photo_the_build_cannot_decode_is_refused_at_append() {
+    let portal = TestPortal::new();
+    portal.append(common::SAMPLE).assert().success();
+    let before = portal.snapshot();
+    let mut fake = b"\xFF\xD8\xFF\xE0\x00\x10JFIF".to_vec();
+    fake.extend((0..4096u32).map(|i| (i * 7 % 251) as u8));
+    std::fs::write(portal.root().join("gia.jpg"), fake).unwrap();
+    // 7,200 × 7,000 black pixels: 50.4 megapixels in a PNG of a few dozen KB.
+    let mut huge = std::io::Cursor::new(Vec::new());
+    image::GrayImage::new(7_200, 7_000)
+        .write_to(&mut huge, image::ImageFormat::Png)
+        .unwrap();
+    std::fs::write(portal.root().join("lon.png"), huge.into_inner()).unwrap();
+    let progress = |file: &str| {
+        format!(
+            r#"{{"kind":"progress","household":"qt-0001","date":"2025-09-15","stage":"started","photos":[{{"file":{}}}]}}"#,
+            json(file)
+        )
+    };
+    for (file, why) in [
+        ("gia.jpg", "cannot decode the image"),
+        (
+            "lon.png",
+            "7200 × 7000 pixels, over the limit of 50000000 pixels",
+        ),
+    ] {
+        portal
+            .append(&progress(file))
+            .assert()
+            .code(1)
+            .stderr(contains("photos[0].file"))
+            .stderr(contains(format!("{file}` cannot be published")))
+            .stderr(contains(why));
+    }
+    assert_eq!(portal.snapshot(), before, "nothing was appended");
+    // A real photo and a PDF (published as it is, never decoded) still are.
+    std::fs::write(portal.root().join("anh.png"), png()).unwrap();
+    std::fs::write(
+        portal.root().join("quyet-dinh.pdf"),
+        b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n",
+    )
+    .unwrap();
+    portal
+        .append(&format!(
+            "{}\n{}",
+            progress("anh.png"),
+            progress("quyet-dinh.pdf").replace("started", "completed")
+        ))
+        .assert()
+        .success();
+    portal.run(&["build"]).assert().success();
+}
