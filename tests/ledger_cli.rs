@@ -174,7 +174,7 @@ fn rejected_appends_change_nothing() {
         (donation(r#""amount":-5"#), "line 1: field `amount`"),
         (donation(r#""amount":1.5"#), "line 1: field `amount`"),
         (donation(r#""amount":"1000""#), "line 1: field `amount`"),
-        (donation(r#""amount":18446744073709551615"#), "amount overflow"),
+        (donation(r#""amount":18446744073709551615"#), "over the limit of 1000000000000000 đồng"),
         (donation(r#""amount":1,"ref":"FT25255001""#), "field `ref`: bank reference `FT25255001` is already recorded"),
         (format!("{good}\n{}", donation(r#""amount":1,"ref":"OK1""#)), "line 2: field `ref`"),
         (donation(r#""amount":1,"colour":"red""#), "unknown field `colour`"),
