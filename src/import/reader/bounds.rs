@@ -569,3 +569,71 @@ fn scan_ods(input: impl BufRead) -> Result<(), Bound> {
 fn is_cell(name: &[u8]) -> bool {
     name == b"table:table-cell" || name == b"table:covered-table-cell"
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scan(rows: &str) -> Result<(), &'static str> {
+        let xml = format!(
+            r#"<office:document-content><office:body><office:spreadsheet><table:table table:name="S">{rows}</table:table></office:spreadsheet></office:body></office:document-content>"#
+        );
+        scan_ods(xml.as_bytes()).map_err(|bound| match bound {
+            Bound::Cells => "cells",
+            Bound::Text => "text",
+            _ => "other",
+        })
+    }
+
+    const EMPTY_TAIL: &str = r#"<table:table-row table:number-rows-repeated="1048000"><table:table-cell table:number-columns-repeated="16384"/></table:table-row>"#;
+
+    #[test]
+    fn only_what_calamine_holds_is_counted() {
+        let value = r#"<table:table-cell office:value-type="float" office:value="1"/>"#;
+        // Empty rows and cells after the last value cost nothing.
+        assert_eq!(
+            scan(&format!(
+                "<table:table-row>{value}</table:table-row>{EMPTY_TAIL}"
+            )),
+            Ok(())
+        );
+        // Empty rows between two values are held: 1,048,000 × 2 cells.
+        let wide = format!(
+            r#"<table:table-row>{value}{value}</table:table-row>{EMPTY_TAIL}<table:table-row>{value}</table:table-row>"#
+        );
+        assert_eq!(scan(&wide), Err("cells"));
+        // A row is held up to its last value, its empty cells before it too.
+        let row = |repeats: u32| {
+            format!(
+                r#"<table:table-row table:number-rows-repeated="{repeats}"><table:table-cell table:number-columns-repeated="9999"/>{value}</table:table-row>"#
+            )
+        };
+        assert_eq!(scan(&row(200)), Ok(()));
+        assert_eq!(scan(&row(201)), Err("cells"));
+    }
+
+    #[test]
+    fn text_is_counted_with_its_repeats_and_spaces() {
+        let spaces = r#"<table:table-row><table:table-cell office:value-type="string"><text:p>a<text:s text:c="200000000"/></text:p></table:table-cell></table:table-row>"#;
+        assert_eq!(scan(spaces), Err("text"));
+        let repeated = r#"<table:table-row table:number-rows-repeated="1000"><table:table-cell office:value-type="string" office:string-value="xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx" table:number-columns-repeated="1500"/></table:table-row>"#;
+        assert_eq!(scan(repeated), Err("text"));
+    }
+
+    /// calamine ends a string cell at the first end of any cell, so cells
+    /// nested in its paragraphs become cells of the row: they count.
+    #[test]
+    fn cells_nested_in_a_string_cell_count_as_calamine_reads_them() {
+        let nested = r#"<table:table-row table:number-rows-repeated="1000"><table:table-cell office:value-type="string"><text:p>x</text:p><table:table-cell/><table:table-cell office:value="1" table:number-columns-repeated="16000"/></table:table-cell></table:table-row>"#;
+        assert_eq!(scan(nested), Err("cells"));
+    }
+
+    #[test]
+    fn declared_shared_strings_count_too() {
+        let sst = |count: u64, items: &str| {
+            format!(r#"<sst xmlns="x" uniqueCount="{count}">{items}</sst>"#)
+        };
+        assert!(scan_shared_strings(sst(3, "<si><t>a</t></si>").as_bytes()).is_ok());
+        assert!(scan_shared_strings(sst(MAX_SHARED_STRINGS + 1, "").as_bytes()).is_err());
+    }
+}
