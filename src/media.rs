@@ -37,6 +37,11 @@ const JPEG_QUALITY_FULL: u8 = 88;
 /// build allocate gigabytes; the decoder's own 512 MiB limit (about 170
 /// megapixels of RGB) applies as well.
 const MAX_SIDE: u32 = 16_384;
+/// The most pixels a photo may have: a 50-megapixel phone photo (8,660 ×
+/// 5,773) passes; a 108- or 200-megapixel "high resolution" one must be
+/// resized first. Every pixel costs about five bytes while its copies are
+/// derived: a 420 KB PNG of 144 megapixels cost the build 0.7 GB.
+pub const MAX_PIXELS: u64 = 50_000_000;
 
 /// The copies of one photo that the site publishes. Every copy is a fresh
 /// encoding of decoded pixels and carries no metadata.
@@ -82,8 +87,8 @@ pub enum MediaError {
     /// publishes. It must not be published as it is: it may carry metadata.
     #[error("not a JPEG, PNG, WebP or GIF image ({format})")]
     Unsupported { format: String },
-    /// The image is wider or taller than [`MAX_SIDE`] pixels, or would take
-    /// too much memory to decode.
+    /// The image is wider or taller than [`MAX_SIDE`] pixels, has more than
+    /// [`MAX_PIXELS`], or would take too much memory to decode.
     #[error("image is too large to publish: {0}")]
     TooLarge(String),
     /// The file claims an image format but its data is broken.
@@ -128,9 +133,29 @@ pub fn derive(bytes: &[u8]) -> Result<Derived, MediaError> {
     })
 }
 
+/// Checks that the build will publish `bytes`: a PDF (linked as it is), or
+/// an image [`derive`] decodes, by decoding it whole with the same decoder
+/// and the same limits ([`MAX_SIDE`], [`MAX_PIXELS`], the decoder's memory
+/// limit). `append` calls it, so a file that only starts like a JPEG is
+/// refused there instead of stopping every later build.
+pub fn check(bytes: &[u8]) -> Result<(), MediaError> {
+    match decode(bytes) {
+        Ok(_) | Err(MediaError::NotAnImage(_)) => Ok(()),
+        Err(error) => Err(error),
+    }
+}
+
 /// Decodes the image, turns it upright by its EXIF orientation and flattens
 /// it to 8-bit RGB on white. Nothing but pixels leaves this function.
 fn decode_upright(bytes: &[u8]) -> Result<RgbImage, MediaError> {
+    let (mut image, orientation) = decode(bytes)?;
+    image.apply_orientation(orientation);
+    Ok(flatten_on_white(image))
+}
+
+/// Decodes the image (the first frame of a GIF) within the limits, with its
+/// EXIF orientation. The one place both the build and `append` decode.
+fn decode(bytes: &[u8]) -> Result<(DynamicImage, image::metadata::Orientation), MediaError> {
     if bytes.starts_with(b"%PDF-") {
         return Err(MediaError::NotAnImage(Document::Pdf));
     }
@@ -155,14 +180,19 @@ fn decode_upright(bytes: &[u8]) -> Result<RgbImage, MediaError> {
     limits.max_image_height = Some(MAX_SIDE);
     reader.limits(limits);
     let mut decoder = reader.into_decoder().map_err(image_error)?;
+    let (width, height) = decoder.dimensions();
+    if u64::from(width) * u64::from(height) > MAX_PIXELS {
+        return Err(MediaError::TooLarge(format!(
+            "{width} × {height} pixels, over the limit of {MAX_PIXELS} pixels"
+        )));
+    }
     // A damaged EXIF block should not stop a photo from being published; it
     // is then shown as stored, which is what most viewers do too.
     let orientation = decoder
         .orientation()
         .unwrap_or(image::metadata::Orientation::NoTransforms);
-    let mut image = DynamicImage::from_decoder(decoder).map_err(image_error)?;
-    image.apply_orientation(orientation);
-    Ok(flatten_on_white(image))
+    let image = DynamicImage::from_decoder(decoder).map_err(image_error)?;
+    Ok((image, orientation))
 }
 
 fn image_error(error: image::ImageError) -> MediaError {
@@ -623,5 +653,22 @@ mod tests {
         let wide = RgbaImage::new(MAX_SIDE + 1, 1);
         let error = derive(&png_rgba(&wide)).unwrap_err();
         assert!(matches!(error, MediaError::TooLarge(_)), "{error:?}");
+        assert_eq!(check(&png_rgba(&wide)), Err(error));
+    }
+
+    #[test]
+    fn check_decodes_what_derive_would() {
+        let whole = jpeg(&quadrant_picture(64, 48));
+        assert_eq!(check(&whole), Ok(()));
+        assert_eq!(check(b"%PDF-1.7\n%%EOF\n"), Ok(()));
+        let mut fake = b"\xFF\xD8\xFF\xE0".to_vec();
+        fake.extend_from_slice(&[0x5A; 64]);
+        assert!(
+            matches!(check(&fake), Err(MediaError::Decode(_))),
+            "{:?}",
+            check(&fake)
+        );
+        let truncated = &whole[..whole.len() / 3];
+        assert!(matches!(check(truncated), Err(MediaError::Decode(_))));
     }
 }

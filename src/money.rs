@@ -28,6 +28,15 @@ pub enum MoneyError {
 impl Dong {
     pub const ZERO: Dong = Dong(0);
 
+    /// The largest amount one field of an entry may hold (a donation, a
+    /// disbursement, a fund's target, a household's planned support): 10^15
+    /// đồng, a million billion, some forty times Vietnam's yearly state
+    /// budget. No real amount comes near it; it keeps every amount exact as
+    /// a JavaScript number (below 2^53) and leaves room for over 18,000 such
+    /// entries before a ledger-wide total could leave `u64`, which `State`
+    /// checks as well.
+    pub const MAX_AMOUNT: Dong = Dong(1_000_000_000_000_000);
+
     pub const fn new(dong: u64) -> Dong {
         Dong(dong)
     }

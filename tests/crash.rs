@@ -59,7 +59,7 @@ fn scenarios(portal: &TestPortal) -> Vec<Scenario> {
             args: append("photo.jsonl"),
             files: vec![
                 ("photo.jsonl", format!("{progress}\n").into_bytes()),
-                ("anh-truoc.jpg", jpeg_like(4096)),
+                ("anh-truoc.jpg", small_jpeg()),
             ],
         },
         Scenario {
@@ -83,11 +83,16 @@ fn scenarios(portal: &TestPortal) -> Vec<Scenario> {
     ]
 }
 
-/// Bytes that sniff as a JPEG (the ledger checks the first bytes only).
-fn jpeg_like(length: usize) -> Vec<u8> {
-    let mut bytes = vec![0xFF, 0xD8, 0xFF, 0xE0];
-    bytes.extend((0..length).map(|i| (i * 7 % 251) as u8));
-    bytes
+/// A small real JPEG: `append` decodes photos as the build will.
+fn small_jpeg() -> Vec<u8> {
+    let image = image::RgbImage::from_fn(64, 48, |x, y| {
+        image::Rgb([(x * 4) as u8, (y * 5) as u8, 90])
+    });
+    let mut bytes = std::io::Cursor::new(Vec::new());
+    image
+        .write_to(&mut bytes, image::ImageFormat::Jpeg)
+        .unwrap();
+    bytes.into_inner()
 }
 
 /// A portal with SAMPLE appended: its ledger is put back before each run.

@@ -1862,3 +1862,154 @@ fn an_old_entry_with_citizen_id_digits_verifies_and_the_build_warns() {
         .assert()
         .success();
 }
+
+/// A file that only starts like a photo, or a photo too large to decode in
+/// bounded memory, used to be stored by `append` and then stop every build
+/// until a correction voided it. `append` now decodes it as the build does.
+#[test]
+fn a_photo_the_build_cannot_decode_is_refused_at_append() {
+    let portal = TestPortal::new();
+    portal.append(common::SAMPLE).assert().success();
+    let before = portal.snapshot();
+    let mut fake = b"\xFF\xD8\xFF\xE0\x00\x10JFIF".to_vec();
+    fake.extend((0..4096u32).map(|i| (i * 7 % 251) as u8));
+    std::fs::write(portal.root().join("gia.jpg"), fake).unwrap();
+    // 7,200 × 7,000 black pixels: 50.4 megapixels in a PNG of a few dozen KB.
+    let mut huge = std::io::Cursor::new(Vec::new());
+    image::GrayImage::new(7_200, 7_000)
+        .write_to(&mut huge, image::ImageFormat::Png)
+        .unwrap();
+    std::fs::write(portal.root().join("lon.png"), huge.into_inner()).unwrap();
+    let progress = |file: &str| {
+        format!(
+            r#"{{"kind":"progress","household":"qt-0001","date":"2025-09-15","stage":"started","photos":[{{"file":{}}}]}}"#,
+            json(file)
+        )
+    };
+    for (file, why) in [
+        ("gia.jpg", "cannot decode the image"),
+        (
+            "lon.png",
+            "7200 × 7000 pixels, over the limit of 50000000 pixels",
+        ),
+    ] {
+        portal
+            .append(&progress(file))
+            .assert()
+            .code(1)
+            .stderr(contains("photos[0].file"))
+            .stderr(contains(format!("{file}` cannot be published")))
+            .stderr(contains(why));
+    }
+    assert_eq!(portal.snapshot(), before, "nothing was appended");
+    // A real photo and a PDF (published as it is, never decoded) still are.
+    std::fs::write(portal.root().join("anh.png"), png()).unwrap();
+    std::fs::write(
+        portal.root().join("quyet-dinh.pdf"),
+        b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n",
+    )
+    .unwrap();
+    portal
+        .append(&format!(
+            "{}\n{}",
+            progress("anh.png"),
+            progress("quyet-dinh.pdf").replace("started", "completed")
+        ))
+        .assert()
+        .success();
+    portal.run(&["build"]).assert().success();
+}
+
+/// One amount past 10^15 đồng is refused in every field that holds one,
+/// amendments included; 10^15 itself is taken.
+#[test]
+fn an_amount_past_the_bound_is_refused_in_every_amount_field() {
+    let portal = TestPortal::new();
+    portal.append(common::SAMPLE).assert().success();
+    let before = portal.snapshot();
+    let over = "1000000000000001";
+    for (line, field) in [
+        (
+            format!(
+                r#"{{"kind":"donation","fund":"bao-so-5","donor":"A","amount":{over},"date":"2025-09-12","channel":"cash"}}"#
+            ),
+            "amount",
+        ),
+        (
+            format!(
+                r#"{{"kind":"disbursement","fund":"bao-so-5","amount":{over},"date":"2025-09-13","payee":"UBND xã","purpose":"x"}}"#
+            ),
+            "amount",
+        ),
+        (
+            format!(
+                r#"{{"kind":"fund","id":"quy-2","name":"Quỹ 2","description":"","target":{over}}}"#
+            ),
+            "target",
+        ),
+        (
+            format!(
+                r#"{{"kind":"household","id":"qt-0002","head":"B","province":"Quảng Trị","commune":"xã Cồn Tiên","circumstances":"","support":"new","planned":{over},"citizen_id":"045190009999"}}"#
+            ),
+            "planned",
+        ),
+        (
+            format!(
+                r#"{{"kind":"correction","target":3,"reason":"x","amend":{{"amount":{over}}}}}"#
+            ),
+            "amend.amount",
+        ),
+    ] {
+        portal
+            .append(&line)
+            .assert()
+            .code(1)
+            .stderr(contains(format!(
+                "field `{field}`: is {over} đồng, over the limit of 1000000000000000 đồng"
+            )));
+    }
+    assert_eq!(portal.snapshot(), before, "nothing was appended");
+    portal
+        .append(r#"{"kind":"donation","fund":"bao-so-5","donor":"A","amount":1000000000000000,"date":"2025-09-12","channel":"cash"}"#)
+        .assert()
+        .success();
+}
+
+/// Each fund's total fitting in `u64` was not enough: totals over all funds
+/// that overflow broke every build and `minhbach balance`. The entry that
+/// would make a ledger-wide total overflow is now refused at append.
+#[test]
+fn totals_that_would_overflow_across_funds_are_refused_at_append() {
+    let portal = TestPortal::new();
+    let max = 1_000_000_000_000_000u64;
+    // 18,446 donations of 10^15 in two funds: 1.8446 × 10^19 đồng in all,
+    // just under u64::MAX (1.8446744 × 10^19); each fund holds half.
+    let mut batch = String::from(
+        "{\"kind\":\"fund\",\"id\":\"quy-a\",\"name\":\"Quỹ A\",\"description\":\"\"}\n\
+         {\"kind\":\"fund\",\"id\":\"quy-b\",\"name\":\"Quỹ B\",\"description\":\"\"}\n",
+    );
+    for i in 0..18_446 {
+        let fund = if i % 2 == 0 { "quy-a" } else { "quy-b" };
+        batch.push_str(&format!(
+            r#"{{"kind":"donation","fund":"{fund}","donor":"","amount":{max},"date":"2025-09-12","channel":"cash"}}"#
+        ));
+        batch.push('\n');
+    }
+    portal.append(&batch).assert().success();
+    let before = portal.snapshot();
+    portal
+        .append(&format!(
+            r#"{{"kind":"donation","fund":"quy-b","donor":"","amount":{max},"date":"2025-09-13","channel":"cash"}}"#
+        ))
+        .assert()
+        .code(1)
+        .stderr(contains(
+            "field `amount`: the ledger would have received 18446000000000000000 + 1000000000000000 đồng over all funds, more than the 18446744073709551615 đồng its totals can hold",
+        ));
+    assert_eq!(portal.snapshot(), before, "nothing was appended");
+    portal
+        .run(&["balance"])
+        .assert()
+        .success()
+        .stdout(contains("18.446.000.000.000.000.000"));
+}

@@ -79,7 +79,7 @@ fn write_big(path: &Path, head: &[u8], fill: u8, size: usize, tail: &[u8]) {
 }
 
 /// Writes `size` copies of `fill`, a megabyte at a time.
-fn write_fill(out: &mut impl Write, fill: u8, size: usize) {
+fn write_fill(out: &mut (impl Write + ?Sized), fill: u8, size: usize) {
     let chunk = vec![fill; MB.min(size)];
     for _ in 0..size / MB {
         out.write_all(&chunk).unwrap();
@@ -444,4 +444,241 @@ fn crc32_table() -> Vec<u32> {
             })
         })
         .collect()
+}
+
+/// Writes one zip member's bytes.
+type WriteMember<'a> = &'a mut dyn FnMut(&mut dyn Write);
+
+/// A zip of `members`, each written by its function, deflated as office
+/// programs do; big members are streamed, never held here.
+fn write_zip(path: &Path, members: &mut [(&str, WriteMember)]) {
+    let file = std::fs::File::create(path).unwrap();
+    let mut zip = zip::ZipWriter::new(std::io::BufWriter::new(file));
+    for (name, write) in members.iter_mut() {
+        let method = if *name == "mimetype" {
+            zip::CompressionMethod::Stored
+        } else {
+            zip::CompressionMethod::Deflated
+        };
+        let options = zip::write::SimpleFileOptions::default()
+            .compression_method(method)
+            .large_file(true);
+        zip.start_file(*name, options).unwrap();
+        write(&mut zip);
+    }
+    zip.finish().unwrap().flush().unwrap();
+}
+
+const ODS_HEAD: &str = r#"<?xml version="1.0" encoding="UTF-8"?><office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.2"><office:body><office:spreadsheet><table:table table:name="Sao ke">"#;
+const ODS_TAIL: &str =
+    "</table:table></office:spreadsheet></office:body></office:document-content>";
+
+/// An `.ods` whose only sheet holds `rows` (`table:table-row` elements).
+fn write_ods(path: &Path, rows: &str) {
+    let manifest = r#"<?xml version="1.0" encoding="UTF-8"?><manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.2"><manifest:file-entry manifest:full-path="/" manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/><manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/></manifest:manifest>"#;
+    write_zip(
+        path,
+        &mut [
+            ("mimetype", &mut |out: &mut dyn Write| {
+                out.write_all(b"application/vnd.oasis.opendocument.spreadsheet")
+                    .unwrap()
+            }),
+            ("META-INF/manifest.xml", &mut |out: &mut dyn Write| {
+                out.write_all(manifest.as_bytes()).unwrap()
+            }),
+            ("content.xml", &mut |out: &mut dyn Write| {
+                write!(out, "{ODS_HEAD}{rows}{ODS_TAIL}").unwrap()
+            }),
+        ],
+    );
+}
+
+fn ods_text(text: &str) -> String {
+    format!(
+        r#"<table:table-cell office:value-type="string"><text:p>{text}</text:p></table:table-cell>"#
+    )
+}
+
+/// `import donations FILE` into a portal with the fund `quy`.
+fn import_measured(portal: &TestPortal, file: &Path) -> Run {
+    let key = portal.officer_key.to_str().unwrap();
+    let file = file.to_str().unwrap();
+    measured(
+        portal,
+        &["import", "donations", file, "--fund", "quy", "--key", key],
+    )
+}
+
+/// From the security review: 809 bytes of `.ods`, one row repeated 6,000
+/// times with a cell repeated 16,000 times, made calamine build 96 million
+/// cells (7.5 GB) before any row was looked at.
+#[test]
+fn a_small_ods_with_repeated_rows_and_columns_is_refused_in_bounded_memory() {
+    let portal = portal_with_fund();
+    let ods = portal.dir.path().join("sao-ke.ods");
+    let row = r#"<table:table-row table:number-rows-repeated="6000"><table:table-cell office:value-type="string" table:number-columns-repeated="16000"><text:p>Nguyễn Văn An</text:p></table:table-cell></table:table-row>"#;
+    write_ods(&ods, row);
+    assert!(std::fs::metadata(&ods).unwrap().len() < 2_000);
+    let before = portal.snapshot();
+    let run = import_measured(&portal, &ods);
+    assert_failed(
+        &run,
+        1,
+        &[
+            "sao-ke.ods`: bảng tính có hơn 2.000.000 ô khi trải các hàng, cột lặp lại, vượt giới hạn khi nhập",
+            "the spreadsheet has more than 2000000 cells once its repeated rows and columns are expanded, over the import limit; split the file",
+        ],
+        64,
+    );
+    assert_eq!(portal.snapshot(), before);
+}
+
+/// The bound counts what calamine holds, not what the file says it repeats:
+/// LibreOffice ends every sheet with a million empty rows of a thousand
+/// empty cells, and such a file imports.
+#[test]
+fn an_ods_with_libreoffices_empty_tail_still_imports() {
+    let portal = portal_with_fund();
+    let ods = portal.dir.path().join("sao-ke.ods");
+    let empty_tail = r#"<table:table-cell table:number-columns-repeated="1020"/>"#;
+    let rows = format!(
+        r#"<table:table-row>{}{}{}{}{empty_tail}</table:table-row><table:table-row>{}{}<table:table-cell office:value-type="float" office:value="250000"><text:p>250000</text:p></table:table-cell>{}{empty_tail}</table:table-row><table:table-row table:number-rows-repeated="1048574"><table:table-cell table:number-columns-repeated="1024"/></table:table-row>"#,
+        ods_text("date"),
+        ods_text("ref"),
+        ods_text("amount"),
+        ods_text("donor"),
+        ods_text("12/09/2025"),
+        ods_text("FT1"),
+        ods_text("Nguyễn Văn An"),
+    );
+    write_ods(&ods, &rows);
+    let run = import_measured(&portal, &ods);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    portal
+        .run(&["balance"])
+        .assert()
+        .success()
+        .stdout(predicates::str::contains("250.000"));
+}
+
+/// A minimal `.xlsx` whose shared strings are written by `shared_strings`
+/// and whose sheet's first row holds `cells` naming them.
+fn write_xlsx_with_shared_strings(
+    path: &Path,
+    cells: &str,
+    shared_strings: &mut dyn FnMut(&mut dyn Write),
+) {
+    const NS: &str = "http://schemas.openxmlformats.org";
+    let content_types = format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?><Types xmlns="{NS}/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/><Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/></Types>"#
+    );
+    let rels = format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="{NS}/package/2006/relationships"><Relationship Id="rId1" Type="{NS}/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>"#
+    );
+    let workbook = format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="{NS}/spreadsheetml/2006/main" xmlns:r="{NS}/officeDocument/2006/relationships"><sheets><sheet name="Sao ke" sheetId="1" r:id="rId1"/></sheets></workbook>"#
+    );
+    let workbook_rels = format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="{NS}/package/2006/relationships"><Relationship Id="rId1" Type="{NS}/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/><Relationship Id="rId2" Type="{NS}/officeDocument/2006/relationships/sharedStrings" Target="sharedStrings.xml"/></Relationships>"#
+    );
+    let sheet = format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="{NS}/spreadsheetml/2006/main"><sheetData><row r="1">{cells}</row></sheetData></worksheet>"#
+    );
+    let small = |text: String| move |out: &mut dyn Write| out.write_all(text.as_bytes()).unwrap();
+    write_zip(
+        path,
+        &mut [
+            ("[Content_Types].xml", &mut small(content_types)),
+            ("_rels/.rels", &mut small(rels)),
+            ("xl/workbook.xml", &mut small(workbook)),
+            ("xl/_rels/workbook.xml.rels", &mut small(workbook_rels)),
+            ("xl/sharedStrings.xml", shared_strings),
+            ("xl/worksheets/sheet1.xml", &mut small(sheet)),
+        ],
+    );
+}
+
+/// A cell naming the first shared string.
+const A1: &str = r#"<c r="A1" t="s"><v>0</v></c>"#;
+
+const SST_HEAD: &str = r#"<?xml version="1.0" encoding="UTF-8"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">"#;
+
+/// From the security review: an 827 KB `.xlsx` with 20 million shared
+/// strings took 1 GB, all held by calamine before the first row. Here 3
+/// million (a few hundred KB).
+#[test]
+fn an_xlsx_with_millions_of_shared_strings_is_refused_in_bounded_memory() {
+    let portal = portal_with_fund();
+    let xlsx = portal.dir.path().join("sao-ke.xlsx");
+    write_xlsx_with_shared_strings(&xlsx, A1, &mut |out| {
+        out.write_all(SST_HEAD.as_bytes()).unwrap();
+        let chunk = "<si><t>x</t></si>".repeat(10_000);
+        for _ in 0..300 {
+            out.write_all(chunk.as_bytes()).unwrap();
+        }
+        out.write_all(b"</sst>").unwrap();
+    });
+    assert!(std::fs::metadata(&xlsx).unwrap().len() < MB as u64);
+    let run = import_measured(&portal, &xlsx);
+    assert_failed(
+        &run,
+        1,
+        &[
+            "sao-ke.xlsx`: bảng tính có hơn 2.000.000 chuỗi dùng chung",
+            "the workbook has more than 2000000 shared strings, over the import limit",
+        ],
+        64,
+    );
+}
+
+/// A shared string of 300 MB deflates to 300 KB; calamine held it whole
+/// (and three times over while reading it).
+#[test]
+fn an_xlsx_member_inflating_past_the_bound_is_refused_in_bounded_memory() {
+    let portal = portal_with_fund();
+    let xlsx = portal.dir.path().join("sao-ke.xlsx");
+    write_xlsx_with_shared_strings(&xlsx, A1, &mut |out| {
+        out.write_all(SST_HEAD.as_bytes()).unwrap();
+        out.write_all(b"<si><t>").unwrap();
+        write_fill(out, b'x', 300 * MB);
+        out.write_all(b"</t></si></sst>").unwrap();
+    });
+    let run = import_measured(&portal, &xlsx);
+    assert_failed(
+        &run,
+        1,
+        &[
+            "sao-ke.xlsx`: phần `xl/sharedStrings.xml` của tệp giải nén ra hơn 268.435.456 byte",
+            "member `xl/sharedStrings.xml` inflates to more than 268435456 bytes, over the 256 MiB limit of one part of a workbook",
+        ],
+        64,
+    );
+}
+
+/// 16,384 cells of a row may each name the same 1 MiB shared string: the row
+/// would hold 16 GB of copies. A row's text is bound to 1 MiB, as in a CSV.
+#[test]
+fn an_xlsx_row_naming_a_big_shared_string_many_times_is_refused() {
+    let portal = portal_with_fund();
+    let xlsx = portal.dir.path().join("sao-ke.xlsx");
+    write_xlsx_with_shared_strings(
+        &xlsx,
+        &format!("{A1}{}", A1.replace("A1", "B1")),
+        &mut |out| {
+            out.write_all(SST_HEAD.as_bytes()).unwrap();
+            out.write_all(b"<si><t>").unwrap();
+            write_fill(out, b'x', 600 << 10);
+            out.write_all(b"</t></si></sst>").unwrap();
+        },
+    );
+    let run = import_measured(&portal, &xlsx);
+    assert_failed(
+        &run,
+        1,
+        &[
+            "sao-ke.xlsx`: hàng 1 có hơn 1.048.576 byte chữ",
+            "row 1 holds more than 1048576 bytes of text, over the limit of a row",
+        ],
+        64,
+    );
 }

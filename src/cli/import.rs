@@ -206,6 +206,8 @@ fn import_batch(
 ) -> Result<(Batch, Option<AppendReport>)> {
     let nothing = "\nnothing was appended";
     let mut batch = read.map_err(|error| match error {
+        // A workbook past the import's bounds is invalid input (exit 1).
+        ImportError::Read(error) if error.is::<crate::import::SpreadsheetTooLarge>() => error,
         ImportError::Read(error) => usage(format!("{error:#}")),
         ImportError::Mapping(message) => match &session.map {
             Some(map) => usage(format!("mapping `{}`: {message}", map.display())),

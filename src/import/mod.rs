@@ -26,4 +26,4 @@ pub use date::parse_date;
 pub use donations::{DonationImport, read_donations};
 pub use households::{HouseholdImport, read_households};
 pub use mapping::{ColumnSpec, DonorFallback, Mapping};
-pub use reader::Position;
+pub use reader::{Position, SpreadsheetTooLarge};

@@ -7,6 +7,14 @@
 //! (`.xls`, `.xlsb` and `.ods`, which calamine reads only whole, are
 //! accepted too). Row numbers are the ones a spreadsheet program shows: the
 //! line of a CSV record, the row of a sheet.
+//!
+//! A workbook is checked against `bounds` before calamine opens it, since
+//! calamine holds parts of it whole (an `.ods`'s sheets, an `.xlsx`'s shared
+//! strings) and a small zip can unpack to gigabytes.
+
+mod bounds;
+
+pub use bounds::SpreadsheetTooLarge;
 
 use anyhow::{Context, Result, anyhow, bail};
 use calamine::Reader;
@@ -366,6 +374,7 @@ fn read_xlsx(
     options: &ReadOptions,
     visit: &mut dyn FnMut(Row, Position) -> Result<Flow>,
 ) -> Result<()> {
+    bounds::check(path, bounds::Workbook::Xlsx)?;
     let mut workbook: calamine::Xlsx<_> = calamine::open_workbook(path)
         .map_err(|e| anyhow!("cannot read `{}` as an .xlsx workbook: {e}", path.display()))?;
     let sheet = sheet_name(&workbook.sheet_names(), options.sheet.as_deref(), path)?;
@@ -373,6 +382,9 @@ fn read_xlsx(
         .worksheet_cells_reader(&sheet)
         .map_err(|e| anyhow!("cannot read sheet `{sheet}` of `{}`: {e}", path.display()))?;
     let mut current: Option<Row> = None;
+    // The text of the current row: 16,384 cells may each name the same
+    // 1 MiB shared string, and the row holds a copy of each.
+    let mut row_bytes = 0;
     let mut rows = 0;
     let mut emit = |row: Row, rows: &mut u64| -> Result<Flow> {
         if row.is_blank() {
@@ -400,13 +412,21 @@ fn read_xlsx(
         {
             return Ok(());
         }
-        let row = current.get_or_insert_with(|| Row {
-            number,
-            cells: Vec::new(),
+        let row = current.get_or_insert_with(|| {
+            row_bytes = 0;
+            Row {
+                number,
+                cells: Vec::new(),
+            }
         });
         let column = column as usize;
         check_column(column, path, number)?;
-        check_cell_size(cell_text_len(cell.get_value()), path, number, column)?;
+        let len = cell_text_len(cell.get_value());
+        check_cell_size(len, path, number, column)?;
+        row_bytes += len as u64;
+        if row_bytes > MAX_ROW_BYTES {
+            return Err(SpreadsheetTooLarge::row(path, number).into());
+        }
         if row.cells.len() <= column {
             row.cells.resize(column + 1, Cell::Empty);
         }
@@ -423,6 +443,12 @@ fn read_workbook(
     options: &ReadOptions,
     visit: &mut dyn FnMut(Row, Position) -> Result<Flow>,
 ) -> Result<()> {
+    let extension = path.extension().and_then(|e| e.to_str()).unwrap_or("");
+    if extension.eq_ignore_ascii_case("ods") {
+        bounds::check(path, bounds::Workbook::Ods)?;
+    } else if extension.eq_ignore_ascii_case("xlsb") {
+        bounds::check(path, bounds::Workbook::Other)?;
+    }
     let mut workbook = calamine::open_workbook_auto(path)
         .map_err(|e| anyhow!("cannot read `{}` as a workbook: {e}", path.display()))?;
     let sheet = sheet_name(&workbook.sheet_names(), options.sheet.as_deref(), path)?;

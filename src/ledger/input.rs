@@ -343,7 +343,8 @@ fn photo_path(base_dir: &Path, file: &str, field: &str) -> Result<PathBuf, Entry
 }
 
 /// Reads a photo or document, checks its type by its first bytes (so an HTML
-/// or SVG file cannot pose as a photo) and names it by its SHA-256. Only a
+/// or SVG file cannot pose as a photo), decodes a photo as the build will
+/// (`media::check`) and names it by its SHA-256. Only a
 /// regular file of at most [`MAX_MEDIA_BYTES`] is read: a device such as
 /// `/dev/zero` or a FIFO would otherwise be read without end.
 fn read_media(path: &Path, field: &str) -> Result<PendingMedia, EntryError> {
@@ -385,6 +386,11 @@ fn read_media(path: &Path, field: &str) -> Result<PendingMedia, EntryError> {
         ))
     })?;
     debug_assert!(MEDIA_EXTENSIONS.contains(&ext));
+    // Decoded now, with the build's decoder and limits: a file that only
+    // starts like a photo would otherwise be stored and stop every build
+    // until a correction voided it.
+    crate::media::check(&bytes)
+        .map_err(|e| refuse(format!("`{}` cannot be published: {e}", path.display())))?;
     let name = format!("{}.{ext}", hex(&Sha256::digest(&bytes)));
     Ok(PendingMedia { name, bytes })
 }

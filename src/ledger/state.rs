@@ -162,6 +162,34 @@ pub struct State {
     /// The current form of entries changed by an amendment.
     #[serde(with = "bodies_as_json")]
     amended: HashMap<u64, Body>,
+    /// Received and disbursed over every fund.
+    totals: LedgerTotals,
+}
+
+/// What the whole ledger has received and disbursed, over every fund: the
+/// sums `minhbach balance` and the site's front page show. Kept as entries
+/// are applied so that an entry which would make either leave `u64` is
+/// refused, not stored to break every later build and `balance` (each fund's
+/// own total fitting is not enough). A voided fund has no live entries, so
+/// it adds nothing.
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize)]
+struct LedgerTotals {
+    received: Dong,
+    disbursed: Dong,
+}
+
+/// `total + amount`, or the refusal of an entry that would make a
+/// ledger-wide sum (`what`: "received", "disbursed") overflow.
+fn ledger_sum(total: Dong, amount: Dong, what: &str, field: &str) -> Result<Dong, EntryError> {
+    total.checked_add(amount).map_err(|_| {
+        EntryError::field(
+            field,
+            format!(
+                "the ledger would have {what} {total} + {amount} đồng over all funds, more than the {} đồng its totals can hold",
+                u64::MAX
+            ),
+        )
+    })
 }
 
 /// A verifier key in the cache: its text, parsed back on reading.
@@ -418,11 +446,14 @@ impl State {
                     .received
                     .checked_add(donation.amount)
                     .map_err(|e| EntryError::money("amount", e))?;
+                let ledger_received =
+                    ledger_sum(self.totals.received, donation.amount, "received", "amount")?;
                 if let Some(reference) = &donation.reference {
                     state.references.insert(reference.clone());
                 }
                 state.totals.received = received;
                 state.live_entries += 1;
+                self.totals.received = ledger_received;
                 Slot::Donation {
                     fund,
                     amount: donation.amount,
@@ -663,6 +694,7 @@ impl State {
 
     fn add_disbursed(&mut self, fund: u32, amount: Dong, field: &str) -> Result<(), EntryError> {
         let allow_advances = self.allow_advances;
+        let ledger_disbursed = ledger_sum(self.totals.disbursed, amount, "disbursed", field)?;
         let totals = &mut self.funds[fund as usize].totals;
         let disbursed = totals
             .disbursed
@@ -678,6 +710,22 @@ impl State {
             ));
         }
         totals.disbursed = disbursed;
+        self.totals.disbursed = ledger_disbursed;
+        Ok(())
+    }
+
+    /// Lowers a fund's disbursements (a disbursement voided or amended).
+    fn remove_disbursed(&mut self, fund: u32, amount: Dong, field: &str) -> Result<(), EntryError> {
+        let totals = &mut self.funds[fund as usize].totals;
+        totals.disbursed = totals
+            .disbursed
+            .checked_sub(amount)
+            .map_err(|e| EntryError::money(field, e))?;
+        self.totals.disbursed = self
+            .totals
+            .disbursed
+            .checked_sub(amount)
+            .map_err(|e| EntryError::money(field, e))?;
         Ok(())
     }
 
@@ -700,6 +748,11 @@ impl State {
             ));
         }
         totals.received = received;
+        self.totals.received = self
+            .totals
+            .received
+            .checked_sub(amount)
+            .map_err(|e| EntryError::money(field, e))?;
         Ok(())
     }
 
@@ -810,11 +863,7 @@ impl State {
                 household,
                 ..
             } => {
-                let totals = &mut self.funds[fund as usize].totals;
-                totals.disbursed = totals
-                    .disbursed
-                    .checked_sub(amount)
-                    .map_err(|e| EntryError::money("target", e))?;
+                self.remove_disbursed(fund, amount, "target")?;
                 self.funds[fund as usize].live_entries -= 1;
                 if let Some(household) = household {
                     self.households[household as usize].live_entries -= 1;
@@ -915,8 +964,11 @@ impl State {
                         .received
                         .checked_add(new.amount)
                         .map_err(|e| EntryError::money("amend.amount", e))?;
+                    let ledger_received =
+                        ledger_sum(self.totals.received, new.amount, "received", "amend.amount")?;
                     // Add first, then remove: only the final balance matters.
                     self.funds[fund as usize].totals.received = received;
+                    self.totals.received = ledger_received;
                     self.remove_received(fund, amount, "amend.amount")?;
                 }
                 self.slots[target as usize] = Slot::Donation {
@@ -939,11 +991,7 @@ impl State {
                     Some(id) => Some(self.live_household(id, "amend.household")?),
                     None => None,
                 };
-                let totals = &mut self.funds[fund as usize].totals;
-                totals.disbursed = totals
-                    .disbursed
-                    .checked_sub(amount)
-                    .map_err(|e| EntryError::money("amend.amount", e))?;
+                self.remove_disbursed(fund, amount, "amend.amount")?;
                 self.add_disbursed(fund, new.amount, "amend.amount")?;
                 if let Some(old) = household {
                     self.households[old as usize].live_entries -= 1;
@@ -1098,6 +1146,67 @@ mod tests {
     #[test]
     fn advances_are_allowed_only_by_config() {
         assert!(run(&[FUND, HOUSE, PAY], true).is_ok());
+    }
+
+    /// Ledger-wide totals are kept through voids and amendments, and an
+    /// entry that would make one leave `u64` is refused (here disbursements,
+    /// which only advances let outgrow receipts).
+    #[test]
+    fn ledger_wide_totals_cannot_overflow() {
+        let max = Dong::MAX_AMOUNT.get();
+        let fund_b = FUND.replace(r#""id":"f""#, r#""id":"g""#);
+        let pay = |fund: &str| {
+            format!(
+                r#"{{"kind":"disbursement","fund":"{fund}","amount":{max},"date":"2025-01-02","payee":"X","purpose":"p"}}"#
+            )
+        };
+        // `run` replays from the genesis, copying the entries at each step:
+        // built once here, then entries are applied one at a time.
+        let mut state = run(&[FUND, &fund_b], true).unwrap();
+        let mut entries: Vec<Entry> = Vec::new();
+        let mut apply = |state: &mut State, body: &str| {
+            let entry = Entry {
+                seq: state.size(),
+                time: "2025-09-12T08:00:00Z".into(),
+                signer: "admin".into(),
+                body: serde_json::from_str(body).unwrap(),
+            };
+            let result = state.apply(&entry, Some(Role::Admin), &mut |seq| {
+                entries
+                    .iter()
+                    .find(|e| e.seq == seq)
+                    .cloned()
+                    .ok_or_else(|| "missing".into())
+            });
+            if result.is_ok() {
+                entries.push(entry);
+            }
+            result.map_err(|e| e.to_string())
+        };
+        for i in 0..18_446 {
+            apply(&mut state, &pay(if i % 2 == 0 { "f" } else { "g" })).unwrap();
+        }
+        assert_eq!(state.totals.disbursed.get(), 18_446 * max);
+        let error = apply(&mut state, &pay("g")).unwrap_err();
+        assert!(
+            error.contains("field `amount`: the ledger would have disbursed"),
+            "{error}"
+        );
+        assert_eq!(state.totals.disbursed.get(), 18_446 * max, "unchanged");
+        // Voiding one makes room again; amending one down lowers the total.
+        apply(
+            &mut state,
+            r#"{"kind":"correction","target":3,"reason":"x"}"#,
+        )
+        .unwrap();
+        apply(
+            &mut state,
+            r#"{"kind":"correction","target":4,"reason":"x","amend":{"amount":5}}"#,
+        )
+        .unwrap();
+        assert_eq!(state.totals.disbursed.get(), 18_444 * max + 5);
+        apply(&mut state, &pay("g")).unwrap();
+        assert_eq!(state.totals.disbursed.get(), 18_445 * max + 5);
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! Field-level checks that need no ledger context: slugs, dates, lengths,
-//! positive amounts, enumerations already typed by serde. `State::apply`
+//! positive amounts of at most `Dong::MAX_AMOUNT`, enumerations already typed by serde. `State::apply`
 //! runs them first, so append and verify judge a field the same way.
 
 use super::entry::{BankAccount, Body, KeyEntry};
@@ -362,11 +362,21 @@ pub fn time(field: &str, value: &str) -> Result<(), EntryError> {
     }
 }
 
+/// A positive amount of at most [`Dong::MAX_AMOUNT`]: every amount field,
+/// and an amendment's through the amended body.
 fn positive(field: &str, amount: Dong) -> Result<(), EntryError> {
     if amount == Dong::ZERO {
         Err(EntryError::field(
             field,
             "must be a positive whole number of đồng",
+        ))
+    } else if amount > Dong::MAX_AMOUNT {
+        Err(EntryError::field(
+            field,
+            format!(
+                "is {amount} đồng, over the limit of {} đồng (10^15) for one amount",
+                Dong::MAX_AMOUNT
+            ),
         ))
     } else {
         Ok(())
