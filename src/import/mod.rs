@@ -16,14 +16,18 @@ mod amount;
 mod batch;
 mod date;
 mod donations;
+mod donor;
 mod households;
 mod mapping;
 mod reader;
 
 pub use amount::{AmountError, DecimalSeparator, SignedAmount, parse_amount};
-pub use batch::{Batch, ImportError, Rejection, write_rejects};
+pub use batch::{
+    Batch, ImportError, Rejection, SkipReason, Skipped, Statement, Tally, write_rejects,
+    write_report,
+};
 pub use date::parse_date;
-pub use donations::{DonationImport, read_donations};
+pub use donations::{DonationImport, description_hash, read_donations};
 pub use households::{HouseholdImport, read_households};
-pub use mapping::{ColumnSpec, DonorFallback, Mapping};
+pub use mapping::{ColumnSpec, DonorFallback, Mapping, RefKind};
 pub use reader::Position;
