@@ -448,7 +448,7 @@ fn print_statement(session: &Session, batch: &Batch) {
     );
     let added = format!(
         "{} added ({})",
-        statement.added.rows,
+        plural(statement.added.rows, "row"),
         format_vnd(statement.added.dong.get())
     );
     let zero = format!("{} zero-amount", statement.zero.rows);

@@ -274,7 +274,7 @@ pub fn read_donations(
     let description = name(Col::Description);
     batch.field_columns = [
         ("date", name(Col::Date)),
-        ("time", name(Col::Time).or(name(Col::Date))),
+        ("booking_time", name(Col::Time).or(name(Col::Date))),
         ("ref", name(Col::Ref)),
         ("amount", name(Col::Amount)),
         ("donor", name(Col::Donor).or(description.clone())),
@@ -593,7 +593,7 @@ fn read_row(reader: &RowReader, import: &DonationImport) -> Result<RowRead, RowE
         donor,
         amount,
         date,
-        time,
+        booking_time: time,
         channel: Channel::Bank,
         account: import.account.map(str::to_string),
         reference,

@@ -230,9 +230,10 @@ pub struct Donation {
     pub amount: Dong,
     pub date: String,
     /// The bank's booking time, `HH:MM:SS`, where the statement gives it:
-    /// part of a transfer's identity (`ledger::identity`).
+    /// part of a transfer's identity (`ledger::identity`). Not `time`: that
+    /// is every entry's header field (when it was appended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub time: Option<String>,
+    pub booking_time: Option<String>,
     pub channel: Channel,
     /// The number of the fund's account that received the transfer.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -588,7 +589,7 @@ mod tests {
                 donor: donor.into(),
                 amount: Dong::new(amount),
                 date: "2025-09-12".into(),
-                time: None,
+                booking_time: None,
                 channel: Channel::Bank,
                 account: None,
                 reference: reference.map(Into::into),

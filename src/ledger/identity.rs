@@ -37,7 +37,7 @@ impl<'a> TransferKey<'a> {
             fund: &donation.fund,
             account: donation.account.as_deref(),
             date: &donation.date,
-            time: donation.time.as_deref(),
+            time: donation.booking_time.as_deref(),
             amount: donation.amount.get(),
             reference: donation.reference.as_deref(),
         }

@@ -237,7 +237,7 @@ fn amendable(kind: &str) -> &'static [&'static str] {
             "donor",
             "amount",
             "date",
-            "time",
+            "booking_time",
             "channel",
             "account",
             "ref",

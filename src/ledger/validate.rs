@@ -54,8 +54,8 @@ pub fn check_fields(body: &Body) -> Result<(), EntryError> {
             )?;
             positive("amount", donation.amount)?;
             date("date", &donation.date)?;
-            if let Some(value) = &donation.time {
-                clock_time("time", value)?;
+            if let Some(value) = &donation.booking_time {
+                clock_time("booking_time", value)?;
             }
             optional_text("account", &donation.account, 64, Line::Single)?;
             if let Some(reference) = &donation.reference {
