@@ -708,3 +708,78 @@ fn import_files_are_never_written_inside_the_portal_or_over_a_file() {
     assert_eq!(std::fs::read_to_string(&existing).unwrap(), "giữ nguyên");
     assert_eq!(portal.snapshot(), before);
 }
+
+#[path = "../examples/statements/gen.rs"]
+mod generator;
+
+/// The realistic generator's six statements of three accounts (overlapping
+/// re-issue, daily numbers, restarting row numbers, identical rows, zero and
+/// debit lines), imported in order: exactly the true transfers are recorded,
+/// and no donor gets another person's name.
+#[test]
+fn generated_real_statements_record_every_transfer_once() {
+    let portal = TestPortal::new();
+    let generated = generator::generate(600, 7);
+    let accounts: Vec<String> = generator::ACCOUNTS
+        .iter()
+        .map(|(bin, number, _)| {
+            format!(r#"{{"bank_bin":"{bin}","number":"{number}","holder":"MTTQ"}}"#)
+        })
+        .collect();
+    portal
+        .append(&format!(
+            r#"{{"kind":"fund","id":"yagi","name":"Yagi","description":"","accounts":[{}]}}"#,
+            accounts.join(",")
+        ))
+        .assert()
+        .success();
+    let row_map = write(&portal, "row.toml", generator::ROW_MAPPING);
+    let daily_map = write(&portal, "daily.toml", generator::DAILY_MAPPING);
+    for statement in &generated.statements {
+        let file = write(&portal, &statement.file, &statement.text);
+        let map = if statement.daily {
+            &daily_map
+        } else {
+            &row_map
+        };
+        let out = stdout(
+            &import(
+                &portal,
+                &file,
+                Some(map),
+                &["--account", generator::ACCOUNTS[statement.account].1],
+            )
+            .assert()
+            .success(),
+        );
+        let ((read, read_dong), parts) = summary(&out);
+        assert_eq!(read as usize, statement.rows.len(), "{out}");
+        assert_eq!(read, parts.iter().map(|p| p.0).sum::<u64>(), "{out}");
+        assert_eq!(read_dong, parts.iter().map(|p| p.1).sum::<u64>(), "{out}");
+    }
+    let found: Vec<[String; 6]> = donations(&portal)
+        .iter()
+        .map(|d| {
+            let text = |field: &str| d[field].as_str().unwrap_or_default().to_string();
+            [
+                text("account"),
+                text("date"),
+                text("booking_time"),
+                d["amount"].to_string(),
+                text("description"),
+                text("donor"),
+            ]
+        })
+        .collect();
+    let score = generator::compare(&generated, &found);
+    assert_eq!(
+        (score.recorded, score.recorded_dong),
+        (score.transfers, score.dong),
+        "{score}"
+    );
+    assert_eq!(score.unmatched, 0, "{score}");
+    assert_eq!(score.names_wrong, 0, "{score}");
+    assert!(score.names_right * 10 >= score.named * 8, "{score}");
+    assert_eq!(score.anonymous_right, score.anonymous, "{score}");
+    portal.run(&["verify"]).assert().success();
+}

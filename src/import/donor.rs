@@ -11,10 +11,11 @@
 //! LE THI MAI UNG HO BA CON LU LUT FT24256123456789 -CTLNHIDI…
 //! ```
 //!
-//! A name is a run of two to six upper-case words (diacritics allowed) right
-//! after a marker, ending at the first word that is not one: lower case, a
-//! number, or a word of the transfer's own wording (`UNG HO`, `CHUYEN`, `CK`
-//! …). Anything else is anonymous: a wrong name published is worse than none.
+//! A name is a run of two to six upper-case or capitalised words
+//! (diacritics allowed) at the start, after one of these markers or after
+//! ` - `, ending at the first word that is not one: lower case, a number,
+//! or a word of the transfer's own wording (`UNG HO`, `CHUYEN`, `CK` …).
+//! Anything else is anonymous: a wrong name published is worse than none.
 
 use regex::Regex;
 use std::sync::LazyLock;
@@ -26,6 +27,7 @@ static MARKERS: LazyLock<Vec<Regex>> = LazyLock::new(|| {
         r"\bMBVCB\.\d+\.(?:\d+\.)?",
         r"(?i)\bden:\s*",
         r"^(?:IBFT|IBT|CK|QR)\s+",
+        r"\s-\s*",
         r"^",
     ]
     .iter()
@@ -33,12 +35,28 @@ static MARKERS: LazyLock<Vec<Regex>> = LazyLock::new(|| {
     .collect()
 });
 
-/// Upper-case words that belong to the transfer's wording, not to a name.
-const WORDING: [&str; 30] = [
-    "UNG", "CHUYEN", "CK", "CT", "TIEN", "GUI", "TANG", "QUY", "MTTQ", "UH", "TU", "TOI", "DEN",
-    "NOP", "IBFT", "MBVCB", "VCB", "BIDV", "VTB", "TK", "TKTHE", "THE", "TAI", "ND", "HO", "TRO",
-    "DONG", "BAO", "CUU", "TRUNG",
+/// Upper-case words that belong to the transfer's wording, never to a
+/// Vietnamese name. Words that are also names are not here: `HO` (Hồ),
+/// `TANG` (Tăng), `BAO` (Bảo), `TIEN` (Tiến), `DONG` (Đông), `TRUNG`,
+/// `TAI` (Tài), `QUY` (Quý), `TU` (Tú), `THE` (Thế); `UNG HO` stops at
+/// `UNG`, `CHUYEN TIEN` at `CHUYEN`.
+const WORDING: [&str; 20] = [
+    "UNG", "CHUYEN", "CK", "CT", "MTTQ", "UH", "IBFT", "MBVCB", "VCB", "BIDV", "VTB", "TK",
+    "TKTHE", "ND", "NOP", "GUI", "CUU", "TRO", "DEN", "TOI",
 ];
+
+/// A word of a name: upper case (`NGUYEN`, `NGUYỄN`) or capitalised
+/// (`Nguyen`), letters only.
+fn is_name_word(word: &str) -> bool {
+    let mut chars = word.chars();
+    match chars.next() {
+        Some(first) if first.is_uppercase() => {
+            let rest: Vec<char> = chars.collect();
+            rest.iter().all(|c| c.is_uppercase()) || rest.iter().all(|c| c.is_lowercase())
+        }
+        _ => false,
+    }
+}
 
 /// The most words a name has, and the least.
 const MAX_WORDS: usize = 6;
@@ -57,9 +75,7 @@ pub fn builtin_donor(description: &str) -> Option<String> {
 fn name_at(text: &str) -> Option<String> {
     let mut words = Vec::new();
     for word in text.split(' ') {
-        let is_name_word =
-            word.chars().all(char::is_uppercase) && !word.is_empty() && !WORDING.contains(&word);
-        if !is_name_word {
+        if !is_name_word(word) || WORDING.contains(&word.to_uppercase().as_str()) {
             break;
         }
         words.push(word);
@@ -98,6 +114,10 @@ mod tests {
                 Some("LE THI MAI"),
             ),
             ("NGUYỄN THỊ ÁNH ủng hộ", Some("NGUYỄN THỊ ÁNH")),
+            ("Nguyen Van An ung ho dong bao", Some("Nguyen Van An")),
+            ("ung ho ba con mien Bac - HO VAN TIEN", Some("HO VAN TIEN")),
+            ("Ung Ho Dong Bao", None),
+            ("Ho tro dong bao", None),
             ("Ung ho dong bao mien Bac", None),
             ("UNG HO DONG BAO", None),
             ("MTTQ VN", None),
