@@ -15,7 +15,8 @@ pub struct Batch {
     pub pending: Vec<Pending>,
     /// The file row of each pending entry, to name a row the ledger refuses.
     pub rows: Vec<usize>,
-    /// Rows already in the ledger (or earlier in the file): skipped.
+    /// Households only: rows whose id is already registered (or earlier in
+    /// the file), skipped. A statement's are in `statement.recorded`.
     pub duplicates: u64,
     /// Debit lines of a statement: skipped.
     pub debits: u64,
