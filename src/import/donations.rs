@@ -326,11 +326,16 @@ impl RowNumbers {
 /// account and a time (no `account`, no `time`) are found by their
 /// reference, date and amount when the row has a real reference.
 fn pair_with_ledger(batch: &mut Batch, state: &State, ref_kind: RefKind) {
-    let pending = std::mem::take(&mut batch.pending);
+    // In place: a statement's pending donations are most of an import's
+    // memory, so they are not copied into a second vector.
     let rows = std::mem::take(&mut batch.rows);
+    let mut rows_iter = rows.iter();
+    let mut kept_rows = Vec::with_capacity(rows.len());
     let mut taken: AHashMap<u64, usize> = AHashMap::new();
     let mut taken_legacy: AHashMap<u64, usize> = AHashMap::new();
-    for (mut item, row) in pending.into_iter().zip(rows) {
+    let (statement, skipped) = (&mut batch.statement, &mut batch.skipped);
+    batch.pending.retain_mut(|item| {
+        let row = *rows_iter.next().expect("a row number per pending entry");
         let Body::Donation(donation) = &mut item.body else {
             unreachable!("a statement reads donations")
         };
@@ -338,27 +343,20 @@ fn pair_with_ledger(batch: &mut Batch, state: &State, ref_kind: RefKind) {
             donation.reference = None;
         }
         let key = TransferKey::of(donation);
-        let next = |taken: &mut AHashMap<u64, usize>, key: &TransferKey| {
-            let candidates = state.recorded_transfers(key);
-            let index = taken.entry(key.identity()).or_insert(0);
-            let found = candidates.get(*index).copied();
-            *index += 1;
-            found
-        };
-        let mut matched = next(&mut taken, &key);
+        let mut matched = next_candidate(state, &mut taken, &key);
         let legacy = TransferKey {
             account: None,
             time: None,
             ..key
         };
         if matched.is_none() && key.reference.is_some() && legacy != key {
-            matched = next(&mut taken_legacy, &legacy);
+            matched = next_candidate(state, &mut taken_legacy, &legacy);
         }
         let amount = donation.amount;
         match matched {
             Some(seq) => {
-                batch.statement.recorded.add(amount);
-                batch.skipped.push(Skipped {
+                statement.recorded.add(amount);
+                skipped.push(Skipped {
                     row,
                     amount,
                     reason: SkipReason::Recorded {
@@ -367,16 +365,36 @@ fn pair_with_ledger(batch: &mut Batch, state: &State, ref_kind: RefKind) {
                         differs: false,
                     },
                 });
+                false
             }
             None => {
-                batch.statement.added.add(amount);
-                batch.total = batch.statement.added.dong;
-                batch.pending.push(item);
-                batch.rows.push(row);
+                statement.added.add(amount);
+                kept_rows.push(row);
+                true
             }
         }
-    }
+    });
+    batch.rows = kept_rows;
+    batch.total = batch.statement.added.dong;
     batch.skipped.sort_by_key(|skipped| skipped.row);
+}
+
+/// The recorded donation the next row with this identity pairs with, if
+/// any is left: the first row takes the oldest, the next row the next.
+fn next_candidate(
+    state: &State,
+    taken: &mut AHashMap<u64, usize>,
+    key: &TransferKey,
+) -> Option<u64> {
+    let candidates = state.recorded_transfers(key);
+    if candidates.is_empty() {
+        // Nothing to pair with: no need to count the rows of this identity.
+        return None;
+    }
+    let index = taken.entry(key.identity()).or_insert(0);
+    let found = candidates.get(*index).copied();
+    *index += 1;
+    found
 }
 
 /// A hash of a transfer's bank text, to tell an entry's from a row's

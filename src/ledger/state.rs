@@ -348,13 +348,14 @@ impl State {
     }
 
     /// Refuses a donation whose account is not one of its fund's, or whose
-    /// reference is already recorded on that account and day.
+    /// reference is already recorded on that account and day; returns the
+    /// key of that reference and day, to record.
     fn check_transfer(
         &self,
         fund: u32,
         donation: &Donation,
         field: &str,
-    ) -> Result<(), EntryError> {
+    ) -> Result<Option<u128>, EntryError> {
         let accounts = &self.funds[fund as usize].accounts;
         if let Some(account) = &donation.account
             && !accounts.contains(account)
@@ -372,7 +373,8 @@ impl State {
                 ),
             ));
         }
-        if let Some(day) = TransferKey::of(donation).reference_day()
+        let day = TransferKey::of(donation).reference_day();
+        if let Some(day) = day
             && self.reference_days.contains(&day)
         {
             return Err(EntryError::field(
@@ -390,7 +392,7 @@ impl State {
                 ),
             ));
         }
-        Ok(())
+        Ok(day)
     }
 
     /// Whether a household with this citizen-ID commitment is registered.
@@ -482,7 +484,7 @@ impl State {
             }
             (Body::Donation(donation), Some(_)) => {
                 let fund = self.live_fund(&donation.fund, "fund")?;
-                self.check_transfer(fund, donation, "")?;
+                let day = self.check_transfer(fund, donation, "")?;
                 // Every check before any change, so a refused entry leaves
                 // the state as it was (an import skips it and goes on).
                 let received = self.funds[fund as usize]
@@ -490,12 +492,11 @@ impl State {
                     .received
                     .checked_add(donation.amount)
                     .map_err(|e| EntryError::money("amount", e))?;
-                let key = TransferKey::of(donation);
-                if let Some(day) = key.reference_day() {
+                if let Some(day) = day {
                     self.reference_days.insert(day);
                 }
                 if donation.channel == Channel::Bank {
-                    self.record_identity(&key, entry.seq);
+                    self.record_identity(&TransferKey::of(donation), entry.seq);
                 }
                 let state = &mut self.funds[fund as usize];
                 state.totals.received = received;
