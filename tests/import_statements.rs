@@ -783,3 +783,34 @@ fn generated_real_statements_record_every_transfer_once() {
     assert_eq!(score.anonymous_right, score.anonymous, "{score}");
     portal.run(&["verify"]).assert().success();
 }
+
+/// A ledger written before funds had several accounts (one `account`) and
+/// before donations recorded theirs and their booking time: re-importing
+/// the statement its donations came from adds nothing, and the old form
+/// still verifies unchanged.
+#[test]
+fn donations_recorded_before_accounts_and_times_are_still_found() {
+    let portal = TestPortal::new();
+    portal
+        .append(concat!(
+            r#"{"kind":"fund","id":"yagi","name":"Yagi","description":"","account":{"bank_bin":"970436","number":"0011001932418","holder":"MTTQ"}}"#,
+            "\n",
+            r#"{"kind":"donation","fund":"yagi","donor":"","amount":500000,"date":"2024-09-12","channel":"bank","ref":"FT24256001","note":"ung ho"}"#,
+        ))
+        .assert()
+        .success();
+    let file = write(
+        &portal,
+        "sao-ke.csv",
+        "date,ref,amount,description\n12/09/2024 10:15:32,FT24256001,500.000,ung ho\n12/09/2024 10:16:00,FT24256002,200.000,ung ho\n",
+    );
+    let out = stdout(&import(&portal, &file, None, &[]).assert().success());
+    assert_eq!(counts(&out), [1, 1, 0, 0, 0], "{out}");
+    let added = &donations(&portal)[1];
+    assert_eq!(
+        added["account"], ACCOUNT,
+        "the fund's only account is recorded"
+    );
+    assert_eq!(added["booking_time"], "10:16:00");
+    portal.run(&["verify"]).assert().success();
+}

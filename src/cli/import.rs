@@ -133,6 +133,13 @@ fn open_session(
 fn check_output_file(path: &Path, option: &str) -> Result<()> {
     crate::portal::refuse_published_location(path, &format!("the {option} file"))
         .map_err(|e| usage(e.to_string()))?;
+    let parent = path.parent().filter(|p| !p.as_os_str().is_empty());
+    if parent.is_some_and(|dir| !dir.is_dir()) {
+        return Err(usage(format!(
+            "{option} `{}`: its folder does not exist",
+            path.display()
+        )));
+    }
     if path.symlink_metadata().is_ok() {
         return Err(usage(format!(
             "{option} `{}` already exists; name a new file (nothing is overwritten)",

@@ -349,7 +349,11 @@ fn pair_with_ledger(batch: &mut Batch, state: &State, ref_kind: RefKind) {
             time: None,
             ..key
         };
-        if matched.is_none() && key.reference.is_some() && legacy != key {
+        if matched.is_none()
+            && key.reference.is_some()
+            && legacy != key
+            && state.has_unplaced_transfers()
+        {
             matched = next_candidate(state, &mut taken_legacy, &legacy);
         }
         let amount = donation.amount;

@@ -162,6 +162,9 @@ pub struct State {
     /// ... and, for the rare key held by several entries, (key, entry) →
     /// the previous entry with that key.
     earlier_identities: HashMap<(u64, u64), u64>,
+    /// Bank donations with a reference but no account and no booking time
+    /// (all those imported before either existed), live or voided.
+    unplaced_transfers: u64,
     /// The current form of entries changed by an amendment.
     #[serde(with = "bodies_as_json")]
     amended: HashMap<u64, Body>,
@@ -327,6 +330,12 @@ impl State {
         }
         seqs.reverse();
         seqs
+    }
+
+    /// Whether any bank donation has a reference but neither an account nor
+    /// a booking time: an import then also looks for its rows that way.
+    pub fn has_unplaced_transfers(&self) -> bool {
+        self.unplaced_transfers > 0
     }
 
     /// The account numbers of fund `id`, as amended.
@@ -497,6 +506,12 @@ impl State {
                 }
                 if donation.channel == Channel::Bank {
                     self.record_identity(&TransferKey::of(donation), entry.seq);
+                    if donation.reference.is_some()
+                        && donation.account.is_none()
+                        && donation.booking_time.is_none()
+                    {
+                        self.unplaced_transfers += 1;
+                    }
                 }
                 let state = &mut self.funds[fund as usize];
                 state.totals.received = received;
