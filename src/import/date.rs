@@ -12,6 +12,7 @@
 //! is kept as `HH:MM:SS`: it is part of a transfer's identity.
 
 use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
+use std::borrow::Cow;
 
 /// The formats tried when a mapping does not name its own, in order. Day
 /// first: no Vietnamese statement puts the month first.
@@ -57,15 +58,20 @@ pub fn parse_date_time(
     }
     for format in &formats {
         // A format without a year gets the mapping's, written after it.
-        let (text, format) = match year {
-            Some(year) if !has_year(format) => (format!("{text} {year}"), format!("{format} %Y")),
-            _ => (text.to_string(), format.to_string()),
+        let (text, format): (Cow<str>, Cow<str>) = match year {
+            Some(year) if !has_year(format) => (
+                format!("{text} {year}").into(),
+                format!("{format} %Y").into(),
+            ),
+            _ => (text.into(), (*format).into()),
         };
-        // With a time first: a date-only parse ignores a format's time.
-        if let Ok(time) = NaiveDateTime::parse_from_str(&text, &format) {
-            return plausible(time.date()).map(|date| (date, Some(time.time())));
-        }
-        if let Ok(date) = NaiveDate::parse_from_str(&text, &format) {
+        // A format with a time is read with it (a date-only parse would
+        // ignore the time); a date-only format as a date.
+        if has_time(&format) {
+            if let Ok(time) = NaiveDateTime::parse_from_str(&text, &format) {
+                return plausible(time.date()).map(|date| (date, Some(time.time())));
+            }
+        } else if let Ok(date) = NaiveDate::parse_from_str(&text, &format) {
             return plausible(date).map(|date| (date, None));
         }
     }
@@ -78,6 +84,12 @@ pub fn parse_date_time(
         _ => NaiveDate::parse_from_str(day, format).ok(),
     })?;
     plausible(date).map(|date| (date, parse_time(rest)))
+}
+
+fn has_time(format: &str) -> bool {
+    ["%H", "%I", "%k", "%l", "%T", "%R", "%X", "%c", "%+", "%s"]
+        .iter()
+        .any(|field| format.contains(field))
 }
 
 fn has_year(format: &str) -> bool {

@@ -210,7 +210,7 @@ pub fn read_donations(
                 positions,
                 mapping: import.mapping,
             };
-            row_numbers.see(reader.text(Col::Ref, false).as_deref());
+            row_numbers.see(&reader);
             let (read, dong) = match read_row(&reader, import) {
                 Ok(read) => {
                     let dong = read.amount();
@@ -304,10 +304,15 @@ struct RowNumbers {
 }
 
 impl RowNumbers {
-    fn see(&mut self, reference: Option<&str>) {
+    fn see(&mut self, reader: &RowReader) {
         if self.broken {
             return;
         }
+        let cell = reader.cell(Col::Ref).map(|cell| cell.text());
+        self.see_text(cell.as_deref().map(str::trim));
+    }
+
+    fn see_text(&mut self, reference: Option<&str>) {
         match reference.and_then(|r| r.parse::<u64>().ok()) {
             Some(number) if number == self.seen + 1 => self.seen = number,
             _ => self.broken = true,
@@ -741,13 +746,13 @@ mod tests {
     fn a_ref_column_counting_rows_is_a_row_number() {
         let mut numbers = RowNumbers::default();
         for reference in ["1", "2", "3"] {
-            numbers.see(Some(reference));
+            numbers.see_text(Some(reference));
         }
         assert!(numbers.counted());
-        numbers.see(Some("5"));
+        numbers.see_text(Some("5"));
         assert!(!numbers.counted());
         let mut one = RowNumbers::default();
-        one.see(Some("1"));
+        one.see_text(Some("1"));
         assert!(!one.counted());
     }
 
