@@ -14,5 +14,6 @@ pub mod media;
 pub mod money;
 pub mod portal;
 pub mod site;
+pub mod spreadsheet;
 pub mod vietqr;
 pub mod vn;

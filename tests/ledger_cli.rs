@@ -608,3 +608,59 @@ fn photos_are_stored_by_hash_and_checked() {
         .code(1)
         .stderr(contains("is missing from `ledger/media/`"));
 }
+
+/// `append` keeps a bank reference once per fund, account and booking day:
+/// a bank's daily number comes back on other days, as another transfer.
+/// A fund lists its accounts (`accounts`) or has the older single
+/// `account`; a donation names one of them.
+#[test]
+fn a_bank_reference_is_recorded_once_per_account_and_day() {
+    let portal = TestPortal::new();
+    portal.append(SAMPLE).assert().success();
+    let donation = |fields: &str| {
+        format!(
+            r#"{{"kind":"donation","fund":"bao-so-5","donor":"A","amount":1,"channel":"bank",{fields}}}"#
+        )
+    };
+    portal
+        .append(&donation(r#""date":"2025-09-13","ref":"FT25255001""#))
+        .assert()
+        .success();
+    portal
+        .append(&donation(
+            r#""date":"2025-09-12","booking_time":"08:05:09","account":"113000006100","ref":"FT25255001","description":"MBVCB.1.2.A ung ho""#,
+        ))
+        .assert()
+        .success();
+    for (input, expected) in [
+        (
+            donation(r#""date":"2025-09-13","ref":"FT25255001""#),
+            "bank reference `FT25255001` is already recorded in fund `bao-so-5` on 2025-09-13",
+        ),
+        (
+            donation(r#""date":"2025-09-14","booking_time":"8:05:09""#),
+            "field `booking_time`: `8:05:09` is not a time of day",
+        ),
+        (
+            donation(r#""date":"2025-09-14","account":"999""#),
+            "field `account`: fund `bao-so-5` has no account `999` (its accounts: 113000006100)",
+        ),
+        (
+            r#"{"kind":"fund","id":"hai","name":"Hai","description":"","account":{"bank_bin":"970415","number":"1","holder":"A"},"accounts":[{"bank_bin":"970415","number":"2","holder":"A"}]}"#.to_string(),
+            "field `accounts`: a fund has `account` (one) or `accounts` (a list), not both",
+        ),
+        (
+            r#"{"kind":"fund","id":"hai","name":"Hai","description":"","accounts":[{"bank_bin":"970415","number":"2","holder":"A"},{"bank_bin":"970436","number":"2","holder":"B"}]}"#.to_string(),
+            "account `2` is listed twice",
+        ),
+    ] {
+        let before = portal.snapshot();
+        portal
+            .append(&input)
+            .assert()
+            .code(1)
+            .stderr(contains(expected));
+        assert!(portal.snapshot() == before, "{input}");
+    }
+    portal.run(&["verify"]).assert().success();
+}

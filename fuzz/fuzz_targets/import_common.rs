@@ -21,6 +21,7 @@ pub fn import(data: &[u8], extension: &str) {
         let import = DonationImport {
             path: &path,
             fund: "quy-fuzz",
+            account: None,
             mapping: &mapping,
             skip_invalid: selector & 2 == 0,
         };

@@ -1,14 +1,17 @@
-//! `minhbach import donations|households FILE --key K [--fund ID] [--map MAP.toml] [--skip-invalid REJECTS.csv]`.
+//! `minhbach import donations|households FILE --key K [--fund ID] [--account NUMBER] [--map MAP.toml] [--skip-invalid REJECTS.csv] [--report REPORT.csv]`.
 //!
 //! Reads a bank statement or a household roster (CSV or spreadsheet) through
 //! `crate::import`, appends what is new as one batch under one signed
-//! checkpoint, and prints a summary. One invalid row refuses the whole file
-//! unless `--skip-invalid` names a file to set such rows aside in.
+//! checkpoint, and prints a summary that accounts for every row. One invalid
+//! row refuses the whole file unless `--skip-invalid` names a file to set
+//! such rows aside in; `--report` lists every statement row not added.
+//! Both files are written only outside the portal's committed and published
+//! folders, and never over an existing file (`check_output_file`).
 
 use super::{key::load_signing_key, ledger_of, load_secret, now, open_portal, usage};
 use crate::import::{
-    Batch, DonationImport, HouseholdImport, ImportError, Mapping, Position, Rejection,
-    read_donations, read_households, write_rejects,
+    Batch, DonationImport, HouseholdImport, ImportError, Mapping, Position, Rejection, SkipReason,
+    Tally, description_hash, read_donations, read_households, write_rejects, write_report,
 };
 use crate::ledger::note::SigningKey;
 use crate::ledger::{AppendReport, AppendSession, InputContext, Ledger};
@@ -19,7 +22,7 @@ use std::path::{Path, PathBuf};
 
 #[derive(Subcommand, Debug)]
 pub enum ImportCommand {
-    /// Import a bank statement (CSV or .xlsx) as donations to one fund; references already in the fund are skipped.
+    /// Import a bank statement (CSV or .xlsx) as donations to one fund; transfers already recorded are counted, not added.
     Donations(DonationArgs),
     /// Import a household roster (CSV or .xlsx); ids already registered are skipped.
     Households(HouseholdArgs),
@@ -32,6 +35,12 @@ pub struct DonationArgs {
     /// The fund the donations go to.
     #[arg(long)]
     fund: String,
+    /// The number of the fund's account the statement is of (required when the fund has several).
+    #[arg(long, value_name = "NUMBER")]
+    account: Option<String>,
+    /// Write every row not added (already recorded, debit, zero, rejected), with its reason, to this CSV file.
+    #[arg(long, value_name = "REPORT.csv")]
+    report: Option<PathBuf>,
     #[command(flatten)]
     common: CommonArgs,
 }
@@ -73,9 +82,15 @@ struct Session {
     map: Option<PathBuf>,
     file: PathBuf,
     skip_invalid: Option<PathBuf>,
+    report: Option<PathBuf>,
 }
 
-fn open_session(root: &Path, file: &Path, common: &CommonArgs) -> Result<Session> {
+fn open_session(
+    root: &Path,
+    file: &Path,
+    common: &CommonArgs,
+    report: Option<&Path>,
+) -> Result<Session> {
     let portal = open_portal(root)?;
     let key = load_signing_key(&common.key)?;
     if !file.is_file() {
@@ -88,12 +103,14 @@ fn open_session(root: &Path, file: &Path, common: &CommonArgs) -> Result<Session
         Some(path) => Mapping::load(path).map_err(usage)?,
         None => Mapping::default(),
     };
-    if let Some(rejects) = &common.skip_invalid
-        && rejects.canonicalize().ok() == file.canonicalize().ok()
-    {
-        return Err(usage(
-            "--skip-invalid must name another file than the one imported",
-        ));
+    if let Some(rejects) = &common.skip_invalid {
+        check_output_file(rejects, "--skip-invalid")?;
+    }
+    if let Some(report) = report {
+        check_output_file(report, "--report")?;
+        if common.skip_invalid.as_deref() == Some(report) {
+            return Err(usage("--report and --skip-invalid must name two files"));
+        }
     }
     Ok(Session {
         ledger: ledger_of(&portal),
@@ -103,11 +120,37 @@ fn open_session(root: &Path, file: &Path, common: &CommonArgs) -> Result<Session
         map: common.map.clone(),
         file: file.to_path_buf(),
         skip_invalid: common.skip_invalid.clone(),
+        report: report.map(Path::to_path_buf),
     })
 }
 
+/// The one rule for the files an import writes (`--skip-invalid`,
+/// `--report`): never inside a portal's `ledger/`, `public/` or source
+/// folders (`--skip-invalid ledger/entries/000000.jsonl` once destroyed
+/// every entry), and never over an existing file, which also keeps the
+/// imported file safe. Their cells are guarded against formulas when
+/// written (`spreadsheet::guard_cell`).
+fn check_output_file(path: &Path, option: &str) -> Result<()> {
+    crate::portal::refuse_published_location(path, &format!("the {option} file"))
+        .map_err(|e| usage(e.to_string()))?;
+    let parent = path.parent().filter(|p| !p.as_os_str().is_empty());
+    if parent.is_some_and(|dir| !dir.is_dir()) {
+        return Err(usage(format!(
+            "{option} `{}`: its folder does not exist",
+            path.display()
+        )));
+    }
+    if path.symlink_metadata().is_ok() {
+        return Err(usage(format!(
+            "{option} `{}` already exists; name a new file (nothing is overwritten)",
+            path.display()
+        )));
+    }
+    Ok(())
+}
+
 fn donations(root: &Path, args: DonationArgs) -> Result<()> {
-    let session = open_session(root, &args.file, &args.common)?;
+    let session = open_session(root, &args.file, &args.common, args.report.as_deref())?;
     let time = now();
     let working = spinner("verifying the ledger".into());
     let append = session.ledger.begin_append(&session.key, &time);
@@ -126,6 +169,7 @@ fn donations(root: &Path, args: DonationArgs) -> Result<()> {
             }
         )));
     }
+    let account = statement_account(state.fund_accounts(&args.fund), &args)?;
     let received = state
         .funds()
         .find(|fund| fund.id == args.fund)
@@ -133,14 +177,19 @@ fn donations(root: &Path, args: DonationArgs) -> Result<()> {
     let import = DonationImport {
         path: &session.file,
         fund: &args.fund,
+        account: account.as_deref(),
         mapping: &session.mapping,
         skip_invalid: session.skip_invalid.is_some(),
     };
     let batch = with_progress(&session.file, |progress| {
         read_donations(&import, state, progress)
     });
+    let batch = batch.map(|mut batch| {
+        compare_descriptions(&session.ledger, &mut batch);
+        batch
+    });
     let (batch, report) = import_batch(&session, append, batch)?;
-    print_counts(&session, &batch, report.as_ref(), "debit line");
+    print_statement(&session, &batch);
     let all = received.saturating_add(batch.total.get());
     println!(
         "fund `{}`: +{} (received {} in all)",
@@ -152,8 +201,74 @@ fn donations(root: &Path, args: DonationArgs) -> Result<()> {
     Ok(())
 }
 
+/// The account a statement is of: `--account`, which must be one of the
+/// fund's; without it the fund's only account, or none if it has none.
+fn statement_account(accounts: &[String], args: &DonationArgs) -> Result<Option<String>> {
+    let listed = || accounts.join(", ");
+    match (&args.account, accounts) {
+        (Some(number), _) if accounts.contains(number) => Ok(Some(number.clone())),
+        (Some(number), []) => Err(usage(format!(
+            "fund `{}` has no bank account, so `--account {number}` cannot be recorded; add the fund's accounts with a correction first",
+            args.fund
+        ))),
+        (Some(number), _) => Err(usage(format!(
+            "`{number}` is not an account of fund `{}` (its accounts: {})",
+            args.fund,
+            listed()
+        ))),
+        (None, []) => Ok(None),
+        (None, [only]) => Ok(Some(only.clone())),
+        (None, _) => Err(usage(format!(
+            "fund `{}` receives through several accounts ({}); say which one the statement is of with --account NUMBER",
+            args.fund,
+            listed()
+        ))),
+    }
+}
+
+/// Marks the rows already recorded whose bank text differs from their
+/// entry's (a re-issued statement masks and extends descriptions): they are
+/// reported, not added and not dropped. One pass over the ledger, only when
+/// some row was already recorded.
+fn compare_descriptions(ledger: &Ledger, batch: &mut Batch) {
+    let mut wanted: std::collections::HashMap<u64, Vec<usize>> = Default::default();
+    for (index, skipped) in batch.skipped.iter().enumerate() {
+        if let SkipReason::Recorded { seq, .. } = skipped.reason {
+            wanted.entry(seq).or_default().push(index);
+        }
+    }
+    if wanted.is_empty() {
+        return;
+    }
+    let mut differing = 0;
+    let _ = ledger.for_each_entry(&mut |entry| {
+        if let (Some(indices), crate::ledger::entry::Body::Donation(donation)) =
+            (wanted.get(&entry.seq), &entry.body)
+        {
+            // Entries imported before `description` existed kept the bank's
+            // text as the note.
+            let text = donation.description.as_deref().or(donation.note.as_deref());
+            let hash = description_hash(text);
+            for &index in indices {
+                if let SkipReason::Recorded {
+                    description,
+                    differs,
+                    ..
+                } = &mut batch.skipped[index].reason
+                    && *description != hash
+                {
+                    *differs = true;
+                    differing += 1;
+                }
+            }
+        }
+        Ok(())
+    });
+    batch.statement.recorded_differing = differing;
+}
+
 fn households(root: &Path, args: HouseholdArgs) -> Result<()> {
-    let session = open_session(root, &args.file, &args.common)?;
+    let session = open_session(root, &args.file, &args.common, None)?;
     let Some(secret) = load_secret(&session.portal)? else {
         anyhow::bail!(
             "households need the portal secret `{}` (it commits citizen IDs and phone numbers), which was not found\nnothing was appended",
@@ -239,8 +354,12 @@ fn import_batch(
                 if session.skip_invalid.is_none() {
                     return Err(anyhow!("`{}` {rejection}{nothing}", session.file.display()));
                 }
-                batch.unaccount(&body);
-                batch.rejected.push(rejection);
+            batch.unaccount(&body);
+            if let crate::ledger::entry::Body::Donation(donation) = &body {
+                batch.statement.added.remove(donation.amount);
+                batch.statement.rejected.add(donation.amount);
+            }
+            batch.rejected.push(rejection);
             }
         }
     }
@@ -260,10 +379,13 @@ fn import_batch(
 }
 
 fn write_rejects_file(session: &Session, batch: &Batch) -> Result<()> {
-    match &session.skip_invalid {
-        Some(out) => write_rejects(out, &session.file, &session.mapping, batch),
-        None => Ok(()),
+    if let Some(out) = &session.skip_invalid {
+        write_rejects(out, &session.file, &session.mapping, batch)?;
     }
+    if let Some(out) = &session.report {
+        write_report(out, &session.file, &session.mapping, batch)?;
+    }
+    Ok(())
 }
 
 /// A spinner on a terminal for work without a measure, hidden otherwise.
@@ -324,6 +446,80 @@ fn print_counts(session: &Session, batch: &Batch, report: Option<&AppendReport>,
     {
         println!(
             "rejected rows, with reasons, written to `{}`",
+            out.display()
+        );
+    }
+}
+
+/// The statement's reconciliation: every row read is added, already
+/// recorded, a debit line, a zero amount or rejected, in rows and in đồng.
+fn print_statement(session: &Session, batch: &Batch) {
+    let statement = &batch.statement;
+    let part = |tally: Tally, word: &str| {
+        format!(
+            "{} ({})",
+            plural(tally.rows, word),
+            format_vnd(tally.dong.get())
+        )
+    };
+    let recorded = format!(
+        "{} already recorded ({})",
+        statement.recorded.rows,
+        format_vnd(statement.recorded.dong.get())
+    );
+    let added = format!(
+        "{} added ({})",
+        plural(statement.added.rows, "row"),
+        format_vnd(statement.added.dong.get())
+    );
+    let zero = format!("{} zero-amount", statement.zero.rows);
+    let rejected = format!(
+        "{} rejected ({})",
+        statement.rejected.rows,
+        format_vnd(statement.rejected.dong.get())
+    );
+    println!(
+        "`{}`: {} read = {added} + {recorded} + {} + {zero} + {rejected}",
+        session.file.display(),
+        part(statement.read, "row"),
+        part(statement.debits, "debit line"),
+    );
+    if statement.accounted() != statement.read {
+        // Not reachable: every row read lands in one tally. Said loudly if
+        // it ever happens, rather than published.
+        eprintln!("warning: the rows do not reconcile; please report this as a bug");
+    }
+    if statement.recorded_differing > 0 {
+        println!(
+            "{} of the rows already recorded have a different bank text than their entry (masked or extended by a re-issued statement){}",
+            statement.recorded_differing,
+            if session.report.is_some() {
+                "; see the report"
+            } else {
+                "; --report FILE lists them"
+            }
+        );
+    }
+    if let Some(column) = &statement.row_numbers {
+        println!(
+            "column `{column}` counts 1, 2, 3 …: taken as row numbers, not bank references (set ref_kind in the mapping to say otherwise)"
+        );
+    }
+    if let Some(out) = &session.skip_invalid
+        && !batch.rejected.is_empty()
+    {
+        println!(
+            "rejected rows, with reasons, written to `{}`",
+            out.display()
+        );
+    }
+    if let Some(out) = &session.report {
+        println!(
+            "{} not added, with reasons, written to `{}`",
+            plural(
+                batch.skipped.len() as u64 + batch.rejected.len() as u64,
+                "row"
+            ),
             out.display()
         );
     }

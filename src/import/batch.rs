@@ -15,7 +15,8 @@ pub struct Batch {
     pub pending: Vec<Pending>,
     /// The file row of each pending entry, to name a row the ledger refuses.
     pub rows: Vec<usize>,
-    /// Rows already in the ledger (or earlier in the file): skipped.
+    /// Households only: rows whose id is already registered (or earlier in
+    /// the file), skipped. A statement's are in `statement.recorded`.
     pub duplicates: u64,
     /// Debit lines of a statement: skipped.
     pub debits: u64,
@@ -31,6 +32,98 @@ pub struct Batch {
     pub header: Vec<String>,
     /// For each ledger field, the file column it came from.
     pub field_columns: Vec<(&'static str, String)>,
+    /// Statements only: every row read, accounted for in rows and đồng.
+    pub statement: Statement,
+    /// Statements only: every row not added but the rejected ones (those
+    /// are in `rejected`), in file order, for `--report`.
+    pub skipped: Vec<Skipped>,
+}
+
+/// A number of rows and their sum.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Tally {
+    pub rows: u64,
+    pub dong: Dong,
+}
+
+impl Tally {
+    /// Adds a row. Every tally of a statement is part of `Statement::read`,
+    /// whose sum was checked first, so no part can overflow.
+    pub fn add(&mut self, dong: Dong) {
+        self.rows += 1;
+        self.dong = self
+            .dong
+            .checked_add(dong)
+            .expect("a part of the rows read is at most their checked sum");
+    }
+
+    /// Takes a row out (an entry the ledger refused after the reading).
+    pub fn remove(&mut self, dong: Dong) {
+        self.rows -= 1;
+        self.dong = self
+            .dong
+            .checked_sub(dong)
+            .expect("only a row added is removed");
+    }
+}
+
+/// Where every row of a statement went. `read` equals the sum of the other
+/// tallies, in rows and in đồng.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Statement {
+    pub read: Tally,
+    pub added: Tally,
+    pub recorded: Tally,
+    /// Of `recorded`: rows whose bank text differs from the entry's.
+    pub recorded_differing: u64,
+    pub debits: Tally,
+    pub zero: Tally,
+    pub rejected: Tally,
+    /// The `ref` column's name, when it counted 1, 2, 3 … and was taken as
+    /// a row number.
+    pub row_numbers: Option<String>,
+}
+
+impl Statement {
+    /// The other tallies added up: equal to `read` when nothing is lost.
+    pub fn accounted(&self) -> Tally {
+        [
+            self.added,
+            self.recorded,
+            self.debits,
+            self.zero,
+            self.rejected,
+        ]
+        .iter()
+        .fold(Tally::default(), |sum, part| Tally {
+            rows: sum.rows + part.rows,
+            dong: sum
+                .dong
+                .checked_add(part.dong)
+                .unwrap_or(Dong::new(u64::MAX)),
+        })
+    }
+}
+
+/// A statement row not added, and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Skipped {
+    pub row: usize,
+    pub amount: Dong,
+    pub reason: SkipReason,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SkipReason {
+    /// Already in the ledger as entry `seq`; `description` is a hash of the
+    /// row's bank text, to tell whether the entry's differs.
+    Recorded {
+        seq: u64,
+        description: u64,
+        differs: bool,
+    },
+    Debit,
+    Zero,
 }
 
 impl Batch {
@@ -292,32 +385,113 @@ fn is_total_row(first_cell: &str) -> bool {
 
 /// Writes the refused rows as CSV: `row`, `column`, `reason`, then the row's
 /// own cells under the file's own header, so an officer can fix the rows and
-/// import the rejects file itself. The source is read again for the cells:
-/// an import keeps only the numbers of refused rows, never the rows.
+/// import the rejects file itself.
 pub fn write_rejects(
     out: &Path,
     source: &Path,
     mapping: &Mapping,
     batch: &Batch,
 ) -> anyhow::Result<()> {
+    let by_row: BTreeMap<usize, Vec<String>> = batch
+        .rejected
+        .iter()
+        .map(|r| (r.row, vec![r.column.clone(), r.reason.clone()]))
+        .collect();
+    write_rows(
+        out,
+        source,
+        mapping,
+        &["column", "reason"],
+        &batch.header,
+        &by_row,
+    )
+}
+
+/// Writes `--report`: every statement row not added, in file order, with
+/// what happened to it (`outcome`), the column at fault and the reason, the
+/// entry it matched when it is already recorded, then the row's own cells,
+/// so an officer can check a statement against the ledger line by line.
+pub fn write_report(
+    out: &Path,
+    source: &Path,
+    mapping: &Mapping,
+    batch: &Batch,
+) -> anyhow::Result<()> {
+    let mut by_row: BTreeMap<usize, Vec<String>> = BTreeMap::new();
+    for skipped in &batch.skipped {
+        let (outcome, reason, entry) = match &skipped.reason {
+            SkipReason::Recorded { seq, differs, .. } => (
+                "recorded",
+                if *differs {
+                    "already recorded; the bank's text differs from the entry's".to_string()
+                } else {
+                    "already recorded".to_string()
+                },
+                seq.to_string(),
+            ),
+            SkipReason::Debit => ("debit", "a debit line".to_string(), String::new()),
+            SkipReason::Zero => ("zero", "a zero amount".to_string(), String::new()),
+        };
+        by_row.insert(
+            skipped.row,
+            vec![outcome.into(), String::new(), reason, entry],
+        );
+    }
+    for rejection in &batch.rejected {
+        by_row.insert(
+            rejection.row,
+            vec![
+                "rejected".into(),
+                rejection.column.clone(),
+                rejection.reason.clone(),
+                String::new(),
+            ],
+        );
+    }
+    write_rows(
+        out,
+        source,
+        mapping,
+        &["outcome", "column", "reason", "entry"],
+        &batch.header,
+        &by_row,
+    )
+}
+
+/// A CSV of some of the source's rows: `row`, the given columns, then the
+/// row's own cells. The source is read again for the cells: an import keeps
+/// only the numbers of the rows, never the rows. Every text cell is guarded
+/// against formula injection: a transfer's text is written by the sender.
+fn write_rows(
+    out: &Path,
+    source: &Path,
+    mapping: &Mapping,
+    columns: &[&str],
+    header: &[String],
+    by_row: &BTreeMap<usize, Vec<String>>,
+) -> anyhow::Result<()> {
+    use crate::spreadsheet::guard_cell;
     use anyhow::Context;
-    let by_row: BTreeMap<usize, &Rejection> = batch.rejected.iter().map(|r| (r.row, r)).collect();
+    // `create_new`: an existing file is never overwritten (`cli::import`
+    // refuses it first, with a clearer message).
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(out)
+        .with_context(|| format!("failed to create `{}`", out.display()))?;
     let mut writer = csv::WriterBuilder::new()
         .flexible(true)
-        .from_path(out)
-        .with_context(|| format!("failed to create `{}`", out.display()))?;
-    let mut header = vec!["row".to_string(), "column".into(), "reason".into()];
-    header.extend(batch.header.iter().cloned());
-    writer.write_record(&header)?;
+        .from_writer(std::io::BufWriter::new(file));
+    let mut record = vec!["row".to_string()];
+    record.extend(columns.iter().map(|c| c.to_string()));
+    record.extend(header.iter().map(|h| guard_cell(h)));
+    writer.write_record(&record)?;
     if !by_row.is_empty() {
         for_each_row(source, &read_options(mapping), &mut |row, _| {
-            if let Some(rejection) = by_row.get(&row.number) {
-                let mut record = vec![
-                    rejection.row.to_string(),
-                    rejection.column.clone(),
-                    rejection.reason.clone(),
-                ];
-                record.extend(row_texts(&row.cells));
+            if let Some(cells) = by_row.get(&row.number) {
+                let mut record = vec![row.number.to_string()];
+                record.extend(cells.iter().map(|c| guard_cell(c)));
+                record.extend(row_texts(&row.cells).iter().map(|c| guard_cell(c)));
                 writer.write_record(&record)?;
             }
             Ok(Flow::Continue)

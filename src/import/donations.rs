@@ -1,25 +1,34 @@
 //! Bank statement rows into `donation` entries (channel `bank`).
 //!
-//! A row is a debit line (skipped and counted), a duplicate (its reference is
-//! already in the fund, or earlier in the file: skipped and counted), or a
-//! donation. The donor is the donor column if there is one, else the
-//! `donor` group of the mapping's pattern applied to the description, else
-//! anonymous (or the description, if the mapping says so); the description
-//! is kept as the note.
+//! Every row read is accounted for, in rows and in đồng (`Statement`): added,
+//! already recorded, a debit line, a zero amount, or rejected. A credit is
+//! already recorded when the ledger holds a bank donation with the same
+//! transaction identity (`ledger::identity`: fund, account, booking date and
+//! time, amount, and the reference where it is a real one), paired one to
+//! one in file order, so re-importing a statement or one that overlaps it
+//! adds only what is new, and two identical transfers both count.
+//!
+//! Text is normalised, never refused for its spacing: trimmed, runs of
+//! spaces collapsed, control characters removed, NFC. The donor is the donor
+//! column, else the mapping's pattern, else the built-in shapes of
+//! Vietnamese transfer texts (`donor`), else anonymous (or the description,
+//! cut at a word boundary). The bank's text is kept whole as `description`.
 
 use super::amount::{AmountError, parse_amount};
-use super::batch::{Batch, Drive, ImportError, RowOutcome, drive};
-use super::date::{ledger_date, parse_date};
-use super::mapping::{DonorFallback, Field, Mapping, fold_header};
+use super::batch::{Batch, Drive, ImportError, RowOutcome, SkipReason, Skipped, drive};
+use super::date::{ledger_date, ledger_time, parse_date_time, parse_time};
+use super::donor::builtin_donor;
+use super::mapping::{DonorFallback, Field, Mapping, RefKind, fold_header};
 use super::reader::{Cell, Position, Row};
 use crate::ledger::entry::{Body, Channel, Donation, nfc};
+use crate::ledger::identity::TransferKey;
 use crate::ledger::{Pending, State};
 use crate::money::Dong;
-use ahash::AHashSet;
+use ahash::AHashMap;
 use std::path::Path;
 
 /// The columns of a statement, in this order (see `Col`).
-pub const FIELDS: [Field; 8] = [
+pub const FIELDS: [Field; 9] = [
     Field {
         key: "date",
         required: true,
@@ -36,9 +45,10 @@ pub const FIELDS: [Field; 8] = [
     },
     Field {
         key: "ref",
-        required: true,
+        required: false,
         aliases: &[
             "ref",
+            "id",
             "reference",
             "so tham chieu",
             "ma giao dich",
@@ -66,6 +76,7 @@ pub const FIELDS: [Field; 8] = [
             "credit",
             "so tien",
             "so tien giao dich",
+            "money",
         ],
     },
     Field {
@@ -103,6 +114,7 @@ pub const FIELDS: [Field; 8] = [
             "chi tiet",
             "transaction description",
             "details",
+            "desc",
         ],
     },
     Field {
@@ -132,6 +144,11 @@ pub const FIELDS: [Field; 8] = [
             "credit debit",
         ],
     },
+    Field {
+        key: "time",
+        required: false,
+        aliases: &["time", "gio", "gio giao dich"],
+    },
 ];
 
 /// Indices into `FIELDS`.
@@ -145,12 +162,15 @@ enum Col {
     Description,
     Debit,
     Type,
+    Time,
 }
 
 /// A statement import into one fund.
 pub struct DonationImport<'a> {
     pub path: &'a Path,
     pub fund: &'a str,
+    /// The fund's account the statement is of, if the fund has accounts.
+    pub account: Option<&'a str>,
     pub mapping: &'a Mapping,
     /// Set invalid rows aside instead of refusing the file.
     pub skip_invalid: bool,
@@ -161,8 +181,8 @@ const DONOR_CHARS: usize = 200;
 const NOTE_CHARS: usize = 5_000;
 const REF_CHARS: usize = 64;
 
-/// Reads a statement into a batch of donations for `import.fund`, judged
-/// against the ledger `state` for duplicates.
+/// Reads a statement into a batch of donations for `import.fund`; rows
+/// already recorded in the ledger `state` are counted, not added.
 pub fn read_donations(
     import: &DonationImport,
     state: &State,
@@ -173,7 +193,7 @@ pub fn read_donations(
         .check_columns(&FIELDS)
         .map_err(ImportError::Mapping)?;
     let mut batch = Batch::default();
-    let mut seen: AHashSet<String> = AHashSet::new();
+    let mut row_numbers = RowNumbers::default();
     let settings = Drive {
         path: import.path,
         mapping: import.mapping,
@@ -190,30 +210,47 @@ pub fn read_donations(
                 positions,
                 mapping: import.mapping,
             };
-            match donation_of(&reader, import.fund) {
-                Err((column, reason)) => RowOutcome::Rejected {
-                    column: positions[column as usize],
-                    reason,
-                },
-                Ok(None) => {
+            row_numbers.see(&reader);
+            let (read, dong) = match read_row(&reader, import) {
+                Ok(read) => {
+                    let dong = read.amount();
+                    (Ok(read), dong)
+                }
+                Err((column, reason, dong)) => (Err((column, reason)), dong),
+            };
+            // The rows read are summed first, checked; every other tally is
+            // a part of this sum.
+            let statement = &mut batch.statement;
+            let (read, dong) = match statement.read.dong.checked_add(dong) {
+                Ok(_) => (read, dong),
+                Err(error) => (Err((Col::Amount, error.to_string())), Dong::ZERO),
+            };
+            statement.read.add(dong);
+            let skip = |reason| Skipped {
+                row: row.number,
+                amount: dong,
+                reason,
+            };
+            match read {
+                Err((column, reason)) => {
+                    statement.rejected.add(dong);
+                    RowOutcome::Rejected {
+                        column: positions[column as usize],
+                        reason,
+                    }
+                }
+                Ok(RowRead::Debit(_)) => {
+                    statement.debits.add(dong);
                     batch.debits += 1;
+                    batch.skipped.push(skip(SkipReason::Debit));
                     RowOutcome::Taken
                 }
-                Ok(Some(donation)) => {
-                    let reference = donation.reference.clone().unwrap_or_default();
-                    if state.has_reference(import.fund, &reference) || !seen.insert(reference) {
-                        batch.duplicates += 1;
-                        return RowOutcome::Taken;
-                    }
-                    match batch.total.checked_add(donation.amount) {
-                        Ok(total) => batch.total = total,
-                        Err(error) => {
-                            return RowOutcome::Rejected {
-                                column: positions[Col::Amount as usize],
-                                reason: error.to_string(),
-                            };
-                        }
-                    }
+                Ok(RowRead::Zero) => {
+                    statement.zero.add(dong);
+                    batch.skipped.push(skip(SkipReason::Zero));
+                    RowOutcome::Taken
+                }
+                Ok(RowRead::Credit(donation)) => {
                     batch.pending.push(Pending {
                         body: Body::Donation(donation),
                         media: Vec::new(),
@@ -226,13 +263,24 @@ pub fn read_donations(
         },
     )?;
     let name = |col: Col| columns.positions[col as usize].map(|p| columns.name(p));
+    let ref_kind = match import.mapping.ref_kind {
+        Some(kind) => kind,
+        None if row_numbers.counted() => {
+            batch.statement.row_numbers = name(Col::Ref);
+            RefKind::Row
+        }
+        None => RefKind::Unique,
+    };
+    pair_with_ledger(&mut batch, state, ref_kind);
     let description = name(Col::Description);
     batch.field_columns = [
         ("date", name(Col::Date)),
+        ("booking_time", name(Col::Time).or(name(Col::Date))),
         ("ref", name(Col::Ref)),
         ("amount", name(Col::Amount)),
         ("donor", name(Col::Donor).or(description.clone())),
-        ("note", name(Col::Note).or(description)),
+        ("description", description),
+        ("note", name(Col::Note)),
     ]
     .into_iter()
     .filter_map(|(field, column)| column.map(|c| (field, c)))
@@ -240,7 +288,138 @@ pub fn read_donations(
     batch
         .field_columns
         .push(("fund", format!("--fund {}", import.fund)));
+    if let Some(account) = import.account {
+        batch
+            .field_columns
+            .push(("account", format!("--account {account}")));
+    }
     Ok(batch)
+}
+
+/// Whether a `ref` column counts the rows, 1, 2, 3 …: a row number, not a
+/// bank reference.
+#[derive(Default)]
+struct RowNumbers {
+    seen: u64,
+    broken: bool,
+}
+
+impl RowNumbers {
+    fn see(&mut self, reader: &RowReader) {
+        if self.broken {
+            return;
+        }
+        let cell = reader.cell(Col::Ref).map(|cell| cell.text());
+        self.see_text(cell.as_deref().map(str::trim));
+    }
+
+    fn see_text(&mut self, reference: Option<&str>) {
+        match reference.and_then(|r| r.parse::<u64>().ok()) {
+            Some(number) if number == self.seen + 1 => self.seen = number,
+            _ => self.broken = true,
+        }
+    }
+
+    fn counted(&self) -> bool {
+        !self.broken && self.seen >= 2
+    }
+}
+
+/// Pairs each credit read with the ledger's bank donations of the same
+/// transaction identity, one to one in file order: the first row with a
+/// given identity takes the oldest such entry, the next row the next one,
+/// and a row left over is new. Entries recorded before donations had an
+/// account and a time (no `account`, no `time`) are found by their
+/// reference, date and amount when the row has a real reference.
+fn pair_with_ledger(batch: &mut Batch, state: &State, ref_kind: RefKind) {
+    // In place: a statement's pending donations are most of an import's
+    // memory, so they are not copied into a second vector.
+    let rows = std::mem::take(&mut batch.rows);
+    let mut rows_iter = rows.iter();
+    let mut kept_rows = Vec::with_capacity(rows.len());
+    let mut taken: AHashMap<u64, usize> = AHashMap::new();
+    let mut taken_legacy: AHashMap<u64, usize> = AHashMap::new();
+    let (statement, skipped) = (&mut batch.statement, &mut batch.skipped);
+    batch.pending.retain_mut(|item| {
+        let row = *rows_iter.next().expect("a row number per pending entry");
+        let Body::Donation(donation) = &mut item.body else {
+            unreachable!("a statement reads donations")
+        };
+        if ref_kind == RefKind::Row {
+            donation.reference = None;
+        }
+        let key = TransferKey::of(donation);
+        let mut matched = next_candidate(state, &mut taken, &key);
+        let legacy = TransferKey {
+            account: None,
+            time: None,
+            ..key
+        };
+        if matched.is_none()
+            && key.reference.is_some()
+            && legacy != key
+            && state.has_unplaced_transfers()
+        {
+            matched = next_candidate(state, &mut taken_legacy, &legacy);
+        }
+        let amount = donation.amount;
+        match matched {
+            Some(seq) => {
+                statement.recorded.add(amount);
+                skipped.push(Skipped {
+                    row,
+                    amount,
+                    reason: SkipReason::Recorded {
+                        seq,
+                        description: description_hash(donation.description.as_deref()),
+                        differs: false,
+                    },
+                });
+                false
+            }
+            None => {
+                statement.added.add(amount);
+                kept_rows.push(row);
+                true
+            }
+        }
+    });
+    batch.rows = kept_rows;
+    batch.total = batch.statement.added.dong;
+    batch.skipped.sort_by_key(|skipped| skipped.row);
+}
+
+/// The recorded donation the next row with this identity pairs with, if
+/// any is left: the first row takes the oldest, the next row the next.
+fn next_candidate(
+    state: &State,
+    taken: &mut AHashMap<u64, usize>,
+    key: &TransferKey,
+) -> Option<u64> {
+    let candidates = state.recorded_transfers(key);
+    if candidates.is_empty() {
+        // Nothing to pair with: no need to count the rows of this identity.
+        return None;
+    }
+    let index = taken.entry(key.identity()).or_insert(0);
+    let found = candidates.get(*index).copied();
+    *index += 1;
+    found
+}
+
+/// A hash of a transfer's bank text, to tell an entry's from a row's
+/// without keeping either (`None` is no text).
+pub fn description_hash(description: Option<&str>) -> u64 {
+    use std::hash::Hasher;
+    let mut hasher = siphasher::sip::SipHasher13::new();
+    match description {
+        None => hasher.write_u8(0),
+        Some(text) => {
+            hasher.write_u8(1);
+            hasher.write(text.as_bytes());
+        }
+    }
+    hasher.finish()
 }
 
 /// A row with the positions of the statement's columns.
@@ -250,15 +429,16 @@ struct RowReader<'a> {
     mapping: &'a Mapping,
 }
 
-type RowError = (Col, String);
+/// The column at fault, why, and the row's amount where it could be read.
+type RowError = (Col, String, Dong);
 
 impl RowReader<'_> {
     fn cell(&self, col: Col) -> Option<&Cell> {
         self.positions[col as usize].map(|p| self.row.cell(p))
     }
 
-    /// A text cell, trimmed, with control characters made spaces;
-    /// `None` if the column is absent or the cell is blank.
+    /// A text cell, normalised (`clean_text`); `None` if the column is
+    /// absent or the cell is blank.
     fn text(&self, col: Col, multi_line: bool) -> Option<String> {
         let cell = self.cell(col)?;
         let text = clean_text(&cell.text(), multi_line);
@@ -267,13 +447,14 @@ impl RowReader<'_> {
 
     /// An amount cell: `None` if blank; negative numbers are kept.
     fn amount(&self, col: Col) -> Result<Option<(bool, u64)>, RowError> {
+        let refuse = |reason: String| (col, reason, Dong::ZERO);
         match self.cell(col) {
             None | Some(Cell::Empty) => Ok(None),
             Some(Cell::Number(number)) => {
                 if number.fract() != 0.0 {
-                    Err((col, format!("`{number}` {}", AmountError::Fraction)))
+                    Err(refuse(format!("`{number}` {}", AmountError::Fraction)))
                 } else if number.abs() >= 1.8e19 {
-                    Err((col, format!("`{number}` {}", AmountError::Overflow)))
+                    Err(refuse(format!("`{number}` {}", AmountError::Overflow)))
                 } else {
                     Ok(Some((*number < 0.0, number.abs() as u64)))
                 }
@@ -285,14 +466,14 @@ impl RowReader<'_> {
                 }
                 parse_amount(&text, self.mapping.decimal)
                     .map(|amount| Some((amount.negative, amount.dong)))
-                    .map_err(|error| (col, format!("`{}` {error}", text.trim())))
+                    .map_err(|error| refuse(format!("`{}` {error}", text.trim())))
             }
         }
     }
 }
 
-/// Makes a cell's text fit a ledger field: trimmed, no control characters
-/// (line breaks are kept in notes), single spaces in one-line fields.
+/// Makes a cell's text fit a ledger field: trimmed, runs of spaces
+/// collapsed, control characters removed (line breaks kept in notes), NFC.
 fn clean_text(text: &str, multi_line: bool) -> String {
     if multi_line {
         let lines: Vec<String> = text
@@ -309,22 +490,56 @@ fn clean_text(text: &str, multi_line: bool) -> String {
     nfc(&spaced.split_whitespace().collect::<Vec<_>>().join(" "))
 }
 
-/// The donation a row records, `None` for a debit line.
-fn donation_of(reader: &RowReader, fund: &str) -> Result<Option<Donation>, RowError> {
+/// The first `max_chars` characters of a one-line text, cut after a whole
+/// word where the text is longer, so a derived value never ends in a space
+/// or half a word.
+fn cut_at_word(text: &str, max_chars: usize) -> String {
+    match text.char_indices().nth(max_chars) {
+        None => text.to_string(),
+        Some((end, next)) => {
+            let head = &text[..end];
+            let cut = if next == ' ' {
+                head
+            } else {
+                head.rfind(' ').map_or(head, |space| &head[..space])
+            };
+            cut.trim_end().to_string()
+        }
+    }
+}
+
+/// What a row is.
+enum RowRead {
+    Debit(Dong),
+    Zero,
+    Credit(Donation),
+}
+
+impl RowRead {
+    fn amount(&self) -> Dong {
+        match self {
+            RowRead::Debit(dong) => *dong,
+            RowRead::Zero => Dong::ZERO,
+            RowRead::Credit(donation) => donation.amount,
+        }
+    }
+}
+
+/// Reads one row: a debit line, a zero amount, or the donation it records.
+fn read_row(reader: &RowReader, import: &DonationImport) -> Result<RowRead, RowError> {
     let mapping = reader.mapping;
+    let mut is_debit = false;
     if let Some(kind) = reader.text(Col::Type, false) {
         let folded = fold_header(&kind);
-        if mapping
+        is_debit = mapping
             .debit_values
             .iter()
-            .any(|v| fold_header(v) == folded)
-        {
-            return Ok(None);
-        }
-        if !mapping
-            .credit_values
-            .iter()
-            .any(|v| fold_header(v) == folded)
+            .any(|v| fold_header(v) == folded);
+        if !is_debit
+            && !mapping
+                .credit_values
+                .iter()
+                .any(|v| fold_header(v) == folded)
         {
             return Err((
                 Col::Type,
@@ -333,45 +548,100 @@ fn donation_of(reader: &RowReader, fund: &str) -> Result<Option<Donation>, RowEr
                     mapping.credit_values.join(", "),
                     mapping.debit_values.join(", ")
                 ),
+                Dong::ZERO,
             ));
         }
     }
     let debit = reader.amount(Col::Debit)?.filter(|&(_, dong)| dong > 0);
-    let credit = reader.amount(Col::Amount)?;
-    let (negative, dong) = match (credit, debit) {
+    let credit = reader.amount(Col::Amount);
+    if is_debit {
+        let dong = credit.ok().flatten().map_or(0, |(_, dong)| dong);
+        return Ok(RowRead::Debit(Dong::new(dong)));
+    }
+    let (negative, dong) = match (credit?, debit) {
         (Some((_, credit)), Some(_)) if credit > 0 => {
             return Err((
                 Col::Amount,
                 "the row has both a credit and a debit amount".into(),
+                Dong::new(credit),
             ));
         }
-        (_, Some(_)) => return Ok(None),
-        (None, None) => return Err((Col::Amount, "is empty".into())),
+        (_, Some((_, debit))) => return Ok(RowRead::Debit(Dong::new(debit))),
+        (None, None) => return Err((Col::Amount, "is empty".into(), Dong::ZERO)),
         (Some(amount), None) => amount,
     };
     if negative {
-        return Ok(None);
+        return Ok(RowRead::Debit(Dong::new(dong)));
     }
     if dong == 0 {
-        return Err((
-            Col::Amount,
-            "is zero; a donation is a positive amount".into(),
+        return Ok(RowRead::Zero);
+    }
+    let amount = Dong::new(dong);
+    let refuse = |col: Col, reason: String| (col, reason, amount);
+    let reference = reader.text(Col::Ref, false);
+    if let Some(reference) = &reference
+        && reference.chars().count() > REF_CHARS
+    {
+        return Err(refuse(
+            Col::Ref,
+            format!("is longer than {REF_CHARS} characters"),
         ));
     }
-    let reference = reader.text(Col::Ref, false).ok_or((
-        Col::Ref,
-        "is empty; a bank line needs its reference so that importing the statement again skips it"
-            .to_string(),
-    ))?;
-    if reference.chars().count() > REF_CHARS {
-        return Err((Col::Ref, format!("is longer than {REF_CHARS} characters")));
+    let (date, time) = date_and_time(reader).map_err(|(col, reason)| refuse(col, reason))?;
+    let description = reader.text(Col::Description, false);
+    if let Some(description) = &description
+        && description.chars().count() > NOTE_CHARS
+    {
+        return Err(refuse(
+            Col::Description,
+            format!("is longer than {NOTE_CHARS} characters"),
+        ));
     }
-    let date = match reader.cell(Col::Date) {
-        Some(Cell::Date(year, month, day)) => chrono::NaiveDate::from_ymd_opt(*year, *month, *day),
-        Some(cell) => parse_date(&cell.text(), &mapping.date_formats),
+    let donor = match reader.text(Col::Donor, false) {
+        Some(donor) if donor.chars().count() > DONOR_CHARS => {
+            return Err(refuse(
+                Col::Donor,
+                format!("the donor's name is longer than {DONOR_CHARS} characters"),
+            ));
+        }
+        Some(donor) => donor,
+        None => donor_from_description(mapping, description.as_deref()).unwrap_or_default(),
+    };
+    let note = reader.text(Col::Note, true);
+    if let Some(note) = &note
+        && note.chars().count() > NOTE_CHARS
+    {
+        return Err(refuse(
+            Col::Note,
+            format!("is longer than {NOTE_CHARS} characters"),
+        ));
+    }
+    Ok(RowRead::Credit(Donation {
+        fund: import.fund.to_string(),
+        donor,
+        amount,
+        date,
+        booking_time: time,
+        channel: Channel::Bank,
+        account: import.account.map(str::to_string),
+        reference,
+        description,
+        note,
+    }))
+}
+
+/// The booking date, and the time where the date cell or a time column
+/// gives one, in the ledger's forms.
+fn date_and_time(reader: &RowReader) -> Result<(String, Option<String>), (Col, String)> {
+    let mapping = reader.mapping;
+    let parsed = match reader.cell(Col::Date) {
+        Some(Cell::Date(year, month, day)) => {
+            chrono::NaiveDate::from_ymd_opt(*year, *month, *day).map(|date| (date, None))
+        }
+        Some(cell) => parse_date_time(&cell.text(), &mapping.date_formats, mapping.year),
         None => None,
     };
-    let date = date.ok_or_else(|| {
+    let (date, time) = parsed.ok_or_else(|| {
         let text = reader
             .cell(Col::Date)
             .map(|c| c.text().into_owned())
@@ -381,63 +651,46 @@ fn donation_of(reader: &RowReader, fund: &str) -> Result<Option<Donation>, RowEr
         } else {
             mapping.date_formats.join(", ")
         };
-        (Col::Date, format!("`{text}` is not a date ({formats})"))
+        let year = if mapping.year.is_none() && text.trim().matches('/').count() == 1 {
+            "; a date without a year needs `year = …` in the mapping"
+        } else {
+            ""
+        };
+        (
+            Col::Date,
+            format!("`{text}` is not a date ({formats}){year}"),
+        )
     })?;
-    let description = reader.text(Col::Description, true);
-    let (donor, donor_column) = match reader.text(Col::Donor, false) {
-        Some(donor) => (donor, Col::Donor),
-        None => (
-            donor_from_description(mapping, description.as_deref()).unwrap_or_default(),
-            Col::Description,
-        ),
+    let time = match reader.text(Col::Time, false) {
+        Some(text) => Some(parse_time(&text).ok_or_else(|| {
+            (
+                Col::Time,
+                format!("`{text}` is not a time of day such as 10:27:58"),
+            )
+        })?),
+        None => time,
     };
-    if donor.chars().count() > DONOR_CHARS {
-        return Err((
-            donor_column,
-            format!("the donor's name is longer than {DONOR_CHARS} characters"),
-        ));
-    }
-    let (note, note_column) = match reader.text(Col::Note, true) {
-        Some(note) => (Some(note), Col::Note),
-        None => (description, Col::Description),
-    };
-    if let Some(note) = &note
-        && note.chars().count() > NOTE_CHARS
-    {
-        return Err((
-            note_column,
-            format!("is longer than {NOTE_CHARS} characters"),
-        ));
-    }
-    Ok(Some(Donation {
-        fund: fund.to_string(),
-        donor,
-        amount: Dong::new(dong),
-        date: ledger_date(date),
-        channel: Channel::Bank,
-        reference: Some(reference),
-        note,
-    }))
+    Ok((ledger_date(date), time.map(ledger_time)))
 }
 
-/// The donor's name taken out of a transfer description by the mapping's
-/// pattern, or the fallback.
+/// The donor's name taken out of a transfer description: the mapping's
+/// pattern, or without one the built-in shapes, then the fallback.
 fn donor_from_description(mapping: &Mapping, description: Option<&str>) -> Option<String> {
-    let description = description?;
-    let one_line = clean_text(description, false);
-    if let Some(pattern) = &mapping.donor_pattern
-        && let Some(found) = pattern
-            .captures(&one_line)
+    let one_line = description?;
+    let found = match &mapping.donor_pattern {
+        Some(pattern) => pattern
+            .captures(one_line)
             .and_then(|captures| captures.name("donor"))
-    {
-        let name = clean_text(found.as_str(), false);
-        if !name.is_empty() {
-            return Some(name);
-        }
+            .map(|found| clean_text(found.as_str(), false))
+            .filter(|name| !name.is_empty()),
+        None => builtin_donor(one_line),
+    };
+    if let Some(name) = found {
+        return Some(cut_at_word(&name, DONOR_CHARS));
     }
     match mapping.donor_fallback {
         DonorFallback::Anonymous => None,
-        DonorFallback::Description => Some(one_line.chars().take(DONOR_CHARS).collect()),
+        DonorFallback::Description => Some(cut_at_word(one_line, DONOR_CHARS)),
     }
 }
 
@@ -468,9 +721,40 @@ mod tests {
         let mut fallback = mapping;
         fallback.donor_fallback = DonorFallback::Description;
         assert_eq!(
-            donor_from_description(&fallback, Some("  ủng  hộ\nđồng bào ")),
+            donor_from_description(&fallback, Some(&clean_text("  ủng  hộ\nđồng bào ", false))),
             Some("ủng hộ đồng bào".into())
         );
+    }
+
+    #[test]
+    fn derived_donors_are_cut_at_a_word() {
+        let long = format!("{} {}", "a".repeat(199), "bcd");
+        assert_eq!(cut_at_word(&long, 200), "a".repeat(199));
+        let at_space = format!("{} x", "b".repeat(200));
+        assert_eq!(cut_at_word(&at_space, 200), "b".repeat(200));
+        assert_eq!(cut_at_word("ngắn gọn", 200), "ngắn gọn");
+        let mut fallback = mapping("donor_fallback = \"description\"");
+        fallback.donor_pattern = None;
+        let text = format!("{} ung ho", "x ".repeat(150).trim_end());
+        let donor = donor_from_description(&fallback, Some(&text)).unwrap();
+        assert!(
+            donor.chars().count() <= 200 && !donor.ends_with(' '),
+            "{donor:?}"
+        );
+    }
+
+    #[test]
+    fn a_ref_column_counting_rows_is_a_row_number() {
+        let mut numbers = RowNumbers::default();
+        for reference in ["1", "2", "3"] {
+            numbers.see_text(Some(reference));
+        }
+        assert!(numbers.counted());
+        numbers.see_text(Some("5"));
+        assert!(!numbers.counted());
+        let mut one = RowNumbers::default();
+        one.see_text(Some("1"));
+        assert!(!one.counted());
     }
 
     #[test]

@@ -12,6 +12,8 @@
 //! sheet = "Sao kê"                 # .xlsx only; the first sheet by default
 //! end_marker = "^Tổng"             # a row whose first cell matches ends the data
 //! date_format = "%d/%m/%Y %H:%M:%S"  # or a list of chrono formats
+//! year = 2024                      # for date formats without a year (`%d/%m %H:%M:%S`)
+//! ref_kind = "daily"               # "unique", "daily" or "row" (see `RefKind`)
 //! decimal_separator = ","          # "," (1.000.000 / 400.000,00) or "."
 //! credit_values = ["C", "Có"]      # values of the `type` column that are credits
 //! debit_values = ["D", "Nợ"]
@@ -47,6 +49,8 @@ struct MappingFile {
     sheet: Option<String>,
     end_marker: Option<String>,
     date_format: Option<OneOrMany>,
+    year: Option<i32>,
+    ref_kind: Option<RefKind>,
     decimal_separator: Option<String>,
     credit_values: Option<Vec<String>>,
     debit_values: Option<Vec<String>>,
@@ -83,6 +87,19 @@ pub enum DonorFallback {
     Description,
 }
 
+/// What a statement's `ref` column is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RefKind {
+    /// A bank reference no other transfer ever has (`FT24256…`).
+    Unique,
+    /// A bank number unique only within a day: other days reuse it.
+    Daily,
+    /// A row number (1, 2, 3 …) meaning nothing outside its file: kept for
+    /// the report, never recorded, never part of a transfer's identity.
+    Row,
+}
+
 /// A checked mapping.
 #[derive(Debug, Default)]
 pub struct Mapping {
@@ -92,6 +109,10 @@ pub struct Mapping {
     pub sheet: Option<String>,
     pub end_marker: Option<Regex>,
     pub date_formats: Vec<String>,
+    /// The year of dates written without one.
+    pub year: Option<i32>,
+    /// `None`: a bank reference, unless the column counts 1, 2, 3 ….
+    pub ref_kind: Option<RefKind>,
     pub decimal: DecimalSeparator,
     /// Folded values of the `type` column.
     pub credit_values: Vec<String>,
@@ -159,6 +180,11 @@ impl Mapping {
                 ));
             }
         }
+        if let Some(year) = file.year
+            && !(1900..3000).contains(&year)
+        {
+            return Err(format!("`year` must be a year such as 2024, not {year}"));
+        }
         let folded = |values: Option<Vec<String>>, default: &[&str]| match values {
             Some(values) => values.iter().map(|v| fold(v)).collect(),
             None => default.iter().map(|v| v.to_string()).collect(),
@@ -173,6 +199,8 @@ impl Mapping {
                 Some(OneOrMany::One(format)) => vec![format],
                 Some(OneOrMany::Many(formats)) => formats,
             },
+            year: file.year,
+            ref_kind: file.ref_kind,
             decimal,
             credit_values: folded(file.credit_values, &CREDIT_VALUES),
             debit_values: folded(file.debit_values, &DEBIT_VALUES),
@@ -346,6 +374,8 @@ mod tests {
             ("donor_pattern = \"(.+)\"", "group named `donor`"),
             ("donor_pattern = \"(\"", "not a regular expression"),
             ("[columns]\ndate = 0", "start at 1"),
+            ("year = 24", "a year such as 2024"),
+            ("ref_kind = \"bank\"", "unknown variant `bank`"),
         ] {
             let error = Mapping::parse(text).unwrap_err();
             assert!(error.contains(expected), "{text}: {error}");

@@ -195,8 +195,21 @@ pub struct Fund {
     pub description: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub target: Option<Dong>,
+    /// The one account of a fund written before funds had several; read
+    /// as a list of one (`Fund::bank_accounts`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub account: Option<BankAccount>,
+    /// The accounts the fund receives through. A fund has `account` or
+    /// `accounts`, never both.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub accounts: Vec<BankAccount>,
+}
+
+impl Fund {
+    /// The fund's accounts, whichever form the entry uses.
+    pub fn bank_accounts(&self) -> impl Iterator<Item = &BankAccount> {
+        self.account.iter().chain(self.accounts.iter())
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -216,11 +229,22 @@ pub struct Donation {
     pub donor: String,
     pub amount: Dong,
     pub date: String,
+    /// The bank's booking time, `HH:MM:SS`, where the statement gives it:
+    /// part of a transfer's identity (`ledger::identity`). Not `time`: that
+    /// is every entry's header field (when it was appended).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub booking_time: Option<String>,
     pub channel: Channel,
-    /// The bank transaction reference, unique within the fund, so importing the
-    /// same statement twice adds nothing.
+    /// The number of the fund's account that received the transfer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account: Option<String>,
+    /// The bank's reference or number for the transfer: recorded once per
+    /// fund, account and booking date.
     #[serde(default, rename = "ref", skip_serializing_if = "Option::is_none")]
     pub reference: Option<String>,
+    /// The bank's own text for the transfer, whole (normalised whitespace).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
 }
@@ -571,8 +595,11 @@ mod tests {
                 donor: donor.into(),
                 amount: Dong::new(amount),
                 date: "2025-09-12".into(),
+                booking_time: None,
                 channel: Channel::Bank,
+                account: None,
                 reference: reference.map(Into::into),
+                description: None,
                 note: None,
             }),
         }

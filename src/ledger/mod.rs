@@ -9,6 +9,7 @@ mod append;
 mod cache;
 pub mod entry;
 mod fault;
+pub mod identity;
 mod input;
 pub mod merkle;
 pub mod note;

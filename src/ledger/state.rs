@@ -7,7 +7,8 @@
 //! applying entries in order; an entry that breaks an invariant is refused
 //! with the field it concerns, and the caller throws the state away.
 
-use super::entry::{Body, Correction, Entry, KeyEntry, Role, Stage};
+use super::entry::{Body, Channel, Correction, Donation, Entry, KeyEntry, Role, Stage};
+use super::identity::TransferKey;
 use super::note::VerifierKey;
 use crate::money::{Dong, MoneyError};
 use ahash::{AHashMap as HashMap, AHashSet as HashSet};
@@ -104,7 +105,8 @@ impl FundTotals {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 struct FundState {
     totals: FundTotals,
-    references: HashSet<String>,
+    /// The numbers of the fund's bank accounts, as amended.
+    accounts: Vec<String>,
     live_entries: u32,
 }
 
@@ -159,6 +161,18 @@ pub struct State {
     household_index: HashMap<String, u32>,
     citizens: HashMap<String, u32>,
     slots: Vec<Slot>,
+    /// Bank references recorded, per fund, account and booking day
+    /// (`TransferKey::reference_day`), live or voided.
+    reference_days: HashSet<u128>,
+    /// Every donation by transaction identity (`TransferKey::identity`):
+    /// the newest entry with each key, live or voided ...
+    identities: HashMap<u64, u64>,
+    /// ... and, for the rare key held by several entries, (key, entry) →
+    /// the previous entry with that key.
+    earlier_identities: HashMap<(u64, u64), u64>,
+    /// Bank donations with a reference but no account and no booking time
+    /// (all those imported before either existed), live or voided.
+    unplaced_transfers: u64,
     /// The current form of entries changed by an amendment.
     #[serde(with = "bodies_as_json")]
     amended: HashMap<u64, Body>,
@@ -257,8 +271,18 @@ pub fn check_entry_fields(entry: &Entry) -> Result<(), EntryError> {
 /// entry and append a new one instead, so the history stays readable.
 fn amendable(kind: &str) -> &'static [&'static str] {
     match kind {
-        "fund" => &["name", "description", "target", "account"],
-        "donation" => &["donor", "amount", "date", "channel", "ref", "note"],
+        "fund" => &["name", "description", "target", "account", "accounts"],
+        "donation" => &[
+            "donor",
+            "amount",
+            "date",
+            "booking_time",
+            "channel",
+            "account",
+            "ref",
+            "description",
+            "note",
+        ],
         "household" => &[
             "head",
             "province",
@@ -330,12 +354,90 @@ impl State {
         self.fund_index.contains_key(id)
     }
 
-    /// Whether `reference` is already recorded in `fund` (live or voided), so
-    /// an importer can skip it as a duplicate.
-    pub fn has_reference(&self, fund: &str, reference: &str) -> bool {
-        self.fund_index
-            .get(fund)
-            .is_some_and(|&index| self.funds[index as usize].references.contains(reference))
+    /// The bank donations (live or voided) recorded with this transaction
+    /// identity, oldest first: an import pairs its rows with them one to one.
+    pub fn recorded_transfers(&self, key: &TransferKey) -> Vec<u64> {
+        let identity = key.identity();
+        let mut seqs = Vec::new();
+        let mut next = self.identities.get(&identity).copied();
+        while let Some(seq) = next {
+            seqs.push(seq);
+            next = self.earlier_identities.get(&(identity, seq)).copied();
+        }
+        seqs.reverse();
+        seqs
+    }
+
+    /// Whether any bank donation has a reference but neither an account nor
+    /// a booking time: an import then also looks for its rows that way.
+    pub fn has_unplaced_transfers(&self) -> bool {
+        self.unplaced_transfers > 0
+    }
+
+    /// The account numbers of fund `id`, as amended.
+    pub fn fund_accounts(&self, id: &str) -> &[String] {
+        match self.fund_index.get(id) {
+            Some(&index) => &self.funds[index as usize].accounts,
+            None => &[],
+        }
+    }
+
+    /// Records entry `seq` under its transaction identity.
+    fn record_identity(&mut self, key: &TransferKey, seq: u64) {
+        let identity = key.identity();
+        if let Some(previous) = self.identities.insert(identity, seq)
+            && previous != seq
+        {
+            self.earlier_identities.insert((identity, seq), previous);
+        }
+    }
+
+    /// Refuses a donation whose account is not one of its fund's, or whose
+    /// reference is already recorded on that account and day; returns the
+    /// key of that reference and day, to record.
+    fn check_transfer(
+        &self,
+        fund: u32,
+        donation: &Donation,
+        field: &str,
+    ) -> Result<Option<u128>, EntryError> {
+        let accounts = &self.funds[fund as usize].accounts;
+        if let Some(account) = &donation.account
+            && !accounts.contains(account)
+        {
+            return Err(EntryError::field(
+                &format!("{field}account"),
+                format!(
+                    "fund `{}` has no account `{account}` (its accounts: {})",
+                    donation.fund,
+                    if accounts.is_empty() {
+                        "none".to_string()
+                    } else {
+                        accounts.join(", ")
+                    }
+                ),
+            ));
+        }
+        let day = TransferKey::of(donation).reference_day();
+        if let Some(day) = day
+            && self.reference_days.contains(&day)
+        {
+            return Err(EntryError::field(
+                &format!("{field}ref"),
+                format!(
+                    "bank reference `{}` is already recorded in fund `{}`{} on {}",
+                    donation.reference.as_deref().unwrap_or_default(),
+                    donation.fund,
+                    donation
+                        .account
+                        .as_ref()
+                        .map(|a| format!(", account `{a}`,"))
+                        .unwrap_or_default(),
+                    donation.date
+                ),
+            ));
+        }
+        Ok(day)
     }
 
     /// Whether a household with this citizen-ID commitment is registered.
@@ -417,7 +519,7 @@ impl State {
                         disbursed: Dong::ZERO,
                         voided: false,
                     },
-                    references: HashSet::new(),
+                    accounts: fund.bank_accounts().map(|a| a.number.clone()).collect(),
                     live_entries: 0,
                 });
                 Slot::Fund {
@@ -427,30 +529,29 @@ impl State {
             }
             (Body::Donation(donation), Some(_)) => {
                 let fund = self.live_fund(&donation.fund, "fund")?;
-                let state = &mut self.funds[fund as usize];
-                if let Some(reference) = &donation.reference
-                    && state.references.contains(reference)
-                {
-                    return Err(EntryError::field(
-                        "ref",
-                        format!(
-                            "bank reference `{reference}` is already recorded in fund `{}`",
-                            donation.fund
-                        ),
-                    ));
-                }
+                let day = self.check_transfer(fund, donation, "")?;
                 // Every check before any change, so a refused entry leaves
                 // the state as it was (an import skips it and goes on).
-                let received = state
+                let received = self.funds[fund as usize]
                     .totals
                     .received
                     .checked_add(donation.amount)
                     .map_err(|e| EntryError::money("amount", e))?;
                 let ledger_received =
                     ledger_sum(self.totals.received, donation.amount, "received", "amount")?;
-                if let Some(reference) = &donation.reference {
-                    state.references.insert(reference.clone());
+                if let Some(day) = day {
+                    self.reference_days.insert(day);
                 }
+                if donation.channel == Channel::Bank {
+                    self.record_identity(&TransferKey::of(donation), entry.seq);
+                    if donation.reference.is_some()
+                        && donation.account.is_none()
+                        && donation.booking_time.is_none()
+                    {
+                        self.unplaced_transfers += 1;
+                    }
+                }
+                let state = &mut self.funds[fund as usize];
                 state.totals.received = received;
                 state.live_entries += 1;
                 self.totals.received = ledger_received;
@@ -944,19 +1045,26 @@ impl State {
     ) -> Result<(), EntryError> {
         match (slot, before, after) {
             (Slot::Donation { fund, amount, live }, Body::Donation(old), Body::Donation(new)) => {
-                if new.reference != old.reference
-                    && let Some(reference) = &new.reference
-                {
-                    let references = &mut self.funds[fund as usize].references;
-                    if !references.insert(reference.clone()) {
-                        return Err(EntryError::field(
-                            "amend.ref",
-                            format!(
-                                "bank reference `{reference}` is already recorded in fund `{}`",
-                                new.fund
-                            ),
-                        ));
-                    }
+                let (old_key, new_key) = (TransferKey::of(old), TransferKey::of(new));
+                if new_key.reference_day() != old_key.reference_day() {
+                    self.check_transfer(fund, new, "amend.")?;
+                } else if new.account != old.account {
+                    self.check_transfer(
+                        fund,
+                        &Donation {
+                            reference: None,
+                            ..new.clone()
+                        },
+                        "amend.",
+                    )?;
+                }
+                if let Some(day) = new_key.reference_day() {
+                    self.reference_days.insert(day);
+                }
+                // The old identity stays too: re-importing the statement the
+                // entry came from still finds it.
+                if new_key.identity() != old_key.identity() && new.channel == Channel::Bank {
+                    self.record_identity(&new_key, target);
                 }
                 if new.amount != amount {
                     let totals = &self.funds[fund as usize].totals;
@@ -1036,7 +1144,16 @@ impl State {
                 }
                 stages[position].2 = new.date.clone();
             }
-            (Slot::Fund { .. }, Body::Fund(_), Body::Fund(_)) => {}
+            (Slot::Fund { fund, .. }, Body::Fund(_), Body::Fund(new)) => {
+                // Accounts only grow: donations already recorded to an
+                // account stay valid when a correction drops it.
+                let accounts = &mut self.funds[fund as usize].accounts;
+                for account in new.bank_accounts() {
+                    if !accounts.contains(&account.number) {
+                        accounts.push(account.number.clone());
+                    }
+                }
+            }
             _ => unreachable!("a slot always matches its entry's kind"),
         }
         Ok(())

@@ -41,10 +41,7 @@ pub fn check_fields(body: &Body) -> Result<(), EntryError> {
             if let Some(target) = fund.target {
                 positive("target", target)?;
             }
-            match &fund.account {
-                Some(account) => bank_account(account),
-                None => Ok(()),
-            }
+            bank_accounts(fund)
         }
         Body::Donation(donation) => {
             slug("fund", &donation.fund)?;
@@ -57,9 +54,19 @@ pub fn check_fields(body: &Body) -> Result<(), EntryError> {
             )?;
             positive("amount", donation.amount)?;
             date("date", &donation.date)?;
+            if let Some(value) = &donation.booking_time {
+                clock_time("booking_time", value)?;
+            }
+            optional_text("account", &donation.account, 64, Line::Single)?;
             if let Some(reference) = &donation.reference {
                 text("ref", reference, 64, Line::Single, Empty::Refused)?;
             }
+            optional_text(
+                "description",
+                &donation.description,
+                LONG_TEXT,
+                Line::Single,
+            )?;
             optional_text("note", &donation.note, LONG_TEXT, Line::Multi)
         }
         Body::Household(household) => {
@@ -433,6 +440,48 @@ pub fn media_name(field: &str, value: &str) -> Result<(), EntryError> {
 
 /// File types accepted into `ledger/media/`.
 pub const MEDIA_EXTENSIONS: [&str; 5] = ["jpg", "png", "webp", "pdf", "gif"];
+
+/// A bank's booking time, `HH:MM:SS`.
+fn clock_time(field: &str, value: &str) -> Result<(), EntryError> {
+    let bytes = value.as_bytes();
+    let valid = bytes.len() == 8
+        && bytes[2] == b':'
+        && bytes[5] == b':'
+        && digits(&bytes[0..2]).is_some_and(|hour| hour < 24)
+        && digits(&bytes[3..5]).is_some_and(|minute| minute < 60)
+        && digits(&bytes[6..8]).is_some_and(|second| second < 60);
+    if valid {
+        Ok(())
+    } else {
+        Err(EntryError::field(
+            field,
+            format!("`{value}` is not a time of day HH:MM:SS such as 08:05:09"),
+        ))
+    }
+}
+
+/// A fund's accounts: the older single `account` or the list, not both,
+/// each valid, no number twice.
+fn bank_accounts(fund: &super::entry::Fund) -> Result<(), EntryError> {
+    if fund.account.is_some() && !fund.accounts.is_empty() {
+        return Err(EntryError::field(
+            "accounts",
+            "a fund has `account` (one) or `accounts` (a list), not both",
+        ));
+    }
+    let mut numbers = Vec::new();
+    for account in fund.bank_accounts() {
+        bank_account(account)?;
+        if numbers.contains(&&account.number) {
+            return Err(EntryError::field(
+                "accounts",
+                format!("account `{}` is listed twice", account.number),
+            ));
+        }
+        numbers.push(&account.number);
+    }
+    Ok(())
+}
 
 fn bank_account(account: &BankAccount) -> Result<(), EntryError> {
     if account.bank_bin.len() != 6 || !account.bank_bin.bytes().all(|b| b.is_ascii_digit()) {

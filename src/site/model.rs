@@ -40,6 +40,16 @@ pub struct AccountRow {
     pub holder: String,
 }
 
+/// One of a fund's accounts and what it received.
+#[derive(Clone, Debug, Serialize)]
+pub struct AccountTotalsRow {
+    pub bank_bin: String,
+    pub number: String,
+    pub holder: String,
+    pub received: u64,
+    pub donation_count: u64,
+}
+
 #[derive(Clone, Debug, Serialize)]
 pub struct FundRow {
     pub seq: u64,
@@ -47,7 +57,11 @@ pub struct FundRow {
     pub name: String,
     pub description: String,
     pub target: Option<u64>,
+    /// The fund's first account: the one the donate box and VietQR code show.
     pub account: Option<AccountRow>,
+    /// Every account of the fund, with what it received (live donations
+    /// that name it).
+    pub accounts: Vec<AccountTotalsRow>,
     pub received: u64,
     pub disbursed: u64,
     /// `received - disbursed`, or the advance when `advance` is true.
@@ -92,7 +106,13 @@ pub struct DonationRow {
     pub amount: u64,
     pub date: String,
     pub channel: &'static str,
+    /// The bank's booking time, `HH:MM:SS`.
+    pub booking_time: Option<String>,
+    /// The fund's account that received it.
+    pub account: Option<String>,
     pub reference: Option<String>,
+    /// The bank's own text, whole.
+    pub description: Option<String>,
     pub note: Option<String>,
     /// Boxed: almost no donation is voided, and an unboxed `None` took 56
     /// bytes in each of millions of rows.
@@ -528,6 +548,21 @@ impl Model {
             let body = current.remove(&entry.seq).unwrap_or(entry.body);
             match body {
                 Body::Fund(fund) => {
+                    let account = fund.bank_accounts().next().map(|a| AccountRow {
+                        bank_bin: a.bank_bin.clone(),
+                        number: a.number.clone(),
+                        holder: a.holder.clone(),
+                    });
+                    let accounts = fund
+                        .bank_accounts()
+                        .map(|a| AccountTotalsRow {
+                            bank_bin: a.bank_bin.clone(),
+                            number: a.number.clone(),
+                            holder: a.holder.clone(),
+                            received: 0,
+                            donation_count: 0,
+                        })
+                        .collect();
                     fund_index.insert(fund.id.clone(), funds.len());
                     fund_names.push((fund.id.as_str().into(), fund.name.as_str().into()));
                     funds.push(FundRow {
@@ -537,11 +572,8 @@ impl Model {
                         name: fund.name,
                         description: fund.description,
                         target: fund.target.map(|t| t.get()),
-                        account: fund.account.map(|a| AccountRow {
-                            bank_bin: a.bank_bin,
-                            number: a.number,
-                            holder: a.holder,
-                        }),
+                        account,
+                        accounts,
                         received: 0,
                         disbursed: 0,
                         balance: 0,
@@ -564,6 +596,13 @@ impl Model {
                                 let fund = &mut funds[f];
                                 fund.received = checked(fund.received, donation.amount.get())?;
                                 fund.donation_count += 1;
+                                if let Some(account) = fund.accounts.iter_mut().find(|a| {
+                                    Some(a.number.as_str()) == donation.account.as_deref()
+                                }) {
+                                    account.received =
+                                        checked(account.received, donation.amount.get())?;
+                                    account.donation_count += 1;
+                                }
                             }
                             fund_names[f].clone()
                         }
@@ -579,7 +618,10 @@ impl Model {
                         amount: donation.amount.get(),
                         date: donation.date,
                         channel: channel(donation.channel),
+                        booking_time: donation.booking_time,
+                        account: donation.account,
                         reference: donation.reference,
+                        description: donation.description,
                         note: donation.note,
                         voided: is_voided.map(Box::new),
                         amended: amended(entry.seq),

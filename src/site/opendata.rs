@@ -7,8 +7,8 @@
 //! where the bytes go and which URLs pages have.
 
 use crate::ledger::entry::{
-    Body, Channel, Correction, Disbursement, Donation, Entry, Fund, Household, KeyEntry, Progress,
-    Role, Stage, Support,
+    BankAccount, Body, Channel, Correction, Disbursement, Donation, Entry, Fund, Household,
+    KeyEntry, Progress, Role, Stage, Support,
 };
 use crate::money::Dong;
 use crate::portal::CitizenIdDigits;
@@ -50,7 +50,18 @@ pub fn csv_header(kind: &str, show_citizen_id_last4: bool) -> Option<Vec<&'stati
             "account_number",
             "account_holder",
         ],
-        "donation" => &["fund", "donor", "amount", "date", "channel", "ref", "note"],
+        "donation" => &[
+            "fund",
+            "donor",
+            "amount",
+            "date",
+            "booking_time",
+            "channel",
+            "account",
+            "ref",
+            "description",
+            "note",
+        ],
         "household" => &[
             "id",
             "head",
@@ -154,21 +165,10 @@ pub fn write_csv_for_kind<'a, W: io::Write>(
     Ok(Some(()))
 }
 
-/// A text cell, neutralised against formula injection, without bidi
-/// embedding, override and isolate controls (`vn::is_bidi_control`), so a
-/// spreadsheet shows the same order of text as the site.
-///
-/// Besides OWASP's `=`, `+`, `-`, `@`, tab and carriage return, a line feed
-/// and the fullwidth forms `＝`, `＋`, `－`, `＠` get the quote: spreadsheets
-/// set to an East Asian input mode read a fullwidth `＝1+1` as a formula.
+/// A text cell, neutralised against formula injection
+/// (`spreadsheet::guard_cell`).
 fn text(value: &str) -> String {
-    let value = crate::vn::strip_bidi_controls(value);
-    match value.chars().next() {
-        Some('=' | '+' | '-' | '@' | '\t' | '\r' | '\n' | '＝' | '＋' | '－' | '＠') => {
-            format!("'{value}")
-        }
-        _ => value.into_owned(),
-    }
+    crate::spreadsheet::guard_cell(value)
 }
 
 fn opt_text(value: Option<&str>) -> String {
@@ -216,16 +216,22 @@ fn csv_row(entry: &Entry, citizen_id_last4: Option<&CitizenIdDigits>, row: &mut 
                 name,
                 description,
                 target,
-                account,
+                account: _,
+                accounts: _,
             } = &**fund;
+            // Several accounts share the three columns, `; `-separated.
+            let joined = |part: fn(&BankAccount) -> &str| {
+                let parts: Vec<&str> = fund.bank_accounts().map(part).collect();
+                text(&parts.join("; "))
+            };
             row.extend([
                 text(id),
                 text(name),
                 text(description),
                 target.map(amount).unwrap_or_default(),
-                opt_text(account.as_ref().map(|a| a.bank_bin.as_str())),
-                opt_text(account.as_ref().map(|a| a.number.as_str())),
-                opt_text(account.as_ref().map(|a| a.holder.as_str())),
+                joined(|a| &a.bank_bin),
+                joined(|a| &a.number),
+                joined(|a| &a.holder),
             ])
         }
         Body::Donation(Donation {
@@ -233,16 +239,22 @@ fn csv_row(entry: &Entry, citizen_id_last4: Option<&CitizenIdDigits>, row: &mut 
             donor,
             amount: value,
             date,
+            booking_time,
             channel,
+            account,
             reference,
+            description,
             note,
         }) => row.extend([
             text(fund),
             text(donor),
             amount(*value),
             text(date),
+            opt_text(booking_time.as_deref()),
             text(channel_str(*channel)),
+            opt_text(account.as_deref()),
             opt_text(reference.as_deref()),
+            opt_text(description.as_deref()),
             opt_text(note.as_deref()),
         ]),
         Body::Household(household) => {
@@ -811,7 +823,7 @@ pub fn robots_txt(sitemap_url: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ledger::entry::{BankAccount, Photo};
+    use crate::ledger::entry::Photo;
 
     fn entry(seq: u64, body: Body) -> Entry {
         Entry {
@@ -830,8 +842,11 @@ mod tests {
                 donor: donor.into(),
                 amount: Dong::new(amount),
                 date: "2025-09-12".into(),
+                booking_time: None,
                 channel: Channel::Bank,
+                account: None,
                 reference: Some(format!("FT{seq}")),
+                description: None,
                 note: None,
             }),
         )
@@ -884,6 +899,7 @@ mod tests {
                         number: "0123456789".into(),
                         holder: "UBND XA BAO HA".into(),
                     }),
+                    accounts: Vec::new(),
                 })),
             ),
             donation(2, "Nguyễn Văn An, Hà Nội", 500_000),
@@ -990,7 +1006,18 @@ mod tests {
         assert_eq!(
             header,
             [
-                "seq", "time", "signer", "fund", "donor", "amount", "date", "channel", "ref",
+                "seq",
+                "time",
+                "signer",
+                "fund",
+                "donor",
+                "amount",
+                "date",
+                "booking_time",
+                "channel",
+                "account",
+                "ref",
+                "description",
                 "note"
             ]
         );
@@ -1006,8 +1033,8 @@ mod tests {
         assert_eq!(rows[3][4], "'-5");
         assert_eq!(rows[3][5], "7");
         assert_eq!(rows[4][4], "");
-        assert_eq!(rows[0][7], "bank");
-        assert_eq!(rows[0][8], "FT2");
+        assert_eq!(rows[0][8], "bank");
+        assert_eq!(rows[0][10], "FT2");
         // Amount cells are plain integers.
         for row in &rows {
             assert!(row[5].bytes().all(|b| b.is_ascii_digit()), "{row:?}");
