@@ -64,7 +64,8 @@ impl Draft {
     /// mode 0600), so a crash leaves the old draft or the new, never half.
     pub fn save(&self, items: &[DraftItem]) -> Result<()> {
         let dir = self.path.parent().expect("draft has a folder");
-        std::fs::create_dir_all(dir).with_context(|| format!("failed to create `{}`", dir.display()))?;
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("failed to create `{}`", dir.display()))?;
         let mut file = tempfile::NamedTempFile::new_in(dir)
             .with_context(|| format!("failed to write in `{}`", dir.display()))?;
         for item in items {

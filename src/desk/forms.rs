@@ -136,20 +136,28 @@ pub fn fields(kind: Kind, funds: &[(String, String)]) -> Vec<Field> {
         .iter()
         .map(|(id, name)| choice(id, &format!("{name} ({id})"), &format!("{name} ({id})")))
         .collect();
-    let amount_hint = (
-        "Số đồng, ví dụ 1.000.000",
-        "Whole đồng, e.g. 1.000.000",
-    );
+    let amount_hint = ("Số đồng, ví dụ 1.000.000", "Whole đồng, e.g. 1.000.000");
     match kind {
         Kind::Fund => vec![
-            field("id", "Mã quỹ", "Fund id", "text", true)
-                .hint("Chữ thường, số và gạch ngang, ví dụ bao-so-5", "Lowercase letters, digits and hyphens, e.g. bao-so-5"),
+            field("id", "Mã quỹ", "Fund id", "text", true).hint(
+                "Chữ thường, số và gạch ngang, ví dụ bao-so-5",
+                "Lowercase letters, digits and hyphens, e.g. bao-so-5",
+            ),
             field("name", "Tên quỹ", "Name", "text", true),
             field("description", "Mô tả", "Description", "textarea", true),
             field("target", "Mục tiêu (đồng)", "Target (đồng)", "text", false)
                 .hint(amount_hint.0, amount_hint.1),
-            field("bank_bin", "Mã ngân hàng (BIN NAPAS, 6 số)", "Bank BIN (NAPAS, 6 digits)", "text", false)
-                .hint("Ví dụ 970436 (Vietcombank), 970415 (VietinBank)", "E.g. 970436 (Vietcombank), 970415 (VietinBank)"),
+            field(
+                "bank_bin",
+                "Mã ngân hàng (BIN NAPAS, 6 số)",
+                "Bank BIN (NAPAS, 6 digits)",
+                "text",
+                false,
+            )
+            .hint(
+                "Ví dụ 970436 (Vietcombank), 970415 (VietinBank)",
+                "E.g. 970436 (Vietcombank), 970415 (VietinBank)",
+            ),
             field("number", "Số tài khoản", "Account number", "text", false),
             field("holder", "Chủ tài khoản", "Account holder", "text", false),
         ],
@@ -166,45 +174,104 @@ pub fn fields(kind: Kind, funds: &[(String, String)]) -> Vec<Field> {
                 choice("bank", "Chuyển khoản", "Bank transfer"),
                 choice("other", "Khác", "Other"),
             ]),
-            field("ref", "Số tham chiếu / số biên nhận", "Reference / receipt number", "text", false),
-            field("note", "Ghi chú", "Note", "textarea", false)
-                .hint("Với hiện vật: ghi rõ hàng hóa", "In kind: say what was given"),
+            field(
+                "ref",
+                "Số tham chiếu / số biên nhận",
+                "Reference / receipt number",
+                "text",
+                false,
+            ),
+            field("note", "Ghi chú", "Note", "textarea", false).hint(
+                "Với hiện vật: ghi rõ hàng hóa",
+                "In kind: say what was given",
+            ),
         ],
         Kind::Household => vec![
             field("id", "Mã hộ", "Household id", "text", true)
                 .hint("Ví dụ qt-vl-0001", "E.g. qt-vl-0001"),
             field("head", "Chủ hộ", "Head of household", "text", true),
             field("province", "Tỉnh / thành phố", "Province", "text", true),
-            field("district", "Huyện (địa chỉ cũ)", "District (former address)", "text", false),
+            field(
+                "district",
+                "Huyện (địa chỉ cũ)",
+                "District (former address)",
+                "text",
+                false,
+            ),
             field("commune", "Xã / phường", "Commune", "text", true),
             field("village", "Thôn / bản", "Village", "text", false),
-            field("circumstances", "Hoàn cảnh", "Circumstances", "textarea", true),
+            field(
+                "circumstances",
+                "Hoàn cảnh",
+                "Circumstances",
+                "textarea",
+                true,
+            ),
             field("support", "Hình thức hỗ trợ", "Support", "select", true).options(vec![
                 choice("new", "Xây mới", "New house"),
                 choice("repair", "Sửa chữa", "Repair"),
             ]),
-            field("planned", "Kinh phí dự kiến (đồng)", "Planned amount (đồng)", "text", true)
-                .hint(amount_hint.0, amount_hint.1),
-            field("photo_consent", "Đồng ý công bố ảnh", "Consent to publish photos", "radio", true)
-                .options(vec![
-                    choice("true", "Có, hộ đã đồng ý", "Yes, the household agreed"),
-                    choice("false", "Không", "No"),
-                ]),
-            field("citizen_id", "Số CCCD (riêng tư)", "Citizen ID (private)", "text", true)
-                .hint("Không công bố và không hiển thị lại: sổ cái chỉ giữ mã băm", "Never published nor shown again: the ledger keeps only a commitment")
-                .private(),
-            field("phone", "Số điện thoại (riêng tư)", "Phone (private)", "text", false)
-                .hint("Không công bố và không hiển thị lại", "Never published nor shown again")
-                .private(),
+            field(
+                "planned",
+                "Kinh phí dự kiến (đồng)",
+                "Planned amount (đồng)",
+                "text",
+                true,
+            )
+            .hint(amount_hint.0, amount_hint.1),
+            field(
+                "photo_consent",
+                "Đồng ý công bố ảnh",
+                "Consent to publish photos",
+                "radio",
+                true,
+            )
+            .options(vec![
+                choice("true", "Có, hộ đã đồng ý", "Yes, the household agreed"),
+                choice("false", "Không", "No"),
+            ]),
+            field(
+                "citizen_id",
+                "Số CCCD (riêng tư)",
+                "Citizen ID (private)",
+                "text",
+                true,
+            )
+            .hint(
+                "Không công bố và không hiển thị lại: sổ cái chỉ giữ mã băm",
+                "Never published nor shown again: the ledger keeps only a commitment",
+            )
+            .private(),
+            field(
+                "phone",
+                "Số điện thoại (riêng tư)",
+                "Phone (private)",
+                "text",
+                false,
+            )
+            .hint(
+                "Không công bố và không hiển thị lại",
+                "Never published nor shown again",
+            )
+            .private(),
         ],
         Kind::Disbursement => vec![
             field("fund", "Quỹ", "Fund", "select", true).options(fund_choices),
             field("amount", "Số tiền (đồng)", "Amount (đồng)", "text", true)
                 .hint(amount_hint.0, amount_hint.1),
             field("date", "Ngày", "Date", "date", true),
-            field("household", "Hộ nhận (mã hộ)", "Household (id)", "text", false)
-                .hint("Tìm hộ ở trên, hoặc ghi người nhận khác", "Find the household above, or name another payee")
-                .list("household-list"),
+            field(
+                "household",
+                "Hộ nhận (mã hộ)",
+                "Household (id)",
+                "text",
+                false,
+            )
+            .hint(
+                "Tìm hộ ở trên, hoặc ghi người nhận khác",
+                "Find the household above, or name another payee",
+            )
+            .list("household-list"),
             field("payee", "Người nhận khác", "Other payee", "text", false),
             field("purpose", "Nội dung chi", "Purpose", "textarea", true),
         ],
@@ -217,13 +284,28 @@ pub fn fields(kind: Kind, funds: &[(String, String)]) -> Vec<Field> {
                 choice("completed", "Đã hoàn thành", "Completed"),
                 choice("handed_over", "Đã bàn giao", "Handed over"),
             ]),
-            field("photos", "Ảnh (máy ảnh hoặc tệp)", "Photos (camera or files)", "file", false)
-                .hint("Ảnh được thu nhỏ và xóa thông tin EXIF/GPS trên máy này", "Photos are resized and stripped of EXIF/GPS on this machine"),
+            field(
+                "photos",
+                "Ảnh (máy ảnh hoặc tệp)",
+                "Photos (camera or files)",
+                "file",
+                false,
+            )
+            .hint(
+                "Ảnh được thu nhỏ và xóa thông tin EXIF/GPS trên máy này",
+                "Photos are resized and stripped of EXIF/GPS on this machine",
+            ),
             field("caption", "Chú thích ảnh", "Photo caption", "text", false),
             field("note", "Ghi chú", "Note", "textarea", false),
         ],
         Kind::Correction => vec![
-            field("target", "Số thứ tự bút toán cần đính chính", "Sequence number of the entry to correct", "number", true),
+            field(
+                "target",
+                "Số thứ tự bút toán cần đính chính",
+                "Sequence number of the entry to correct",
+                "number",
+                true,
+            ),
             field("reason", "Lý do", "Reason", "textarea", true),
         ],
     }
@@ -261,9 +343,9 @@ pub fn parse_amount(name: &str, text: &str) -> Result<u64, FormError> {
             &format!("amount `{text}` must be whole đồng"),
         ));
     }
-    cleaned.parse().map_err(|_| {
-        form_error(name, "số tiền quá lớn", "amount too large")
-    })
+    cleaned
+        .parse()
+        .map_err(|_| form_error(name, "số tiền quá lớn", "amount too large"))
 }
 
 /// The value of `name` in a submitted form, trimmed; empty if absent.
@@ -335,9 +417,9 @@ pub fn correction_input(
     current: &Map<String, Value>,
 ) -> Result<Value, FormError> {
     let target_text = value(form, "target");
-    let target: u64 = target_text.parse().map_err(|_| {
-        form_error("target", "số thứ tự không hợp lệ", "not a sequence number")
-    })?;
+    let target: u64 = target_text
+        .parse()
+        .map_err(|_| form_error("target", "số thứ tự không hợp lệ", "not a sequence number"))?;
     let mut object = Map::new();
     object.insert("kind".into(), json!("correction"));
     object.insert("target".into(), json!(target));

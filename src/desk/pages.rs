@@ -95,7 +95,10 @@ fn balances(funds: &[FundTotals]) -> Vec<FundBalance> {
 }
 
 /// The draft judged, with the entry `extra` (if any) judged after it.
-fn judge_draft(desk: &Desk, extra: Option<Pending>) -> Result<(Vec<DraftItem>, work::Judged), DeskError> {
+fn judge_draft(
+    desk: &Desk,
+    extra: Option<Pending>,
+) -> Result<(Vec<DraftItem>, work::Judged), DeskError> {
     let items = desk.draft.load()?;
     let mut pending = work::pending_of(desk, &items)?;
     pending.extend(extra);
@@ -144,10 +147,35 @@ struct FormState {
     target: Option<u64>,
 }
 
-fn form_page(desk: &Desk, session: &Session, kind: Kind, form: FormState) -> Result<String, DeskError> {
+fn form_page(
+    desk: &Desk,
+    session: &Session,
+    kind: Kind,
+    form: FormState,
+) -> Result<String, DeskError> {
     let mut context = base_context(desk, session)?;
     let needs_households = matches!(kind, Kind::Disbursement | Kind::Progress);
-    let snapshot = work::snapshot(desk, false)?;
+    let mut snapshot = work::snapshot(desk, false)?;
+    // Funds and households recorded in the draft can be chosen too: they
+    // are signed in the same checkpoint, before what refers to them.
+    for item in desk.draft.load()? {
+        match item.body {
+            Body::Fund(fund) => snapshot.funds.push(work::FundRow {
+                id: fund.id,
+                name: fund.name,
+                account: fund.account,
+            }),
+            Body::Household(household) => snapshot.households.push(work::HouseholdRow {
+                seq: 0,
+                id: household.id,
+                head: household.head,
+                commune: household.commune,
+                province: household.province,
+                village: household.village.unwrap_or_default(),
+            }),
+            _ => {}
+        }
+    }
     let funds: Vec<(String, String)> = snapshot
         .funds
         .iter()
@@ -174,7 +202,13 @@ fn form_page(desk: &Desk, session: &Session, kind: Kind, form: FormState) -> Res
     let households: Vec<_> = snapshot
         .households
         .iter()
-        .filter(|h| words.is_empty() || work::matches(&words, &[&h.id, &h.head, &h.commune, &h.province, &h.village]))
+        .filter(|h| {
+            words.is_empty()
+                || work::matches(
+                    &words,
+                    &[&h.id, &h.head, &h.commune, &h.province, &h.village],
+                )
+        })
         .take(200)
         .collect();
     context.insert("households", &households);
@@ -188,7 +222,10 @@ fn form_page(desk: &Desk, session: &Session, kind: Kind, form: FormState) -> Res
     context.insert("qr", &fund_qr(kind, &form.values));
     // A correction: the entry as it stands, each field editable.
     context.insert("correction_lookup", &(kind == Kind::Correction));
-    context.insert("target", &form.target.map(|t| t.to_string()).unwrap_or_default());
+    context.insert(
+        "target",
+        &form.target.map(|t| t.to_string()).unwrap_or_default(),
+    );
     let mut show_form = kind != Kind::Correction;
     let mut current_rows = Vec::new();
     let mut current_kind = "";
@@ -263,7 +300,10 @@ fn correction_rows(body: &Body) -> Vec<CurrentRow> {
 
 /// A VietQR preview of a fund form's account, as a `data:` image.
 fn fund_qr(kind: Kind, values: &Fields) -> String {
-    let (bin, number) = (forms::value(values, "bank_bin"), forms::value(values, "number"));
+    let (bin, number) = (
+        forms::value(values, "bank_bin"),
+        forms::value(values, "number"),
+    );
     if kind != Kind::Fund || bin.is_empty() || number.is_empty() {
         return String::new();
     }
@@ -514,7 +554,11 @@ struct ReviewRow {
     error: String,
 }
 
-fn review_rows(items: &[DraftItem], judged: Option<&work::Judged>, first_seq: u64) -> Vec<ReviewRow> {
+fn review_rows(
+    items: &[DraftItem],
+    judged: Option<&work::Judged>,
+    first_seq: u64,
+) -> Vec<ReviewRow> {
     items
         .iter()
         .enumerate()
@@ -547,7 +591,11 @@ fn summary(body: &Body) -> String {
         Body::Fund(fund) => format!("{} ({})", fund.name, fund.id),
         Body::Donation(d) => format!(
             "{} — {} — {} — {}",
-            if d.donor.is_empty() { "Ẩn danh / Anonymous" } else { &d.donor },
+            if d.donor.is_empty() {
+                "Ẩn danh / Anonymous"
+            } else {
+                &d.donor
+            },
             vnd(d.amount),
             crate::vn::date_vi(&d.date),
             d.fund
@@ -575,7 +623,10 @@ fn summary(body: &Body) -> String {
 fn review_page(desk: &Desk, session: &Session, error: Option<String>) -> Result<String, DeskError> {
     let mut context = base_context(desk, session)?;
     let (items, judged) = judge_draft(desk, None)?;
-    context.insert("rows", &review_rows(&items, Some(&judged), judged.ledger_size));
+    context.insert(
+        "rows",
+        &review_rows(&items, Some(&judged), judged.ledger_size),
+    );
     context.insert("error", &error.unwrap_or_default());
     render(desk, "review.html", &context)
 }
@@ -584,7 +635,10 @@ pub async fn review(
     State(state): State<AppState>,
     Extension(session): Extension<Session>,
 ) -> Result<Html<String>, DeskError> {
-    blocking(&state, move |desk| Ok(Html(review_page(desk, &session, None)?))).await
+    blocking(&state, move |desk| {
+        Ok(Html(review_page(desk, &session, None)?))
+    })
+    .await
 }
 
 pub async fn remove(
@@ -668,18 +722,29 @@ pub async fn lookup(
                 .into_iter()
                 .filter(|d| {
                     let digits: String = d.amount.chars().filter(char::is_ascii_digit).collect();
-                    work::matches(&words, &[&d.donor, &d.amount, &digits, &d.date, &d.reference, &d.fund])
+                    work::matches(
+                        &words,
+                        &[&d.donor, &d.amount, &digits, &d.date, &d.reference, &d.fund],
+                    )
                 })
                 .collect();
             households = snapshot
                 .households
                 .into_iter()
-                .filter(|h| work::matches(&words, &[&h.id, &h.head, &h.commune, &h.province, &h.village]))
+                .filter(|h| {
+                    work::matches(
+                        &words,
+                        &[&h.id, &h.head, &h.commune, &h.province, &h.village],
+                    )
+                })
                 .collect();
         }
         context.insert("donation_count", &donations.len());
         context.insert("household_count", &households.len());
-        context.insert("truncated", &(donations.len() > 50 || households.len() > 50));
+        context.insert(
+            "truncated",
+            &(donations.len() > 50 || households.len() > 50),
+        );
         donations.truncate(50);
         households.truncate(50);
         context.insert("query", &text);
@@ -705,18 +770,18 @@ pub async fn new_access(
     blocking(&state, move |desk| {
         let mut context = base_context(desk, &session)?;
         let url = format!("http://{host}/?token={token}");
-        let qr = qrcode::QrCode::new(url.as_bytes())
-            .ok()
-            .map(|code| {
-                code.render::<qrcode::render::svg::Color>()
-                    .min_dimensions(240, 240)
-                    .build()
-            });
+        let qr = qrcode::QrCode::new(url.as_bytes()).ok().map(|code| {
+            code.render::<qrcode::render::svg::Color>()
+                .min_dimensions(240, 240)
+                .build()
+        });
         context.insert("url", &url);
         context.insert("qr", &qr_data_uri_of(qr));
         context.insert(
             "loopback",
-            &(host.starts_with("127.") || host.starts_with("localhost") || host.starts_with("[::1]")),
+            &(host.starts_with("127.")
+                || host.starts_with("localhost")
+                || host.starts_with("[::1]")),
         );
         Ok(Html(render(desk, "access.html", &context)?))
     })

@@ -73,10 +73,7 @@ impl Guard {
         let known = pairing.iter().find(|t| constant_time_eq(t, token))?.clone();
         pairing.remove(&known);
         let session = random_token();
-        self.sessions
-            .lock()
-            .expect("lock")
-            .insert(session.clone());
+        self.sessions.lock().expect("lock").insert(session.clone());
         Some(session)
     }
 
@@ -93,7 +90,9 @@ impl Guard {
     }
 
     pub fn allows_host(&self, host: &str) -> bool {
-        self.allowed_hosts.iter().any(|h| h.eq_ignore_ascii_case(host))
+        self.allowed_hosts
+            .iter()
+            .any(|h| h.eq_ignore_ascii_case(host))
     }
 }
 
@@ -213,9 +212,10 @@ async fn csrf_field(content_type: &str, bytes: &axum::body::Bytes) -> Option<Str
 pub async fn response_headers(request: Request, next: Next) -> Response {
     let mut response = next.run(request).await;
     if response.status() == StatusCode::PAYLOAD_TOO_LARGE
-        && response.headers().get(header::CONTENT_TYPE).is_none_or(|v| {
-            !v.to_str().unwrap_or("").starts_with("text/html")
-        })
+        && response
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .is_none_or(|v| !v.to_str().unwrap_or("").starts_with("text/html"))
     {
         response = DeskError::TooLarge(MAX_BODY).into_response();
     }

@@ -116,7 +116,10 @@ pub fn router(state: AppState) -> Router {
         .route("/", get(pages::home))
         .route("/desk.css", get(pages::stylesheet))
         .route("/record/{kind}", get(pages::form).post(pages::record))
-        .route("/record/progress", get(pages::progress_form).post(pages::record_progress))
+        .route(
+            "/record/progress",
+            get(pages::progress_form).post(pages::record_progress),
+        )
         .route("/review", get(pages::review))
         .route("/draft/remove", post(pages::remove))
         .route("/sign", post(pages::sign))

@@ -65,7 +65,10 @@ pub struct BuildSummary {
 
 /// Signs `items` as one checkpoint, or nothing if any is refused (then the
 /// refusals, by draft index). The site is rebuilt after a signature.
-pub fn sign(desk: &Desk, items: Vec<Pending>) -> Result<std::result::Result<Signed, Vec<(usize, String)>>> {
+pub fn sign(
+    desk: &Desk,
+    items: Vec<Pending>,
+) -> Result<std::result::Result<Signed, Vec<(usize, String)>>> {
     let mut session = desk
         .ledger
         .begin_append(&desk.key, &crate::cli::now())
@@ -206,7 +209,9 @@ pub fn entry_as_it_stands(desk: &Desk, seq: u64) -> Result<Option<(Body, bool)>>
 /// Does `text` match `query`, word by word, without case or diacritics?
 pub fn matches(query_words: &[String], fields: &[&str]) -> bool {
     let haystack = crate::vn::fold(&fields.join(" "));
-    query_words.iter().all(|word| haystack.contains(word.as_str()))
+    query_words
+        .iter()
+        .all(|word| haystack.contains(word.as_str()))
 }
 
 pub fn query_words(query: &str) -> Vec<String> {

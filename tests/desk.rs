@@ -1,0 +1,464 @@
+//! The officers' desk (`minhbach desk`) over plain HTTP, as a browser or a
+//! script would use it: its security (session token, CSRF, Origin, Host,
+//! body limit) and an officer's day (record, review, restart, sign, verify).
+
+mod common;
+
+use common::{TestPortal, minhbach};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Stdio};
+use std::time::Duration;
+
+/// A running desk: the child process, its address and its one-time token.
+struct Desk {
+    child: Child,
+    host: String,
+    token: String,
+}
+
+impl Desk {
+    fn start(portal: &TestPortal) -> Desk {
+        let mut command = std::process::Command::new(assert_cmd::cargo::cargo_bin("minhbach"));
+        command
+            .current_dir(portal.root())
+            .env("MINHBACH_TIME", common::TIME)
+            .args(["desk", "--port", "0", "--key"])
+            .arg(&portal.officer_key)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null());
+        let mut child = command.spawn().expect("desk starts");
+        let mut reader = BufReader::new(child.stdout.take().expect("stdout"));
+        let mut line = String::new();
+        reader
+            .read_line(&mut line)
+            .expect("desk prints its address");
+        // Keep draining standard output so the desk never blocks on it.
+        std::thread::spawn(move || {
+            let mut sink = Vec::new();
+            let _ = reader.read_to_end(&mut sink);
+        });
+        let url = line
+            .split_whitespace()
+            .find(|word| word.starts_with("http://"))
+            .unwrap_or_else(|| panic!("no address in {line:?}"));
+        let rest = url.strip_prefix("http://").unwrap();
+        let (host, query) = rest.split_once("/?token=").expect("a token in the link");
+        Desk {
+            child,
+            host: host.to_string(),
+            token: query.to_string(),
+        }
+    }
+
+    /// One HTTP/1.1 request; returns (status, head, body).
+    fn request(&self, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Response {
+        let mut stream = TcpStream::connect(&self.host).expect("connect");
+        stream
+            .set_read_timeout(Some(Duration::from_secs(120)))
+            .unwrap();
+        let mut head = format!("{method} {path} HTTP/1.1\r\nConnection: close\r\n");
+        if !headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("host")) {
+            head.push_str(&format!("Host: {}\r\n", self.host));
+        }
+        for (name, value) in headers {
+            head.push_str(&format!("{name}: {value}\r\n"));
+        }
+        if !body.is_empty() || method == "POST" {
+            head.push_str(&format!("Content-Length: {}\r\n", body.len()));
+        }
+        head.push_str("\r\n");
+        stream.write_all(head.as_bytes()).unwrap();
+        // The desk may refuse before reading the body (and close): a write
+        // error past that point is part of the answer, not a failure.
+        let _ = stream.write_all(body);
+        let mut bytes = Vec::new();
+        let _ = stream.read_to_end(&mut bytes);
+        let text = String::from_utf8_lossy(&bytes).to_string();
+        let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+        let status = head
+            .split_whitespace()
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or_else(|| panic!("no status in {head:?}"));
+        Response {
+            status,
+            head: head.to_string(),
+            body: body.to_string(),
+        }
+    }
+
+    /// Opens a session with the one-time token; returns the cookie header.
+    fn login(&self) -> String {
+        let response = self.request("GET", &format!("/?token={}", self.token), &[], b"");
+        assert_eq!(response.status, 303, "{}", response.head);
+        let cookie = response
+            .head
+            .lines()
+            .find_map(|line| line.strip_prefix("set-cookie: "))
+            .expect("a session cookie");
+        assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"));
+        cookie.split(';').next().unwrap().to_string()
+    }
+
+    fn origin(&self) -> String {
+        format!("http://{}", self.host)
+    }
+
+    fn get(&self, cookie: &str, path: &str) -> Response {
+        self.request("GET", path, &[("Cookie", cookie)], b"")
+    }
+
+    /// Posts a form the way a browser on the desk's page does.
+    fn post(&self, cookie: &str, path: &str, fields: &[(&str, &str)]) -> Response {
+        let csrf = csrf_of(&self.get(cookie, "/").body);
+        let mut all: Vec<(&str, &str)> = vec![("csrf", &csrf)];
+        all.extend_from_slice(fields);
+        let body = serde_urlencoded::to_string(&all).unwrap();
+        let origin = self.origin();
+        self.request(
+            "POST",
+            path,
+            &[
+                ("Cookie", cookie),
+                ("Origin", &origin),
+                ("Content-Type", "application/x-www-form-urlencoded"),
+            ],
+            body.as_bytes(),
+        )
+    }
+}
+
+impl Drop for Desk {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+struct Response {
+    status: u16,
+    head: String,
+    body: String,
+}
+
+fn csrf_of(page: &str) -> String {
+    let start = page.find("name=\"csrf\" value=\"").expect("a CSRF field") + 19;
+    page[start..start + page[start..].find('"').unwrap()].to_string()
+}
+
+fn draft_path(portal: &TestPortal) -> PathBuf {
+    portal.root().join(".minhbach/desk/draft.jsonl")
+}
+
+fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_default()
+}
+
+fn fund_fields() -> Vec<(&'static str, &'static str)> {
+    vec![
+        ("id", "bao-so-5"),
+        ("name", "Ủng hộ đồng bào bão số 5"),
+        ("description", "Quỹ cứu trợ"),
+        ("target", ""),
+        ("bank_bin", "970415"),
+        ("number", "113000006100"),
+        ("holder", "UBMTTQ TINH QUANG TRI"),
+    ]
+}
+
+#[test]
+fn desk_refuses_requests_without_the_session_token() {
+    let portal = TestPortal::new();
+    let desk = Desk::start(&portal);
+    let before = portal.snapshot();
+    assert_eq!(desk.get("", "/").status, 401);
+    assert_eq!(desk.get("minhbach_desk=forged", "/review").status, 401);
+    let wrong = desk.request("GET", "/?token=0000", &[], b"");
+    assert_eq!(wrong.status, 401);
+    let origin = desk.origin();
+    let post = desk.request(
+        "POST",
+        "/record/fund",
+        &[
+            ("Origin", &origin),
+            ("Content-Type", "application/x-www-form-urlencoded"),
+        ],
+        b"id=x&name=x&description=x",
+    );
+    assert_eq!(post.status, 401);
+    // The one-time token opens one session, once.
+    let cookie = desk.login();
+    assert_eq!(desk.get(&cookie, "/").status, 200);
+    let again = desk.request("GET", &format!("/?token={}", desk.token), &[], b"");
+    assert_eq!(again.status, 401);
+    assert_eq!(portal.snapshot(), before);
+    assert!(!draft_path(&portal).exists());
+}
+
+#[test]
+fn desk_refuses_wrong_csrf_other_origin_other_host_and_oversized_bodies() {
+    let portal = TestPortal::new();
+    let desk = Desk::start(&portal);
+    let cookie = desk.login();
+    let csrf = csrf_of(&desk.get(&cookie, "/").body);
+    let form = |csrf: &str| {
+        let mut fields = vec![("csrf", csrf)];
+        fields.extend(fund_fields());
+        serde_urlencoded::to_string(&fields).unwrap()
+    };
+    let origin = desk.origin();
+    let plain = ("Content-Type", "application/x-www-form-urlencoded");
+    let before = portal.snapshot();
+
+    let wrong_csrf = desk.request(
+        "POST",
+        "/record/fund",
+        &[("Cookie", &cookie), ("Origin", &origin), plain],
+        form("0123").as_bytes(),
+    );
+    assert_eq!(wrong_csrf.status, 403);
+    assert!(wrong_csrf.body.contains("CSRF"));
+    let no_csrf = desk.request(
+        "POST",
+        "/record/fund",
+        &[("Cookie", &cookie), ("Origin", &origin), plain],
+        b"id=x",
+    );
+    assert_eq!(no_csrf.status, 403);
+    let other_origin = desk.request(
+        "POST",
+        "/record/fund",
+        &[
+            ("Cookie", &cookie),
+            ("Origin", "http://evil.example"),
+            plain,
+        ],
+        form(&csrf).as_bytes(),
+    );
+    assert_eq!(other_origin.status, 403);
+    let no_origin = desk.request(
+        "POST",
+        "/record/fund",
+        &[("Cookie", &cookie), plain],
+        form(&csrf).as_bytes(),
+    );
+    assert_eq!(no_origin.status, 403);
+    let other_host = desk.request(
+        "POST",
+        "/record/fund",
+        &[
+            ("Host", "evil.example"),
+            ("Cookie", &cookie),
+            ("Origin", "http://evil.example"),
+            plain,
+        ],
+        form(&csrf).as_bytes(),
+    );
+    assert_eq!(other_host.status, 403);
+    let rebinding = desk.request(
+        "GET",
+        "/",
+        &[("Host", "evil.example"), ("Cookie", &cookie)],
+        b"",
+    );
+    assert_eq!(rebinding.status, 403);
+    let mut huge = form(&csrf).into_bytes();
+    huge.extend(std::iter::repeat_n(b'a', 17 << 20));
+    let oversized = desk.request(
+        "POST",
+        "/record/fund",
+        &[("Cookie", &cookie), ("Origin", &origin), plain],
+        &huge,
+    );
+    assert_eq!(oversized.status, 413);
+    assert!(oversized.body.contains("quá lớn"), "{}", oversized.body);
+
+    assert_eq!(portal.snapshot(), before);
+    assert!(!draft_path(&portal).exists());
+    // The same form, from the desk's page, is accepted.
+    let accepted = desk.request(
+        "POST",
+        "/record/fund",
+        &[("Cookie", &cookie), ("Origin", &origin), plain],
+        form(&csrf).as_bytes(),
+    );
+    assert_eq!(accepted.status, 303, "{}", accepted.body);
+    assert!(read(&draft_path(&portal)).contains("bao-so-5"));
+    assert_eq!(portal.snapshot(), before, "recording never touches ledger/");
+}
+
+#[test]
+fn desk_records_reviews_survives_a_restart_and_signs_one_checkpoint() {
+    let portal = TestPortal::new();
+    let desk = Desk::start(&portal);
+    let cookie = desk.login();
+    let ok = |response: Response| {
+        assert_eq!(response.status, 303, "{}", response.body);
+    };
+    ok(desk.post(&cookie, "/record/fund", &fund_fields()));
+    ok(desk.post(
+        &cookie,
+        "/record/donation",
+        &[
+            ("fund", "bao-so-5"),
+            ("donor", "Nguyễn Văn An"),
+            ("amount", "2.000.000"),
+            ("date", "2025-09-12"),
+            ("channel", "cash"),
+            ("ref", "BN-0001"),
+            ("note", ""),
+        ],
+    ));
+    ok(desk.post(
+        &cookie,
+        "/record/household",
+        &[
+            ("id", "qt-0001"),
+            ("head", "Lê Thị Hoa"),
+            ("province", "Quảng Trị"),
+            ("district", ""),
+            ("commune", "xã Vĩnh Linh"),
+            ("village", ""),
+            ("circumstances", "Nhà sập do lũ"),
+            ("support", "repair"),
+            ("planned", "30.000.000"),
+            ("photo_consent", "true"),
+            ("citizen_id", "045190001234"),
+            ("phone", "0912345678"),
+        ],
+    ));
+    // An overdraft is refused before signing, with the figures.
+    let overdraft = desk.post(
+        &cookie,
+        "/record/disbursement",
+        &[
+            ("fund", "bao-so-5"),
+            ("amount", "5.000.000"),
+            ("date", "2025-09-13"),
+            ("household", "qt-0001"),
+            ("payee", ""),
+            ("purpose", "Sửa nhà"),
+        ],
+    );
+    assert_eq!(overdraft.status, 422);
+    assert!(overdraft.body.contains("id=\"form-error\""));
+    assert!(overdraft.body.contains("2.000.000"), "{}", overdraft.body);
+    assert!(overdraft.body.contains("5.000.000"));
+    ok(desk.post(
+        &cookie,
+        "/record/disbursement",
+        &[
+            ("fund", "bao-so-5"),
+            ("amount", "1.500.000"),
+            ("date", "2025-09-13"),
+            ("household", "qt-0001"),
+            ("payee", ""),
+            ("purpose", "Tạm ứng sửa nhà"),
+        ],
+    ));
+    // The household's private fields are never written nor shown back.
+    let draft = read(&draft_path(&portal));
+    assert!(!draft.contains("045190001234") && !draft.contains("0912345678"));
+    assert!(draft.contains("citizen_id_hmac"));
+    let review = desk.get(&cookie, "/review");
+    assert_eq!(review.status, 200);
+    assert!(review.body.contains("id=\"sign\""));
+    assert_eq!(
+        review.body.matches("class=\"ok\"").count(),
+        4,
+        "{}",
+        review.body
+    );
+    assert!(!review.body.contains("045190001234"));
+    let search = desk.get(&cookie, "/record/disbursement?q=vinh+linh");
+    assert!(search.body.contains("Lê Thị Hoa"), "{}", search.body);
+
+    // A restart keeps the draft.
+    drop(desk);
+    let desk = Desk::start(&portal);
+    let cookie = desk.login();
+    let review = desk.get(&cookie, "/review");
+    assert_eq!(review.body.matches("class=\"ok\"").count(), 4);
+
+    let before = portal.snapshot();
+    let signed = desk.post(&cookie, "/sign", &[]);
+    assert_eq!(signed.status, 200, "{}", signed.body);
+    assert!(signed.body.contains("id=\"signed\""));
+    assert!(signed.body.contains("id=\"build\""));
+    assert_ne!(portal.snapshot(), before);
+    assert_eq!(read(&draft_path(&portal)).trim(), "");
+    portal.run(&["verify"]).assert().success();
+    let ledger = read(&portal.segment());
+    assert!(ledger.contains("Nguyễn Văn An") && !ledger.contains("045190001234"));
+    assert_eq!(
+        read(&portal.ledger().join("checkpoint")).lines().nth(1),
+        Some("6")
+    );
+
+    // A correction shows the entry as it stands and amends what changed.
+    let form = desk.get(&cookie, "/record/correction?target=3");
+    assert!(
+        form.body
+            .contains("name=\"amend.amount\" value=\"2000000\""),
+        "{}",
+        form.body
+    );
+    ok(desk.post(
+        &cookie,
+        "/record/correction",
+        &[
+            ("target", "3"),
+            ("reason", "Nhập sai số tiền"),
+            ("amend.fund", "bao-so-5"),
+            ("amend.donor", "Nguyễn Văn An"),
+            ("amend.amount", "2.500.000"),
+            ("amend.date", "2025-09-12"),
+            ("amend.channel", "cash"),
+            ("amend.ref", "BN-0001"),
+        ],
+    ));
+    assert!(read(&draft_path(&portal)).contains(r#""amend":{"amount":2500000}"#));
+    let signed = desk.post(&cookie, "/sign", &[]);
+    assert_eq!(signed.status, 200, "{}", signed.body);
+    portal.run(&["verify"]).assert().success();
+    let site = portal.root().join("public");
+    let all_html: String = walkdir::WalkDir::new(&site)
+        .into_iter()
+        .flatten()
+        .filter(|e| e.path().extension().is_some_and(|x| x == "html"))
+        .map(|e| read(e.path()))
+        .collect();
+    for shown in ["Nguyễn Văn An", "2.500.000", "Tạm ứng sửa nhà", "bao-so-5"] {
+        assert!(all_html.contains(shown), "the site does not show {shown}");
+    }
+    let lookup = desk.get(&cookie, "/lookup?q=nguyen+van+an");
+    assert!(lookup.body.contains("BN-0001"), "{}", lookup.body);
+}
+
+#[test]
+fn desk_a_refused_entry_is_not_drafted_and_output_is_escaped() {
+    let portal = TestPortal::new();
+    let desk = Desk::start(&portal);
+    let cookie = desk.login();
+    let refused = desk.post(
+        &cookie,
+        "/record/donation",
+        &[
+            ("fund", "<script>alert(1)</script>"),
+            ("donor", "x"),
+            ("amount", "1000"),
+            ("date", "2025-09-12"),
+            ("channel", "cash"),
+        ],
+    );
+    assert_eq!(refused.status, 422);
+    assert!(!refused.body.contains("<script>alert(1)"));
+    assert!(!draft_path(&portal).exists());
+    minhbach()
+        .current_dir(portal.root())
+        .arg("verify")
+        .assert()
+        .success();
+}
