@@ -462,3 +462,114 @@ fn desk_a_refused_entry_is_not_drafted_and_output_is_escaped() {
         .assert()
         .success();
 }
+
+/// A small JPEG carrying an EXIF segment with a GPS-like marker.
+fn jpeg_with_exif() -> Vec<u8> {
+    let image = image::RgbImage::from_fn(64, 48, |x, y| image::Rgb([x as u8 * 4, y as u8 * 5, 90]));
+    let mut jpeg = Vec::new();
+    image::DynamicImage::ImageRgb8(image)
+        .write_to(
+            &mut std::io::Cursor::new(&mut jpeg),
+            image::ImageFormat::Jpeg,
+        )
+        .unwrap();
+    let payload = b"Exif\0\0MM\0\x2a\0\0\0\x08\0\0GPS 16.8163N 107.1003E";
+    let mut segment = vec![0xFF, 0xE1];
+    segment.extend(((payload.len() + 2) as u16).to_be_bytes());
+    segment.extend_from_slice(payload);
+    let mut out = jpeg[..2].to_vec();
+    out.extend(segment);
+    out.extend_from_slice(&jpeg[2..]);
+    out
+}
+
+fn multipart(fields: &[(&str, &str)], files: &[(&str, &str, &[u8])]) -> (String, Vec<u8>) {
+    let boundary = "----deskboundary7MA4YWxkTrZu0gW";
+    let mut body = Vec::new();
+    for (name, value) in fields {
+        body.extend(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+            )
+            .as_bytes(),
+        );
+    }
+    for (name, filename, bytes) in files {
+        body.extend(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"{filename}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        body.extend_from_slice(bytes);
+        body.extend(b"\r\n");
+    }
+    body.extend(format!("--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+#[test]
+fn desk_progress_photos_are_stripped_staged_by_content_and_signed() {
+    let portal = TestPortal::new();
+    portal.append(common::SAMPLE).assert().success();
+    let desk = Desk::start(&portal);
+    let cookie = desk.login();
+    let csrf = csrf_of(&desk.get(&cookie, "/record/progress").body);
+    let origin = desk.origin();
+    let photo = jpeg_with_exif();
+    let post = |files: &[(&str, &str, &[u8])]| {
+        let (content_type, body) = multipart(
+            &[
+                ("csrf", &csrf),
+                ("household", "qt-0001"),
+                ("date", "2025-09-20"),
+                ("stage", "started"),
+                ("caption", "Khởi công"),
+                ("note", ""),
+            ],
+            files,
+        );
+        desk.request(
+            "POST",
+            "/record/progress",
+            &[
+                ("Cookie", &cookie),
+                ("Origin", &origin),
+                ("Content-Type", &content_type),
+            ],
+            &body,
+        )
+    };
+    // Not an image: refused, nothing staged.
+    let refused = post(&[("photos", "../../ledger/evil.jpg", b"not an image at all")]);
+    assert_eq!(refused.status, 422, "{}", refused.body);
+    assert!(!draft_path(&portal).exists());
+
+    let recorded = post(&[("photos", "../../ledger/nha.jpg", &photo)]);
+    assert_eq!(recorded.status, 303, "{}", recorded.body);
+    let uploads = portal.root().join(".minhbach/desk/uploads");
+    let staged: Vec<_> = std::fs::read_dir(&uploads)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    assert_eq!(staged.len(), 1, "{staged:?}");
+    let name = staged[0].file_name().unwrap().to_str().unwrap().to_string();
+    assert!(name.ends_with(".jpg") && name.len() == 68, "{name}");
+    let bytes = std::fs::read(&staged[0]).unwrap();
+    assert!(bytes.starts_with(&[0xFF, 0xD8]));
+    assert!(!bytes.windows(4).any(|w| w == b"Exif") && !bytes.windows(3).any(|w| w == b"GPS"));
+    assert!(
+        !portal.ledger().join("evil.jpg").exists() && !portal.ledger().join("nha.jpg").exists()
+    );
+    assert!(read(&draft_path(&portal)).contains(&name));
+
+    let signed = desk.post(&cookie, "/sign", &[]);
+    assert_eq!(signed.status, 200, "{}", signed.body);
+    assert_eq!(
+        std::fs::read(portal.ledger().join("media").join(&name)).unwrap(),
+        bytes
+    );
+    assert!(!staged[0].exists(), "staged photos are removed once signed");
+    portal.run(&["verify"]).assert().success();
+}
