@@ -4,7 +4,9 @@
 
 mod common;
 
+use common::browser::{Chromium, chromium_binary, required};
 use common::{TestPortal, minhbach};
+use serde_json::json;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
@@ -572,4 +574,248 @@ fn desk_progress_photos_are_stripped_staged_by_content_and_signed() {
     );
     assert!(!staged[0].exists(), "staged photos are removed once signed");
     portal.run(&["verify"]).assert().success();
+}
+
+// ---- in Chromium, as an officer --------------------------------------------
+
+/// The desk in a browser: fills and submits forms as an officer would.
+struct Officer {
+    browser: Chromium,
+    base: String,
+    axe: String,
+    problems: Vec<String>,
+}
+
+impl Officer {
+    /// Opens `path` and waits for it to load.
+    fn open(&mut self, path: &str) {
+        self.browser.navigate(&format!("{}{path}", self.base));
+        self.settle();
+    }
+
+    fn settle(&mut self) {
+        std::thread::sleep(Duration::from_millis(300));
+        self.browser
+            .wait_for("document.readyState === 'complete' && !window.__leaving");
+    }
+
+    /// Fills `form[data-kind=KIND]` (radios by value) and submits it with its button.
+    fn submit(&mut self, kind: &str, fields: serde_json::Value) {
+        let script = format!(
+            "(() => {{ const form = document.querySelector('form[data-kind={kind}]'); \
+             if (!form) throw new Error('no form {kind}'); \
+             for (const [name, value] of Object.entries({fields})) {{ \
+               const input = form.elements[name]; \
+               if (!input) throw new Error('no input ' + name); \
+               if (input instanceof RadioNodeList) {{ for (const r of input) r.checked = r.value === value; }} \
+               else input.value = value; }} \
+             if (!form.checkValidity()) throw new Error('invalid form {kind}'); \
+             window.__leaving = true; form.querySelector('button[type=submit]').click(); return true; }})()"
+        );
+        self.browser.eval(&script);
+        self.settle();
+    }
+
+    fn path(&mut self) -> String {
+        self.browser
+            .eval("location.pathname")
+            .as_str()
+            .unwrap_or("")
+            .to_string()
+    }
+
+    fn text(&mut self) -> String {
+        self.browser
+            .eval("document.body.innerText")
+            .as_str()
+            .unwrap_or("")
+            .to_string()
+    }
+
+    /// Checks the page at 360 px: no sideways scrolling, no serious axe finding.
+    fn check_page(&mut self, name: &str) {
+        let width = self.browser.eval("document.documentElement.scrollWidth");
+        if width.as_u64().unwrap_or(0) > 360 {
+            self.problems
+                .push(format!("{name}: {width} px wide at 360 px"));
+        }
+        if self.browser.eval("typeof axe") != json!("object") {
+            self.browser.eval(&format!("{};\n1", self.axe));
+        }
+        let report = self.browser.eval(
+            "axe.run(document, {resultTypes: ['violations']}).then(r => ({passes: r.passes.length, \
+             serious: r.violations.filter(v => v.impact === 'serious' || v.impact === 'critical') \
+             .map(v => `${v.impact} ${v.id}: ${v.help} at ${v.nodes.slice(0, 3) \
+               .map(n => n.target.join(' ')).join(', ')}`)}))",
+        );
+        assert!(
+            report["passes"].as_u64().unwrap_or(0) > 5,
+            "{name}: {report}"
+        );
+        for violation in report["serious"].as_array().expect("a list") {
+            self.problems
+                .push(format!("{name}: axe: {}", violation.as_str().unwrap_or("")));
+        }
+    }
+}
+
+#[test]
+fn desk_in_chromium_an_officer_records_uploads_corrects_and_signs() {
+    let axe_file = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/browser/node_modules/axe-core/axe.min.js");
+    let (Some(binary), true) = (chromium_binary(), axe_file.is_file()) else {
+        assert!(
+            !required(),
+            "Chromium and axe-core are required (install `chromium`; `npm ci --prefix tests/browser`)"
+        );
+        eprintln!("desk: Chromium or axe-core missing; the browser test did not run");
+        return;
+    };
+    let portal = TestPortal::new();
+    let photo_dir = tempfile::tempdir().unwrap();
+    let photo = photo_dir.path().join("nha-truoc.jpg");
+    std::fs::write(&photo, jpeg_with_exif()).unwrap();
+    let desk = Desk::start(&portal);
+    let mut browser = Chromium::launch(&binary);
+    // axe is injected by the test: the desk's own policy allows no script.
+    browser.call("Page.setBypassCSP", json!({"enabled": true}), true);
+    browser.set_width(360);
+    let mut officer = Officer {
+        browser,
+        base: desk.origin(),
+        axe: std::fs::read_to_string(&axe_file).unwrap(),
+        problems: Vec::new(),
+    };
+    officer.open(&format!("/?token={}", desk.token));
+    assert_eq!(officer.path(), "/");
+    officer.check_page("home");
+
+    officer.open("/record/fund");
+    officer.check_page("fund form");
+    officer.submit(
+        "fund",
+        json!({"id": "lu-2025", "name": "Cứu trợ lũ 2025", "description": "Quỹ cứu trợ lũ",
+               "target": "100.000.000", "bank_bin": "970436", "number": "0071000123456",
+               "holder": "UBMTTQ XA VINH LINH"}),
+    );
+    assert_eq!(officer.path(), "/review", "{}", officer.text());
+    officer.check_page("review");
+
+    officer.open("/record/donation");
+    officer.check_page("donation form");
+    officer.submit(
+        "donation",
+        json!({"fund": "lu-2025", "donor": "Trần Thị Bình", "amount": "3.000.000",
+               "date": "2025-09-15", "channel": "cash", "ref": "PT-0001"}),
+    );
+    assert_eq!(officer.path(), "/review");
+
+    officer.open("/record/household");
+    officer.check_page("household form");
+    officer.submit(
+        "household",
+        json!({"id": "vl-0007", "head": "Hồ Văn Dũng", "province": "Quảng Trị",
+               "commune": "xã Vĩnh Linh", "village": "thôn Tân An", "circumstances": "Nhà tạm, mái dột",
+               "support": "new", "planned": "60.000.000", "photo_consent": "true",
+               "citizen_id": "045190009876", "phone": "0987654321"}),
+    );
+    assert_eq!(officer.path(), "/review");
+
+    officer.open("/record/progress");
+    officer.check_page("progress form");
+    let document = officer.browser.call("DOM.getDocument", json!({}), true);
+    let input = officer.browser.call(
+        "DOM.querySelector",
+        json!({"nodeId": document["root"]["nodeId"], "selector": "input[type=file][name=photos]"}),
+        true,
+    );
+    officer.browser.call(
+        "DOM.setFileInputFiles",
+        json!({"nodeId": input["nodeId"], "files": [photo.to_str().unwrap()]}),
+        true,
+    );
+    officer.submit(
+        "progress",
+        json!({"household": "vl-0007", "date": "2025-09-16", "stage": "approved", "caption": "Nhà trước khi xây"}),
+    );
+    assert_eq!(officer.path(), "/review", "{}", officer.text());
+
+    officer.open("/record/disbursement?q=dung+vinh");
+    officer.check_page("disbursement form");
+    assert!(officer.text().contains("Hồ Văn Dũng"));
+    officer.submit(
+        "disbursement",
+        json!({"fund": "lu-2025", "amount": "9.000.000", "date": "2025-09-17",
+               "household": "vl-0007", "purpose": "Hỗ trợ xây nhà"}),
+    );
+    assert_eq!(
+        officer.path(),
+        "/record/disbursement",
+        "an overdraft is refused"
+    );
+    assert!(officer.text().contains("3.000.000"));
+    officer.check_page("refused disbursement");
+    officer.submit(
+        "disbursement",
+        json!({"fund": "lu-2025", "amount": "2.000.000", "date": "2025-09-17",
+               "household": "vl-0007", "purpose": "Hỗ trợ xây nhà đợt 1"}),
+    );
+    assert_eq!(officer.path(), "/review");
+    assert_eq!(
+        officer
+            .browser
+            .eval("document.querySelectorAll('#draft li.ok').length"),
+        json!(5)
+    );
+    officer.check_page("review with draft");
+
+    officer
+        .browser
+        .eval("window.__leaving = true; document.querySelector('button#sign').click(); 1");
+    officer.settle();
+    assert!(officer.text().contains("Đã ký"), "{}", officer.text());
+    officer.check_page("signed");
+
+    officer.open("/record/correction?target=3");
+    officer.check_page("correction form");
+    assert!(officer.text().contains("Trần Thị Bình"));
+    officer.submit(
+        "correction",
+        json!({"reason": "Ghi sai tên người ủng hộ", "amend.donor": "Trần Thị Bình An"}),
+    );
+    assert_eq!(officer.path(), "/review");
+    officer
+        .browser
+        .eval("window.__leaving = true; document.querySelector('button#sign').click(); 1");
+    officer.settle();
+    assert!(officer.text().contains("Đã ký"), "{}", officer.text());
+
+    officer.open("/lookup?q=binh+an");
+    officer.check_page("lookup");
+    assert!(officer.text().contains("PT-0001"));
+
+    let problems = std::mem::take(&mut officer.problems);
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    portal.run(&["verify"]).assert().success();
+    let site = portal.root().join("public");
+    let html: String = walkdir::WalkDir::new(&site)
+        .into_iter()
+        .flatten()
+        .filter(|e| e.path().extension().is_some_and(|x| x == "html"))
+        .map(|e| read(e.path()))
+        .collect();
+    for shown in [
+        "Cứu trợ lũ 2025",
+        "Trần Thị Bình An",
+        "Hỗ trợ xây nhà đợt 1",
+        "vl-0007",
+    ] {
+        assert!(html.contains(shown), "the built site does not show {shown}");
+    }
+    assert!(
+        std::fs::read_dir(portal.ledger().join("media"))
+            .unwrap()
+            .count()
+            == 1
+    );
 }
