@@ -616,6 +616,21 @@ impl Officer {
         self.settle();
     }
 
+    /// Chooses `file` in the file input at `selector`, as a person would.
+    fn set_file(&mut self, selector: &str, file: &Path) {
+        let document = self.browser.call("DOM.getDocument", json!({}), true);
+        let input = self.browser.call(
+            "DOM.querySelector",
+            json!({"nodeId": document["root"]["nodeId"], "selector": selector}),
+            true,
+        );
+        self.browser.call(
+            "DOM.setFileInputFiles",
+            json!({"nodeId": input["nodeId"], "files": [file.to_str().unwrap()]}),
+            true,
+        );
+    }
+
     fn path(&mut self) -> String {
         self.browser
             .eval("location.pathname")
@@ -710,6 +725,31 @@ fn desk_in_chromium_an_officer_records_uploads_corrects_and_signs() {
     );
     assert_eq!(officer.path(), "/review");
 
+    // The import wizard: a statement, its layout suggested, reconciled.
+    officer.open("/import");
+    officer.check_page("import form");
+    let statement =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/import/vietcombank.csv");
+    officer.set_file("input[type=file][name=statement]", &statement);
+    officer.browser.eval(
+        "document.querySelector('#fund').value = 'lu-2025'; window.__leaving = true; \
+         document.querySelector('button#preview').click(); 1",
+    );
+    officer.settle();
+    assert_eq!(
+        officer
+            .browser
+            .eval("document.querySelector('[data-count=added]').textContent"),
+        json!("3 (1.250.000 ₫)")
+    );
+    assert!(officer.text().contains("Vietcombank"));
+    officer.check_page("import preview");
+    officer
+        .browser
+        .eval("window.__leaving = true; document.querySelector('button#accept').click(); 1");
+    officer.settle();
+    assert_eq!(officer.path(), "/review");
+
     officer.open("/record/household");
     officer.check_page("household form");
     officer.submit(
@@ -723,17 +763,7 @@ fn desk_in_chromium_an_officer_records_uploads_corrects_and_signs() {
 
     officer.open("/record/progress");
     officer.check_page("progress form");
-    let document = officer.browser.call("DOM.getDocument", json!({}), true);
-    let input = officer.browser.call(
-        "DOM.querySelector",
-        json!({"nodeId": document["root"]["nodeId"], "selector": "input[type=file][name=photos]"}),
-        true,
-    );
-    officer.browser.call(
-        "DOM.setFileInputFiles",
-        json!({"nodeId": input["nodeId"], "files": [photo.to_str().unwrap()]}),
-        true,
-    );
+    officer.set_file("input[type=file][name=photos]", &photo);
     officer.submit(
         "progress",
         json!({"household": "vl-0007", "date": "2025-09-16", "stage": "approved", "caption": "Nhà trước khi xây"}),
@@ -753,7 +783,7 @@ fn desk_in_chromium_an_officer_records_uploads_corrects_and_signs() {
         "/record/disbursement",
         "an overdraft is refused"
     );
-    assert!(officer.text().contains("3.000.000"));
+    assert!(officer.text().contains("4.250.000"), "{}", officer.text());
     officer.check_page("refused disbursement");
     officer.submit(
         "disbursement",
@@ -765,7 +795,7 @@ fn desk_in_chromium_an_officer_records_uploads_corrects_and_signs() {
         officer
             .browser
             .eval("document.querySelectorAll('#draft li.ok').length"),
-        json!(5)
+        json!(8)
     );
     officer.check_page("review with draft");
 
@@ -818,4 +848,94 @@ fn desk_in_chromium_an_officer_records_uploads_corrects_and_signs() {
             .count()
             == 1
     );
+}
+
+#[test]
+fn desk_import_wizard_suggests_a_layout_reconciles_and_drafts_only_new_rows() {
+    let portal = TestPortal::new();
+    portal.append(common::SAMPLE).assert().success();
+    let desk = Desk::start(&portal);
+    let cookie = desk.login();
+    let statement = std::fs::read(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/import/vietcombank.csv"),
+    )
+    .unwrap();
+    let csrf = csrf_of(&desk.get(&cookie, "/import").body);
+    let origin = desk.origin();
+    let upload = || {
+        let (content_type, body) = multipart(
+            &[
+                ("csrf", &csrf),
+                ("what", "donations"),
+                ("fund", "bao-so-5"),
+                ("layout", "auto"),
+            ],
+            &[("statement", "../sao-ke.csv", &statement)],
+        );
+        desk.request(
+            "POST",
+            "/import",
+            &[
+                ("Cookie", &cookie),
+                ("Origin", &origin),
+                ("Content-Type", &content_type),
+            ],
+            &body,
+        )
+    };
+    let before = portal.snapshot();
+    let preview = upload();
+    assert_eq!(preview.status, 200, "{}", preview.body);
+    assert!(preview.body.contains("Vietcombank"), "{}", preview.body);
+    assert!(
+        preview.body.contains("data-count=\"read\">4<"),
+        "{}",
+        preview.body
+    );
+    assert!(
+        preview.body.contains("data-count=\"added\">3 (1.250.000"),
+        "{}",
+        preview.body
+    );
+    assert!(preview.body.contains("data-count=\"debits\">1<"));
+    assert!(preview.body.contains("id=\"sample\""), "{}", preview.body);
+    assert!(!draft_path(&portal).exists(), "a preview keeps nothing");
+    let staged = std::fs::read_dir(portal.root().join(".minhbach/desk/statements"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect::<Vec<_>>();
+    assert_eq!(staged.len(), 1);
+    assert!(
+        staged[0].len() == 68 && staged[0].ends_with(".csv"),
+        "{staged:?}"
+    );
+    let accepted = desk.post(
+        &cookie,
+        "/import/accept",
+        &[
+            ("file", &staged[0]),
+            ("what", "donations"),
+            ("fund", "bao-so-5"),
+            ("layout", "vietcombank"),
+        ],
+    );
+    assert_eq!(accepted.status, 303, "{}", accepted.body);
+    assert_eq!(read(&draft_path(&portal)).lines().count(), 3);
+    // The same statement again: everything is already recorded (in the draft).
+    let again = upload();
+    assert!(
+        again.body.contains("data-count=\"added\">0 ("),
+        "{}",
+        again.body
+    );
+    assert!(
+        again.body.contains("data-count=\"duplicates\">3<"),
+        "{}",
+        again.body
+    );
+    assert_eq!(portal.snapshot(), before);
+    let signed = desk.post(&cookie, "/sign", &[]);
+    assert_eq!(signed.status, 200, "{}", signed.body);
+    portal.run(&["verify"]).assert().success();
 }

@@ -15,6 +15,7 @@
 //! - `work` — dry runs and signing over the ledger, households and look-ups;
 //! - `forms` — the entry forms: their fields and how a submitted form becomes
 //!   an input line of the data contract;
+//! - `wizard` — the import wizard over `crate::import`'s entry points;
 //! - `pages` — the handlers, thin, rendering Tera templates with autoescape.
 
 mod draft;
@@ -23,6 +24,7 @@ mod forms;
 mod pages;
 mod security;
 mod server;
+mod wizard;
 mod work;
 
 pub use server::{DeskOptions, Started, start};

@@ -7,6 +7,7 @@ use super::error::DeskError;
 use super::forms::{self, Kind};
 use super::security::Session;
 use super::server::{AppState, Desk};
+use super::wizard::{self, What};
 use super::work;
 use crate::ledger::entry::Body;
 use crate::ledger::{FundTotals, InputContext, Pending, parse_input};
@@ -34,6 +35,7 @@ pub fn templates() -> anyhow::Result<Tera> {
         ("review.html", include_str!("templates/review.html")),
         ("signed.html", include_str!("templates/signed.html")),
         ("lookup.html", include_str!("templates/lookup.html")),
+        ("import.html", include_str!("templates/import.html")),
     ])
     .map_err(|e| anyhow::anyhow!("desk templates: {e}"))?;
     Ok(tera)
@@ -585,7 +587,7 @@ fn review_rows(
 }
 
 /// One line saying what an entry is.
-fn summary(body: &Body) -> String {
+pub(super) fn summary(body: &Body) -> String {
     let vnd = |d: crate::money::Dong| crate::vn::format_vnd(d.get());
     match body {
         Body::Fund(fund) => format!("{} ({})", fund.name, fund.id),
@@ -784,6 +786,191 @@ pub async fn new_access(
                 || host.starts_with("[::1]")),
         );
         Ok(Html(render(desk, "access.html", &context)?))
+    })
+    .await
+}
+
+// ---- the import wizard ---------------------------------------------------------
+
+#[derive(Serialize)]
+struct LayoutChoice {
+    name: &'static str,
+    label: &'static str,
+}
+
+fn layout_choices() -> Vec<LayoutChoice> {
+    let mut choices = vec![
+        LayoutChoice {
+            name: "auto",
+            label: "Để bàn làm việc gợi ý theo tiêu đề / Suggest from the header",
+        },
+        LayoutChoice {
+            name: "headers",
+            label: "Tìm cột theo tên tiêu đề / Columns by header name",
+        },
+    ];
+    choices.extend(
+        wizard::LAYOUTS
+            .iter()
+            .map(|(name, label, _)| LayoutChoice { name, label }),
+    );
+    choices
+}
+
+/// The wizard page: the upload form, or a preview of `file`.
+fn import_view(
+    desk: &Desk,
+    session: &Session,
+    values: &Fields,
+    file: Option<String>,
+    error: Option<String>,
+) -> Result<Response, DeskError> {
+    let mut context = base_context(desk, session)?;
+    let mut funds = work::snapshot(desk, false)?.funds;
+    for item in desk.draft.load()? {
+        if let Body::Fund(fund) = item.body {
+            funds.push(work::FundRow {
+                id: fund.id,
+                name: fund.name,
+                account: fund.account,
+            });
+        }
+    }
+    context.insert("funds", &funds);
+    context.insert("layouts", &layout_choices());
+    let what = match forms::value(values, "what") {
+        "households" => What::Households,
+        _ => What::Donations,
+    };
+    context.insert("what", &what);
+    context.insert("fund", forms::value(values, "fund"));
+    let mut error = error;
+    let mut preview = None;
+    if let (Some(file), None) = (&file, &error) {
+        let choice = wizard::Choice {
+            what,
+            layout: match forms::value(values, "layout") {
+                "" => "auto",
+                layout => layout,
+            },
+            fund: forms::value(values, "fund"),
+            file,
+        };
+        match wizard::preview(desk, &choice) {
+            Ok(found) => preview = Some(found),
+            Err(e) => error = Some(format!("{e:#}")),
+        }
+    }
+    let status = if error.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    let layout_label = preview.as_ref().map_or(String::new(), |p| {
+        layout_choices()
+            .iter()
+            .find(|c| c.name == p.layout)
+            .map_or(p.layout.clone(), |c| c.label.to_string())
+    });
+    context.insert("layout_label", &layout_label);
+    context.insert("header_row", &preview.as_ref().map_or(0, |p| p.header_row));
+    context.insert("preview", &preview);
+    context.insert("file", &file.unwrap_or_default());
+    context.insert("error", &error.unwrap_or_default());
+    Ok((status, Html(render(desk, "import.html", &context)?)).into_response())
+}
+
+pub async fn import_page(
+    State(state): State<AppState>,
+    Extension(session): Extension<Session>,
+) -> Result<Response, DeskError> {
+    blocking(&state, move |desk| {
+        import_view(desk, &session, &Vec::new(), None, None)
+    })
+    .await
+}
+
+/// The uploaded file is kept under its content address (never its name).
+pub async fn import_upload(
+    State(state): State<AppState>,
+    Extension(session): Extension<Session>,
+    mut multipart: Multipart,
+) -> Result<Response, DeskError> {
+    let mut values: Fields = Vec::new();
+    let mut bytes = Vec::new();
+    while let Some(field) = multipart
+        .next_field()
+        .await
+        .map_err(|e| DeskError::BadRequest(e.body_text()))?
+    {
+        let name = field.name().unwrap_or("").to_string();
+        if name == "statement" {
+            bytes = field
+                .bytes()
+                .await
+                .map_err(|e| DeskError::BadRequest(e.body_text()))?
+                .to_vec();
+        } else {
+            let text = field
+                .text()
+                .await
+                .map_err(|e| DeskError::BadRequest(e.body_text()))?;
+            values.push((name, text));
+        }
+    }
+    blocking(&state, move |desk| {
+        if bytes.is_empty() {
+            let error = "Chưa chọn tệp / No file chosen".to_string();
+            return import_view(desk, &session, &values, None, Some(error));
+        }
+        let file = wizard::stage_statement(&desk.portal.root, &bytes)?;
+        import_view(desk, &session, &values, Some(file), None)
+    })
+    .await
+}
+
+pub async fn import_preview(
+    State(state): State<AppState>,
+    Extension(session): Extension<Session>,
+    Form(values): Form<Fields>,
+) -> Result<Response, DeskError> {
+    blocking(&state, move |desk| {
+        let file = forms::value(&values, "file").to_string();
+        import_view(desk, &session, &values, Some(file), None)
+    })
+    .await
+}
+
+pub async fn import_accept(
+    State(state): State<AppState>,
+    Extension(session): Extension<Session>,
+    Form(values): Form<Fields>,
+) -> Result<Response, DeskError> {
+    blocking(&state, move |desk| {
+        let _guard = desk.work.lock().expect("desk lock");
+        let what = match forms::value(&values, "what") {
+            "households" => What::Households,
+            _ => What::Donations,
+        };
+        let choice = wizard::Choice {
+            what,
+            layout: forms::value(&values, "layout"),
+            fund: forms::value(&values, "fund"),
+            file: forms::value(&values, "file"),
+        };
+        match wizard::accept(desk, &choice) {
+            Ok(_) => Ok(Redirect::to("/review").into_response()),
+            Err(error) => {
+                let file = choice.file.to_string();
+                import_view(
+                    desk,
+                    &session,
+                    &values,
+                    Some(file),
+                    Some(format!("{error:#}")),
+                )
+            }
+        }
     })
     .await
 }

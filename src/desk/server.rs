@@ -120,6 +120,12 @@ pub fn router(state: AppState) -> Router {
             "/record/progress",
             get(pages::progress_form).post(pages::record_progress),
         )
+        .route(
+            "/import",
+            get(pages::import_page).post(pages::import_upload),
+        )
+        .route("/import/preview", post(pages::import_preview))
+        .route("/import/accept", post(pages::import_accept))
         .route("/review", get(pages::review))
         .route("/draft/remove", post(pages::remove))
         .route("/sign", post(pages::sign))
