@@ -631,6 +631,30 @@ impl Officer {
         );
     }
 
+    /// With `MINHBACH_DESK_SCREENSHOTS=DIR`, saves the page as
+    /// `DIR/desk-NAME.png` (the README's screenshots are made this way).
+    fn screenshot(&mut self, name: &str) {
+        let Some(dir) = std::env::var_os("MINHBACH_DESK_SCREENSHOTS") else {
+            return;
+        };
+        use base64::Engine;
+        let height = self
+            .browser
+            .eval("document.documentElement.scrollHeight")
+            .as_u64()
+            .unwrap_or(800);
+        let shot = self.browser.call(
+            "Page.captureScreenshot",
+            json!({"format": "png", "captureBeyondViewport": true,
+                   "clip": {"x": 0, "y": 0, "width": 360, "height": height.min(2400), "scale": 1}}),
+            true,
+        );
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(shot["data"].as_str().unwrap())
+            .unwrap();
+        std::fs::write(PathBuf::from(dir).join(format!("desk-{name}.png")), bytes).unwrap();
+    }
+
     fn path(&mut self) -> String {
         self.browser
             .eval("location.pathname")
@@ -704,6 +728,7 @@ fn desk_in_chromium_an_officer_records_uploads_corrects_and_signs() {
     officer.open(&format!("/?token={}", desk.token));
     assert_eq!(officer.path(), "/");
     officer.check_page("home");
+    officer.screenshot("home");
 
     officer.open("/record/fund");
     officer.check_page("fund form");
@@ -718,6 +743,7 @@ fn desk_in_chromium_an_officer_records_uploads_corrects_and_signs() {
 
     officer.open("/record/donation");
     officer.check_page("donation form");
+    officer.screenshot("donation");
     officer.submit(
         "donation",
         json!({"fund": "lu-2025", "donor": "Trần Thị Bình", "amount": "3.000.000",
@@ -742,8 +768,14 @@ fn desk_in_chromium_an_officer_records_uploads_corrects_and_signs() {
             .eval("document.querySelector('[data-count=added]').textContent"),
         json!("3 (1.250.000 ₫)")
     );
-    assert!(officer.text().contains("Vietcombank"));
+    assert_eq!(
+        officer
+            .browser
+            .eval("document.querySelector('#layout-used').textContent"),
+        json!("Vietcombank")
+    );
     officer.check_page("import preview");
+    officer.screenshot("import");
     officer
         .browser
         .eval("window.__leaving = true; document.querySelector('button#accept').click(); 1");
@@ -752,6 +784,7 @@ fn desk_in_chromium_an_officer_records_uploads_corrects_and_signs() {
 
     officer.open("/record/household");
     officer.check_page("household form");
+    officer.screenshot("household");
     officer.submit(
         "household",
         json!({"id": "vl-0007", "head": "Hồ Văn Dũng", "province": "Quảng Trị",
@@ -785,6 +818,7 @@ fn desk_in_chromium_an_officer_records_uploads_corrects_and_signs() {
     );
     assert!(officer.text().contains("4.250.000"), "{}", officer.text());
     officer.check_page("refused disbursement");
+    officer.screenshot("overdraft");
     officer.submit(
         "disbursement",
         json!({"fund": "lu-2025", "amount": "2.000.000", "date": "2025-09-17",
@@ -798,6 +832,7 @@ fn desk_in_chromium_an_officer_records_uploads_corrects_and_signs() {
         json!(8)
     );
     officer.check_page("review with draft");
+    officer.screenshot("review");
 
     officer
         .browser
@@ -805,9 +840,11 @@ fn desk_in_chromium_an_officer_records_uploads_corrects_and_signs() {
     officer.settle();
     assert!(officer.text().contains("Đã ký"), "{}", officer.text());
     officer.check_page("signed");
+    officer.screenshot("signed");
 
     officer.open("/record/correction?target=3");
     officer.check_page("correction form");
+    officer.screenshot("correction");
     assert!(officer.text().contains("Trần Thị Bình"));
     officer.submit(
         "correction",
@@ -886,7 +923,15 @@ fn desk_import_wizard_suggests_a_layout_reconciles_and_drafts_only_new_rows() {
     let before = portal.snapshot();
     let preview = upload();
     assert_eq!(preview.status, 200, "{}", preview.body);
-    assert!(preview.body.contains("Vietcombank"), "{}", preview.body);
+    assert!(
+        preview.body.contains("id=\"layout-used\">Vietcombank<"),
+        "{}",
+        preview.body
+    );
+    assert!(
+        preview.body.contains("NGUYEN VAN AN"),
+        "the layout finds the donor"
+    );
     assert!(
         preview.body.contains("data-count=\"read\">4<"),
         "{}",
@@ -938,4 +983,52 @@ fn desk_import_wizard_suggests_a_layout_reconciles_and_drafts_only_new_rows() {
     let signed = desk.post(&cookie, "/sign", &[]);
     assert_eq!(signed.status, 200, "{}", signed.body);
     portal.run(&["verify"]).assert().success();
+}
+
+#[test]
+fn desk_and_append_on_one_portal_lose_and_interleave_nothing() {
+    let portal = TestPortal::new();
+    portal.append(common::SAMPLE).assert().success();
+    let desk = Desk::start(&portal);
+    let cookie = desk.login();
+    let donation = |donor: &'static str| {
+        vec![
+            ("fund", "bao-so-5"),
+            ("donor", donor),
+            ("amount", "100.000"),
+            ("date", "2025-09-15"),
+            ("channel", "cash"),
+        ]
+    };
+    assert_eq!(
+        desk.post(&cookie, "/record/donation", &donation("Desk One"))
+            .status,
+        303
+    );
+    // Another officer appends from the command line meanwhile.
+    portal
+        .append(r#"{"kind":"donation","fund":"bao-so-5","donor":"Cli Two","amount":200000,"date":"2025-09-15","channel":"cash"}"#)
+        .assert()
+        .success();
+    assert_eq!(
+        desk.post(&cookie, "/record/donation", &donation("Desk Three"))
+            .status,
+        303
+    );
+    let signed = desk.post(&cookie, "/sign", &[]);
+    assert_eq!(signed.status, 200, "{}", signed.body);
+    portal.run(&["verify"]).assert().success();
+    let ledger = read(&portal.segment());
+    let order: Vec<usize> = ["Desk One", "Cli Two", "Desk Three"]
+        .iter()
+        .map(|donor| ledger.find(donor).expect("every entry kept"))
+        .collect();
+    assert!(
+        order[1] < order[0] && order[0] < order[2],
+        "the desk's batch is signed after, in one piece"
+    );
+    assert_eq!(
+        read(&portal.ledger().join("checkpoint")).lines().nth(1),
+        Some("11")
+    );
 }

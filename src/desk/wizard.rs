@@ -247,7 +247,12 @@ pub fn preview(desk: &Desk, choice: &Choice) -> Result<Preview> {
     }
     let mut best: Option<Preview> = None;
     let mut first_error = None;
-    let candidates = std::iter::once("headers").chain(LAYOUTS.iter().map(|(name, _, _)| *name));
+    // The shipped layouts first: on a tie, a bank's own layout (which also
+    // finds the donor in the description) is a better guess than headers.
+    let candidates = LAYOUTS
+        .iter()
+        .map(|(name, _, _)| *name)
+        .chain(std::iter::once("headers"));
     for layout in candidates {
         match preview_with(desk, choice, layout, &path) {
             Ok(preview) => {
