@@ -374,6 +374,10 @@ fn desk_records_reviews_survives_a_restart_and_signs_one_checkpoint() {
         review.body
     );
     assert!(!review.body.contains("045190001234"));
+    assert!(
+        review.body.contains("src=\"data:image/svg+xml;base64,"),
+        "the fund's VietQR code"
+    );
     let search = desk.get(&cookie, "/record/disbursement?q=vinh+linh");
     assert!(search.body.contains("Lê Thị Hoa"), "{}", search.body);
 

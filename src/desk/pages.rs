@@ -554,6 +554,8 @@ struct ReviewRow {
     json: String,
     ok: bool,
     error: String,
+    /// A fund's VietQR code (a `data:` image), or empty.
+    qr: String,
 }
 
 fn review_rows(
@@ -576,6 +578,16 @@ fn review_rows(
                 kind_en,
                 summary: summary(&item.body),
                 json: serde_json::to_string_pretty(&item.body).unwrap_or_default(),
+                qr: match &item.body {
+                    Body::Fund(fund) => fund.account.as_ref().map_or(String::new(), |account| {
+                        qr_data_uri_of(
+                            crate::vietqr::VietQr::new(&account.bank_bin, &account.number)
+                                .svg()
+                                .ok(),
+                        )
+                    }),
+                    _ => String::new(),
+                },
                 ok: !matches!(result, Some(Err(_))),
                 error: match result {
                     Some(Err(error)) => error.clone(),
