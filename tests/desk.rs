@@ -1036,3 +1036,85 @@ fn desk_and_append_on_one_portal_lose_and_interleave_nothing() {
         Some("11")
     );
 }
+
+#[test]
+fn desk_a_draft_signed_just_before_a_stop_is_not_offered_again() {
+    use sha2::Digest;
+    let portal = TestPortal::new();
+    portal.append(common::SAMPLE).assert().success();
+    let desk = Desk::start(&portal);
+    let cookie = desk.login();
+    let fields = [
+        ("fund", "bao-so-5"),
+        ("donor", "Phan Văn Cường"),
+        ("amount", "300.000"),
+        ("date", "2025-09-15"),
+        ("channel", "cash"),
+    ];
+    assert_eq!(desk.post(&cookie, "/record/donation", &fields).status, 303);
+    let draft = std::fs::read(draft_path(&portal)).unwrap();
+    assert_eq!(desk.post(&cookie, "/sign", &[]).status, 200);
+    drop(desk);
+    // As if the desk had stopped after signing entry 8 but before clearing
+    // the draft: the draft is back, with the marker written before signing.
+    std::fs::write(draft_path(&portal), &draft).unwrap();
+    let digest: String = sha2::Sha256::digest(&draft)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    std::fs::write(
+        portal.root().join(".minhbach/desk/signing.json"),
+        format!(r#"{{"first_seq":8,"count":1,"draft":"{digest}"}}"#),
+    )
+    .unwrap();
+    let desk = Desk::start(&portal);
+    let cookie = desk.login();
+    assert!(desk.get(&cookie, "/review").body.contains("id=\"empty\""));
+    assert_eq!(read(&portal.segment()).matches("Phan Văn Cường").count(), 1);
+}
+
+#[test]
+fn desk_a_household_correction_commits_a_new_citizen_id_and_never_shows_one() {
+    let portal = TestPortal::new();
+    portal.append(common::SAMPLE).assert().success();
+    let desk = Desk::start(&portal);
+    let cookie = desk.login();
+    // Entries 0–1 are the keys; the sample's household is entry 5.
+    let form = desk.get(&cookie, "/record/correction?target=5");
+    assert!(
+        form.body.contains("name=\"amend.citizen_id\" value=\"\""),
+        "{}",
+        form.body
+    );
+    assert!(!form.body.contains("045190001234"));
+    let recorded = desk.post(
+        &cookie,
+        "/record/correction",
+        &[
+            ("target", "5"),
+            ("reason", "Nhập sai số CCCD"),
+            ("amend.citizen_id", "045190005678"),
+        ],
+    );
+    assert_eq!(recorded.status, 303, "{}", recorded.body);
+    let draft = read(&draft_path(&portal));
+    assert!(draft.contains("citizen_id_hmac") && draft.contains(r#""citizen_id_last4":"5678""#));
+    assert!(!draft.contains("045190005678"));
+    assert!(!desk.get(&cookie, "/review").body.contains("045190005678"));
+}
+
+#[test]
+fn desk_listens_on_a_given_address_only() {
+    let portal = TestPortal::new();
+    portal
+        .run(&[
+            "desk",
+            "--listen",
+            "0.0.0.0",
+            "--key",
+            portal.officer_key.to_str().unwrap(),
+        ])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("office network"));
+}

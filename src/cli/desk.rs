@@ -23,6 +23,11 @@ pub struct DeskArgs {
 }
 
 pub fn run(root: &Path, args: DeskArgs) -> Result<()> {
+    if args.listen.is_some_and(|ip| ip.is_unspecified()) {
+        return Err(super::usage(
+            "--listen needs this machine's address on the office network (e.g. 192.168.1.20), not 0.0.0.0 or ::: the desk answers only to the address it was given",
+        ));
+    }
     let portal = open_portal(root)?;
     let key = load_signing_key(&args.key)?;
     let secret = load_secret(&portal)?;

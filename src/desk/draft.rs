@@ -40,6 +40,65 @@ impl Draft {
         }
     }
 
+    /// The marker written just before a signature and removed once the
+    /// draft is cleared: if the desk stops in between, the next start sees
+    /// that the draft was signed and does not offer it again.
+    fn signing_marker(&self) -> PathBuf {
+        self.path.with_file_name("signing.json")
+    }
+
+    /// Records that the draft (as it is now) is about to be signed as the
+    /// entries `first_seq..first_seq + count`.
+    pub fn mark_signing(&self, first_seq: u64, count: u64) -> Result<()> {
+        let marker = serde_json::json!({
+            "first_seq": first_seq,
+            "count": count,
+            "draft": self.digest()?,
+        });
+        std::fs::write(self.signing_marker(), marker.to_string())
+            .with_context(|| format!("failed to write `{}`", self.signing_marker().display()))
+    }
+
+    /// Clears the draft and the signing marker after a signature.
+    pub fn signed(&self) -> Result<()> {
+        self.save(&[])?;
+        self.prune_uploads(&[]);
+        let _ = std::fs::remove_file(self.signing_marker());
+        Ok(())
+    }
+
+    /// After an interruption between a signature and clearing the draft:
+    /// clears the draft if the ledger (`ledger_size` entries) holds the
+    /// entries the marker names and the draft is the one that was signed.
+    /// Returns whether it did.
+    pub fn recover_signing(&self, ledger_size: u64) -> Result<bool> {
+        let Ok(text) = std::fs::read_to_string(self.signing_marker()) else {
+            return Ok(false);
+        };
+        let marker: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+        let end = marker["first_seq"]
+            .as_u64()
+            .zip(marker["count"].as_u64())
+            .map(|(a, b)| a + b);
+        let signed = end.is_some_and(|end| ledger_size >= end)
+            && marker["draft"].as_str() == Some(self.digest()?.as_str());
+        if signed {
+            self.signed()?;
+        } else {
+            let _ = std::fs::remove_file(self.signing_marker());
+        }
+        Ok(signed)
+    }
+
+    fn digest(&self) -> Result<String> {
+        let bytes = match std::fs::read(&self.path) {
+            Ok(bytes) => bytes,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+            Err(e) => return Err(e).context(format!("failed to read `{}`", self.path.display())),
+        };
+        Ok(hex(&Sha256::digest(bytes)))
+    }
+
     pub fn uploads_dir(&self) -> &Path {
         &self.uploads
     }

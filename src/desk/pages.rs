@@ -277,7 +277,18 @@ fn correction_rows(body: &Body) -> Vec<CurrentRow> {
     let Some(object) = value.as_object() else {
         return Vec::new();
     };
-    object
+    // A household's private fields are never shown: a new value may be
+    // given, which the ledger commits like the original.
+    let private = matches!(body, Body::Household(_))
+        .then_some(["citizen_id", "phone"])
+        .into_iter()
+        .flatten()
+        .map(|name| CurrentRow {
+            name: name.to_string(),
+            value: String::new(),
+            editable: true,
+        });
+    let mut rows: Vec<CurrentRow> = object
         .iter()
         .filter(|(name, _)| name.as_str() != "kind")
         .map(|(name, value)| {
@@ -297,7 +308,9 @@ fn correction_rows(body: &Body) -> Vec<CurrentRow> {
                 editable: simple && !fixed,
             }
         })
-        .collect()
+        .collect();
+    rows.extend(private);
+    rows
 }
 
 /// A VietQR preview of a fund form's account, as a `data:` image.
@@ -699,8 +712,6 @@ pub async fn sign(
                 Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page)).into_response())
             }
             Ok(signed) => {
-                desk.draft.save(&[])?;
-                desk.draft.prune_uploads(&[]);
                 let mut context = base_context(desk, &session)?;
                 context.insert("rows", &review_rows(&items, None, signed.first_seq));
                 context.insert("build_ok", &signed.build.is_ok());

@@ -101,6 +101,11 @@ async fn serve(options: DeskOptions, started: &dyn Fn(&Started)) -> Result<()> {
         },
         guard,
     });
+    if super::work::recover_signing(&shared.desk)? {
+        eprintln!(
+            "Bản nháp đã được ký trước khi bàn làm việc dừng: đã xóa. / The draft was signed before the desk stopped: cleared."
+        );
+    }
     started(&Started {
         url: format!("http://{shown_host}:{port}/?token={token}"),
         on_network: !ip.is_loopback(),

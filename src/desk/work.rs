@@ -63,8 +63,10 @@ pub struct BuildSummary {
     pub output: String,
 }
 
-/// Signs `items` as one checkpoint, or nothing if any is refused (then the
-/// refusals, by draft index). The site is rebuilt after a signature.
+/// Signs `items` (the draft) as one checkpoint, or nothing if any is
+/// refused (then the refusals, by draft index), and clears the draft; a
+/// marker written before the signature lets `recover_signing` finish the
+/// clearing if the desk stops in between. The site is rebuilt afterwards.
 pub fn sign(
     desk: &Desk,
     items: Vec<Pending>,
@@ -82,7 +84,10 @@ pub fn sign(
     if !refused.is_empty() {
         return Ok(Err(refused));
     }
+    let first_seq = session.state().size() - session.len() as u64;
+    desk.draft.mark_signing(first_seq, session.len() as u64)?;
     let report = session.commit().map_err(|e| anyhow!("{e}"))?;
+    desk.draft.signed()?;
     let output = desk.portal.root.join("public");
     let options = RenderOptions::default();
     let build = site::build(&desk.portal, &output, &options)
@@ -228,4 +233,13 @@ pub fn pending_of(desk: &Desk, items: &[DraftItem]) -> Result<Vec<Pending>> {
         .iter()
         .map(|item| desk.draft.pending(item, &media_dir))
         .collect()
+}
+
+/// At start: a draft the desk signed just before it stopped is cleared.
+pub fn recover_signing(desk: &Desk) -> Result<bool> {
+    let verified = desk
+        .ledger
+        .verify_cached(VerifyOptions::default(), &mut |_, _| {})
+        .map_err(|e| anyhow!("{e}"))?;
+    desk.draft.recover_signing(verified.state.size())
 }
