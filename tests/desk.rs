@@ -441,6 +441,26 @@ fn desk_records_reviews_survives_a_restart_and_signs_one_checkpoint() {
     }
     let lookup = desk.get(&cookie, "/lookup?q=nguyen+van+an");
     assert!(lookup.body.contains("BN-0001"), "{}", lookup.body);
+    // A household's page as the public will see it, from the desk.
+    let lookup = desk.get(&cookie, "/lookup?q=qt-0001");
+    assert!(
+        lookup.body.contains("href=\"/site/ho/qt-0001/\""),
+        "{}",
+        lookup.body
+    );
+    let page = desk.get(&cookie, "/site/ho/qt-0001/");
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(
+        page.body.contains("Lê Thị Hoa") || page.body.contains("L. T. H"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("/site/style.css") || page.body.contains("/site/"));
+    assert_eq!(
+        desk.get("", "/site/ho/qt-0001/").status,
+        401,
+        "the preview needs the session"
+    );
 }
 
 #[test]

@@ -997,3 +997,34 @@ pub async fn import_accept(
     })
     .await
 }
+
+// ---- the site as the public will see it ----------------------------------------
+
+/// Before a `/site/` file is served: (re)builds the preview of the public
+/// site (base `/site/`) if the ledger has been signed since it was built.
+pub async fn fresh_preview(
+    State(state): State<AppState>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Result<Response, DeskError> {
+    blocking(&state, |desk| {
+        let size = desk.ledger.checkpoint_sizes()?.last().copied();
+        let mut built = desk.preview.lock().expect("preview lock");
+        if size.is_some() && *built == size {
+            return Ok(());
+        }
+        let options = crate::site::RenderOptions {
+            base_url: Some("/site/".into()),
+            ..Default::default()
+        };
+        crate::site::build(
+            &desk.portal,
+            &desk.preview_dir.path().join("site"),
+            &options,
+        )?;
+        *built = size;
+        Ok(())
+    })
+    .await?;
+    Ok(next.run(request).await)
+}

@@ -16,6 +16,7 @@ use axum::routing::{get, post};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::{Arc, Mutex};
 use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::services::ServeDir;
 
 /// How to start the desk.
 pub struct DeskOptions {
@@ -46,6 +47,10 @@ pub struct Desk {
     /// ledger's own lock serialises against other desks and `append`).
     pub work: Mutex<()>,
     pub templates: tera::Tera,
+    /// The site as the public will see it, built under `/site/` into a
+    /// private temporary folder, and the checkpoint size it was built at.
+    pub preview: Mutex<Option<u64>>,
+    pub preview_dir: tempfile::TempDir,
 }
 
 pub struct Shared {
@@ -97,6 +102,11 @@ async fn serve(options: DeskOptions, started: &dyn Fn(&Started)) -> Result<()> {
             draft,
             work: Mutex::new(()),
             templates: pages::templates()?,
+            preview: Mutex::new(None),
+            preview_dir: tempfile::Builder::new()
+                .prefix("minhbach-desk-")
+                .tempdir()
+                .context("failed to make the site preview's folder")?,
             portal: options.portal,
         },
         guard,
@@ -110,14 +120,24 @@ async fn serve(options: DeskOptions, started: &dyn Fn(&Started)) -> Result<()> {
         url: format!("http://{shown_host}:{port}/?token={token}"),
         on_network: !ip.is_loopback(),
     });
+    // Ctrl+C stops the desk cleanly, so the preview folder is removed.
+    let stop = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
     axum::serve(listener, router(shared))
+        .with_graceful_shutdown(stop)
         .await
         .context("the desk's server stopped")
 }
 
 /// The routes and, around them, the security layers (outermost first).
 pub fn router(state: AppState) -> Router {
+    let site = state.desk.preview_dir.path().join("site");
+    let preview = Router::new()
+        .fallback_service(ServeDir::new(site))
+        .layer(from_fn_with_state(state.clone(), pages::fresh_preview));
     Router::new()
+        .nest("/site", preview)
         .route("/", get(pages::home))
         .route("/desk.css", get(pages::stylesheet))
         .route("/record/{kind}", get(pages::form).post(pages::record))
