@@ -1138,3 +1138,19 @@ fn desk_listens_on_a_given_address_only() {
         .code(2)
         .stderr(predicates::str::contains("office network"));
 }
+
+#[test]
+fn desk_refuses_to_start_with_a_key_that_may_not_sign() {
+    let portal = TestPortal::new();
+    let stranger = portal.dir.path().join("keys/stranger.key");
+    minhbach()
+        .args(["key", "new", "--name", "stranger", "--out"])
+        .arg(&stranger)
+        .assert()
+        .success();
+    portal
+        .run(&["desk", "--port", "0", "--key", stranger.to_str().unwrap()])
+        .assert()
+        .code(1)
+        .stderr(predicates::str::contains("cannot sign"));
+}

@@ -72,6 +72,13 @@ pub fn start(options: DeskOptions, started: &dyn Fn(&Started)) -> Result<()> {
 }
 
 async fn serve(options: DeskOptions, started: &dyn Fn(&Started)) -> Result<()> {
+    // The ledger must verify and the key must be one that may sign, before
+    // anything is recorded with it (the same check `append` makes).
+    options
+        .portal
+        .ledger()
+        .begin_append(&options.key, &crate::cli::now())
+        .map_err(|e| anyhow::anyhow!("the desk cannot sign with this key: {e}"))?;
     let ip = options.listen.unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST));
     let listener = tokio::net::TcpListener::bind(SocketAddr::new(ip, options.port))
         .await
