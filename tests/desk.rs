@@ -1154,3 +1154,38 @@ fn desk_refuses_to_start_with_a_key_that_may_not_sign() {
         .code(1)
         .stderr(predicates::str::contains("cannot sign"));
 }
+
+#[test]
+fn desk_an_upload_with_a_wrong_csrf_token_stages_nothing() {
+    let portal = TestPortal::new();
+    portal.append(common::SAMPLE).assert().success();
+    let desk = Desk::start(&portal);
+    let cookie = desk.login();
+    let origin = desk.origin();
+    let (content_type, body) = multipart(
+        &[
+            ("csrf", "forged"),
+            ("household", "qt-0001"),
+            ("date", "2025-09-20"),
+            ("stage", "started"),
+        ],
+        &[("photos", "nha.jpg", &jpeg_with_exif())],
+    );
+    for path in ["/record/progress", "/import"] {
+        let response = desk.request(
+            "POST",
+            path,
+            &[
+                ("Cookie", &cookie),
+                ("Origin", &origin),
+                ("Content-Type", &content_type),
+            ],
+            &body,
+        );
+        assert_eq!(response.status, 403, "{path}");
+    }
+    assert!(
+        !portal.root().join(".minhbach/desk").exists(),
+        "nothing staged, no draft"
+    );
+}
