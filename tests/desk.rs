@@ -1189,3 +1189,38 @@ fn desk_an_upload_with_a_wrong_csrf_token_stages_nothing() {
         "nothing staged, no draft"
     );
 }
+
+#[test]
+fn desk_two_desks_on_one_portal_lose_no_draft_entry() {
+    let portal = TestPortal::new();
+    portal.append(common::SAMPLE).assert().success();
+    let desks = [Desk::start(&portal), Desk::start(&portal)];
+    let cookies: Vec<String> = desks.iter().map(Desk::login).collect();
+    std::thread::scope(|scope| {
+        for (desk, cookie) in desks.iter().zip(&cookies) {
+            for thread in 0..2 {
+                scope.spawn(move || {
+                    for n in 0..4 {
+                        let donor = format!("{} {thread} {n}", desk.host);
+                        let response = desk.post(
+                            cookie,
+                            "/record/donation",
+                            &[
+                                ("fund", "bao-so-5"),
+                                ("donor", &donor),
+                                ("amount", "10.000"),
+                                ("date", "2025-09-15"),
+                                ("channel", "cash"),
+                            ],
+                        );
+                        assert_eq!(response.status, 303, "{}", response.body);
+                    }
+                });
+            }
+        }
+    });
+    assert_eq!(read(&draft_path(&portal)).lines().count(), 16);
+    assert_eq!(desks[0].post(&cookies[0], "/sign", &[]).status, 200);
+    portal.run(&["verify"]).assert().success();
+    assert_eq!(read(&portal.segment()).lines().count(), 8 + 16);
+}

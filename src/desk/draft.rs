@@ -43,7 +43,7 @@ impl Draft {
     /// The marker written just before a signature and removed once the
     /// draft is cleared: if the desk stops in between, the next start sees
     /// that the draft was signed and does not offer it again.
-    fn signing_marker(&self) -> PathBuf {
+    pub fn signing_marker(&self) -> PathBuf {
         self.path.with_file_name("signing.json")
     }
 
@@ -97,6 +97,26 @@ impl Draft {
             Err(e) => return Err(e).context(format!("failed to read `{}`", self.path.display())),
         };
         Ok(hex(&Sha256::digest(bytes)))
+    }
+
+    /// Holds the draft for a change (record, remove, import, sign) until
+    /// the returned file is dropped: an exclusive `flock` on
+    /// `.minhbach/desk/draft.lock`, so two desks on one portal (or two
+    /// requests of one desk) never lose each other's entries.
+    pub fn lock(&self) -> Result<std::fs::File> {
+        let dir = self.path.parent().expect("draft has a folder");
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("failed to create `{}`", dir.display()))?;
+        let path = dir.join("draft.lock");
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .with_context(|| format!("failed to open `{}`", path.display()))?;
+        file.lock()
+            .with_context(|| format!("failed to lock `{}`", path.display()))?;
+        Ok(file)
     }
 
     pub fn uploads_dir(&self) -> &Path {

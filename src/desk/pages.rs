@@ -383,7 +383,7 @@ fn record_entry(
     line: Result<serde_json::Value, forms::FormError>,
     base_dir: std::path::PathBuf,
 ) -> Result<Response, DeskError> {
-    let _guard = desk.work.lock().expect("desk lock");
+    let _draft = desk.draft.lock()?;
     let refuse = |error: String, values: Fields| -> Result<Response, DeskError> {
         let target = forms::value(&values, "target").parse().ok();
         let page = form_page(
@@ -673,7 +673,7 @@ pub async fn remove(
     Form(values): Form<Fields>,
 ) -> Result<Redirect, DeskError> {
     blocking(&state, move |desk| {
-        let _guard = desk.work.lock().expect("desk lock");
+        let _draft = desk.draft.lock()?;
         let index: usize = forms::value(&values, "index")
             .parse()
             .map_err(|_| DeskError::BadRequest("index".into()))?;
@@ -694,7 +694,7 @@ pub async fn sign(
     Extension(session): Extension<Session>,
 ) -> Result<Response, DeskError> {
     blocking(&state, move |desk| {
-        let _guard = desk.work.lock().expect("desk lock");
+        let _draft = desk.draft.lock()?;
         let items = desk.draft.load()?;
         if items.is_empty() {
             let page = review_page(desk, &session, Some("Bản nháp trống / The draft is empty".into()))?;
@@ -970,7 +970,7 @@ pub async fn import_accept(
     Form(values): Form<Fields>,
 ) -> Result<Response, DeskError> {
     blocking(&state, move |desk| {
-        let _guard = desk.work.lock().expect("desk lock");
+        let _draft = desk.draft.lock()?;
         let what = match forms::value(&values, "what") {
             "households" => What::Households,
             _ => What::Donations,

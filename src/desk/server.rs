@@ -43,9 +43,6 @@ pub struct Desk {
     pub key: SigningKey,
     pub secret: Option<Secret>,
     pub draft: Draft,
-    /// Serialises changes to the draft and signing within this desk (the
-    /// ledger's own lock serialises against other desks and `append`).
-    pub work: Mutex<()>,
     pub templates: tera::Tera,
     /// The site as the public will see it, built under `/site/` into a
     /// private temporary folder, and the checkpoint size it was built at.
@@ -107,7 +104,6 @@ async fn serve(options: DeskOptions, started: &dyn Fn(&Started)) -> Result<()> {
             key: options.key,
             secret: options.secret,
             draft,
-            work: Mutex::new(()),
             templates: pages::templates()?,
             preview: Mutex::new(None),
             preview_dir: tempfile::Builder::new()

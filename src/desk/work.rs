@@ -237,9 +237,13 @@ pub fn pending_of(desk: &Desk, items: &[DraftItem]) -> Result<Vec<Pending>> {
 
 /// At start: a draft the desk signed just before it stopped is cleared.
 pub fn recover_signing(desk: &Desk) -> Result<bool> {
+    if !desk.draft.signing_marker().exists() {
+        return Ok(false);
+    }
     let verified = desk
         .ledger
         .verify_cached(VerifyOptions::default(), &mut |_, _| {})
         .map_err(|e| anyhow!("{e}"))?;
+    let _draft = desk.draft.lock()?;
     desk.draft.recover_signing(verified.state.size())
 }
