@@ -1224,3 +1224,73 @@ fn desk_two_desks_on_one_portal_lose_no_draft_entry() {
     portal.run(&["verify"]).assert().success();
     assert_eq!(read(&portal.segment()).lines().count(), 8 + 16);
 }
+
+#[test]
+fn desk_a_one_time_link_for_a_phone_and_a_roster_through_the_wizard() {
+    let portal = TestPortal::new();
+    let desk = Desk::start(&portal);
+    let cookie = desk.login();
+    let access = desk.post(&cookie, "/access", &[]);
+    assert_eq!(access.status, 200, "{}", access.body);
+    assert!(
+        access.body.contains("data:image/svg+xml;base64,"),
+        "a QR code"
+    );
+    let start = access.body.find("?token=").expect("a link") + 7;
+    let token: String = access.body[start..]
+        .chars()
+        .take_while(char::is_ascii_hexdigit)
+        .collect();
+    let phone = desk.request("GET", &format!("/?token={token}"), &[], b"");
+    assert_eq!(phone.status, 303, "the new link opens a session");
+
+    let roster = std::fs::read(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/import/households.csv"),
+    )
+    .unwrap();
+    let csrf = csrf_of(&desk.get(&cookie, "/import").body);
+    let origin = desk.origin();
+    let (content_type, body) = multipart(
+        &[
+            ("csrf", &csrf),
+            ("what", "households"),
+            ("fund", ""),
+            ("layout", "headers"),
+        ],
+        &[("statement", "danh-sach.csv", &roster)],
+    );
+    let preview = desk.request(
+        "POST",
+        "/import",
+        &[
+            ("Cookie", &cookie),
+            ("Origin", &origin),
+            ("Content-Type", &content_type),
+        ],
+        &body,
+    );
+    assert_eq!(preview.status, 200, "{}", preview.body);
+    assert!(
+        preview.body.contains("id=\"reconciliation\""),
+        "{}",
+        preview.body
+    );
+    let start = preview.body.find("name=\"file\" value=\"").unwrap() + 19;
+    let file = preview.body[start..start + 68].to_string();
+    let accepted = desk.post(
+        &cookie,
+        "/import/accept",
+        &[
+            ("file", &file),
+            ("what", "households"),
+            ("fund", ""),
+            ("layout", "headers"),
+        ],
+    );
+    assert_eq!(accepted.status, 303, "{}", accepted.body);
+    let draft = read(&draft_path(&portal));
+    assert!(draft.lines().count() >= 1 && draft.contains("citizen_id_hmac"));
+    assert!(!draft.contains("045190000101") && !draft.contains("0912000101"));
+    assert_eq!(desk.post(&cookie, "/sign", &[]).status, 200);
+    portal.run(&["verify"]).assert().success();
+}
