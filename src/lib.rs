@@ -8,6 +8,7 @@
 pub mod cli;
 pub mod code;
 pub mod config;
+pub mod desk;
 pub mod import;
 pub mod ledger;
 pub mod media;

@@ -4,6 +4,7 @@
 mod append;
 mod build;
 mod check;
+mod desk;
 mod import;
 mod init;
 mod key;
@@ -64,6 +65,8 @@ enum Command {
     Serve(serve::ServeArgs),
     /// Verify the ledger, render every page in memory and check internal links; writes nothing.
     Check,
+    /// The officers' local web desk: record, review and sign from a browser.
+    Desk(desk::DeskArgs),
 }
 
 /// An error that is the user's way of calling us, not a failure of the data:
@@ -109,6 +112,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Build(args) => build::run(&cli.root, args),
         Command::Serve(args) => serve::run(&cli.root, args),
         Command::Check => check::run(&cli.root),
+        Command::Desk(args) => desk::run(&cli.root, args),
     }
 }
 
