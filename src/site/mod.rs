@@ -22,6 +22,7 @@
 mod builtin;
 mod charts;
 pub mod fingerprint;
+pub mod hosting;
 mod ledger_files;
 pub mod links;
 pub mod load;
@@ -241,6 +242,7 @@ pub fn render_site(
         .chain(csvs)
         .collect::<Vec<_>>();
         files += data.write_public_log(sink)?;
+        files += write_host_files(sink, &urls.base_path, data.verified.checkpoint.size)?;
         Ok(sizes)
     })?;
     let fund_names = opendata::fund_names(data.entries.iter().flatten());
@@ -574,4 +576,16 @@ fn write_vietqr_codes(model: &model::Model, sink: &dyn Sink) -> Result<usize> {
         files += 1;
     }
     Ok(files)
+}
+
+/// The static hosts' own files, from the one table of cache rules
+/// (`hosting::RULES`): `_headers` (Netlify, Cloudflare Pages) and an empty
+/// `.nojekyll` (GitHub Pages). Returns how many files.
+fn write_host_files(sink: &dyn Sink, base_path: &str, tree_size: u64) -> Result<usize> {
+    sink.write(
+        hosting::HEADERS,
+        hosting::headers_file(base_path, tree_size).as_bytes(),
+    )?;
+    sink.write(hosting::NOJEKYLL, b"")?;
+    Ok(2)
 }
