@@ -1,0 +1,197 @@
+//! Deploying: the built demo served by Debian's nginx on loopback under a
+//! sub-path with the committed `docs/deploy/nginx.conf`, checked with curl
+//! (status, `Cache-Control`, `Content-Type` of every kind of file) and in
+//! Chromium (the lookup page finds and proves a donation through nginx).
+
+mod common;
+
+use common::browser::{Chromium, chromium_binary};
+use common::minhbach;
+use common::nginx::{Head, Nginx, curl_head, free_port, nginx_binary};
+use serde_json::{Value, json};
+use std::path::{Path, PathBuf};
+
+const REVALIDATE: &str = "public, max-age=60, must-revalidate";
+const IMMUTABLE: &str = "public, max-age=31536000, immutable";
+
+/// Builds the demo portal for `http://127.0.0.1:PORT/minhbach/` into
+/// `root/minhbach/`.
+fn build_demo_under_sub_path(root: &Path, port: u16) -> PathBuf {
+    let site = root.join("minhbach");
+    minhbach()
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["build", "-o"])
+        .arg(&site)
+        .arg("--base-url")
+        .arg(format!("http://127.0.0.1:{port}/minhbach/"))
+        .assert()
+        .success();
+    site
+}
+
+/// The first file under `dir` (sorted) whose path relative to the site
+/// satisfies `wanted`.
+fn find_file(site: &Path, under: &str, wanted: impl Fn(&str) -> bool) -> String {
+    let mut found: Vec<String> = walkdir::WalkDir::new(site.join(under))
+        .into_iter()
+        .map(|e| e.expect("walk"))
+        .filter(|e| e.file_type().is_file())
+        .map(|e| {
+            e.path()
+                .strip_prefix(site)
+                .expect("inside")
+                .to_string_lossy()
+                .into_owned()
+        })
+        .filter(|p| wanted(p))
+        .collect();
+    found.sort();
+    found
+        .into_iter()
+        .next()
+        .unwrap_or_else(|| panic!("no such file under {under}"))
+}
+
+fn expect(head: &Head, what: &str, cache_control: &str, content_type: &str) {
+    assert_eq!(head.status, 200, "{what}");
+    assert_eq!(head.header("cache-control"), Some(cache_control), "{what}");
+    let got = head.header("content-type").unwrap_or("");
+    // A full type (with its charset) must be exact: nginx's `charset` must
+    // not add a second one.
+    let exact = content_type.contains(';');
+    assert!(
+        if exact {
+            got == content_type
+        } else {
+            got.starts_with(content_type)
+        },
+        "{what}: Content-Type `{got}`, expected `{content_type}`"
+    );
+}
+
+#[test]
+fn nginx_serves_the_demo_under_a_sub_path_with_the_cache_rules() {
+    let Some(nginx_path) = nginx_binary() else {
+        return;
+    };
+    let scratch = tempfile::tempdir().expect("temp dir");
+    let root = scratch.path().join("www");
+    let port = free_port();
+    let site = build_demo_under_sub_path(&root, port);
+    let nginx = Nginx::start(&nginx_path, &root, port);
+    let url = |path: &str| format!("{}/minhbach/{path}", nginx.base());
+
+    let partial = find_file(&site, "ledger/tile/0", |p| p.contains(".p/"));
+    let full = find_file(&site, "ledger/tile/0", |p| !p.contains(".p/"));
+    let bundle = find_file(&site, "ledger/tile/entries", |p| !p.contains(".p/"));
+    let photo = find_file(&site, "media", |p| p.ends_with("thumb.webp"));
+    let cases: Vec<(String, &str, &str)> = vec![
+        (
+            "ledger/checkpoint".into(),
+            REVALIDATE,
+            "text/plain; charset=utf-8",
+        ),
+        (
+            "ledger/keys".into(),
+            REVALIDATE,
+            "text/plain; charset=utf-8",
+        ),
+        (full, IMMUTABLE, "application/octet-stream"),
+        (partial, REVALIDATE, "application/octet-stream"),
+        (bundle, IMMUTABLE, "application/octet-stream"),
+        (photo, IMMUTABLE, "image/webp"),
+        (String::new(), REVALIDATE, "text/html"),
+        ("ung-ho/".into(), REVALIDATE, "text/html"),
+        (
+            "tra-cuu/chi-muc/manifest.json".into(),
+            REVALIDATE,
+            "application/json",
+        ),
+        ("style.css".into(), REVALIDATE, "text/css"),
+        ("du-lieu/index.html".into(), REVALIDATE, "text/html"),
+    ];
+    for (path, cache_control, content_type) in &cases {
+        let head = curl_head(&url(path));
+        expect(&head, path, cache_control, content_type);
+    }
+    // The checkpoint's bytes come through unchanged.
+    let served = std::process::Command::new("curl")
+        .args(["-sS", &url("ledger/checkpoint")])
+        .output()
+        .expect("curl");
+    assert_eq!(
+        served.stdout,
+        std::fs::read(site.join("ledger/checkpoint")).expect("checkpoint")
+    );
+    // A missing file is a 404 that no cache keeps for a year, and the
+    // other hosts' `_headers` is not served.
+    let missing = curl_head(&url("ledger/tile/0/999"));
+    assert_eq!(missing.status, 404);
+    assert_ne!(missing.header("cache-control"), Some(IMMUTABLE));
+    assert_eq!(curl_head(&url("_headers")).status, 404);
+}
+
+#[test]
+fn chromium_finds_and_proves_a_donation_through_nginx() {
+    let Some(nginx_path) = nginx_binary() else {
+        return;
+    };
+    let Some(chromium) = chromium_binary() else {
+        assert!(
+            !common::browser::required(),
+            "Chromium is required but not installed"
+        );
+        eprintln!("no Chromium found; the browser test did not run");
+        return;
+    };
+    let scratch = tempfile::tempdir().expect("temp dir");
+    let root = scratch.path().join("www");
+    let port = free_port();
+    build_demo_under_sub_path(&root, port);
+    let nginx = Nginx::start(&nginx_path, &root, port);
+    let (seq, reference) = a_donation_with_a_reference();
+
+    let mut browser = Chromium::launch(&chromium);
+    browser.navigate(&format!("{}/minhbach/tra-cuu/", nginx.base()));
+    browser
+        .wait_for("document.readyState === 'complete' && !!document.querySelector('form#lookup')");
+    browser.eval(&format!(
+        "(() => {{ const form = document.querySelector('form#lookup'); \
+         form.querySelector('input[name=q]').value = {}; form.requestSubmit(); }})()",
+        json!(reference)
+    ));
+    browser.wait_for(&format!(
+        "(() => {{ const li = document.querySelector('#results li.donation[data-seq=\"{seq}\"]'); \
+         return !!li && !!li.dataset.proof; }})()"
+    ));
+    let proof = browser.eval(&format!(
+        "document.querySelector('#results li.donation[data-seq=\"{seq}\"]').dataset.proof"
+    ));
+    assert_eq!(
+        proof,
+        json!("ok"),
+        "the donation {seq} ({reference}) was not proven"
+    );
+}
+
+/// The newest donation of the demo ledger with a bank reference:
+/// (seq, reference).
+fn a_donation_with_a_reference() -> (u64, String) {
+    let entries = Path::new(env!("CARGO_MANIFEST_DIR")).join("ledger/entries");
+    let mut segments: Vec<PathBuf> = std::fs::read_dir(entries)
+        .expect("entries")
+        .map(|e| e.expect("entry").path())
+        .collect();
+    segments.sort();
+    let last = segments.last().expect("a segment");
+    let text = std::fs::read_to_string(last).expect("segment");
+    let entry = text
+        .lines()
+        .map(|line| serde_json::from_str::<Value>(line).expect("an entry"))
+        .rfind(|e| e["kind"] == "donation" && e["ref"].is_string())
+        .expect("a donation with a reference");
+    (
+        entry["seq"].as_u64().expect("seq"),
+        entry["ref"].as_str().expect("ref").to_string(),
+    )
+}
