@@ -24,6 +24,9 @@ fn build_demo_under_sub_path(root: &Path, port: u16) -> PathBuf {
         .arg(&site)
         .arg("--base-url")
         .arg(format!("http://127.0.0.1:{port}/minhbach/"))
+        // Parts of 300 kB, so the demo's downloads are split as a national
+        // portal's are at 25 MiB.
+        .env("MINHBACH_PART_BYTES", "300000")
         .assert()
         .success();
     site
@@ -109,6 +112,12 @@ fn nginx_serves_the_demo_under_a_sub_path_with_the_cache_rules() {
         ),
         ("style.css".into(), REVALIDATE, "text/css"),
         ("du-lieu/index.html".into(), REVALIDATE, "text/html"),
+        (
+            "du-lieu/so-cai.part-001.jsonl".into(),
+            REVALIDATE,
+            "application/octet-stream",
+        ),
+        ("du-lieu/parts.json".into(), REVALIDATE, "application/json"),
     ];
     for (path, cache_control, content_type) in &cases {
         let head = curl_head(&url(path));
@@ -194,4 +203,94 @@ fn a_donation_with_a_reference() -> (u64, String) {
         entry["seq"].as_u64().expect("seq"),
         entry["ref"].as_str().expect("ref").to_string(),
     )
+}
+
+/// A portal whose ledger download (and donation CSV) is over 25 MiB: 1,900
+/// donations, each with a 5,000-character note of 3-byte letters.
+fn portal_with_a_large_ledger() -> common::TestPortal {
+    let portal = common::TestPortal::new();
+    let mut lines =
+        String::from(r#"{"kind":"fund","id":"bao-so-5","name":"Bão số 5","description":"Ủng hộ"}"#);
+    lines.push('\n');
+    let note = "ữ".repeat(5_000);
+    for n in 0..1_900 {
+        lines.push_str(&format!(
+            r#"{{"kind":"donation","fund":"bao-so-5","donor":"Người {n}","amount":{},"date":"2025-09-12","channel":"bank","ref":"FT{n:08}","note":"{note}"}}"#,
+            10_000 + n
+        ));
+        lines.push('\n');
+    }
+    portal.append(&lines).assert().success();
+    portal
+}
+
+#[test]
+fn check_host_fails_on_a_file_over_the_limit_and_passes_after_the_split() {
+    let portal = portal_with_a_large_ledger();
+    let site = portal.dir.path().join("site");
+    let site_arg = site.to_str().unwrap();
+    // Built as before downloads were split: one 27 MB ledger file.
+    portal
+        .run(&["build", "-o", site_arg])
+        .env("MINHBACH_PART_BYTES", "1000000000")
+        .assert()
+        .success();
+    assert!(
+        std::fs::metadata(site.join("du-lieu/so-cai.jsonl"))
+            .unwrap()
+            .len()
+            > 25 << 20
+    );
+    let refused = portal
+        .run(&["check", "--host", "cloudflare-pages", "-o", site_arg])
+        .assert()
+        .code(1);
+    let stderr = String::from_utf8_lossy(&refused.get_output().stderr).into_owned();
+    assert!(
+        stderr.contains("over cloudflare-pages's limit of 25.0 MiB per file")
+            && stderr.contains("`du-lieu/so-cai.jsonl`")
+            && stderr.contains("`du-lieu/donation.csv`")
+            && stderr.contains("splits downloads into parts"),
+        "{stderr}"
+    );
+    // GitHub Pages takes 100 MB files: the same site fits.
+    portal
+        .run(&["check", "--host", "github-pages", "-o", site_arg])
+        .assert()
+        .success();
+
+    // Built again with the split: every file fits, and the parts join
+    // back into the ledger.
+    portal.run(&["build", "-o", site_arg]).assert().success();
+    assert!(!site.join("du-lieu/so-cai.jsonl").exists());
+    portal
+        .run(&["check", "--host", "cloudflare-pages", "-o", site_arg])
+        .assert()
+        .success()
+        .stdout(predicates::str::contains(
+            "ok: the site fits cloudflare-pages",
+        ));
+    let index: Value =
+        serde_json::from_slice(&std::fs::read(site.join("du-lieu/parts.json")).unwrap()).unwrap();
+    let ledger = index["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|file| file["path"] == "du-lieu/so-cai.jsonl")
+        .expect("the ledger is split");
+    let mut joined = Vec::new();
+    for part in ledger["parts"].as_array().unwrap() {
+        let bytes = std::fs::read(site.join(part["path"].as_str().unwrap())).unwrap();
+        assert!(bytes.len() as u64 <= 25 << 20);
+        assert_eq!(part["bytes"].as_u64(), Some(bytes.len() as u64));
+        joined.extend_from_slice(&bytes);
+    }
+    assert_eq!(joined, std::fs::read(portal.segment()).unwrap());
+    let page = std::fs::read_to_string(site.join("du-lieu/index.html")).unwrap();
+    assert!(page.contains("so-cai.part-002.jsonl") && page.contains("SHA-256"));
+    // The site's log verifies with the split layout.
+    portal
+        .run(&["verify", "--site", site_arg])
+        .assert()
+        .success();
 }

@@ -62,8 +62,8 @@ enum Command {
     Build(build::BuildArgs),
     /// Build, serve on 127.0.0.1 and rebuild when sources change (live reload).
     Serve(serve::ServeArgs),
-    /// Verify the ledger, render every page in memory and check internal links; writes nothing.
-    Check,
+    /// Verify the ledger, render every page in memory and check internal links; writes nothing. With --host: check the built site against a static host's limits.
+    Check(check::CheckArgs),
 }
 
 /// An error that is the user's way of calling us, not a failure of the data:
@@ -108,7 +108,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Prove(args) => verify::prove(&cli.root, args),
         Command::Build(args) => build::run(&cli.root, args),
         Command::Serve(args) => serve::run(&cli.root, args),
-        Command::Check => check::run(&cli.root),
+        Command::Check(args) => check::run(&cli.root, args),
     }
 }
 

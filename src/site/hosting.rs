@@ -208,6 +208,218 @@ pub fn nginx_rules() -> String {
     text
 }
 
+/// A static host and its documented limits (`None`: none documented).
+pub struct Host {
+    pub name: &'static str,
+    pub max_file_bytes: Option<u64>,
+    pub max_files: Option<u64>,
+    pub max_total_bytes: Option<u64>,
+    /// Where the figures come from, and when they were read.
+    pub source: &'static str,
+    /// What to do when the site has too many files or bytes.
+    pub too_big: &'static str,
+}
+
+const MIB: u64 = 1024 * 1024;
+
+/// The hosts `check --host` knows. Figures are the hosts' own documented
+/// limits, as cited; where a host documents none, none is applied and the
+/// report says so. A limit given as "1 GB" or "100 MB" is taken as the
+/// smaller reading (10^9, 10^8 bytes), so a site that passes fits either way.
+pub const HOSTS: &[Host] = &[
+    Host {
+        name: "github-pages",
+        // docs.github.com/en/pages/getting-started-with-github-pages/github-pages-limits
+        // (read 2026-12-04, as quoted in issue #18): published sites at most
+        // 1 GB; files over 100 MB are refused (the repository limit).
+        max_file_bytes: Some(100_000_000),
+        max_files: None,
+        max_total_bytes: Some(1_000_000_000),
+        source: "GitHub Pages limits, docs.github.com/en/pages/getting-started-with-github-pages/github-pages-limits (2026-12-04)",
+        too_big: "publish to an S3-style bucket or nginx (no size limit), or build a portal per fund",
+    },
+    Host {
+        name: "cloudflare-pages",
+        // developers.cloudflare.com/pages/platform/limits/ (read 2026-12-04,
+        // as quoted in issue #18): 20,000 files per site on the free plan
+        // (100,000 on paid plans), 25 MiB per file.
+        max_file_bytes: Some(25 * MIB),
+        max_files: Some(20_000),
+        max_total_bytes: None,
+        source: "Cloudflare Pages limits, developers.cloudflare.com/pages/platform/limits/ (2026-12-04; free plan)",
+        too_big: "a paid Cloudflare plan allows 100,000 files; beyond that publish to an S3-style bucket or nginx (no file limit)",
+    },
+    Host {
+        name: "gitlab-pages",
+        // docs.gitlab.com/user/project/pages/ (read 2026-12-04, as quoted in
+        // issue #18): 1 GB and 200,000 files per site on GitLab.com.
+        max_file_bytes: None,
+        max_files: Some(200_000),
+        max_total_bytes: Some(1_000_000_000),
+        source: "GitLab Pages on GitLab.com, docs.gitlab.com/user/project/pages/ (2026-12-04)",
+        too_big: "publish to an S3-style bucket or nginx (no size or file limit)",
+    },
+    Host {
+        name: "netlify",
+        // docs.netlify.com (searched 2026-12-04): no per-file, file-count or
+        // site-size limit for static deploys is documented there.
+        max_file_bytes: None,
+        max_files: None,
+        max_total_bytes: None,
+        source: "docs.netlify.com (2026-12-04): no file-size, file-count or site-size limit documented for static deploys",
+        too_big: "",
+    },
+    Host {
+        name: "s3",
+        // Amazon S3 User Guide, "Uploading objects" (read 2026-12-04): one
+        // PUT uploads at most 5 GB (larger objects need a multipart upload,
+        // which `aws s3 sync` does itself, up to 5 TB); no object-count limit.
+        max_file_bytes: Some(5 * 1024 * MIB),
+        max_files: None,
+        max_total_bytes: None,
+        source: "Amazon S3 User Guide, Uploading objects (2026-12-04): 5 GB per single PUT, no object-count limit",
+        too_big: "",
+    },
+    Host {
+        name: "nginx",
+        max_file_bytes: None,
+        max_files: None,
+        max_total_bytes: None,
+        source: "nginx serves what the disk holds: no limit",
+        too_big: "",
+    },
+];
+
+/// The host called `name`.
+pub fn host(name: &str) -> Option<&'static Host> {
+    HOSTS.iter().find(|host| host.name == name)
+}
+
+/// What `check --host` measured of a built site.
+pub struct HostReport {
+    pub files: u64,
+    pub bytes: u64,
+    /// One line per limit exceeded, each naming the largest offenders and
+    /// what to do.
+    pub problems: Vec<String>,
+}
+
+/// Compares the site in `dir` (as `build` wrote it: every file is uploaded,
+/// `_headers` and `.nojekyll` included) with `host`'s limits.
+pub fn check_host(dir: &std::path::Path, host: &Host) -> anyhow::Result<HostReport> {
+    use anyhow::Context as _;
+    let mut sizes: Vec<(u64, String)> = Vec::new();
+    for item in walkdir::WalkDir::new(dir).min_depth(1) {
+        let item = item.with_context(|| format!("failed to read `{}`", dir.display()))?;
+        if item.file_type().is_file() {
+            let bytes = item
+                .metadata()
+                .with_context(|| format!("failed to read `{}`", item.path().display()))?
+                .len();
+            let path = super::output::relative_slash_path(dir, item.path());
+            sizes.push((bytes, path));
+        }
+    }
+    sizes.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+    let files = sizes.len() as u64;
+    let bytes: u64 = sizes.iter().map(|(size, _)| size).sum();
+    let mut problems = Vec::new();
+    if let Some(limit) = host.max_file_bytes {
+        let over: Vec<&(u64, String)> = sizes.iter().filter(|(size, _)| *size > limit).collect();
+        if !over.is_empty() {
+            let largest: Vec<String> = over
+                .iter()
+                .take(5)
+                .map(|(size, path)| format!("`{path}` ({})", human_bytes(*size)))
+                .collect();
+            problems.push(format!(
+                "{} file(s) over {}'s limit of {} per file, the largest: {}; {}",
+                over.len(),
+                host.name,
+                human_bytes(limit),
+                largest.join(", "),
+                advice_for_large_file(&over[0].1)
+            ));
+        }
+    }
+    if let Some(limit) = host.max_files
+        && files > limit
+    {
+        problems.push(format!(
+            "{files} files, over {}'s limit of {limit}; the most in: {}; {}",
+            host.name,
+            largest_folders(&sizes, |_| 1, |n| format!("{n} files")),
+            host.too_big
+        ));
+    }
+    if let Some(limit) = host.max_total_bytes
+        && bytes > limit
+    {
+        problems.push(format!(
+            "{} in all, over {}'s limit of {}; the largest folders: {}; {}",
+            human_bytes(bytes),
+            host.name,
+            human_bytes(limit),
+            largest_folders(&sizes, |size| size, human_bytes),
+            host.too_big
+        ));
+    }
+    Ok(HostReport {
+        files,
+        bytes,
+        problems,
+    })
+}
+
+fn advice_for_large_file(path: &str) -> &'static str {
+    if path.starts_with("du-lieu/") {
+        "build again with this version of minhbach, which splits downloads into parts of at most 25 MiB"
+    } else if path.starts_with("media/") {
+        "photos are published as re-encoded copies; replace the original with a smaller one"
+    } else {
+        "make it smaller or leave it out of `static/`, or choose a host without this limit (s3, nginx)"
+    }
+}
+
+/// The five top-level folders with the most of `measure`, largest first.
+fn largest_folders(
+    sizes: &[(u64, String)],
+    measure: impl Fn(u64) -> u64,
+    show: impl Fn(u64) -> String,
+) -> String {
+    let mut folders: std::collections::BTreeMap<&str, u64> = std::collections::BTreeMap::new();
+    for (size, path) in sizes {
+        let folder = path.split_once('/').map_or(".", |(top, _)| top);
+        *folders.entry(folder).or_default() += measure(*size);
+    }
+    let mut folders: Vec<(&str, u64)> = folders.into_iter().collect();
+    folders.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
+    folders
+        .iter()
+        .take(5)
+        .map(|(folder, amount)| format!("`{folder}/` ({})", show(*amount)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// `26214400` → `25.0 MiB`.
+pub fn human_bytes(bytes: u64) -> String {
+    const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
+    if bytes < 1024 {
+        return format!("{bytes} B");
+    }
+    let mut value = bytes as f64;
+    let mut unit = "B";
+    for next in UNITS {
+        if value < 1024.0 {
+            break;
+        }
+        value /= 1024.0;
+        unit = next;
+    }
+    format!("{value:.1} {unit}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
