@@ -138,6 +138,14 @@ fn nginx_serves_the_demo_under_a_sub_path_with_the_cache_rules() {
     assert_eq!(missing.status, 404);
     assert_ne!(missing.header("cache-control"), Some(IMMUTABLE));
     assert_eq!(curl_head(&url("_headers")).status, 404);
+
+    // The log verifies over HTTP through nginx.
+    minhbach()
+        .args(["verify", "--site", &url(""), "--state"])
+        .arg(scratch.path().join("state"))
+        .assert()
+        .success()
+        .stdout(predicates::str::contains("every tile, entry, invariant"));
 }
 
 #[test]
@@ -293,4 +301,203 @@ fn check_host_fails_on_a_file_over_the_limit_and_passes_after_the_split() {
         .run(&["verify", "--site", site_arg])
         .assert()
         .success();
+}
+
+// ---- verify --site URL: watching the published log over HTTP ----------------
+
+/// `minhbach verify --site URL --state STATE`.
+fn verify_url(url: &str, state: &Path) -> assert_cmd::assert::Assert {
+    minhbach()
+        .args(["verify", "--site", url, "--state"])
+        .arg(state)
+        .assert()
+}
+
+fn donation(n: u32) -> String {
+    format!(
+        "{{\"kind\":\"donation\",\"fund\":\"bao-so-5\",\"donor\":\"Người {n}\",\"amount\":{},\"date\":\"2025-09-12\",\"channel\":\"bank\",\"ref\":\"FT{n:08}\"}}\n",
+        10_000 + n
+    )
+}
+
+/// A portal with a fund and two signed batches of donations.
+fn small_portal() -> common::TestPortal {
+    let portal = common::TestPortal::new();
+    let fund = r#"{"kind":"fund","id":"bao-so-5","name":"Bão số 5","description":"Ủng hộ"}"#;
+    portal
+        .append(&format!("{fund}\n{}", donation(1)))
+        .assert()
+        .success();
+    portal
+        .append(&format!("{}{}", donation(2), donation(3)))
+        .assert()
+        .success();
+    portal
+}
+
+fn build(portal_root: &Path, site: &Path) {
+    minhbach()
+        .current_dir(portal_root)
+        .args(["build", "--force", "-o"])
+        .arg(site)
+        .assert()
+        .success();
+}
+
+fn stderr_of(assert: &assert_cmd::assert::Assert) -> String {
+    String::from_utf8_lossy(&assert.get_output().stderr).into_owned()
+}
+
+fn checkpoint_size(site: &Path) -> u64 {
+    let text = std::fs::read_to_string(site.join("ledger/checkpoint")).expect("checkpoint");
+    text.lines()
+        .nth(1)
+        .expect("size line")
+        .parse()
+        .expect("a size")
+}
+
+#[test]
+fn verify_site_url_remembers_checkpoints_and_catches_a_rollback() {
+    let portal = small_portal();
+    let site = portal.dir.path().join("site");
+    let state = portal.dir.path().join("state");
+    build(&portal.root(), &site);
+    let url = format!("{}/", common::browser::serve(site.clone()));
+
+    verify_url(&url, &state)
+        .success()
+        .stdout(predicates::str::contains("first time this log is seen"));
+    let size = checkpoint_size(&site);
+    // The same site again, then a grown one: proven consistent.
+    verify_url(&url, &state)
+        .success()
+        .stdout(predicates::str::contains(format!(
+            "consistent with checkpoint {size}"
+        )));
+    portal.append(&donation(4)).assert().success();
+    build(&portal.root(), &site);
+    verify_url(&url, &state)
+        .success()
+        .stdout(predicates::str::contains(format!(
+            "consistent with checkpoint {size} (root"
+        )))
+        .stdout(predicates::str::contains("consistency proof of"));
+
+    // The served checkpoint swapped for an older, validly signed one.
+    let newest = checkpoint_size(&site);
+    let older = portal.ledger().join(format!("checkpoints/{size:012}"));
+    std::fs::copy(&older, site.join("ledger/checkpoint")).expect("swap the checkpoint");
+    let refused = verify_url(&url, &state).code(1);
+    let stderr = stderr_of(&refused);
+    assert!(
+        stderr.contains("rollback")
+            && stderr.contains(&format!("now shows checkpoint {size} (root"))
+            && stderr.contains(&format!("older than checkpoint {newest} (root")),
+        "{stderr}"
+    );
+    // Not remembered: the next run fails as well.
+    verify_url(&url, &state).code(1);
+}
+
+/// A copy of a portal folder: the same keys sign a different history.
+fn copy_portal(from: &Path, to: &Path) {
+    for item in walkdir::WalkDir::new(from) {
+        let item = item.expect("walk");
+        let target = to.join(item.path().strip_prefix(from).expect("inside"));
+        if item.file_type().is_dir() {
+            std::fs::create_dir_all(&target).expect("mkdir");
+        } else {
+            std::fs::copy(item.path(), &target).expect("copy");
+        }
+    }
+}
+
+#[test]
+fn verify_site_url_catches_a_fork_signed_with_the_same_key() {
+    let portal = small_portal();
+    let fork = portal.dir.path().join("fork");
+    copy_portal(&portal.root(), &fork);
+    let site = portal.dir.path().join("site");
+    let state = portal.dir.path().join("state");
+    portal.append(&donation(10)).assert().success();
+    build(&portal.root(), &site);
+    let url = format!("{}/", common::browser::serve(site.clone()));
+    verify_url(&url, &state).success();
+    let seen = checkpoint_size(&site);
+
+    // The same officer key signs another entry at the same position: the
+    // site is replaced by this fork, which verifies on its own.
+    let officer = portal.officer_key.to_str().unwrap();
+    minhbach()
+        .current_dir(&fork)
+        .args(["append", "--key", officer, "-"])
+        .write_stdin(donation(11))
+        .assert()
+        .success();
+    build(&fork, &site);
+    assert_eq!(checkpoint_size(&site), seen);
+    let refused = verify_url(&url, &state).code(1);
+    let stderr = stderr_of(&refused);
+    assert!(
+        stderr.contains("fork") && stderr.matches(&format!("checkpoint {seen} (root")).count() == 2,
+        "{stderr}"
+    );
+    // A longer fork does not extend what was seen either.
+    minhbach()
+        .current_dir(&fork)
+        .args(["append", "--key", officer, "-"])
+        .write_stdin(donation(12))
+        .assert()
+        .success();
+    build(&fork, &site);
+    let refused = verify_url(&url, &state).code(1);
+    let stderr = stderr_of(&refused);
+    assert!(
+        stderr.contains("fork")
+            && stderr.contains(&format!("now shows checkpoint {} (root", seen + 1))
+            && stderr.contains(&format!("does not extend checkpoint {seen} (root")),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn verify_site_url_explains_an_unreachable_site_and_a_page_that_is_not_a_log() {
+    let scratch = tempfile::tempdir().expect("temp dir");
+    let state = scratch.path().join("state");
+    let nobody = format!("http://127.0.0.1:{}/", free_port());
+    let refused = verify_url(&nobody, &state).code(1);
+    let stderr = stderr_of(&refused);
+    assert!(
+        stderr.contains(&format!("cannot reach {nobody}")) && stderr.contains("after 4 tries"),
+        "{stderr}"
+    );
+
+    // A plain site: no `ledger/checkpoint`.
+    let plain = scratch.path().join("plain");
+    std::fs::create_dir_all(&plain).unwrap();
+    std::fs::write(plain.join("index.html"), "<!DOCTYPE html><p>Xin chào</p>").unwrap();
+    let url = format!("{}/", common::browser::serve(plain.clone()));
+    let stderr = stderr_of(&verify_url(&url, &state).code(1));
+    assert!(
+        stderr.contains(&format!("{url} is not a minhbach log"))
+            && stderr.contains("ledger/checkpoint` was not found (HTTP 404)"),
+        "{stderr}"
+    );
+    // A site that answers a page where the checkpoint should be.
+    std::fs::create_dir_all(plain.join("ledger")).unwrap();
+    std::fs::write(
+        plain.join("ledger/checkpoint"),
+        "<!DOCTYPE html><p>Xin chào</p>",
+    )
+    .unwrap();
+    let stderr = stderr_of(&verify_url(&url, &state).code(1));
+    assert!(
+        stderr.contains("is not a minhbach log") && stderr.contains("is not a signed checkpoint"),
+        "{stderr}"
+    );
+    assert!(
+        !state.exists(),
+        "nothing is remembered of a site that is not a log"
+    );
 }

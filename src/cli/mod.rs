@@ -8,6 +8,7 @@ mod import;
 mod init;
 mod key;
 mod log;
+mod monitor;
 mod serve;
 mod verify;
 
