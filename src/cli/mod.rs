@@ -9,6 +9,7 @@ mod import;
 mod init;
 mod key;
 mod log;
+mod monitor;
 mod serve;
 mod verify;
 
@@ -63,8 +64,8 @@ enum Command {
     Build(build::BuildArgs),
     /// Build, serve on 127.0.0.1 and rebuild when sources change (live reload).
     Serve(serve::ServeArgs),
-    /// Verify the ledger, render every page in memory and check internal links; writes nothing.
-    Check,
+    /// Verify the ledger, render every page in memory and check internal links; writes nothing. With --host: check the built site against a static host's limits.
+    Check(check::CheckArgs),
     /// The officers' local web desk: record, review and sign from a browser.
     Desk(desk::DeskArgs),
 }
@@ -111,7 +112,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Prove(args) => verify::prove(&cli.root, args),
         Command::Build(args) => build::run(&cli.root, args),
         Command::Serve(args) => serve::run(&cli.root, args),
-        Command::Check => check::run(&cli.root),
+        Command::Check(args) => check::run(&cli.root, args),
         Command::Desk(args) => desk::run(&cli.root, args),
     }
 }

@@ -16,9 +16,14 @@ pub struct VerifyArgs {
     /// An older published checkpoint (signed note): also prove the ledger extends it.
     #[arg(long)]
     since: Option<PathBuf>,
-    /// Verify a built or downloaded site's public log (DIR/ledger/) instead of this portal's ledger.
-    #[arg(long, conflicts_with = "proof")]
+    /// Verify a built or downloaded site's public log (DIR/ledger/) instead of this portal's ledger;
+    /// or a live site's (an http:// or https:// URL), remembering each checkpoint seen.
+    #[arg(long, conflicts_with = "proof", value_name = "DIR|URL")]
     site: Option<PathBuf>,
+    /// With --site URL: where the checkpoints seen are remembered
+    /// (default `$XDG_STATE_HOME/minhbach`, else `~/.local/state/minhbach`).
+    #[arg(long, requires = "site", value_name = "DIR")]
+    state: Option<PathBuf>,
     /// Check a donation receipt (a .tlog-proof file) offline.
     #[arg(long)]
     proof: Option<PathBuf>,
@@ -35,6 +40,11 @@ pub fn run(root: &Path, args: VerifyArgs) -> Result<()> {
     // Every check runs before anything is printed: a failing verification
     // prints no "ok" line, so a script or a reader skimming the output never
     // sees a success that a later check took back.
+    if let Some(site) = &args.site
+        && let Some(url) = site.to_str().filter(|_| super::monitor::is_url(site))
+    {
+        return super::monitor::run(root, url, args.state.as_deref(), old_note.as_deref());
+    }
     let report = if let Some(proof) = &args.proof {
         verify_proof(root, proof, args.keys.as_deref())?
     } else if let Some(site) = &args.site {

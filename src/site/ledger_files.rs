@@ -10,6 +10,7 @@
 //! stops the build.
 
 use super::output::{FileHash, Sink};
+use super::parts::{self, Download};
 use crate::ledger::entry::Entry;
 use crate::ledger::published::PublishedKeys;
 use crate::ledger::tiles::{self, TILE_WIDTH};
@@ -90,7 +91,20 @@ impl LedgerData {
     /// Writes the download, streamed from the segment files. It is kept
     /// from the last build, unread, when the checkpoint it was copied at is
     /// the same: the root commits to every line.
-    pub fn write_download(&self, sink: &dyn Sink) -> Result<()> {
+    ///
+    /// A download larger than a part (`parts::part_bytes`, 25 MiB) is
+    /// written in parts instead (returned, for the index), and is not kept:
+    /// its parts are streamed again and the output compares them.
+    pub fn write_download(&self, sink: &dyn Sink) -> Result<Option<Download>> {
+        let limit = parts::part_bytes();
+        if self.download_bytes() > limit {
+            let mut segments = self.segment_stream()?;
+            let download = parts::write_split(sink, DOWNLOAD, limit, &mut |out| {
+                std::io::copy(&mut segments, out).map(drop)
+            })?;
+            self.check_written(download.bytes)?;
+            return Ok(Some(download));
+        }
         let checkpoint = &self.verified.checkpoint;
         let mut hasher = Sha256::new();
         hasher.update(b"minhbach ledger download\n");
@@ -99,18 +113,28 @@ impl LedgerData {
         hasher.update(checkpoint.root);
         let inputs: FileHash = hasher.finalize().into();
         if sink.keep(DOWNLOAD, &inputs)? {
-            return Ok(());
+            return Ok(None);
         }
+        let mut segments = self.segment_stream()?;
+        let written = sink.write_with(DOWNLOAD, Some(&inputs), &mut |out| {
+            std::io::copy(&mut segments, out).map(drop)
+        })?;
+        self.check_written(written)?;
+        Ok(None)
+    }
+
+    /// The verified bytes of every segment file, as one stream.
+    fn segment_stream(&self) -> Result<Segments> {
         let mut files = VecDeque::new();
         for (path, bytes) in &self.segments {
             let file =
                 File::open(path).with_context(|| format!("failed to read `{}`", path.display()))?;
             files.push_back(file.take(*bytes));
         }
-        let mut segments = Segments { files };
-        let written = sink.write_with(DOWNLOAD, Some(&inputs), &mut |out| {
-            std::io::copy(&mut segments, out).map(drop)
-        })?;
+        Ok(Segments { files })
+    }
+
+    fn check_written(&self, written: u64) -> Result<()> {
         if written != self.download_bytes() {
             bail!(
                 "the ledger's segment files changed while the site was built \

@@ -22,6 +22,7 @@
 mod builtin;
 mod charts;
 pub mod fingerprint;
+pub mod hosting;
 mod ledger_files;
 pub mod links;
 pub mod load;
@@ -31,6 +32,7 @@ pub mod model;
 mod opendata;
 pub mod output;
 pub mod pages;
+pub mod parts;
 mod photos;
 pub mod render;
 pub mod serve;
@@ -233,7 +235,7 @@ pub fn render_site(
     // held: at W2 they are hundreds of megabytes, and the model then takes
     // the entries over instead of copying them.
     let mut files = 0;
-    let mut open_data_sizes = timed(verbose, "open data", || {
+    let mut open_data = timed(verbose, "open data", || {
         // The download is the exact entry lines, so it re-hashes to the
         // signed root (households carry only non-reversible commitments).
         // Hashing and staging the 300 MB download (W2) beside building the
@@ -246,18 +248,29 @@ pub fn render_site(
             || data.write_download(sink),
             || write_csv_files(sink, &data.entries, show_last4),
         );
-        written?;
-        let csvs = csvs?;
-        files += 1 + csvs.len();
-        let sizes = [(
-            ledger_files::DOWNLOAD.to_string(),
-            data.download_bytes() as usize,
-        )]
-        .into_iter()
-        .chain(csvs)
-        .collect::<Vec<_>>();
+        let ledger_download = match written? {
+            Some(split) => split,
+            None => parts::Download {
+                path: ledger_files::DOWNLOAD.to_string(),
+                bytes: data.download_bytes(),
+                sha256: String::new(),
+                parts: Vec::new(),
+            },
+        };
+        let downloads: Vec<parts::Download> =
+            std::iter::once(ledger_download).chain(csvs?).collect();
+        let mut listed = open_data_files(&downloads);
+        let index = parts::index(&downloads, parts::part_bytes());
+        sink.write(parts::INDEX, index.as_bytes())?;
+        listed.push(pages::OpenFile {
+            path: parts::INDEX.to_string(),
+            bytes: index.len() as u64,
+            sha256: None,
+        });
+        files += listed.len();
         files += data.write_public_log(sink)?;
-        Ok(sizes)
+        files += write_host_files(sink, &urls.base_path, data.verified.checkpoint.size)?;
+        Ok(listed)
     })?;
     let fund_names = opendata::fund_names(data.entries.iter().flatten());
     let entries = std::mem::take(&mut data.entries);
@@ -321,11 +334,18 @@ pub fn render_site(
     // leaf hashes first.
     drop(data);
     let feed = feed_files(&model, fund_names, config, &urls);
-    open_data_sizes.extend(feed.iter().map(|(path, bytes)| (path.clone(), bytes.len())));
+    open_data.extend(feed.iter().map(|(path, bytes)| pages::OpenFile {
+        path: path.clone(),
+        bytes: bytes.len() as u64,
+        sha256: None,
+    }));
     files += write_all(sink, feed)?;
-    let open_data_sizes = open_data_sizes
+    let open_data = open_data
         .into_iter()
-        .map(|(path, size)| (format!("/{path}"), size))
+        .map(|file| pages::OpenFile {
+            path: format!("/{}", file.path),
+            ..file
+        })
         .collect();
     let pages = pages::Pages::new(
         &model,
@@ -334,7 +354,7 @@ pub fn render_site(
         &sources.content,
         &content_html,
         page_size,
-        open_data_sizes,
+        open_data,
     );
     check_paths_unique(&pages)?;
 
@@ -525,16 +545,43 @@ fn write_csv_files(
     sink: &dyn Sink,
     entries: &[Vec<Entry>],
     show_last4: Option<&CitizenIdDigits>,
-) -> Result<Vec<(String, usize)>> {
+) -> Result<Vec<parts::Download>> {
+    let limit = parts::part_bytes();
     opendata::CSV_KINDS
         .par_iter()
         .map(|kind| {
             let path = format!("du-lieu/{kind}.csv");
-            let written = sink.write_with(&path, None, &mut |out| {
+            parts::write_split(sink, &path, limit, &mut |out| {
                 opendata::write_csv_for_kind(kind, entries.iter().flatten(), show_last4, out)
                     .map(drop)
-            })?;
-            Ok((path, written as usize))
+            })
+        })
+        .collect()
+}
+
+/// The open-data page's list: each download whole, or its parts with
+/// their SHA-256.
+fn open_data_files(downloads: &[parts::Download]) -> Vec<pages::OpenFile> {
+    downloads
+        .iter()
+        .flat_map(|download| {
+            if download.parts.is_empty() {
+                vec![pages::OpenFile {
+                    path: download.path.clone(),
+                    bytes: download.bytes,
+                    sha256: None,
+                }]
+            } else {
+                download
+                    .parts
+                    .iter()
+                    .map(|part| pages::OpenFile {
+                        path: part.path.clone(),
+                        bytes: part.bytes,
+                        sha256: Some(part.sha256.clone()),
+                    })
+                    .collect()
+            }
         })
         .collect()
 }
@@ -606,4 +653,16 @@ fn write_vietqr_codes(model: &model::Model, sink: &dyn Sink) -> Result<usize> {
         files += 1;
     }
     Ok(files)
+}
+
+/// The static hosts' own files, from the one table of cache rules
+/// (`hosting::RULES`): `_headers` (Netlify, Cloudflare Pages) and an empty
+/// `.nojekyll` (GitHub Pages). Returns how many files.
+fn write_host_files(sink: &dyn Sink, base_path: &str, tree_size: u64) -> Result<usize> {
+    sink.write(
+        hosting::HEADERS,
+        hosting::headers_file(base_path, tree_size).as_bytes(),
+    )?;
+    sink.write(hosting::NOJEKYLL, b"")?;
+    Ok(2)
 }

@@ -52,6 +52,16 @@ pub enum Job {
     NotFound,
 }
 
+/// A file of the open-data page: a download, or a part of one (with its
+/// SHA-256, also in `du-lieu/parts.json`).
+#[derive(Clone, Debug)]
+pub struct OpenFile {
+    /// From the site root, starting with `/` once handed to `Pages`.
+    pub path: String,
+    pub bytes: u64,
+    pub sha256: Option<String>,
+}
+
 pub struct Pages<'a> {
     pub model: &'a Model,
     pub config: &'a Config,
@@ -64,7 +74,7 @@ pub struct Pages<'a> {
     pub fund_donations: Vec<Vec<usize>>,
     pub fund_disbursements: Vec<Vec<usize>>,
     /// The open data files, for `/du-lieu/`: (path, bytes).
-    pub open_data: Vec<(String, usize)>,
+    pub open_data: Vec<OpenFile>,
     /// Household id → index into `model.households`, for the fund charts.
     pub household_by_id: std::collections::HashMap<&'a str, usize>,
 }
@@ -159,7 +169,7 @@ impl<'a> Pages<'a> {
         content: &'a [ContentFile],
         content_html: &'a [String],
         page_size: usize,
-        open_data: Vec<(String, usize)>,
+        open_data: Vec<OpenFile>,
     ) -> Pages<'a> {
         let mut fund_donations = vec![Vec::new(); model.funds.len()];
         let mut fund_disbursements = vec![Vec::new(); model.funds.len()];
@@ -534,15 +544,17 @@ impl<'a> Pages<'a> {
                 struct File<'a> {
                     path: &'a str,
                     name: &'a str,
-                    bytes: usize,
+                    bytes: u64,
+                    sha256: Option<&'a str>,
                 }
                 let files: Vec<File> = self
                     .open_data
                     .iter()
-                    .map(|(path, bytes)| File {
-                        path,
-                        name: path.rsplit('/').next().unwrap_or(path),
-                        bytes: *bytes,
+                    .map(|file| File {
+                        path: &file.path,
+                        name: file.path.rsplit('/').next().unwrap_or(&file.path),
+                        bytes: file.bytes,
+                        sha256: file.sha256.as_deref(),
                     })
                     .collect();
                 context.insert("files", &files);

@@ -1,0 +1,242 @@
+//! Large downloads split into parts every static host accepts.
+//!
+//! The strictest host's per-file limit is Cloudflare Pages' 25 MiB (see
+//! `hosting::HOSTS`), and at W2 the ledger download alone is 300 MB. A
+//! download larger than `PART_BYTES` is therefore written as
+//! `name.part-001.ext`, `name.part-002.ext`, … cut on line boundaries, so
+//! `cat name.part-*.ext` gives back the whole file byte for byte (a CSV's
+//! byte-order mark and header are in the first part only), and
+//! `du-lieu/parts.json` lists each part's size and SHA-256 and the whole
+//! file's. A download that fits stays one file, under its usual name.
+//!
+//! A part is held in memory while it is cut (at most `PART_BYTES` plus one
+//! line per download being written), never the whole download.
+
+use super::output::Sink;
+use anyhow::{Result, anyhow, bail};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use std::io::Write;
+
+/// 25 MiB: Cloudflare Pages' limit per file, the strictest of the hosts.
+pub const PART_BYTES: u64 = 25 * 1024 * 1024;
+
+/// The index of split downloads.
+pub const INDEX: &str = "du-lieu/parts.json";
+
+/// The part size in force: `PART_BYTES`, or `MINHBACH_PART_BYTES` (for
+/// tests, which cannot afford 25 MiB files; like `MINHBACH_TIME`).
+pub fn part_bytes() -> u64 {
+    std::env::var("MINHBACH_PART_BYTES")
+        .ok()
+        .and_then(|value| value.parse().ok())
+        .filter(|&bytes| bytes > 0)
+        .unwrap_or(PART_BYTES)
+}
+
+/// One part of a split download.
+#[derive(Clone, Debug, Serialize)]
+pub struct Part {
+    pub path: String,
+    pub bytes: u64,
+    pub sha256: String,
+}
+
+/// A download as written: whole (`parts` empty) or in parts.
+#[derive(Clone, Debug, Serialize)]
+pub struct Download {
+    pub path: String,
+    pub bytes: u64,
+    pub sha256: String,
+    pub parts: Vec<Part>,
+}
+
+/// `du-lieu/so-cai.jsonl`, 2 → `du-lieu/so-cai.part-002.jsonl`.
+pub fn part_path(path: &str, number: usize) -> String {
+    let (folder, name) = path.rsplit_once('/').map_or(("", path), |(f, n)| (f, n));
+    let (stem, extension) = name.rsplit_once('.').unwrap_or((name, ""));
+    let dot = if extension.is_empty() { "" } else { "." };
+    let slash = if folder.is_empty() { "" } else { "/" };
+    format!("{folder}{slash}{stem}.part-{number:03}{dot}{extension}")
+}
+
+/// Streams `produce` into `path`, or into parts of at most `limit` bytes
+/// cut after a newline when it is larger.
+pub fn write_split(
+    sink: &dyn Sink,
+    path: &str,
+    limit: u64,
+    produce: &mut dyn FnMut(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<Download> {
+    let mut writer = PartWriter {
+        sink,
+        path,
+        limit: limit as usize,
+        buffer: Vec::new(),
+        parts: Vec::new(),
+        whole: Sha256::new(),
+        bytes: 0,
+        failure: None,
+    };
+    let produced = produce(&mut writer);
+    if let Some(error) = writer.failure.take() {
+        return Err(error);
+    }
+    produced.map_err(|e| anyhow!("failed to write `{path}`: {e}"))?;
+    writer.finish()
+}
+
+struct PartWriter<'a> {
+    sink: &'a dyn Sink,
+    path: &'a str,
+    limit: usize,
+    buffer: Vec<u8>,
+    parts: Vec<Part>,
+    whole: Sha256,
+    bytes: u64,
+    /// The sink's error, kept whole (an `io::Error` would lose its chain).
+    failure: Option<anyhow::Error>,
+}
+
+impl PartWriter<'_> {
+    /// Writes out every full part the buffer holds.
+    fn cut(&mut self) -> Result<()> {
+        while self.buffer.len() > self.limit {
+            let Some(newline) = self.buffer[..self.limit].iter().rposition(|&b| b == b'\n') else {
+                bail!(
+                    "`{}` has a line longer than a part ({} bytes); it cannot be split",
+                    self.path,
+                    self.limit
+                );
+            };
+            let rest = self.buffer.split_off(newline + 1);
+            let part = std::mem::replace(&mut self.buffer, rest);
+            self.emit(&part)?;
+        }
+        Ok(())
+    }
+
+    fn emit(&mut self, bytes: &[u8]) -> Result<()> {
+        let path = part_path(self.path, self.parts.len() + 1);
+        self.sink.write(&path, bytes)?;
+        self.parts.push(Part {
+            path,
+            bytes: bytes.len() as u64,
+            sha256: hex(&Sha256::digest(bytes)),
+        });
+        Ok(())
+    }
+
+    fn finish(mut self) -> Result<Download> {
+        if self.parts.is_empty() {
+            self.sink.write(self.path, &self.buffer)?;
+        } else if !self.buffer.is_empty() {
+            let last = std::mem::take(&mut self.buffer);
+            self.emit(&last)?;
+        }
+        Ok(Download {
+            path: self.path.to_string(),
+            bytes: self.bytes,
+            sha256: hex(&self.whole.finalize()),
+            parts: self.parts,
+        })
+    }
+}
+
+impl Write for PartWriter<'_> {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.buffer.extend_from_slice(bytes);
+        self.whole.update(bytes);
+        self.bytes += bytes.len() as u64;
+        if let Err(error) = self.cut() {
+            let message = format!("{error:#}");
+            self.failure = Some(error);
+            return Err(std::io::Error::other(message));
+        }
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// `du-lieu/parts.json`: the split downloads, each with its parts' sizes
+/// and SHA-256 and the whole file's, so a download can be checked part by
+/// part and after `cat`.
+pub fn index(downloads: &[Download], limit: u64) -> String {
+    #[derive(Serialize)]
+    struct Index<'a> {
+        part_bytes: u64,
+        files: Vec<&'a Download>,
+    }
+    let files = downloads.iter().filter(|d| !d.parts.is_empty()).collect();
+    let mut text = serde_json::to_string_pretty(&Index {
+        part_bytes: limit,
+        files,
+    })
+    .expect("the index serialises");
+    text.push('\n');
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::site::output::MemorySink;
+
+    #[test]
+    fn a_large_download_is_cut_on_lines_and_cat_gives_it_back() {
+        let sink = MemorySink::default();
+        let lines: String = (0..100).map(|n| format!("line {n:03}\n")).collect();
+        let download = write_split(&sink, "du-lieu/so-cai.jsonl", 100, &mut |out| {
+            out.write_all(lines.as_bytes())
+        })
+        .expect("split");
+        let files = sink.into_files();
+        assert!(!files.contains_key("du-lieu/so-cai.jsonl"));
+        assert_eq!(download.parts.len(), 10);
+        let mut joined = Vec::new();
+        for part in &download.parts {
+            let bytes = &files[&part.path];
+            assert!(bytes.len() as u64 <= 100 && bytes.ends_with(b"\n"));
+            assert_eq!(part.sha256, hex(&Sha256::digest(bytes)));
+            joined.extend_from_slice(bytes);
+        }
+        assert_eq!(joined, lines.as_bytes());
+        assert_eq!(download.parts[1].path, "du-lieu/so-cai.part-002.jsonl");
+        assert!(index(&[download], 100).contains("\"part_bytes\": 100"));
+    }
+
+    #[test]
+    fn a_small_download_stays_whole() {
+        let sink = MemorySink::default();
+        let download = write_split(&sink, "du-lieu/fund.csv", 100, &mut |out| {
+            out.write_all(b"a,b\r\n")
+        })
+        .expect("write");
+        assert!(download.parts.is_empty());
+        assert_eq!(sink.into_files()["du-lieu/fund.csv"], b"a,b\r\n");
+        assert_eq!(
+            index(&[download], 100),
+            "{\n  \"part_bytes\": 100,\n  \"files\": []\n}\n"
+        );
+    }
+
+    #[test]
+    fn a_line_longer_than_a_part_is_refused() {
+        let sink = MemorySink::default();
+        let error = write_split(&sink, "x.jsonl", 4, &mut |out| {
+            out.write_all(b"0123456789\n")
+        })
+        .expect_err("too long");
+        assert!(
+            format!("{error:#}").contains("longer than a part"),
+            "{error:#}"
+        );
+    }
+}
