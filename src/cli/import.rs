@@ -354,12 +354,12 @@ fn import_batch(
                 if session.skip_invalid.is_none() {
                     return Err(anyhow!("`{}` {rejection}{nothing}", session.file.display()));
                 }
-            batch.unaccount(&body);
-            if let crate::ledger::entry::Body::Donation(donation) = &body {
-                batch.statement.added.remove(donation.amount);
-                batch.statement.rejected.add(donation.amount);
-            }
-            batch.rejected.push(rejection);
+                batch.unaccount(&body);
+                if let crate::ledger::entry::Body::Donation(donation) = &body {
+                    batch.statement.added.remove(donation.amount);
+                    batch.statement.rejected.add(donation.amount);
+                }
+                batch.rejected.push(rejection);
             }
         }
     }
