@@ -501,3 +501,38 @@ fn verify_site_url_explains_an_unreachable_site_and_a_page_that_is_not_a_log() {
         "nothing is remembered of a site that is not a log"
     );
 }
+
+#[test]
+fn split_ledger_parts_are_rebuilt_when_tampered_with_and_follow_appends() {
+    let portal = small_portal();
+    let site = portal.dir.path().join("site");
+    let build_split = || {
+        portal
+            .run(&["build", "-o", site.to_str().unwrap()])
+            .env("MINHBACH_PART_BYTES", "700")
+            .assert()
+            .success()
+    };
+    let joined = || {
+        let mut bytes = Vec::new();
+        for number in 1.. {
+            let part = site.join(format!("du-lieu/so-cai.part-{number:03}.jsonl"));
+            let Ok(part) = std::fs::read(part) else { break };
+            assert!(part.len() <= 700);
+            bytes.extend(part);
+        }
+        bytes
+    };
+    build_split();
+    let ledger = std::fs::read(portal.segment()).unwrap();
+    assert_eq!(joined(), ledger);
+    // Unchanged ledger: nothing to write; a part changed by hand is put back.
+    build_split().stdout(predicates::str::contains(": 0 written"));
+    std::fs::write(site.join("du-lieu/so-cai.part-002.jsonl"), "{}\n").unwrap();
+    build_split();
+    assert_eq!(joined(), ledger);
+    // An append: the parts follow the ledger.
+    portal.append(&donation(5)).assert().success();
+    build_split();
+    assert_eq!(joined(), std::fs::read(portal.segment()).unwrap());
+}
