@@ -384,6 +384,19 @@ fn verify_site_url_remembers_checkpoints_and_catches_a_rollback() {
         )))
         .stdout(predicates::str::contains("consistency proof of"));
 
+    // `--since` with a URL: the site extends a checkpoint kept by hand.
+    let kept = portal.ledger().join(format!("checkpoints/{size:012}"));
+    minhbach()
+        .args(["verify", "--site", &url, "--state"])
+        .arg(&state)
+        .arg("--since")
+        .arg(&kept)
+        .assert()
+        .success()
+        .stdout(predicates::str::contains(
+            "ok: extends the older checkpoint",
+        ));
+
     // The served checkpoint swapped for an older, validly signed one.
     let newest = checkpoint_size(&site);
     let older = portal.ledger().join(format!("checkpoints/{size:012}"));
