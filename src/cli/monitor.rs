@@ -95,6 +95,9 @@ fn check_since(log: &PublishedLog, note_text: &str) -> Result<()> {
 /// 64 KiB, 16 MiB.
 const MAX_BODY: u64 = 17 << 20;
 const TRIES: u32 = 4;
+/// 2^30 entries: two hundred times the national-scale target (W3 is 5.5
+/// million), and a tile list that still fits in memory.
+const MAX_TREE_SIZE: u64 = 1 << 30;
 
 /// Verifies the log published at `url` and checks it against the
 /// checkpoints remembered in `state` (or the default state folder).
@@ -127,6 +130,14 @@ pub fn verify_url(
         bail!("`{checkpoint_url}` is not signed by any key in `{keys_url}`");
     }
 
+    // The site signs its own checkpoint with keys it also serves: a hostile
+    // one could claim any size, and listing its tiles would exhaust memory.
+    if checkpoint.size > MAX_TREE_SIZE {
+        bail!(
+            "{base} claims {} entries, more than any relief ledger ({MAX_TREE_SIZE}); not checked",
+            checkpoint.size
+        );
+    }
     let memory = Memory::open(state, &checkpoint.origin)?;
     let newest = memory.newest()?;
     // A smaller tree is a rollback whatever the tiles say: judged before
