@@ -411,6 +411,41 @@ fn verify_site_url_remembers_checkpoints_and_catches_a_rollback() {
     );
     // Not remembered: the next run fails as well.
     verify_url(&url, &state).code(1);
+
+    // A new log under another origin, in place of the old one.
+    let other = portal_with_origin(portal.dir.path(), "other.minhbach.example/ledger");
+    build(&other, &site);
+    let stderr = stderr_of(&verify_url(&url, &state).code(1));
+    assert!(
+        stderr.contains("now serves the log `other.minhbach.example/ledger`, not the log `test.minhbach.example/ledger`"),
+        "{stderr}"
+    );
+}
+
+/// A portal of the log `origin`, with a fund and a donation signed by its
+/// administrator: returns its folder.
+fn portal_with_origin(dir: &Path, origin: &str) -> PathBuf {
+    let root = dir.join("other-portal");
+    let key = dir.join("other-keys/admin.key");
+    minhbach()
+        .arg("init")
+        .arg(&root)
+        .arg("--key")
+        .arg(&key)
+        .args(["--origin", origin])
+        .assert()
+        .success();
+    let fund = r#"{"kind":"fund","id":"bao-so-5","name":"Bão số 5","description":"Ủng hộ"}"#;
+    minhbach()
+        .current_dir(&root)
+        .arg("append")
+        .arg("--key")
+        .arg(&key)
+        .arg("-")
+        .write_stdin(format!("{fund}\n{}", donation(1)))
+        .assert()
+        .success();
+    root
 }
 
 /// A copy of a portal folder: the same keys sign a different history.
