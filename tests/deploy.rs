@@ -384,6 +384,19 @@ fn verify_site_url_remembers_checkpoints_and_catches_a_rollback() {
         )))
         .stdout(predicates::str::contains("consistency proof of"));
 
+    // `--since` with a URL: the site extends a checkpoint kept by hand.
+    let kept = portal.ledger().join(format!("checkpoints/{size:012}"));
+    minhbach()
+        .args(["verify", "--site", &url, "--state"])
+        .arg(&state)
+        .arg("--since")
+        .arg(&kept)
+        .assert()
+        .success()
+        .stdout(predicates::str::contains(
+            "ok: extends the older checkpoint",
+        ));
+
     // The served checkpoint swapped for an older, validly signed one.
     let newest = checkpoint_size(&site);
     let older = portal.ledger().join(format!("checkpoints/{size:012}"));
@@ -398,6 +411,41 @@ fn verify_site_url_remembers_checkpoints_and_catches_a_rollback() {
     );
     // Not remembered: the next run fails as well.
     verify_url(&url, &state).code(1);
+
+    // A new log under another origin, in place of the old one.
+    let other = portal_with_origin(portal.dir.path(), "other.minhbach.example/ledger");
+    build(&other, &site);
+    let stderr = stderr_of(&verify_url(&url, &state).code(1));
+    assert!(
+        stderr.contains("now serves the log `other.minhbach.example/ledger`, not the log `test.minhbach.example/ledger`"),
+        "{stderr}"
+    );
+}
+
+/// A portal of the log `origin`, with a fund and a donation signed by its
+/// administrator: returns its folder.
+fn portal_with_origin(dir: &Path, origin: &str) -> PathBuf {
+    let root = dir.join("other-portal");
+    let key = dir.join("other-keys/admin.key");
+    minhbach()
+        .arg("init")
+        .arg(&root)
+        .arg("--key")
+        .arg(&key)
+        .args(["--origin", origin])
+        .assert()
+        .success();
+    let fund = r#"{"kind":"fund","id":"bao-so-5","name":"Bão số 5","description":"Ủng hộ"}"#;
+    minhbach()
+        .current_dir(&root)
+        .arg("append")
+        .arg("--key")
+        .arg(&key)
+        .arg("-")
+        .write_stdin(format!("{fund}\n{}", donation(1)))
+        .assert()
+        .success();
+    root
 }
 
 /// A copy of a portal folder: the same keys sign a different history.
@@ -500,4 +548,39 @@ fn verify_site_url_explains_an_unreachable_site_and_a_page_that_is_not_a_log() {
         !state.exists(),
         "nothing is remembered of a site that is not a log"
     );
+}
+
+#[test]
+fn split_ledger_parts_are_rebuilt_when_tampered_with_and_follow_appends() {
+    let portal = small_portal();
+    let site = portal.dir.path().join("site");
+    let build_split = || {
+        portal
+            .run(&["build", "-o", site.to_str().unwrap()])
+            .env("MINHBACH_PART_BYTES", "700")
+            .assert()
+            .success()
+    };
+    let joined = || {
+        let mut bytes = Vec::new();
+        for number in 1.. {
+            let part = site.join(format!("du-lieu/so-cai.part-{number:03}.jsonl"));
+            let Ok(part) = std::fs::read(part) else { break };
+            assert!(part.len() <= 700);
+            bytes.extend(part);
+        }
+        bytes
+    };
+    build_split();
+    let ledger = std::fs::read(portal.segment()).unwrap();
+    assert_eq!(joined(), ledger);
+    // Unchanged ledger: nothing to write; a part changed by hand is put back.
+    build_split().stdout(predicates::str::contains(": 0 written"));
+    std::fs::write(site.join("du-lieu/so-cai.part-002.jsonl"), "{}\n").unwrap();
+    build_split();
+    assert_eq!(joined(), ledger);
+    // An append: the parts follow the ledger.
+    portal.append(&donation(5)).assert().success();
+    build_split();
+    assert_eq!(joined(), std::fs::read(portal.segment()).unwrap());
 }

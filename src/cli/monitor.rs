@@ -11,7 +11,8 @@
 //! back to a smaller tree (a rollback) or shows a different history for the
 //! same entries (a fork, even one signed with the same key) fails, naming
 //! both checkpoints, and the bad checkpoint is not remembered, so every later
-//! run fails too until someone looks.
+//! run fails too until someone looks. A URL that starts serving a log of
+//! another origin fails as well.
 //!
 //! HTTP: one blocking `ureq` agent, a connect timeout of 10 s and 60 s per
 //! request, up to 4 tries with a doubling pause (0.5, 1, 2 s) for network
@@ -95,6 +96,9 @@ fn check_since(log: &PublishedLog, note_text: &str) -> Result<()> {
 /// 64 KiB, 16 MiB.
 const MAX_BODY: u64 = 17 << 20;
 const TRIES: u32 = 4;
+/// 2^30 entries: two hundred times the national-scale target (W3 is 5.5
+/// million), and a tile list that still fits in memory.
+const MAX_TREE_SIZE: u64 = 1 << 30;
 
 /// Verifies the log published at `url` and checks it against the
 /// checkpoints remembered in `state` (or the default state folder).
@@ -130,7 +134,26 @@ pub fn verify_url(
         );
     }
 
+    // The site signs its own checkpoint with keys it also serves: a hostile
+    // one could claim any size, and listing its tiles would exhaust memory.
+    if checkpoint.size > MAX_TREE_SIZE {
+        bail!(
+            "{base} claims {} entries, more than any relief ledger ({MAX_TREE_SIZE}); not checked",
+            checkpoint.size
+        );
+    }
     let memory = Memory::open(state, &checkpoint.origin)?;
+    // A site that starts a new log under another origin has dropped its
+    // history as surely as one that rolls back.
+    if let Some(before) = memory.origin_of(&base)?
+        && before != checkpoint.origin
+    {
+        bail!(
+            "{base} now serves the log `{}`, not the log `{before}` it served before; \
+             its history is gone",
+            checkpoint.origin
+        );
+    }
     let newest = memory.newest()?;
     // A smaller tree is a rollback whatever the tiles say: judged before
     // anything else is fetched.
@@ -307,6 +330,9 @@ impl Client {
 /// signed note as served, and `seen.log`, one line per run that accepted a
 /// checkpoint (time, size, URL).
 struct Memory {
+    /// The state folder: one folder per origin, and `sites/`, the origin
+    /// each URL served.
+    root: PathBuf,
     dir: PathBuf,
 }
 
@@ -329,7 +355,25 @@ impl Memory {
         };
         Ok(Memory {
             dir: root.join(origin_folder(origin)),
+            root,
         })
+    }
+
+    fn site_file(&self, url: &str) -> PathBuf {
+        use sha2::{Digest, Sha256};
+        let hash = Sha256::digest(url.as_bytes());
+        let name: String = hash[..8].iter().map(|b| format!("{b:02x}")).collect();
+        self.root.join("sites").join(name)
+    }
+
+    /// The origin `url` served when last checked, if it was.
+    fn origin_of(&self, url: &str) -> Result<Option<String>> {
+        let file = self.site_file(url);
+        match std::fs::read_to_string(&file) {
+            Ok(text) => Ok(text.lines().nth(1).map(str::to_string)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => bail!("failed to read `{}`: {e}", file.display()),
+        }
     }
 
     /// The newest checkpoint remembered, if any.
@@ -369,6 +413,10 @@ impl Memory {
         if !file.exists() {
             write_file(&file, note.as_bytes())?;
         }
+        write_file(
+            &self.site_file(url),
+            format!("{url}\n{}\n", checkpoint.origin).as_bytes(),
+        )?;
         let line = format!(
             "{} {} {url}\n",
             chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ"),

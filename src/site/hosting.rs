@@ -2,7 +2,9 @@
 //! (`RULES`), from which `build` writes the hosts' own files (`_headers` for
 //! Netlify and Cloudflare Pages, `.nojekyll` for GitHub Pages) and from which
 //! `docs/deploy/nginx.conf`'s rules are generated (a test keeps the committed
-//! file equal to `nginx_rules()`).
+//! file equal to `nginx_rules()`). It also holds the hosts' documented
+//! limits (`HOSTS`, each with its source and the date it was read), which
+//! `check --host` measures a built site against.
 //!
 //! The rules follow what a verifiable log needs (C2SP tlog-tiles,
 //! <https://c2sp.org/tlog-tiles>, read 2026-12-04): the checkpoint changes on

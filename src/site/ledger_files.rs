@@ -93,18 +93,9 @@ impl LedgerData {
     /// the same: the root commits to every line.
     ///
     /// A download larger than a part (`parts::part_bytes`, 25 MiB) is
-    /// written in parts instead (returned, for the index), and is not kept:
-    /// its parts are streamed again and the output compares them.
+    /// written in parts instead (returned, for the index); they too are
+    /// kept unread when the checkpoint is the same.
     pub fn write_download(&self, sink: &dyn Sink) -> Result<Option<Download>> {
-        let limit = parts::part_bytes();
-        if self.download_bytes() > limit {
-            let mut segments = self.segment_stream()?;
-            let download = parts::write_split(sink, DOWNLOAD, limit, &mut |out| {
-                std::io::copy(&mut segments, out).map(drop)
-            })?;
-            self.check_written(download.bytes)?;
-            return Ok(Some(download));
-        }
         let checkpoint = &self.verified.checkpoint;
         let mut hasher = Sha256::new();
         hasher.update(b"minhbach ledger download\n");
@@ -112,6 +103,18 @@ impl LedgerData {
         hasher.update(checkpoint.size.to_be_bytes());
         hasher.update(checkpoint.root);
         let inputs: FileHash = hasher.finalize().into();
+        let limit = parts::part_bytes();
+        if self.download_bytes() > limit {
+            if let Some(kept) = parts::keep_split(sink, DOWNLOAD, limit, &inputs)? {
+                return Ok(Some(kept));
+            }
+            let mut segments = self.segment_stream()?;
+            let download = parts::write_split(sink, DOWNLOAD, limit, Some(&inputs), &mut |out| {
+                std::io::copy(&mut segments, out).map(drop)
+            })?;
+            self.check_written(download.bytes)?;
+            return Ok(Some(download));
+        }
         if sink.keep(DOWNLOAD, &inputs)? {
             return Ok(None);
         }

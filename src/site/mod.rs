@@ -551,7 +551,7 @@ fn write_csv_files(
         .par_iter()
         .map(|kind| {
             let path = format!("du-lieu/{kind}.csv");
-            parts::write_split(sink, &path, limit, &mut |out| {
+            parts::write_split(sink, &path, limit, None, &mut |out| {
                 opendata::write_csv_for_kind(kind, entries.iter().flatten(), show_last4, out)
                     .map(drop)
             })

@@ -58,6 +58,11 @@ pub trait Sink: Sync {
     fn may_keep(&self, _path: &str) -> bool {
         false
     }
+    /// Whether `keep(path, inputs)` would keep the file, without keeping
+    /// it: a file in parts is kept only if every part can be.
+    fn would_keep(&self, _path: &str, _inputs: &FileHash) -> bool {
+        false
+    }
     /// Writes a file that `produce` streams into the writer it is given
     /// (the ledger download and the CSVs, hundreds of megabytes at national
     /// scale), with the fingerprint of its inputs if it has one. Returns the
@@ -571,6 +576,13 @@ impl Sink for StagingSink {
             .files
             .get(path)
             .is_some_and(|recorded| recorded.inputs.is_some())
+    }
+
+    fn would_keep(&self, path: &str, inputs: &FileHash) -> bool {
+        check_relative(path).is_ok()
+            && self.previous.files.get(path).is_some_and(|recorded| {
+                recorded.inputs == Some(*inputs) && recorded.still(&self.output, path)
+            })
     }
 
     fn keep(&self, path: &str, inputs: &FileHash) -> Result<bool> {

@@ -10,9 +10,11 @@
 //! file's. A download that fits stays one file, under its usual name.
 //!
 //! A part is held in memory while it is cut (at most `PART_BYTES` plus one
-//! line per download being written), never the whole download.
+//! line per download being written), never the whole download. The ledger
+//! download's parts are fingerprinted, so a rebuild at the same checkpoint
+//! keeps them unread (`keep_split`), as it keeps the download when whole.
 
-use super::output::Sink;
+use super::output::{FileHash, Sink};
 use anyhow::{Result, anyhow, bail};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -35,7 +37,7 @@ pub fn part_bytes() -> u64 {
 }
 
 /// One part of a split download.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, serde::Deserialize)]
 pub struct Part {
     pub path: String,
     pub bytes: u64,
@@ -43,7 +45,7 @@ pub struct Part {
 }
 
 /// A download as written: whole (`parts` empty) or in parts.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, serde::Deserialize)]
 pub struct Download {
     pub path: String,
     pub bytes: u64,
@@ -62,15 +64,21 @@ pub fn part_path(path: &str, number: usize) -> String {
 
 /// Streams `produce` into `path`, or into parts of at most `limit` bytes
 /// cut after a newline when it is larger.
+///
+/// With `inputs` (the fingerprint of what the download is made from), each
+/// part is recorded with a fingerprint of its own, so the next build can
+/// keep them unread (`keep_split`).
 pub fn write_split(
     sink: &dyn Sink,
     path: &str,
     limit: u64,
+    inputs: Option<&FileHash>,
     produce: &mut dyn FnMut(&mut dyn Write) -> std::io::Result<()>,
 ) -> Result<Download> {
     let mut writer = PartWriter {
         sink,
         path,
+        inputs: inputs.copied(),
         limit: limit as usize,
         buffer: Vec::new(),
         parts: Vec::new(),
@@ -89,6 +97,7 @@ pub fn write_split(
 struct PartWriter<'a> {
     sink: &'a dyn Sink,
     path: &'a str,
+    inputs: Option<FileHash>,
     limit: usize,
     buffer: Vec<u8>,
     parts: Vec<Part>,
@@ -117,8 +126,15 @@ impl PartWriter<'_> {
     }
 
     fn emit(&mut self, bytes: &[u8]) -> Result<()> {
-        let path = part_path(self.path, self.parts.len() + 1);
-        self.sink.write(&path, bytes)?;
+        let number = self.parts.len() + 1;
+        let path = part_path(self.path, number);
+        match &self.inputs {
+            Some(inputs) => {
+                let part_inputs = part_fingerprint(inputs, self.limit as u64, number);
+                self.sink.write_rendered(&path, bytes, &part_inputs)?;
+            }
+            None => self.sink.write(&path, bytes)?,
+        }
         self.parts.push(Part {
             path,
             bytes: bytes.len() as u64,
@@ -161,6 +177,65 @@ impl Write for PartWriter<'_> {
     }
 }
 
+/// What part `number` of a download is made from: the download's inputs
+/// and the part size (which decides where the cuts fall).
+fn part_fingerprint(inputs: &FileHash, limit: u64, number: usize) -> FileHash {
+    let mut hasher = Sha256::new();
+    hasher.update(b"minhbach download part\n");
+    hasher.update(inputs);
+    hasher.update(limit.to_be_bytes());
+    hasher.update((number as u64).to_be_bytes());
+    hasher.finalize().into()
+}
+
+/// Keeps the parts of `path` that the last build wrote from the same
+/// `inputs`, as listed in its `du-lieu/parts.json`, if every one of them
+/// can be kept; `None` (nothing kept) otherwise.
+pub fn keep_split(
+    sink: &dyn Sink,
+    path: &str,
+    limit: u64,
+    inputs: &FileHash,
+) -> Result<Option<Download>> {
+    let Some(index) = sink.previous(INDEX) else {
+        return Ok(None);
+    };
+    let Ok(text) = std::fs::read(&index) else {
+        return Ok(None);
+    };
+    #[derive(serde::Deserialize)]
+    struct Index {
+        part_bytes: u64,
+        files: Vec<Download>,
+    }
+    let Ok(index) = serde_json::from_slice::<Index>(&text) else {
+        return Ok(None);
+    };
+    let Some(download) = index.files.into_iter().find(|file| file.path == path) else {
+        return Ok(None);
+    };
+    let fingerprints: Vec<FileHash> = (1..=download.parts.len())
+        .map(|number| part_fingerprint(inputs, limit, number))
+        .collect();
+    let all = index.part_bytes == limit
+        && !download.parts.is_empty()
+        && download.parts.iter().enumerate().all(|(k, part)| {
+            part.path == part_path(path, k + 1) && sink.would_keep(&part.path, &fingerprints[k])
+        });
+    if !all {
+        return Ok(None);
+    }
+    for (part, fingerprint) in download.parts.iter().zip(&fingerprints) {
+        if !sink.keep(&part.path, fingerprint)? {
+            bail!(
+                "`{}` changed while the site was built; build again",
+                part.path
+            );
+        }
+    }
+    Ok(Some(download))
+}
+
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
@@ -193,7 +268,7 @@ mod tests {
     fn a_large_download_is_cut_on_lines_and_cat_gives_it_back() {
         let sink = MemorySink::default();
         let lines: String = (0..100).map(|n| format!("line {n:03}\n")).collect();
-        let download = write_split(&sink, "du-lieu/so-cai.jsonl", 100, &mut |out| {
+        let download = write_split(&sink, "du-lieu/so-cai.jsonl", 100, None, &mut |out| {
             out.write_all(lines.as_bytes())
         })
         .expect("split");
@@ -215,7 +290,7 @@ mod tests {
     #[test]
     fn a_small_download_stays_whole() {
         let sink = MemorySink::default();
-        let download = write_split(&sink, "du-lieu/fund.csv", 100, &mut |out| {
+        let download = write_split(&sink, "du-lieu/fund.csv", 100, None, &mut |out| {
             out.write_all(b"a,b\r\n")
         })
         .expect("write");
@@ -230,7 +305,7 @@ mod tests {
     #[test]
     fn a_line_longer_than_a_part_is_refused() {
         let sink = MemorySink::default();
-        let error = write_split(&sink, "x.jsonl", 4, &mut |out| {
+        let error = write_split(&sink, "x.jsonl", 4, None, &mut |out| {
             out.write_all(b"0123456789\n")
         })
         .expect_err("too long");
