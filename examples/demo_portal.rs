@@ -124,6 +124,7 @@ fn pending(
         secret: Some(secret),
         base_dir: photo_dir.to_path_buf(),
         media_dir: ledger.media_dir(),
+        check_media: minhbach::media::check_photo,
     };
     parse_input(&line.to_string(), &context).map_err(|e| anyhow::anyhow!("demo entry {line}: {e}"))
 }

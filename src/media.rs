@@ -145,6 +145,11 @@ pub fn check(bytes: &[u8]) -> Result<(), MediaError> {
     }
 }
 
+/// [`check`] in the form the ledger takes it (`InputContext::check_media`).
+pub fn check_photo(bytes: &[u8]) -> Result<(), String> {
+    check(bytes).map_err(|e| e.to_string())
+}
+
 /// Decodes the image, turns it upright by its EXIF orientation and flattens
 /// it to 8-bit RGB on white. Nothing but pixels leaves this function.
 fn decode_upright(bytes: &[u8]) -> Result<RgbImage, MediaError> {

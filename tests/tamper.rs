@@ -31,6 +31,7 @@ fn build_ledger(dir: &Path) -> Ledger {
         secret: Some(&secret),
         base_dir: PathBuf::from("."),
         media_dir: dir.join("media"),
+        check_media: minhbach::media::check_photo,
     };
     let parse = |lines: &[String]| {
         lines
@@ -326,6 +327,7 @@ fn a_cache_over_several_segments_is_checked_segment_by_segment() {
         secret: None,
         base_dir: PathBuf::from("."),
         media_dir: dir.path().join("media"),
+        check_media: minhbach::media::check_photo,
     };
     let donations = |from: usize, count: usize| {
         (from..from + count)

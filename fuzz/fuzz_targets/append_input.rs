@@ -21,6 +21,7 @@ fuzz_target!(|data: &[u8]| {
         secret: Some(&SECRET),
         base_dir: DIR.path().to_path_buf(),
         media_dir: DIR.path().to_path_buf(),
+        check_media: minhbach::media::check_photo,
     };
     let Ok(pending) = parse_input(line, &context) else {
         return;

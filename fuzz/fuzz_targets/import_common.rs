@@ -31,6 +31,7 @@ pub fn import(data: &[u8], extension: &str) {
             secret: Some(&SECRET),
             base_dir: DIR.path().to_path_buf(),
             media_dir: DIR.path().to_path_buf(),
+            check_media: minhbach::media::check_photo,
         };
         let import = HouseholdImport {
             path: &path,

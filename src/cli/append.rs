@@ -30,6 +30,7 @@ pub fn run(root: &Path, args: AppendArgs) -> Result<()> {
         secret: secret.as_ref(),
         base_dir,
         media_dir: ledger.media_dir(),
+        check_media: crate::media::check_photo,
     };
     let mut pending = Vec::new();
     let mut line_numbers = Vec::new();

@@ -288,6 +288,7 @@ fn households(root: &Path, args: HouseholdArgs) -> Result<()> {
             .map(Path::to_path_buf)
             .unwrap_or_default(),
         media_dir: session.ledger.media_dir(),
+        check_media: crate::media::check_photo,
     };
     let import = HouseholdImport {
         path: &session.file,

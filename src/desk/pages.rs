@@ -407,6 +407,7 @@ fn record_entry(
         secret: desk.secret.as_ref(),
         base_dir,
         media_dir: desk.ledger.media_dir(),
+        check_media: crate::media::check_photo,
     };
     let pending = match parse_input(&line.to_string(), &context) {
         Ok(pending) => pending,

@@ -155,6 +155,7 @@ fn preview_with(desk: &Desk, choice: &Choice, layout: &str, path: &Path) -> Resu
         secret: desk.secret.as_ref(),
         base_dir: path.parent().map(Path::to_path_buf).unwrap_or_default(),
         media_dir: desk.ledger.media_dir(),
+        check_media: crate::media::check_photo,
     };
     let read = match choice.what {
         What::Donations => {

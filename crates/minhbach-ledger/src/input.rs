@@ -42,7 +42,15 @@ pub struct InputContext<'a> {
     pub base_dir: PathBuf,
     /// `ledger/media/`, to check references to media already stored.
     pub media_dir: PathBuf,
+    /// Decodes a photo as the site will, so that a file that only starts
+    /// like one is refused at append instead of stopping every build until a
+    /// correction voids it. The ledger stores bytes and knows no image
+    /// format: the application supplies its decoder (`media::check_photo`).
+    pub check_media: CheckMedia,
 }
+
+/// See [`InputContext::check_media`]: `Err` carries the reason, in words.
+pub type CheckMedia = fn(&[u8]) -> Result<(), String>;
 
 /// The longest input line read, in bytes. A stored entry is at most
 /// [`MAX_LINE_BYTES`]; an input line may be longer (escapes such as `\u00e9`,
@@ -167,7 +175,7 @@ pub fn prepare(input: Input, context: &InputContext) -> Result<Pending, EntryErr
                 let name = match (photo.file, photo.media) {
                     (Some(file), None) => {
                         let path = photo_path(&context.base_dir, &file, &field)?;
-                        let stored = read_media(&path, &field)?;
+                        let stored = read_media(&path, &field, context.check_media)?;
                         let name = stored.name.clone();
                         media.push(stored);
                         name
@@ -347,7 +355,11 @@ fn photo_path(base_dir: &Path, file: &str, field: &str) -> Result<PathBuf, Entry
 /// (`media::check`) and names it by its SHA-256. Only a
 /// regular file of at most [`MAX_MEDIA_BYTES`] is read: a device such as
 /// `/dev/zero` or a FIFO would otherwise be read without end.
-fn read_media(path: &Path, field: &str) -> Result<PendingMedia, EntryError> {
+fn read_media(
+    path: &Path,
+    field: &str,
+    check_media: CheckMedia,
+) -> Result<PendingMedia, EntryError> {
     let field = format!("{field}.file");
     let refuse = |why: String| EntryError::field(&field, why);
     let cannot_read = |e: std::io::Error| refuse(format!("cannot read `{}`: {e}", path.display()));
@@ -389,7 +401,7 @@ fn read_media(path: &Path, field: &str) -> Result<PendingMedia, EntryError> {
     // Decoded now, with the build's decoder and limits: a file that only
     // starts like a photo would otherwise be stored and stop every build
     // until a correction voided it.
-    crate::media::check(&bytes)
+    check_media(&bytes)
         .map_err(|e| refuse(format!("`{}` cannot be published: {e}", path.display())))?;
     let name = format!("{}.{ext}", hex(&Sha256::digest(&bytes)));
     Ok(PendingMedia { name, bytes })
@@ -420,6 +432,7 @@ mod tests {
             secret,
             base_dir: PathBuf::from("."),
             media_dir: PathBuf::from("/nonexistent"),
+            check_media: |_| Ok(()),
         }
     }
 

@@ -2,16 +2,22 @@
 //! Merkle tree over them, checkpoints signed as C2SP signed notes, the key
 //! history, and the invariants checked on append and on verify.
 //!
-//! This module never imports anything of the site (templates, Markdown); the
-//! site reads it through `Ledger`, `Entry` and `State`.
+//! This crate is the contract the application's three consumers read — the
+//! site, the importer and the officers' desk — through [`Ledger`],
+//! [`entry::Entry`], [`State`], [`parse_input`] and [`published`]. It
+//! depends on nothing of theirs (templates, Markdown, HTTP, spreadsheets,
+//! image decoders): what it needs of them, it is given (a photo decoder in
+//! [`InputContext::check_media`]).
 
 mod append;
 mod cache;
+pub mod code;
 pub mod entry;
 mod fault;
 pub mod identity;
 mod input;
 pub mod merkle;
+pub mod money;
 pub mod note;
 mod privacy;
 pub mod published;
@@ -22,7 +28,9 @@ mod validate;
 mod verify;
 
 pub use append::{AppendError, AppendReport, AppendSession, LedgerSettings, RecoverReport};
-pub use input::{InputContext, MAX_INPUT_LINE_BYTES, Pending, PendingMedia, parse_input};
+pub use input::{
+    CheckMedia, InputContext, MAX_INPUT_LINE_BYTES, Pending, PendingMedia, parse_input,
+};
 pub use privacy::Secret;
 pub use state::{EntryError, FundTotals, KeyRecord, State, check_entry_fields};
 pub use store::SEGMENT_ENTRIES;

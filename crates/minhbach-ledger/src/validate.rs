@@ -565,27 +565,27 @@ mod tests {
         assert!(text("x", "a\t\u{300}b", 10, Line::Multi, Empty::Refused).is_ok());
         assert!(text("x", "a\nb\u{301}", 10, Line::Multi, Empty::Refused).is_ok());
         let line = r#"{"seq":3,"time":"2025-09-12T08:00:00Z","signer":"canbo","kind":"correction","target":2,"reason":"x","amend":{"note":"a\u000e\u0301b"}}"#;
-        let entry: crate::ledger::entry::Entry = serde_json::from_str(line).unwrap();
+        let entry: crate::entry::Entry = serde_json::from_str(line).unwrap();
         let error = check_fields(&entry.body).unwrap_err();
         assert_eq!(error.field.as_deref(), Some("amend.note"), "{error}");
         let key = r#"{"seq":3,"time":"2025-09-12T08:00:00Z","signer":"canbo","kind":"correction","target":2,"reason":"x","amend":{"n\u000e\u0301":1}}"#;
-        let entry: crate::ledger::entry::Entry = serde_json::from_str(key).unwrap();
+        let entry: crate::entry::Entry = serde_json::from_str(key).unwrap();
         assert!(check_fields(&entry.body).is_err());
     }
 
     #[test]
     fn amendments_hold_no_fractions() {
         let line = r#"{"seq":3,"time":"2025-09-12T08:00:00Z","signer":"canbo","kind":"correction","target":2,"reason":"x","amend":{"amount":5.011111111111111e68}}"#;
-        let entry: crate::ledger::entry::Entry = serde_json::from_str(line).unwrap();
+        let entry: crate::entry::Entry = serde_json::from_str(line).unwrap();
         let error = check_fields(&entry.body).unwrap_err();
         assert_eq!(error.field.as_deref(), Some("amend.amount"), "{error}");
         assert!(error.to_string().contains("not a whole number"), "{error}");
         let nested = r#"{"seq":3,"time":"2025-09-12T08:00:00Z","signer":"canbo","kind":"correction","target":2,"reason":"x","amend":{"account":{"number":[0.5]}}}"#;
-        let entry: crate::ledger::entry::Entry = serde_json::from_str(nested).unwrap();
+        let entry: crate::entry::Entry = serde_json::from_str(nested).unwrap();
         let error = check_fields(&entry.body).unwrap_err();
         assert_eq!(error.field.as_deref(), Some("amend.account.number[0]"));
         let whole = r#"{"seq":3,"time":"2025-09-12T08:00:00Z","signer":"canbo","kind":"correction","target":2,"reason":"x","amend":{"amount":18446744073709551615}}"#;
-        let entry: crate::ledger::entry::Entry = serde_json::from_str(whole).unwrap();
+        let entry: crate::entry::Entry = serde_json::from_str(whole).unwrap();
         assert!(check_fields(&entry.body).is_ok());
     }
 }

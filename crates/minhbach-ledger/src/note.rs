@@ -43,7 +43,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use rand_core::{OsRng, RngCore};
 
-use crate::ledger::merkle::Hash;
+use crate::merkle::Hash;
 
 /// The algorithm byte of Ed25519 keys in note key encodings.
 const ALG_ED25519: u8 = 0x01;
@@ -1153,7 +1153,7 @@ mod tests {
         let cp = Checkpoint {
             origin: "minhbach.example/ledger".into(),
             size: 123_456,
-            root: crate::ledger::merkle::leaf_hash(b"x"),
+            root: crate::merkle::leaf_hash(b"x"),
         };
         let text = cp.to_text();
         assert_eq!(Checkpoint::parse_text(&text), Ok(cp.clone()));
@@ -1188,7 +1188,7 @@ mod tests {
     fn malformed_checkpoints() {
         assert_eq!(
             Checkpoint::parse_text(EMPTY_CP).unwrap().root,
-            crate::ledger::merkle::EMPTY_ROOT
+            crate::merkle::EMPTY_ROOT
         );
         let cases = [
             (

@@ -1163,7 +1163,7 @@ impl State {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ledger::note::SigningKey;
+    use crate::note::SigningKey;
 
     fn admin_vkey() -> String {
         SigningKey::from_seed("admin", [1; 32])
