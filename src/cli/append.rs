@@ -1,11 +1,11 @@
 //! `minhbach append --key FILE [INPUT | -]`.
 
-use super::{key::load_signing_key, ledger_of, load_secret, now, open_portal, usage};
+use super::signing::{append_inputs, load_secret, load_signing_key};
+use super::{ledger_of, open_portal, usage};
 use crate::ledger::MAX_INPUT_LINE_BYTES;
 use crate::ledger::entry::Body;
 use crate::ledger::entry::MAX_LINE_BYTES;
-use crate::ledger::note::SigningKey;
-use crate::ledger::{AppendError, AppendReport, InputContext, Ledger, Pending, parse_input};
+use crate::ledger::{InputContext, Pending, parse_input};
 use anyhow::{Result, bail};
 use clap::Args;
 use std::io::{BufRead, Read};
@@ -113,31 +113,6 @@ fn for_each_line(
         visit(number, line)?;
     }
     Ok(())
-}
-
-/// Appends and reports, naming the input line of a refused entry.
-pub(crate) fn append_inputs(
-    ledger: &Ledger,
-    pending: Vec<Pending>,
-    key: &SigningKey,
-    describe: &dyn Fn(usize) -> String,
-) -> Result<AppendReport> {
-    match ledger.append(pending, key, &now()) {
-        Ok(report) => {
-            println!(
-                "appended entries {}–{} and signed checkpoint {} as `{}`",
-                report.first_seq,
-                report.first_seq + report.appended - 1,
-                report.checkpoint.size,
-                key.name()
-            );
-            Ok(report)
-        }
-        Err(AppendError::Entry { index, error }) => {
-            bail!("{}: {error}\nnothing was appended", describe(index))
-        }
-        Err(error) => Err(error.into()),
-    }
 }
 
 /// Opens the input file (or standard input); returns a name for messages,

@@ -1,7 +1,8 @@
 //! `minhbach desk --key FILE [--port N] [--listen ADDR]`: the officers' local
 //! web desk (see `desk`).
 
-use super::{key::load_signing_key, load_secret, open_portal};
+use super::open_portal;
+use super::signing::{load_secret, load_signing_key};
 use crate::desk::{DeskOptions, Started, start};
 use anyhow::Result;
 use clap::Args;

@@ -8,7 +8,8 @@
 //! Both files are written only outside the portal's committed and published
 //! folders, and never over an existing file (`check_output_file`).
 
-use super::{key::load_signing_key, ledger_of, load_secret, now, open_portal, usage};
+use super::signing::{load_secret, load_signing_key};
+use super::{ledger_of, now, open_portal, usage};
 use crate::import::{
     Batch, DonationImport, HouseholdImport, ImportError, Mapping, Position, Rejection, SkipReason,
     Tally, description_hash, read_donations, read_households, write_rejects, write_report,

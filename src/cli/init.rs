@@ -1,7 +1,9 @@
 //! `minhbach init DIR --key FILE`: a new portal with its genesis.
 
-use super::key::{generate_key_file, load_signing_key};
-use super::{now, usage, write_private_file};
+use super::key::generate_key_file;
+use super::signing::load_signing_key;
+use super::signing::write_private_file;
+use super::{now, usage};
 use crate::config::Config;
 use crate::ledger::{Ledger, Secret};
 use crate::portal::{PUBLISHED_DIRS, refuse_published_location};

@@ -1,9 +1,7 @@
 //! `minhbach key new|add|revoke|list`.
 
-use super::{
-    append::append_inputs, ledger_of, open_portal, usage, warn_if_readable_by_others,
-    write_private_file,
-};
+use super::signing::{append_inputs, load_signing_key, write_private_file};
+use super::{ledger_of, open_portal, usage};
 use crate::ledger::entry::{Body, KeyEntry, Role};
 use crate::ledger::note::{SigningKey, VerifierKey, is_valid_key_name};
 use crate::ledger::{Pending, VerifyOptions};
@@ -117,27 +115,6 @@ fn pub_path(path: &Path) -> PathBuf {
     let mut name = path.as_os_str().to_os_string();
     name.push(".pub");
     PathBuf::from(name)
-}
-
-/// Reads a private key file, warning if others can read it and refusing it
-/// inside a portal's published folders. A malformed file is reported
-/// without its contents.
-pub(crate) fn load_signing_key(path: &Path) -> Result<SigningKey> {
-    crate::portal::refuse_published_private_file(path, "the private key")
-        .map_err(|e| usage(format!("{e:#}")))?;
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        usage(format!(
-            "cannot read the private key `{}`: {e}",
-            path.display()
-        ))
-    })?;
-    warn_if_readable_by_others(path, "the private key");
-    SigningKey::parse(&text).map_err(|e| {
-        usage(format!(
-            "`{}` is not a minhbach private key: {e}",
-            path.display()
-        ))
-    })
 }
 
 fn add(root: &Path, args: AddArgs) -> Result<()> {

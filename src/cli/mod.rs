@@ -11,6 +11,7 @@ mod key;
 mod log;
 mod monitor;
 mod serve;
+mod signing;
 mod verify;
 
 use anyhow::Result;
@@ -19,7 +20,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use crate::ledger::{Ledger, Secret};
+use crate::ledger::Ledger;
 use crate::portal::Portal;
 
 #[derive(Parser, Debug)]
@@ -163,72 +164,4 @@ pub(crate) fn now() -> String {
         Ok(fixed) if !fixed.is_empty() => fixed,
         _ => chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string(),
     }
-}
-
-/// Reads the portal secret if it exists, warning when others can read it
-/// and refusing it inside a published folder (`ledger.secret` could point
-/// there). Its contents never appear in a message.
-pub(crate) fn load_secret(portal: &Portal) -> Result<Option<Secret>> {
-    let path = portal.secret_path();
-    if !path.exists() {
-        return Ok(None);
-    }
-    crate::portal::refuse_published_private_file(&path, "the portal secret")
-        .map_err(|e| usage(format!("{e:#}")))?;
-    warn_if_readable_by_others(&path, "the portal secret");
-    let text = std::fs::read_to_string(&path).map_err(|e| {
-        anyhow::anyhow!("failed to read the portal secret `{}`: {e}", path.display())
-    })?;
-    let secret = Secret::parse(&text).map_err(|e| anyhow::anyhow!("`{}`: {e}", path.display()))?;
-    Ok(Some(secret))
-}
-
-/// Private files should be readable by their owner only: a warning (not a
-/// refusal) when the group or others may read `path`, because a key copied
-/// from a USB stick or a shared drive often arrives with mode 0644 and the
-/// officer's work should not stop for it.
-pub(crate) fn warn_if_readable_by_others(path: &Path, what: &str) {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        if let Ok(meta) = std::fs::metadata(path)
-            && meta.permissions().mode() & 0o077 != 0
-        {
-            eprintln!(
-                "warning: {what} `{}` can be read by other users; run `chmod 600 {}`",
-                path.display(),
-                path.display()
-            );
-        }
-    }
-}
-
-/// Writes a private file that only its owner can read (mode 0600), refusing
-/// to overwrite an existing one.
-pub(crate) fn write_private_file(path: &Path, contents: &str) -> Result<()> {
-    use std::fs::OpenOptions;
-    let mut options = OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent)
-            .map_err(|e| anyhow::anyhow!("failed to create `{}`: {e}", parent.display()))?;
-    }
-    let mut file = options.open(path).map_err(|e| {
-        if e.kind() == std::io::ErrorKind::AlreadyExists {
-            usage(format!(
-                "`{}` already exists; refusing to overwrite it",
-                path.display()
-            ))
-        } else {
-            anyhow::anyhow!("failed to create `{}`: {e}", path.display())
-        }
-    })?;
-    file.write_all(contents.as_bytes())
-        .and_then(|()| file.sync_all())
-        .map_err(|e| anyhow::anyhow!("failed to write `{}`: {e}", path.display()))
 }

@@ -2,8 +2,8 @@
 //! find the header row, hand each data row to the import, collect the
 //! refused rows or stop at the first, write the rejects file.
 
-use super::mapping::{Columns, Field, HEADER_SEARCH_ROWS, Mapping, resolve, row_texts};
-use super::reader::{Flow, Position, ReadOptions, Row, for_each_row};
+use super::mapping::{Columns, Field, Mapping, resolve, row_texts};
+use super::reader::{Flow, HEADER_SEARCH_ROWS, Position, ReadOptions, Row, for_each_row};
 use crate::ledger::Pending;
 use crate::money::Dong;
 use std::collections::BTreeMap;

@@ -36,10 +36,6 @@ use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::Path;
 
-/// How many rows are searched for the header row when the mapping does not
-/// give its number.
-pub const HEADER_SEARCH_ROWS: usize = 50;
-
 /// A mapping file as written.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -23,6 +23,10 @@ use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 
+/// How many rows are searched for the header row when the mapping does not
+/// give its number (the reader sniffs a CSV's delimiter over as many).
+pub const HEADER_SEARCH_ROWS: usize = 50;
+
 /// One cell as the file holds it. Spreadsheets type their cells; CSV cells
 /// are all text.
 #[derive(Clone, Debug, PartialEq)]
@@ -305,7 +309,7 @@ fn guess_delimiter(path: &Path, header_row: Option<usize>) -> Result<u8> {
     let lines: Vec<&str> = text
         .lines()
         .filter(|line| !line.trim().is_empty())
-        .take(crate::import::mapping::HEADER_SEARCH_ROWS)
+        .take(HEADER_SEARCH_ROWS)
         .collect();
     if let Some(row) = header_row.filter(|&row| row > 0)
         && let Some(line) = text.lines().nth(row - 1)

@@ -18,6 +18,10 @@
 //!   any of them is used (`verify`). SHA-256 makes "same root" mean "same
 //!   bytes", so the cached state is the state of exactly these entries.
 //!
+//! The cache wraps verification and verification knows nothing of it: it
+//! takes a [`Resume`] — a judgement it re-hashes before trusting — from
+//! wherever the caller kept one.
+//!
 //! A trailing SHA-256 of the file catches a torn or damaged write. The cache
 //! is as trusted as the executable and the portal's private folder beside
 //! it: whoever can rewrite it can rewrite `public/` too. `minhbach verify`,
@@ -25,23 +29,12 @@
 
 use super::merkle::Hash;
 use super::state::State;
+use super::verify::Resume;
 use sha2::{Digest, Sha256};
 use std::path::Path;
 
 /// The first bytes of the file; the number is this format's version.
 const MAGIC: &[u8] = b"minhbach verified-state 1\n";
-
-/// A cache read back, not yet matched against the ledger.
-pub struct Cached {
-    pub size: u64,
-    pub root: Hash,
-    /// Number of checkpoints kept up to `size` (the next one to check).
-    pub checkpoints: usize,
-    pub checkpoints_digest: Hash,
-    /// The Merkle root of each segment's entries below `size`.
-    pub segment_roots: Vec<Hash>,
-    pub state: State,
-}
 
 /// The file's body (postcard), between the magic and the checksum.
 #[derive(serde::Serialize, serde::Deserialize)]
@@ -65,7 +58,7 @@ pub struct CacheKey<'a> {
 
 /// Reads the cache at `path` if it exists, is whole, and was written by this
 /// executable for this portal; `None` otherwise (a cache only saves time).
-pub fn load(path: &Path, key: &CacheKey) -> Option<Cached> {
+pub fn load(path: &Path, key: &CacheKey) -> Option<Resume> {
     let bytes = std::fs::read(path).ok()?;
     let body = bytes.strip_prefix(MAGIC)?;
     let (body, checksum) = body.split_at_checked(body.len().checked_sub(32)?)?;
@@ -76,7 +69,7 @@ pub fn load(path: &Path, key: &CacheKey) -> Option<Cached> {
     let matches = stored.code == crate::code::executable_hash().ok()?
         && stored.origin == key.origin
         && stored.allow_advances == key.allow_advances;
-    matches.then_some(Cached {
+    matches.then_some(Resume {
         size: stored.size,
         root: stored.root,
         checkpoints: stored.checkpoints,
@@ -134,23 +127,6 @@ fn remove_leftovers(dir: &Path) {
         {
             let _ = std::fs::remove_file(entry.path());
         }
-    }
-}
-
-/// The digest of the checkpoint texts kept up to a size, in order: what the
-/// cache's judgement of signatures rests on.
-#[derive(Default)]
-pub struct CheckpointsDigest(Sha256);
-
-impl CheckpointsDigest {
-    pub fn add(&mut self, size: u64, text: &str) {
-        self.0.update(size.to_le_bytes());
-        self.0.update((text.len() as u64).to_le_bytes());
-        self.0.update(text.as_bytes());
-    }
-
-    pub fn value(&self) -> Hash {
-        self.0.clone().finalize().into()
     }
 }
 

@@ -8,7 +8,7 @@
 
 use super::entry::{Body, Household, Input, MAX_LINE_BYTES, Photo, Progress};
 use super::privacy::{Secret, hex};
-use super::state::EntryError;
+use super::validate::EntryError;
 use super::validate::MEDIA_EXTENSIONS;
 use sha2::{Digest, Sha256};
 use std::io::Read;

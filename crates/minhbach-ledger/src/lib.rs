@@ -32,8 +32,9 @@ pub use input::{
     CheckMedia, InputContext, MAX_INPUT_LINE_BYTES, Pending, PendingMedia, parse_input,
 };
 pub use privacy::Secret;
-pub use state::{EntryError, FundTotals, KeyRecord, State, check_entry_fields};
+pub use state::{FundTotals, KeyRecord, State, check_entry_fields};
 pub use store::SEGMENT_ENTRIES;
+pub use validate::EntryError;
 pub use verify::{
     RECOVER_HINT, Verified, VerifyError, VerifyErrorKind, VerifyOptions, check_extends,
 };

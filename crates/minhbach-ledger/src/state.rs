@@ -10,50 +10,11 @@
 use super::entry::{Body, Channel, Correction, Donation, Entry, KeyEntry, Role, Stage};
 use super::identity::TransferKey;
 use super::note::VerifierKey;
-use crate::money::{Dong, MoneyError};
+use super::validate::EntryError;
+use crate::money::Dong;
 use ahash::{AHashMap as HashMap, AHashSet as HashSet};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use std::fmt;
-
-/// Why an entry was refused: the field concerned (dotted path, as in the
-/// input) and a message an officer can act on.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct EntryError {
-    pub field: Option<String>,
-    pub message: String,
-}
-
-impl EntryError {
-    pub fn field(field: &str, message: impl Into<String>) -> EntryError {
-        EntryError {
-            field: Some(field.to_string()),
-            message: message.into(),
-        }
-    }
-
-    pub fn entry(message: impl Into<String>) -> EntryError {
-        EntryError {
-            field: None,
-            message: message.into(),
-        }
-    }
-
-    fn money(field: &str, error: MoneyError) -> EntryError {
-        EntryError::field(field, error.to_string())
-    }
-}
-
-impl fmt::Display for EntryError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.field {
-            Some(field) => write!(f, "field `{field}`: {}", self.message),
-            None => f.write_str(&self.message),
-        }
-    }
-}
-
-impl std::error::Error for EntryError {}
 
 /// A signing key's history.
 #[derive(Clone, Debug, Serialize, Deserialize)]

@@ -1,11 +1,50 @@
-//! Field-level checks that need no ledger context: slugs, dates, lengths,
-//! positive amounts of at most `Dong::MAX_AMOUNT`, enumerations already typed by serde. `State::apply`
+//! Field-level checks that need no ledger context, and the error every check
+//! of an entry reports (`EntryError`): slugs, dates, lengths, positive amounts of at most `Dong::MAX_AMOUNT`, enumerations already typed by serde. `State::apply`
 //! runs them first, so append and verify judge a field the same way.
 
 use super::entry::{BankAccount, Body, KeyEntry};
 use super::note::{VerifierKey, is_valid_key_name};
-use super::state::EntryError;
-use crate::money::Dong;
+use crate::money::{Dong, MoneyError};
+use std::fmt;
+
+/// Why an entry was refused: the field concerned (dotted path, as in the
+/// input) and a message an officer can act on.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EntryError {
+    pub field: Option<String>,
+    pub message: String,
+}
+
+impl EntryError {
+    pub fn field(field: &str, message: impl Into<String>) -> EntryError {
+        EntryError {
+            field: Some(field.to_string()),
+            message: message.into(),
+        }
+    }
+
+    pub fn entry(message: impl Into<String>) -> EntryError {
+        EntryError {
+            field: None,
+            message: message.into(),
+        }
+    }
+
+    pub(crate) fn money(field: &str, error: MoneyError) -> EntryError {
+        EntryError::field(field, error.to_string())
+    }
+}
+
+impl fmt::Display for EntryError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.field {
+            Some(field) => write!(f, "field `{field}`: {}", self.message),
+            None => f.write_str(&self.message),
+        }
+    }
+}
+
+impl std::error::Error for EntryError {}
 
 /// Short single-line texts (names, places, references).
 const SHORT_TEXT: usize = 200;

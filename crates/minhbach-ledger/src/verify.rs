@@ -8,12 +8,12 @@
 //! as the key history stood when the batch began. Whatever follows the last
 //! checkpoint is an unsigned tail: an interrupted append.
 
-use super::cache::{Cached, CheckpointsDigest};
 use super::entry::{Body, Entry, Role};
 use super::merkle::{self, Hash, TreeBuilder};
 use super::note::{Checkpoint, SignedNote};
-use super::state::{EntryError, State, check_entry_fields};
+use super::state::{State, check_entry_fields};
 use super::store::{SEGMENT_ENTRIES, Segment, Store};
+use super::validate::EntryError;
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 use std::fmt;
@@ -169,21 +169,29 @@ struct Batch {
 /// site) reads the ledger once. Entries after the last checkpoint are never
 /// visited: they fail verification.
 ///
-/// With `cache` (see `cache`), the entries it covers are only re-hashed: a
-/// segment whose entries hash to the cached root is taken as verified, and
-/// only what follows is judged. A segment that does not match restarts the
-/// verification from the first entry without the cache, visiting only the
-/// entries not visited yet, so the result never depends on the cache.
+/// With `resume` (an earlier conclusion, see [`Resume`]), the entries it
+/// covers are only re-hashed: a segment whose entries hash to the recorded
+/// root is taken as verified, and only what follows is judged. A segment
+/// that does not match restarts the verification from the first entry
+/// without it, visiting only the entries not visited yet, so the result
+/// never depends on what was resumed from.
 pub fn verify_visiting<'v>(
     store: &Store,
     origin: &str,
     options: VerifyOptions,
-    cache: Option<Cached>,
+    resume: Option<Resume>,
     mut visit: Option<&mut Visit<'v>>,
 ) -> Result<Verified, VerifyError> {
     let checkpoints = read_checkpoints(store, origin)?;
-    let cache = cache.filter(|cache| cache_matches(cache, &checkpoints));
-    let first = verify_pass(store, &checkpoints, options, cache, 0, visit.as_deref_mut())?;
+    let resume = resume.filter(|resume| resume_matches(resume, &checkpoints));
+    let first = verify_pass(
+        store,
+        &checkpoints,
+        options,
+        resume,
+        0,
+        visit.as_deref_mut(),
+    )?;
     let pass = match first {
         Pass::Stale { visited_below } => {
             verify_pass(store, &checkpoints, options, None, visited_below, visit)?
@@ -224,9 +232,42 @@ pub fn verify_visiting<'v>(
     })
 }
 
-/// Whether a cache still describes this ledger's checkpoints: the one at its
-/// size is kept with its root, and every text up to it is unchanged.
-fn cache_matches(cache: &Cached, checkpoints: &[Kept]) -> bool {
+/// An earlier verification's conclusion up to a signed checkpoint, to resume
+/// from (the verified-state cache keeps one). It is never trusted as given:
+/// `verify_visiting` uses it only if the checkpoints up to `size` are the
+/// same texts and each segment's entries hash to the same root.
+pub struct Resume {
+    pub size: u64,
+    pub root: Hash,
+    /// Number of checkpoints kept up to `size` (the next one to check).
+    pub checkpoints: usize,
+    pub checkpoints_digest: Hash,
+    /// The Merkle root of each segment's entries below `size`.
+    pub segment_roots: Vec<Hash>,
+    pub state: State,
+}
+
+/// The digest of the checkpoint texts kept up to a size, in order: what the
+/// cache's judgement of signatures rests on.
+#[derive(Default)]
+struct CheckpointsDigest(Sha256);
+
+impl CheckpointsDigest {
+    fn add(&mut self, size: u64, text: &str) {
+        self.0.update(size.to_le_bytes());
+        self.0.update((text.len() as u64).to_le_bytes());
+        self.0.update(text.as_bytes());
+    }
+
+    fn value(&self) -> Hash {
+        self.0.clone().finalize().into()
+    }
+}
+
+/// Whether an earlier conclusion still describes this ledger's checkpoints:
+/// the one at its size is kept with its root, and every text up to it is
+/// unchanged.
+fn resume_matches(cache: &Resume, checkpoints: &[Kept]) -> bool {
     let Some(last) = cache.checkpoints.checked_sub(1) else {
         return false;
     };
@@ -274,7 +315,7 @@ fn verify_pass<'v>(
     store: &Store,
     checkpoints: &[Kept],
     options: VerifyOptions,
-    cache: Option<Cached>,
+    cache: Option<Resume>,
     visited_below: u64,
     mut visit: Option<&mut Visit<'v>>,
 ) -> Result<Pass, VerifyError> {
