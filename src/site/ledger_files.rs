@@ -24,7 +24,7 @@ use std::io::Read;
 use std::path::PathBuf;
 
 /// The public ledger download: every entry line as signed.
-pub const DOWNLOAD: &str = "du-lieu/so-cai.jsonl";
+pub const DOWNLOAD: &str = super::routes::DOWNLOAD_FILE;
 
 /// The verified ledger: every entry, where its lines are stored, and the
 /// sizes of every checkpoint ever signed.

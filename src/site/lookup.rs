@@ -50,7 +50,7 @@ use std::path::Path;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 /// Where the index lives, relative to the site root.
-pub const INDEX_DIR: &str = "tra-cuu/chi-muc";
+pub const INDEX_DIR: &str = super::routes::LOOKUP_INDEX_DIR;
 /// Postings per chunk file.
 pub const CHUNK: usize = 4096;
 /// Donations per record shard.
@@ -65,11 +65,7 @@ const BLOCK: usize = 65_536;
 /// The lookup page's path in a language: Vietnamese `/tra-cuu/`, others
 /// `/lookup/` (so English is `/en/lookup/`).
 pub fn page_path(language: &str) -> &'static str {
-    if language == "vi" {
-        "/tra-cuu/"
-    } else {
-        "/lookup/"
-    }
+    super::routes::lookup(language)
 }
 
 /// Rebuilds the index from a published log's entries (proven by

@@ -35,6 +35,7 @@ pub mod pages;
 pub mod parts;
 mod photos;
 pub mod render;
+pub mod routes;
 pub mod serve;
 
 use crate::ledger::entry::{Body, Entry};
@@ -431,7 +432,7 @@ pub fn render_site(
             .map(|(job, lang)| urls.absolute(lang, &pages.path(*job)))
             .collect();
         files += write_sitemaps(sink, &urls, &sitemap_urls)?;
-        sink.write("robots.txt", robots(&urls).as_bytes())?;
+        sink.write(routes::ROBOTS_FILE, robots(&urls).as_bytes())?;
         files += 1;
         for (path, source) in &sources.static_files {
             match source {
@@ -515,7 +516,9 @@ fn progress_bar(enabled: bool, total: u64) -> indicatif::ProgressBar {
 
 fn robots(urls: &render::Urls) -> String {
     match urls.absolute_base {
-        Some(_) => opendata::robots_txt(&urls.absolute("vi", "/sitemap.xml")),
+        Some(_) => {
+            opendata::robots_txt(&urls.absolute("vi", &format!("/{}", routes::SITEMAP_FILE)))
+        }
         None => "User-agent: *\nAllow: /\n".to_string(),
     }
 }
@@ -525,17 +528,23 @@ fn robots(urls: &render::Urls) -> String {
 /// number of files written.
 fn write_sitemaps(sink: &dyn Sink, urls: &render::Urls, page_urls: &[String]) -> Result<usize> {
     if page_urls.len() <= opendata::SITEMAP_MAX_URLS {
-        sink.write("sitemap.xml", opendata::sitemap(page_urls).as_bytes())?;
+        sink.write(
+            routes::SITEMAP_FILE,
+            opendata::sitemap(page_urls).as_bytes(),
+        )?;
         return Ok(1);
     }
     let chunks = opendata::sitemap_chunks(page_urls);
     let mut names = Vec::with_capacity(chunks.len());
     for (index, chunk) in chunks.iter().enumerate() {
-        let name = format!("sitemap-{}.xml", index + 1);
+        let name = routes::sitemap_part_file(index + 1);
         sink.write(&name, chunk.as_bytes())?;
         names.push(urls.absolute("vi", &format!("/{name}")));
     }
-    sink.write("sitemap.xml", opendata::sitemap_index(&names).as_bytes())?;
+    sink.write(
+        routes::SITEMAP_FILE,
+        opendata::sitemap_index(&names).as_bytes(),
+    )?;
     Ok(chunks.len() + 1)
 }
 
@@ -550,7 +559,7 @@ fn write_csv_files(
     opendata::CSV_KINDS
         .par_iter()
         .map(|kind| {
-            let path = format!("du-lieu/{kind}.csv");
+            let path = routes::table_file(kind);
             parts::write_split(sink, &path, limit, None, &mut |out| {
                 opendata::write_csv_for_kind(kind, entries.iter().flatten(), show_last4, out)
                     .map(drop)
@@ -608,7 +617,7 @@ fn feed_files(
     let feed = opendata::FeedInfo {
         title: config.title.clone(),
         site_url: urls.absolute(&config.default_language, "/"),
-        feed_url: urls.absolute(&config.default_language, "/du-lieu/atom.xml"),
+        feed_url: urls.absolute(&config.default_language, &format!("/{}", routes::FEED_FILE)),
         updated: opendata::newest_time(&model.newest)
             .unwrap_or_default()
             .to_string(),
@@ -620,11 +629,11 @@ fn feed_files(
     };
     vec![
         (
-            "du-lieu/atom.xml".to_string(),
+            routes::FEED_FILE.to_string(),
             opendata::atom_feed(&newest, &feed, &link).into_bytes(),
         ),
         (
-            "du-lieu/checkpoint.txt".to_string(),
+            routes::CHECKPOINT_FILE.to_string(),
             model.checkpoint.note.clone().into_bytes(),
         ),
     ]

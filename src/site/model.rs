@@ -13,6 +13,7 @@
 //! citizen ID only as `********1234` and only if allowed, the commitments
 //! (HMACs) never, and photos only for households that consented.
 
+use super::routes;
 use crate::config::PrivacyConfig;
 use crate::ledger::entry::{Body, Channel, Entry, KeyEntry, Role, Stage, Support};
 use crate::ledger::{State, note::Checkpoint};
@@ -567,7 +568,7 @@ impl Model {
                     fund_names.push((fund.id.as_str().into(), fund.name.as_str().into()));
                     funds.push(FundRow {
                         seq: entry.seq,
-                        path: format!("/quy/{}/", fund.id),
+                        path: routes::fund(&fund.id),
                         id: fund.id,
                         name: fund.name,
                         description: fund.description,
@@ -633,7 +634,7 @@ impl Model {
                     household_stages.push(None);
                     households.push(HouseholdRow {
                         seq: entry.seq,
-                        path: format!("/ho/{}/", household.id),
+                        path: routes::household(&household.id),
                         commune_path: commune_path(&household.province, &household.commune),
                         id: household.id,
                         head: vn::display_name(&household.head, options.privacy.household_names),
@@ -729,7 +730,7 @@ impl Model {
                         if household.photo_consent {
                             for photo in &progress.photos {
                                 household.photos.push(PhotoRow {
-                                    path: format!("/media/{}", photo.media),
+                                    path: routes::media(&photo.media),
                                     media: photo.media.clone(),
                                     caption: photo.caption.clone(),
                                     stage: progress.stage.as_str(),
@@ -808,17 +809,14 @@ impl Model {
                     .binary_search_by_key(&summary.seq, |row| row.seq)
                     .ok()
                     .map(|i| {
-                        format!(
-                            "/ung-ho/trang/{}/#{}",
-                            donations[i].page, donations[i].anchor
-                        )
+                        routes::anchored(routes::DONATIONS, donations[i].page, &donations[i].anchor)
                     }),
                 "disbursement" => disbursements
                     .binary_search_by_key(&summary.seq, |row| row.seq)
                     .ok()
                     .map(|i| {
                         let row = &disbursements[i];
-                        format!("/chi/trang/{}/#{}", row.page, row.anchor)
+                        routes::anchored(routes::DISBURSEMENTS, row.page, &row.anchor)
                     }),
                 _ => None,
             };
@@ -870,7 +868,7 @@ fn checked(a: u64, b: u64) -> Result<u64> {
 }
 
 pub fn commune_path(province: &str, commune: &str) -> String {
-    format!("/ho/dia-ban/{}/{}/", slugify(province), slugify(commune))
+    routes::commune(&slugify(province), &slugify(commune))
 }
 
 /// The verified `State` is the authority on totals: a difference means the
@@ -937,7 +935,7 @@ fn places(households: &[HouseholdRow], stages: &[Option<Stage>]) -> (Vec<Provinc
         district_names.sort();
         if provinces.last().is_none_or(|p| p.name != province) {
             provinces.push(Province {
-                path: format!("/ho/dia-ban/{}/", slugify(&province)),
+                path: routes::province(&slugify(&province)),
                 name: province.clone(),
                 communes: Vec::new(),
                 counts: StageCounts::default(),
@@ -1024,7 +1022,7 @@ fn day_reports(
             })
             .collect();
         reports.push(DayReport {
-            path: format!("/bao-cao/{date}/"),
+            path: routes::report(&date),
             date,
             changes: rows,
             communes,
@@ -1078,35 +1076,39 @@ pub fn summarize(
     };
     let (title, amount, path) = match body {
         Body::Key(KeyEntry::Admit { name, .. }) | Body::Key(KeyEntry::Revoke { name, .. }) => {
-            (name.clone(), None, "/xac-minh/".to_string())
+            (name.clone(), None, routes::VERIFY.to_string())
         }
-        Body::Fund(fund) => (fund.name.clone(), None, format!("/quy/{}/", fund.id)),
+        Body::Fund(fund) => (fund.name.clone(), None, routes::fund(&fund.id)),
         Body::Donation(donation) if donation.donor.is_empty() => (
             fund_name(&donation.fund),
             Some(donation.amount.get()),
-            format!("/quy/{}/", donation.fund),
+            routes::fund(&donation.fund),
         ),
         Body::Donation(donation) => (
             format!("{} → {}", donation.donor, fund_name(&donation.fund)),
             Some(donation.amount.get()),
-            format!("/quy/{}/", donation.fund),
+            routes::fund(&donation.fund),
         ),
         Body::Household(household) => (
             head(&household.id),
             Some(household.planned.get()),
-            format!("/ho/{}/", household.id),
+            routes::household(&household.id),
         ),
         Body::Disbursement(disbursement) => (
             disbursement.purpose.clone(),
             Some(disbursement.amount.get()),
-            "/chi/".to_string(),
+            routes::DISBURSEMENTS.to_string(),
         ),
         Body::Progress(progress) => (
             format!("{} — {}", head(&progress.household), progress.stage),
             None,
-            format!("/ho/{}/", progress.household),
+            routes::household(&progress.household),
         ),
-        Body::Correction(correction) => (correction.reason.clone(), None, "/du-lieu/".to_string()),
+        Body::Correction(correction) => (
+            correction.reason.clone(),
+            None,
+            routes::OPEN_DATA.to_string(),
+        ),
     };
     Some(EntrySummary {
         seq: entry.seq,

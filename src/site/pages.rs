@@ -18,6 +18,7 @@ use super::fingerprint::PageContext;
 use super::load::ContentFile;
 use super::model::{DisbursementRow, DonationRow, Model};
 use super::render::Urls;
+use super::routes;
 use crate::config::Config;
 use serde::Serialize;
 
@@ -264,23 +265,23 @@ impl<'a> Pages<'a> {
     pub fn path(&self, job: Job) -> String {
         let model = self.model;
         match job {
-            Job::Home => "/".into(),
+            Job::Home => routes::HOME.into(),
             Job::Fund(index) => model.funds[index].path.clone(),
-            Job::Donations { newest: true, .. } => "/ung-ho/".into(),
-            Job::Donations { page, .. } => format!("/ung-ho/trang/{page}/"),
-            Job::Disbursements { newest: true, .. } => "/chi/".into(),
-            Job::Disbursements { page, .. } => format!("/chi/trang/{page}/"),
-            Job::Households => "/ho/".into(),
+            Job::Donations { newest: true, .. } => routes::DONATIONS.into(),
+            Job::Donations { page, .. } => routes::numbered(routes::DONATIONS, page),
+            Job::Disbursements { newest: true, .. } => routes::DISBURSEMENTS.into(),
+            Job::Disbursements { page, .. } => routes::numbered(routes::DISBURSEMENTS, page),
+            Job::Households => routes::HOUSEHOLDS.into(),
             Job::Province(index) => model.provinces[index].path.clone(),
             Job::Commune(index) => model.communes[index].path.clone(),
             Job::Household(index) => model.households[index].path.clone(),
-            Job::Reports => "/bao-cao/".into(),
+            Job::Reports => routes::REPORTS.into(),
             Job::Report(index) => model.reports[index].path.clone(),
-            Job::Verify => "/xac-minh/".into(),
-            Job::OpenData => "/du-lieu/".into(),
-            Job::Lookup(index) => super::lookup::page_path(&self.config.languages[index]).into(),
+            Job::Verify => routes::VERIFY.into(),
+            Job::OpenData => routes::OPEN_DATA.into(),
+            Job::Lookup(index) => routes::lookup(&self.config.languages[index]).into(),
             Job::Content(index) => self.content[index].path.clone(),
-            Job::NotFound => "/404.html".into(),
+            Job::NotFound => routes::NOT_FOUND.into(),
         }
     }
 
@@ -322,6 +323,7 @@ impl<'a> Pages<'a> {
         context.insert("lang", language);
         context.insert("path", &path);
         context.insert("page_kind", kind_name(job));
+        context.insert("routes", &routes::TemplateRoutes::new(language));
         context.insert(
             "site",
             &SiteInfo {
@@ -341,7 +343,7 @@ impl<'a> Pages<'a> {
             .map(|lang| Alternate {
                 lang: lang.clone(),
                 url: match job {
-                    Job::Lookup(_) => self.urls.page(lang, super::lookup::page_path(lang)),
+                    Job::Lookup(_) => self.urls.page(lang, routes::lookup(lang)),
                     _ => self.urls.page(lang, &path),
                 },
             })
@@ -439,7 +441,13 @@ impl<'a> Pages<'a> {
                 context.insert("donations", &rows);
                 context.insert(
                     "pagination",
-                    &self.pagination("/ung-ho/", page, newest, model.donations.len(), rows.len()),
+                    &self.pagination(
+                        routes::DONATIONS,
+                        page,
+                        newest,
+                        model.donations.len(),
+                        rows.len(),
+                    ),
                 );
             }
             Job::Disbursements { page, newest } => {
@@ -448,7 +456,13 @@ impl<'a> Pages<'a> {
                 context.insert("disbursements", &rows);
                 context.insert(
                     "pagination",
-                    &self.pagination("/chi/", page, newest, model.disbursements.len(), rows.len()),
+                    &self.pagination(
+                        routes::DISBURSEMENTS,
+                        page,
+                        newest,
+                        model.disbursements.len(),
+                        rows.len(),
+                    ),
                 );
             }
             Job::Households => {
@@ -644,7 +658,7 @@ impl<'a> Pages<'a> {
         on_page: usize,
     ) -> Pagination {
         let pages = page_count(total, self.page_size);
-        let numbered = |n: usize| format!("{base}trang/{n}/");
+        let numbered = |n: usize| routes::numbered(base, n);
         Pagination {
             number: page,
             size: self.page_size,

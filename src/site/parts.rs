@@ -24,7 +24,7 @@ use std::io::Write;
 pub const PART_BYTES: u64 = 25 * 1024 * 1024;
 
 /// The index of split downloads.
-pub const INDEX: &str = "du-lieu/parts.json";
+pub const INDEX: &str = super::routes::PARTS_FILE;
 
 /// The part size in force: `PART_BYTES`, or `MINHBACH_PART_BYTES` (for
 /// tests, which cannot afford 25 MiB files; like `MINHBACH_TIME`).

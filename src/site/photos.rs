@@ -14,6 +14,7 @@
 
 use super::model::{Model, PhotoFiles};
 use super::output::Sink;
+use super::routes;
 use crate::media::{self, MediaError};
 use crate::portal::Portal;
 use anyhow::{Context as _, Result, bail};
@@ -107,7 +108,7 @@ pub fn publish(portal: &Portal, model: &mut Model, sink: &dyn Sink) -> Result<us
         for photo in &mut household.photos {
             match by_name.get(photo.media.as_str()) {
                 Some(Published::Image(sizes)) => {
-                    let folder = format!("/media/{}/", stem(&photo.media));
+                    let folder = routes::media_folder(stem(&photo.media));
                     photo.path = format!("{folder}full.jpg");
                     photo.files = Some(PhotoFiles {
                         thumb_webp: format!("{folder}thumb.webp"),
@@ -124,7 +125,7 @@ pub fn publish(portal: &Portal, model: &mut Model, sink: &dyn Sink) -> Result<us
                     });
                 }
                 Some(Published::Document) => {
-                    photo.path = format!("/media/{}", photo.media);
+                    photo.path = routes::media(&photo.media);
                     photo.files = None;
                 }
                 None => {}
