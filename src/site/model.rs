@@ -809,14 +809,14 @@ impl Model {
                     .binary_search_by_key(&summary.seq, |row| row.seq)
                     .ok()
                     .map(|i| {
-                        routes::anchored(routes::DONATIONS, donations[i].page, &donations[i].anchor)
+                        routes::anchored(routes::DONATIONS, donations[i].page, donations[i].anchor)
                     }),
                 "disbursement" => disbursements
                     .binary_search_by_key(&summary.seq, |row| row.seq)
                     .ok()
                     .map(|i| {
                         let row = &disbursements[i];
-                        routes::anchored(routes::DISBURSEMENTS, row.page, &row.anchor)
+                        routes::anchored(routes::DISBURSEMENTS, row.page, row.anchor)
                     }),
                 _ => None,
             };
