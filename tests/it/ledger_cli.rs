@@ -1,7 +1,7 @@
 //! The ledger through the binary: exit codes, messages and files, as an
 //! officer and an auditor see them.
 
-mod common;
+use crate::common;
 
 use common::{SAMPLE, TestPortal, minhbach};
 use predicates::prelude::*;

@@ -1,11 +1,11 @@
-//! The default theme's quality budgets (issue 4), checked on the demo portal
+//! The default theme's quality budgets, checked on the demo portal
 //! built through the binary: pages work without JavaScript, the home page
 //! stays within 50 KB of HTML and CSS, nothing is requested from another
 //! site, pages carry the basics of accessible HTML, photos are published only
 //! as stripped copies, and each fund's VietQR code decodes to its account.
 //! (The rendered pages in a browser, with axe-core, are `browser_a11y.rs`.)
 
-mod common;
+use crate::common;
 
 use common::minhbach;
 use serde_json::Value;

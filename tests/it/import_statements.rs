@@ -6,7 +6,7 @@
 //! Every row read is accounted for (`--report`), and the files an import
 //! writes never land inside the portal or over another file.
 
-mod common;
+use crate::common;
 
 use common::TestPortal;
 use predicates::str::contains;
@@ -709,7 +709,7 @@ fn import_files_are_never_written_inside_the_portal_or_over_a_file() {
     assert_eq!(portal.snapshot(), before);
 }
 
-#[path = "../examples/statements/gen.rs"]
+#[path = "../../examples/statements/gen.rs"]
 mod generator;
 
 /// The realistic generator's six statements of three accounts (overlapping

@@ -1,7 +1,7 @@
 //! `minhbach build` and `check` through the binary, on small portals made
-//! with `init`, `key` and `append` (issue 3).
+//! with `init`, `key` and `append`.
 
-mod common;
+use crate::common;
 
 use common::{SAMPLE, TestPortal, snapshot};
 use predicates::prelude::*;

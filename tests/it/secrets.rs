@@ -1,4 +1,4 @@
-//! Keys and secrets (issue 7): private keys and the portal secret are never
+//! Keys and secrets: private keys and the portal secret are never
 //! printed, never copied into the site, refused inside published folders and
 //! warned about when other users can read them; and a ledger forged with a
 //! revoked key, with a key admitted by an officer, or with a checkpoint whose
@@ -9,7 +9,7 @@
 //! encoding and signing, as someone holding a key but bypassing `append`'s
 //! checks would write them.
 
-mod common;
+use crate::common;
 
 use common::{SAMPLE, TestPortal, minhbach};
 use minhbach::ledger::entry::{Body, Entry};

@@ -1,4 +1,4 @@
-//! The public pages in a real browser (issue 4): the demo site built into a
+//! The public pages in a real browser: the demo site built into a
 //! temporary directory, served on 127.0.0.1, opened in headless Chromium
 //! driven over the DevTools protocol on a pipe (the approach of
 //! `browser_lookup.rs`). On the home, fund, household, report, commune and
@@ -14,7 +14,7 @@
 //! Chromium or axe-core the test says so and passes, unless
 //! `MINHBACH_BROWSER_TESTS=required` (set by `.ci/run`), where it fails.
 
-mod common;
+use crate::common;
 
 use common::browser::{Chromium, chromium_binary, required, serve};
 use common::minhbach;

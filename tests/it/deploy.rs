@@ -3,7 +3,7 @@
 //! (status, `Cache-Control`, `Content-Type` of every kind of file) and in
 //! Chromium (the lookup page finds and proves a donation through nginx).
 
-mod common;
+use crate::common;
 
 use common::browser::{Chromium, chromium_binary};
 use common::minhbach;

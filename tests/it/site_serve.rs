@@ -1,6 +1,6 @@
 //! `minhbach serve`: localhost only, no path outside the site, live reload.
 
-mod common;
+use crate::common;
 
 use common::{SAMPLE, TestPortal};
 use std::io::{BufRead, BufReader, Read, Write};

@@ -2,7 +2,7 @@
 //! checked with nothing but the published files, and donation receipts
 //! (C2SP tlog-proof) checked offline.
 
-mod common;
+use crate::common;
 
 use common::{SAMPLE, TestPortal, minhbach};
 use predicates::prelude::*;

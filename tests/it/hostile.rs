@@ -1,4 +1,4 @@
-//! Hostile content (issue 7): a corpus of injection vectors pushed through
+//! Hostile content: a corpus of injection vectors pushed through
 //! every text field of every entry kind, the site's title, the front matter
 //! and Markdown of content pages, file names and import cells, then the site
 //! is built and every published file is read back as a browser, a feed
@@ -9,7 +9,7 @@
 //! The corpus is generated here, not committed; the one portal is built once
 //! and shared by the assertions (a build of ~400 entries takes seconds).
 
-mod common;
+use crate::common;
 
 use common::TestPortal;
 use predicates::prelude::*;

@@ -2,7 +2,7 @@
 //! the default layouts, idempotence, all-or-nothing, rejected rows, debit
 //! lines, a BOM, semicolons and .xlsx.
 
-mod common;
+use crate::common;
 
 use common::TestPortal;
 use predicates::prelude::*;

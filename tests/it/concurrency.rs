@@ -1,4 +1,4 @@
-//! Many writers at once with a build running meanwhile (issue 7): 8
+//! Many writers at once with a build running meanwhile: 8
 //! processes appending 20 donations each and one importing 5 statements,
 //! while `minhbach build` runs again and again. No entry is lost or
 //! doubled, the ledger verifies, and every build publishes one consistent
@@ -6,7 +6,7 @@
 //! CSV and the fund total on its pages all describe the same prefix of the
 //! final ledger.
 
-mod common;
+use crate::common;
 
 use common::{TestPortal, minhbach};
 use std::collections::BTreeMap;

@@ -7,7 +7,7 @@
 //! installs it). Without it the test says so and passes, unless
 //! `MINHBACH_BROWSER_TESTS=required` (set by `.ci/run`), where it fails.
 
-mod common;
+use crate::common;
 
 use common::browser::{Chromium, chromium_binary, serve, serve_ignoring_ranges};
 use common::minhbach;
@@ -476,7 +476,7 @@ fn timeline(browser: &mut Chromium, query: &str) -> Timeline {
 /// holds the page to the fewest the index allows (the times themselves are
 /// measured by `tests/browser/lookup_timing.mjs`, see BENCHMARKS.md).
 #[test]
-fn issue_6_a_lookup_pays_few_round_trips_in_sequence() {
+fn a_lookup_pays_few_round_trips_in_sequence() {
     let Some(binary) = chromium_binary() else {
         assert!(
             !common::browser::required(),

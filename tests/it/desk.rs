@@ -2,7 +2,7 @@
 //! script would use it: its security (session token, CSRF, Origin, Host,
 //! body limit) and an officer's day (record, review, restart, sign, verify).
 
-mod common;
+use crate::common;
 
 use common::browser::{Chromium, chromium_binary, required};
 use common::{TestPortal, minhbach};

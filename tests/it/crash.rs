@@ -1,4 +1,4 @@
-//! Crash injection (issue 7): `append` and `import` are failed or killed at
+//! Crash injection: `append` and `import` are failed or killed at
 //! every file-system operation they make (through the `MINHBACH_FAULT` test
 //! hook of `src/ledger/fault.rs`) and at random moments (`kill -9` after a
 //! seeded random delay). After each: `verify` passes, or says to run
@@ -11,7 +11,7 @@
 //! RELIABILITY.md records 1,000 kills on top of the 320 injected faults),
 //! `MINHBACH_CRASH_SEED` the seed of their delays (7 by default).
 
-mod common;
+use crate::common;
 
 use common::TestPortal;
 use rand::{Rng, SeedableRng};
@@ -982,7 +982,7 @@ fn assert_rescued(rescue_dir: &Path, scenario: &Scenario, what: &str) {
 /// file before finding that signed entries were missing, then refused; it
 /// must refuse without changing anything.
 #[test]
-fn issue_7_a_recover_that_refuses_changes_nothing() {
+fn a_recover_that_refuses_changes_nothing() {
     let portal = TestPortal::new();
     portal.append(common::SAMPLE).assert().success();
     let text = std::fs::read_to_string(portal.segment()).unwrap();
@@ -1020,7 +1020,7 @@ fn issue_7_a_recover_that_refuses_changes_nothing() {
 /// file name) each keep their rescued lines; the second used to overwrite
 /// the first.
 #[test]
-fn issue_7_two_recovers_in_one_second_keep_both_rescues() {
+fn two_recovers_in_one_second_keep_both_rescues() {
     let bench = Bench::new();
     let mut all = scenarios(&bench.portal);
     let (plain, many) = (all.remove(0), all.remove(1));

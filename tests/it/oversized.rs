@@ -7,7 +7,7 @@
 //!
 //! The big inputs are generated here, in a temporary directory.
 
-mod common;
+use crate::common;
 
 use common::TestPortal;
 use std::io::Write;
