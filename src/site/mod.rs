@@ -334,7 +334,8 @@ pub fn render_site(
     // Pages render from the model alone: free the verified state and the
     // leaf hashes first.
     drop(data);
-    let feed = feed_files(&model, fund_names, config, &urls);
+    let words = opendata::Words::new(sources.translations.get(&config.default_language));
+    let feed = feed_files(&model, fund_names, words, config, &urls);
     open_data.extend(feed.iter().map(|(path, bytes)| pages::OpenFile {
         path: path.clone(),
         bytes: bytes.len() as u64,
@@ -600,6 +601,7 @@ fn open_data_files(downloads: &[parts::Download]) -> Vec<pages::OpenFile> {
 fn feed_files(
     model: &model::Model,
     fund_names: BTreeMap<String, String>,
+    words: opendata::Words,
     config: &crate::config::Config,
     urls: &render::Urls,
 ) -> Vec<(String, Vec<u8>)> {
@@ -622,6 +624,8 @@ fn feed_files(
             .unwrap_or_default()
             .to_string(),
         fund_names,
+        language: config.default_language.clone(),
+        words,
     };
     let link = |entry: &Entry| {
         let path = paths.get(&entry.seq).copied().unwrap_or("/");
