@@ -14,6 +14,7 @@ pub mod desk;
 pub mod import;
 pub mod media;
 pub mod portal;
+pub mod progress;
 pub mod site;
 pub mod spreadsheet;
 pub mod vietqr;

@@ -16,6 +16,7 @@ use crate::import::{
 };
 use crate::ledger::note::SigningKey;
 use crate::ledger::{AppendReport, AppendSession, InputContext, Ledger};
+use crate::progress;
 use crate::vn::format_vnd;
 use anyhow::{Result, anyhow};
 use clap::{Args, Subcommand};
@@ -153,7 +154,7 @@ fn check_output_file(path: &Path, option: &str) -> Result<()> {
 fn donations(root: &Path, args: DonationArgs) -> Result<()> {
     let session = open_session(root, &args.file, &args.common, args.report.as_deref())?;
     let time = now();
-    let working = spinner("verifying the ledger".into());
+    let working = progress::spinner("đang kiểm tra sổ cái / verifying the ledger".into());
     let append = session.ledger.begin_append(&session.key, &time);
     working.finish_and_clear();
     let append = append?;
@@ -277,7 +278,7 @@ fn households(root: &Path, args: HouseholdArgs) -> Result<()> {
         );
     };
     let time = now();
-    let working = spinner("verifying the ledger".into());
+    let working = progress::spinner("đang kiểm tra sổ cái / verifying the ledger".into());
     let append = session.ledger.begin_append(&session.key, &time);
     working.finish_and_clear();
     let append = append?;
@@ -369,7 +370,11 @@ fn import_batch(
         write_rejects_file(session, &batch)?;
         return Ok((batch, None));
     }
-    let working = spinner(format!("appending and signing {} entries", append.len()));
+    let working = progress::spinner(format!(
+        "đang ghi và ký {} mục / appending and signing {} entries",
+        append.len(),
+        append.len()
+    ));
     let report = append.commit();
     working.finish_and_clear();
     let report = report?;
@@ -390,31 +395,15 @@ fn write_rejects_file(session: &Session, batch: &Batch) -> Result<()> {
     Ok(())
 }
 
-/// A spinner on a terminal for work without a measure, hidden otherwise.
-fn spinner(message: String) -> indicatif::ProgressBar {
-    use std::io::IsTerminal;
-    if !std::io::stderr().is_terminal() {
-        return indicatif::ProgressBar::hidden();
-    }
-    let bar = indicatif::ProgressBar::new_spinner().with_message(message);
-    bar.enable_steady_tick(std::time::Duration::from_millis(120));
-    bar
-}
-
 /// Runs `work` with a progress callback that draws a bar on a terminal.
 fn with_progress<T>(file: &Path, work: impl FnOnce(&mut dyn FnMut(Position)) -> T) -> T {
-    use std::io::IsTerminal;
-    if !std::io::stderr().is_terminal() {
+    if !progress::shown() {
         return work(&mut |_| {});
     }
     let size = std::fs::metadata(file).map(|m| m.len()).unwrap_or(0);
-    let bar = indicatif::ProgressBar::new(size);
-    let template = "{spinner} reading {msg} {wide_bar} {bytes}/{total_bytes} {eta}";
-    if let Ok(style) = indicatif::ProgressStyle::with_template(template) {
-        bar.set_style(style);
-    }
+    let bar = progress::bytes(size, "đang đọc / reading");
     let result = work(&mut |position: Position| {
-        bar.set_message(format!("{} rows", position.rows));
+        bar.set_message(format!("{} dòng / rows", position.rows));
         match position.bytes {
             Some((done, _)) => bar.set_position(done),
             None => bar.tick(),

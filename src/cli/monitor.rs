@@ -181,7 +181,7 @@ pub fn verify_url(
             paths.push(tile.entries_path());
         }
     }
-    let progress = progress_bar(paths.len() as u64);
+    let progress = crate::progress::bar(paths.len() as u64, "đang tải / fetching", "ô / tiles");
     write_file(&ledger_dir.join("checkpoint"), note_text.as_bytes())?;
     write_file(&ledger_dir.join("keys"), keys_text.as_bytes())?;
     for path in &paths {
@@ -246,20 +246,6 @@ fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
             .with_context(|| format!("failed to create `{}`", parent.display()))?;
     }
     std::fs::write(path, bytes).with_context(|| format!("failed to write `{}`", path.display()))
-}
-
-fn progress_bar(total: u64) -> indicatif::ProgressBar {
-    use std::io::IsTerminal;
-    if !std::io::stderr().is_terminal() {
-        return indicatif::ProgressBar::hidden();
-    }
-    let bar = indicatif::ProgressBar::new(total);
-    if let Ok(style) = indicatif::ProgressStyle::with_template(
-        "{spinner} fetching {pos}/{len} tiles {wide_bar} {eta}",
-    ) {
-        bar.set_style(style);
-    }
-    bar
 }
 
 /// The HTTP side: timeouts, retries with backoff, a size limit.

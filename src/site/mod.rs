@@ -371,7 +371,11 @@ pub fn render_site(
         })
         .collect();
     let site_inputs = fingerprint::site_inputs(&sources, &urls, config, options.live_reload)?;
-    let progress = progress_bar(options.progress, jobs.len() as u64);
+    let progress = if options.progress {
+        crate::progress::bar(jobs.len() as u64, "đang dựng / rendering", "trang / pages")
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
     let kept = std::sync::atomic::AtomicUsize::new(0);
     let rendered = timed(verbose, "render", || {
         jobs.par_iter()
@@ -499,20 +503,6 @@ fn check_paths_unique(pages: &pages::Pages) -> Result<()> {
         }
     }
     Ok(())
-}
-
-fn progress_bar(enabled: bool, total: u64) -> indicatif::ProgressBar {
-    use std::io::IsTerminal;
-    if !enabled || !std::io::stderr().is_terminal() {
-        return indicatif::ProgressBar::hidden();
-    }
-    let bar = indicatif::ProgressBar::new(total);
-    if let Ok(style) = indicatif::ProgressStyle::with_template(
-        "{spinner} rendering {pos}/{len} pages {wide_bar} {eta}",
-    ) {
-        bar.set_style(style);
-    }
-    bar
 }
 
 fn robots(urls: &render::Urls) -> String {
