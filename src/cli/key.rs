@@ -183,10 +183,7 @@ fn list(root: &Path) -> Result<()> {
         .verify(VerifyOptions::default())
         .map_err(anyhow::Error::new)?;
     for key in verified.state.keys() {
-        let role = match key.role {
-            Role::Admin => "admin",
-            Role::Officer => "officer",
-        };
+        let role = key.role.as_str();
         let status = match key.revoked_seq {
             Some(seq) => format!("revoked at entry {seq}"),
             None => "active".to_string(),

@@ -15,7 +15,7 @@
 
 use super::routes;
 use crate::config::PrivacyConfig;
-use crate::ledger::entry::{Body, Channel, Entry, KeyEntry, Role, Stage, Support};
+use crate::ledger::entry::{Body, Entry, KeyEntry, Stage};
 use crate::ledger::{State, note::Checkpoint};
 use crate::portal::CitizenIdDigits;
 use crate::vn;
@@ -390,22 +390,6 @@ fn day(time: &str) -> String {
     time.get(..10).unwrap_or(time).to_string()
 }
 
-fn channel(channel: Channel) -> &'static str {
-    match channel {
-        Channel::Bank => "bank",
-        Channel::Cash => "cash",
-        Channel::InKind => "in_kind",
-        Channel::Other => "other",
-    }
-}
-
-fn support(support: Support) -> &'static str {
-    match support {
-        Support::New => "new",
-        Support::Repair => "repair",
-    }
-}
-
 /// A URL path segment from a place name: "Vĩnh Linh" → `vinh-linh`.
 pub fn slugify(text: &str) -> String {
     let folded: String = vn::fold(text)
@@ -618,7 +602,7 @@ impl Model {
                         donor: donation.donor,
                         amount: donation.amount.get(),
                         date: donation.date,
-                        channel: channel(donation.channel),
+                        channel: donation.channel.as_str(),
                         booking_time: donation.booking_time,
                         account: donation.account,
                         reference: donation.reference,
@@ -643,7 +627,7 @@ impl Model {
                         commune: household.commune,
                         village: household.village,
                         circumstances: household.circumstances,
-                        support: support(household.support),
+                        support: household.support.as_str(),
                         planned: household.planned.get(),
                         photo_consent: household.photo_consent,
                         citizen_id_masked: options
@@ -829,10 +813,7 @@ impl Model {
             .map(|key| KeyRow {
                 name: key.name.clone(),
                 unit: key.unit.clone(),
-                role: match key.role {
-                    Role::Admin => "admin",
-                    Role::Officer => "officer",
-                },
+                role: key.role.as_str(),
                 vkey: key.vkey.to_string(),
                 admitted_seq: key.admitted_seq,
                 revoked_seq: key.revoked_seq,

@@ -187,6 +187,16 @@ pub enum Role {
     Officer,
 }
 
+impl Role {
+    /// The name the ledger stores (serde's).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Officer => "officer",
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Fund {
@@ -258,6 +268,18 @@ pub enum Channel {
     Other,
 }
 
+impl Channel {
+    /// The name the ledger stores (serde's).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::Bank => "bank",
+            Channel::Cash => "cash",
+            Channel::InKind => "in_kind",
+            Channel::Other => "other",
+        }
+    }
+}
+
 /// A supported household as stored: private fields appear only as keyed
 /// commitments (and, optionally shown, the last four digits of the ID).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -297,6 +319,16 @@ pub enum Support {
     New,
     /// A repair (30 million đồng).
     Repair,
+}
+
+impl Support {
+    /// The name the ledger stores (serde's).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Support::New => "new",
+            Support::Repair => "repair",
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

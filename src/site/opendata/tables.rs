@@ -1,8 +1,8 @@
 //! The CSV table of each entry kind: one row per entry, `seq` first.
 
 use crate::ledger::entry::{
-    BankAccount, Body, Channel, Correction, Disbursement, Donation, Entry, Fund, Household,
-    KeyEntry, Progress, Role, Support,
+    BankAccount, Body, Correction, Disbursement, Donation, Entry, Fund, Household, KeyEntry,
+    Progress,
 };
 use crate::money::Dong;
 use crate::portal::CitizenIdDigits;
@@ -185,7 +185,7 @@ fn csv_row(entry: &Entry, citizen_id_last4: Option<&CitizenIdDigits>, row: &mut 
             text("admit"),
             text(name),
             text(unit),
-            text(role_str(*role)),
+            text(role.as_str()),
             text(vkey),
             String::new(),
         ]),
@@ -238,7 +238,7 @@ fn csv_row(entry: &Entry, citizen_id_last4: Option<&CitizenIdDigits>, row: &mut 
             amount(*value),
             text(date),
             opt_text(booking_time.as_deref()),
-            text(channel_str(*channel)),
+            text(channel.as_str()),
             opt_text(account.as_deref()),
             opt_text(reference.as_deref()),
             opt_text(description.as_deref()),
@@ -269,7 +269,7 @@ fn csv_row(entry: &Entry, citizen_id_last4: Option<&CitizenIdDigits>, row: &mut 
                 text(commune),
                 opt_text(village.as_deref()),
                 text(circumstances),
-                text(support_str(*support)),
+                text(support.as_str()),
                 amount(*planned),
                 text(if *photo_consent { "true" } else { "false" }),
             ]);
@@ -324,28 +324,5 @@ fn csv_row(entry: &Entry, citizen_id_last4: Option<&CitizenIdDigits>, row: &mut 
                 .map(|fields| text(&serde_json::to_string(fields).expect("a JSON map serialises")))
                 .unwrap_or_default(),
         ]),
-    }
-}
-
-fn role_str(role: Role) -> &'static str {
-    match role {
-        Role::Admin => "admin",
-        Role::Officer => "officer",
-    }
-}
-
-fn channel_str(channel: Channel) -> &'static str {
-    match channel {
-        Channel::Bank => "bank",
-        Channel::Cash => "cash",
-        Channel::InKind => "in_kind",
-        Channel::Other => "other",
-    }
-}
-
-fn support_str(support: Support) -> &'static str {
-    match support {
-        Support::New => "new",
-        Support::Repair => "repair",
     }
 }
