@@ -188,63 +188,138 @@ impl Errors {
     }
 }
 
-/// The pipeline: load, verify, model, render, write (see the module doc).
+/// The pipeline: load, verify, open data, model, render, write (see the
+/// module doc). Each step is a method of [`Build`] below, in this order.
 pub fn render_site(
     portal: &Portal,
     sink: &dyn Sink,
     options: &RenderOptions,
 ) -> Result<RenderReport> {
-    let config = &portal.config;
+    let build = Build::new(portal, sink, options);
     let verbose = options.verbose;
-    let errors = Errors {
-        keep_going: options.keep_going,
-        collected: Mutex::new(Vec::new()),
-    };
-    let base_url = options.base_url.as_deref().unwrap_or(&config.base_url);
-    let urls = render::Urls::new(base_url, &config.default_language);
 
     let sources = timed(verbose, "load", || load::load(portal))?;
-    let renderer = match render::Renderer::new(&sources, &urls) {
+    let renderer = match render::Renderer::new(&sources, &build.urls) {
         Ok(renderer) => renderer,
         // Nothing can render without templates: report and stop.
         Err(error) => {
-            errors.push(error)?;
-            return Ok(RenderReport {
-                errors: errors.collected.into_inner().unwrap_or_default(),
-                base_path: urls.base_path,
-                ..RenderReport::default()
-            });
+            build.errors.push(error)?;
+            return Ok(build.report(0, 0, 0));
         }
     };
-
-    let mut data = timed(verbose, "verify", || ledger_files::LedgerData::read(portal))?;
-    // Empty unless the portal shows citizen IDs' last four digits.
+    let mut data = timed(verbose, "verify", || build.verify())?;
     let citizen_id_digits = portal.citizen_id_digits()?;
-    let entries_with_citizen_id_digits = data
+    let with_digits = data
         .entries
         .iter()
         .flatten()
         .filter(|entry| carries_citizen_id_digits(entry))
         .count();
-    if verbose {
-        eprintln!(
-            "verify: {} of {} entries re-hashed only (verified-state cache)",
-            data.verified.cached_entries, data.verified.checkpoint.size
-        );
+    let (mut open_data, mut files) = timed(verbose, "open data", || {
+        build.write_open_data(&data, &citizen_id_digits)
+    })?;
+    let fund_names = opendata::fund_names(data.entries.iter().flatten());
+    let mut model = timed(verbose, "model", || {
+        build.model(&mut data, &citizen_id_digits)
+    })?;
+    // Photos before pages: a page shows each photo's published sizes.
+    files += timed(verbose, "photos", || {
+        photos::publish(portal, &mut model, sink)
+    })?;
+    let model = model;
+    let content_html = build.markdown(&sources)?;
+    // Pages render from the model alone: free the verified state and the
+    // leaf hashes first.
+    drop(data);
+    files += build.write_feeds(&model, fund_names, &sources, &mut open_data)?;
+    let pages = build.pages(&model, &sources, &content_html, open_data);
+    check_paths_unique(&pages)?;
+    let jobs = page_jobs(&pages);
+    timed(verbose, "render", || {
+        build.render_pages(&pages, &jobs, &renderer, &sources)
+    })?;
+    files += jobs.len();
+    files += timed(verbose, "write", || {
+        build.write_site_files(&pages, &jobs, &sources, &model)
+    })?;
+    let index = timed(verbose, "lookup index", || {
+        lookup::write_index(&model, build.page_size, sink)
+    })?;
+    files += index.files;
+    Ok(build.report(jobs.len(), files, with_digits))
+}
+
+/// What every step of one build shares.
+struct Build<'a> {
+    portal: &'a Portal,
+    config: &'a crate::config::Config,
+    urls: render::Urls,
+    sink: &'a dyn Sink,
+    options: &'a RenderOptions,
+    errors: Errors,
+    page_size: usize,
+}
+
+impl<'a> Build<'a> {
+    fn new(portal: &'a Portal, sink: &'a dyn Sink, options: &'a RenderOptions) -> Build<'a> {
+        let config = &portal.config;
+        let base_url = options.base_url.as_deref().unwrap_or(&config.base_url);
+        Build {
+            portal,
+            config,
+            urls: render::Urls::new(base_url, &config.default_language),
+            sink,
+            options,
+            errors: Errors {
+                keep_going: options.keep_going,
+                collected: Mutex::new(Vec::new()),
+            },
+            page_size: config.page_size.unwrap_or(DEFAULT_PAGE_SIZE),
+        }
     }
-    // The open data and the public log first, written at once rather than
-    // held: at W2 they are hundreds of megabytes, and the model then takes
-    // the entries over instead of copying them.
-    let mut files = 0;
-    let mut open_data = timed(verbose, "open data", || {
+
+    fn report(self, pages: usize, files: usize, with_digits: usize) -> RenderReport {
+        RenderReport {
+            pages,
+            files,
+            errors: self.errors.collected.into_inner().unwrap_or_default(),
+            base_path: self.urls.base_path,
+            entries_with_citizen_id_digits: with_digits,
+        }
+    }
+
+    /// Verifies the ledger (through the verified-state cache) and reads its
+    /// entries: nothing unverified is published.
+    fn verify(&self) -> Result<ledger_files::LedgerData> {
+        let data = ledger_files::LedgerData::read(self.portal)?;
+        if self.options.verbose {
+            eprintln!(
+                "verify: {} of {} entries re-hashed only (verified-state cache)",
+                data.verified.cached_entries, data.verified.checkpoint.size
+            );
+        }
+        Ok(data)
+    }
+
+    /// The open data and the public log first, written at once rather than
+    /// held: at W2 they are hundreds of megabytes, and the model then takes
+    /// the entries over instead of copying them. Returns the open-data
+    /// page's list and the number of files written.
+    fn write_open_data(
+        &self,
+        data: &ledger_files::LedgerData,
+        citizen_id_digits: &CitizenIdDigits,
+    ) -> Result<(Vec<pages::OpenFile>, usize)> {
+        let sink = self.sink;
         // The download is the exact entry lines, so it re-hashes to the
         // signed root (households carry only non-reversible commitments).
-        // Hashing and staging the 300 MB download (W2) beside building the
-        // CSVs: the two halves took about the same time one after the other.
-        let show_last4 = config
+        // Hashing and staging the download beside building the CSVs: the
+        // two halves take about the same time one after the other.
+        let show_last4 = self
+            .config
             .privacy
             .show_citizen_id_last4
-            .then_some(&citizen_id_digits);
+            .then_some(citizen_id_digits);
         let (written, csvs) = rayon::join(
             || data.write_download(sink),
             || write_csv_files(sink, &data.entries, show_last4),
@@ -268,117 +343,139 @@ pub fn render_site(
             bytes: index.len() as u64,
             sha256: None,
         });
-        files += listed.len();
+        let mut files = listed.len();
         files += data.write_public_log(sink)?;
-        files += write_host_files(sink, &urls.base_path, data.verified.checkpoint.size)?;
-        Ok(listed)
-    })?;
-    let fund_names = opendata::fund_names(data.entries.iter().flatten());
-    let entries = std::mem::take(&mut data.entries);
-    let verified = &data.verified;
-    let page_size = config.page_size.unwrap_or(DEFAULT_PAGE_SIZE);
-    let mut model = timed(verbose, "model", || {
+        files += write_host_files(sink, &self.urls.base_path, data.verified.checkpoint.size)?;
+        Ok((listed, files))
+    }
+
+    /// Typed rows with corrections applied and personal data reduced as the
+    /// privacy settings say; takes the entries over from `data`.
+    fn model(
+        &self,
+        data: &mut ledger_files::LedgerData,
+        citizen_id_digits: &CitizenIdDigits,
+    ) -> Result<model::Model> {
+        let entries = std::mem::take(&mut data.entries);
+        let verified = &data.verified;
         model::Model::build(
             entries,
             &verified.state,
             &verified.checkpoint,
             &verified.checkpoint_note,
             &model::ModelOptions {
-                privacy: &config.privacy,
-                page_size,
-                citizen_id_digits: &citizen_id_digits,
+                privacy: &self.config.privacy,
+                page_size: self.page_size,
+                citizen_id_digits,
             },
         )
-    })?;
-    // Photos before pages: a page shows each photo's published sizes.
-    let photo_files = timed(verbose, "photos", || {
-        photos::publish(portal, &mut model, sink)
-    })?;
-    let model = model;
-
-    // Markdown: `@/` links resolve to the target's URL in its own language.
-    let link_targets: BTreeMap<String, String> = sources
-        .content
-        .iter()
-        .map(|file| {
-            (
-                file.link_name.clone(),
-                urls.page(&file.language, &file.path),
-            )
-        })
-        .collect();
-    let mut content_html = Vec::with_capacity(sources.content.len());
-    for file in &sources.content {
-        match markdown::render(
-            &file.markdown,
-            &markdown::Links {
-                targets: &link_targets,
-                base_path: &urls.base_path,
-            },
-        ) {
-            Ok(html) => content_html.push(html),
-            Err(broken) => {
-                for link in broken {
-                    errors.push(anyhow!(
-                        "`{}` line {}: broken internal link `{}` (no such file under content/)",
-                        file.file,
-                        file.body_line + link.line - 1,
-                        link.link
-                    ))?;
-                }
-                content_html.push(String::new());
-            }
-        }
     }
 
-    // Pages render from the model alone: free the verified state and the
-    // leaf hashes first.
-    drop(data);
-    let words = opendata::Words::new(sources.translations.get(&config.default_language));
-    let feed = feed_files(&model, fund_names, words, config, &urls);
-    open_data.extend(feed.iter().map(|(path, bytes)| pages::OpenFile {
-        path: path.clone(),
-        bytes: bytes.len() as u64,
-        sha256: None,
-    }));
-    files += write_all(sink, feed)?;
-    let open_data = open_data
-        .into_iter()
-        .map(|file| pages::OpenFile {
-            path: format!("/{}", file.path),
-            ..file
-        })
-        .collect();
-    let pages = pages::Pages::new(
-        &model,
-        config,
-        &urls,
-        &sources.content,
-        &content_html,
-        page_size,
-        open_data,
-    );
-    check_paths_unique(&pages)?;
+    /// Each content file's Markdown as sanitised HTML; `@/` links resolve
+    /// to the target's URL in its own language.
+    fn markdown(&self, sources: &load::Sources) -> Result<Vec<String>> {
+        let urls = &self.urls;
+        let link_targets: BTreeMap<String, String> = sources
+            .content
+            .iter()
+            .map(|file| {
+                (
+                    file.link_name.clone(),
+                    urls.page(&file.language, &file.path),
+                )
+            })
+            .collect();
+        let mut content_html = Vec::with_capacity(sources.content.len());
+        for file in &sources.content {
+            match markdown::render(
+                &file.markdown,
+                &markdown::Links {
+                    targets: &link_targets,
+                    base_path: &urls.base_path,
+                },
+            ) {
+                Ok(html) => content_html.push(html),
+                Err(broken) => {
+                    for link in broken {
+                        self.errors.push(anyhow!(
+                            "`{}` line {}: broken internal link `{}` (no such file under content/)",
+                            file.file,
+                            file.body_line + link.line - 1,
+                            link.link
+                        ))?;
+                    }
+                    content_html.push(String::new());
+                }
+            }
+        }
+        Ok(content_html)
+    }
 
-    let jobs: Vec<(pages::Job, String)> = pages
-        .jobs()
-        .into_iter()
-        .flat_map(|job| {
-            pages
-                .languages(job)
-                .into_iter()
-                .map(move |lang| (job, lang))
-        })
-        .collect();
-    let site_inputs = fingerprint::site_inputs(&sources, &urls, config, options.live_reload)?;
-    let progress = if options.progress {
-        crate::progress::bar(jobs.len() as u64, "đang dựng / rendering", "trang / pages")
-    } else {
-        indicatif::ProgressBar::hidden()
-    };
-    let kept = std::sync::atomic::AtomicUsize::new(0);
-    let rendered = timed(verbose, "render", || {
-        jobs.par_iter()
+    /// The Atom feed and the checkpoint, listed on the open-data page;
+    /// returns the number of files written.
+    fn write_feeds(
+        &self,
+        model: &model::Model,
+        fund_names: BTreeMap<String, String>,
+        sources: &load::Sources,
+        open_data: &mut Vec<pages::OpenFile>,
+    ) -> Result<usize> {
+        let language = &self.config.default_language;
+        let words = opendata::Words::new(sources.translations.get(language));
+        let feed = feed_files(model, fund_names, words, self.config, &self.urls);
+        open_data.extend(feed.iter().map(|(path, bytes)| pages::OpenFile {
+            path: path.clone(),
+            bytes: bytes.len() as u64,
+            sha256: None,
+        }));
+        write_all(self.sink, feed)
+    }
+
+    fn pages<'m>(
+        &'m self,
+        model: &'m model::Model,
+        sources: &'m load::Sources,
+        content_html: &'m [String],
+        open_data: Vec<pages::OpenFile>,
+    ) -> pages::Pages<'m> {
+        let open_data = open_data
+            .into_iter()
+            .map(|file| pages::OpenFile {
+                path: format!("/{}", file.path),
+                ..file
+            })
+            .collect();
+        pages::Pages::new(
+            model,
+            self.config,
+            &self.urls,
+            &sources.content,
+            content_html,
+            self.page_size,
+            open_data,
+        )
+    }
+
+    /// Every page in parallel, each from a small context; a page whose
+    /// inputs are those the last build recorded is kept unread.
+    fn render_pages(
+        &self,
+        pages: &pages::Pages,
+        jobs: &[(pages::Job, String)],
+        renderer: &render::Renderer,
+        sources: &load::Sources,
+    ) -> Result<()> {
+        let (sink, urls, options) = (self.sink, &self.urls, self.options);
+        let site_inputs =
+            fingerprint::site_inputs(sources, urls, self.config, options.live_reload)?;
+        let progress = if options.progress {
+            crate::progress::bar(jobs.len() as u64, "đang dựng / rendering", "trang / pages")
+        } else {
+            indicatif::ProgressBar::hidden()
+        };
+        let kept = std::sync::atomic::AtomicUsize::new(0);
+        let rendered = jobs
+            .par_iter()
             .try_for_each(|(job, language)| -> Result<()> {
                 let template = pages.template(*job);
                 let path = pages.path(*job);
@@ -415,29 +512,38 @@ pub fn render_site(
                         }
                         sink.write_rendered(&file, html.as_bytes(), &inputs)
                     }
-                    Err(error) => errors.push(error),
+                    Err(error) => self.errors.push(error),
                 }
-            })
-    });
-    progress.finish_and_clear();
-    rendered?;
-    if verbose {
-        eprintln!(
-            "render: {} of {} pages kept from the last build (same inputs)",
-            kept.into_inner(),
-            jobs.len()
-        );
+            });
+        progress.finish_and_clear();
+        rendered?;
+        if options.verbose {
+            eprintln!(
+                "render: {} of {} pages kept from the last build (same inputs)",
+                kept.into_inner(),
+                jobs.len()
+            );
+        }
+        Ok(())
     }
 
-    files += jobs.len();
-    timed(verbose, "write", || {
+    /// The sitemap, robots.txt, the theme's static files, the photos'
+    /// count and the VietQR codes; returns the number of files.
+    fn write_site_files(
+        &self,
+        pages: &pages::Pages,
+        jobs: &[(pages::Job, String)],
+        sources: &load::Sources,
+        model: &model::Model,
+    ) -> Result<usize> {
+        let (sink, urls) = (self.sink, &self.urls);
         let sitemap_urls: Vec<String> = jobs
             .iter()
             .filter(|(job, _)| *job != pages::Job::NotFound)
             .map(|(job, lang)| urls.absolute(lang, &pages.path(*job)))
             .collect();
-        files += write_sitemaps(sink, &urls, &sitemap_urls)?;
-        sink.write(routes::ROBOTS_FILE, robots(&urls).as_bytes())?;
+        let mut files = write_sitemaps(sink, urls, &sitemap_urls)?;
+        sink.write(routes::ROBOTS_FILE, robots(urls).as_bytes())?;
         files += 1;
         for (path, source) in &sources.static_files {
             match source {
@@ -446,22 +552,23 @@ pub fn render_site(
             }
             files += 1;
         }
-        files += photo_files;
-        files += write_vietqr_codes(&model, sink)?;
-        Ok(())
-    })?;
-    let index = timed(verbose, "lookup index", || {
-        lookup::write_index(&model, page_size, sink)
-    })?;
-    files += index.files;
+        files += write_vietqr_codes(model, sink)?;
+        Ok(files)
+    }
+}
 
-    Ok(RenderReport {
-        pages: jobs.len(),
-        files,
-        errors: errors.collected.into_inner().unwrap_or_default(),
-        base_path: urls.base_path,
-        entries_with_citizen_id_digits,
-    })
+/// Every (page, language) the site has.
+fn page_jobs(pages: &pages::Pages) -> Vec<(pages::Job, String)> {
+    pages
+        .jobs()
+        .into_iter()
+        .flat_map(|job| {
+            pages
+                .languages(job)
+                .into_iter()
+                .map(move |lang| (job, lang))
+        })
+        .collect()
 }
 
 /// Whether an entry's line holds digits of a citizen ID: a household or an
