@@ -4,7 +4,7 @@
 
 /// mimalloc instead of glibc's malloc: `verify` and `build` allocate millions
 /// of small strings, and glibc's allocator took about half of `verify`'s time
-/// at W2 (`_int_malloc`, `malloc_consolidate`; see BENCHMARKS.md).
+/// (BENCHMARKS.md has the profile).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
@@ -15,10 +15,9 @@ fn main() -> std::process::ExitCode {
 
 /// Transparent huge pages off for this process. With them (Debian's default
 /// is `always`), every first touch of a 2 MiB region makes the kernel zero
-/// the whole huge page, and mimalloc returns and re-takes memory often: a W2
-/// rebuild spent 28 % of its samples in `clear_page_erms` and 8 s of its 15 s
-/// in the kernel. Without them the same rebuild took 9 s, 2.5 s in the
-/// kernel (BENCHMARKS.md, fifth session). Faults after this call obey it.
+/// the whole huge page, and mimalloc returns and re-takes memory often, so a
+/// rebuild spent most of its kernel time zeroing pages (BENCHMARKS.md has the
+/// profile and the figures). Faults after this call obey it.
 fn disable_transparent_huge_pages() {
     #[cfg(target_os = "linux")]
     // SAFETY: PR_SET_THP_DISABLE takes plain integers and only sets a flag on

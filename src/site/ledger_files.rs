@@ -4,7 +4,7 @@
 //!
 //! Both are the exact entry lines. They are copied from the segment files,
 //! byte range by byte range, rather than kept in memory while the ledger is
-//! verified: that was 300 MB at W2 and 1.5 GB at W3. Only the bytes the
+//! verified (hundreds of megabytes at national scale). Only the bytes the
 //! verified entries take are copied, so an append during the build (which
 //! only adds lines) changes nothing; a segment found shorter than verified
 //! stops the build.
@@ -31,7 +31,7 @@ pub const DOWNLOAD: &str = super::routes::DOWNLOAD_FILE;
 pub struct LedgerData {
     /// Every entry, one `Vec` per segment file, so the model can free each
     /// segment's entries as it turns them into rows: held whole, they were
-    /// the build's peak (374 MB of `Entry` alone at W2).
+    /// the build's peak.
     pub entries: Vec<Vec<Entry>>,
     pub verified: Verified,
     /// Each segment file and how many of its bytes the verified entries

@@ -302,7 +302,7 @@ impl<'a> Build<'a> {
     }
 
     /// The open data and the public log first, written at once rather than
-    /// held: at W2 they are hundreds of megabytes, and the model then takes
+    /// held: at national scale they are hundreds of megabytes, and the model then takes
     /// the entries over instead of copying them. Returns the open-data
     /// page's list and the number of files written.
     fn write_open_data(
@@ -647,7 +647,7 @@ fn write_sitemaps(sink: &dyn Sink, urls: &render::Urls, page_urls: &[String]) ->
 }
 
 /// Writes a CSV per kind, each streamed into the sink rather than built in
-/// memory (the donations CSV is 121 MB at W2); returns each path and size.
+/// memory (the donations CSV is the largest file of a big site); returns each path and size.
 fn write_csv_files(
     sink: &dyn Sink,
     entries: &[Vec<Entry>],

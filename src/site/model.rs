@@ -98,8 +98,8 @@ pub struct DonationRow {
     /// Position among all donations, from 0: it fixes the page forever.
     pub index: usize,
     pub page: usize,
-    /// The fund's id and name, shared by all its rows (a copy per row was
-    /// 50 MB at W2).
+    /// The fund's id and name, shared by all its rows (not a copy per row:
+    /// there are millions).
     pub fund: Arc<str>,
     pub fund_name: Arc<str>,
     /// Empty for an anonymous gift.
@@ -473,8 +473,8 @@ impl Model {
     /// Builds the model from every stored entry (in `seq` order, one `Vec`
     /// per segment) and the verified state and checkpoint. The entries are
     /// consumed: their strings move into the rows instead of being copied
-    /// (at W3, copying them was gigabytes of fresh memory and most of this
-    /// step's time), and each segment's `Vec` is freed once turned into
+    /// (copying them was gigabytes of fresh memory at national scale and
+    /// most of this step's time), and each segment's `Vec` is freed once turned into
     /// rows, so rows and entries are never all held at once.
     pub fn build(
         segments: Vec<Vec<Entry>>,

@@ -125,8 +125,8 @@ pub struct StagingSink {
     staged: Mutex<BTreeMap<String, Staged>>,
     next: AtomicU64,
     /// No output yet: files are staged in the output's own layout and the
-    /// staging directory becomes the output in one `rename` (a first build
-    /// at W2 spent 8–14 s moving 155,000 files into 110,000 directories).
+    /// staging directory becomes the output in one `rename` (moving each file
+    /// was most of a large first build: BENCHMARKS.md).
     fresh: bool,
 }
 

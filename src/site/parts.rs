@@ -1,7 +1,7 @@
 //! Large downloads split into parts every static host accepts.
 //!
 //! The strictest host's per-file limit is Cloudflare Pages' 25 MiB (see
-//! `hosting::HOSTS`), and at W2 the ledger download alone is 300 MB. A
+//! `hosting::HOSTS`), and a national-scale ledger download is far larger. A
 //! download larger than `PART_BYTES` is therefore written as
 //! `name.part-001.ext`, `name.part-002.ext`, … cut on line boundaries, so
 //! `cat name.part-*.ext` gives back the whole file byte for byte (a CSV's

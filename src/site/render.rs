@@ -2,12 +2,8 @@
 //! template context per page.
 //!
 //! Template engine: Tera 2 (2.4, feature `fast`), chosen over Tera 1 after a
-//! measurement on a data-heavy page: a 1,000-row donation table with a custom
-//! money filter and autoescaping, rendered 1,000 times (throwaway crate, AMD
-//! EPYC, 2 cores, rustc 1.95, release build). Building the context and
-//! rendering: Tera 1.20 2.10–2.23 ms per page, Tera 2.4 0.82–0.89 ms
-//! (2.4–2.6× faster); rendering alone (context built once): 1.50 ms vs 0.57 ms
-//! (2.65×). Tera 2 also reports template errors, at parse and at render
+//! measurement on a data-heavy page (BENCHMARKS.md, "Template engine"). Tera
+//! 2 also reports template errors, at parse and at render
 //! time, as `file:line:column` with the offending source line, which
 //! `minhbach check` needs; its API (typed filter arguments, functions that
 //! read the page context through `State`) is as workable as Tera 1's.

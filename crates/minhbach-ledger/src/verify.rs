@@ -336,8 +336,8 @@ fn verify_pass<'v>(
     let segment_count = segments.len();
     let decode_trusted = visit.is_some();
     // Reading and decoding (parallel, context-free) of segment k + 1 runs on
-    // its own thread while segment k is applied to the state (serial): at
-    // W2 the two halves take about as long as each other.
+    // its own thread while segment k is applied to the state (serial): the
+    // two halves take about as long as each other.
     std::thread::scope(|scope| -> Result<Pass, VerifyError> {
         let load = |segment: &Segment, reuse: Loaded| {
             let first = segment.index * SEGMENT_ENTRIES;
@@ -356,8 +356,8 @@ fn verify_pass<'v>(
             .first()
             .map(|first| scope.spawn(move || load(first, Loaded::default())));
         // The buffers of the segment before last, handed to the next load:
-        // fresh memory for every 17 MB segment cost a tenth of `verify` in
-        // the kernel zeroing pages.
+        // fresh memory for every segment cost `verify` its time in the
+        // kernel zeroing pages.
         let mut spare = Loaded::default();
         for (position, segment) in segments.iter().enumerate() {
             let loaded = next
