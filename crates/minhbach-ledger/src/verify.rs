@@ -308,6 +308,99 @@ struct Parts {
     cached_entries: u64,
 }
 
+/// What judging the entries past the trusted prefix keeps from one entry to
+/// the next: the state, the open batch and the next checkpoint to check.
+struct Judge<'c> {
+    state: State,
+    batch: Option<Batch>,
+    next_checkpoint: usize,
+    checkpoints: &'c [Kept],
+}
+
+impl Judge<'_> {
+    /// Judges `entry` (number `seq`): it belongs to a batch a checkpoint
+    /// covers and that its signer opened, it keeps every invariant under
+    /// the signer's role, and its media are stored. The error is not yet
+    /// placed at the entry (the caller knows its file).
+    fn apply(
+        &mut self,
+        entry: &Entry,
+        seq: u64,
+        store: &Store,
+        options: VerifyOptions,
+    ) -> Result<(), VerifyError> {
+        let current = self.batch_of(entry, seq)?;
+        if entry.signer != current.signer {
+            return Err(VerifyError::new(
+                VerifyErrorKind::Invariant,
+                format!(
+                    "entry says it was signed by `{}` but belongs to the batch signed by `{}` (entries from {})",
+                    entry.signer, current.signer, current.first_seq
+                ),
+            ));
+        }
+        let role = current.role;
+        self.state
+            .apply_checked(entry, role, &mut |target| store.read_entry(target))
+            .map_err(invariant)?;
+        if options.check_media {
+            check_media(store, entry)?;
+        }
+        Ok(())
+    }
+
+    /// The open batch, or a new one opened by `entry`: a checkpoint must be
+    /// left to cover it, and its signer must be an admitted key (but for
+    /// the genesis, which admits the first).
+    fn batch_of(&mut self, entry: &Entry, seq: u64) -> Result<&Batch, VerifyError> {
+        if self.batch.is_none() {
+            if self.next_checkpoint >= self.checkpoints.len() {
+                let signed = self.checkpoints.last().map_or(0, |c| c.size);
+                return Err(VerifyError::new(
+                    VerifyErrorKind::UnsignedTail,
+                    format!("this entry and those after it follow the last signed checkpoint (tree size {signed}) and are not signed"),
+                )
+                .hint(RECOVER_HINT));
+            }
+            let role = if self.state.size() == 0 {
+                None
+            } else {
+                Some(
+                    self.state
+                        .check_signer(&entry.signer)
+                        .map_err(invariant)?
+                        .role,
+                )
+            };
+            self.batch = Some(Batch {
+                signer: entry.signer.clone(),
+                role,
+                first_seq: seq,
+            });
+        }
+        Ok(self.batch.as_ref().expect("a batch is open"))
+    }
+
+    /// When the tree has reached the next kept checkpoint's size, checks
+    /// that checkpoint (root and signature) and closes the batch.
+    fn close_signed_batch(&mut self, tree: &TreeBuilder, store: &Store) -> Result<(), VerifyError> {
+        let kept = &self.checkpoints[self.next_checkpoint];
+        if tree.size() == kept.size {
+            let finished = self.batch.take().expect("a batch is open");
+            check_batch(
+                &self.state,
+                &finished,
+                tree,
+                &kept.note,
+                &kept.checkpoint,
+                store,
+            )?;
+            self.next_checkpoint += 1;
+        }
+        Ok(())
+    }
+}
+
 /// One pass over every segment: `cache`'s entries re-hashed, the rest
 /// decoded, applied and checked; entries below `visited_below` not visited
 /// again.
@@ -320,7 +413,7 @@ fn verify_pass<'v>(
     mut visit: Option<&mut Visit<'v>>,
 ) -> Result<Pass, VerifyError> {
     let segments = store.segments().map_err(io_error)?;
-    let (mut state, mut next_checkpoint, cached) = match cache {
+    let (state, next_checkpoint, cached) = match cache {
         Some(cache) => (
             cache.state,
             cache.checkpoints,
@@ -332,7 +425,12 @@ fn verify_pass<'v>(
     let mut tree = TreeBuilder::new();
     let mut leaves = Vec::new();
     let mut segment_roots = Vec::new();
-    let mut batch: Option<Batch> = None;
+    let mut judge = Judge {
+        state,
+        batch: None,
+        next_checkpoint,
+        checkpoints,
+    };
     let segment_count = segments.len();
     let decode_trusted = visit.is_some();
     // Reading and decoding (parallel, context-free) of segment k + 1 runs on
@@ -414,68 +512,13 @@ fn verify_pass<'v>(
                     continue;
                 }
                 let entry = entry.expect("entries past the cache are decoded");
-                let current = match &batch {
-                    Some(current) => current,
-                    None => {
-                        if next_checkpoint >= checkpoints.len() {
-                            let signed = checkpoints.last().map_or(0, |c| c.size);
-                            return Err(at(VerifyError::new(
-                            VerifyErrorKind::UnsignedTail,
-                            format!("this entry and those after it follow the last signed checkpoint (tree size {signed}) and are not signed"),
-                        ))
-                        .hint(RECOVER_HINT));
-                        }
-                        let role = if state.size() == 0 {
-                            None
-                        } else {
-                            Some(
-                                state
-                                    .check_signer(&entry.signer)
-                                    .map_err(|e| at(invariant(e)))?
-                                    .role,
-                            )
-                        };
-                        batch.insert(Batch {
-                            signer: entry.signer.clone(),
-                            role,
-                            first_seq: seq,
-                        })
-                    }
-                };
-                if entry.signer != current.signer {
-                    return Err(at(VerifyError::new(
-                        VerifyErrorKind::Invariant,
-                        format!(
-                            "entry says it was signed by `{}` but belongs to the batch signed by `{}` (entries from {})",
-                            entry.signer, current.signer, current.first_seq
-                        ),
-                    )));
-                }
-                let role = current.role;
-                state
-                    .apply_checked(&entry, role, &mut |target| store.read_entry(target))
-                    .map_err(|e| at(invariant(e)))?;
-                if options.check_media {
-                    check_media(store, &entry).map_err(at)?;
-                }
+                judge.apply(&entry, seq, store, options).map_err(at)?;
                 if let Some(visit) = visit.as_deref_mut()
                     && seq >= visited_below
                 {
                     visit(entry, &bytes[lines[offset].clone()]);
                 }
-                let kept = &checkpoints[next_checkpoint];
-                if tree.size() == kept.size {
-                    let finished = batch.take().expect("a batch is open");
-                    check_batch(
-                        &state,
-                        &finished,
-                        &tree,
-                        &kept.note,
-                        &kept.checkpoint,
-                        store,
-                    )?;
-                    next_checkpoint += 1;
-                }
+                judge.close_signed_batch(&tree, store)?;
             }
             spare = Loaded {
                 bytes,
@@ -490,10 +533,10 @@ fn verify_pass<'v>(
             return Ok(Pass::Stale { visited_below });
         }
         Ok(Pass::Done(Box::new(Parts {
-            state,
+            state: judge.state,
             tree,
             leaves,
-            checkpoints: next_checkpoint,
+            checkpoints: judge.next_checkpoint,
             segment_roots,
             cached_entries: trusted,
         })))
