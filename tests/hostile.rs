@@ -725,8 +725,11 @@ fn html_problems(path: &str, html: &str) -> Vec<String> {
                 && tag
                     .attributes
                     .iter()
-                    .any(|(a, v)| a == "src" && v == "/lookup.js")
-                && tag.attributes.iter().any(|(a, _)| a == "defer");
+                    .any(|(a, v)| a == "src" && v == "/lookup/page.js")
+                && tag
+                    .attributes
+                    .iter()
+                    .any(|(a, v)| a == "type" && v == "module");
             if !own {
                 problems.push(format!("{path}: a script not the theme's: {tag:?}"));
             }
