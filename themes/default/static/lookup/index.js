@@ -225,12 +225,12 @@ function criterion(terms, disjoint) {
   return { terms, disjoint, count: terms.reduce((n, t) => n + t.count, 0) };
 }
 
-// The terms of a word: the whole word if the index has it, else every word
-// it begins (two characters or more: "va" finds "van").
-async function wordCriterion(ix, word) {
+// The terms of a word: the whole word if the index has it, else (or when
+// widening) every word it begins, from two characters ("va" finds "van").
+async function wordCriterion(ix, word, widen) {
   const key = 'w' + escape(word);
   const terms = await ix.dictionary(dictionaryShard(key, 0));
-  if (terms.has(key)) return { criterion: criterion([terms.get(key)], true), whole: true };
+  if (terms.has(key) && !widen) return { criterion: criterion([terms.get(key)], true), whole: true };
   if (Array.from(word).length < 2) return { criterion: criterion([], true), whole: false };
   const prefixed = Array.from(terms.values()).filter((t) => t.key.startsWith(key));
   return { criterion: criterion(prefixed, prefixed.length < 2), whole: false };
@@ -247,7 +247,7 @@ async function single(ix, key) {
 }
 
 /** The criteria of a query: { all, phrase } (phrase: null if not a phrase). */
-export async function criteria(ix, q) {
+export async function criteria(ix, q, widen) {
   const others = [];
   if (q.digits !== null) {
     const asCode = await ix.term('c' + escape(q.digits));
@@ -258,7 +258,7 @@ export async function criteria(ix, q) {
   if (q.amount !== null) pending.push(single(ix, 'a' + q.amount));
   if (q.from) pending.push(dateCriterion(ix, q.from, q.to));
   for (const code of q.codes) pending.push(single(ix, 'c' + escape(foldReference(code))));
-  const words = q.runs.map((run) => Promise.all(run.map((w) => wordCriterion(ix, w))));
+  const words = q.runs.map((run) => Promise.all(run.map((w) => wordCriterion(ix, w, widen))));
   const pairs = [];
   q.runs.forEach((run) => run.forEach((w, i) => {
     if (i + 1 < run.length) pairs.push([run.length, w, run[i + 1]]);
@@ -381,10 +381,15 @@ function streamDisjoint(ix, terms) {
  * order) newest first, then the others newest first. Resolves to null for
  * a query with nothing to search.
  */
-export async function search(ix, q, size) {
-  const { all, phrase } = await criteria(ix, q);
+export async function search(ix, q, size, widen = false) {
+  const { all, phrase } = await criteria(ix, q, widen);
+  // Whole words find nothing ("nguyen va an": "va" is a word too): every
+  // word typed of two characters or more then finds the words it begins.
+  const canWiden = !widen && q.runs.some((run) => run.some((w) => Array.from(w).length > 1));
   if (!all.length) return null;
-  if (all.some((c) => !c.terms.length)) return { count: Promise.resolve(0), page: async () => [] };
+  if (all.some((c) => !c.terms.length)) {
+    return canWiden ? search(ix, q, size, true) : { count: Promise.resolve(0), page: async () => [] };
+  }
   if (all.length === 1 && all[0].disjoint) {
     // One word, an amount, a day or range, a code: the count is in the
     // dictionary and the postings come newest first, a chunk at a time.
@@ -407,12 +412,16 @@ export async function search(ix, q, size) {
     const order = e.filter((x) => inPhrase.has(x)).reverse();
     return order.concat(e.filter((x) => !inPhrase.has(x)).reverse());
   });
+  const widened = everything.then((e) => (!e.length && canWiden ? search(ix, q, size, true) : null));
+  widened.catch(() => { /* reported by page() */ });
   return {
-    count: everything.then((e) => e.length),
+    count: Promise.all([everything, widened]).then(([e, w]) => (w ? w.count : e.length)),
     async page(n) {
       // The first page needs only the phrase matches when there are enough.
       const p = await phrased;
       if ((n + 1) * size <= p.length) return p.slice().reverse().slice(n * size, (n + 1) * size);
+      const w = await widened;
+      if (w) return w.page(n);
       return (await ranked).slice(n * size, (n + 1) * size);
     },
   };

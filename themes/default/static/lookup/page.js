@@ -218,20 +218,23 @@ function run(text) {
       shown += rows.length;
       return rows;
     };
+    let firstShown = false;
     const counting = cursor.count.then((n) => {
       if (mine !== generation) return;
       count = n;
       list.dataset.count = String(n);
       list.dataset.countBytes = String(counted.search + counted.count);
-      status();
-      offerMore();
+      // Never a final status before the first page is in the list.
+      if (firstShown) { status(); offerMore(); }
     });
     counting.catch(() => { /* reported below */ });
     const first = await addPage(0);
     if (mine !== generation) return;
     list.dataset.bytes = String(counted.search);
     counted.phase = 'count';
+    firstShown = true;
     status();
+    if (count !== null) offerMore();
     let next = 1;
     function offerMore() {
       moreBox.textContent = '';
