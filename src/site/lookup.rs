@@ -449,7 +449,10 @@ pub fn write_index(model: &Model, page_size: usize, sink: &dyn Sink) -> Result<I
     }
     let mut terms: Vec<(String, Vec<u32>)> = postings.into_iter().collect();
     terms.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-    let codes = terms.iter().filter(|(term, _)| term.starts_with('c')).count();
+    let codes = terms
+        .iter()
+        .filter(|(term, _)| term.starts_with('c'))
+        .count();
     let code_bits = code_bits(codes);
 
     let manifest = Manifest {
@@ -845,9 +848,8 @@ mod tests {
 
     #[test]
     fn descriptions_give_words_pairs_and_codes() {
-        let found = tokens(
-            "TKThe :0491000012345 tai VCB. MBVCB.7012345678.123456.LE THI HOA ung ho",
-        );
+        let found =
+            tokens("TKThe :0491000012345 tai VCB. MBVCB.7012345678.123456.LE THI HOA ung ho");
         assert_eq!(
             found.codes,
             [
@@ -924,8 +926,8 @@ mod tests {
     /// `MINHBACH_WRITE_VECTORS=1` to rewrite it).
     #[test]
     fn vectors_for_the_page_are_current() {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/data/vectors/lookup.json");
+        let path =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/vectors/lookup.json");
         let text = serde_json::to_string_pretty(&vectors()).expect("JSON") + "\n";
         if std::env::var_os("MINHBACH_WRITE_VECTORS").is_some() {
             std::fs::create_dir_all(path.parent().expect("a folder")).expect("mkdir");
