@@ -78,6 +78,9 @@ pub const CODES_PER_SHARD: usize = 256;
 pub const FORMAT_VERSION: u32 = 3;
 /// A part holding a digit is a code from this many characters.
 pub const CODE_MIN: usize = 6;
+/// A word or code longer than this, spelled as in paths, is not indexed:
+/// its term (a pair is two) must stay a short file name.
+pub const TERM_MAX: usize = 60;
 /// Postings kept inline in the dictionary when a term has at most this many.
 pub const INLINE: usize = 16;
 /// Donations per parallel indexing block.
@@ -200,7 +203,8 @@ pub struct Tokens {
 /// parts, the runs of letters and digits. A part without a digit is a word;
 /// a part with a digit is a code if it has `CODE_MIN` characters or more,
 /// a word if it also has a letter (`12a1`), else nothing (a short number: an
-/// amount, a day, a time). Words are adjacent unless something that is not
+/// amount, a day, a time). A part longer than `TERM_MAX` spelled as in
+/// paths is nothing too. Words are adjacent unless something that is not
 /// a word comes between them. A piece whose parts are joined by dots (the
 /// SMS code `MBVCB.7012345678.123456`) also gives each prefix ending before
 /// a dot or at its end, from its second part on, if it holds a code part.
@@ -219,7 +223,9 @@ fn tokens_cached(text: &str, folds: &mut ahash::AHashMap<char, String>) -> Token
             let part = &piece[begin..end];
             let has_digit = part.chars().any(char::is_numeric);
             let has_letter = part.chars().any(|c| !c.is_numeric());
-            if has_digit && part.chars().count() >= CODE_MIN {
+            if escaped_len(part) > TERM_MAX {
+                end_run(&mut out.runs, &mut run);
+            } else if has_digit && part.chars().count() >= CODE_MIN {
                 push_code(&mut out.codes, part);
                 code_seen = true;
                 end_run(&mut out.runs, &mut run);
@@ -232,7 +238,7 @@ fn tokens_cached(text: &str, folds: &mut ahash::AHashMap<char, String>) -> Token
             let chain_ends = position + 1 == parts.len() || piece[end..].starts_with('.');
             if position >= 1 && code_seen && chain_ends {
                 let prefix = &piece[parts[0].0..end];
-                if prefix.contains('.') {
+                if prefix.contains('.') && escaped_len(prefix) <= TERM_MAX {
                     push_code(&mut out.codes, prefix);
                 }
             }
@@ -240,6 +246,19 @@ fn tokens_cached(text: &str, folds: &mut ahash::AHashMap<char, String>) -> Token
     }
     end_run(&mut out.runs, &mut run);
     out
+}
+
+/// The length of a word spelled as in paths (`push_escaped`).
+fn escaped_len(word: &str) -> usize {
+    word.chars()
+        .map(|c| {
+            if c.is_ascii_lowercase() || c.is_ascii_digit() {
+                1
+            } else {
+                format!("_{:x}_", c as u32).len()
+            }
+        })
+        .sum()
 }
 
 /// The byte ranges of the runs of letters and digits of a piece.
@@ -715,6 +734,8 @@ pub fn vectors() -> serde_json::Value {
         "Ⓐ Ⅻ ½ ١٢٣٤٥٦ x²",
         "ung ho tu nguyen thi lan MB 0123456789",
         "Café\u{301} na\u{308}ive ﬁ",
+        "ngắn ữữữữữữữữữữữ 中华人民共和国 aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa b",
+        "mbvcb.7012345678.123456.aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
     ];
     let folded: Vec<serde_json::Value> = texts
         .iter()
@@ -774,6 +795,7 @@ pub fn vectors() -> serde_json::Value {
     serde_json::json!({
         "format_version": FORMAT_VERSION,
         "code_min": CODE_MIN,
+        "term_max": TERM_MAX,
         "folding": folded,
         "escaped": escaped,
         "shards": shards,

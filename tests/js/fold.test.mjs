@@ -14,6 +14,7 @@ const vectors = JSON.parse(readFileSync(new URL('../data/vectors/lookup.json', i
 test('the page reads the index format the build writes', () => {
   assert.equal(fold.FORMAT_VERSION, vectors.format_version);
   assert.equal(fold.CODE_MIN, vectors.code_min);
+  assert.equal(fold.TERM_MAX, vectors.term_max);
 });
 
 test('folding equals vn::fold', () => {

@@ -7,6 +7,8 @@
 export const FORMAT_VERSION = 3;
 /** A part holding a digit is a code from this many characters (`CODE_MIN`). */
 export const CODE_MIN = 6;
+/** A word or code longer than this, spelled as in paths, is not indexed. */
+export const TERM_MAX = 60;
 
 const MARK = /\p{M}/gu;
 const SPACE = /\p{White_Space}+/gu;
@@ -57,7 +59,9 @@ export function tokens(text) {
       const chars = Array.from(part);
       const hasDigit = chars.some((c) => NUMERIC.test(c));
       const hasLetter = chars.some((c) => !NUMERIC.test(c));
-      if (hasDigit && chars.length >= CODE_MIN) {
+      if (escape(part).length > TERM_MAX) {
+        endRun();
+      } else if (hasDigit && chars.length >= CODE_MIN) {
         pushCode(part);
         codeSeen = true;
         endRun();
@@ -69,7 +73,7 @@ export function tokens(text) {
       const chainEnds = position + 1 === parts.length || piece.startsWith('.', end);
       if (position >= 1 && codeSeen && chainEnds) {
         const prefix = piece.slice(parts[0][0], end);
-        if (prefix.includes('.')) pushCode(prefix);
+        if (prefix.includes('.') && escape(prefix).length <= TERM_MAX) pushCode(prefix);
       }
     });
   }
