@@ -299,22 +299,13 @@ function chunkBytes(ix, term, k) {
   return Math.ceil(Math.min(span / 8, postings * (span / postings > 128 ? 2 : 1)));
 }
 const CHEAP = 8 * 1024; // bytes of a criterion's chunks fetched along in the same round trip
+const WAVE = 32 * 1024; // bytes of every criterion's chunks fetched in one round trip
 
-/**
- * Every donation in all the criteria, ascending (the exact set). The rarest
- * criterion's postings within the range all allow are the candidates; each
- * other one, rarest first, fetches only the chunks holding a candidate. In
- * each round trip the next criterion goes, and every other one whose chunks
- * are cheap.
- */
-export async function intersectAll(ix, list) {
-  if (!list.length || list.some((c) => !c.terms.length)) return [];
-  list = list.slice().sort((a, b) => a.count - b.count);
-  const hi = Math.min(...list.map((c) => Math.max(...c.terms.map((t) => t.newest))));
-  const lo = Math.max(...list.map((c) => Math.min(...c.terms.map((t) => t.starts[0]))));
-  if (!(hi >= lo)) return [];
-  let candidates = await postingsWithin(ix, list[0].terms, lo, hi);
-  let rest = list.slice(1);
+// Candidates (ascending) that are in every criterion of `rest`: each
+// criterion, rarest first, fetches only the chunks holding a candidate; in
+// each round trip the next criterion goes, and every other one whose chunks
+// are cheap.
+async function filterBy(ix, candidates, rest) {
   while (rest.length && candidates.length) {
     const needs = rest.map((c) => {
       const chunks = new Map();
@@ -329,12 +320,70 @@ export async function intersectAll(ix, list) {
       chunks.forEach(([term, k]) => { bytes += chunkBytes(ix, term, k); });
       return { c, chunks, bytes };
     });
-    const now = needs.filter((n, i) => i === 0 || n.bytes <= CHEAP);
+    // Round trips, not bytes, are what a phone waits for: everything at
+    // once when it is little.
+    const total = needs.reduce((sum, n) => sum + n.bytes, 0);
+    const now = needs.filter((n, i) => i === 0 || n.bytes <= CHEAP || total <= WAVE);
     await Promise.all(now.flatMap((n) => Array.from(n.chunks.values(), ([term, k]) => ix.load(term, k))));
     for (const n of now) candidates = candidates.filter((x) => n.c.terms.some((t) => has(t, x)));
     rest = rest.filter((c) => !now.some((n) => n.c === c));
   }
   return candidates;
+}
+
+// The criteria rarest first and the range of donations all of them allow.
+function plan(list) {
+  list = list.slice().sort((a, b) => a.count - b.count);
+  const hi = Math.min(...list.map((c) => Math.max(...c.terms.map((t) => t.newest))));
+  const lo = Math.max(...list.map((c) => Math.min(...c.terms.map((t) => t.starts[0]))));
+  return { list, lo, hi };
+}
+
+/**
+ * Every donation in all the criteria, ascending (the exact set): the
+ * rarest criterion's postings within the range all allow are the
+ * candidates, filtered by the others.
+ */
+export async function intersectAll(ix, criteriaList) {
+  if (!criteriaList.length || criteriaList.some((c) => !c.terms.length)) return [];
+  const { list, lo, hi } = plan(criteriaList);
+  if (!(hi >= lo)) return [];
+  const candidates = await postingsWithin(ix, list[0].terms, lo, hi);
+  return filterBy(ix, candidates, list.slice(1));
+}
+
+/**
+ * The newest `want` donations in all the criteria, newest first, without
+ * the whole set: the rarest criterion's chunks are taken newest first (one,
+ * then two, then four at a time) and filtered by the others, until `want`
+ * are found. `{ found, complete }`: complete when the criteria hold no more.
+ */
+export async function intersectNewest(ix, criteriaList, want) {
+  if (!criteriaList.length || criteriaList.some((c) => !c.terms.length)) return { found: [], complete: true };
+  const { list, lo, hi } = plan(criteriaList);
+  if (!(hi >= lo)) return { found: [], complete: true };
+  if (list[0].terms.length !== 1) {
+    const all = await intersectAll(ix, list);
+    return { found: all.reverse().slice(0, want), complete: all.length <= want };
+  }
+  const term = list[0].terms[0];
+  const bottom = Math.max(0, chunkOf(term, lo));
+  let k = chunkOf(term, hi), step = 1;
+  const found = [];
+  while (k >= bottom) {
+    const ks = [];
+    for (let i = 0; i < step && k >= bottom; i++, k--) ks.push(k);
+    await Promise.all(ks.map((c) => ix.load(term, c)));
+    const candidates = [];
+    for (const c of ks.slice().reverse()) {
+      for (const x of term.loaded.get(c)) if (x >= lo && x <= hi) candidates.push(x);
+    }
+    const passed = await filterBy(ix, candidates, list.slice(1));
+    found.push(...passed.reverse());
+    if (found.length >= want) return { found: found.slice(0, want), complete: found.length === want && k < bottom };
+    step = Math.min(4, step * 2);
+  }
+  return { found, complete: true };
 }
 
 /**
@@ -374,21 +423,23 @@ function streamDisjoint(ix, terms) {
 }
 
 /**
- * Searches: resolves to a cursor `{ count, page(n) }` where `count` is the
- * exact number of matches (a promise when it is being counted) and
- * `page(n)` resolves to the indices of results n·size … (n+1)·size − 1 in
- * rank order: phrase matches (every typed word adjacent to the next, in
- * order) newest first, then the others newest first. Resolves to null for
- * a query with nothing to search.
+ * Searches: resolves to a cursor `{ count(), page(n) }`: `count()` resolves
+ * to the exact number of matches, `page(n)` to the indices of results
+ * n·size … (n+1)·size − 1 in rank order: phrase matches (every typed word
+ * adjacent to the next, in order) newest first, then the others newest
+ * first. The first page is found without the whole set (`intersectNewest`)
+ * and the count is asked for after it, so the first page never waits for
+ * the bytes of the count. Resolves to null for a query with nothing to
+ * search.
  */
 export async function search(ix, q, size, widen = false) {
   const { all, phrase } = await criteria(ix, q, widen);
+  if (!all.length) return null;
   // Whole words find nothing ("nguyen va an": "va" is a word too): every
   // word typed of two characters or more then finds the words it begins.
   const canWiden = !widen && q.runs.some((run) => run.some((w) => Array.from(w).length > 1));
-  if (!all.length) return null;
   if (all.some((c) => !c.terms.length)) {
-    return canWiden ? search(ix, q, size, true) : { count: Promise.resolve(0), page: async () => [] };
+    return canWiden ? search(ix, q, size, true) : { count: async () => 0, page: async () => [] };
   }
   if (all.length === 1 && all[0].disjoint) {
     // One word, an amount, a day or range, a code: the count is in the
@@ -396,33 +447,50 @@ export async function search(ix, q, size, widen = false) {
     const more = streamDisjoint(ix, all[0].terms);
     const taken = [];
     return {
-      count: Promise.resolve(all[0].count),
+      count: async () => all[0].count,
       async page(n) {
         if (taken.length < (n + 1) * size) taken.push(...await more((n + 1) * size - taken.length));
         return taken.slice(n * size, (n + 1) * size);
       },
     };
   }
-  const everything = intersectAll(ix, all);
-  const phrased = phrase ? intersectAll(ix, phrase) : Promise.resolve([]);
-  everything.catch(() => { /* reported by page() */ });
+  const once = (make) => { let p = null; return () => p || (p = make()); };
+  const everything = once(() => intersectAll(ix, all));
+  const phrased = once(() => (phrase ? intersectAll(ix, phrase) : Promise.resolve([])));
   // The order: phrase matches, then the others, each newest first.
-  const ranked = Promise.all([phrased, everything]).then(([p, e]) => {
+  const ranked = once(() => Promise.all([phrased(), everything()]).then(([p, e]) => {
     const inPhrase = new Set(p);
-    const order = e.filter((x) => inPhrase.has(x)).reverse();
-    return order.concat(e.filter((x) => !inPhrase.has(x)).reverse());
+    return e.filter((x) => inPhrase.has(x)).reverse().concat(e.filter((x) => !inPhrase.has(x)).reverse());
+  }));
+  const widened = once(() => everything().then((e) => (!e.length && canWiden ? search(ix, q, size, true) : null)));
+  // The first page: the newest phrase matches if they fill it; without a
+  // phrase, the newest matches (all of them if fewer).
+  // Fewer phrase matches than a page (the rarest pair says so): the whole
+  // sets are needed at once.
+  const phraseBound = phrase ? Math.min(...phrase.map((c) => c.count)) : Infinity;
+  const first = once(async () => {
+    if (phraseBound < size) return null;
+    // Phrase matches may well not fill the page (a rare pair): the whole
+    // sets are asked for in the same round trips.
+    if (phraseBound < 4 * size) ranked().catch(() => { /* asked again by page() */ });
+    const newest = await intersectNewest(ix, phrase || all, size);
+    if (newest.found.length >= size) return newest.found;
+    if (!phrase && newest.complete && newest.found.length) return newest.found;
+    return null;
   });
-  const widened = everything.then((e) => (!e.length && canWiden ? search(ix, q, size, true) : null));
-  widened.catch(() => { /* reported by page() */ });
   return {
-    count: Promise.all([everything, widened]).then(([e, w]) => (w ? w.count : e.length)),
+    async count() {
+      const [e, w] = await Promise.all([everything(), widened()]);
+      return w ? w.count() : e.length;
+    },
     async page(n) {
-      // The first page needs only the phrase matches when there are enough.
-      const p = await phrased;
-      if ((n + 1) * size <= p.length) return p.slice().reverse().slice(n * size, (n + 1) * size);
-      const w = await widened;
+      if (n === 0) {
+        const found = await first();
+        if (found) return found;
+      }
+      const w = await widened();
       if (w) return w.page(n);
-      return (await ranked).slice(n * size, (n + 1) * size);
+      return (await ranked()).slice(n * size, (n + 1) * size);
     },
   };
 }

@@ -219,7 +219,14 @@ function run(text) {
       return rows;
     };
     let firstShown = false;
-    const counting = cursor.count.then((n) => {
+    const first = await addPage(0);
+    if (mine !== generation) return;
+    list.dataset.bytes = String(counted.search);
+    counted.phase = 'count';
+    firstShown = true;
+    status();
+    // The count after the first page: its bytes never delay the results.
+    const counting = cursor.count().then((n) => {
       if (mine !== generation) return;
       count = n;
       list.dataset.count = String(n);
@@ -228,13 +235,6 @@ function run(text) {
       if (firstShown) { status(); offerMore(); }
     });
     counting.catch(() => { /* reported below */ });
-    const first = await addPage(0);
-    if (mine !== generation) return;
-    list.dataset.bytes = String(counted.search);
-    counted.phase = 'count';
-    firstShown = true;
-    status();
-    if (count !== null) offerMore();
     let next = 1;
     function offerMore() {
       moreBox.textContent = '';
