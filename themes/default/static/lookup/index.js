@@ -467,7 +467,13 @@ export async function search(ix, q, size, widen = false) {
   // phrase, the newest matches (all of them if fewer).
   // Fewer phrase matches than a page (the rarest pair says so): the whole
   // sets are needed at once.
-  const phraseBound = phrase ? Math.min(...phrase.map((c) => c.count)) : Infinity;
+  // (Pairs of one name go together; an amount or a day is taken as
+  // independent of them.)
+  const donations = Math.max(1, ix.manifest.donations);
+  const pairs = phrase ? phrase.filter((c) => c.terms.every((t) => t.key[0] === 'b')) : [];
+  const phraseBound = phrase
+    ? phrase.filter((c) => !pairs.includes(c)).reduce((n, c) => n * (c.count / donations), Math.min(...pairs.map((c) => c.count)))
+    : Infinity;
   const first = once(async () => {
     if (phraseBound < size) return null;
     // Phrase matches may well not fill the page (a rare pair): the whole
@@ -488,9 +494,12 @@ export async function search(ix, q, size, widen = false) {
         const found = await first();
         if (found) return found;
       }
+      // The phrase set and the whole set together, in the same round trips.
+      const order = ranked();
+      order.catch(() => { /* awaited below unless widened */ });
       const w = await widened();
       if (w) return w.page(n);
-      return (await ranked()).slice(n * size, (n + 1) * size);
+      return (await order).slice(n * size, (n + 1) * size);
     },
   };
 }
