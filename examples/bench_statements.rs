@@ -1,7 +1,7 @@
 //! Realistic bank statements for the import benchmark, and their score:
 //!
 //! ```text
-//! cargo run --release --example bench_statements -- OUT_DIR TRANSFERS
+//! cargo run --release --example bench_statements -- OUT_DIR TRANSFERS [--long]
 //! cargo run --release --example bench_statements -- --score OUT_DIR PORTAL_DIR
 //! ```
 //!
@@ -10,7 +10,10 @@
 //! statements: see `statements/gen.rs`), their mappings `row.toml` and
 //! `daily.toml`, `funds.jsonl` (the fund `yagi` with its accounts),
 //! `imports.txt` (one `FILE ACCOUNT MAPPING` line per statement, in import
-//! order) and `truth.txt` (the true number and sum of transfers).
+//! order) and `truth.txt` (the true number and sum of transfers). `--long`
+//! adds what banks write after the sender's words (about 120 characters a
+//! description on average, as on the real statements: the lookup benchmarks
+//! of issue 17 use it).
 //!
 //! The second form compares a portal's ledger, after importing every
 //! statement in order, with the truth: transfers lost or counted twice, and
@@ -25,17 +28,34 @@ fn main() -> std::io::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.as_slice() {
         [flag, out, portal] if flag == "--score" => score(out.into(), portal.into()),
-        [out, count] => write(out.into(), count.parse().expect("TRANSFERS is a number")),
+        [out, count] => write(
+            out.into(),
+            count.parse().expect("TRANSFERS is a number"),
+            generator::Texts::Short,
+        ),
+        [out, count, flag] if flag == "--long" => write(
+            out.into(),
+            count.parse().expect("TRANSFERS is a number"),
+            generator::Texts::Long,
+        ),
         _ => {
-            eprintln!("usage: bench_statements OUT_DIR TRANSFERS | --score OUT_DIR PORTAL_DIR");
+            eprintln!(
+                "usage: bench_statements OUT_DIR TRANSFERS [--long] | --score OUT_DIR PORTAL_DIR"
+            );
             std::process::exit(2);
         }
     }
 }
 
-fn write(out: PathBuf, count: usize) -> std::io::Result<()> {
+fn write(out: PathBuf, count: usize, texts: generator::Texts) -> std::io::Result<()> {
     std::fs::create_dir_all(&out)?;
-    let generated = generator::generate(count, 2024);
+    let generated = match texts {
+        generator::Texts::Short => generator::generate(count, 2024),
+        generator::Texts::Long => {
+            std::fs::write(out.join("long.txt"), "")?;
+            generator::generate_with(count, 2024, texts)
+        }
+    };
     let mut imports = String::new();
     for statement in &generated.statements {
         std::fs::write(out.join(&statement.file), &statement.text)?;
@@ -98,7 +118,12 @@ fn score(out: PathBuf, portal: PathBuf) -> std::io::Result<()> {
         .ok()
         .and_then(|t| t.trim().parse().ok())
         .unwrap_or(count);
-    let generated = generator::generate(requested, 2024);
+    let texts = if out.join("long.txt").exists() {
+        generator::Texts::Long
+    } else {
+        generator::Texts::Short
+    };
+    let generated = generator::generate_with(requested, 2024, texts);
     let report = generator::compare(&generated, &ledger_donations(&portal.join("ledger"))?);
     println!("{report}");
     Ok(())

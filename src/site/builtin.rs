@@ -119,8 +119,24 @@ pub const TRANSLATIONS: &[(&str, &str)] = &[
 /// (output path, bytes) of the built-in static files.
 pub const STATIC: &[(&str, &[u8])] = &[
     (
-        "lookup.js",
-        include_bytes!("../../themes/default/static/lookup.js"),
+        "lookup/fold.js",
+        include_bytes!("../../themes/default/static/lookup/fold.js"),
+    ),
+    (
+        "lookup/index.js",
+        include_bytes!("../../themes/default/static/lookup/index.js"),
+    ),
+    (
+        "lookup/note.js",
+        include_bytes!("../../themes/default/static/lookup/note.js"),
+    ),
+    (
+        "lookup/page.js",
+        include_bytes!("../../themes/default/static/lookup/page.js"),
+    ),
+    (
+        "lookup/proof.js",
+        include_bytes!("../../themes/default/static/lookup/proof.js"),
     ),
     (
         "style.css",

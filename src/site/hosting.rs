@@ -16,7 +16,7 @@
 //!
 //! Every page, list and download an append can change (the HTML pages, the
 //! lookup index under `tra-cuu/chi-muc/`, the open data under `du-lieu/`,
-//! the theme's `style.css` and `lookup.js`) is revalidated after at most a
+//! the theme's `style.css` and `lookup/*.js`) is revalidated after at most a
 //! minute. The theme's static files keep stable names rather than hashed
 //! ones: they are a few kilobytes, a revalidation costs a 304, and stable
 //! names keep every link and template that names them working. Media are

@@ -7,32 +7,46 @@
 //! the number that fixes their list page forever). Under `tra-cuu/chi-muc/`:
 //!
 //! ```text
-//! manifest.json     counts, page size, chunk sizes, funds (id, name, seq, corrections)
-//! d/<shard>         dictionary: `term \t count \t newest [\t postings] [\t chunk starts]`
-//! p/<term>/<k>      postings chunk k of a term: indices k·4096 .. (k+1)·4096
-//! r/<k>             records of donations k·32 .. (k+1)·32, one per line:
-//!                   `seq \t donor \t amount \t date \t fund \t ref \t flags \t corrections`
-//! f/<shard>         bank references: `folded-ref \t index`, by FNV-1a hash
+//! manifest.json     format version, counts, page size, chunk sizes, funds (id, name, seq, corrections)
+//! d/<shard>         dictionary: `term \t count \t newest [\t postings] [\t\t chunk starts]`
+//! p/<term>/<k>      postings chunk k of a term: its postings k·4096 .. (k+1)·4096
+//! r/<k>             records of donations k·16 .. (k+1)·16, one per line:
+//!                   `seq \t donor \t amount \t date \t fund \t ref \t flags \t corrections
+//!                    \t booking time \t account \t description \t note`
 //! ```
 //!
-//! Terms: `n<word>` for each folded word of the donor's name (pure numbers
-//! are left out), `a<amount>`, `d<yyyymmdd>`. Dictionary shards: a word by its
-//! first two characters (`nng` holds `nnguyen`, `nngoc`…), an amount by its
-//! digit count and first two digits (`a6-50`), a date by its month
-//! (`d202509`). A term with at most `INLINE` postings keeps them in its
-//! dictionary line and has no postings file. A postings chunk is either
-//! varint deltas or a bitmap, whichever is smaller.
+//! Terms (`terms_of`): `w<word>` for each folded word of the donor's name,
+//! the bank's description and the note; `b<word>.<word>` for each pair of
+//! adjacent words (so words typed in order find adjacent words first
+//! without positions); `c<code>` for code-like tokens (a part holding a
+//! digit, 6 characters or more: `ft24256123456789`, `7012345678`; a dotted
+//! chain's prefixes `mbvcb.7012345678`, `mbvcb.7012345678.123456`; the
+//! bank reference, without spaces); `a<amount>`, `d<yyyymmdd>`. Words and
+//! codes are spelled in paths with `a`–`z`, `0`–`9` as they are and anything
+//! else as `_<hex code point>_`. `tokens` is the one definition of words and
+//! codes; `lookup/fold.js` implements it again and `node --test` checks it
+//! against vectors this module writes (`write_vectors`).
 //!
-//! The browser (`lookup.js`) lets the criterion with the fewest postings
-//! drive: it walks that one's postings newest first and, for each candidate,
-//! fetches only the chunk of each other criterion that would hold it (the
-//! dictionary lists where every chunk starts), rarest criterion first. It
-//! stops at a page of results or when it has spent its byte budget.
+//! Dictionary shards: a word by its first two characters (`wng` holds
+//! `wnguyen`, `wngoc`…), a pair by the first two of its first word and the
+//! first of its second (`bng.v`), an amount by its digit count and first
+//! two digits (`a6-50`), a date by its month (`d202409`), a code by the
+//! leading `code_bits` bits of its FNV-1a hash (`c<n>`), so one holds about
+//! `CODES_PER_SHARD` codes. A term with at most `INLINE` postings keeps them
+//! in its dictionary line and has no postings file. A postings chunk is
+//! varint deltas, a bitmap or runs, whichever is smallest (a day's
+//! donations are a few runs, one per imported statement).
+//!
+//! The browser (`lookup/index.js`) gets the exact count of a single term
+//! from its dictionary line and streams its postings newest first, a chunk
+//! at a time; for several criteria it intersects the exact sets, rarest
+//! first, fetching of each other criterion only the chunks that would hold
+//! a remaining candidate (the dictionary lists where every chunk starts).
+//! Adjacent-pair terms give the phrase matches, which rank first.
 //!
 //! Determinism: every map is sorted before output, so a rebuild gives the
 //! same bytes; an append changes the manifest, the newest record shard, the
-//! last chunk and dictionary line of each term it touches, and the reference
-//! shards of its new references.
+//! last chunk and dictionary line of each term it touches.
 
 use super::model::{CorrectionRef, Model, ModelOptions};
 use super::output::{MemorySink, Sink};
@@ -53,10 +67,20 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 pub const INDEX_DIR: &str = super::routes::LOOKUP_INDEX_DIR;
 /// Postings per chunk file.
 pub const CHUNK: usize = 4096;
-/// Donations per record shard.
-pub const RECORDS_PER_SHARD: usize = 32;
-/// Average references per reference shard, at most.
-pub const REFS_PER_SHARD: usize = 1024;
+/// Donations per record shard: a result's record costs a 16th of a shard
+/// of descriptions (about 3 KB), and a page of results spread over the log
+/// stays well under the query budget.
+pub const RECORDS_PER_SHARD: usize = 16;
+/// Average codes per code dictionary shard, at most.
+pub const CODES_PER_SHARD: usize = 256;
+/// The index format, in the manifest: the page refuses, saying so, an index
+/// of another version (a cached old script meeting a new index).
+pub const FORMAT_VERSION: u32 = 3;
+/// A part holding a digit is a code from this many characters.
+pub const CODE_MIN: usize = 6;
+/// A word or code longer than this, spelled as in paths, is not indexed:
+/// its term (a pair is two) must stay a short file name.
+pub const TERM_MAX: usize = 60;
 /// Postings kept inline in the dictionary when a term has at most this many.
 pub const INLINE: usize = 16;
 /// Donations per parallel indexing block.
@@ -142,7 +166,7 @@ struct Manifest<'a> {
     chunk: usize,
     records: usize,
     inline: usize,
-    ref_bits: u32,
+    code_bits: u32,
     /// `[id, name, seq, [corrections]]` of every fund, in ledger order;
     /// records name a fund by its position here. The page proves the fund's
     /// entry and its corrections before it shows the name as verified.
@@ -158,6 +182,194 @@ fn correction_seqs(voided: Option<&CorrectionRef>, amended: &[CorrectionRef]) ->
     seqs
 }
 
+/// The words and codes of a text, folded as `vn::fold` folds.
+#[derive(Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Tokens {
+    /// Runs of adjacent words, in order: a number between two words (a
+    /// date, a code) ends a run, so only words that touch make a pair.
+    pub runs: Vec<Vec<String>>,
+    /// Code-like tokens, in order of appearance, without repeats.
+    pub codes: Vec<String>,
+}
+
+/// Splits a text into words and codes: the one definition the index and
+/// the page (`lookup/fold.js`, checked against `write_vectors`) share.
+///
+/// The folded text is cut at whitespace into pieces and each piece into
+/// parts, the runs of letters and digits. A part without a digit is a word;
+/// a part with a digit is a code if it has `CODE_MIN` characters or more,
+/// a word if it also has a letter (`12a1`), else nothing (a short number: an
+/// amount, a day, a time). A part longer than `TERM_MAX` spelled as in
+/// paths is nothing too. Words are adjacent unless something that is not
+/// a word comes between them. A piece whose parts are joined by dots (the
+/// SMS code `MBVCB.7012345678.123456`) also gives each prefix ending before
+/// a dot or at its end, from its second part on, if it holds a code part.
+pub fn tokens(text: &str) -> Tokens {
+    tokens_cached(text, &mut ahash::AHashMap::new())
+}
+
+fn tokens_cached(text: &str, folds: &mut ahash::AHashMap<char, String>) -> Tokens {
+    let folded = fold_cached(text, folds);
+    let mut out = Tokens::default();
+    let mut run: Vec<String> = Vec::new();
+    for piece in folded.split(char::is_whitespace) {
+        let parts = alphanumeric_runs(piece);
+        let mut code_seen = false;
+        for (position, &(begin, end)) in parts.iter().enumerate() {
+            let part = &piece[begin..end];
+            let has_digit = part.chars().any(char::is_numeric);
+            let has_letter = part.chars().any(|c| !c.is_numeric());
+            if escaped_len(part) > TERM_MAX {
+                end_run(&mut out.runs, &mut run);
+            } else if has_digit && part.chars().count() >= CODE_MIN {
+                push_code(&mut out.codes, part);
+                code_seen = true;
+                end_run(&mut out.runs, &mut run);
+            } else if !has_digit || has_letter {
+                run.push(part.to_string());
+            } else {
+                end_run(&mut out.runs, &mut run);
+            }
+            // A dotted chain's prefixes, from its second part on.
+            let chain_ends = position + 1 == parts.len() || piece[end..].starts_with('.');
+            if position >= 1 && code_seen && chain_ends {
+                let prefix = &piece[parts[0].0..end];
+                if prefix.contains('.') && escaped_len(prefix) <= TERM_MAX {
+                    push_code(&mut out.codes, prefix);
+                }
+            }
+        }
+    }
+    end_run(&mut out.runs, &mut run);
+    out
+}
+
+/// The length of a word spelled as in paths (`push_escaped`).
+fn escaped_len(word: &str) -> usize {
+    word.chars()
+        .map(|c| {
+            if c.is_ascii_lowercase() || c.is_ascii_digit() {
+                1
+            } else {
+                format!("_{:x}_", c as u32).len()
+            }
+        })
+        .sum()
+}
+
+/// The byte ranges of the runs of letters and digits of a piece.
+fn alphanumeric_runs(piece: &str) -> Vec<(usize, usize)> {
+    let mut runs = Vec::new();
+    let mut start = None;
+    for (at, c) in piece.char_indices() {
+        match (c.is_alphanumeric(), start) {
+            (true, None) => start = Some(at),
+            (false, Some(begin)) => {
+                runs.push((begin, at));
+                start = None;
+            }
+            _ => {}
+        }
+    }
+    if let Some(begin) = start {
+        runs.push((begin, piece.len()));
+    }
+    runs
+}
+
+fn push_code(codes: &mut Vec<String>, code: &str) {
+    if !codes.iter().any(|c| c == code) {
+        codes.push(code.to_string());
+    }
+}
+
+fn end_run(runs: &mut Vec<Vec<String>>, run: &mut Vec<String>) {
+    if !run.is_empty() {
+        runs.push(std::mem::take(run));
+    }
+}
+
+/// `vn::fold` one character at a time, with a cache: marks fold to nothing
+/// and whitespace only separates, so the tokens are the same at a fraction
+/// of the cost (`tests::cached_folding_tokenizes_as_vn_fold`).
+fn fold_cached(text: &str, folds: &mut ahash::AHashMap<char, String>) -> String {
+    let mut folded = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c.is_ascii() {
+            folded.push(c.to_ascii_lowercase());
+        } else {
+            let text = folds
+                .entry(c)
+                .or_insert_with(|| vn::fold(c.encode_utf8(&mut [0; 4])));
+            if text.is_empty() && c.is_whitespace() {
+                folded.push(' ');
+            } else {
+                folded.push_str(text);
+            }
+        }
+    }
+    folded
+}
+
+/// The searchable texts of a donation: its donor, the bank's description and
+/// its note (the donor's name is usually inside the description too).
+fn texts(row: &super::model::DonationRow) -> impl Iterator<Item = &str> {
+    std::iter::once(row.donor.as_str())
+        .chain(row.description.as_deref())
+        .chain(row.note.as_deref())
+}
+
+/// Every term of a donation, each once, spelled as in paths.
+pub fn terms_of(row: &super::model::DonationRow) -> Vec<String> {
+    let mut folds = ahash::AHashMap::new();
+    let mut terms = Vec::new();
+    push_terms(row, &mut folds, &mut terms);
+    terms.sort();
+    terms.dedup();
+    terms
+}
+
+fn push_terms(
+    row: &super::model::DonationRow,
+    folds: &mut ahash::AHashMap<char, String>,
+    terms: &mut Vec<String>,
+) {
+    for text in texts(row) {
+        let found = tokens_cached(text, folds);
+        for run in &found.runs {
+            for (position, word) in run.iter().enumerate() {
+                let mut term = String::from("w");
+                push_escaped(&mut term, word);
+                terms.push(term);
+                if let Some(next) = run.get(position + 1) {
+                    let mut pair = String::from("b");
+                    push_escaped(&mut pair, word);
+                    pair.push('.');
+                    push_escaped(&mut pair, next);
+                    terms.push(pair);
+                }
+            }
+        }
+        for code in &found.codes {
+            let mut term = String::from("c");
+            push_escaped(&mut term, code);
+            terms.push(term);
+        }
+    }
+    if let Some(reference) = &row.reference {
+        let folded = fold_reference(reference);
+        if !folded.is_empty() {
+            let mut term = String::from("c");
+            push_escaped(&mut term, &folded);
+            terms.push(term);
+        }
+    }
+    terms.push(format!("a{}", row.amount));
+    let mut day = String::from("d");
+    day.extend(row.date.chars().filter(|&c| c != '-'));
+    terms.push(day);
+}
+
 /// Writes the whole index for the model's donations.
 pub fn write_index(model: &Model, page_size: usize, sink: &dyn Sink) -> Result<IndexReport> {
     let donations = &model.donations;
@@ -167,29 +379,6 @@ pub fn write_index(model: &Model, page_size: usize, sink: &dyn Sink) -> Result<I
         .enumerate()
         .map(|(position, fund)| (fund.id.as_str(), position))
         .collect();
-    let references = donations.iter().filter(|d| d.reference.is_some()).count();
-    let ref_bits = ref_bits(references);
-    let manifest = Manifest {
-        version: 2,
-        donations: donations.len(),
-        page_size,
-        chunk: CHUNK,
-        records: RECORDS_PER_SHARD,
-        inline: INLINE,
-        ref_bits,
-        funds: model
-            .funds
-            .iter()
-            .map(|fund| {
-                (
-                    fund.id.as_str(),
-                    fund.name.as_str(),
-                    fund.seq,
-                    correction_seqs(fund.voided.as_ref(), &fund.amended),
-                )
-            })
-            .collect(),
-    };
     let files = AtomicUsize::new(0);
     let total_bytes = AtomicU64::new(0);
     // Called from many threads: the sink is shared by the rendering threads.
@@ -199,17 +388,13 @@ pub fn write_index(model: &Model, page_size: usize, sink: &dyn Sink) -> Result<I
         total_bytes.fetch_add(bytes.len() as u64, Ordering::Relaxed);
         Ok(())
     };
-    write(
-        "manifest.json".into(),
-        serde_json::to_string(&manifest)?.as_bytes(),
-    )?;
 
-    // Records, one shard per 32 donations.
+    // Records, one shard per 16 donations.
     donations
         .par_chunks(RECORDS_PER_SHARD)
         .enumerate()
         .try_for_each(|(shard, rows)| {
-            let mut text = String::with_capacity(rows.len() * 80);
+            let mut text = String::with_capacity(rows.len() * 200);
             for row in rows {
                 let fund = fund_position.get(&*row.fund).copied().unwrap_or(0);
                 let flags = match (row.voided.is_some(), !row.amended.is_empty()) {
@@ -225,7 +410,7 @@ pub fn write_index(model: &Model, page_size: usize, sink: &dyn Sink) -> Result<I
                     .join(",");
                 writeln!(
                     text,
-                    "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
+                    "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
                     row.seq,
                     plain(&row.donor),
                     row.amount,
@@ -233,33 +418,15 @@ pub fn write_index(model: &Model, page_size: usize, sink: &dyn Sink) -> Result<I
                     fund,
                     plain(row.reference.as_deref().unwrap_or("")),
                     flags,
-                    corrections
+                    corrections,
+                    plain(row.booking_time.as_deref().unwrap_or("")),
+                    plain(row.account.as_deref().unwrap_or("")),
+                    plain(row.description.as_deref().unwrap_or("")),
+                    plain(row.note.as_deref().unwrap_or("")),
                 )
                 .expect("writing to a String cannot fail");
             }
             write(format!("r/{shard}"), text.as_bytes())
-        })?;
-
-    // References, by hash.
-    let mut ref_shards: BTreeMap<u32, Vec<(String, usize)>> = BTreeMap::new();
-    for (index, row) in donations.iter().enumerate() {
-        if let Some(reference) = &row.reference {
-            let folded = fold_reference(reference);
-            ref_shards
-                .entry(ref_shard(&folded, ref_bits))
-                .or_default()
-                .push((folded, index));
-        }
-    }
-    ref_shards
-        .into_par_iter()
-        .try_for_each(|(shard, mut lines)| {
-            lines.sort();
-            let text: String = lines
-                .iter()
-                .map(|(reference, index)| format!("{reference}\t{index}\n"))
-                .collect();
-            write(format!("f/{shard}"), text.as_bytes())
         })?;
 
     // Postings: per block in parallel, then concatenated in block order so
@@ -270,30 +437,21 @@ pub fn write_index(model: &Model, page_size: usize, sink: &dyn Sink) -> Result<I
         .map(|(block, rows)| {
             let mut folds = ahash::AHashMap::new();
             let mut map: ahash::AHashMap<String, Vec<u32>> = ahash::AHashMap::new();
-            // Each term is spelled into one reused buffer and copied only
-            // when new: most rows repeat terms already seen.
-            let mut term = String::new();
-            let mut add = |term: &str, index: u32| match map.get_mut(term) {
-                Some(list) => list.push(index),
-                None => {
-                    map.insert(term.to_string(), vec![index]);
-                }
-            };
+            let mut terms = Vec::new();
             for (offset, row) in rows.iter().enumerate() {
                 let index = (block * BLOCK + offset) as u32;
-                for word in name_words_cached(&row.donor, &mut folds) {
-                    term.clear();
-                    term.push('n');
-                    push_escaped(&mut term, &word);
-                    add(&term, index);
+                terms.clear();
+                push_terms(row, &mut folds, &mut terms);
+                terms.sort_unstable();
+                terms.dedup();
+                for term in terms.drain(..) {
+                    match map.get_mut(&term) {
+                        Some(list) => list.push(index),
+                        None => {
+                            map.insert(term, vec![index]);
+                        }
+                    }
                 }
-                term.clear();
-                write!(term, "a{}", row.amount).expect("writing to a String cannot fail");
-                add(&term, index);
-                term.clear();
-                term.push('d');
-                term.extend(row.date.chars().filter(|&c| c != '-'));
-                add(&term, index);
             }
             map
         })
@@ -306,10 +464,43 @@ pub fn write_index(model: &Model, page_size: usize, sink: &dyn Sink) -> Result<I
     }
     let mut terms: Vec<(String, Vec<u32>)> = postings.into_iter().collect();
     terms.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    let codes = terms
+        .iter()
+        .filter(|(term, _)| term.starts_with('c'))
+        .count();
+    let code_bits = code_bits(codes);
+
+    let manifest = Manifest {
+        version: FORMAT_VERSION,
+        donations: donations.len(),
+        page_size,
+        chunk: CHUNK,
+        records: RECORDS_PER_SHARD,
+        inline: INLINE,
+        code_bits,
+        funds: model
+            .funds
+            .iter()
+            .map(|fund| {
+                (
+                    fund.id.as_str(),
+                    fund.name.as_str(),
+                    fund.seq,
+                    correction_seqs(fund.voided.as_ref(), &fund.amended),
+                )
+            })
+            .collect(),
+    };
+    write(
+        "manifest.json".into(),
+        serde_json::to_string(&manifest)?.as_bytes(),
+    )?;
 
     let mut dictionary: BTreeMap<String, String> = BTreeMap::new();
     for (term, list) in &terms {
-        let line = dictionary.entry(dictionary_shard(term)).or_default();
+        let line = dictionary
+            .entry(dictionary_shard(term, code_bits))
+            .or_default();
         let newest = list.last().copied().unwrap_or(0);
         line.push_str(&format!("{term}\t{}\t{newest}", list.len()));
         if list.len() <= INLINE {
@@ -323,9 +514,9 @@ pub fn write_index(model: &Model, page_size: usize, sink: &dyn Sink) -> Result<I
         }
         line.push('\n');
     }
-    for (shard, text) in &dictionary {
-        write(format!("d/{shard}"), text.as_bytes())?;
-    }
+    dictionary
+        .par_iter()
+        .try_for_each(|(shard, text)| write(format!("d/{shard}"), text.as_bytes()))?;
     terms
         .par_iter()
         .filter(|(_, list)| list.len() > INLINE)
@@ -352,37 +543,6 @@ fn plain(text: &str) -> Cow<'_, str> {
     }
 }
 
-/// The folded words of a donor's name that are indexed: alphanumeric runs,
-/// without pure numbers (a number in a query is an amount or a reference).
-pub fn name_words(name: &str) -> Vec<String> {
-    name_words_cached(name, &mut ahash::AHashMap::new())
-}
-
-/// `name_words` with a cache of folded characters: folding one character at
-/// a time gives the same result as `vn::fold` (marks fold to nothing,
-/// whitespace splits words either way) at a fraction of the cost.
-fn name_words_cached(name: &str, folds: &mut ahash::AHashMap<char, String>) -> Vec<String> {
-    let mut folded = String::with_capacity(name.len());
-    for c in name.chars() {
-        if c.is_ascii() {
-            folded.push(c.to_ascii_lowercase());
-        } else {
-            let text = folds
-                .entry(c)
-                .or_insert_with(|| vn::fold(c.encode_utf8(&mut [0; 4])));
-            folded.push_str(text);
-        }
-    }
-    let mut words: Vec<String> = folded
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|word| !word.is_empty() && !word.chars().all(|c| c.is_ascii_digit()))
-        .map(str::to_string)
-        .collect();
-    words.sort();
-    words.dedup();
-    words
-}
-
 /// A term in a file path: `a`–`z` and `0`–`9` as they are, anything else as
 /// `_<hex code point>_` (self-delimiting, so prefixes stay prefixes).
 /// Appended to `out` (terms are spelled into one reused buffer).
@@ -396,31 +556,41 @@ fn push_escaped(out: &mut String, word: &str) {
     }
 }
 
+/// The first `count` characters of an escaped word (an escape counts as one).
+fn escaped_prefix(escaped: &str, count: usize) -> &str {
+    let mut end = 0;
+    let bytes = escaped.as_bytes();
+    for _ in 0..count {
+        if end >= bytes.len() {
+            break;
+        }
+        if bytes[end] == b'_' {
+            end += 1;
+            while end < bytes.len() && bytes[end] != b'_' {
+                end += 1;
+            }
+            end = (end + 1).min(bytes.len());
+        } else {
+            end += 1;
+        }
+    }
+    &escaped[..end]
+}
+
 /// The dictionary shard a term is listed in.
-fn dictionary_shard(term: &str) -> String {
+pub fn dictionary_shard(term: &str, code_bits: u32) -> String {
     let (kind, rest) = term.split_at(1);
     match kind {
-        // Two characters of the word (each possibly escaped).
-        "n" => {
-            let mut shard = String::from("n");
-            let mut chars = rest.chars();
-            for _ in 0..2 {
-                match chars.next() {
-                    Some('_') => {
-                        shard.push('_');
-                        for c in chars.by_ref() {
-                            shard.push(c);
-                            if c == '_' {
-                                break;
-                            }
-                        }
-                    }
-                    Some(c) => shard.push(c),
-                    None => break,
-                }
-            }
-            shard
+        "w" => format!("w{}", escaped_prefix(rest, 2)),
+        "b" => {
+            let (first, second) = rest.split_once('.').unwrap_or((rest, ""));
+            format!(
+                "b{}.{}",
+                escaped_prefix(first, 2),
+                escaped_prefix(second, 1)
+            )
         }
+        "c" => format!("c{}", code_shard(rest, code_bits)),
         "a" => format!("a{}-{}", rest.len(), &rest[..rest.len().min(2)]),
         _ => format!("d{}", &rest[..rest.len().min(6)]),
     }
@@ -431,11 +601,11 @@ pub fn fold_reference(reference: &str) -> String {
     vn::fold(reference).replace(' ', "")
 }
 
-/// How many leading hash bits name a reference shard, so that shards hold at
-/// most `REFS_PER_SHARD` references on average.
-fn ref_bits(references: usize) -> u32 {
+/// How many leading hash bits name a code shard, so that shards hold at
+/// most `CODES_PER_SHARD` codes on average.
+fn code_bits(codes: usize) -> u32 {
     let mut bits = 0;
-    while bits < 24 && (references >> bits) > REFS_PER_SHARD {
+    while bits < 24 && (codes >> bits) > CODES_PER_SHARD {
         bits += 1;
     }
     bits
@@ -448,11 +618,12 @@ fn fnv1a(bytes: &[u8]) -> u32 {
     })
 }
 
-fn ref_shard(folded: &str, bits: u32) -> u32 {
+/// The shard of an (escaped) code: the leading bits of its FNV-1a hash.
+fn code_shard(escaped: &str, bits: u32) -> u32 {
     if bits == 0 {
         0
     } else {
-        fnv1a(folded.as_bytes()) >> (32 - bits)
+        fnv1a(escaped.as_bytes()) >> (32 - bits)
     }
 }
 
@@ -490,10 +661,12 @@ fn put_varint(out: &mut Vec<u8>, mut value: u32) {
     out.push(value as u8);
 }
 
-/// A chunk of sorted postings: `0` + varint(first) + varint deltas, or `1` +
-/// varint(first) + a bitmap (bit i, least significant first, is `first + i`),
-/// whichever is smaller.
-fn encode_chunk(postings: &[u32]) -> Vec<u8> {
+/// A chunk of sorted postings, whichever of three forms is smallest:
+/// `0` + varint(first) + varint deltas; `1` + varint(first) + a bitmap (bit
+/// i, least significant first, is `first + i`); `2` + for each run of
+/// consecutive postings varint(gap from the end of the previous run, or from
+/// 0) + varint(length − 1).
+pub fn encode_chunk(postings: &[u32]) -> Vec<u8> {
     let first = postings[0];
     let last = postings[postings.len() - 1];
     let mut deltas = vec![0u8];
@@ -501,11 +674,30 @@ fn encode_chunk(postings: &[u32]) -> Vec<u8> {
     for pair in postings.windows(2) {
         put_varint(&mut deltas, pair[1] - pair[0]);
     }
+    let mut runs = vec![2u8];
+    let mut end = 0u32; // one past the previous run
+    let mut at = 0;
+    while at < postings.len() {
+        let start = postings[at];
+        let mut length = 1;
+        while at + length < postings.len() && postings[at + length] == start + length as u32 {
+            length += 1;
+        }
+        put_varint(&mut runs, start - end);
+        put_varint(&mut runs, length as u32 - 1);
+        end = start + length as u32;
+        at += length;
+    }
     let bitmap_len = (last - first) as usize / 8 + 1;
     let mut bitmap = vec![1u8];
     put_varint(&mut bitmap, first);
-    if bitmap.len() + bitmap_len >= deltas.len() {
-        return deltas;
+    let best = if runs.len() < deltas.len() {
+        runs
+    } else {
+        deltas
+    };
+    if bitmap.len() + bitmap_len >= best.len() {
+        return best;
     }
     let start = bitmap.len();
     bitmap.resize(start + bitmap_len, 0);
@@ -514,6 +706,100 @@ fn encode_chunk(postings: &[u32]) -> Vec<u8> {
         bitmap[start + bit / 8] |= 1 << (bit % 8);
     }
     bitmap
+}
+
+/// Test vectors for the page's own implementation (`lookup/fold.js`,
+/// `lookup/index.js`), written by `tests::vectors_for_the_page_are_current`
+/// into `tests/data/vectors/lookup.json`, where `node --test tests/js/`
+/// reads them: folding, words and codes, term spelling,
+/// dictionary shards, hashes and the three chunk encodings.
+pub fn vectors() -> serde_json::Value {
+    let texts = [
+        "Nguyễn Văn An",
+        "NGUYEN VAN AN",
+        "ĐINH thị-Đào 2024",
+        "Lớp 12A1",
+        "CT nhanh 247 den: NGUYEN VAN AN chuyen tien ung ho dong bao bi bao lu",
+        "TKThe :0491000012345 tai VCB. MBVCB.7012345678.123456.LE THI HOA ung ho mien Bac",
+        "Ung ho dong bao bi lu lut ; thoi gian GD:15/09/2024 23:08:17 PHAM VAN BINH 103871234***",
+        "IBFT TRAN MINH CHAU chuyen khoan ung ho",
+        "LE THI MAI UNG HO BA CON LU LUT FT24256123456789 -CTLNHIDI123456",
+        "Chuyen tien den tu NAPAS Noi dung: ung ho",
+        "  Trương   Thị Bích Ngọc\u{a0}ủng hộ\t",
+        "Ê-đê Ông ÖKÖ straße ǅemal İstanbul Σοφία ΟΔΟΣ",
+        "Ⓐ Ⅻ ½ ١٢٣٤٥٦ x²",
+        "ung ho tu nguyen thi lan MB 0123456789",
+        "Café\u{301} na\u{308}ive ﬁ",
+        "ngắn ữữữữữữữữữữữ 中华人民共和国 aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa b",
+        "mbvcb.7012345678.123456.aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+    ];
+    let folded: Vec<serde_json::Value> = texts
+        .iter()
+        .map(|text| {
+            serde_json::json!({
+                "text": text,
+                "fold": vn::fold(text),
+                "tokens": tokens(text),
+            })
+        })
+        .collect();
+    let terms = [
+        "wnguyen",
+        "wa",
+        "w_f6_k_f6_",
+        "bnguyen.van",
+        "b_f6_k.an",
+        "bng.v",
+        "cft24256123456789",
+        "cmbvcb_2e_7012345678",
+        "a500000",
+        "a50000",
+        "d20240915",
+    ];
+    let shards: Vec<serde_json::Value> = [0u32, 5, 13]
+        .iter()
+        .flat_map(|&bits| {
+            terms.iter().map(move |term| {
+                serde_json::json!({"term": term, "bits": bits, "shard": dictionary_shard(term, bits)})
+            })
+        })
+        .collect();
+    let escaped: Vec<serde_json::Value> = ["nguyen", "ökö", "mbvcb.7012345678", "a_b", "σοφια"]
+        .iter()
+        .map(|word| {
+            let mut out = String::new();
+            push_escaped(&mut out, word);
+            serde_json::json!({"word": word, "escaped": out})
+        })
+        .collect();
+    let lists: Vec<Vec<u32>> = vec![
+        vec![7],
+        vec![5, 300, 70_000, 1_000_000],
+        (1000..5000).filter(|i| i % 3 != 0).collect(),
+        (100..400).chain(9000..9100).chain(70_000..70_050).collect(),
+        vec![0, 1, 2, 3, 127, 128, 16_383, 16_384, 2_097_151, 2_097_152],
+    ];
+    let chunks: Vec<serde_json::Value> = lists
+        .iter()
+        .map(|list| {
+            let bytes = encode_chunk(list);
+            serde_json::json!({"postings": list, "bytes": bytes})
+        })
+        .collect();
+    let mut deltas = String::new();
+    push_deltas(&mut deltas, [3u32, 40, 41, 1_000_000].into_iter());
+    serde_json::json!({
+        "format_version": FORMAT_VERSION,
+        "code_min": CODE_MIN,
+        "term_max": TERM_MAX,
+        "folding": folded,
+        "escaped": escaped,
+        "shards": shards,
+        "fnv1a": [["", fnv1a(b"")], ["a", fnv1a(b"a")], ["ft24256123456789", fnv1a(b"ft24256123456789")]],
+        "chunks": chunks,
+        "deltas": {"values": [3, 40, 41, 1_000_000], "text": deltas},
+        "references": [["FT 2525 abc", fold_reference("FT 2525 abc")]],
+    })
 }
 
 #[cfg(test)]
@@ -534,6 +820,16 @@ mod tests {
                 shift += 7;
             }
         };
+        if bytes[0] == 2 {
+            let (mut out, mut end) = (Vec::new(), 0);
+            while position < bytes.len() {
+                let start = end + varint(&mut position);
+                let length = varint(&mut position) + 1;
+                out.extend(start..start + length);
+                end = start + length;
+            }
+            return out;
+        }
         let first = varint(&mut position);
         let mut out = vec![first];
         if bytes[0] == 0 {
@@ -555,52 +851,111 @@ mod tests {
     }
 
     #[test]
-    fn chunks_round_trip_in_both_encodings() {
+    fn chunks_round_trip_in_each_encoding() {
         let sparse = vec![5, 300, 70_000, 1_000_000];
         let dense: Vec<u32> = (1000..5000).filter(|i| i % 3 != 0).collect();
+        let runs: Vec<u32> = (100..4000).chain(90_000..90_100).collect();
         assert_eq!(encode_chunk(&sparse)[0], 0);
         assert_eq!(encode_chunk(&dense)[0], 1);
-        assert_eq!(decode_chunk(&encode_chunk(&sparse)), sparse);
-        assert_eq!(decode_chunk(&encode_chunk(&dense)), dense);
-        assert_eq!(decode_chunk(&encode_chunk(&[7])), [7]);
+        assert_eq!(encode_chunk(&runs)[0], 2);
+        assert!(encode_chunk(&runs).len() < 10);
+        for list in [sparse, dense, runs, vec![7]] {
+            assert_eq!(decode_chunk(&encode_chunk(&list)), list);
+        }
     }
 
     #[test]
-    fn names_fold_into_words() {
-        assert_eq!(name_words("Nguyễn Văn An"), ["an", "nguyen", "van"]);
-        assert_eq!(name_words("ĐINH thị-Đào 2024"), ["dao", "dinh", "thi"]);
-        assert_eq!(name_words("Lớp 12A1"), ["12a1", "lop"]);
-        for name in ["Nguyễn Văn Ấn", "Trương Thị Bích Ngọc", "Ê-đê Ông"] {
-            let mut words: Vec<String> = vn::fold(name)
-                .split(|c: char| !c.is_alphanumeric())
-                .filter(|w| !w.is_empty())
-                .map(str::to_string)
-                .collect();
-            words.sort();
-            words.dedup();
-            assert_eq!(name_words(name), words, "{name}");
+    fn descriptions_give_words_pairs_and_codes() {
+        let found =
+            tokens("TKThe :0491000012345 tai VCB. MBVCB.7012345678.123456.LE THI HOA ung ho");
+        assert_eq!(
+            found.codes,
+            [
+                "0491000012345",
+                "7012345678",
+                "mbvcb.7012345678",
+                "123456",
+                "mbvcb.7012345678.123456",
+                "mbvcb.7012345678.123456.le"
+            ]
+        );
+        assert_eq!(
+            found.runs,
+            [
+                vec!["tkthe"],
+                vec!["tai", "vcb", "mbvcb"],
+                vec!["le", "thi", "hoa", "ung", "ho"]
+            ]
+        );
+        let found = tokens("LE THI MAI UNG HO FT24256123456789 -CTLNHIDI123456 ; GD:15/09/2024");
+        assert_eq!(found.codes, ["ft24256123456789", "ctlnhidi123456"]);
+        assert_eq!(found.runs[0], ["le", "thi", "mai", "ung", "ho"]);
+        assert_eq!(found.runs[1], ["gd"]);
+        assert_eq!(tokens("Nguyễn Văn Ấn").runs, [vec!["nguyen", "van", "an"]]);
+        assert_eq!(tokens("Lớp 12A1").runs, [vec!["lop", "12a1"]]);
+    }
+
+    #[test]
+    fn cached_folding_tokenizes_as_vn_fold() {
+        for text in [
+            "Nguyễn Văn Ấn",
+            "Trương Thị Bích Ngọc\u{a0}ủng hộ",
+            "Ê-đê Ông İstanbul ΟΔΟΣ",
+            "Cafe\u{301} x\u{2003}y",
+        ] {
+            let whole = vn::fold(text);
+            let cached = fold_cached(text, &mut ahash::AHashMap::new());
+            let split = |t: &str| {
+                t.split(|c: char| !c.is_alphanumeric())
+                    .filter(|w| !w.is_empty())
+                    .map(str::to_string)
+                    .collect::<Vec<_>>()
+            };
+            assert_eq!(split(&whole), split(&cached), "{text}");
         }
     }
 
     #[test]
     fn shards_and_escapes() {
-        assert_eq!(dictionary_shard("nnguyen"), "nng");
-        assert_eq!(dictionary_shard("na"), "na");
-        let mut term = String::from("n");
+        assert_eq!(dictionary_shard("wnguyen", 0), "wng");
+        assert_eq!(dictionary_shard("wa", 0), "wa");
+        let mut term = String::from("w");
         push_escaped(&mut term, "ökö");
-        assert_eq!(term, "n_f6_k_f6_");
-        assert_eq!(dictionary_shard(&term), "n_f6_k");
-        assert_eq!(dictionary_shard("a500000"), "a6-50");
-        assert_eq!(dictionary_shard("d20250912"), "d202509");
+        assert_eq!(term, "w_f6_k_f6_");
+        assert_eq!(dictionary_shard(&term, 0), "w_f6_k");
+        assert_eq!(dictionary_shard("bnguyen.van", 0), "bng.v");
+        assert_eq!(dictionary_shard("b_f6_k.an", 0), "b_f6_k.a");
+        assert_eq!(dictionary_shard("a500000", 0), "a6-50");
+        assert_eq!(dictionary_shard("d20250912", 0), "d202509");
+        assert_eq!(dictionary_shard("cft1234567", 0), "c0");
         assert_eq!(fold_reference("FT 2525 abc"), "ft2525abc");
-        assert_eq!(ref_bits(0), 0);
-        assert_eq!(ref_bits(1024), 0);
-        assert_eq!(ref_bits(1025), 1);
-        assert_eq!(ref_bits(5_000_000), 13);
+        assert_eq!(code_bits(0), 0);
+        assert_eq!(code_bits(256), 0);
+        assert_eq!(code_bits(257), 1);
         // The reference FNV-1a vectors.
         assert_eq!(fnv1a(b""), 0x811c9dc5);
         assert_eq!(fnv1a(b"a"), 0xe40c292c);
         assert_eq!(base36(0), "0");
         assert_eq!(base36(71), "1z");
+    }
+
+    /// The page's modules are tested by `node --test` against these vectors:
+    /// the committed file must be what this module writes (set
+    /// `MINHBACH_WRITE_VECTORS=1` to rewrite it).
+    #[test]
+    fn vectors_for_the_page_are_current() {
+        let path =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/vectors/lookup.json");
+        let text = serde_json::to_string_pretty(&vectors()).expect("JSON") + "\n";
+        if std::env::var_os("MINHBACH_WRITE_VECTORS").is_some() {
+            std::fs::create_dir_all(path.parent().expect("a folder")).expect("mkdir");
+            std::fs::write(&path, &text).expect("write");
+        }
+        let committed = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(
+            committed == text,
+            "`{}` is stale: run `MINHBACH_WRITE_VECTORS=1 cargo test --lib site::lookup`",
+            path.display()
+        );
     }
 }

@@ -206,6 +206,7 @@ const MEASURE = String.raw`(query) => new Promise((resolve) => {
   const check = () => {
     if (seen.result === undefined && list.querySelector('li.donation')) seen.result = now();
     if (seen.proof === undefined && list.querySelector('li.donation[data-proof]')) seen.proof = now();
+    if (seen.counted === undefined && list.dataset.count !== undefined) seen.counted = now();
     const searching = !status.textContent || status.textContent === form.dataset.tSearching;
     const done = list.dataset.proofBytes !== undefined || (!searching && !list.querySelector('li.donation'));
     if (!done) return;
@@ -221,6 +222,7 @@ const MEASURE = String.raw`(query) => new Promise((resolve) => {
     resolve({
       ...seen, results: list.querySelectorAll('li.donation').length, status: status.textContent,
       searchBytes: Number(list.dataset.bytes || 0), proofBytes: Number(list.dataset.proofBytes || 0),
+      count: list.dataset.count, countBytes: list.dataset.countBytes === undefined ? undefined : Number(list.dataset.countBytes),
       requests: fetches.length, wavesToResult: seen.result === undefined ? 0 : before(seen.result),
       wavesToProof: seen.proof === undefined ? 0 : before(seen.proof),
       trace: fetches.map((e, i) => ({ wave: waves[i], start: e.startTime - start, end: e.responseEnd - start, bytes: e.encodedBodySize, url: e.name })),
@@ -272,8 +274,8 @@ async function main() {
       `${profile.download > 0 ? ((profile.download * 8) / 1e6).toFixed(2) + ' Mbit/s down' : 'unthrottled'}, CPU ${profile.cpu}×, ` +
       `${options.http2 ? 'HTTP/2' : 'HTTP/1.1'}, ${options.gzip ? 'gzip' : 'no compression'}, ` +
       `${options.ranges ? 'byte ranges' : 'no byte ranges'}, median of ${options.runs}\n`);
-    console.log('| query | results | first result | first proof | 5 proofs | waves to result / proof | requests | search bytes | proof bytes |');
-    console.log('|---|---|---|---|---|---|---|---|---|');
+    console.log('| query | results | first result | first proof | 5 proofs | waves to result / proof | requests | search bytes | proof bytes | count | count shown | bytes to count |');
+    console.log('|---|---|---|---|---|---|---|---|---|---|---|---|');
     for (const query of options.queries) {
       const runs = [];
       for (let run = 0; run < options.runs; run++) runs.push(await measure(browser, base, query, profile));
@@ -281,7 +283,10 @@ async function main() {
       const pick = (key) => median(runs.map((r) => r[key]));
       console.log(`| \`${query}\` | ${last.results} | ${seconds(pick('result'))} | ${seconds(pick('proof'))} | ` +
         `${seconds(pick('proofs'))} | ${last.wavesToResult} / ${last.wavesToProof} | ${last.requests} | ` +
-        `${kilobytes(last.searchBytes)} | ${kilobytes(last.proofBytes)} |`);
+        `${kilobytes(last.searchBytes)} | ${kilobytes(last.proofBytes)} | ` +
+        // The exact count and when it showed (pages from issue 17 on).
+        `${last.count ?? '—'} | ${last.count === undefined ? '—' : seconds(pick('counted'))} | ` +
+        `${last.countBytes === undefined ? '—' : kilobytes(last.countBytes)} |`);
       if (!last.results) console.error(`  \`${query}\`: ${last.status}`);
       if (options.trace) {
         console.error(`  ${query}: result ${last.result?.toFixed(0)} ms, first proof ${last.proof?.toFixed(0)} ms`);

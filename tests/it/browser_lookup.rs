@@ -695,3 +695,351 @@ fn lookup_shows_as_verified_only_what_the_proven_entries_say() {
     assert_eq!(found.proof.as_deref(), Some("fail"), "{found:?}");
     assert!(found.text.contains("revoked"), "{found:?}");
 }
+
+// ---- issue 17: find your transfer in the bank's own words -------------------
+
+#[path = "../examples/statements/gen.rs"]
+#[allow(dead_code)]
+mod generator;
+
+/// The words, adjacent pairs and codes of a donation, as the index makes
+/// them (`site::lookup::tokens`), computed here from the ledger's entries.
+struct Searchable {
+    seq: u64,
+    amount: u64,
+    date: String,
+    words: Vec<String>,
+    pairs: Vec<(String, String)>,
+    codes: Vec<String>,
+}
+
+fn searchable(portal: &Path) -> Vec<Searchable> {
+    let mut segments: Vec<PathBuf> = std::fs::read_dir(portal.join("ledger/entries"))
+        .expect("entries")
+        .map(|e| e.expect("entry").path())
+        .collect();
+    segments.sort();
+    let mut found = Vec::new();
+    for segment in segments {
+        for line in std::fs::read_to_string(segment).expect("segment").lines() {
+            let entry: Value = serde_json::from_str(line).expect("an entry");
+            if entry["kind"] != "donation" {
+                continue;
+            }
+            let mut item = Searchable {
+                seq: entry["seq"].as_u64().expect("seq"),
+                amount: entry["amount"].as_u64().expect("amount"),
+                date: entry["date"].as_str().expect("date").to_string(),
+                words: Vec::new(),
+                pairs: Vec::new(),
+                codes: Vec::new(),
+            };
+            for field in ["donor", "description", "note"] {
+                let tokens = minhbach::site::lookup::tokens(entry[field].as_str().unwrap_or(""));
+                for run in tokens.runs {
+                    item.pairs
+                        .extend(run.windows(2).map(|w| (w[0].clone(), w[1].clone())));
+                    item.words.extend(run);
+                }
+                item.codes.extend(tokens.codes);
+            }
+            found.push(item);
+        }
+    }
+    found
+}
+
+impl Searchable {
+    fn has_words(&self, words: &[&str]) -> bool {
+        words.iter().all(|w| self.words.iter().any(|x| x == w))
+    }
+    fn has_phrase(&self, words: &[&str]) -> bool {
+        words
+            .windows(2)
+            .all(|w| self.pairs.iter().any(|(a, b)| a == w[0] && b == w[1]))
+    }
+}
+
+/// What a query shows once every result has been loaded with `button.more`.
+#[derive(Debug)]
+struct AllResults {
+    seqs: Vec<u64>,
+    count: u64,
+    status: String,
+    texts: Vec<String>,
+}
+
+/// Searches, then presses `button.more` until there is none, and returns
+/// every result in the order shown, the count the page gives and its status.
+fn search_all(browser: &mut Chromium, query: &str) -> AllResults {
+    browser.search(query);
+    browser.wait_for("document.getElementById('results').dataset.count !== undefined");
+    loop {
+        let shown = browser
+            .eval("document.querySelectorAll('#results li.donation').length")
+            .as_u64()
+            .expect("a number");
+        let more = browser.eval(
+            "(() => { const b = document.querySelector('form#lookup button.more'); if (!b) return false; b.click(); return true; })()",
+        );
+        if more != json!(true) {
+            break;
+        }
+        browser.wait_for(&format!(
+            "document.querySelectorAll('#results li.donation').length > {shown} && \
+             !document.querySelector('form#lookup button.more[disabled]')"
+        ));
+    }
+    let found = browser.eval(
+        "({ seqs: [...document.querySelectorAll('#results li.donation')].map(li => Number(li.dataset.seq)), \
+            texts: [...document.querySelectorAll('#results li.donation')].map(li => li.textContent), \
+            count: Number(document.getElementById('results').dataset.count), \
+            status: document.getElementById('lookup-status').textContent })",
+    );
+    AllResults {
+        seqs: serde_json::from_value(found["seqs"].clone()).expect("seqs"),
+        texts: serde_json::from_value(found["texts"].clone()).expect("texts"),
+        count: found["count"].as_u64().expect("count"),
+        status: found["status"].as_str().unwrap_or("").to_string(),
+    }
+}
+
+/// Issue 17: on statements shaped like the real ones (the sender's name and
+/// the bank's codes inside free text; `examples/statements/gen.rs`,
+/// imported as an officer would), every word and code of the description is
+/// found, diacritics or not; words typed in order rank adjacent words
+/// first; name, amount and day combine with the exact count; `button.more`
+/// reaches the last result; and results are proven.
+#[test]
+fn issue_17_transfers_are_found_in_the_banks_own_words() {
+    let Some(binary) = chromium_binary() else {
+        assert!(
+            !common::browser::required(),
+            "Chromium is required but not installed (set CHROMIUM or install `chromium`)"
+        );
+        eprintln!("browser_lookup: no Chromium found (set CHROMIUM); the browser test did not run");
+        return;
+    };
+    let portal = common::TestPortal::new();
+    let accounts: Vec<String> = generator::ACCOUNTS
+        .iter()
+        .map(|(bin, number, _)| {
+            format!(r#"{{"bank_bin":"{bin}","number":"{number}","holder":"UBTW MTTQ VIET NAM"}}"#)
+        })
+        .collect();
+    portal
+        .append(&format!(
+            r#"{{"kind":"fund","id":"yagi","name":"Ủng hộ đồng bào bị ảnh hưởng bão Yagi","description":"Sao kê","accounts":[{}]}}"#,
+            accounts.join(",")
+        ))
+        .assert()
+        .success();
+    let statements = portal.dir.path().join("statements");
+    std::fs::create_dir_all(&statements).expect("mkdir");
+    std::fs::write(statements.join("row.toml"), generator::ROW_MAPPING).expect("write");
+    std::fs::write(statements.join("daily.toml"), generator::DAILY_MAPPING).expect("write");
+    for statement in generator::generate(1500, 17).statements {
+        let file = statements.join(&statement.file);
+        std::fs::write(&file, &statement.text).expect("write");
+        let mapping = statements.join(if statement.daily {
+            "daily.toml"
+        } else {
+            "row.toml"
+        });
+        portal
+            .run(&[
+                "import",
+                "donations",
+                file.to_str().unwrap(),
+                "--fund",
+                "yagi",
+                "--account",
+                generator::ACCOUNTS[statement.account].1,
+                "--map",
+                mapping.to_str().unwrap(),
+                "--key",
+                portal.officer_key.to_str().unwrap(),
+            ])
+            .assert()
+            .success();
+    }
+    // Transfers whose texts the test knows, newest last: a scattered
+    // `NGUYEN … VAN AN` newer than an adjacent one, codes, a name to type
+    // with diacritics, and a dozen `NGUYEN VAN AN` of one amount and day.
+    let account = generator::ACCOUNTS[0].1;
+    let donation = |time: &str, amount: u64, date: &str, description: &str| {
+        format!(
+            r#"{{"kind":"donation","fund":"yagi","donor":"","amount":{amount},"date":"{date}","booking_time":"{time}","channel":"bank","account":"{account}","description":"{description}"}}"#
+        )
+    };
+    let mut lines = vec![
+        donation(
+            "23:00:01",
+            500_000,
+            "2024-09-15",
+            "CT nhanh 247 den: NGUYEN VAN AN chuyen tien ung ho dong bao bi bao lu",
+        ),
+        donation(
+            "23:00:02",
+            500_000,
+            "2024-09-15",
+            "NGUYEN THI HOA chuyen tien ung ho VAN AN va gia dinh",
+        ),
+        donation(
+            "23:00:03",
+            200_000,
+            "2024-09-16",
+            "LE THI MAI UNG HO BA CON LU LUT FT24256123456789 -CTLNHIDI123456",
+        ),
+        donation(
+            "23:00:04",
+            300_000,
+            "2024-09-16",
+            "TKThe :0491000012345 tai VCB. MBVCB.7012345678.123456.LE THI HOA ung ho mien Bac",
+        ),
+        donation(
+            "23:00:05",
+            100_000,
+            "2024-09-17",
+            "IBFT TRAN THI BICH NGOC chuyen khoan ung ho",
+        ),
+    ];
+    for i in 0..12 {
+        lines.push(donation(
+            &format!("22:{i:02}:00"),
+            500_000,
+            "2024-09-15",
+            "IBFT NGUYEN VAN AN chuyen khoan ung ho",
+        ));
+    }
+    portal.append(&(lines.join("\n") + "\n")).assert().success();
+    let site = portal.dir.path().join("site");
+    portal
+        .run(&["build", "-o", site.to_str().unwrap()])
+        .assert()
+        .success();
+    let donations = searchable(&portal.root());
+    let known = |text: &str| {
+        let tokens = minhbach::site::lookup::tokens(text);
+        donations
+            .iter()
+            .rev()
+            .find(|d| {
+                tokens.codes.iter().all(|c| d.codes.contains(c))
+                    && tokens.runs.iter().all(|run| {
+                        let words: Vec<&str> = run.iter().map(String::as_str).collect();
+                        d.has_phrase(&words)
+                    })
+            })
+            .expect("a known donation")
+            .seq
+    };
+    let adjacent = known("CT nhanh 247 den: NGUYEN VAN AN chuyen tien");
+    let scattered = known("NGUYEN THI HOA chuyen tien ung ho VAN AN va gia dinh");
+    let by_ft = known("LE THI MAI UNG HO BA CON LU LUT FT24256123456789");
+    let by_sms = known("MBVCB.7012345678.123456.LE THI HOA");
+    let bich_ngoc = known("IBFT TRAN THI BICH NGOC chuyen khoan");
+    assert!(scattered > adjacent);
+
+    let base = serve(site);
+    let mut browser = Chromium::launch(&binary);
+    browser.open(&format!("{base}/tra-cuu/"));
+
+    // A name typed with diacritics finds the unaccented description.
+    let typed = search_all(&mut browser, "Trần Thị Bích Ngọc");
+    let expected = donations
+        .iter()
+        .filter(|d| d.has_words(&["tran", "thi", "bich", "ngoc"]))
+        .count() as u64;
+    assert_eq!(typed.count, expected, "{typed:?}");
+    assert_eq!(typed.seqs.len() as u64, expected);
+    let position = typed
+        .seqs
+        .iter()
+        .position(|&s| s == bich_ngoc)
+        .expect("found");
+    assert!(typed.texts[position].contains("IBFT TRAN THI BICH NGOC chuyen khoan ung ho"));
+
+    // Words typed in order: every adjacent match first, newest first, then
+    // the scattered ones, newest first; the exact count; every result
+    // reachable with `button.more`.
+    let words = ["nguyen", "van", "an"];
+    let name = search_all(&mut browser, "nguyen van an");
+    let mut phrase: Vec<u64> = donations
+        .iter()
+        .filter(|d| d.has_words(&words) && d.has_phrase(&words))
+        .map(|d| d.seq)
+        .collect();
+    let mut others: Vec<u64> = donations
+        .iter()
+        .filter(|d| d.has_words(&words) && !d.has_phrase(&words))
+        .map(|d| d.seq)
+        .collect();
+    phrase.reverse();
+    others.reverse();
+    assert!(
+        phrase.len() > 10 && others.contains(&scattered),
+        "{phrase:?} {others:?}"
+    );
+    let expected: Vec<u64> = phrase.iter().chain(&others).copied().collect();
+    assert_eq!(name.seqs, expected, "{name:?}");
+    assert_eq!(name.count, expected.len() as u64);
+    assert!(
+        name.status
+            .contains(&format!("Tìm thấy {} khoản", expected.len())),
+        "{}",
+        name.status
+    );
+    let rank = |seq: u64| name.seqs.iter().position(|&s| s == seq).expect("shown");
+    assert!(rank(adjacent) < rank(scattered));
+
+    // Name, amount and day together, in one query: the exact count.
+    let combined = search_all(&mut browser, "Nguyễn Văn An 500.000 15/09/2024");
+    let expected: Vec<u64> = donations
+        .iter()
+        .rev()
+        .filter(|d| d.has_words(&words) && d.amount == 500_000 && d.date == "2024-09-15")
+        .map(|d| d.seq)
+        .collect();
+    assert!(expected.len() > 12, "{expected:?}");
+    assert_eq!(combined.count, expected.len() as u64, "{combined:?}");
+    let mut shown = combined.seqs.clone();
+    shown.sort_unstable();
+    let mut wanted = expected.clone();
+    wanted.sort_unstable();
+    assert_eq!(shown, wanted);
+    assert!(
+        combined
+            .status
+            .contains(&format!("Tìm thấy {} khoản", expected.len())),
+        "{}",
+        combined.status
+    );
+    assert!(
+        combined
+            .texts
+            .iter()
+            .all(|t| t.contains("500.000 ₫") && t.contains("15/09/2024"))
+    );
+
+    // Codes inside the description, whole or in parts, and proven.
+    for (query, seq) in [
+        ("FT24256123456789", by_ft),
+        ("ctlnhidi123456", by_ft),
+        ("MBVCB.7012345678.123456", by_sms),
+        ("7012345678", by_sms),
+    ] {
+        let found = browser.search(query);
+        assert_eq!(seqs(&found), [seq], "`{query}`: {found:?}");
+        assert_eq!(found[0].proof.as_deref(), Some("ok"), "{found:?}");
+        assert!(found[0].text.contains(account), "{found:?}");
+    }
+
+    // A result past the first page is proven on request.
+    search_all(&mut browser, "nguyen van an");
+    browser
+        .eval("[...document.querySelectorAll('#results li.donation button.prove')].pop().click()");
+    browser.wait_for(
+        "(() => { const li = [...document.querySelectorAll('#results li.donation')].pop(); return li.dataset.proof === 'ok'; })()",
+    );
+}

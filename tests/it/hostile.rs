@@ -725,8 +725,11 @@ fn html_problems(path: &str, html: &str) -> Vec<String> {
                 && tag
                     .attributes
                     .iter()
-                    .any(|(a, v)| a == "src" && v == "/lookup.js")
-                && tag.attributes.iter().any(|(a, _)| a == "defer");
+                    .any(|(a, v)| a == "src" && v == "/lookup/page.js")
+                && tag
+                    .attributes
+                    .iter()
+                    .any(|(a, v)| a == "type" && v == "module");
             if !own {
                 problems.push(format!("{path}: a script not the theme's: {tag:?}"));
             }
@@ -1022,15 +1025,15 @@ fn json_files_and_the_lookup_index_parse_and_keep_their_shape() {
         json_files += 1;
     }
     assert!(json_files > 0);
-    // Record shards: one donation a line, eight tab-separated fields, so a
-    // tab or newline in a donor name cannot forge a record.
+    // Record shards: one donation a line, twelve tab-separated fields, so a
+    // tab or newline in a donor name or a description cannot forge a record.
     let mut records = 0;
     for (path, bytes) in &built.files {
         if !path.starts_with("tra-cuu/chi-muc/r/") {
             continue;
         }
         for line in std::str::from_utf8(bytes).unwrap().lines() {
-            assert_eq!(line.split('\t').count(), 8, "{path}: {line:?}");
+            assert_eq!(line.split('\t').count(), 12, "{path}: {line:?}");
             records += 1;
         }
     }

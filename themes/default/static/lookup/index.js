@@ -1,0 +1,505 @@
+// The static index under tra-cuu/chi-muc/ (format in src/site/lookup.rs):
+// the query, the dictionary, postings chunks, records, and the search that
+// gives the exact count and every result, adjacent words first. No DOM:
+// the files come through `fetchFile(path, kind)` (kind 'text' or bytes),
+// so `node --test` runs it against an index the Rust side wrote.
+
+import { FORMAT_VERSION, dictionaryShard, escape, fold, foldReference, tokens } from './fold.js';
+
+// ---- the query -------------------------------------------------------------
+
+const DATE = '(\\d{1,2}/\\d{1,2}/\\d{4}|\\d{4}-\\d{1,2}-\\d{1,2})';
+export function parseDate(text) {
+  let m = /^(\d{1,2})\/(\d{1,2})\/(\d{4})$/.exec(text);
+  let y, mo, d;
+  if (m) { d = +m[1]; mo = +m[2]; y = +m[3]; } else {
+    m = /^(\d{4})-(\d{1,2})-(\d{1,2})$/.exec(text);
+    if (!m) return null;
+    y = +m[1]; mo = +m[2]; d = +m[3];
+  }
+  const date = new Date(Date.UTC(y, mo - 1, d));
+  if (date.getUTCMonth() !== mo - 1 || date.getUTCDate() !== d) return null;
+  return date;
+}
+const UNITS = { k: 1e3, ng: 1e3, nghin: 1e3, ngan: 1e3, tr: 1e6, trieu: 1e6, m: 1e6, ty: 1e9, ti: 1e9 };
+export function parseAmount(token) {
+  if (/^\d{1,3}([.,]\d{3})+$/.test(token)) return Number(token.replace(/[.,]/g, ''));
+  if (/^\d{1,3}(\.\d{3})+,00$/.test(token)) return Number(token.slice(0, -3).replace(/\./g, ''));
+  const m = /^(\d+)(?:[.,](\d+))?(k|ng|nghin|ngan|tr|trieu|m|ty|ti)$/.exec(token);
+  if (!m) return null;
+  const unit = UNITS[m[3]];
+  let value = Number(m[1]) * unit;
+  if (m[2]) value += Math.round(Number(m[2]) * unit / Math.pow(10, m[2].length));
+  return value;
+}
+
+/**
+ * A query: its words in runs of adjacent words (as typed), codes, an
+ * amount, a day or range of days, and bare digits (a code if the index has
+ * it, else an amount).
+ */
+export function parseQuery(text) {
+  const q = { runs: [], codes: [], amount: null, from: null, to: null, digits: null };
+  let s = fold(String(text).trim()).replace(/(\d)\s+(k|nghin|ngan|tr|trieu|ty)\b/g, '$1$2');
+  const range = new RegExp(DATE + '\\s*(?:\\.\\.|–|—|-|den|to)\\s*' + DATE).exec(s);
+  if (range) {
+    const a = parseDate(range[1]), b = parseDate(range[2]);
+    if (a && b) { q.from = a < b ? a : b; q.to = a < b ? b : a; s = s.replace(range[0], ' '); }
+  }
+  const rest = [];
+  for (const token of s.split(' ')) {
+    if (!token) continue;
+    const date = parseDate(token);
+    const amount = parseAmount(token);
+    if (date) { q.from = q.to = date; rest.push('0'); } else if (amount !== null) { q.amount = amount; rest.push('0'); } else if (/^\d+$/.test(token)) { q.digits = token; rest.push('0'); } else rest.push(token);
+  }
+  const found = tokens(rest.join(' '));
+  q.runs = found.runs;
+  q.codes = found.codes;
+  return q;
+}
+
+// ---- files -----------------------------------------------------------------
+
+function deltas(text) {
+  let previous = 0;
+  return text.split(',').map((d) => { previous += parseInt(d, 36); return previous; });
+}
+
+/** A dictionary shard's text → term key → term. */
+export function parseDictionary(text, chunk) {
+  const terms = new Map();
+  for (const line of (text || '').split('\n')) {
+    if (!line) continue;
+    const f = line.split('\t');
+    const count = +f[1];
+    const term = {
+      key: f[0], count, newest: +f[2], loaded: new Map(),
+      chunks: f[3] ? 0 : Math.ceil(count / chunk), starts: f[4] ? deltas(f[4]) : [0],
+    };
+    if (f[3]) { term.loaded.set(0, deltas(f[3])); term.starts = [term.loaded.get(0)[0]]; }
+    terms.set(f[0], term);
+  }
+  return terms;
+}
+
+function readVarint(bytes, at) {
+  let value = 0, scale = 1, byte;
+  do { byte = bytes[at.i++]; value += (byte & 0x7f) * scale; scale *= 128; } while (byte & 0x80);
+  return value;
+}
+/** A postings chunk: varint deltas (0), a bitmap (1) or runs (2). */
+export function decodeChunk(bytes) {
+  const at = { i: 1 };
+  const out = [];
+  if (bytes[0] === 2) {
+    let end = 0;
+    while (at.i < bytes.length) {
+      const start = end + readVarint(bytes, at), length = readVarint(bytes, at) + 1;
+      for (let x = start; x < start + length; x++) out.push(x);
+      end = start + length;
+    }
+    return out;
+  }
+  const first = readVarint(bytes, at);
+  if (bytes[0] === 0) {
+    out.push(first);
+    while (at.i < bytes.length) out.push(out[out.length - 1] + readVarint(bytes, at));
+    return out;
+  }
+  if (bytes[0] !== 1) throw new Error('unknown postings encoding ' + bytes[0]);
+  for (let i = at.i; i < bytes.length; i++) {
+    for (let bit = 0; bit < 8; bit++) if (bytes[i] & (1 << bit)) out.push(first + (i - at.i) * 8 + bit);
+  }
+  return out;
+}
+
+/** One line of a record shard. */
+export function parseRecord(line, index, manifest) {
+  const f = line.split('\t');
+  if (f.length < 12) throw new Error('record ' + index + ' is malformed');
+  return {
+    index, seq: +f[0], donor: f[1], amount: +f[2], date: f[3], fundIndex: +f[4],
+    fund: manifest.funds[+f[4]] || ['', ''], ref: f[5],
+    voided: f[6].indexOf('v') >= 0, amended: f[6].indexOf('a') >= 0,
+    corrections: (f[7] || '').split(',').filter(Boolean).map(Number),
+    time: f[8], account: f[9], description: f[10], note: f[11],
+  };
+}
+
+// The chunk that would hold donation x (-1: before the term's first).
+function chunkOf(term, x) {
+  if (!term.chunks) return x < term.starts[0] ? -1 : 0;
+  let lo = 0, hi = term.starts.length - 1;
+  if (x < term.starts[0]) return -1;
+  while (lo < hi) {
+    const mid = Math.ceil((lo + hi) / 2);
+    if (term.starts[mid] <= x) lo = mid; else hi = mid - 1;
+  }
+  return lo;
+}
+function has(term, x) {
+  if (x > term.newest) return false;
+  const k = chunkOf(term, x);
+  if (k < 0) return false;
+  const postings = term.loaded.get(k);
+  if (!postings.set) postings.set = new Set(postings);
+  return postings.set.has(x);
+}
+// The postings in chunk k: M.chunk, but fewer in a term's newest.
+function chunkLast(term, k) {
+  return k + 1 < term.starts.length ? term.starts[k + 1] - 1 : term.newest;
+}
+
+// ---- the search ------------------------------------------------------------
+
+/**
+ * Opens the index: `fetchFile(path, kind)` resolves to the file's text
+ * (kind 'text') or bytes, or null when there is none.
+ */
+export function openIndex(fetchFile) {
+  const shards = new Map();
+  let manifestPromise = null;
+  const ix = {
+    manifest: null,
+    async open() {
+      if (!manifestPromise) {
+        manifestPromise = fetchFile('manifest.json', 'text').then((text) => {
+          if (text === null) throw new Error('no manifest');
+          const m = JSON.parse(text);
+          // A cached script meeting an index of another version says so.
+          if (m.version !== FORMAT_VERSION) {
+            const error = new Error('index version ' + m.version + ', page version ' + FORMAT_VERSION);
+            error.version = m.version;
+            throw error;
+          }
+          ix.manifest = m;
+          return m;
+        });
+        manifestPromise.catch(() => { manifestPromise = null; });
+      }
+      return manifestPromise;
+    },
+    dictionary(shard) {
+      if (!shards.has(shard)) {
+        const p = fetchFile('d/' + shard, 'text').then((text) => parseDictionary(text, ix.manifest.chunk));
+        p.catch(() => shards.delete(shard));
+        shards.set(shard, p);
+      }
+      return shards.get(shard);
+    },
+    term(key) {
+      return ix.dictionary(dictionaryShard(key, ix.manifest.code_bits)).then((terms) => terms.get(key) || null);
+    },
+    load(term, k) {
+      if (term.loaded.has(k)) return Promise.resolve();
+      if (!term.pending) term.pending = new Map();
+      if (!term.pending.has(k)) {
+        term.pending.set(k, fetchFile('p/' + term.key + '/' + k).then((bytes) => {
+          if (!bytes) throw new Error('missing postings ' + term.key + '/' + k);
+          term.loaded.set(k, decodeChunk(bytes));
+        }).finally(() => term.pending.delete(k)));
+      }
+      return term.pending.get(k);
+    },
+    async records(indices) {
+      const m = ix.manifest;
+      const wanted = Array.from(new Set(indices.map((i) => Math.floor(i / m.records))));
+      const texts = await Promise.all(wanted.map((k) => fetchFile('r/' + k, 'text')));
+      const byShard = new Map();
+      wanted.forEach((k, n) => byShard.set(k, (texts[n] || '').split('\n')));
+      return indices.map((i) => {
+        const line = byShard.get(Math.floor(i / m.records))[i % m.records];
+        if (line === undefined) throw new Error('no record ' + i);
+        return parseRecord(line, i, m);
+      });
+    },
+  };
+  return ix;
+}
+
+function ymd(date) { return date.toISOString().slice(0, 10).replace(/-/g, ''); }
+
+/** A criterion: the terms whose postings are united, and whether they overlap. */
+function criterion(terms, disjoint) {
+  return { terms, disjoint, count: terms.reduce((n, t) => n + t.count, 0) };
+}
+
+// The terms of a word: the whole word if the index has it, else (or when
+// widening) every word it begins, from two characters ("va" finds "van").
+async function wordCriterion(ix, word, widen) {
+  const key = 'w' + escape(word);
+  const terms = await ix.dictionary(dictionaryShard(key, 0));
+  if (terms.has(key) && !widen) return { criterion: criterion([terms.get(key)], true), whole: true };
+  if (Array.from(word).length < 2) return { criterion: criterion([], true), whole: false };
+  const prefixed = Array.from(terms.values()).filter((t) => t.key.startsWith(key));
+  return { criterion: criterion(prefixed, prefixed.length < 2), whole: false };
+}
+async function dateCriterion(ix, from, to) {
+  const days = [];
+  for (const d = new Date(to); d >= from && days.length < 400; d.setUTCDate(d.getUTCDate() - 1)) days.push(ymd(d));
+  const found = await Promise.all(days.map((day) => ix.term('d' + day)));
+  return criterion(found.filter(Boolean), true);
+}
+async function single(ix, key) {
+  const term = await ix.term(key);
+  return criterion(term ? [term] : [], true);
+}
+
+/** The criteria of a query: { all, phrase } (phrase: null if not a phrase). */
+export async function criteria(ix, q, widen) {
+  const others = [];
+  if (q.digits !== null) {
+    const asCode = await ix.term('c' + escape(q.digits));
+    if (asCode) others.push(criterion([asCode], true));
+    else q.amount = Number(q.digits);
+  }
+  const pending = [];
+  if (q.amount !== null) pending.push(single(ix, 'a' + q.amount));
+  if (q.from) pending.push(dateCriterion(ix, q.from, q.to));
+  for (const code of q.codes) pending.push(single(ix, 'c' + escape(foldReference(code))));
+  const words = q.runs.map((run) => Promise.all(run.map((w) => wordCriterion(ix, w, widen))));
+  const pairs = [];
+  q.runs.forEach((run) => run.forEach((w, i) => {
+    if (i + 1 < run.length) pairs.push([run.length, w, run[i + 1]]);
+  }));
+  const pairTerms = pairs.map(([, a, b]) => ix.term('b' + escape(a) + '.' + escape(b)));
+  const [rest, runs, pairFound] = await Promise.all([Promise.all(pending), Promise.all(words), Promise.all(pairTerms)]);
+  others.push(...rest);
+  const wordCriteria = runs.flat();
+  const all = wordCriteria.map((w) => w.criterion).concat(others);
+  let phrase = null;
+  if (pairs.length && wordCriteria.every((w) => w.whole)) {
+    phrase = pairFound.some((t) => !t) ? [criterion([], true)] : pairFound.map((t) => criterion([t], true)).concat(others);
+  }
+  return { all, phrase };
+}
+
+// Every posting of a union of terms within lo..hi, ascending.
+async function postingsWithin(ix, terms, lo, hi) {
+  const loads = [];
+  for (const term of terms) {
+    const first = Math.max(0, chunkOf(term, lo));
+    const last = chunkOf(term, hi);
+    for (let k = first; k <= last; k++) if (chunkLast(term, k) >= lo) loads.push(ix.load(term, k));
+  }
+  await Promise.all(loads);
+  const out = new Set();
+  for (const term of terms) {
+    term.loaded.forEach((postings) => postings.forEach((x) => { if (x >= lo && x <= hi) out.add(x); }));
+  }
+  return Array.from(out).sort((a, b) => a - b);
+}
+
+// The estimated bytes of chunk k (known before it is fetched): the smaller
+// of a bitmap of the indices it spans and varint deltas.
+function chunkBytes(ix, term, k) {
+  const postings = k === term.chunks - 1 ? term.count - k * ix.manifest.chunk : ix.manifest.chunk;
+  const span = chunkLast(term, k) - term.starts[k] + 1;
+  return Math.ceil(Math.min(span / 8, postings * (span / postings > 128 ? 2 : 1)));
+}
+const CHEAP = 8 * 1024; // bytes of a criterion's chunks fetched along in the same round trip
+const WAVE = 32 * 1024; // bytes of every criterion's chunks fetched in one round trip
+
+// Candidates (ascending) that are in every criterion of `rest`: each
+// criterion, rarest first, fetches only the chunks holding a candidate; in
+// each round trip the next criterion goes, and every other one whose chunks
+// are cheap.
+async function filterBy(ix, candidates, rest) {
+  while (rest.length && candidates.length) {
+    const needs = rest.map((c) => {
+      const chunks = new Map();
+      for (const term of c.terms) {
+        for (const x of candidates) {
+          if (x > term.newest) break;
+          const k = chunkOf(term, x);
+          if (k >= 0 && !term.loaded.has(k)) chunks.set(term.key + '/' + k, [term, k]);
+        }
+      }
+      let bytes = 0;
+      chunks.forEach(([term, k]) => { bytes += chunkBytes(ix, term, k); });
+      return { c, chunks, bytes };
+    });
+    // Round trips, not bytes, are what a phone waits for: everything at
+    // once when it is little.
+    const total = needs.reduce((sum, n) => sum + n.bytes, 0);
+    const now = needs.filter((n, i) => i === 0 || n.bytes <= CHEAP || total <= WAVE);
+    await Promise.all(now.flatMap((n) => Array.from(n.chunks.values(), ([term, k]) => ix.load(term, k))));
+    for (const n of now) candidates = candidates.filter((x) => n.c.terms.some((t) => has(t, x)));
+    rest = rest.filter((c) => !now.some((n) => n.c === c));
+  }
+  return candidates;
+}
+
+// The criteria rarest first and the range of donations all of them allow.
+function plan(list) {
+  list = list.slice().sort((a, b) => a.count - b.count);
+  const hi = Math.min(...list.map((c) => Math.max(...c.terms.map((t) => t.newest))));
+  const lo = Math.max(...list.map((c) => Math.min(...c.terms.map((t) => t.starts[0]))));
+  return { list, lo, hi };
+}
+
+/**
+ * Every donation in all the criteria, ascending (the exact set): the
+ * rarest criterion's postings within the range all allow are the
+ * candidates, filtered by the others.
+ */
+export async function intersectAll(ix, criteriaList) {
+  if (!criteriaList.length || criteriaList.some((c) => !c.terms.length)) return [];
+  const { list, lo, hi } = plan(criteriaList);
+  if (!(hi >= lo)) return [];
+  const candidates = await postingsWithin(ix, list[0].terms, lo, hi);
+  return filterBy(ix, candidates, list.slice(1));
+}
+
+/**
+ * The newest `want` donations in all the criteria, newest first, without
+ * the whole set: the rarest criterion's chunks are taken newest first (one,
+ * then two, then four at a time) and filtered by the others, until `want`
+ * are found. `{ found, complete }`: complete when the criteria hold no more.
+ */
+export async function intersectNewest(ix, criteriaList, want) {
+  if (!criteriaList.length || criteriaList.some((c) => !c.terms.length)) return { found: [], complete: true };
+  const { list, lo, hi } = plan(criteriaList);
+  if (!(hi >= lo)) return { found: [], complete: true };
+  if (list[0].terms.length !== 1) {
+    const all = await intersectAll(ix, list);
+    return { found: all.reverse().slice(0, want), complete: all.length <= want };
+  }
+  const term = list[0].terms[0];
+  const bottom = Math.max(0, chunkOf(term, lo));
+  let k = chunkOf(term, hi), step = 1;
+  const found = [];
+  while (k >= bottom) {
+    const ks = [];
+    for (let i = 0; i < step && k >= bottom; i++, k--) ks.push(k);
+    await Promise.all(ks.map((c) => ix.load(term, c)));
+    const candidates = [];
+    for (const c of ks.slice().reverse()) {
+      for (const x of term.loaded.get(c)) if (x >= lo && x <= hi) candidates.push(x);
+    }
+    const passed = await filterBy(ix, candidates, list.slice(1));
+    found.push(...passed.reverse());
+    if (found.length >= want) return { found: found.slice(0, want), complete: found.length === want && k < bottom };
+    step = Math.min(4, step * 2);
+  }
+  return { found, complete: true };
+}
+
+/**
+ * The donations of one criterion whose terms do not overlap, newest first,
+ * a chunk of each term at a time: `more(n)` resolves to the next n (fewer
+ * at the end).
+ */
+function streamDisjoint(ix, terms) {
+  // Per term, the next chunk to load, newest first (-1: all loaded).
+  const next = terms.map((t) => (t.chunks ? t.starts.length - 1 : -1));
+  let emitted = Infinity; // the oldest donation given out so far
+  // Every posting above this is loaded: the top of the newest chunk not
+  // yet loaded, of any term.
+  function bound() {
+    let b = -1;
+    terms.forEach((t, i) => { if (next[i] >= 0) b = Math.max(b, chunkLast(t, next[i])); });
+    return b;
+  }
+  return async function more(count) {
+    for (;;) {
+      const b = bound();
+      const known = [];
+      for (const t of terms) t.loaded.forEach((postings) => postings.forEach((x) => { if (x > b && x < emitted) known.push(x); }));
+      if (known.length >= count || b < 0) {
+        known.sort((x, y) => y - x);
+        const taken = known.slice(0, count);
+        if (taken.length) emitted = taken[taken.length - 1];
+        return taken;
+      }
+      const loads = [];
+      terms.forEach((t, i) => {
+        if (next[i] >= 0 && chunkLast(t, next[i]) === b) { loads.push(ix.load(t, next[i])); next[i]--; }
+      });
+      await Promise.all(loads);
+    }
+  };
+}
+
+/**
+ * Searches: resolves to a cursor `{ count(), page(n) }`: `count()` resolves
+ * to the exact number of matches, `page(n)` to the indices of results
+ * n·size … (n+1)·size − 1 in rank order: phrase matches (every typed word
+ * adjacent to the next, in order) newest first, then the others newest
+ * first. The first page is found without the whole set (`intersectNewest`)
+ * and the count is asked for after it, so the first page never waits for
+ * the bytes of the count. Resolves to null for a query with nothing to
+ * search.
+ */
+export async function search(ix, q, size, widen = false) {
+  const { all, phrase } = await criteria(ix, q, widen);
+  if (!all.length) return null;
+  // Whole words find nothing ("nguyen va an": "va" is a word too): every
+  // word typed of two characters or more then finds the words it begins.
+  const canWiden = !widen && q.runs.some((run) => run.some((w) => Array.from(w).length > 1));
+  if (all.some((c) => !c.terms.length)) {
+    return canWiden ? search(ix, q, size, true) : { count: async () => 0, page: async () => [] };
+  }
+  if (all.length === 1 && all[0].disjoint) {
+    // One word, an amount, a day or range, a code: the count is in the
+    // dictionary and the postings come newest first, a chunk at a time.
+    const more = streamDisjoint(ix, all[0].terms);
+    const taken = [];
+    return {
+      count: async () => all[0].count,
+      async page(n) {
+        if (taken.length < (n + 1) * size) taken.push(...await more((n + 1) * size - taken.length));
+        return taken.slice(n * size, (n + 1) * size);
+      },
+    };
+  }
+  const once = (make) => { let p = null; return () => p || (p = make()); };
+  const everything = once(() => intersectAll(ix, all));
+  const phrased = once(() => (phrase ? intersectAll(ix, phrase) : Promise.resolve([])));
+  // The order: phrase matches, then the others, each newest first.
+  const ranked = once(() => Promise.all([phrased(), everything()]).then(([p, e]) => {
+    const inPhrase = new Set(p);
+    return e.filter((x) => inPhrase.has(x)).reverse().concat(e.filter((x) => !inPhrase.has(x)).reverse());
+  }));
+  const widened = once(() => everything().then((e) => (!e.length && canWiden ? search(ix, q, size, true) : null)));
+  // The first page: the newest phrase matches if they fill it; without a
+  // phrase, the newest matches (all of them if fewer).
+  // Fewer phrase matches than a page (the rarest pair says so): the whole
+  // sets are needed at once.
+  // (Pairs of one name go together; an amount or a day is taken as
+  // independent of them.)
+  const donations = Math.max(1, ix.manifest.donations);
+  const pairs = phrase ? phrase.filter((c) => c.terms.every((t) => t.key[0] === 'b')) : [];
+  const phraseBound = phrase
+    ? phrase.filter((c) => !pairs.includes(c)).reduce((n, c) => n * (c.count / donations), Math.min(...pairs.map((c) => c.count)))
+    : Infinity;
+  const first = once(async () => {
+    if (phraseBound < size) return null;
+    // Phrase matches may well not fill the page (a rare pair): the whole
+    // sets are asked for in the same round trips.
+    if (phraseBound < 4 * size) ranked().catch(() => { /* asked again by page() */ });
+    const newest = await intersectNewest(ix, phrase || all, size);
+    if (newest.found.length >= size) return newest.found;
+    if (!phrase && newest.complete && newest.found.length) return newest.found;
+    return null;
+  });
+  return {
+    async count() {
+      const [e, w] = await Promise.all([everything(), widened()]);
+      return w ? w.count() : e.length;
+    },
+    async page(n) {
+      if (n === 0) {
+        const found = await first();
+        if (found) return found;
+      }
+      // The phrase set and the whole set together, in the same round trips.
+      const order = ranked();
+      order.catch(() => { /* awaited below unless widened */ });
+      const w = await widened();
+      if (w) return w.page(n);
+      return (await order).slice(n * size, (n + 1) * size);
+    },
+  };
+}
