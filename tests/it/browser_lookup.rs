@@ -696,11 +696,9 @@ fn lookup_shows_as_verified_only_what_the_proven_entries_say() {
     assert!(found.text.contains("revoked"), "{found:?}");
 }
 
-// ---- issue 17: find your transfer in the bank's own words -------------------
+// ---- find your transfer in the bank's own words -----------------------------
 
-#[path = "../examples/statements/gen.rs"]
-#[allow(dead_code)]
-mod generator;
+use crate::generator;
 
 /// The words, adjacent pairs and codes of a donation, as the index makes
 /// them (`site::lookup::tokens`), computed here from the ledger's entries.

@@ -709,8 +709,7 @@ fn import_files_are_never_written_inside_the_portal_or_over_a_file() {
     assert_eq!(portal.snapshot(), before);
 }
 
-#[path = "../../examples/statements/gen.rs"]
-mod generator;
+use crate::generator;
 
 /// The realistic generator's six statements of three accounts (overlapping
 /// re-issue, daily numbers, restarting row numbers, identical rows, zero and

@@ -3,6 +3,10 @@
 //! would. One crate links the application once instead of once per file.
 
 mod common;
+/// The realistic bank-statement generator, shared with `bench/statements.sh`.
+#[path = "../../examples/statements/gen.rs"]
+#[allow(dead_code)]
+mod generator;
 
 mod browser_a11y;
 mod browser_lookup;
