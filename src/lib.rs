@@ -14,6 +14,7 @@ pub mod ledger;
 pub mod media;
 pub mod money;
 pub mod portal;
+pub mod server;
 pub mod site;
 pub mod spreadsheet;
 pub mod vietqr;

@@ -322,3 +322,52 @@ fn the_default_preview_folder_is_private_and_unpredictable() {
     assert!(Path::new(output).join("index.html").is_file());
     drop(server);
 }
+
+/// Open pages are told of a rebuild by a push (server-sent events on the
+/// version's URL), not by polling; the file system tells the preview that a
+/// source changed.
+#[test]
+fn serve_pushes_a_rebuild_to_open_pages_as_an_event() {
+    let portal = TestPortal::new();
+    portal.append(SAMPLE).assert().success();
+    let out = portal.dir.path().join("preview");
+    let (server, port) = start(&portal, &out);
+    let (_, page) = get(port, "/");
+    assert!(
+        page.contains("new EventSource(\"/__minhbach/version\")"),
+        "{page}"
+    );
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    write!(
+        stream,
+        "GET /__minhbach/version HTTP/1.1\r\nHost: localhost\r\nAccept: text/event-stream\r\n\r\n"
+    )
+    .unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    let mut reader = BufReader::new(stream);
+    let mut next_data = || loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).unwrap_or(0) == 0 {
+            panic!("the event stream ended");
+        }
+        if let Some(data) = line.strip_prefix("data: ") {
+            return data.trim().to_string();
+        }
+    };
+    let first = next_data();
+    std::fs::write(
+        portal.root().join("content/moi.md"),
+        "+++\ntitle = \"Trang mới\"\n+++\nxin chào\n",
+    )
+    .unwrap();
+    let second = next_data();
+    assert_ne!(first, second, "a rebuild is pushed");
+    let (status, body) = get(port, "/moi/");
+    assert!(
+        status.contains("200") && body.contains("xin chào"),
+        "{status}"
+    );
+    drop(server);
+}

@@ -316,35 +316,17 @@ fn reconciliation(what: What, batch: &Batch, added: u64) -> (Vec<Line>, bool) {
         What::Donations => {
             let s = &batch.statement;
             let lines = vec![
-                line(
-                    "read",
-                    "Số dòng đã đọc",
-                    "Rows read",
-                    s.read.rows,
-                    vnd(s.read),
-                ),
+                line("read", "Đã đọc", "Read", s.read.rows, vnd(s.read)),
                 line("added", "Sẽ thêm", "To add", s.added.rows, vnd(s.added)),
                 line(
                     "recorded",
-                    "Đã ghi nhận trước đó (sổ cái hoặc bản nháp)",
-                    "Already recorded (ledger or draft)",
+                    "Đã ghi trước đó",
+                    "Already recorded",
                     s.recorded.rows,
                     vnd(s.recorded),
                 ),
-                line(
-                    "debits",
-                    "Dòng ghi nợ (bỏ qua)",
-                    "Debits (skipped)",
-                    s.debits.rows,
-                    vnd(s.debits),
-                ),
-                line(
-                    "zero",
-                    "Số tiền bằng 0 (bỏ qua)",
-                    "Zero amount (skipped)",
-                    s.zero.rows,
-                    vnd(s.zero),
-                ),
+                line("debits", "Ghi nợ", "Debits", s.debits.rows, vnd(s.debits)),
+                line("zero", "Số tiền 0", "Zero", s.zero.rows, vnd(s.zero)),
                 line(
                     "rejected",
                     "Bị từ chối",
@@ -361,22 +343,22 @@ fn reconciliation(what: What, batch: &Batch, added: u64) -> (Vec<Line>, bool) {
             let lines = vec![
                 line(
                     "read",
-                    "Số dòng đã đọc",
-                    "Rows read",
+                    "Đã đọc",
+                    "Read",
                     added + batch.duplicates + rejected,
                     String::new(),
                 ),
                 line(
                     "added",
-                    "Sẽ thêm (kinh phí dự kiến)",
-                    "To add (planned)",
+                    "Sẽ thêm",
+                    "To add",
                     added,
                     crate::vn::format_vnd(batch.total.get()),
                 ),
                 line(
                     "duplicates",
-                    "Hộ đã có (bỏ qua)",
-                    "Already registered (skipped)",
+                    "Hộ đã có",
+                    "Already registered",
                     batch.duplicates,
                     String::new(),
                 ),
