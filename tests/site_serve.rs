@@ -371,3 +371,34 @@ fn serve_pushes_a_rebuild_to_open_pages_as_an_event() {
     );
     drop(server);
 }
+
+/// In Chromium: an open page reloads by itself when a source changes.
+#[test]
+fn serve_an_open_page_in_chromium_reloads_after_a_change() {
+    use common::browser::{Chromium, chromium_binary, required};
+    let Some(binary) = chromium_binary() else {
+        assert!(!required(), "Chromium is required (install `chromium`)");
+        eprintln!("site_serve: Chromium missing; the browser test did not run");
+        return;
+    };
+    let portal = TestPortal::new();
+    portal.append(SAMPLE).assert().success();
+    let out = portal.dir.path().join("preview");
+    let (server, port) = start(&portal, &out);
+    let mut browser = Chromium::launch(&binary);
+    browser.navigate(&format!("http://127.0.0.1:{port}/gioi-thieu/"));
+    browser.wait_for("document.readyState === 'complete'");
+    // The page marks itself; a reload forgets the mark.
+    browser.eval("window.__before_reload = true; 1");
+    // Let its event stream deliver the version it was built at.
+    std::thread::sleep(Duration::from_millis(500));
+    let page = portal.root().join("content/gioi-thieu.md");
+    let text = std::fs::read_to_string(&page)
+        .unwrap_or_else(|_| "+++\ntitle = \"Giới thiệu\"\n+++\n".to_string());
+    std::fs::write(&page, format!("{text}\nĐã sửa lúc xem trước.\n")).unwrap();
+    browser.wait_for(
+        "!window.__before_reload && document.readyState === 'complete' \
+         && document.body.innerText.includes('Đã sửa lúc xem trước')",
+    );
+    drop(server);
+}
