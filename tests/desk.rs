@@ -1629,3 +1629,45 @@ fn desk_import_wizard_picks_the_account_reconciles_in_dong_and_fixes_or_skips_re
     let out = String::from_utf8_lossy(&again.get_output().stdout).to_string();
     assert!(out.contains("0 rows added"), "{out}");
 }
+
+#[test]
+fn desk_an_oversized_upload_is_refused_and_stages_nothing() {
+    let portal = TestPortal::new();
+    portal.append(common::SAMPLE).assert().success();
+    let desk = Desk::start(&portal);
+    let cookie = desk.login();
+    let csrf = csrf_of(&desk.get(&cookie, "/import").body);
+    let origin = desk.origin();
+    let huge = vec![b'1'; 17 << 20];
+    let before = portal.snapshot();
+    for (path, field) in [("/import", "statement"), ("/record/progress", "photos")] {
+        let (content_type, body) = multipart(
+            &[
+                ("csrf", &csrf),
+                ("what", "donations"),
+                ("fund", "bao-so-5"),
+                ("household", "qt-0001"),
+                ("date", "2025-09-20"),
+                ("stage", "started"),
+            ],
+            &[(field, "sao-ke.csv", &huge)],
+        );
+        let response = desk.request(
+            "POST",
+            path,
+            &[
+                ("Cookie", &cookie),
+                ("Origin", &origin),
+                ("Content-Type", &content_type),
+            ],
+            &body,
+        );
+        assert_eq!(response.status, 413, "{path}: {}", response.body);
+        assert!(response.body.contains("quá lớn"), "{}", response.body);
+    }
+    assert_eq!(portal.snapshot(), before);
+    assert!(
+        !portal.root().join(".minhbach/desk").exists(),
+        "nothing staged, no draft"
+    );
+}
