@@ -1671,3 +1671,53 @@ fn desk_an_oversized_upload_is_refused_and_stages_nothing() {
         "nothing staged, no draft"
     );
 }
+
+#[test]
+fn desk_a_fund_correction_adds_a_bank_account() {
+    let portal = TestPortal::new();
+    portal.append(common::SAMPLE).assert().success();
+    let desk = Desk::start(&portal);
+    let cookie = desk.login();
+    // The sample's fund (entry 2) has the older single `account`.
+    let form = desk.get(&cookie, "/record/correction?target=2");
+    assert!(
+        form.body
+            .contains("name=\"amend.accounts[0].number\" value=\"113000006100\""),
+        "{}",
+        form.body
+    );
+    assert!(
+        form.body
+            .contains("name=\"amend.accounts[1].number\" value=\"\"")
+    );
+    assert!(!form.body.contains("id=\"preview-qr\""));
+    let recorded = desk.post(
+        &cookie,
+        "/record/correction",
+        &[
+            ("target", "2"),
+            ("reason", "Mở thêm tài khoản Vietcombank"),
+            ("amend.accounts[0].bank_bin", "970415"),
+            ("amend.accounts[0].number", "113000006100"),
+            ("amend.accounts[0].holder", "UBMTTQ TINH QUANG TRI"),
+            ("amend.accounts[1].bank_bin", "970436"),
+            ("amend.accounts[1].number", "0071000123456"),
+            ("amend.accounts[1].holder", "UBMTTQ TINH QUANG TRI"),
+        ],
+    );
+    assert_eq!(recorded.status, 303, "{}", recorded.body);
+    let draft = read(&draft_path(&portal));
+    assert!(
+        draft.contains(r#""account":null"#) && draft.contains("0071000123456"),
+        "{draft}"
+    );
+    assert_eq!(desk.post(&cookie, "/sign", &[]).status, 200);
+    portal.run(&["verify"]).assert().success();
+    // The wizard now asks which account a statement is of.
+    let form = desk.get(&cookie, "/import");
+    assert!(
+        form.body.contains("<option value=\"0071000123456\""),
+        "{}",
+        form.body
+    );
+}

@@ -401,6 +401,50 @@ pub fn to_input(kind: Kind, form: &[(String, String)]) -> Result<Value, FormErro
     Ok(Value::Object(object))
 }
 
+/// A fund's correction: its accounts as the form gives them
+/// (`amend.accounts[N].…`), amended when they differ from the entry's. An
+/// entry written with the older single `account` loses it for the list (a
+/// fund has one or the other).
+fn amend_accounts(
+    form: &[(String, String)],
+    current: &Map<String, Value>,
+    amend: &mut Map<String, Value>,
+) {
+    let given: Vec<(String, String)> = form
+        .iter()
+        .filter_map(|(key, text)| {
+            key.strip_prefix("amend.")
+                .filter(|name| name.starts_with("accounts["))
+                .map(|name| (name.to_string(), text.clone()))
+        })
+        .collect();
+    if given.is_empty() {
+        return;
+    }
+    let new: Vec<Value> = account_groups(&given)
+        .into_iter()
+        .filter(|group| !group.is_empty())
+        .map(|group| json!({"bank_bin": group.bank_bin, "number": group.number, "holder": group.holder}))
+        .collect();
+    let old: Vec<Value> = match (current.get("accounts"), current.get("account")) {
+        (Some(Value::Array(list)), _) => list.clone(),
+        (_, Some(one @ Value::Object(_))) => vec![one.clone()],
+        _ => Vec::new(),
+    };
+    if new == old {
+        return;
+    }
+    if current.contains_key("account") {
+        amend.insert("account".into(), Value::Null);
+    }
+    let list = if new.is_empty() {
+        Value::Null
+    } else {
+        Value::Array(new)
+    };
+    amend.insert("accounts".into(), list);
+}
+
 /// The most bank accounts one fund form takes.
 pub const MAX_ACCOUNTS: usize = 20;
 
@@ -478,6 +522,9 @@ pub fn correction_input(
         let Some(name) = key.strip_prefix("amend.") else {
             continue;
         };
+        if name.starts_with("accounts[") {
+            continue;
+        }
         let text = text.trim();
         let new = match current.get(name) {
             Some(Value::Number(_)) => json!(parse_amount(key, text)?),
@@ -490,6 +537,7 @@ pub fn correction_input(
             amend.insert(name.to_string(), new);
         }
     }
+    amend_accounts(form, current, &mut amend);
     if amend.is_empty() {
         return Err(form_error(
             "reason",
@@ -569,6 +617,39 @@ mod tests {
             ])
         );
         assert!(line.get("account").is_none() && line.get("bank_bin").is_none());
+    }
+
+    #[test]
+    fn desk_fund_correction_adds_an_account_to_the_older_single_one() {
+        let current = json!({"id":"f","name":"F","description":"D",
+            "account":{"bank_bin":"970415","number":"1","holder":"H"}});
+        let current = current.as_object().unwrap();
+        let unchanged = form(&[
+            ("target", "2"),
+            ("reason", "r"),
+            ("amend.name", "F"),
+            ("amend.accounts[0].bank_bin", "970415"),
+            ("amend.accounts[0].number", "1"),
+            ("amend.accounts[0].holder", "H"),
+            ("amend.accounts[1].bank_bin", ""),
+            ("amend.accounts[1].number", ""),
+            ("amend.accounts[1].holder", ""),
+        ]);
+        assert!(
+            correction_input(&unchanged, current).is_err(),
+            "nothing changed"
+        );
+        let mut added = unchanged.clone();
+        added[7].1 = "2".into();
+        added[6].1 = "970436".into();
+        added[8].1 = "H".into();
+        let line = correction_input(&added, current).unwrap();
+        assert_eq!(
+            line["amend"],
+            json!({"account": null, "accounts": [
+                {"bank_bin":"970415","number":"1","holder":"H"},
+                {"bank_bin":"970436","number":"2","holder":"H"}]})
+        );
     }
 
     #[test]

@@ -220,12 +220,11 @@ fn form_page(
         Vec::new()
     };
     context.insert("balances", &balances);
-    let accounts = if kind == Kind::Fund {
+    let mut accounts = if kind == Kind::Fund {
         fund_accounts(&form.values, form.more_accounts)
     } else {
         Vec::new()
     };
-    context.insert("accounts", &accounts);
     // A correction: the entry as it stands, each field editable.
     context.insert("correction_lookup", &(kind == Kind::Correction));
     context.insert(
@@ -243,6 +242,32 @@ fn form_page(
             Some((body, is_void)) => {
                 show_form = true;
                 current_kind = body.kind();
+                // A fund's accounts, each editable, and one more to add.
+                if let Body::Fund(fund) = &body {
+                    let typed: Fields = form
+                        .values
+                        .iter()
+                        .filter_map(|(key, text)| {
+                            key.strip_prefix("amend.")
+                                .filter(|name| name.starts_with("accounts["))
+                                .map(|name| (name.to_string(), text.clone()))
+                        })
+                        .collect();
+                    let standing: Fields = fund
+                        .bank_accounts()
+                        .enumerate()
+                        .flat_map(|(index, account)| {
+                            [
+                                ("bank_bin", &account.bank_bin),
+                                ("number", &account.number),
+                                ("holder", &account.holder),
+                            ]
+                            .map(|(part, text)| (format!("accounts[{index}].{part}"), text.clone()))
+                        })
+                        .collect();
+                    let values = if typed.is_empty() { standing } else { typed };
+                    accounts = fund_accounts(&values, true);
+                }
                 voided = is_void;
                 current_rows = correction_rows(&body);
                 for field in &mut fields {
@@ -259,6 +284,15 @@ fn form_page(
             }
         }
     }
+    context.insert("accounts", &accounts);
+    context.insert(
+        "account_prefix",
+        if kind == Kind::Correction {
+            "amend."
+        } else {
+            ""
+        },
+    );
     context.insert("fields", &fields);
     context.insert("show_form", &show_form);
     context.insert("current", &current_rows);
