@@ -15,6 +15,7 @@ pub mod import;
 pub mod media;
 pub mod portal;
 pub mod progress;
+pub mod server;
 pub mod site;
 pub mod spreadsheet;
 pub mod vietqr;

@@ -24,6 +24,8 @@ pub fn import(data: &[u8], extension: &str) {
             account: None,
             mapping: &mapping,
             skip_invalid: selector & 2 == 0,
+            fixes: None,
+            keep_skipped_lines: selector & 4 == 0,
         };
         let _ = read_donations(&import, &STATE, &mut |_| {});
     } else {
@@ -37,6 +39,7 @@ pub fn import(data: &[u8], extension: &str) {
             path: &path,
             mapping: &mapping,
             skip_invalid: selector & 2 == 0,
+            fixes: None,
             context: &context,
         };
         let _ = read_households(&import, &STATE, &mut |_| {});

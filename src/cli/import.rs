@@ -11,8 +11,9 @@
 use super::signing::{load_secret, load_signing_key};
 use super::{ledger_of, now, open_portal, usage};
 use crate::import::{
-    Batch, DonationImport, HouseholdImport, ImportError, Mapping, Position, Rejection, SkipReason,
-    Tally, description_hash, read_donations, read_households, write_rejects, write_report,
+    Batch, DonationImport, HouseholdImport, ImportError, Mapping, Position, SkipReason, Tally,
+    description_hash, read_donations, read_households, statement_account, write_rejects,
+    write_report,
 };
 use crate::ledger::note::SigningKey;
 use crate::ledger::{AppendReport, AppendSession, InputContext, Ledger};
@@ -171,7 +172,12 @@ fn donations(root: &Path, args: DonationArgs) -> Result<()> {
             }
         )));
     }
-    let account = statement_account(state.fund_accounts(&args.fund), &args)?;
+    let account = statement_account(
+        &args.fund,
+        state.fund_accounts(&args.fund),
+        args.account.as_deref(),
+    )
+    .map_err(|error| usage(error.to_string()))?;
     let received = state
         .funds()
         .find(|fund| fund.id == args.fund)
@@ -182,6 +188,8 @@ fn donations(root: &Path, args: DonationArgs) -> Result<()> {
         account: account.as_deref(),
         mapping: &session.mapping,
         skip_invalid: session.skip_invalid.is_some(),
+        fixes: None,
+        keep_skipped_lines: session.report.is_some(),
     };
     let batch = with_progress(&session.file, |progress| {
         read_donations(&import, state, progress)
@@ -201,31 +209,6 @@ fn donations(root: &Path, args: DonationArgs) -> Result<()> {
     );
     print_appended(report.as_ref(), &session.key);
     Ok(())
-}
-
-/// The account a statement is of: `--account`, which must be one of the
-/// fund's; without it the fund's only account, or none if it has none.
-fn statement_account(accounts: &[String], args: &DonationArgs) -> Result<Option<String>> {
-    let listed = || accounts.join(", ");
-    match (&args.account, accounts) {
-        (Some(number), _) if accounts.contains(number) => Ok(Some(number.clone())),
-        (Some(number), []) => Err(usage(format!(
-            "fund `{}` has no bank account, so `--account {number}` cannot be recorded; add the fund's accounts with a correction first",
-            args.fund
-        ))),
-        (Some(number), _) => Err(usage(format!(
-            "`{number}` is not an account of fund `{}` (its accounts: {})",
-            args.fund,
-            listed()
-        ))),
-        (None, []) => Ok(None),
-        (None, [only]) => Ok(Some(only.clone())),
-        (None, _) => Err(usage(format!(
-            "fund `{}` receives through several accounts ({}); say which one the statement is of with --account NUMBER",
-            args.fund,
-            listed()
-        ))),
-    }
 }
 
 /// Marks the rows already recorded whose bank text differs from their
@@ -296,6 +279,7 @@ fn households(root: &Path, args: HouseholdArgs) -> Result<()> {
         path: &session.file,
         mapping: &session.mapping,
         skip_invalid: session.skip_invalid.is_some(),
+        fixes: None,
         context: &context,
     };
     let batch = with_progress(&session.file, |progress| {
@@ -349,18 +333,9 @@ fn import_batch(
                 continue;
             }
             Err(error) => {
-                let rejection = Rejection {
-                    row,
-                    column: batch.column_of(error.field.as_deref()),
-                    reason: error.message.clone(),
-                };
+                let rejection = batch.set_aside(row, &body, error.field.as_deref(), &error.message);
                 if session.skip_invalid.is_none() {
                     return Err(anyhow!("`{}` {rejection}{nothing}", session.file.display()));
-                }
-                batch.unaccount(&body);
-                if let crate::ledger::entry::Body::Donation(donation) = &body {
-                    batch.statement.added.remove(donation.amount);
-                    batch.statement.rejected.add(donation.amount);
                 }
                 batch.rejected.push(rejection);
             }

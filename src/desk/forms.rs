@@ -147,19 +147,8 @@ pub fn fields(kind: Kind, funds: &[(String, String)]) -> Vec<Field> {
             field("description", "Mô tả", "Description", "textarea", true),
             field("target", "Mục tiêu (đồng)", "Target (đồng)", "text", false)
                 .hint(amount_hint.0, amount_hint.1),
-            field(
-                "bank_bin",
-                "Mã ngân hàng (BIN NAPAS, 6 số)",
-                "Bank BIN (NAPAS, 6 digits)",
-                "text",
-                false,
-            )
-            .hint(
-                "Ví dụ 970436 (Vietcombank), 970415 (VietinBank)",
-                "E.g. 970436 (Vietcombank), 970415 (VietinBank)",
-            ),
-            field("number", "Số tài khoản", "Account number", "text", false),
-            field("holder", "Chủ tài khoản", "Account holder", "text", false),
+            // The bank accounts (`accounts`) are groups of their own: see
+            // `AccountGroup`.
         ],
         Kind::Donation => vec![
             field("fund", "Quỹ", "Fund", "select", true).options(fund_choices),
@@ -365,7 +354,7 @@ pub fn to_input(kind: Kind, form: &[(String, String)]) -> Result<Value, FormErro
     for field in &fields {
         let text = value(form, &field.name);
         match field.name.as_str() {
-            "bank_bin" | "number" | "holder" | "photos" | "caption" => continue,
+            "photos" | "caption" => continue,
             "amount" | "planned" | "target" => {
                 if text.is_empty() && !field.required {
                     continue;
@@ -398,15 +387,116 @@ pub fn to_input(kind: Kind, form: &[(String, String)]) -> Result<Value, FormErro
         }
     }
     if kind == Kind::Fund {
-        let account = ["bank_bin", "number", "holder"].map(|name| value(form, name));
-        if account.iter().any(|part| !part.is_empty()) {
-            object.insert(
-                "account".into(),
-                json!({"bank_bin": account[0], "number": account[1], "holder": account[2]}),
-            );
+        let accounts: Vec<Value> = account_groups(form)
+            .into_iter()
+            .filter(|group| !group.is_empty())
+            .map(|group| {
+                json!({"bank_bin": group.bank_bin, "number": group.number, "holder": group.holder})
+            })
+            .collect();
+        if !accounts.is_empty() {
+            object.insert("accounts".into(), Value::Array(accounts));
         }
     }
     Ok(Value::Object(object))
+}
+
+/// A fund's correction: its accounts as the form gives them
+/// (`amend.accounts[N].…`), amended when they differ from the entry's. An
+/// entry written with the older single `account` loses it for the list (a
+/// fund has one or the other).
+fn amend_accounts(
+    form: &[(String, String)],
+    current: &Map<String, Value>,
+    amend: &mut Map<String, Value>,
+) {
+    let given: Vec<(String, String)> = form
+        .iter()
+        .filter_map(|(key, text)| {
+            key.strip_prefix("amend.")
+                .filter(|name| name.starts_with("accounts["))
+                .map(|name| (name.to_string(), text.clone()))
+        })
+        .collect();
+    if given.is_empty() {
+        return;
+    }
+    let new: Vec<Value> = account_groups(&given)
+        .into_iter()
+        .filter(|group| !group.is_empty())
+        .map(|group| json!({"bank_bin": group.bank_bin, "number": group.number, "holder": group.holder}))
+        .collect();
+    let old: Vec<Value> = match (current.get("accounts"), current.get("account")) {
+        (Some(Value::Array(list)), _) => list.clone(),
+        (_, Some(one @ Value::Object(_))) => vec![one.clone()],
+        _ => Vec::new(),
+    };
+    if new == old {
+        return;
+    }
+    if current.contains_key("account") {
+        amend.insert("account".into(), Value::Null);
+    }
+    let list = if new.is_empty() {
+        Value::Null
+    } else {
+        Value::Array(new)
+    };
+    amend.insert("accounts".into(), list);
+}
+
+/// The most bank accounts one fund form takes.
+pub const MAX_ACCOUNTS: usize = 20;
+
+/// One bank account of a fund form: inputs `accounts[N].bank_bin`,
+/// `accounts[N].number`, `accounts[N].holder`, named after the entry's
+/// `accounts` list in the data contract.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct AccountGroup {
+    pub index: usize,
+    pub bank_bin: String,
+    pub number: String,
+    pub holder: String,
+    /// The account's VietQR code as a `data:` image, or empty.
+    pub qr: String,
+    /// Why no code could be drawn (Vietnamese / English), or empty.
+    pub qr_error: String,
+}
+
+impl AccountGroup {
+    fn is_empty(&self) -> bool {
+        self.bank_bin.is_empty() && self.number.is_empty() && self.holder.is_empty()
+    }
+}
+
+/// The account groups of a submitted fund form, in index order (empty
+/// groups included, so the form is drawn again as it was).
+pub fn account_groups(form: &[(String, String)]) -> Vec<AccountGroup> {
+    let mut groups: std::collections::BTreeMap<usize, AccountGroup> = Default::default();
+    for (key, text) in form {
+        let Some((index, part)) = key
+            .strip_prefix("accounts[")
+            .and_then(|rest| rest.split_once("]."))
+        else {
+            continue;
+        };
+        let Ok(index) = index.parse::<usize>() else {
+            continue;
+        };
+        if index >= MAX_ACCOUNTS {
+            continue;
+        }
+        let group = groups.entry(index).or_default();
+        group.index = index;
+        let text = text.trim().to_string();
+        match part {
+            "bank_bin" => group.bank_bin = text,
+            "number" => group.number = text,
+            "holder" => group.holder = text,
+            _ => {}
+        }
+    }
+    groups.into_values().collect()
 }
 
 /// A correction form as an input line: `target`, `reason`, and `amend` with
@@ -432,6 +522,9 @@ pub fn correction_input(
         let Some(name) = key.strip_prefix("amend.") else {
             continue;
         };
+        if name.starts_with("accounts[") {
+            continue;
+        }
         let text = text.trim();
         let new = match current.get(name) {
             Some(Value::Number(_)) => json!(parse_amount(key, text)?),
@@ -444,6 +537,7 @@ pub fn correction_input(
             amend.insert(name.to_string(), new);
         }
     }
+    amend_accounts(form, current, &mut amend);
     if amend.is_empty() {
         return Err(form_error(
             "reason",
@@ -496,21 +590,66 @@ mod tests {
     }
 
     #[test]
-    fn desk_fund_account_is_nested() {
+    fn desk_fund_accounts_are_a_list_in_form_order() {
         let line = to_input(
             Kind::Fund,
             &form(&[
                 ("id", "f"),
                 ("name", "F"),
                 ("description", "D"),
-                ("bank_bin", "970415"),
-                ("number", "1"),
-                ("holder", "H"),
+                ("accounts[0].bank_bin", "970415"),
+                ("accounts[0].number", "1"),
+                ("accounts[0].holder", "H"),
+                ("accounts[1].bank_bin", ""),
+                ("accounts[1].number", ""),
+                ("accounts[1].holder", ""),
+                ("accounts[2].bank_bin", "970436"),
+                ("accounts[2].number", "2"),
+                ("accounts[2].holder", "H"),
             ]),
         )
         .unwrap();
-        assert_eq!(line["account"]["bank_bin"], "970415");
-        assert!(line.get("bank_bin").is_none());
+        assert_eq!(
+            line["accounts"],
+            json!([
+                {"bank_bin": "970415", "number": "1", "holder": "H"},
+                {"bank_bin": "970436", "number": "2", "holder": "H"}
+            ])
+        );
+        assert!(line.get("account").is_none() && line.get("bank_bin").is_none());
+    }
+
+    #[test]
+    fn desk_fund_correction_adds_an_account_to_the_older_single_one() {
+        let current = json!({"id":"f","name":"F","description":"D",
+            "account":{"bank_bin":"970415","number":"1","holder":"H"}});
+        let current = current.as_object().unwrap();
+        let unchanged = form(&[
+            ("target", "2"),
+            ("reason", "r"),
+            ("amend.name", "F"),
+            ("amend.accounts[0].bank_bin", "970415"),
+            ("amend.accounts[0].number", "1"),
+            ("amend.accounts[0].holder", "H"),
+            ("amend.accounts[1].bank_bin", ""),
+            ("amend.accounts[1].number", ""),
+            ("amend.accounts[1].holder", ""),
+        ]);
+        assert!(
+            correction_input(&unchanged, current).is_err(),
+            "nothing changed"
+        );
+        let mut added = unchanged.clone();
+        added[7].1 = "2".into();
+        added[6].1 = "970436".into();
+        added[8].1 = "H".into();
+        let line = correction_input(&added, current).unwrap();
+        assert_eq!(
+            line["amend"],
+            json!({"account": null, "accounts": [
+                {"bank_bin":"970415","number":"1","holder":"H"},
+                {"bank_bin":"970436","number":"2","holder":"H"}]})
+        );
     }
 
     #[test]

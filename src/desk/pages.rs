@@ -9,6 +9,7 @@ use super::security::Session;
 use super::server::{AppState, Desk};
 use super::wizard::{self, What};
 use super::work;
+use crate::import::RowFixes;
 use crate::ledger::entry::Body;
 use crate::ledger::{FundTotals, InputContext, Pending, parse_input};
 use anyhow::Context as _;
@@ -147,6 +148,8 @@ struct FormState {
     error: Option<String>,
     query: String,
     target: Option<u64>,
+    /// A fund form: draw one more (empty) account group.
+    more_accounts: bool,
 }
 
 fn form_page(
@@ -162,11 +165,7 @@ fn form_page(
     // are signed in the same checkpoint, before what refers to them.
     for item in desk.draft.load()? {
         match item.body {
-            Body::Fund(fund) => snapshot.funds.push(work::FundRow {
-                id: fund.id,
-                name: fund.name,
-                account: fund.account,
-            }),
+            Body::Fund(fund) => snapshot.funds.push(work::FundRow::of(*fund)),
             Body::Household(household) => snapshot.households.push(work::HouseholdRow {
                 seq: 0,
                 id: household.id,
@@ -221,7 +220,11 @@ fn form_page(
         Vec::new()
     };
     context.insert("balances", &balances);
-    context.insert("qr", &fund_qr(kind, &form.values));
+    let mut accounts = if kind == Kind::Fund {
+        fund_accounts(&form.values, form.more_accounts)
+    } else {
+        Vec::new()
+    };
     // A correction: the entry as it stands, each field editable.
     context.insert("correction_lookup", &(kind == Kind::Correction));
     context.insert(
@@ -239,6 +242,32 @@ fn form_page(
             Some((body, is_void)) => {
                 show_form = true;
                 current_kind = body.kind();
+                // A fund's accounts, each editable, and one more to add.
+                if let Body::Fund(fund) = &body {
+                    let typed: Fields = form
+                        .values
+                        .iter()
+                        .filter_map(|(key, text)| {
+                            key.strip_prefix("amend.")
+                                .filter(|name| name.starts_with("accounts["))
+                                .map(|name| (name.to_string(), text.clone()))
+                        })
+                        .collect();
+                    let standing: Fields = fund
+                        .bank_accounts()
+                        .enumerate()
+                        .flat_map(|(index, account)| {
+                            [
+                                ("bank_bin", &account.bank_bin),
+                                ("number", &account.number),
+                                ("holder", &account.holder),
+                            ]
+                            .map(|(part, text)| (format!("accounts[{index}].{part}"), text.clone()))
+                        })
+                        .collect();
+                    let values = if typed.is_empty() { standing } else { typed };
+                    accounts = fund_accounts(&values, true);
+                }
                 voided = is_void;
                 current_rows = correction_rows(&body);
                 for field in &mut fields {
@@ -255,6 +284,15 @@ fn form_page(
             }
         }
     }
+    context.insert("accounts", &accounts);
+    context.insert(
+        "account_prefix",
+        if kind == Kind::Correction {
+            "amend."
+        } else {
+            ""
+        },
+    );
     context.insert("fields", &fields);
     context.insert("show_form", &show_form);
     context.insert("current", &current_rows);
@@ -313,16 +351,32 @@ fn correction_rows(body: &Body) -> Vec<CurrentRow> {
     rows
 }
 
-/// A VietQR preview of a fund form's account, as a `data:` image.
-fn fund_qr(kind: Kind, values: &Fields) -> String {
-    let (bin, number) = (
-        forms::value(values, "bank_bin"),
-        forms::value(values, "number"),
-    );
-    if kind != Kind::Fund || bin.is_empty() || number.is_empty() {
-        return String::new();
+/// A fund form's account groups (at least two, so a second account is one
+/// field away; one more when asked), each with its VietQR preview when its
+/// bank and number are given.
+fn fund_accounts(values: &Fields, more: bool) -> Vec<forms::AccountGroup> {
+    let mut groups = forms::account_groups(values);
+    let wanted = groups.len().max(2) + usize::from(more);
+    while groups.len() < wanted.min(forms::MAX_ACCOUNTS) {
+        let index = groups.last().map_or(0, |g| g.index + 1);
+        groups.push(forms::AccountGroup {
+            index,
+            ..Default::default()
+        });
     }
-    qr_data_uri_of(crate::vietqr::VietQr::new(bin, number).svg().ok())
+    for group in &mut groups {
+        if group.bank_bin.is_empty() || group.number.is_empty() {
+            continue;
+        }
+        match crate::vietqr::VietQr::new(&group.bank_bin, &group.number).svg() {
+            Ok(svg) => group.qr = qr_data_uri_of(Some(svg)),
+            Err(error) => {
+                group.qr_error =
+                    format!("Chưa tạo được mã VietQR: {error} / No VietQR code: {error}")
+            }
+        }
+    }
+    groups
 }
 
 fn qr_data_uri_of(svg: Option<String>) -> String {
@@ -358,6 +412,7 @@ pub async fn form(
                 error: None,
                 query: query.get("q").cloned().unwrap_or_default(),
                 target,
+                more_accounts: false,
             },
         )?;
         Ok(Html(page))
@@ -395,6 +450,7 @@ fn record_entry(
                 error: Some(error),
                 query: String::new(),
                 target,
+                more_accounts: false,
             },
         )?;
         Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page)).into_response())
@@ -458,6 +514,22 @@ pub async fn record(
         return Err(DeskError::BadRequest("progress forms are multipart".into()));
     }
     blocking(&state, move |desk| {
+        // A fund form's other buttons draw it again without recording:
+        // one more account group, or the VietQR codes of those given.
+        let action = forms::value(&values, "action").to_string();
+        if kind == Kind::Fund && matches!(action.as_str(), "more" | "preview") {
+            let page = form_page(
+                desk,
+                &session,
+                kind,
+                FormState {
+                    more_accounts: action == "more",
+                    values,
+                    ..FormState::default()
+                },
+            )?;
+            return Ok(Html(page).into_response());
+        }
         let line = if kind == Kind::Correction {
             let target = forms::value(&values, "target").parse().unwrap_or(u64::MAX);
             let current = work::entry_as_it_stands(desk, target)?
@@ -557,6 +629,14 @@ fn prepare_uploads(desk: &Desk) -> Result<std::path::PathBuf, DeskError> {
     Ok(dir)
 }
 
+/// An account's VietQR code on the review page.
+#[derive(Serialize)]
+struct QrImage {
+    number: String,
+    holder: String,
+    src: String,
+}
+
 #[derive(Serialize)]
 struct ReviewRow {
     index: usize,
@@ -568,8 +648,8 @@ struct ReviewRow {
     json: String,
     ok: bool,
     error: String,
-    /// A fund's VietQR code (a `data:` image), or empty.
-    qr: String,
+    /// A fund's VietQR codes (`data:` images), one per account.
+    qrs: Vec<QrImage>,
 }
 
 fn review_rows(
@@ -592,15 +672,20 @@ fn review_rows(
                 kind_en,
                 summary: summary(&item.body),
                 json: serde_json::to_string_pretty(&item.body).unwrap_or_default(),
-                qr: match &item.body {
-                    Body::Fund(fund) => fund.account.as_ref().map_or(String::new(), |account| {
-                        qr_data_uri_of(
-                            crate::vietqr::VietQr::new(&account.bank_bin, &account.number)
-                                .svg()
-                                .ok(),
-                        )
-                    }),
-                    _ => String::new(),
+                qrs: match &item.body {
+                    Body::Fund(fund) => fund
+                        .bank_accounts()
+                        .map(|account| QrImage {
+                            number: account.number.clone(),
+                            holder: account.holder.clone(),
+                            src: qr_data_uri_of(
+                                crate::vietqr::VietQr::new(&account.bank_bin, &account.number)
+                                    .svg()
+                                    .ok(),
+                            ),
+                        })
+                        .collect(),
+                    _ => Vec::new(),
                 },
                 ok: !matches!(result, Some(Err(_))),
                 error: match result {
@@ -841,6 +926,37 @@ fn layout_choices() -> Vec<LayoutChoice> {
     choices
 }
 
+/// The officer's corrections of rejected rows: those carried by the page
+/// (`fixes`, as JSON) and those just typed (`fix.ROW.COLUMN`).
+fn fixes_of(values: &Fields) -> Result<RowFixes, DeskError> {
+    let carried = forms::value(values, "fixes");
+    let mut fixes: RowFixes = if carried.is_empty() {
+        RowFixes::new()
+    } else {
+        serde_json::from_str(carried).map_err(|_| DeskError::BadRequest("fixes".into()))?
+    };
+    for (key, text) in values {
+        let Some((row, column)) = key
+            .strip_prefix("fix.")
+            .and_then(|rest| rest.split_once('.'))
+        else {
+            continue;
+        };
+        let (Ok(row), Ok(column)) = (row.parse::<usize>(), column.parse::<usize>()) else {
+            return Err(DeskError::BadRequest(format!("`{key}`")));
+        };
+        fixes.entry(row).or_default().insert(column, text.clone());
+    }
+    Ok(fixes)
+}
+
+fn what_of(values: &Fields) -> What {
+    match forms::value(values, "what") {
+        "households" => What::Households,
+        _ => What::Donations,
+    }
+}
+
 /// The wizard page: the upload form, or a preview of `file`.
 fn import_view(
     desk: &Desk,
@@ -853,21 +969,12 @@ fn import_view(
     let mut funds = work::snapshot(desk, false)?.funds;
     for item in desk.draft.load()? {
         if let Body::Fund(fund) = item.body {
-            funds.push(work::FundRow {
-                id: fund.id,
-                name: fund.name,
-                account: fund.account,
-            });
+            funds.push(work::FundRow::of(*fund));
         }
     }
-    context.insert("funds", &funds);
-    context.insert("layouts", &layout_choices());
-    let what = match forms::value(values, "what") {
-        "households" => What::Households,
-        _ => What::Donations,
-    };
-    context.insert("what", &what);
-    context.insert("fund", forms::value(values, "fund"));
+    let what = what_of(values);
+    let fund = forms::value(values, "fund");
+    let fixes = fixes_of(values)?;
     let mut error = error;
     let mut preview = None;
     if let (Some(file), None) = (&file, &error) {
@@ -877,8 +984,10 @@ fn import_view(
                 "" => "auto",
                 layout => layout,
             },
-            fund: forms::value(values, "fund"),
+            fund,
+            account: forms::value(values, "account"),
             file,
+            fixes: &fixes,
         };
         match wizard::preview(desk, &choice) {
             Ok(found) => preview = Some(found),
@@ -896,6 +1005,25 @@ fn import_view(
             .find(|c| c.name == p.layout)
             .map_or(p.layout.clone(), |c| c.label.to_string())
     });
+    let fund_accounts: Vec<_> = funds
+        .iter()
+        .find(|f| f.id == fund)
+        .map(|f| f.accounts.clone())
+        .unwrap_or_default();
+    context.insert("funds", &funds);
+    context.insert("fund_accounts", &fund_accounts);
+    context.insert("layouts", &layout_choices());
+    context.insert("what", &what);
+    context.insert("fund", fund);
+    context.insert("account", forms::value(values, "account"));
+    context.insert(
+        "fixes",
+        &if fixes.is_empty() {
+            String::new()
+        } else {
+            serde_json::to_string(&fixes).unwrap_or_default()
+        },
+    );
     context.insert("layout_label", &layout_label);
     context.insert("header_row", &preview.as_ref().map_or(0, |p| p.header_row));
     context.insert("preview", &preview);
@@ -953,6 +1081,8 @@ pub async fn import_upload(
     .await
 }
 
+/// Reads the staged file again: another layout or account, or a rejected
+/// row fixed.
 pub async fn import_preview(
     State(state): State<AppState>,
     Extension(session): Extension<Session>,
@@ -972,17 +1102,17 @@ pub async fn import_accept(
 ) -> Result<Response, DeskError> {
     blocking(&state, move |desk| {
         let _draft = desk.draft.lock()?;
-        let what = match forms::value(&values, "what") {
-            "households" => What::Households,
-            _ => What::Donations,
-        };
+        let fixes = fixes_of(&values)?;
         let choice = wizard::Choice {
-            what,
+            what: what_of(&values),
             layout: forms::value(&values, "layout"),
             fund: forms::value(&values, "fund"),
+            account: forms::value(&values, "account"),
             file: forms::value(&values, "file"),
+            fixes: &fixes,
         };
-        match wizard::accept(desk, &choice) {
+        let skip = forms::value(&values, "skip_rejected") == "1";
+        match wizard::accept(desk, &choice, skip) {
             Ok(_) => Ok(Redirect::to("/review").into_response()),
             Err(error) => {
                 let file = choice.file.to_string();

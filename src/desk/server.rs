@@ -1,6 +1,7 @@
-//! The desk's HTTP server: axum on a small tokio runtime, its routes, the
-//! state every handler shares (`State<AppState>`), and the layers of
-//! `security` around them.
+//! The desk's HTTP server: its routes, the state every handler shares
+//! (`State<AppState>`), and the layers of `security` around them, served on
+//! the server layer the desk shares with `serve` (`crate::server`: axum on
+//! tokio, bounded connections, a deadline for each request's head).
 
 use super::draft::Draft;
 use super::pages;
@@ -60,13 +61,18 @@ pub type AppState = Arc<Shared>;
 /// Binds, reports the address through `started`, and serves until the
 /// process is stopped.
 pub fn start(options: DeskOptions, started: &dyn Fn(&Started)) -> Result<()> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .context("failed to start the desk's runtime")?;
-    runtime.block_on(serve(options, started))
+    crate::server::runtime()?.block_on(serve(options, started))
 }
+
+/// What the desk allows each client, on the server layer it shares with
+/// `serve`: a phone on the office network and a browser or two, keeping
+/// their connections; five seconds for a request's head.
+const LIMITS: crate::server::Limits = crate::server::Limits {
+    max_connections: 256,
+    deadline: std::time::Duration::from_secs(5),
+    max_head: 64 * 1024,
+    keep_alive: true,
+};
 
 async fn serve(options: DeskOptions, started: &dyn Fn(&Started)) -> Result<()> {
     // The ledger must verify and the key must be one that may sign, before
@@ -127,8 +133,7 @@ async fn serve(options: DeskOptions, started: &dyn Fn(&Started)) -> Result<()> {
     let stop = async {
         let _ = tokio::signal::ctrl_c().await;
     };
-    axum::serve(listener, router(shared))
-        .with_graceful_shutdown(stop)
+    crate::server::run(listener, router(shared), &LIMITS, stop)
         .await
         .context("the desk's server stopped")
 }

@@ -6,7 +6,7 @@
 
 use super::draft::DraftItem;
 use super::server::Desk;
-use crate::ledger::entry::{BankAccount, Body};
+use crate::ledger::entry::{BankAccount, Body, Fund};
 use crate::ledger::{FundTotals, Pending, VerifyOptions};
 use crate::site::{self, RenderOptions};
 use anyhow::{Result, anyhow};
@@ -112,7 +112,18 @@ pub fn sign(
 pub struct FundRow {
     pub id: String,
     pub name: String,
-    pub account: Option<BankAccount>,
+    /// Its bank accounts, whichever form its entry uses.
+    pub accounts: Vec<BankAccount>,
+}
+
+impl FundRow {
+    pub fn of(fund: Fund) -> FundRow {
+        FundRow {
+            accounts: fund.bank_accounts().cloned().collect(),
+            id: fund.id,
+            name: fund.name,
+        }
+    }
 }
 
 /// A household as the forms and the look-up show it (public fields only).
@@ -164,11 +175,7 @@ pub fn snapshot(desk: &Desk, with_donations: bool) -> Result<Snapshot> {
         }
         let body = verified.state.amended_body(seq).cloned().unwrap_or(body);
         match body {
-            Body::Fund(fund) => snapshot.funds.push(FundRow {
-                id: fund.id,
-                name: fund.name,
-                account: fund.account,
-            }),
+            Body::Fund(fund) => snapshot.funds.push(FundRow::of(*fund)),
             Body::Household(household) => snapshot.households.push(HouseholdRow {
                 seq,
                 id: household.id,

@@ -3,7 +3,7 @@
 //! refused rows or stop at the first, write the rejects file.
 
 use super::mapping::{Columns, Field, Mapping, resolve, row_texts};
-use super::reader::{Flow, HEADER_SEARCH_ROWS, Position, ReadOptions, Row, for_each_row};
+use super::reader::{Cell, Flow, HEADER_SEARCH_ROWS, Position, ReadOptions, Row, for_each_row};
 use crate::ledger::Pending;
 use crate::money::Dong;
 use std::collections::BTreeMap;
@@ -148,6 +148,30 @@ impl Batch {
         }
     }
 
+    /// Sets aside a row whose entry the ledger refused (`append`'s own
+    /// judgement, after the reading): out of the totals and the statement's
+    /// added rows, into its rejected rows, with the ledger's reason. The CLI
+    /// and the desk's wizard both call this, so they reconcile alike.
+    pub fn set_aside(
+        &mut self,
+        row: usize,
+        body: &crate::ledger::entry::Body,
+        field: Option<&str>,
+        reason: &str,
+    ) -> Rejection {
+        let rejection = Rejection {
+            row,
+            column: self.column_of(field),
+            reason: reason.to_string(),
+        };
+        self.unaccount(body);
+        if let crate::ledger::entry::Body::Donation(donation) = body {
+            self.statement.added.remove(donation.amount);
+            self.statement.rejected.add(donation.amount);
+        }
+        rejection
+    }
+
     /// The column to blame for a refused ledger field.
     pub fn column_of(&self, field: Option<&str>) -> String {
         let field = field.map(|f| f.split(['.', '[']).next().unwrap_or(f));
@@ -217,6 +241,51 @@ pub(crate) struct Drive<'a> {
     pub mapping: &'a Mapping,
     pub fields: &'a [Field],
     pub skip_invalid: bool,
+    pub fixes: Option<&'a RowFixes>,
+}
+
+/// Cells an officer corrected, by file row and column position (0-based),
+/// laid over the file's own data rows as it is read: the file itself is
+/// never changed, and the corrected rows are judged by the same code as
+/// every other row. The desk's import wizard fixes rejected rows this way.
+pub type RowFixes = BTreeMap<usize, BTreeMap<usize, String>>;
+
+/// A row with the officer's corrections laid over its cells.
+fn with_fixes(mut row: Row, fixes: Option<&RowFixes>) -> Row {
+    if let Some(cells) = fixes.and_then(|fixes| fixes.get(&row.number)) {
+        for (&position, text) in cells {
+            if row.cells.len() <= position {
+                row.cells.resize(position + 1, Cell::Empty);
+            }
+            row.cells[position] = Cell::Text(text.clone());
+        }
+    }
+    row
+}
+
+/// The cells of some rows of a file, as text (for showing a rejected row
+/// to fix it). The file is read again: an import keeps only row numbers.
+pub fn row_cells(
+    source: &Path,
+    mapping: &Mapping,
+    rows: &std::collections::BTreeSet<usize>,
+) -> anyhow::Result<BTreeMap<usize, Vec<String>>> {
+    let mut found = BTreeMap::new();
+    if rows.is_empty() {
+        return Ok(found);
+    }
+    let last = *rows.last().expect("not empty");
+    for_each_row(source, &read_options(mapping), &mut |row, _| {
+        if rows.contains(&row.number) {
+            found.insert(row.number, row_texts(&row.cells));
+        }
+        Ok(if row.number >= last {
+            Flow::Stop
+        } else {
+            Flow::Continue
+        })
+    })?;
+    Ok(found)
 }
 
 pub(crate) fn read_options(mapping: &Mapping) -> ReadOptions {
@@ -293,6 +362,7 @@ impl Driver<'_, '_> {
         if self.columns.is_none() {
             return self.look_for_header(row);
         }
+        let row = with_fixes(row, self.settings.fixes);
         let mapping = self.settings.mapping;
         if let Some(first) = row.cells.iter().find(|cell| !cell.is_blank()) {
             let text = first.text();

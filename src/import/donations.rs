@@ -15,7 +15,7 @@
 //! cut at a word boundary). The bank's text is kept whole as `description`.
 
 use super::amount::{AmountError, parse_amount};
-use super::batch::{Batch, Drive, ImportError, RowOutcome, SkipReason, Skipped, drive};
+use super::batch::{Batch, Drive, ImportError, RowFixes, RowOutcome, SkipReason, Skipped, drive};
 use super::date::{ledger_date, ledger_time, parse_date_time, parse_time};
 use super::donor::builtin_donor;
 use super::mapping::{DonorFallback, Field, Mapping, RefKind, fold_header};
@@ -174,6 +174,61 @@ pub struct DonationImport<'a> {
     pub mapping: &'a Mapping,
     /// Set invalid rows aside instead of refusing the file.
     pub skip_invalid: bool,
+    /// Cells an officer corrected, laid over the file's rows.
+    pub fixes: Option<&'a RowFixes>,
+    /// Keep each debit and zero line in `Batch::skipped` for a report
+    /// (`--report`); they are counted in the statement's tallies either
+    /// way. Off, a statement of a million debit lines costs no memory.
+    pub keep_skipped_lines: bool,
+}
+
+/// Why a statement's account cannot be told (`statement_account`).
+#[derive(Debug, thiserror::Error)]
+pub enum AccountError {
+    #[error(
+        "fund `{fund}` has no bank account, so `--account {number}` cannot be recorded; add the fund's accounts with a correction first"
+    )]
+    NoAccounts { fund: String, number: String },
+    #[error("`{number}` is not an account of fund `{fund}` (its accounts: {listed})")]
+    NotTheFunds {
+        fund: String,
+        number: String,
+        listed: String,
+    },
+    #[error(
+        "fund `{fund}` receives through several accounts ({listed}); say which one the statement is of with --account NUMBER"
+    )]
+    Several { fund: String, listed: String },
+}
+
+/// The account a statement of `fund` is of: the `given` one, which must be
+/// one of the fund's `accounts`; without it the fund's only account, or
+/// none if it has none. `import --account` and the desk's wizard both ask
+/// this.
+pub fn statement_account(
+    fund: &str,
+    accounts: &[String],
+    given: Option<&str>,
+) -> Result<Option<String>, AccountError> {
+    let listed = || accounts.join(", ");
+    match (given, accounts) {
+        (Some(number), _) if accounts.iter().any(|a| a == number) => Ok(Some(number.to_string())),
+        (Some(number), []) => Err(AccountError::NoAccounts {
+            fund: fund.to_string(),
+            number: number.to_string(),
+        }),
+        (Some(number), _) => Err(AccountError::NotTheFunds {
+            fund: fund.to_string(),
+            number: number.to_string(),
+            listed: listed(),
+        }),
+        (None, []) => Ok(None),
+        (None, [only]) => Ok(Some(only.clone())),
+        (None, _) => Err(AccountError::Several {
+            fund: fund.to_string(),
+            listed: listed(),
+        }),
+    }
 }
 
 /// The longest texts the ledger takes (see `ledger::validate`).
@@ -199,6 +254,7 @@ pub fn read_donations(
         mapping: import.mapping,
         fields: &FIELDS,
         skip_invalid: import.skip_invalid,
+        fixes: import.fixes,
     };
     let columns = drive(
         &settings,
@@ -242,12 +298,16 @@ pub fn read_donations(
                 Ok(RowRead::Debit(_)) => {
                     statement.debits.add(dong);
                     batch.debits += 1;
-                    batch.skipped.push(skip(SkipReason::Debit));
+                    if import.keep_skipped_lines {
+                        batch.skipped.push(skip(SkipReason::Debit));
+                    }
                     RowOutcome::Taken
                 }
                 Ok(RowRead::Zero) => {
                     statement.zero.add(dong);
-                    batch.skipped.push(skip(SkipReason::Zero));
+                    if import.keep_skipped_lines {
+                        batch.skipped.push(skip(SkipReason::Zero));
+                    }
                     RowOutcome::Taken
                 }
                 Ok(RowRead::Credit(donation)) => {

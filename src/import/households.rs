@@ -7,7 +7,7 @@
 //! registered to another household is an invalid row.
 
 use super::amount::parse_amount;
-use super::batch::{Batch, Drive, ImportError, RowOutcome, drive};
+use super::batch::{Batch, Drive, ImportError, RowFixes, RowOutcome, drive};
 use super::mapping::{Field, Mapping, fold_header};
 use super::reader::{Cell, Position, Row};
 use crate::ledger::entry::{Body, Support};
@@ -125,6 +125,8 @@ pub struct HouseholdImport<'a> {
     pub path: &'a Path,
     pub mapping: &'a Mapping,
     pub skip_invalid: bool,
+    /// Cells an officer corrected, laid over the file's rows.
+    pub fixes: Option<&'a RowFixes>,
     /// The ledger's input context (the portal secret commits private fields).
     pub context: &'a InputContext<'a>,
 }
@@ -148,6 +150,7 @@ pub fn read_households(
         mapping: import.mapping,
         fields: &FIELDS,
         skip_invalid: import.skip_invalid,
+        fixes: import.fixes,
     };
     let columns = drive(
         &settings,

@@ -23,11 +23,13 @@ mod reader;
 
 pub use amount::{AmountError, DecimalSeparator, SignedAmount, parse_amount};
 pub use batch::{
-    Batch, ImportError, Rejection, SkipReason, Skipped, Statement, Tally, write_rejects,
-    write_report,
+    Batch, ImportError, Rejection, RowFixes, SkipReason, Skipped, Statement, Tally, row_cells,
+    write_rejects, write_report,
 };
 pub use date::parse_date;
-pub use donations::{DonationImport, description_hash, read_donations};
+pub use donations::{
+    AccountError, DonationImport, description_hash, read_donations, statement_account,
+};
 pub use households::{HouseholdImport, read_households};
 pub use mapping::{ColumnSpec, DonorFallback, Mapping, RefKind};
 pub use reader::{Position, SpreadsheetTooLarge};

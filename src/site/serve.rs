@@ -1,31 +1,51 @@
 //! `minhbach serve`: a local preview. The site is built (with a small
 //! live-reload script in every page, in this mode only) into a directory,
 //! served on 127.0.0.1 only, and rebuilt when the config, content,
-//! templates, theme, static files or ledger change; open pages poll a
-//! version number and reload when it moves.
+//! templates, theme, static files or ledger change, as the file system
+//! tells (`notify`); open pages listen to an event stream of the build
+//! version (`/__minhbach/version`, server-sent events) and reload when it
+//! moves.
 //!
-//! The server is a few dozen lines over `std::net`: GET and HEAD of files
-//! under the output directory, nothing else. Paths are decoded, `..` and
-//! absolute components are refused, and the resolved file must lie inside
-//! the output directory.
+//! It runs on the server layer it shares with the desk (`crate::server`:
+//! axum on tokio, bounded connections, a deadline per request): GET and
+//! HEAD of files under the output directory (tower-http's `ServeFile`),
+//! nothing else. Paths are decoded, `..` and absolute components are
+//! refused, and the resolved file must lie inside the output directory.
 
 use super::RenderOptions;
 use crate::portal::Portal;
+use crate::server::{self, Limits, is_loopback_host};
 use anyhow::{Context, Result};
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::middleware::{Next, from_fn};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use notify::{RecursiveMode, Watcher};
+use std::collections::HashSet;
+use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant, SystemTime};
+use std::sync::mpsc;
+use std::time::Duration;
+use tokio::sync::watch;
+use tower::ServiceExt;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::services::ServeFile;
+use tower_http::timeout::TimeoutLayer;
 
 /// The most bytes of a request (line and headers) that are read.
-const REQUEST_LIMIT: u64 = 16 * 1024;
+const REQUEST_LIMIT: usize = 16 * 1024;
 
-/// The URL open pages poll for the build version.
+/// The URL of the build version: plain text, or with
+/// `Accept: text/event-stream` a stream of it (open pages reload when it
+/// moves).
 pub const VERSION_PATH: &str = "/__minhbach/version";
 
-const RELOAD_SCRIPT: &str = r#"<script>(function(){var v=null;setInterval(function(){fetch("/__minhbach/version",{cache:"no-store"}).then(function(r){return r.text()}).then(function(t){if(v===null){v=t}else if(t!==v){location.reload()}}).catch(function(){})},1000)})();</script>"#;
+const RELOAD_SCRIPT: &str = r#"<script>(function(){var v=null;var s=new EventSource("/__minhbach/version");s.onmessage=function(e){if(v===null){v=e.data}else if(e.data!==v){location.reload()}}})();</script>"#;
 
 /// Adds the live-reload script before `</body>` (serve mode only).
 pub fn inject_reload_script(html: &str) -> String {
@@ -43,19 +63,39 @@ pub struct ServeOptions {
     pub force: bool,
 }
 
-/// Connections handled at once: a thread each. A preview has one reader; a
-/// page opens a few connections at a time (browsers: 6 per host). Slow or
-/// idle connections hold a slot for at most `REQUEST_DEADLINE`.
-const MAX_CONNECTIONS: u64 = 256;
+/// Connections handled at once. A preview has one reader; a page opens a
+/// few connections at a time (browsers: 6 per host). Slow or idle
+/// connections hold a slot for at most `REQUEST_DEADLINE`.
+const MAX_CONNECTIONS: usize = 256;
 
 /// The time a client has to send its whole request line and headers, and
-/// then to take the response. A deadline per request, not per read: a
-/// client sending a byte every few seconds is cut off all the same.
+/// then to take each part of the response. A deadline per request, not per
+/// read: a client sending a byte every few seconds is cut off all the same.
 const REQUEST_DEADLINE: Duration = Duration::from_secs(5);
 
+/// The sources a rebuild reads, relative to the portal.
+const WATCHED: [&str; 7] = [
+    "config.toml",
+    "content",
+    "templates",
+    "themes",
+    "static",
+    "i18n",
+    "ledger",
+];
+
+/// What the handlers share: the built site and its version.
+struct Preview {
+    root: PathBuf,
+    version: watch::Receiver<u64>,
+}
+
 pub fn serve(portal: &Portal, options: &ServeOptions) -> Result<()> {
-    let listener = TcpListener::bind(("127.0.0.1", options.port))
-        .with_context(|| format!("cannot listen on 127.0.0.1:{}", options.port))?;
+    let runtime = server::runtime()?;
+    let listener = runtime.block_on(server::bind(SocketAddr::from((
+        Ipv4Addr::LOCALHOST,
+        options.port,
+    ))))?;
     let port = listener.local_addr()?.port();
     let render = RenderOptions {
         base_url: Some(format!("http://127.0.0.1:{port}/")),
@@ -65,9 +105,10 @@ pub fn serve(portal: &Portal, options: &ServeOptions) -> Result<()> {
         ..RenderOptions::default()
     };
     let output = options.output.clone();
-    // Taken before the first build, so that a change made while it runs, or
-    // before the watcher thread starts, is still seen as a change.
-    let sources = fingerprint(&portal.root);
+    // Watching starts before the first build, so that a change made while
+    // it runs is still seen as a change.
+    let (changed, changes) = mpsc::channel();
+    let sources = Sources::watch(&portal.root, changed)?;
     let report = super::build(portal, &output, &render)?;
     eprintln!(
         "built {} pages into `{}` in {:.2}s",
@@ -76,61 +117,138 @@ pub fn serve(portal: &Portal, options: &ServeOptions) -> Result<()> {
         report.elapsed.as_secs_f64()
     );
     println!("serving on http://127.0.0.1:{port}/ (Ctrl+C to stop)");
-    let version = Arc::new(AtomicU64::new(1));
+    let (version, versions) = watch::channel(1u64);
     {
         let portal = portal.clone();
         let output = output.clone();
-        let version = Arc::clone(&version);
-        std::thread::spawn(move || watch(&portal, sources, &output, &render, &version));
+        std::thread::spawn(move || rebuild(&portal, sources, &changes, &output, &render, &version));
     }
     let root = output
         .canonicalize()
         .with_context(|| format!("failed to read `{}`", output.display()))?;
-    let busy = Arc::new(AtomicU64::new(0));
-    for stream in listener.incoming() {
-        let Ok(stream) = stream else { continue };
-        // A thread per connection, but not without end: past the cap a
-        // connection is closed at once (a browser retries).
-        if busy.load(Ordering::SeqCst) >= MAX_CONNECTIONS {
-            drop(stream);
-            continue;
-        }
-        busy.fetch_add(1, Ordering::SeqCst);
-        let root = root.clone();
-        let version = Arc::clone(&version);
-        let busy = Arc::clone(&busy);
-        std::thread::spawn(move || {
-            let _ = handle(stream, &root, &version);
-            busy.fetch_sub(1, Ordering::SeqCst);
-        });
-    }
-    Ok(())
+    let preview = Arc::new(Preview {
+        root,
+        version: versions,
+    });
+    let limits = Limits {
+        max_connections: MAX_CONNECTIONS,
+        deadline: REQUEST_DEADLINE,
+        max_head: REQUEST_LIMIT,
+        keep_alive: false,
+    };
+    // Ctrl+C ends the preview cleanly, so its private folder is removed.
+    let stop = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    runtime.block_on(server::run(listener, router(preview), &limits, stop))
 }
 
-/// Rebuilds when a source changes (polling modification times: no extra
-/// dependency, works on every file system).
-/// `last` is the fingerprint of the sources the current output was built
-/// from.
-fn watch(
+/// The routes, and around them (outermost last): no caching, a deadline for
+/// the answer, a bounded body, loopback `Host` names only.
+fn router(preview: Arc<Preview>) -> Router {
+    Router::new()
+        .route(VERSION_PATH, get(version))
+        .fallback(file)
+        .layer(from_fn(no_store))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            REQUEST_DEADLINE,
+        ))
+        .layer(RequestBodyLimitLayer::new(REQUEST_LIMIT))
+        .layer(from_fn(loopback_only))
+        .with_state(preview)
+}
+
+/// The sources' watcher: the portal itself (not recursively: `config.toml`
+/// and a source folder made later) and each source folder, recursively.
+/// Only the sources: the portal may hold `public/`, `target/` and more.
+struct Sources {
+    root: PathBuf,
+    watcher: notify::RecommendedWatcher,
+    watched: HashSet<PathBuf>,
+}
+
+impl Sources {
+    fn watch(root: &Path, changed: mpsc::Sender<()>) -> Result<Sources> {
+        // Events name absolute paths.
+        let root = &std::path::absolute(root)
+            .with_context(|| format!("failed to read `{}`", root.display()))?;
+        let portal = root.clone();
+        let watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
+            let Ok(event) = event else {
+                // An overflowed queue: something changed.
+                let _ = changed.send(());
+                return;
+            };
+            if matches!(event.kind, notify::EventKind::Access(_)) {
+                return;
+            }
+            if event.paths.iter().any(|path| is_source(&portal, path)) {
+                let _ = changed.send(());
+            }
+        })
+        .context("failed to watch the portal's sources")?;
+        let mut sources = Sources {
+            root: root.to_path_buf(),
+            watcher,
+            watched: HashSet::new(),
+        };
+        sources
+            .watcher
+            .watch(root, RecursiveMode::NonRecursive)
+            .with_context(|| format!("failed to watch `{}`", root.display()))?;
+        sources.watch_folders();
+        Ok(sources)
+    }
+
+    /// Watches every source folder that exists and is not yet watched.
+    fn watch_folders(&mut self) {
+        for name in WATCHED {
+            let path = self.root.join(name);
+            if path.is_dir() && !self.watched.contains(&path) {
+                match self.watcher.watch(&path, RecursiveMode::Recursive) {
+                    Ok(()) => {
+                        self.watched.insert(path);
+                    }
+                    Err(error) => eprintln!("warning: cannot watch `{}`: {error}", path.display()),
+                }
+            }
+        }
+    }
+}
+
+/// Whether `path` is one of the portal's sources (or inside one).
+fn is_source(root: &Path, path: &Path) -> bool {
+    let Ok(relative) = path.strip_prefix(root) else {
+        return false;
+    };
+    match relative.components().next() {
+        Some(Component::Normal(first)) => WATCHED.iter().any(|name| first == *name),
+        _ => false,
+    }
+}
+
+/// Rebuilds when a source changes: a burst of changes (an editor's save, a
+/// `git checkout`) is one rebuild, made once it has been quiet for a moment.
+fn rebuild(
     portal: &Portal,
-    mut last: Fingerprint,
+    mut sources: Sources,
+    changes: &mpsc::Receiver<()>,
     output: &Path,
     render: &RenderOptions,
-    version: &AtomicU64,
+    version: &watch::Sender<u64>,
 ) {
-    loop {
-        std::thread::sleep(Duration::from_millis(500));
-        let now = fingerprint(&portal.root);
-        if now == last {
-            continue;
-        }
-        last = now;
+    const QUIET: Duration = Duration::from_millis(200);
+    while changes.recv().is_ok() {
+        while changes.recv_timeout(QUIET).is_ok() {}
+        // A source folder made since the last build is watched from now on.
+        sources.watch_folders();
         // Config may have changed too: reopen the portal.
         let rebuilt =
             Portal::open(&portal.root).and_then(|fresh| super::build(&fresh, output, render));
         match rebuilt {
             Ok(report) => {
-                version.fetch_add(1, Ordering::SeqCst);
+                version.send_modify(|number| *number += 1);
                 eprintln!(
                     "rebuilt: {} files written, {} unchanged, {} removed ({:.2}s)",
                     report.merge.written,
@@ -144,143 +262,92 @@ fn watch(
     }
 }
 
-/// Count, total size and newest modification time of the watched sources.
-type Fingerprint = (u64, u64, Option<SystemTime>);
-
-/// The watched sources' `Fingerprint` now.
-fn fingerprint(root: &Path) -> Fingerprint {
-    let mut count = 0;
-    let mut size = 0;
-    let mut newest = None;
-    let watched = [
-        "config.toml",
-        "content",
-        "templates",
-        "themes",
-        "static",
-        "i18n",
-        "ledger",
-    ];
-    for name in watched {
-        for entry in walkdir::WalkDir::new(root.join(name)).into_iter().flatten() {
-            if let Ok(meta) = entry.metadata() {
-                count += 1;
-                size += meta.len();
-                let modified = meta.modified().ok();
-                if modified > newest {
-                    newest = modified;
-                }
-            }
-        }
-    }
-    (count, size, newest)
-}
-
-fn handle(stream: TcpStream, root: &Path, version: &AtomicU64) -> Result<()> {
-    let deadline = Instant::now() + REQUEST_DEADLINE;
-    stream.set_write_timeout(Some(REQUEST_DEADLINE))?;
-    // A request line and headers longer than this are cut off: the preview
-    // never needs more, and an endless line must not grow memory.
-    let timed = DeadlineReader {
-        stream: stream.try_clone()?,
-        deadline,
-    };
-    let mut reader = BufReader::new(timed.take(REQUEST_LIMIT));
-    let mut request_line = String::new();
-    reader.read_line(&mut request_line)?;
-    // Read the headers, keeping only `Host`.
-    let mut host = None;
-    loop {
-        let mut line = String::new();
-        if reader.read_line(&mut line)? == 0 || line == "\r\n" || line == "\n" {
-            break;
-        }
-        if let Some((name, value)) = line.split_once(':')
-            && name.trim().eq_ignore_ascii_case("host")
-        {
-            host = Some(value.trim().to_string());
-        }
-    }
-    let mut parts = request_line.split_whitespace();
-    let method = parts.next().unwrap_or("");
-    let target = parts.next().unwrap_or("/");
-    let mut stream = stream;
-    if !host.as_deref().is_none_or(is_loopback_host) {
-        return respond(
-            &mut stream,
-            method,
-            "403 Forbidden",
-            "text/plain",
-            b"this preview answers only to localhost and 127.0.0.1\n",
+/// Refuses a `Host` that is not this machine's loopback (DNS rebinding: the
+/// preview may show what is not yet published). A request without one (an
+/// absolute-form target, HTTP/1.0) is confined like any other.
+async fn loopback_only(request: Request, next: Next) -> Response {
+    let host = request
+        .headers()
+        .get(header::HOST)
+        .map(|value| value.to_str().unwrap_or("\u{0}"));
+    if !host.is_none_or(is_loopback_host) {
+        return plain(
+            StatusCode::FORBIDDEN,
+            "this preview answers only to localhost and 127.0.0.1\n",
         );
     }
-    if method != "GET" && method != "HEAD" {
-        return respond(
-            &mut stream,
-            method,
-            "405 Method Not Allowed",
-            "text/plain",
-            b"method not allowed\n",
-        );
-    }
-    let path = target.split(['?', '#']).next().unwrap_or("/");
-    if path == VERSION_PATH {
-        let body = version.load(Ordering::SeqCst).to_string();
-        return respond(&mut stream, method, "200 OK", "text/plain", body.as_bytes());
-    }
-    match resolve(root, path) {
-        Some(file) => {
-            let body = std::fs::read(&file)?;
-            respond(&mut stream, method, "200 OK", content_type(&file), &body)
-        }
-        None => {
-            let body =
-                std::fs::read(root.join("404.html")).unwrap_or_else(|_| b"not found\n".to_vec());
-            respond(
-                &mut stream,
-                method,
-                "404 Not Found",
-                "text/html; charset=utf-8",
-                &body,
-            )
-        }
-    }
+    next.run(request).await
 }
 
-/// Reads from a connection until a deadline: each read waits at most for
-/// what is left of the time.
-struct DeadlineReader {
-    stream: TcpStream,
-    deadline: Instant,
+async fn no_store(request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
 }
 
-impl Read for DeadlineReader {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let left = self.deadline.saturating_duration_since(Instant::now());
-        if left.is_zero() {
-            return Err(std::io::Error::new(
-                std::io::ErrorKind::TimedOut,
-                "the request took too long",
-            ));
-        }
-        self.stream.set_read_timeout(Some(left))?;
-        self.stream.read(buf)
-    }
-}
-
-/// Whether a `Host` header names this machine's loopback. A page on another
-/// site whose name was made to resolve to 127.0.0.1 (DNS rebinding) sends
-/// its own name, and is refused: the preview may show what is not yet
-/// published.
-fn is_loopback_host(host: &str) -> bool {
-    let name = match host.rsplit_once(':') {
-        Some((name, port)) if port.bytes().all(|b| b.is_ascii_digit()) => name,
-        _ => host,
-    };
-    matches!(
-        name.to_ascii_lowercase().as_str(),
-        "localhost" | "127.0.0.1" | "[::1]"
+fn plain(status: StatusCode, text: &'static str) -> Response {
+    (
+        status,
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        text,
     )
+        .into_response()
+}
+
+/// The build version: plain text, or an event stream of it (the current
+/// version at once, then each new one).
+async fn version(State(preview): State<Arc<Preview>>, request: Request) -> Response {
+    let events = request
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|accept| accept.contains("text/event-stream"));
+    let receiver = preview.version.clone();
+    if !events {
+        let now = receiver.borrow().to_string();
+        return ([(header::CONTENT_TYPE, "text/plain")], now).into_response();
+    }
+    let stream =
+        futures_util::stream::unfold((receiver, true), |(mut receiver, first)| async move {
+            if !first && receiver.changed().await.is_err() {
+                return None;
+            }
+            let now = receiver.borrow_and_update().to_string();
+            Some((
+                Ok::<_, std::convert::Infallible>(Event::default().data(now)),
+                (receiver, false),
+            ))
+        });
+    Sse::new(stream)
+        .keep_alive(KeepAlive::default())
+        .into_response()
+}
+
+/// A file of the built site (GET and HEAD only), or its 404 page.
+async fn file(State(preview): State<Arc<Preview>>, request: Request) -> Response {
+    if !matches!(*request.method(), Method::GET | Method::HEAD) {
+        return plain(StatusCode::METHOD_NOT_ALLOWED, "method not allowed\n");
+    }
+    let Some(found) = resolve(&preview.root, request.uri().path()) else {
+        let body = std::fs::read(preview.root.join("404.html"))
+            .unwrap_or_else(|_| b"not found\n".to_vec());
+        return (
+            StatusCode::NOT_FOUND,
+            [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+            body,
+        )
+            .into_response();
+    };
+    let kind = content_type(&found);
+    let Ok(mut response) = ServeFile::new(&found).oneshot(request).await;
+    if response.status().is_success() {
+        response
+            .headers_mut()
+            .insert(header::CONTENT_TYPE, HeaderValue::from_static(kind));
+    }
+    response.map(Body::new)
 }
 
 /// The file a URL path names inside `root`, or `None` (missing, or outside).
@@ -338,25 +405,6 @@ fn content_type(path: &Path) -> &'static str {
     }
 }
 
-fn respond(
-    stream: &mut TcpStream,
-    method: &str,
-    status: &str,
-    content_type: &str,
-    body: &[u8],
-) -> Result<()> {
-    write!(
-        stream,
-        "HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n",
-        body.len()
-    )?;
-    if method != "HEAD" {
-        stream.write_all(body)?;
-    }
-    stream.flush()?;
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -376,28 +424,6 @@ mod tests {
         assert!(resolve(&root, "/%2e%2e/secret").is_none());
         assert!(resolve(&root, "/quy/..%2f..%2fsecret").is_none());
         assert!(resolve(&root, "/nope").is_none());
-    }
-
-    #[test]
-    fn only_loopback_names_are_answered() {
-        for host in [
-            "localhost",
-            "localhost:1111",
-            "127.0.0.1:1111",
-            "[::1]:80",
-            "LOCALHOST",
-        ] {
-            assert!(is_loopback_host(host), "{host}");
-        }
-        for host in [
-            "evil.example",
-            "evil.example:1111",
-            "127.0.0.1.evil.example",
-            "localhost.",
-            "",
-        ] {
-            assert!(!is_loopback_host(host), "{host}");
-        }
     }
 
     #[test]

@@ -164,9 +164,12 @@ fn fund_fields() -> Vec<(&'static str, &'static str)> {
         ("name", "Ủng hộ đồng bào bão số 5"),
         ("description", "Quỹ cứu trợ"),
         ("target", ""),
-        ("bank_bin", "970415"),
-        ("number", "113000006100"),
-        ("holder", "UBMTTQ TINH QUANG TRI"),
+        ("accounts[0].bank_bin", "970415"),
+        ("accounts[0].number", "113000006100"),
+        ("accounts[0].holder", "UBMTTQ TINH QUANG TRI"),
+        ("accounts[1].bank_bin", "970436"),
+        ("accounts[1].number", "0071000123456"),
+        ("accounts[1].holder", "UBMTTQ TINH QUANG TRI"),
     ]
 }
 
@@ -374,9 +377,13 @@ fn desk_records_reviews_survives_a_restart_and_signs_one_checkpoint() {
         review.body
     );
     assert!(!review.body.contains("045190001234"));
-    assert!(
-        review.body.contains("src=\"data:image/svg+xml;base64,"),
-        "the fund's VietQR code"
+    assert_eq!(
+        review
+            .body
+            .matches("src=\"data:image/svg+xml;base64,")
+            .count(),
+        2,
+        "the VietQR code of each of the fund's accounts"
     );
     let search = desk.get(&cookie, "/record/disbursement?q=vinh+linh");
     assert!(search.body.contains("Lê Thị Hoa"), "{}", search.body);
@@ -625,6 +632,11 @@ impl Officer {
 
     /// Fills `form[data-kind=KIND]` (radios by value) and submits it with its button.
     fn submit(&mut self, kind: &str, fields: serde_json::Value) {
+        self.submit_with(kind, fields, "button#record");
+    }
+
+    /// Fills `form[data-kind=KIND]` and presses the button at `button`.
+    fn submit_with(&mut self, kind: &str, fields: serde_json::Value, button: &str) {
         let script = format!(
             "(() => {{ const form = document.querySelector('form[data-kind={kind}]'); \
              if (!form) throw new Error('no form {kind}'); \
@@ -633,8 +645,10 @@ impl Officer {
                if (!input) throw new Error('no input ' + name); \
                if (input instanceof RadioNodeList) {{ for (const r of input) r.checked = r.value === value; }} \
                else input.value = value; }} \
-             if (!form.checkValidity()) throw new Error('invalid form {kind}'); \
-             window.__leaving = true; form.querySelector('button[type=submit]').click(); return true; }})()"
+             const button = form.querySelector('{button}'); \
+             if (!button) throw new Error('no button {button}'); \
+             if (!button.formNoValidate && !form.checkValidity()) throw new Error('invalid form {kind}'); \
+             window.__leaving = true; button.click(); return true; }})()"
         );
         self.browser.eval(&script);
         self.settle();
@@ -756,12 +770,25 @@ fn desk_in_chromium_an_officer_records_uploads_corrects_and_signs() {
 
     officer.open("/record/fund");
     officer.check_page("fund form");
-    officer.submit(
-        "fund",
-        json!({"id": "lu-2025", "name": "Cứu trợ lũ 2025", "description": "Quỹ cứu trợ lũ",
-               "target": "100.000.000", "bank_bin": "970436", "number": "0071000123456",
-               "holder": "UBMTTQ XA VINH LINH"}),
+    let fund = json!({"id": "lu-2025", "name": "Cứu trợ lũ 2025", "description": "Quỹ cứu trợ lũ",
+           "target": "100.000.000",
+           "accounts[0].bank_bin": "970436", "accounts[0].number": "0071000123456",
+           "accounts[0].holder": "UBMTTQ XA VINH LINH",
+           "accounts[1].bank_bin": "970415", "accounts[1].number": "113000006100",
+           "accounts[1].holder": "UBMTTQ XA VINH LINH"});
+    // The VietQR code of each account, before anything is recorded.
+    officer.submit_with("fund", fund.clone(), "button#preview-qr");
+    assert_eq!(
+        officer.browser.eval(
+            "document.querySelectorAll('fieldset.account img[src^=\"data:image/svg+xml\"]').length"
+        ),
+        json!(2),
+        "{}",
+        officer.text()
     );
+    officer.check_page("fund form with VietQR codes");
+    officer.screenshot("fund");
+    officer.submit("fund", fund);
     assert_eq!(officer.path(), "/review", "{}", officer.text());
     officer.check_page("review");
 
@@ -775,23 +802,34 @@ fn desk_in_chromium_an_officer_records_uploads_corrects_and_signs() {
     );
     assert_eq!(officer.path(), "/review");
 
-    // The import wizard: a statement, its layout suggested, reconciled.
+    // The import wizard: a statement of the fund's first account, its
+    // layout suggested, reconciled in rows and đồng; a rejected row fixed,
+    // the other skipped.
     officer.open("/import");
     officer.check_page("import form");
-    let statement =
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/import/vietcombank.csv");
+    let statement = photo_dir.path().join("sao-ke.csv");
+    std::fs::write(&statement, messy_statement()).unwrap();
     officer.set_file("input[type=file][name=statement]", &statement);
     officer.browser.eval(
-        "document.querySelector('#fund').value = 'lu-2025'; window.__leaving = true; \
+        "document.querySelector('#fund').value = 'lu-2025'; \
+         document.querySelector('#account').value = '0071000123456'; window.__leaving = true; \
          document.querySelector('button#preview').click(); 1",
     );
     officer.settle();
+    let count = |officer: &mut Officer, what: &str| {
+        officer.browser.eval(&format!(
+            "[document.querySelector('[data-count={what}]').textContent, \
+              document.querySelector('[data-dong={what}]').textContent].join(' ')"
+        ))
+    };
     assert_eq!(
-        officer
-            .browser
-            .eval("document.querySelector('[data-count=added]').textContent"),
-        json!("3 (1.250.000 ₫)")
+        count(&mut officer, "added"),
+        json!("3 1.250.000 ₫"),
+        "{}",
+        officer.text()
     );
+    assert_eq!(count(&mut officer, "read"), json!("7 1.565.000 ₫"));
+    assert_eq!(count(&mut officer, "rejected"), json!("2 300.000 ₫"));
     assert_eq!(
         officer
             .browser
@@ -800,11 +838,27 @@ fn desk_in_chromium_an_officer_records_uploads_corrects_and_signs() {
     );
     officer.check_page("import preview");
     officer.screenshot("import");
-    officer
-        .browser
-        .eval("window.__leaving = true; document.querySelector('button#accept').click(); 1");
+    officer.browser.eval(
+        "document.querySelector('form[data-fix=\"12\"]').closest('details').open = true; \
+         document.querySelector('#fix-12-1').value = '12/09/2025'; window.__leaving = true; \
+         document.querySelector('button#fix-12').click(); 1",
+    );
     officer.settle();
-    assert_eq!(officer.path(), "/review");
+    assert_eq!(
+        count(&mut officer, "added"),
+        json!("4 1.550.000 ₫"),
+        "{}",
+        officer.text()
+    );
+    assert_eq!(count(&mut officer, "rejected"), json!("1 0 ₫"));
+    officer.check_page("import preview, a row fixed");
+    officer.screenshot("import-fixed");
+    officer.browser.eval(
+        "document.querySelector('#skip-rejected').checked = true; window.__leaving = true; \
+         document.querySelector('button#accept').click(); 1",
+    );
+    officer.settle();
+    assert_eq!(officer.path(), "/review", "{}", officer.text());
 
     officer.open("/record/household");
     officer.check_page("household form");
@@ -840,7 +894,7 @@ fn desk_in_chromium_an_officer_records_uploads_corrects_and_signs() {
         "/record/disbursement",
         "an overdraft is refused"
     );
-    assert!(officer.text().contains("4.250.000"), "{}", officer.text());
+    assert!(officer.text().contains("4.550.000"), "{}", officer.text());
     officer.check_page("refused disbursement");
     officer.screenshot("overdraft");
     officer.submit(
@@ -853,7 +907,21 @@ fn desk_in_chromium_an_officer_records_uploads_corrects_and_signs() {
         officer
             .browser
             .eval("document.querySelectorAll('#draft li.ok').length"),
-        json!(8)
+        json!(9)
+    );
+    // A restart between recording and signing keeps the draft.
+    drop(desk);
+    let desk = Desk::start(&portal);
+    officer.base = desk.origin();
+    officer.open(&format!("/?token={}", desk.token));
+    officer.open("/review");
+    assert_eq!(
+        officer
+            .browser
+            .eval("document.querySelectorAll('#draft li.ok').length"),
+        json!(9),
+        "{}",
+        officer.text()
     );
     officer.check_page("review with draft");
     officer.screenshot("review");
@@ -900,6 +968,9 @@ fn desk_in_chromium_an_officer_records_uploads_corrects_and_signs() {
         "Trần Thị Bình An",
         "Hỗ trợ xây nhà đợt 1",
         "vl-0007",
+        "PHAM THI CUC",
+        "0071000123456",
+        "113000006100",
     ] {
         assert!(html.contains(shown), "the built site does not show {shown}");
     }
@@ -962,10 +1033,12 @@ fn desk_import_wizard_suggests_a_layout_reconciles_and_drafts_only_new_rows() {
         preview.body
     );
     assert!(
-        preview.body.contains("data-count=\"added\">3 (1.250.000"),
+        preview.body.contains("data-count=\"added\">3<")
+            && preview.body.contains("data-dong=\"added\">1.250.000 ₫<"),
         "{}",
         preview.body
     );
+    assert!(preview.body.contains("data-dong=\"read\">1.265.000 ₫<"));
     assert!(preview.body.contains("data-count=\"debits\">1<"));
     assert!(preview.body.contains("id=\"sample\""), "{}", preview.body);
     assert!(!draft_path(&portal).exists(), "a preview keeps nothing");
@@ -994,12 +1067,13 @@ fn desk_import_wizard_suggests_a_layout_reconciles_and_drafts_only_new_rows() {
     // The same statement again: everything is already recorded (in the draft).
     let again = upload();
     assert!(
-        again.body.contains("data-count=\"added\">0 ("),
+        again.body.contains("data-count=\"added\">0<"),
         "{}",
         again.body
     );
     assert!(
-        again.body.contains("data-count=\"duplicates\">3<"),
+        again.body.contains("data-count=\"recorded\">3<")
+            && again.body.contains("data-dong=\"recorded\">1.250.000 ₫<"),
         "{}",
         again.body
     );
@@ -1118,7 +1192,9 @@ fn desk_a_household_correction_commits_a_new_citizen_id_and_never_shows_one() {
     );
     assert_eq!(recorded.status, 303, "{}", recorded.body);
     let draft = read(&draft_path(&portal));
-    assert!(draft.contains("citizen_id_hmac") && draft.contains(r#""citizen_id_last4":"5678""#));
+    // The draft keeps no digit of a citizen ID, only its commitment (and
+    // the old entry's digits, if any, are cleared).
+    assert!(draft.contains("citizen_id_hmac") && draft.contains(r#""citizen_id_last4":null"#));
     assert!(!draft.contains("045190005678"));
     assert!(!desk.get(&cookie, "/review").body.contains("045190005678"));
 }
@@ -1293,4 +1369,355 @@ fn desk_a_one_time_link_for_a_phone_and_a_roster_through_the_wizard() {
     assert!(!draft.contains("045190000101") && !draft.contains("0912000101"));
     assert_eq!(desk.post(&cookie, "/sign", &[]).status, 200);
     portal.run(&["verify"]).assert().success();
+}
+
+#[test]
+fn desk_fund_form_takes_several_accounts_each_with_its_vietqr_preview() {
+    let portal = TestPortal::new();
+    let desk = Desk::start(&portal);
+    let cookie = desk.login();
+    let form = desk.get(&cookie, "/record/fund");
+    assert!(form.body.contains("name=\"accounts[0].bank_bin\""));
+    assert!(form.body.contains("name=\"accounts[1].number\""));
+    // "Add an account": the form again, one group more, nothing recorded.
+    let mut fields = fund_fields();
+    fields.push(("action", "more"));
+    let more = desk.post(&cookie, "/record/fund", &fields);
+    assert_eq!(more.status, 200, "{}", more.body);
+    assert!(
+        more.body.contains("name=\"accounts[2].holder\""),
+        "{}",
+        more.body
+    );
+    assert!(more.body.contains("value=\"0071000123456\""));
+    // "Preview": a VietQR code per account given, decodable to its account.
+    let mut fields = fund_fields();
+    fields.push(("action", "preview"));
+    let preview = desk.post(&cookie, "/record/fund", &fields);
+    assert_eq!(preview.status, 200);
+    let codes: Vec<&str> = preview
+        .body
+        .split("src=\"data:image/svg+xml;base64,")
+        .skip(1)
+        .map(|rest| &rest[..rest.find('"').unwrap()])
+        .collect();
+    assert_eq!(codes.len(), 2, "{}", preview.body);
+    use base64::Engine;
+    let svg = String::from_utf8(
+        base64::engine::general_purpose::STANDARD
+            .decode(codes[1])
+            .unwrap(),
+    )
+    .unwrap();
+    assert!(
+        svg.contains("0071000123456"),
+        "the code's title names its account"
+    );
+    assert!(!draft_path(&portal).exists(), "previews record nothing");
+    // A bad BIN is said at once, beside its account.
+    let mut fields = fund_fields();
+    fields[4] = ("accounts[0].bank_bin", "97041");
+    fields.push(("action", "preview"));
+    let bad = desk.post(&cookie, "/record/fund", &fields);
+    assert!(bad.body.contains("No VietQR code"), "{}", bad.body);
+
+    let recorded = desk.post(&cookie, "/record/fund", &fund_fields());
+    assert_eq!(recorded.status, 303, "{}", recorded.body);
+    let draft = read(&draft_path(&portal));
+    assert!(
+        draft.contains(r#""accounts":[{"bank_bin":"970415","number":"113000006100""#)
+            && draft.contains(r#"{"bank_bin":"970436","number":"0071000123456""#),
+        "{draft}"
+    );
+    assert_eq!(desk.post(&cookie, "/sign", &[]).status, 200);
+    portal.run(&["verify"]).assert().success();
+    let segment = read(&portal.segment());
+    assert!(segment.contains("\"accounts\":[") && segment.contains("0071000123456"));
+}
+
+/// A Vietcombank-style statement of one of a fund's two accounts: three
+/// credits, a debit, a zero line, a bad amount and an impossible date.
+fn messy_statement() -> Vec<u8> {
+    let rows = [
+        "NGÂN HÀNG TMCP NGOẠI THƯƠNG VIỆT NAM;;;;;",
+        "SAO KÊ TÀI KHOẢN / ACCOUNT STATEMENT;;;;;",
+        "Số tài khoản: 0071000123456;;;;;",
+        "Từ ngày 10/09/2025 đến ngày 12/09/2025;;;;;",
+        ";;;;;",
+        "STT;Ngày giao dịch;Số tham chiếu;Số tiền ghi có;Số tiền ghi nợ;Mô tả",
+        "1;10/09/2025;5213.20250910.101;1.000.000;;MBVCB.6903.NGUYEN VAN AN chuyen tien ung ho",
+        "2;10/09/2025;5213.20250910.102;50.000;;LE THI HOA ung ho MTTQ",
+        "3;11/09/2025;5213.20250911.201;;15.000;Phi dich vu SMS Banking",
+        "4;11/09/2025;5213.20250911.202;0;;Dieu chinh",
+        "5;11/09/2025;5213.20250911.203;12,5x;;TRAN VAN BA ung ho",
+        "6;31/02/2025;5213.20250911.204;300.000;;PHAM THI CUC ung ho",
+        "7;12/09/2025;5213.20250912.301;200.000;;ung ho dong bao mien Bac",
+        "Tổng cộng;;;1.550.000;15.000;",
+    ];
+    (rows.join("\n") + "\n").into_bytes()
+}
+
+#[test]
+fn desk_import_wizard_picks_the_account_reconciles_in_dong_and_fixes_or_skips_rejected_rows() {
+    let portal = TestPortal::new();
+    let desk = Desk::start(&portal);
+    let cookie = desk.login();
+    assert_eq!(
+        desk.post(&cookie, "/record/fund", &fund_fields()).status,
+        303
+    );
+    let csrf = csrf_of(&desk.get(&cookie, "/import").body);
+    let origin = desk.origin();
+    let statement = messy_statement();
+    let upload = |account: &str| {
+        let (content_type, body) = multipart(
+            &[
+                ("csrf", &csrf),
+                ("what", "donations"),
+                ("fund", "bao-so-5"),
+                ("account", account),
+                ("layout", "vietcombank"),
+            ],
+            &[("statement", "sao-ke.csv", &statement)],
+        );
+        desk.request(
+            "POST",
+            "/import",
+            &[
+                ("Cookie", &cookie),
+                ("Origin", &origin),
+                ("Content-Type", &content_type),
+            ],
+            &body,
+        )
+    };
+    // The import's --account rule: a fund with two accounts needs one, of its own.
+    let page = desk.get(&cookie, "/import");
+    assert!(
+        page.body.contains("<option value=\"0071000123456\""),
+        "{}",
+        page.body
+    );
+    let unsaid = upload("");
+    assert_eq!(unsaid.status, 422, "{}", unsaid.body);
+    assert!(unsaid.body.contains("nhiều tài khoản") && unsaid.body.contains("several accounts"));
+    let stranger = upload("999");
+    assert_eq!(stranger.status, 422);
+    assert!(
+        stranger.body.contains("không phải tài khoản"),
+        "{}",
+        stranger.body
+    );
+
+    let preview = upload("0071000123456");
+    assert_eq!(preview.status, 200, "{}", preview.body);
+    assert!(preview.body.contains("id=\"account-used\">0071000123456<"));
+    let cell = |body: &str, attribute: &str, key: &str| -> String {
+        let marker = format!("{attribute}=\"{key}\">");
+        let start = body
+            .find(&marker)
+            .unwrap_or_else(|| panic!("no {marker} in {body}"))
+            + marker.len();
+        body[start..start + body[start..].find('<').unwrap()].to_string()
+    };
+    let expect = |body: &str, key: &str, rows: &str, dong: &str| {
+        assert_eq!(cell(body, "data-count", key), rows, "{key} rows");
+        assert_eq!(cell(body, "data-dong", key), dong, "{key} đồng");
+    };
+    expect(&preview.body, "read", "7", "1.565.000 ₫");
+    expect(&preview.body, "added", "3", "1.250.000 ₫");
+    expect(&preview.body, "recorded", "0", "0 ₫");
+    expect(&preview.body, "debits", "1", "15.000 ₫");
+    expect(&preview.body, "zero", "1", "0 ₫");
+    expect(&preview.body, "rejected", "2", "300.000 ₫");
+    assert!(preview.body.contains("data-row=\"11\"") && preview.body.contains("data-row=\"12\""));
+    assert!(
+        preview
+            .body
+            .contains("name=\"fix.12.1\" value=\"31/02/2025\""),
+        "the rejected row's cells, to fix: {}",
+        preview.body
+    );
+    assert!(!draft_path(&portal).exists() || read(&draft_path(&portal)).lines().count() == 1);
+    let file = {
+        let start = preview.body.find("name=\"file\" value=\"").unwrap() + 19;
+        preview.body[start..start + 68].to_string()
+    };
+    // Fix row 12's date: read again, by the import's own code.
+    let fixed = desk.post(
+        &cookie,
+        "/import/preview",
+        &[
+            ("file", &file),
+            ("what", "donations"),
+            ("fund", "bao-so-5"),
+            ("account", "0071000123456"),
+            ("layout", "vietcombank"),
+            ("fixes", ""),
+            ("fix.12.0", "6"),
+            ("fix.12.1", "12/09/2025"),
+            ("fix.12.2", "5213.20250911.204"),
+            ("fix.12.3", "300.000"),
+            ("fix.12.4", ""),
+            ("fix.12.5", "PHAM THI CUC ung ho"),
+        ],
+    );
+    assert_eq!(fixed.status, 200, "{}", fixed.body);
+    expect(&fixed.body, "read", "7", "1.565.000 ₫");
+    expect(&fixed.body, "added", "4", "1.550.000 ₫");
+    expect(&fixed.body, "rejected", "1", "0 ₫");
+    let fixes = {
+        let start = fixed.body.find("name=\"fixes\" value=\"").unwrap() + 20;
+        fixed.body[start..start + fixed.body[start..].find('"').unwrap()]
+            .replace("&quot;", "\"")
+            .replace("&#x2F;", "/")
+            .replace("&#47;", "/")
+    };
+    assert!(fixes.contains("12/09/2025"), "{fixes}");
+    let accept = |skip: &str| {
+        desk.post(
+            &cookie,
+            "/import/accept",
+            &[
+                ("file", &file),
+                ("what", "donations"),
+                ("fund", "bao-so-5"),
+                ("account", "0071000123456"),
+                ("layout", "vietcombank"),
+                ("fixes", &fixes),
+                ("skip_rejected", skip),
+            ],
+        )
+    };
+    // Row 11 is still rejected: it must be skipped knowingly.
+    let refused = accept("");
+    assert_eq!(refused.status, 422, "{}", refused.body);
+    assert!(refused.body.contains("bỏ qua"), "{}", refused.body);
+    assert_eq!(read(&draft_path(&portal)).lines().count(), 1);
+    let accepted = accept("1");
+    assert_eq!(accepted.status, 303, "{}", accepted.body);
+    let draft = read(&draft_path(&portal));
+    assert_eq!(draft.lines().count(), 5, "{draft}");
+    assert_eq!(draft.matches(r#""account":"0071000123456""#).count(), 4);
+    assert!(draft.contains("PHAM THI CUC") && draft.contains("2025-09-12"));
+    assert_eq!(desk.post(&cookie, "/sign", &[]).status, 200);
+    portal.run(&["verify"]).assert().success();
+    // The CLI agrees: the same statement again adds nothing.
+    let path = portal.dir.path().join("sao-ke.csv");
+    std::fs::write(&path, &statement).unwrap();
+    let again = portal
+        .run(&[
+            "import",
+            "donations",
+            path.to_str().unwrap(),
+            "--fund",
+            "bao-so-5",
+            "--account",
+            "0071000123456",
+            "--map",
+            &format!(
+                "{}/docs/import/vietcombank.toml",
+                env!("CARGO_MANIFEST_DIR")
+            ),
+            "--skip-invalid",
+            portal.dir.path().join("rejects.csv").to_str().unwrap(),
+            "--key",
+            portal.officer_key.to_str().unwrap(),
+        ])
+        .assert()
+        .success();
+    let out = String::from_utf8_lossy(&again.get_output().stdout).to_string();
+    assert!(out.contains("0 rows added"), "{out}");
+}
+
+#[test]
+fn desk_an_oversized_upload_is_refused_and_stages_nothing() {
+    let portal = TestPortal::new();
+    portal.append(common::SAMPLE).assert().success();
+    let desk = Desk::start(&portal);
+    let cookie = desk.login();
+    let csrf = csrf_of(&desk.get(&cookie, "/import").body);
+    let origin = desk.origin();
+    let huge = vec![b'1'; 17 << 20];
+    let before = portal.snapshot();
+    for (path, field) in [("/import", "statement"), ("/record/progress", "photos")] {
+        let (content_type, body) = multipart(
+            &[
+                ("csrf", &csrf),
+                ("what", "donations"),
+                ("fund", "bao-so-5"),
+                ("household", "qt-0001"),
+                ("date", "2025-09-20"),
+                ("stage", "started"),
+            ],
+            &[(field, "sao-ke.csv", &huge)],
+        );
+        let response = desk.request(
+            "POST",
+            path,
+            &[
+                ("Cookie", &cookie),
+                ("Origin", &origin),
+                ("Content-Type", &content_type),
+            ],
+            &body,
+        );
+        assert_eq!(response.status, 413, "{path}: {}", response.body);
+        assert!(response.body.contains("quá lớn"), "{}", response.body);
+    }
+    assert_eq!(portal.snapshot(), before);
+    assert!(
+        !portal.root().join(".minhbach/desk").exists(),
+        "nothing staged, no draft"
+    );
+}
+
+#[test]
+fn desk_a_fund_correction_adds_a_bank_account() {
+    let portal = TestPortal::new();
+    portal.append(common::SAMPLE).assert().success();
+    let desk = Desk::start(&portal);
+    let cookie = desk.login();
+    // The sample's fund (entry 2) has the older single `account`.
+    let form = desk.get(&cookie, "/record/correction?target=2");
+    assert!(
+        form.body
+            .contains("name=\"amend.accounts[0].number\" value=\"113000006100\""),
+        "{}",
+        form.body
+    );
+    assert!(
+        form.body
+            .contains("name=\"amend.accounts[1].number\" value=\"\"")
+    );
+    assert!(!form.body.contains("id=\"preview-qr\""));
+    let recorded = desk.post(
+        &cookie,
+        "/record/correction",
+        &[
+            ("target", "2"),
+            ("reason", "Mở thêm tài khoản Vietcombank"),
+            ("amend.accounts[0].bank_bin", "970415"),
+            ("amend.accounts[0].number", "113000006100"),
+            ("amend.accounts[0].holder", "UBMTTQ TINH QUANG TRI"),
+            ("amend.accounts[1].bank_bin", "970436"),
+            ("amend.accounts[1].number", "0071000123456"),
+            ("amend.accounts[1].holder", "UBMTTQ TINH QUANG TRI"),
+        ],
+    );
+    assert_eq!(recorded.status, 303, "{}", recorded.body);
+    let draft = read(&draft_path(&portal));
+    assert!(
+        draft.contains(r#""account":null"#) && draft.contains("0071000123456"),
+        "{draft}"
+    );
+    assert_eq!(desk.post(&cookie, "/sign", &[]).status, 200);
+    portal.run(&["verify"]).assert().success();
+    // The wizard now asks which account a statement is of.
+    let form = desk.get(&cookie, "/import");
+    assert!(
+        form.body.contains("<option value=\"0071000123456\""),
+        "{}",
+        form.body
+    );
 }

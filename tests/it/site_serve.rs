@@ -322,3 +322,83 @@ fn the_default_preview_folder_is_private_and_unpredictable() {
     assert!(Path::new(output).join("index.html").is_file());
     drop(server);
 }
+
+/// Open pages are told of a rebuild by a push (server-sent events on the
+/// version's URL), not by polling; the file system tells the preview that a
+/// source changed.
+#[test]
+fn serve_pushes_a_rebuild_to_open_pages_as_an_event() {
+    let portal = TestPortal::new();
+    portal.append(SAMPLE).assert().success();
+    let out = portal.dir.path().join("preview");
+    let (server, port) = start(&portal, &out);
+    let (_, page) = get(port, "/");
+    assert!(
+        page.contains("new EventSource(\"/__minhbach/version\")"),
+        "{page}"
+    );
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    write!(
+        stream,
+        "GET /__minhbach/version HTTP/1.1\r\nHost: localhost\r\nAccept: text/event-stream\r\n\r\n"
+    )
+    .unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    let mut reader = BufReader::new(stream);
+    let mut next_data = || loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).unwrap_or(0) == 0 {
+            panic!("the event stream ended");
+        }
+        if let Some(data) = line.strip_prefix("data: ") {
+            return data.trim().to_string();
+        }
+    };
+    let first = next_data();
+    std::fs::write(
+        portal.root().join("content/moi.md"),
+        "+++\ntitle = \"Trang mới\"\n+++\nxin chào\n",
+    )
+    .unwrap();
+    let second = next_data();
+    assert_ne!(first, second, "a rebuild is pushed");
+    let (status, body) = get(port, "/moi/");
+    assert!(
+        status.contains("200") && body.contains("xin chào"),
+        "{status}"
+    );
+    drop(server);
+}
+
+/// In Chromium: an open page reloads by itself when a source changes.
+#[test]
+fn serve_an_open_page_in_chromium_reloads_after_a_change() {
+    use common::browser::{Chromium, chromium_binary, required};
+    let Some(binary) = chromium_binary() else {
+        assert!(!required(), "Chromium is required (install `chromium`)");
+        eprintln!("site_serve: Chromium missing; the browser test did not run");
+        return;
+    };
+    let portal = TestPortal::new();
+    portal.append(SAMPLE).assert().success();
+    let out = portal.dir.path().join("preview");
+    let (server, port) = start(&portal, &out);
+    let mut browser = Chromium::launch(&binary);
+    browser.navigate(&format!("http://127.0.0.1:{port}/gioi-thieu/"));
+    browser.wait_for("document.readyState === 'complete'");
+    // The page marks itself; a reload forgets the mark.
+    browser.eval("window.__before_reload = true; 1");
+    // Let its event stream deliver the version it was built at.
+    std::thread::sleep(Duration::from_millis(500));
+    let page = portal.root().join("content/gioi-thieu.md");
+    let text = std::fs::read_to_string(&page)
+        .unwrap_or_else(|_| "+++\ntitle = \"Giới thiệu\"\n+++\n".to_string());
+    std::fs::write(&page, format!("{text}\nĐã sửa lúc xem trước.\n")).unwrap();
+    browser.wait_for(
+        "!window.__before_reload && document.readyState === 'complete' \
+         && document.body.innerText.includes('Đã sửa lúc xem trước')",
+    );
+    drop(server);
+}
