@@ -549,6 +549,43 @@ pub fn correction_input(
     Ok(Value::Object(object))
 }
 
+/// One line saying what an entry is.
+pub(super) fn summary(body: &crate::ledger::entry::Body) -> String {
+    use crate::ledger::entry::Body;
+    let vnd = |d: crate::money::Dong| crate::vn::format_vnd(d.get());
+    match body {
+        Body::Fund(fund) => format!("{} ({})", fund.name, fund.id),
+        Body::Donation(d) => format!(
+            "{} — {} — {} — {}",
+            if d.donor.is_empty() {
+                "Ẩn danh / Anonymous"
+            } else {
+                &d.donor
+            },
+            vnd(d.amount),
+            crate::vn::date_vi(&d.date),
+            d.fund
+        ),
+        Body::Household(h) => format!("{} — {}, {} ({})", h.head, h.commune, h.province, h.id),
+        Body::Disbursement(d) => format!(
+            "{} — {} — {} — {}",
+            d.household.as_deref().or(d.payee.as_deref()).unwrap_or(""),
+            vnd(d.amount),
+            crate::vn::date_vi(&d.date),
+            d.fund
+        ),
+        Body::Progress(p) => format!(
+            "{} — {} — {} — {} ảnh / photos",
+            p.household,
+            p.stage.as_str(),
+            crate::vn::date_vi(&p.date),
+            p.photos.len()
+        ),
+        Body::Correction(c) => format!("#{} — {}", c.target, c.reason),
+        Body::Key(_) => "key".to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,7 +7,8 @@
 //! `AppendSession`, the same transaction `append` and `import` use, so a
 //! draft can never sign what `append` would refuse.
 //!
-//! - `server` — the axum router, its shared state and how it is started;
+//! - `server` — the axum router and how it is started;
+//! - `state` — `Desk`, the state every handler shares;
 //! - `security` — the tower layers: allowed `Host`, session token and cookie,
 //!   `Origin` and CSRF token on every POST, body limit, response headers;
 //! - `error` — `DeskError`, the one `IntoResponse` every failure becomes;
@@ -24,6 +25,7 @@ mod forms;
 mod pages;
 mod security;
 mod server;
+mod state;
 mod wizard;
 mod work;
 

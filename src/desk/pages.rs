@@ -6,7 +6,7 @@ use super::draft::DraftItem;
 use super::error::DeskError;
 use super::forms::{self, Kind};
 use super::security::Session;
-use super::server::{AppState, Desk};
+use super::state::{AppState, Desk};
 use super::wizard::{self, What};
 use super::work;
 use crate::import::RowFixes;
@@ -670,7 +670,7 @@ fn review_rows(
                 kind,
                 kind_vi,
                 kind_en,
-                summary: summary(&item.body),
+                summary: forms::summary(&item.body),
                 json: serde_json::to_string_pretty(&item.body).unwrap_or_default(),
                 qrs: match &item.body {
                     Body::Fund(fund) => fund
@@ -695,42 +695,6 @@ fn review_rows(
             }
         })
         .collect()
-}
-
-/// One line saying what an entry is.
-pub(super) fn summary(body: &Body) -> String {
-    let vnd = |d: crate::money::Dong| crate::vn::format_vnd(d.get());
-    match body {
-        Body::Fund(fund) => format!("{} ({})", fund.name, fund.id),
-        Body::Donation(d) => format!(
-            "{} — {} — {} — {}",
-            if d.donor.is_empty() {
-                "Ẩn danh / Anonymous"
-            } else {
-                &d.donor
-            },
-            vnd(d.amount),
-            crate::vn::date_vi(&d.date),
-            d.fund
-        ),
-        Body::Household(h) => format!("{} — {}, {} ({})", h.head, h.commune, h.province, h.id),
-        Body::Disbursement(d) => format!(
-            "{} — {} — {} — {}",
-            d.household.as_deref().or(d.payee.as_deref()).unwrap_or(""),
-            vnd(d.amount),
-            crate::vn::date_vi(&d.date),
-            d.fund
-        ),
-        Body::Progress(p) => format!(
-            "{} — {} — {} — {} ảnh / photos",
-            p.household,
-            p.stage.as_str(),
-            crate::vn::date_vi(&p.date),
-            p.photos.len()
-        ),
-        Body::Correction(c) => format!("#{} — {}", c.target, c.reason),
-        Body::Key(_) => "key".to_string(),
-    }
 }
 
 fn review_page(desk: &Desk, session: &Session, error: Option<String>) -> Result<String, DeskError> {

@@ -14,7 +14,6 @@
 //!    here on the buffered, bounded body, for plain and multipart forms).
 
 use super::error::DeskError;
-use super::server::AppState;
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
@@ -24,6 +23,7 @@ use hmac::{Hmac, Mac};
 use rand_core::{OsRng, RngCore};
 use sha2::Sha256;
 use std::collections::HashSet;
+use std::sync::Arc;
 use std::sync::Mutex;
 
 /// The largest request body, in bytes: a form, or a few phone photos.
@@ -98,7 +98,7 @@ impl Guard {
 
 /// Refuses a `Host` the desk does not listen on.
 pub async fn check_host(
-    State(state): State<AppState>,
+    State(guard): State<Arc<Guard>>,
     request: Request,
     next: Next,
 ) -> Result<Response, DeskError> {
@@ -107,7 +107,7 @@ pub async fn check_host(
         .get(header::HOST)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
-    if !state.guard.allows_host(host) {
+    if !guard.allows_host(host) {
         return Err(DeskError::BadHost(host.chars().take(100).collect()));
     }
     Ok(next.run(request).await)
@@ -116,20 +116,20 @@ pub async fn check_host(
 /// Lets through a request of an open session (adding its `Session`), turns
 /// a valid one-time `?token=` into a session cookie, refuses the rest.
 pub async fn require_session(
-    State(state): State<AppState>,
+    State(guard): State<Arc<Guard>>,
     mut request: Request,
     next: Next,
 ) -> Result<Response, DeskError> {
     if let Some(session) = cookie(&request, COOKIE)
-        && state.guard.has_session(&session)
+        && guard.has_session(&session)
     {
-        let csrf = state.guard.csrf_for(&session);
+        let csrf = guard.csrf_for(&session);
         request.extensions_mut().insert(Session { csrf });
         return Ok(next.run(request).await);
     }
     if request.method() == Method::GET
         && let Some(token) = query_value(&request, "token")
-        && let Some(session) = state.guard.open_session(&token)
+        && let Some(session) = guard.open_session(&token)
     {
         let mut response = Redirect::to(request.uri().path()).into_response();
         let cookie = format!("{COOKIE}={session}; HttpOnly; SameSite=Strict; Path=/");

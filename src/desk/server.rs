@@ -1,13 +1,14 @@
-//! The desk's HTTP server: its routes, the state every handler shares
-//! (`State<AppState>`), and the layers of `security` around them, served on
+//! The desk's HTTP server: its routes and the layers of `security` around
+//! them (the state every handler shares is `state`), served on
 //! the server layer the desk shares with `serve` (`crate::server`: axum on
 //! tokio, bounded connections, a deadline for each request's head).
 
 use super::draft::Draft;
 use super::pages;
 use super::security::{self, Guard, MAX_BODY};
+use super::state::{AppState, Desk, Shared};
+use crate::ledger::Secret;
 use crate::ledger::note::SigningKey;
-use crate::ledger::{Ledger, Secret};
 use crate::portal::Portal;
 use anyhow::{Context, Result};
 use axum::Router;
@@ -36,27 +37,6 @@ pub struct Started {
     /// Whether the desk listens beyond loopback (then a QR code is printed).
     pub on_network: bool,
 }
-
-/// Everything a handler may use.
-pub struct Desk {
-    pub portal: Portal,
-    pub ledger: Ledger,
-    pub key: SigningKey,
-    pub secret: Option<Secret>,
-    pub draft: Draft,
-    pub templates: tera::Tera,
-    /// The site as the public will see it, built under `/site/` into a
-    /// private temporary folder, and the checkpoint size it was built at.
-    pub preview: Mutex<Option<u64>>,
-    pub preview_dir: tempfile::TempDir,
-}
-
-pub struct Shared {
-    pub desk: Desk,
-    pub guard: Guard,
-}
-
-pub type AppState = Arc<Shared>;
 
 /// Binds, reports the address through `started`, and serves until the
 /// process is stopped.
@@ -118,7 +98,7 @@ async fn serve(options: DeskOptions, started: &dyn Fn(&Started)) -> Result<()> {
                 .context("failed to make the site preview's folder")?,
             portal: options.portal,
         },
-        guard,
+        guard: Arc::new(guard),
     });
     if super::work::recover_signing(&shared.desk)? {
         eprintln!(
@@ -167,10 +147,16 @@ pub fn router(state: AppState) -> Router {
         .fallback(pages::not_found)
         // Each `layer` wraps everything above it: the last is outermost.
         .layer(from_fn(security::check_post))
-        .layer(from_fn_with_state(state.clone(), security::require_session))
+        .layer(from_fn_with_state(
+            state.guard.clone(),
+            security::require_session,
+        ))
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .layer(RequestBodyLimitLayer::new(MAX_BODY))
-        .layer(from_fn_with_state(state.clone(), security::check_host))
+        .layer(from_fn_with_state(
+            state.guard.clone(),
+            security::check_host,
+        ))
         .layer(from_fn(security::response_headers))
         .with_state(state)
 }

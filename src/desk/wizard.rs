@@ -5,7 +5,7 @@
 //! shown before anything is kept; accepted rows join the draft.
 
 use super::draft::DraftItem;
-use super::server::Desk;
+use super::state::Desk;
 use super::work;
 use crate::import::{
     AccountError, Batch, DonationImport, HouseholdImport, ImportError, Mapping, RowFixes, Tally,
@@ -295,7 +295,7 @@ fn preview_with(desk: &Desk, choice: &Choice, layout: &str, path: &Path) -> Resu
         sample: accepted
             .iter()
             .take(10)
-            .map(super::pages::summary)
+            .map(super::forms::summary)
             .collect(),
         accepted,
     })

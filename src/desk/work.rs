@@ -5,7 +5,7 @@
 //! and the look-up show, with corrections applied.
 
 use super::draft::DraftItem;
-use super::server::Desk;
+use super::state::Desk;
 use crate::ledger::entry::{BankAccount, Body, Fund};
 use crate::ledger::{FundTotals, Pending, VerifyOptions};
 use crate::site::{self, RenderOptions};
