@@ -7,7 +7,8 @@
 //!
 //! The big inputs are generated here, in a temporary directory.
 
-use crate::common;
+#[path = "it/common/mod.rs"]
+mod common;
 
 use common::TestPortal;
 use std::io::Write;
