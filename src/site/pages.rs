@@ -350,91 +350,8 @@ impl<'a> Pages<'a> {
             .collect();
         context.insert("alternates", &alternates);
         match job {
-            Job::Home => {
-                context.insert("funds", &model.funds);
-                context.insert("totals", &model.totals);
-                let latest = &model.latest[..model.latest.len().min(10)];
-                context.insert("latest", latest);
-                let home = self
-                    .content
-                    .iter()
-                    .position(|f| f.is_section && f.path == "/" && f.language == language);
-                context.insert("section", &home.map(|index| self.content_page(index)));
-                let by_commune = model.communes.len() <= HOME_MAX_COMMUNES;
-                let places: Vec<PlaceProgress> = if by_commune {
-                    model
-                        .communes
-                        .iter()
-                        .map(|c| PlaceProgress {
-                            name: &c.commune,
-                            province: Some(&c.province),
-                            path: &c.path,
-                            counts: &c.counts,
-                        })
-                        .collect()
-                } else {
-                    model
-                        .provinces
-                        .iter()
-                        .map(|p| PlaceProgress {
-                            name: &p.name,
-                            province: None,
-                            path: &p.path,
-                            counts: &p.counts,
-                        })
-                        .collect()
-                };
-                context.insert("places", &places);
-                context.insert(
-                    "places_kind",
-                    if by_commune { "commune" } else { "province" },
-                );
-            }
-            Job::Fund(index) => {
-                let fund = &model.funds[index];
-                context.insert("fund", fund);
-                let donations: Vec<&DonationRow> = self.fund_donations[index]
-                    .iter()
-                    .rev()
-                    .take(self.page_size)
-                    .map(|&i| &model.donations[i])
-                    .collect();
-                let disbursements: Vec<&DisbursementRow> = self.fund_disbursements[index]
-                    .iter()
-                    .rev()
-                    .take(self.page_size)
-                    .map(|&i| &model.disbursements[i])
-                    .collect();
-                context.insert("donations", &donations);
-                context.insert("disbursements", &disbursements);
-                context.insert(
-                    "more_donations",
-                    &(self.fund_donations[index].len() > self.page_size),
-                );
-                context.insert(
-                    "more_disbursements",
-                    &(self.fund_disbursements[index].len() > self.page_size),
-                );
-                let all_donations: Vec<&DonationRow> = self.fund_donations[index]
-                    .iter()
-                    .map(|&i| &model.donations[i])
-                    .collect();
-                let all_disbursements: Vec<&DisbursementRow> = self.fund_disbursements[index]
-                    .iter()
-                    .map(|&i| &model.disbursements[i])
-                    .collect();
-                context.insert(
-                    "charts",
-                    &super::charts::fund_charts(
-                        &all_donations,
-                        &all_disbursements,
-                        &super::charts::Households {
-                            rows: &model.households,
-                            by_id: &self.household_by_id,
-                        },
-                    ),
-                );
-            }
+            Job::Home => self.home_context(language, context),
+            Job::Fund(index) => self.fund_context(index, context),
             Job::Donations { page, newest } => {
                 let rows = page_slice(&model.donations, page, self.page_size);
                 let rows: Vec<&DonationRow> = rows.iter().rev().collect();
@@ -465,27 +382,7 @@ impl<'a> Pages<'a> {
                     ),
                 );
             }
-            Job::Households => {
-                #[derive(Serialize)]
-                struct ProvinceView<'a> {
-                    name: &'a str,
-                    path: &'a str,
-                    counts: &'a super::model::StageCounts,
-                    communes: Vec<&'a super::model::Commune>,
-                }
-                let provinces: Vec<ProvinceView> = model
-                    .provinces
-                    .iter()
-                    .map(|p| ProvinceView {
-                        name: &p.name,
-                        path: &p.path,
-                        counts: &p.counts,
-                        communes: p.communes.iter().map(|&c| &model.communes[c]).collect(),
-                    })
-                    .collect();
-                context.insert("provinces", &provinces);
-                context.insert("totals", &model.totals.households);
-            }
+            Job::Households => self.households_context(context),
             Job::Province(index) => {
                 let province = &model.provinces[index];
                 context.insert("province", province);
@@ -518,26 +415,7 @@ impl<'a> Pages<'a> {
                     .collect();
                 context.insert("disbursements", &disbursements);
             }
-            Job::Reports => {
-                #[derive(Serialize)]
-                struct Day<'a> {
-                    date: &'a str,
-                    path: &'a str,
-                    changes: usize,
-                }
-                let days: Vec<Day> = model
-                    .reports
-                    .iter()
-                    .rev()
-                    .map(|r| Day {
-                        date: &r.date,
-                        path: &r.path,
-                        changes: r.changes.len(),
-                    })
-                    .collect();
-                context.insert("days", &days);
-                context.insert("totals", &model.totals.households);
-            }
+            Job::Reports => self.reports_context(context),
             Job::Report(index) => {
                 context.insert("report", &model.reports[index]);
                 context.insert(
@@ -553,27 +431,7 @@ impl<'a> Pages<'a> {
                 context.insert("checkpoint", &model.checkpoint);
                 context.insert("keys", &model.keys);
             }
-            Job::OpenData => {
-                #[derive(Serialize)]
-                struct File<'a> {
-                    path: &'a str,
-                    name: &'a str,
-                    bytes: u64,
-                    sha256: Option<&'a str>,
-                }
-                let files: Vec<File> = self
-                    .open_data
-                    .iter()
-                    .map(|file| File {
-                        path: &file.path,
-                        name: file.path.rsplit('/').next().unwrap_or(&file.path),
-                        bytes: file.bytes,
-                        sha256: file.sha256.as_deref(),
-                    })
-                    .collect();
-                context.insert("files", &files);
-                context.insert("checkpoint", &model.checkpoint);
-            }
+            Job::OpenData => self.open_data_context(context),
             Job::Content(index) => {
                 let page = self.content_page(index);
                 context.insert(
@@ -587,6 +445,168 @@ impl<'a> Pages<'a> {
             }
             Job::Lookup(_) | Job::NotFound => {}
         }
+    }
+
+    /// The home page: funds, totals, the newest entries and progress by place.
+    fn home_context(&self, language: &str, context: &mut PageContext) {
+        let model = self.model;
+        context.insert("funds", &model.funds);
+        context.insert("totals", &model.totals);
+        let latest = &model.latest[..model.latest.len().min(10)];
+        context.insert("latest", latest);
+        let home = self
+            .content
+            .iter()
+            .position(|f| f.is_section && f.path == "/" && f.language == language);
+        context.insert("section", &home.map(|index| self.content_page(index)));
+        let by_commune = model.communes.len() <= HOME_MAX_COMMUNES;
+        let places: Vec<PlaceProgress> = if by_commune {
+            model
+                .communes
+                .iter()
+                .map(|c| PlaceProgress {
+                    name: &c.commune,
+                    province: Some(&c.province),
+                    path: &c.path,
+                    counts: &c.counts,
+                })
+                .collect()
+        } else {
+            model
+                .provinces
+                .iter()
+                .map(|p| PlaceProgress {
+                    name: &p.name,
+                    province: None,
+                    path: &p.path,
+                    counts: &p.counts,
+                })
+                .collect()
+        };
+        context.insert("places", &places);
+        context.insert(
+            "places_kind",
+            if by_commune { "commune" } else { "province" },
+        );
+    }
+
+    /// A fund page: its newest donations and disbursements and its charts.
+    fn fund_context(&self, index: usize, context: &mut PageContext) {
+        let model = self.model;
+        let fund = &model.funds[index];
+        context.insert("fund", fund);
+        let donations: Vec<&DonationRow> = self.fund_donations[index]
+            .iter()
+            .rev()
+            .take(self.page_size)
+            .map(|&i| &model.donations[i])
+            .collect();
+        let disbursements: Vec<&DisbursementRow> = self.fund_disbursements[index]
+            .iter()
+            .rev()
+            .take(self.page_size)
+            .map(|&i| &model.disbursements[i])
+            .collect();
+        context.insert("donations", &donations);
+        context.insert("disbursements", &disbursements);
+        context.insert(
+            "more_donations",
+            &(self.fund_donations[index].len() > self.page_size),
+        );
+        context.insert(
+            "more_disbursements",
+            &(self.fund_disbursements[index].len() > self.page_size),
+        );
+        let all_donations: Vec<&DonationRow> = self.fund_donations[index]
+            .iter()
+            .map(|&i| &model.donations[i])
+            .collect();
+        let all_disbursements: Vec<&DisbursementRow> = self.fund_disbursements[index]
+            .iter()
+            .map(|&i| &model.disbursements[i])
+            .collect();
+        context.insert(
+            "charts",
+            &super::charts::fund_charts(
+                &all_donations,
+                &all_disbursements,
+                &super::charts::Households {
+                    rows: &model.households,
+                    by_id: &self.household_by_id,
+                },
+            ),
+        );
+    }
+
+    /// The households page: every province with its communes.
+    fn households_context(&self, context: &mut PageContext) {
+        let model = self.model;
+        #[derive(Serialize)]
+        struct ProvinceView<'a> {
+            name: &'a str,
+            path: &'a str,
+            counts: &'a super::model::StageCounts,
+            communes: Vec<&'a super::model::Commune>,
+        }
+        let provinces: Vec<ProvinceView> = model
+            .provinces
+            .iter()
+            .map(|p| ProvinceView {
+                name: &p.name,
+                path: &p.path,
+                counts: &p.counts,
+                communes: p.communes.iter().map(|&c| &model.communes[c]).collect(),
+            })
+            .collect();
+        context.insert("provinces", &provinces);
+        context.insert("totals", &model.totals.households);
+    }
+
+    /// The reports page: every day with stage changes, newest first.
+    fn reports_context(&self, context: &mut PageContext) {
+        let model = self.model;
+        #[derive(Serialize)]
+        struct Day<'a> {
+            date: &'a str,
+            path: &'a str,
+            changes: usize,
+        }
+        let days: Vec<Day> = model
+            .reports
+            .iter()
+            .rev()
+            .map(|r| Day {
+                date: &r.date,
+                path: &r.path,
+                changes: r.changes.len(),
+            })
+            .collect();
+        context.insert("days", &days);
+        context.insert("totals", &model.totals.households);
+    }
+
+    /// The open-data page: every file with its size (and parts' SHA-256).
+    fn open_data_context(&self, context: &mut PageContext) {
+        let model = self.model;
+        #[derive(Serialize)]
+        struct File<'a> {
+            path: &'a str,
+            name: &'a str,
+            bytes: u64,
+            sha256: Option<&'a str>,
+        }
+        let files: Vec<File> = self
+            .open_data
+            .iter()
+            .map(|file| File {
+                path: &file.path,
+                name: file.path.rsplit('/').next().unwrap_or(&file.path),
+                bytes: file.bytes,
+                sha256: file.sha256.as_deref(),
+            })
+            .collect();
+        context.insert("files", &files);
+        context.insert("checkpoint", &model.checkpoint);
     }
 
     /// Other languages a content page exists in (`a.md` and `a.en.md`).
