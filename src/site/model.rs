@@ -485,24 +485,7 @@ impl Model {
     ) -> Result<Model> {
         let page_size = options.page_size.max(1);
         let mut corrections = replay_corrections(segments.iter().flatten(), state)?;
-        let mut newest: Vec<Entry> = segments
-            .iter()
-            .rev()
-            .flat_map(|segment| segment.iter().rev())
-            .take(LATEST)
-            .cloned()
-            .collect();
-        newest.reverse();
-        let newest_bodies: Vec<Body> = newest
-            .iter()
-            .map(|entry| {
-                corrections
-                    .current
-                    .get(&entry.seq)
-                    .cloned()
-                    .unwrap_or_else(|| entry.body.clone())
-            })
-            .collect();
+        let (newest, newest_bodies) = newest_entries(&segments, &corrections);
         let mut current = std::mem::take(&mut corrections.current);
         let voided = |seq: u64| corrections.voided.get(&seq).cloned();
         let amended = |seq: u64| corrections.amended.get(&seq).cloned().unwrap_or_default();
@@ -511,17 +494,8 @@ impl Model {
         // Each fund's id and name, shared by its donation and disbursement rows.
         let mut fund_names: Vec<(Arc<str>, Arc<str>)> = Vec::new();
         let mut fund_index: HashMap<String, usize> = HashMap::new();
-        // Sized up front: a `Vec` grown by doubling holds its old and new
-        // buffers at once, and the new one is fresh memory (slow to fault in).
-        let (mut household_count, mut donation_count, mut disbursement_count) = (0, 0, 0);
-        for entry in segments.iter().flatten() {
-            match entry.body {
-                Body::Household(_) => household_count += 1,
-                Body::Donation(_) => donation_count += 1,
-                Body::Disbursement(_) => disbursement_count += 1,
-                _ => {}
-            }
-        }
+        // Sized up front (see `count_rows`).
+        let (household_count, donation_count, disbursement_count) = count_rows(&segments);
         let mut households: Vec<HouseholdRow> = Vec::with_capacity(household_count);
         let mut household_index: HashMap<String, usize> = HashMap::with_capacity(household_count);
         let mut household_stages: Vec<Option<Stage>> = Vec::with_capacity(household_count);
@@ -742,33 +716,10 @@ impl Model {
             }
         }
 
-        // Consent is judged on the household's current form: an amendment
-        // withdrawing consent hides photos published before.
-        for household in &mut households {
-            if !household.photo_consent {
-                household.photos.clear();
-            }
-        }
-
-        for fund in &mut funds {
-            match fund.received.checked_sub(fund.disbursed) {
-                Some(balance) => fund.balance = balance,
-                None => {
-                    fund.advance = true;
-                    fund.balance = fund.disbursed - fund.received;
-                }
-            }
-        }
+        hide_photos_without_consent(&mut households);
+        settle_balances(&mut funds);
         check_against_state(&funds, state)?;
-
-        let mut totals = Totals::default();
-        for fund in funds.iter().filter(|f| f.voided.is_none()) {
-            totals.received = checked(totals.received, fund.received)?;
-            totals.disbursed = checked(totals.disbursed, fund.disbursed)?;
-            totals.donations += fund.donation_count;
-            totals.disbursements += fund.disbursement_count;
-        }
-        totals.balance = totals.received.saturating_sub(totals.disbursed);
+        let mut totals = fund_totals(&funds)?;
 
         let (provinces, communes) = places(&households, &household_stages);
         for (household, stage) in households.iter().zip(&household_stages) {
@@ -785,41 +736,8 @@ impl Model {
             &households,
             &household_index,
         );
-        // A donation or disbursement links to its stable anchor on the
-        // numbered page that holds it forever.
-        for summary in &mut latest {
-            let anchored = match summary.kind {
-                "donation" => donations
-                    .binary_search_by_key(&summary.seq, |row| row.seq)
-                    .ok()
-                    .map(|i| {
-                        routes::anchored(routes::DONATIONS, donations[i].page, donations[i].anchor)
-                    }),
-                "disbursement" => disbursements
-                    .binary_search_by_key(&summary.seq, |row| row.seq)
-                    .ok()
-                    .map(|i| {
-                        let row = &disbursements[i];
-                        routes::anchored(routes::DISBURSEMENTS, row.page, row.anchor)
-                    }),
-                _ => None,
-            };
-            if let Some(path) = anchored {
-                summary.path = path;
-            }
-        }
-        let keys = state
-            .keys()
-            .map(|key| KeyRow {
-                name: key.name.clone(),
-                unit: key.unit.clone(),
-                role: key.role.as_str(),
-                vkey: key.vkey.to_string(),
-                admitted_seq: key.admitted_seq,
-                revoked_seq: key.revoked_seq,
-                active: key.is_active(),
-            })
-            .collect();
+        anchor_latest(&mut latest, &donations, &disbursements);
+        let keys = key_rows(state);
         let checkpoint = CheckpointInfo {
             origin: checkpoint.origin.clone(),
             size: checkpoint.size,
@@ -841,6 +759,129 @@ impl Model {
             newest,
         })
     }
+}
+
+/// The newest entries (at most `LATEST`, oldest first) and each one's body
+/// as corrections leave it.
+fn newest_entries(segments: &[Vec<Entry>], corrections: &Corrections) -> (Vec<Entry>, Vec<Body>) {
+    let mut newest: Vec<Entry> = segments
+        .iter()
+        .rev()
+        .flat_map(|segment| segment.iter().rev())
+        .take(LATEST)
+        .cloned()
+        .collect();
+    newest.reverse();
+    let bodies = newest
+        .iter()
+        .map(|entry| {
+            corrections
+                .current
+                .get(&entry.seq)
+                .cloned()
+                .unwrap_or_else(|| entry.body.clone())
+        })
+        .collect();
+    (newest, bodies)
+}
+
+/// How many households, donations and disbursements there are, so their
+/// rows are sized up front: a `Vec` grown by doubling holds its old and new
+/// buffers at once, and the new one is fresh memory (slow to fault in).
+fn count_rows(segments: &[Vec<Entry>]) -> (usize, usize, usize) {
+    let (mut households, mut donations, mut disbursements) = (0, 0, 0);
+    for entry in segments.iter().flatten() {
+        match entry.body {
+            Body::Household(_) => households += 1,
+            Body::Donation(_) => donations += 1,
+            Body::Disbursement(_) => disbursements += 1,
+            _ => {}
+        }
+    }
+    (households, donations, disbursements)
+}
+
+/// Consent is judged on the household's current form: an amendment
+/// withdrawing consent hides photos published before.
+fn hide_photos_without_consent(households: &mut [HouseholdRow]) {
+    for household in households {
+        if !household.photo_consent {
+            household.photos.clear();
+        }
+    }
+}
+
+/// Each fund's balance, or its advance when it disbursed more than it
+/// received.
+fn settle_balances(funds: &mut [FundRow]) {
+    for fund in funds {
+        match fund.received.checked_sub(fund.disbursed) {
+            Some(balance) => fund.balance = balance,
+            None => {
+                fund.advance = true;
+                fund.balance = fund.disbursed - fund.received;
+            }
+        }
+    }
+}
+
+/// The totals over every fund not voided (households are added later).
+fn fund_totals(funds: &[FundRow]) -> Result<Totals> {
+    let mut totals = Totals::default();
+    for fund in funds.iter().filter(|f| f.voided.is_none()) {
+        totals.received = checked(totals.received, fund.received)?;
+        totals.disbursed = checked(totals.disbursed, fund.disbursed)?;
+        totals.donations += fund.donation_count;
+        totals.disbursements += fund.disbursement_count;
+    }
+    totals.balance = totals.received.saturating_sub(totals.disbursed);
+    Ok(totals)
+}
+
+/// A donation or disbursement among the newest entries links to its stable
+/// anchor on the numbered page that holds it forever.
+fn anchor_latest(
+    latest: &mut [EntrySummary],
+    donations: &[DonationRow],
+    disbursements: &[DisbursementRow],
+) {
+    for summary in latest {
+        let anchored = match summary.kind {
+            "donation" => donations
+                .binary_search_by_key(&summary.seq, |row| row.seq)
+                .ok()
+                .map(|i| {
+                    routes::anchored(routes::DONATIONS, donations[i].page, donations[i].anchor)
+                }),
+            "disbursement" => disbursements
+                .binary_search_by_key(&summary.seq, |row| row.seq)
+                .ok()
+                .map(|i| {
+                    let row = &disbursements[i];
+                    routes::anchored(routes::DISBURSEMENTS, row.page, row.anchor)
+                }),
+            _ => None,
+        };
+        if let Some(path) = anchored {
+            summary.path = path;
+        }
+    }
+}
+
+/// Every key ever admitted, as the verify page lists them.
+fn key_rows(state: &State) -> Vec<KeyRow> {
+    state
+        .keys()
+        .map(|key| KeyRow {
+            name: key.name.clone(),
+            unit: key.unit.clone(),
+            role: key.role.as_str(),
+            vkey: key.vkey.to_string(),
+            admitted_seq: key.admitted_seq,
+            revoked_seq: key.revoked_seq,
+            active: key.is_active(),
+        })
+        .collect()
 }
 
 fn checked(a: u64, b: u64) -> Result<u64> {
