@@ -15,7 +15,9 @@
 
 use super::routes;
 use crate::config::PrivacyConfig;
-use crate::ledger::entry::{Body, Entry, KeyEntry, Stage};
+use crate::ledger::entry::{
+    Body, Disbursement, Donation, Entry, Fund, Household, KeyEntry, Progress, Stage,
+};
 use crate::ledger::{State, note::Checkpoint};
 use crate::portal::CitizenIdDigits;
 use crate::vn;
@@ -416,6 +418,18 @@ struct Corrections {
     amended: HashMap<u64, Vec<CorrectionRef>>,
 }
 
+impl Corrections {
+    /// The correction that voided entry `seq`, if one did.
+    fn voided(&self, seq: u64) -> Option<CorrectionRef> {
+        self.voided.get(&seq).cloned()
+    }
+
+    /// The corrections that amended entry `seq`, oldest first.
+    fn amended(&self, seq: u64) -> Vec<CorrectionRef> {
+        self.amended.get(&seq).cloned().unwrap_or_default()
+    }
+}
+
 /// Collects the corrections of every entry. What a correction *does* (the
 /// amended body, whether the target is void) comes from the verified
 /// `State`, the one implementation of the correction rules; only the list
@@ -483,238 +497,26 @@ impl Model {
         checkpoint_note: &str,
         options: &ModelOptions,
     ) -> Result<Model> {
-        let page_size = options.page_size.max(1);
         let mut corrections = replay_corrections(segments.iter().flatten(), state)?;
         let (newest, newest_bodies) = newest_entries(&segments, &corrections);
         let mut current = std::mem::take(&mut corrections.current);
-        let voided = |seq: u64| corrections.voided.get(&seq).cloned();
-        let amended = |seq: u64| corrections.amended.get(&seq).cloned().unwrap_or_default();
 
-        let mut funds: Vec<FundRow> = Vec::new();
-        // Each fund's id and name, shared by its donation and disbursement rows.
-        let mut fund_names: Vec<(Arc<str>, Arc<str>)> = Vec::new();
-        let mut fund_index: HashMap<String, usize> = HashMap::new();
-        // Sized up front (see `count_rows`).
-        let (household_count, donation_count, disbursement_count) = count_rows(&segments);
-        let mut households: Vec<HouseholdRow> = Vec::with_capacity(household_count);
-        let mut household_index: HashMap<String, usize> = HashMap::with_capacity(household_count);
-        let mut household_stages: Vec<Option<Stage>> = Vec::with_capacity(household_count);
-        let mut donations = Vec::with_capacity(donation_count);
-        let mut disbursements: Vec<DisbursementRow> = Vec::with_capacity(disbursement_count);
-        let mut live_changes: Vec<(String, u64, usize, Stage)> = Vec::new();
-
+        let mut rows = Rows::new(&segments, options);
         for entry in segments.into_iter().flatten() {
             let body = current.remove(&entry.seq).unwrap_or(entry.body);
-            match body {
-                Body::Fund(fund) => {
-                    let account = fund.bank_accounts().next().map(|a| AccountRow {
-                        bank_bin: a.bank_bin.clone(),
-                        number: a.number.clone(),
-                        holder: a.holder.clone(),
-                    });
-                    let accounts = fund
-                        .bank_accounts()
-                        .map(|a| AccountTotalsRow {
-                            bank_bin: a.bank_bin.clone(),
-                            number: a.number.clone(),
-                            holder: a.holder.clone(),
-                            received: 0,
-                            donation_count: 0,
-                        })
-                        .collect();
-                    fund_index.insert(fund.id.clone(), funds.len());
-                    fund_names.push((fund.id.as_str().into(), fund.name.as_str().into()));
-                    funds.push(FundRow {
-                        seq: entry.seq,
-                        path: routes::fund(&fund.id),
-                        id: fund.id,
-                        name: fund.name,
-                        description: fund.description,
-                        target: fund.target.map(|t| t.get()),
-                        account,
-                        accounts,
-                        received: 0,
-                        disbursed: 0,
-                        balance: 0,
-                        advance: false,
-                        donation_count: 0,
-                        disbursement_count: 0,
-                        voided: voided(entry.seq),
-                        amended: amended(entry.seq),
-                        vietqr: None,
-                    });
-                    let row = funds.last_mut().expect("just pushed");
-                    row.vietqr = fund_vietqr(row);
-                }
-                Body::Donation(donation) => {
-                    let index = donations.len();
-                    let is_voided = voided(entry.seq);
-                    let (fund, fund_name) = match fund_index.get(&donation.fund) {
-                        Some(&f) => {
-                            if is_voided.is_none() {
-                                let fund = &mut funds[f];
-                                fund.received = checked(fund.received, donation.amount.get())?;
-                                fund.donation_count += 1;
-                                if let Some(account) = fund.accounts.iter_mut().find(|a| {
-                                    Some(a.number.as_str()) == donation.account.as_deref()
-                                }) {
-                                    account.received =
-                                        checked(account.received, donation.amount.get())?;
-                                    account.donation_count += 1;
-                                }
-                            }
-                            fund_names[f].clone()
-                        }
-                        None => bail!("donation {} names an unknown fund", entry.seq),
-                    };
-                    donations.push(DonationRow {
-                        seq: entry.seq,
-                        index,
-                        page: index / page_size + 1,
-                        fund,
-                        fund_name,
-                        donor: donation.donor,
-                        amount: donation.amount.get(),
-                        date: donation.date,
-                        channel: donation.channel.as_str(),
-                        booking_time: donation.booking_time,
-                        account: donation.account,
-                        reference: donation.reference,
-                        description: donation.description,
-                        note: donation.note,
-                        voided: is_voided.map(Box::new),
-                        amended: amended(entry.seq),
-                        anchor: Anchor(entry.seq),
-                    });
-                }
-                Body::Household(household) => {
-                    household_index.insert(household.id.clone(), households.len());
-                    household_stages.push(None);
-                    households.push(HouseholdRow {
-                        seq: entry.seq,
-                        path: routes::household(&household.id),
-                        commune_path: commune_path(&household.province, &household.commune),
-                        id: household.id,
-                        head: vn::display_name(&household.head, options.privacy.household_names),
-                        province: household.province,
-                        district: household.district,
-                        commune: household.commune,
-                        village: household.village,
-                        circumstances: household.circumstances,
-                        support: household.support.as_str(),
-                        planned: household.planned.get(),
-                        photo_consent: household.photo_consent,
-                        citizen_id_masked: options
-                            .privacy
-                            .show_citizen_id_last4
-                            .then(|| {
-                                // The side store; else the digits an entry
-                                // written before they left the ledger line
-                                // still carries.
-                                options
-                                    .citizen_id_digits
-                                    .get(entry.seq)
-                                    .or(household.citizen_id_last4.as_deref())
-                                    .map(vn::mask_last4)
-                            })
-                            .flatten(),
-                        stage: None,
-                        stage_date: None,
-                        history: Vec::new(),
-                        photos: Vec::new(),
-                        disbursements: Vec::new(),
-                        received: 0,
-                        voided: voided(entry.seq),
-                        amended: amended(entry.seq),
-                    });
-                }
-                Body::Disbursement(disbursement) => {
-                    let index = disbursements.len();
-                    let is_voided = voided(entry.seq);
-                    let (fund, fund_name) = match fund_index.get(&disbursement.fund) {
-                        Some(&f) => {
-                            if is_voided.is_none() {
-                                let fund = &mut funds[f];
-                                fund.disbursed =
-                                    checked(fund.disbursed, disbursement.amount.get())?;
-                                fund.disbursement_count += 1;
-                            }
-                            fund_names[f].clone()
-                        }
-                        None => bail!("disbursement {} names an unknown fund", entry.seq),
-                    };
-                    let household_name = match &disbursement.household {
-                        Some(id) => match household_index.get(id) {
-                            Some(&h) => {
-                                households[h].disbursements.push(index);
-                                if is_voided.is_none() {
-                                    households[h].received =
-                                        checked(households[h].received, disbursement.amount.get())?;
-                                }
-                                Some(households[h].head.clone())
-                            }
-                            None => bail!("disbursement {} names an unknown household", entry.seq),
-                        },
-                        None => None,
-                    };
-                    disbursements.push(DisbursementRow {
-                        seq: entry.seq,
-                        index,
-                        page: index / page_size + 1,
-                        fund,
-                        fund_name,
-                        amount: disbursement.amount.get(),
-                        date: disbursement.date,
-                        household: disbursement.household,
-                        household_name,
-                        payee: disbursement.payee,
-                        purpose: disbursement.purpose,
-                        voided: is_voided,
-                        amended: amended(entry.seq),
-                        anchor: Anchor(entry.seq),
-                    });
-                }
-                Body::Progress(progress) => {
-                    let Some(&h) = household_index.get(&progress.household) else {
-                        bail!("progress {} names an unknown household", entry.seq);
-                    };
-                    let is_voided = voided(entry.seq);
-                    let household = &mut households[h];
-                    if is_voided.is_none() {
-                        household_stages[h] = Some(progress.stage);
-                        household.stage = Some(progress.stage.as_str());
-                        household.stage_date = Some(progress.date.clone());
-                        live_changes.push((progress.date.clone(), entry.seq, h, progress.stage));
-                        if household.photo_consent {
-                            for photo in &progress.photos {
-                                household.photos.push(PhotoRow {
-                                    path: routes::media(&photo.media),
-                                    media: photo.media.clone(),
-                                    caption: photo.caption.clone(),
-                                    stage: progress.stage.as_str(),
-                                    phase: match progress.stage {
-                                        Stage::Approved => "before",
-                                        Stage::Started => "during",
-                                        Stage::Completed | Stage::HandedOver => "after",
-                                    },
-                                    date: progress.date.clone(),
-                                    files: None,
-                                });
-                            }
-                        }
-                    }
-                    household.history.push(StageRow {
-                        seq: entry.seq,
-                        stage: progress.stage.as_str(),
-                        date: progress.date,
-                        note: progress.note,
-                        voided: is_voided,
-                        amended: amended(entry.seq),
-                    });
-                }
-                Body::Key(_) | Body::Correction(_) => {}
-            }
+            rows.push(entry.seq, body, &corrections)?;
         }
+        let Rows {
+            mut funds,
+            fund_index,
+            mut households,
+            household_index,
+            household_stages,
+            donations,
+            disbursements,
+            mut live_changes,
+            ..
+        } = rows;
 
         hide_photos_without_consent(&mut households);
         settle_balances(&mut funds);
@@ -758,6 +560,292 @@ impl Model {
             latest,
             newest,
         })
+    }
+}
+
+/// The rows being built from the entries, in `seq` order.
+struct Rows<'o> {
+    options: &'o ModelOptions<'o>,
+    page_size: usize,
+    funds: Vec<FundRow>,
+    /// Each fund's id and name, shared by its donation and disbursement rows.
+    fund_names: Vec<(Arc<str>, Arc<str>)>,
+    fund_index: HashMap<String, usize>,
+    households: Vec<HouseholdRow>,
+    household_index: HashMap<String, usize>,
+    household_stages: Vec<Option<Stage>>,
+    donations: Vec<DonationRow>,
+    disbursements: Vec<DisbursementRow>,
+    live_changes: Vec<(String, u64, usize, Stage)>,
+}
+
+impl<'o> Rows<'o> {
+    /// Rows sized up front (see `count_rows`).
+    fn new(segments: &[Vec<Entry>], options: &'o ModelOptions<'o>) -> Rows<'o> {
+        let (households, donations, disbursements) = count_rows(segments);
+        Rows {
+            options,
+            page_size: options.page_size.max(1),
+            funds: Vec::new(),
+            fund_names: Vec::new(),
+            fund_index: HashMap::new(),
+            households: Vec::with_capacity(households),
+            household_index: HashMap::with_capacity(households),
+            household_stages: Vec::with_capacity(households),
+            donations: Vec::with_capacity(donations),
+            disbursements: Vec::with_capacity(disbursements),
+            live_changes: Vec::new(),
+        }
+    }
+
+    /// Adds entry `seq` in its current form (`body`, corrections applied).
+    fn push(&mut self, seq: u64, body: Body, corrections: &Corrections) -> Result<()> {
+        match body {
+            Body::Fund(fund) => self.fund(seq, *fund, corrections)?,
+            Body::Donation(donation) => self.donation(seq, donation, corrections)?,
+            Body::Household(household) => self.household(seq, household, corrections)?,
+            Body::Disbursement(disbursement) => {
+                self.disbursement(seq, disbursement, corrections)?
+            }
+            Body::Progress(progress) => self.progress(seq, progress, corrections)?,
+            Body::Key(_) | Body::Correction(_) => {}
+        }
+        Ok(())
+    }
+
+    /// A fund: its row, its accounts with their totals, its VietQR code.
+    fn fund(&mut self, seq: u64, fund: Fund, corrections: &Corrections) -> Result<()> {
+        let account = fund.bank_accounts().next().map(|a| AccountRow {
+            bank_bin: a.bank_bin.clone(),
+            number: a.number.clone(),
+            holder: a.holder.clone(),
+        });
+        let accounts = fund
+            .bank_accounts()
+            .map(|a| AccountTotalsRow {
+                bank_bin: a.bank_bin.clone(),
+                number: a.number.clone(),
+                holder: a.holder.clone(),
+                received: 0,
+                donation_count: 0,
+            })
+            .collect();
+        self.fund_index.insert(fund.id.clone(), self.funds.len());
+        self.fund_names
+            .push((fund.id.as_str().into(), fund.name.as_str().into()));
+        self.funds.push(FundRow {
+            seq,
+            path: routes::fund(&fund.id),
+            id: fund.id,
+            name: fund.name,
+            description: fund.description,
+            target: fund.target.map(|t| t.get()),
+            account,
+            accounts,
+            received: 0,
+            disbursed: 0,
+            balance: 0,
+            advance: false,
+            donation_count: 0,
+            disbursement_count: 0,
+            voided: corrections.voided(seq),
+            amended: corrections.amended(seq),
+            vietqr: None,
+        });
+        let row = self.funds.last_mut().expect("just pushed");
+        row.vietqr = fund_vietqr(row);
+        Ok(())
+    }
+
+    /// A donation: its row on its numbered page, counted in its fund and account unless voided.
+    fn donation(&mut self, seq: u64, donation: Donation, corrections: &Corrections) -> Result<()> {
+        let index = self.donations.len();
+        let is_voided = corrections.voided(seq);
+        let (fund, fund_name) = match self.fund_index.get(&donation.fund) {
+            Some(&f) => {
+                if is_voided.is_none() {
+                    let fund = &mut self.funds[f];
+                    fund.received = checked(fund.received, donation.amount.get())?;
+                    fund.donation_count += 1;
+                    if let Some(account) = fund
+                        .accounts
+                        .iter_mut()
+                        .find(|a| Some(a.number.as_str()) == donation.account.as_deref())
+                    {
+                        account.received = checked(account.received, donation.amount.get())?;
+                        account.donation_count += 1;
+                    }
+                }
+                self.fund_names[f].clone()
+            }
+            None => bail!("donation {} names an unknown fund", seq),
+        };
+        self.donations.push(DonationRow {
+            seq,
+            index,
+            page: index / self.page_size + 1,
+            fund,
+            fund_name,
+            donor: donation.donor,
+            amount: donation.amount.get(),
+            date: donation.date,
+            channel: donation.channel.as_str(),
+            booking_time: donation.booking_time,
+            account: donation.account,
+            reference: donation.reference,
+            description: donation.description,
+            note: donation.note,
+            voided: is_voided.map(Box::new),
+            amended: corrections.amended(seq),
+            anchor: Anchor(seq),
+        });
+        Ok(())
+    }
+
+    /// A household: its row as privacy allows.
+    fn household(
+        &mut self,
+        seq: u64,
+        household: Box<Household>,
+        corrections: &Corrections,
+    ) -> Result<()> {
+        self.household_index
+            .insert(household.id.clone(), self.households.len());
+        self.household_stages.push(None);
+        self.households.push(HouseholdRow {
+            seq,
+            path: routes::household(&household.id),
+            commune_path: commune_path(&household.province, &household.commune),
+            id: household.id,
+            head: vn::display_name(&household.head, self.options.privacy.household_names),
+            province: household.province,
+            district: household.district,
+            commune: household.commune,
+            village: household.village,
+            circumstances: household.circumstances,
+            support: household.support.as_str(),
+            planned: household.planned.get(),
+            photo_consent: household.photo_consent,
+            citizen_id_masked: self
+                .options
+                .privacy
+                .show_citizen_id_last4
+                .then(|| {
+                    // The side store; else the digits an entry
+                    // written before they left the ledger line
+                    // still carries.
+                    self.options
+                        .citizen_id_digits
+                        .get(seq)
+                        .or(household.citizen_id_last4.as_deref())
+                        .map(vn::mask_last4)
+                })
+                .flatten(),
+            stage: None,
+            stage_date: None,
+            history: Vec::new(),
+            photos: Vec::new(),
+            disbursements: Vec::new(),
+            received: 0,
+            voided: corrections.voided(seq),
+            amended: corrections.amended(seq),
+        });
+        Ok(())
+    }
+
+    /// A disbursement: its row, counted in its fund and household unless voided.
+    fn disbursement(
+        &mut self,
+        seq: u64,
+        disbursement: Disbursement,
+        corrections: &Corrections,
+    ) -> Result<()> {
+        let index = self.disbursements.len();
+        let is_voided = corrections.voided(seq);
+        let (fund, fund_name) = match self.fund_index.get(&disbursement.fund) {
+            Some(&f) => {
+                if is_voided.is_none() {
+                    let fund = &mut self.funds[f];
+                    fund.disbursed = checked(fund.disbursed, disbursement.amount.get())?;
+                    fund.disbursement_count += 1;
+                }
+                self.fund_names[f].clone()
+            }
+            None => bail!("disbursement {} names an unknown fund", seq),
+        };
+        let household_name = match &disbursement.household {
+            Some(id) => match self.household_index.get(id) {
+                Some(&h) => {
+                    self.households[h].disbursements.push(index);
+                    if is_voided.is_none() {
+                        self.households[h].received =
+                            checked(self.households[h].received, disbursement.amount.get())?;
+                    }
+                    Some(self.households[h].head.clone())
+                }
+                None => bail!("disbursement {} names an unknown household", seq),
+            },
+            None => None,
+        };
+        self.disbursements.push(DisbursementRow {
+            seq,
+            index,
+            page: index / self.page_size + 1,
+            fund,
+            fund_name,
+            amount: disbursement.amount.get(),
+            date: disbursement.date,
+            household: disbursement.household,
+            household_name,
+            payee: disbursement.payee,
+            purpose: disbursement.purpose,
+            voided: is_voided,
+            amended: corrections.amended(seq),
+            anchor: Anchor(seq),
+        });
+        Ok(())
+    }
+
+    /// A household's stage: its history, and its photos when consent allows.
+    fn progress(&mut self, seq: u64, progress: Progress, corrections: &Corrections) -> Result<()> {
+        let Some(&h) = self.household_index.get(&progress.household) else {
+            bail!("progress {} names an unknown household", seq);
+        };
+        let is_voided = corrections.voided(seq);
+        let household = &mut self.households[h];
+        if is_voided.is_none() {
+            self.household_stages[h] = Some(progress.stage);
+            household.stage = Some(progress.stage.as_str());
+            household.stage_date = Some(progress.date.clone());
+            self.live_changes
+                .push((progress.date.clone(), seq, h, progress.stage));
+            if household.photo_consent {
+                for photo in &progress.photos {
+                    household.photos.push(PhotoRow {
+                        path: routes::media(&photo.media),
+                        media: photo.media.clone(),
+                        caption: photo.caption.clone(),
+                        stage: progress.stage.as_str(),
+                        phase: match progress.stage {
+                            Stage::Approved => "before",
+                            Stage::Started => "during",
+                            Stage::Completed | Stage::HandedOver => "after",
+                        },
+                        date: progress.date.clone(),
+                        files: None,
+                    });
+                }
+            }
+        }
+        household.history.push(StageRow {
+            seq,
+            stage: progress.stage.as_str(),
+            date: progress.date,
+            note: progress.note,
+            voided: is_voided,
+            amended: corrections.amended(seq),
+        });
+        Ok(())
     }
 }
 
