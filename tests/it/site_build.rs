@@ -93,6 +93,54 @@ fn every_page_kind_is_built() {
     assert!(read(out.join("bao-cao/2025-09-14/index.html")).contains("Đã duyệt"));
 }
 
+/// Every path `site::routes` names exists in a built site, in each language:
+/// the one place paths are spelled and what the build writes cannot drift.
+#[test]
+fn every_route_is_a_file_the_build_writes() {
+    use minhbach::site::routes;
+    let portal = sample_portal();
+    let out = portal.dir.path().join("out");
+    build(&portal, &out);
+    let page = |language: &str, path: &str| {
+        let prefix = if language == "vi" {
+            String::new()
+        } else {
+            format!("{language}/")
+        };
+        out.join(format!("{prefix}{}index.html", routes::file_of(path)))
+    };
+    for language in ["vi", "en"] {
+        for path in [
+            routes::HOME,
+            routes::DONATIONS,
+            routes::DISBURSEMENTS,
+            routes::HOUSEHOLDS,
+            routes::REPORTS,
+            routes::VERIFY,
+            routes::OPEN_DATA,
+            routes::lookup(language),
+            &routes::numbered(routes::DONATIONS, 1),
+            &routes::fund("bao-so-5"),
+        ] {
+            assert!(page(language, path).is_file(), "{language} {path}");
+        }
+    }
+    for file in [
+        routes::DOWNLOAD_FILE,
+        routes::PARTS_FILE,
+        routes::FEED_FILE,
+        routes::CHECKPOINT_FILE,
+        routes::SITEMAP_FILE,
+        routes::ROBOTS_FILE,
+        &routes::table_file("donation"),
+        &format!("{}/manifest.json", routes::LOOKUP_INDEX_DIR),
+        &format!("{}checkpoint", routes::file_of(routes::LEDGER_DIR)),
+    ] {
+        assert!(out.join(file).is_file(), "{file}");
+    }
+    assert!(out.join(routes::file_of(routes::NOT_FOUND)).is_file());
+}
+
 #[test]
 fn private_fields_never_reach_the_site() {
     let portal = sample_portal();
