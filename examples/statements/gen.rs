@@ -180,6 +180,7 @@ fn messy(rng: &mut Rng, text: &str) -> String {
 /// average, as the lookup benchmarks of issue 17 need. The same transfers
 /// either way (the trailers draw from their own random stream).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[allow(dead_code)] // each user of this file needs only some of its forms
 pub enum Texts {
     Short,
     Long,

@@ -16,8 +16,10 @@
 // Markdown table, with the page's own byte counts and the number of request
 // waves before the first result and the first verdict (a request is one wave
 // later than the latest wave of the requests that ended before it started:
-// the round trips the query paid for in sequence). --trace lists every
-// request of the last run on stderr.
+// the round trips the query paid for in sequence), and, for pages from issue
+// 17 on, the exact count, when it showed and the bytes fetched until then
+// (`data-count`, `data-count-bytes`). --trace lists every request of the
+// last run on stderr.
 //
 // The server is Node's: HTTP/1.1 with keep-alive (Chromium keeps up to 6
 // connections, like an nginx or Apache host without HTTP/2), or with

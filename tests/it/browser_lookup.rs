@@ -836,7 +836,7 @@ fn issue_17_transfers_are_found_in_the_banks_own_words() {
     std::fs::create_dir_all(&statements).expect("mkdir");
     std::fs::write(statements.join("row.toml"), generator::ROW_MAPPING).expect("write");
     std::fs::write(statements.join("daily.toml"), generator::DAILY_MAPPING).expect("write");
-    for statement in generator::generate(1500, 17).statements {
+    for statement in generator::generate_with(1500, 17, generator::Texts::Long).statements {
         let file = statements.join(&statement.file);
         std::fs::write(&file, &statement.text).expect("write");
         let mapping = statements.join(if statement.daily {

@@ -298,8 +298,8 @@ function chunkBytes(ix, term, k) {
   const span = chunkLast(term, k) - term.starts[k] + 1;
   return Math.ceil(Math.min(span / 8, postings * (span / postings > 128 ? 2 : 1)));
 }
-const CHEAP = 8 * 1024; // bytes of a criterion's chunks fetched along in the same round trip
-const WAVE = 32 * 1024; // bytes of every criterion's chunks fetched in one round trip
+const CHEAP = 24 * 1024; // a criterion's chunks fetched along in the same round trip: what 150 ms carries at 1.6 Mbit/s
+const WAVE = 48 * 1024; // every criterion's chunks fetched in one round trip
 
 // Candidates (ascending) that are in every criterion of `rest`: each
 // criterion, rarest first, fetches only the chunks holding a candidate; in
@@ -323,7 +323,10 @@ async function filterBy(ix, candidates, rest) {
     // Round trips, not bytes, are what a phone waits for: everything at
     // once when it is little.
     const total = needs.reduce((sum, n) => sum + n.bytes, 0);
-    const now = needs.filter((n, i) => i === 0 || n.bytes <= CHEAP || total <= WAVE);
+    // The cheapest criterion goes first (a day's runs before a word's
+    // bitmaps, which then need only the chunks of that day).
+    const cheapest = needs.reduce((best, n) => (n.bytes < best.bytes ? n : best), needs[0]);
+    const now = needs.filter((n) => n === cheapest || n.bytes <= CHEAP || total <= WAVE);
     await Promise.all(now.flatMap((n) => Array.from(n.chunks.values(), ([term, k]) => ix.load(term, k))));
     for (const n of now) candidates = candidates.filter((x) => n.c.terms.some((t) => has(t, x)));
     rest = rest.filter((c) => !now.some((n) => n.c === c));
@@ -331,11 +334,28 @@ async function filterBy(ix, candidates, rest) {
   return candidates;
 }
 
-// The criteria rarest first and the range of donations all of them allow.
-function plan(list) {
-  list = list.slice().sort((a, b) => a.count - b.count);
+// The bytes of a criterion's chunks within lo..hi, estimated from the
+// dictionary (inline postings cost nothing).
+function bytesWithin(ix, c, lo, hi) {
+  let bytes = 0;
+  for (const term of c.terms) {
+    if (!term.chunks) continue;
+    const first = Math.max(0, chunkOf(term, lo)), last = chunkOf(term, hi);
+    for (let k = first; k <= last; k++) if (chunkLast(term, k) >= lo && !term.loaded.has(k)) bytes += chunkBytes(ix, term, k);
+  }
+  return bytes;
+}
+
+// The range of donations every criterion allows, and the criteria, the
+// one cheapest to fetch in that range first (it gives the candidates),
+// then rarest first.
+function plan(ix, list) {
   const hi = Math.min(...list.map((c) => Math.max(...c.terms.map((t) => t.newest))));
   const lo = Math.max(...list.map((c) => Math.min(...c.terms.map((t) => t.starts[0]))));
+  list = list.slice().sort((a, b) => a.count - b.count);
+  const costs = list.map((c) => bytesWithin(ix, c, lo, hi));
+  const driver = costs.indexOf(Math.min(...costs));
+  list.unshift(list.splice(driver, 1)[0]);
   return { list, lo, hi };
 }
 
@@ -346,7 +366,7 @@ function plan(list) {
  */
 export async function intersectAll(ix, criteriaList) {
   if (!criteriaList.length || criteriaList.some((c) => !c.terms.length)) return [];
-  const { list, lo, hi } = plan(criteriaList);
+  const { list, lo, hi } = plan(ix, criteriaList);
   if (!(hi >= lo)) return [];
   const candidates = await postingsWithin(ix, list[0].terms, lo, hi);
   return filterBy(ix, candidates, list.slice(1));
@@ -360,7 +380,7 @@ export async function intersectAll(ix, criteriaList) {
  */
 export async function intersectNewest(ix, criteriaList, want) {
   if (!criteriaList.length || criteriaList.some((c) => !c.terms.length)) return { found: [], complete: true };
-  const { list, lo, hi } = plan(criteriaList);
+  const { list, lo, hi } = plan(ix, criteriaList);
   if (!(hi >= lo)) return { found: [], complete: true };
   if (list[0].terms.length !== 1) {
     const all = await intersectAll(ix, list);
@@ -368,7 +388,9 @@ export async function intersectNewest(ix, criteriaList, want) {
   }
   const term = list[0].terms[0];
   const bottom = Math.max(0, chunkOf(term, lo));
-  let k = chunkOf(term, hi), step = 1;
+  let k = chunkOf(term, hi);
+  // All of the rarest criterion's chunks at once when they are little.
+  let step = bytesWithin(ix, list[0], lo, hi) <= WAVE ? k - bottom + 1 : 1;
   const found = [];
   while (k >= bottom) {
     const ks = [];
@@ -423,11 +445,12 @@ function streamDisjoint(ix, terms) {
 }
 
 /**
- * Searches: resolves to a cursor `{ count(), page(n) }`: `count()` resolves
- * to the exact number of matches, `page(n)` to the indices of results
- * n·size … (n+1)·size − 1 in rank order: phrase matches (every typed word
+ * Searches: resolves to a cursor `{ count(), slice(from, to) }`: `count()`
+ * resolves to the exact number of matches, `slice(from, to)` to the indices
+ * of results from … to − 1 in rank order: phrase matches (every typed word
  * adjacent to the next, in order) newest first, then the others newest
- * first. The first page is found without the whole set (`intersectNewest`)
+ * first (`slice(0, size)` may give fewer than `size`: every phrase match,
+ * before the others are counted). The first page is found without the whole set (`intersectNewest`)
  * and the count is asked for after it, so the first page never waits for
  * the bytes of the count. Resolves to null for a query with nothing to
  * search.
@@ -439,7 +462,7 @@ export async function search(ix, q, size, widen = false) {
   // word typed of two characters or more then finds the words it begins.
   const canWiden = !widen && q.runs.some((run) => run.some((w) => Array.from(w).length > 1));
   if (all.some((c) => !c.terms.length)) {
-    return canWiden ? search(ix, q, size, true) : { count: async () => 0, page: async () => [] };
+    return canWiden ? search(ix, q, size, true) : { count: async () => 0, slice: async () => [] };
   }
   if (all.length === 1 && all[0].disjoint) {
     // One word, an amount, a day or range, a code: the count is in the
@@ -448,9 +471,9 @@ export async function search(ix, q, size, widen = false) {
     const taken = [];
     return {
       count: async () => all[0].count,
-      async page(n) {
-        if (taken.length < (n + 1) * size) taken.push(...await more((n + 1) * size - taken.length));
-        return taken.slice(n * size, (n + 1) * size);
+      async slice(from, to) {
+        if (taken.length < to) taken.push(...await more(to - taken.length));
+        return taken.slice(from, to);
       },
     };
   }
@@ -476,12 +499,11 @@ export async function search(ix, q, size, widen = false) {
     : Infinity;
   const first = once(async () => {
     if (phraseBound < size) return null;
-    // Phrase matches may well not fill the page (a rare pair): the whole
-    // sets are asked for in the same round trips.
-    if (phraseBound < 4 * size) ranked().catch(() => { /* asked again by page() */ });
     const newest = await intersectNewest(ix, phrase || all, size);
     if (newest.found.length >= size) return newest.found;
-    if (!phrase && newest.complete && newest.found.length) return newest.found;
+    // Every phrase match, fewer than a page: shown at once, the scattered
+    // matches come after them (`more`), once counted.
+    if (newest.complete && newest.found.length) return newest.found;
     return null;
   });
   return {
@@ -489,17 +511,17 @@ export async function search(ix, q, size, widen = false) {
       const [e, w] = await Promise.all([everything(), widened()]);
       return w ? w.count() : e.length;
     },
-    async page(n) {
-      if (n === 0) {
+    async slice(from, to) {
+      if (from === 0) {
         const found = await first();
-        if (found) return found;
+        if (found) return found.slice(0, to);
       }
       // The phrase set and the whole set together, in the same round trips.
       const order = ranked();
       order.catch(() => { /* awaited below unless widened */ });
       const w = await widened();
-      if (w) return w.page(n);
-      return (await order).slice(n * size, (n + 1) * size);
+      if (w) return w.slice(from, to);
+      return (await order).slice(from, to);
     },
   };
 }

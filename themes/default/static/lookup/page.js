@@ -210,8 +210,8 @@ function run(text) {
       else if (count === 0) statusLine.textContent = t('none');
       else statusLine.textContent = t('found', { n: count }) + (shown < count ? ' ' + t('shown', { shown }) : '');
     };
-    const addPage = async (n) => {
-      const indices = await cursor.page(n);
+    const addPage = async () => {
+      const indices = await cursor.slice(shown, shown + PAGE);
       const records = await ix.records(indices);
       if (mine !== generation) return [];
       const rows = records.map((record) => show(list, record));
@@ -219,7 +219,7 @@ function run(text) {
       return rows;
     };
     let firstShown = false;
-    const first = await addPage(0);
+    const first = await addPage();
     if (mine !== generation) return;
     list.dataset.bytes = String(counted.search);
     counted.phase = 'count';
@@ -235,7 +235,6 @@ function run(text) {
       if (firstShown) { status(); offerMore(); }
     });
     counting.catch(() => { /* reported below */ });
-    let next = 1;
     function offerMore() {
       moreBox.textContent = '';
       if (count === null || shown >= count) return;
@@ -245,7 +244,7 @@ function run(text) {
         button.disabled = true;
         counted.phase = 'more';
         try {
-          const rows = await addPage(next++);
+          const rows = await addPage();
           if (mine !== generation) return;
           status();
           offerMore();
@@ -257,12 +256,12 @@ function run(text) {
         }
       });
     }
-    await counting;
-    if (mine !== generation) return;
-    // The proofs start once the first page and the count are shown: they
-    // never hold the connection the results need.
-    await verifyAll(first, mine, AUTO_PROOFS);
+    // The proofs start once the first page is shown (they never hold the
+    // connection the results need), alongside the count.
+    const proving = verifyAll(first, mine, AUTO_PROOFS);
+    await Promise.all([counting.catch(() => {}), proving]);
     if (mine === generation) list.dataset.proofBytes = String(counted.proof);
+    await counting;
   })).catch((error) => {
     if (mine !== generation) return; // aborted by a newer query
     statusLine.textContent = error.version !== undefined
