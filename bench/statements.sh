@@ -2,12 +2,13 @@
 # Imports realistic bank statements (examples/bench_statements.rs) and
 # scores the result: transfers lost or counted twice, donor names right.
 #
-#   bench/statements.sh W1|W2|W3|COUNT
+#   bench/statements.sh W1|W2|W3|COUNT [--long]
 #
 # W1 = 100,000 transfers; W2 = 1,000,000; W3 = 5,000,000, in six statements
 # of one fund's three accounts (one pair overlapping, re-issued). Prints the
 # time and peak memory of each import, the reconciliation lines, the score,
-# and a Markdown table row.
+# and a Markdown table row. `--long` adds what banks write after the
+# sender's words (descriptions of about 120 characters).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 case "${1:-W1}" in
@@ -25,7 +26,7 @@ work=${BENCH_DIR:-$(mktemp -d)}
 trap '[ -z "${BENCH_DIR:-}" ] && rm -rf "$work"' EXIT
 export MINHBACH_TIME=2025-11-30T12:00:00Z
 rm -rf "$work/p" "$work/keys" "$work/data"
-"$gen" "$work/data" "$count"
+"$gen" "$work/data" "$count" ${2:+"$2"}
 $bin init "$work/p" --key "$work/keys/admin.key" --origin bench.minhbach.example/ledger >/dev/null 2>&1
 (cd "$work/p" && $bin append --key ../keys/admin.key ../data/funds.jsonl >/dev/null)
 total=0; peak=0

@@ -26,6 +26,7 @@ static MARKERS: LazyLock<Vec<Regex>> = LazyLock::new(|| {
         r"(?i)\bthoi gian GD:\s*\d{1,2}/\d{1,2}/\d{4} \d{1,2}:\d{2}(?::\d{2})?\s+",
         r"\bMBVCB\.\d+\.(?:\d+\.)?",
         r"(?i)\bden:\s*",
+        r"(?i)\bnguoi chuyen:\s*",
         r"^(?:IBFT|IBT|CK|QR)\s+",
         r"\s-\s*",
         r"^",
@@ -40,9 +41,9 @@ static MARKERS: LazyLock<Vec<Regex>> = LazyLock::new(|| {
 /// `TANG` (Tăng), `BAO` (Bảo), `TIEN` (Tiến), `DONG` (Đông), `TRUNG`,
 /// `TAI` (Tài), `QUY` (Quý), `TU` (Tú), `THE` (Thế); `UNG HO` stops at
 /// `UNG`, `CHUYEN TIEN` at `CHUYEN`.
-const WORDING: [&str; 20] = [
+const WORDING: [&str; 22] = [
     "UNG", "CHUYEN", "CK", "CT", "MTTQ", "UH", "IBFT", "MBVCB", "VCB", "BIDV", "VTB", "TK",
-    "TKTHE", "ND", "NOP", "GUI", "CUU", "TRO", "DEN", "TOI",
+    "TKTHE", "ND", "NOP", "GUI", "CUU", "TRO", "DEN", "TOI", "GD", "REF",
 ];
 
 /// A word of a name: upper case (`NGUYEN`, `NGUYỄN`) or capitalised
@@ -104,6 +105,16 @@ mod tests {
             (
                 "ung ho bao lu ; thoi gian GD:15/09/2024 23:08:17 PHAM VAN BINH 103871234***",
                 Some("PHAM VAN BINH"),
+            ),
+            // A bank's trailer after ` - ` is not a name (`Ma GD` is "mã
+            // giao dịch"), but the sender it names further on is.
+            (
+                "ung ho dong bao - Ma GD ACSP/ LU123456 ; tu TK 0123456789 NGUYEN VAN AN tai BIDV",
+                None,
+            ),
+            (
+                "ung ho mien Trung; So GD 123456 ; REF 99 ; Ngan hang chuyen: VCB ; Nguoi chuyen: TRAN THI BE ; TK: 0123",
+                Some("TRAN THI BE"),
             ),
             (
                 "IBFT TRAN MINH CHAU chuyen khoan ung ho",

@@ -809,7 +809,7 @@ fn search_all(browser: &mut Chromium, query: &str) -> AllResults {
 /// first; name, amount and day combine with the exact count; `button.more`
 /// reaches the last result; and results are proven.
 #[test]
-fn issue_17_transfers_are_found_in_the_banks_own_words() {
+fn transfers_are_found_in_the_banks_own_words() {
     let Some(binary) = chromium_binary() else {
         assert!(
             !common::browser::required(),
