@@ -26,10 +26,12 @@ static MARKERS: LazyLock<Vec<Regex>> = LazyLock::new(|| {
         r"(?i)\bthoi gian GD:\s*\d{1,2}/\d{1,2}/\d{4} \d{1,2}:\d{2}(?::\d{2})?\s+",
         r"\bMBVCB\.\d+\.(?:\d+\.)?",
         r"(?i)\bden:\s*",
-        r"(?i)\bnguoi chuyen:\s*",
         r"^(?:IBFT|IBT|CK|QR)\s+",
         r"\s-\s*",
         r"^",
+        // Last: a bank's own field, which spells the name in capitals even
+        // when the sender's words at the start did not.
+        r"(?i)\bnguoi chuyen:\s*",
     ]
     .iter()
     .map(|pattern| Regex::new(pattern).expect("the built-in patterns compile"))
@@ -41,9 +43,9 @@ static MARKERS: LazyLock<Vec<Regex>> = LazyLock::new(|| {
 /// `TANG` (Tăng), `BAO` (Bảo), `TIEN` (Tiến), `DONG` (Đông), `TRUNG`,
 /// `TAI` (Tài), `QUY` (Quý), `TU` (Tú), `THE` (Thế); `UNG HO` stops at
 /// `UNG`, `CHUYEN TIEN` at `CHUYEN`.
-const WORDING: [&str; 22] = [
+const WORDING: [&str; 23] = [
     "UNG", "CHUYEN", "CK", "CT", "MTTQ", "UH", "IBFT", "MBVCB", "VCB", "BIDV", "VTB", "TK",
-    "TKTHE", "ND", "NOP", "GUI", "CUU", "TRO", "DEN", "TOI", "GD", "REF",
+    "TKTHE", "ND", "NOP", "GUI", "CUU", "TRO", "DEN", "TOI", "GD", "REF", "KHACH",
 ];
 
 /// A word of a name: upper case (`NGUYEN`, `NGUYỄN`) or capitalised
@@ -76,12 +78,18 @@ pub fn builtin_donor(description: &str) -> Option<String> {
 fn name_at(text: &str) -> Option<String> {
     let mut words = Vec::new();
     for word in text.split(' ') {
-        if !is_name_word(word) || WORDING.contains(&word.to_uppercase().as_str()) {
+        // Punctuation after a word ends the name there (`… - LE VAN AN; So
+        // GD`, `… - LE VAN AN.CT tu …`).
+        let core = word.split([';', ',', '.', ':']).next().unwrap_or_default();
+        if !is_name_word(core) || WORDING.contains(&core.to_uppercase().as_str()) {
             break;
         }
-        words.push(word);
+        words.push(core);
         if words.len() > MAX_WORDS {
             return None;
+        }
+        if core.len() < word.len() {
+            break;
         }
     }
     (words.len() >= MIN_WORDS).then(|| words.join(" "))
@@ -115,6 +123,24 @@ mod tests {
             (
                 "ung ho mien Trung; So GD 123456 ; REF 99 ; Ngan hang chuyen: VCB ; Nguoi chuyen: TRAN THI BE ; TK: 0123",
                 Some("TRAN THI BE"),
+            ),
+            // `KHACH HANG` ("customer") is the bank's word for a sender it
+            // does not name.
+            (
+                "ung ho; So GD 1 ; REF 2 ; Ngan hang chuyen: MB ; Nguoi chuyen: KHACH HANG ; TK: 3",
+                None,
+            ),
+            (
+                "Tran Minh Tu ung ho; So GD 1 ; Nguoi chuyen: TRAN MINH TU ; TK: 3",
+                Some("Tran Minh Tu"),
+            ),
+            (
+                "ung ho ba con mien Bac - HOANG MINH BINH; So GD 476862014 ; REF 9",
+                Some("HOANG MINH BINH"),
+            ),
+            (
+                "ung ho ba con mien Bac - DUONG NGOC DUNG.CT tu 2328894537697 DUONG NGOC DUNG toi 0011",
+                Some("DUONG NGOC DUNG"),
             ),
             (
                 "IBFT TRAN MINH CHAU chuyen khoan ung ho",
