@@ -117,13 +117,17 @@ fn verify_site(root: &Path, site: &Path, old_note: Option<&str>) -> Result<Vec<S
     ];
     // The lookup index, rebuilt from the proven entries, must be the one the
     // site serves (a site without the lookup page has none to check).
-    if site.join(lookup::INDEX_DIR).join("manifest.json").is_file() {
+    if site
+        .join(crate::site::routes::LOOKUP_INDEX_DIR)
+        .join("manifest.json")
+        .is_file()
+    {
         let privacy = config.map(|c| c.privacy).unwrap_or_default();
         let files = lookup::check_index(site, &mut log, &privacy)
             .map_err(|e| anyhow!("`{}`: {e:#}", site.display()))?;
         report.push(format!(
             "ok: the lookup index ({files} files under `{}`) is the one the log's entries give",
-            lookup::INDEX_DIR
+            crate::site::routes::LOOKUP_INDEX_DIR
         ));
     }
     match old_note {

@@ -11,6 +11,7 @@
 
 use super::output::{FileHash, Sink};
 use super::parts::{self, Download};
+use super::routes;
 use crate::ledger::entry::Entry;
 use crate::ledger::published::PublishedKeys;
 use crate::ledger::tiles::{self, TILE_WIDTH};
@@ -22,9 +23,6 @@ use std::collections::VecDeque;
 use std::fs::File;
 use std::io::Read;
 use std::path::PathBuf;
-
-/// The public ledger download: every entry line as signed.
-pub const DOWNLOAD: &str = super::routes::DOWNLOAD_FILE;
 
 /// The verified ledger: every entry, where its lines are stored, and the
 /// sizes of every checkpoint ever signed.
@@ -105,21 +103,25 @@ impl LedgerData {
         let inputs: FileHash = hasher.finalize().into();
         let limit = parts::part_bytes();
         if self.download_bytes() > limit {
-            if let Some(kept) = parts::keep_split(sink, DOWNLOAD, limit, &inputs)? {
+            if let Some(kept) = parts::keep_split(sink, routes::DOWNLOAD_FILE, limit, &inputs)? {
                 return Ok(Some(kept));
             }
             let mut segments = self.segment_stream()?;
-            let download = parts::write_split(sink, DOWNLOAD, limit, Some(&inputs), &mut |out| {
-                std::io::copy(&mut segments, out).map(drop)
-            })?;
+            let download = parts::write_split(
+                sink,
+                routes::DOWNLOAD_FILE,
+                limit,
+                Some(&inputs),
+                &mut |out| std::io::copy(&mut segments, out).map(drop),
+            )?;
             self.check_written(download.bytes)?;
             return Ok(Some(download));
         }
-        if sink.keep(DOWNLOAD, &inputs)? {
+        if sink.keep(routes::DOWNLOAD_FILE, &inputs)? {
             return Ok(None);
         }
         let mut segments = self.segment_stream()?;
-        let written = sink.write_with(DOWNLOAD, Some(&inputs), &mut |out| {
+        let written = sink.write_with(routes::DOWNLOAD_FILE, Some(&inputs), &mut |out| {
             std::io::copy(&mut segments, out).map(drop)
         })?;
         self.check_written(written)?;

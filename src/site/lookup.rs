@@ -50,6 +50,7 @@
 
 use super::model::{CorrectionRef, Model, ModelOptions};
 use super::output::{MemorySink, Sink};
+use super::routes;
 use crate::config::PrivacyConfig;
 use crate::ledger::published::PublishedLog;
 use crate::portal::CitizenIdDigits;
@@ -63,8 +64,6 @@ use std::fmt::Write as _;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
-/// Where the index lives, relative to the site root.
-pub const INDEX_DIR: &str = super::routes::LOOKUP_INDEX_DIR;
 /// Postings per chunk file.
 pub const CHUNK: usize = 4096;
 /// Donations per record shard: a result's record costs a 16th of a shard
@@ -86,12 +85,6 @@ pub const INLINE: usize = 16;
 /// Donations per parallel indexing block.
 const BLOCK: usize = 65_536;
 
-/// The lookup page's path in a language: Vietnamese `/tra-cuu/`, others
-/// `/lookup/` (so English is `/en/lookup/`).
-pub fn page_path(language: &str) -> &'static str {
-    super::routes::lookup(language)
-}
-
 /// Rebuilds the index from a published log's entries (proven by
 /// `verify --site`) and compares it with the site's `tra-cuu/chi-muc/`,
 /// file by file: a record, a fund name, a correction or a posting the
@@ -100,7 +93,7 @@ pub fn page_path(language: &str) -> &'static str {
 /// were compared. Takes the log's entries (`log.entries` is left empty):
 /// the model consumes them rather than copying millions.
 pub fn check_index(site: &Path, log: &mut PublishedLog, privacy: &PrivacyConfig) -> Result<usize> {
-    let dir = site.join(INDEX_DIR);
+    let dir = site.join(routes::LOOKUP_INDEX_DIR);
     let manifest_path = dir.join("manifest.json");
     let manifest: serde_json::Value = serde_json::from_slice(
         &std::fs::read(&manifest_path)
@@ -383,7 +376,7 @@ pub fn write_index(model: &Model, page_size: usize, sink: &dyn Sink) -> Result<I
     let total_bytes = AtomicU64::new(0);
     // Called from many threads: the sink is shared by the rendering threads.
     let write = |path: String, bytes: &[u8]| -> Result<()> {
-        sink.write(&format!("{INDEX_DIR}/{path}"), bytes)?;
+        sink.write(&format!("{}/{path}", routes::LOOKUP_INDEX_DIR), bytes)?;
         files.fetch_add(1, Ordering::Relaxed);
         total_bytes.fetch_add(bytes.len() as u64, Ordering::Relaxed);
         Ok(())

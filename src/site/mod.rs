@@ -327,7 +327,7 @@ impl<'a> Build<'a> {
         let ledger_download = match written? {
             Some(split) => split,
             None => parts::Download {
-                path: ledger_files::DOWNLOAD.to_string(),
+                path: routes::DOWNLOAD_FILE.to_string(),
                 bytes: data.download_bytes(),
                 sha256: String::new(),
                 parts: Vec::new(),
@@ -337,9 +337,9 @@ impl<'a> Build<'a> {
             std::iter::once(ledger_download).chain(csvs?).collect();
         let mut listed = open_data_files(&downloads);
         let index = parts::index(&downloads, parts::part_bytes());
-        sink.write(parts::INDEX, index.as_bytes())?;
+        sink.write(routes::PARTS_FILE, index.as_bytes())?;
         listed.push(pages::OpenFile {
-            path: parts::INDEX.to_string(),
+            path: routes::PARTS_FILE.to_string(),
             bytes: index.len() as u64,
             sha256: None,
         });

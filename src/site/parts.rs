@@ -23,9 +23,6 @@ use std::io::Write;
 /// 25 MiB: Cloudflare Pages' limit per file, the strictest of the hosts.
 pub const PART_BYTES: u64 = 25 * 1024 * 1024;
 
-/// The index of split downloads.
-pub const INDEX: &str = super::routes::PARTS_FILE;
-
 /// The part size in force: `PART_BYTES`, or `MINHBACH_PART_BYTES` (for
 /// tests, which cannot afford 25 MiB files; like `MINHBACH_TIME`).
 pub fn part_bytes() -> u64 {
@@ -197,7 +194,7 @@ pub fn keep_split(
     limit: u64,
     inputs: &FileHash,
 ) -> Result<Option<Download>> {
-    let Some(index) = sink.previous(INDEX) else {
+    let Some(index) = sink.previous(super::routes::PARTS_FILE) else {
         return Ok(None);
     };
     let Ok(text) = std::fs::read(&index) else {
