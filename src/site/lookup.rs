@@ -16,9 +16,11 @@
 //! ```
 //!
 //! Terms (`terms_of`): `w<word>` for each folded word of the donor's name,
-//! the bank's description and the note; `b<word>.<word>` for each pair of
-//! adjacent words (so words typed in order find adjacent words first
-//! without positions); `c<code>` for code-like tokens (a part holding a
+//! the bank's description and the note; `b<word>.<word>` for each pair and
+//! `t<word>.<word>.<word>` for each three of adjacent words (so words typed
+//! in order find adjacent words first without positions, and a name of
+//! three words, or each three of a longer one, is one term whose list and
+//! exact count are one dictionary line); `c<code>` for code-like tokens (a part holding a
 //! digit, 6 characters or more: `ft24256123456789`, `7012345678`; a dotted
 //! chain's prefixes `mbvcb.7012345678`, `mbvcb.7012345678.123456`; the
 //! bank reference, without spaces); `a<amount>`, `d<yyyymmdd>`. Words and
@@ -29,7 +31,7 @@
 //!
 //! Dictionary shards: a word by its first two characters (`wng` holds
 //! `wnguyen`, `wngoc`…), a pair by the first two of its first word and the
-//! first of its second (`bng.v`), an amount by its digit count and first
+//! first of its second (`bng.v`), three words likewise (`tng.v.a`), an amount by its digit count and first
 //! two digits (`a6-50`), a date by its month (`d202409`), a code by the
 //! leading `code_bits` bits of its FNV-1a hash (`c<n>`), so one holds about
 //! `CODES_PER_SHARD` codes. A term with at most `INLINE` postings keeps them
@@ -42,7 +44,8 @@
 //! at a time; for several criteria it intersects the exact sets, rarest
 //! first, fetching of each other criterion only the chunks that would hold
 //! a remaining candidate (the dictionary lists where every chunk starts).
-//! Adjacent-pair terms give the phrase matches, which rank first.
+//! Pair and three-word terms give the phrase matches, which rank first and
+//! are what the page counts until asked for the words apart too.
 //!
 //! Determinism: every map is sorted before output, so a rebuild gives the
 //! same bytes; an append changes the manifest, the newest record shard, the
@@ -74,7 +77,7 @@ pub const RECORDS_PER_SHARD: usize = 16;
 pub const CODES_PER_SHARD: usize = 256;
 /// The index format, in the manifest: the page refuses, saying so, an index
 /// of another version (a cached old script meeting a new index).
-pub const FORMAT_VERSION: u32 = 3;
+pub const FORMAT_VERSION: u32 = 4;
 /// A part holding a digit is a code from this many characters.
 pub const CODE_MIN: usize = 6;
 /// A word or code longer than this, spelled as in paths, is not indexed:
@@ -339,6 +342,13 @@ fn push_terms(
                     push_escaped(&mut pair, word);
                     pair.push('.');
                     push_escaped(&mut pair, next);
+                    if let Some(third) = run.get(position + 2) {
+                        let mut triple = String::from("t");
+                        triple.push_str(&pair[1..]);
+                        triple.push('.');
+                        push_escaped(&mut triple, third);
+                        terms.push(triple);
+                    }
                     terms.push(pair);
                 }
             }
@@ -583,6 +593,17 @@ pub fn dictionary_shard(term: &str, code_bits: u32) -> String {
                 escaped_prefix(second, 1)
             )
         }
+        "t" => {
+            let mut words = rest.splitn(3, '.');
+            let mut next = || words.next().unwrap_or("");
+            let (first, second, third) = (next(), next(), next());
+            format!(
+                "t{}.{}.{}",
+                escaped_prefix(first, 2),
+                escaped_prefix(second, 1),
+                escaped_prefix(third, 1)
+            )
+        }
         "c" => format!("c{}", code_shard(rest, code_bits)),
         "a" => format!("a{}-{}", rest.len(), &rest[..rest.len().min(2)]),
         _ => format!("d{}", &rest[..rest.len().min(6)]),
@@ -743,6 +764,9 @@ pub fn vectors() -> serde_json::Value {
         "bnguyen.van",
         "b_f6_k.an",
         "bng.v",
+        "tnguyen.van.an",
+        "t_f6_k.an.b",
+        "tng.v.a",
         "cft24256123456789",
         "cmbvcb_2e_7012345678",
         "a500000",
@@ -918,6 +942,8 @@ mod tests {
         assert_eq!(dictionary_shard(&term, 0), "w_f6_k");
         assert_eq!(dictionary_shard("bnguyen.van", 0), "bng.v");
         assert_eq!(dictionary_shard("b_f6_k.an", 0), "b_f6_k.a");
+        assert_eq!(dictionary_shard("tnguyen.van.an", 0), "tng.v.a");
+        assert_eq!(dictionary_shard("t_f6_k.an._e1_n", 0), "t_f6_k.a._e1_");
         assert_eq!(dictionary_shard("a500000", 0), "a6-50");
         assert_eq!(dictionary_shard("d20250912", 0), "d202509");
         assert_eq!(dictionary_shard("cft1234567", 0), "c0");

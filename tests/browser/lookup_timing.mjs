@@ -4,7 +4,7 @@
 // ("Lookup index"), not a test: nothing here asserts a time.
 //
 //   node tests/browser/lookup_timing.mjs [--profile phone|slow4g|3g|none] [--runs N]
-//        [--http2] [--gzip] [--no-ranges] [--trace] SITE_DIR QUERY...
+//        [--http2] [--gzip] [--no-ranges] [--trace] [--apart] SITE_DIR QUERY...
 //
 // For each query and run: open /tra-cuu/ unthrottled and wait for what the
 // page fetches on load (the page is loaded when a visitor types), then switch
@@ -18,8 +18,11 @@
 // later than the latest wave of the requests that ended before it started:
 // the round trips the query paid for in sequence), and, for pages from issue
 // 17 on, the exact count, when it showed and the bytes fetched until then
-// (`data-count`, `data-count-bytes`). --trace lists every request of the
-// last run on stderr.
+// (`data-count`, `data-count-bytes`; from format 4 a phrase's count, in
+// `data-scope` 'phrase'). --apart then presses the button that asks for the
+// words apart too, and times their count from the press, with its bytes
+// (`data-apart-bytes`). --trace lists every request of the last run on
+// stderr.
 //
 // The server is Node's: HTTP/1.1 with keep-alive (Chromium keeps up to 6
 // connections, like an nginx or Apache host without HTTP/2), or with
@@ -65,20 +68,21 @@ const PROFILES = {
 };
 
 function parseArguments(argv) {
-  const options = { profile: 'phone', runs: 3, gzip: false, http2: false, ranges: true, trace: false, site: null, queries: [] };
+  const options = { profile: 'phone', runs: 3, gzip: false, http2: false, ranges: true, trace: false, apart: false, site: null, queries: [] };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '--profile') options.profile = argv[++i];
     else if (arg === '--runs') options.runs = Number(argv[++i]);
     else if (arg === '--gzip') options.gzip = true;
     else if (arg === '--trace') options.trace = true;
+    else if (arg === '--apart') options.apart = true;
     else if (arg === '--http2') options.http2 = true;
     else if (arg === '--no-ranges') options.ranges = false;
     else if (options.site === null) options.site = arg;
     else options.queries.push(arg);
   }
   if (!options.site || !options.queries.length || !PROFILES[options.profile] || !(options.runs >= 1)) {
-    console.error('usage: lookup_timing.mjs [--profile phone|slow4g|3g|none] [--runs N] [--gzip] [--http2] [--no-ranges] [--trace] SITE_DIR QUERY...');
+    console.error('usage: lookup_timing.mjs [--profile phone|slow4g|3g|none] [--runs N] [--gzip] [--http2] [--no-ranges] [--trace] [--apart] SITE_DIR QUERY...');
     process.exit(2);
   }
   return options;
@@ -224,7 +228,7 @@ const MEASURE = String.raw`(query) => new Promise((resolve) => {
     resolve({
       ...seen, results: list.querySelectorAll('li.donation').length, status: status.textContent,
       searchBytes: Number(list.dataset.bytes || 0), proofBytes: Number(list.dataset.proofBytes || 0),
-      count: list.dataset.count, countBytes: list.dataset.countBytes === undefined ? undefined : Number(list.dataset.countBytes),
+      count: list.dataset.count, scope: list.dataset.scope, countBytes: list.dataset.countBytes === undefined ? undefined : Number(list.dataset.countBytes),
       requests: fetches.length, wavesToResult: seen.result === undefined ? 0 : before(seen.result),
       wavesToProof: seen.proof === undefined ? 0 : before(seen.proof),
       trace: fetches.map((e, i) => ({ wave: waves[i], start: e.startTime - start, end: e.responseEnd - start, bytes: e.encodedBodySize, url: e.name })),
@@ -239,7 +243,23 @@ const MEASURE = String.raw`(query) => new Promise((resolve) => {
   form.requestSubmit();
 })`;
 
-async function measure(browser, base, query, profile) {
+// Runs in the page after MEASURE: presses the button that asks for the
+// words apart and resolves with the time from the press to their count.
+const APART = String.raw`() => new Promise((resolve) => {
+  const list = document.getElementById('results');
+  const button = document.querySelector('form#lookup button.more.apart');
+  if (!button) { resolve(null); return; }
+  const start = performance.now();
+  const observer = new MutationObserver(() => {
+    if (list.dataset.apartBytes === undefined) return;
+    observer.disconnect();
+    resolve({ ms: performance.now() - start, count: list.dataset.count, bytes: Number(list.dataset.apartBytes) });
+  });
+  observer.observe(list, { attributes: true });
+  button.click();
+})`;
+
+async function measure(browser, base, query, profile, apart) {
   await browser.throttle(PROFILES.none);
   await browser.call('Page.navigate', { url: `${base}/tra-cuu/` });
   for (let i = 0; ; i++) {
@@ -253,7 +273,9 @@ async function measure(browser, base, query, profile) {
     await new Promise((r) => setTimeout(r, 50));
   }
   await browser.throttle(profile);
-  return browser.eval(`(${MEASURE})(${JSON.stringify(query)})`);
+  const measured = await browser.eval(`(${MEASURE})(${JSON.stringify(query)})`);
+  if (apart) measured.apart = await browser.eval(`(${APART})()`);
+  return measured;
 }
 
 function median(values) {
@@ -280,7 +302,7 @@ async function main() {
     console.log('|---|---|---|---|---|---|---|---|---|---|---|---|');
     for (const query of options.queries) {
       const runs = [];
-      for (let run = 0; run < options.runs; run++) runs.push(await measure(browser, base, query, profile));
+      for (let run = 0; run < options.runs; run++) runs.push(await measure(browser, base, query, profile, options.apart));
       const last = runs[runs.length - 1];
       const pick = (key) => median(runs.map((r) => r[key]));
       console.log(`| \`${query}\` | ${last.results} | ${seconds(pick('result'))} | ${seconds(pick('proof'))} | ` +
@@ -289,6 +311,10 @@ async function main() {
         // The exact count and when it showed (pages from issue 17 on).
         `${last.count ?? '—'} | ${last.count === undefined ? '—' : seconds(pick('counted'))} | ` +
         `${last.countBytes === undefined ? '—' : kilobytes(last.countBytes)} |`);
+      if (last.apart) {
+        console.log(`|   words apart: | ${last.apart.count} | ${seconds(median(runs.map((r) => r.apart?.ms)))} after the press | ` +
+          `${kilobytes(last.apart.bytes)} more | (${last.scope} count before) |`);
+      }
       if (!last.results) console.error(`  \`${query}\`: ${last.status}`);
       if (options.trace) {
         console.error(`  ${query}: result ${last.result?.toFixed(0)} ms, first proof ${last.proof?.toFixed(0)} ms`);

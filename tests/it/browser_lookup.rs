@@ -33,6 +33,7 @@ impl LookupPage for Chromium {
     fn search(&mut self, query: &str) -> Vec<Found> {
         self.eval(&format!(
             "(() => {{ const form = document.querySelector('form#lookup'); \
+             for (const input of form.querySelectorAll('input')) input.value = ''; \
              form.querySelector('input[name=q]').value = {}; form.requestSubmit(); }})()",
             json!(query)
         ));
@@ -707,7 +708,8 @@ struct Searchable {
     amount: u64,
     date: String,
     words: Vec<String>,
-    pairs: Vec<(String, String)>,
+    /// Runs of adjacent words.
+    runs: Vec<Vec<String>>,
     codes: Vec<String>,
 }
 
@@ -729,15 +731,14 @@ fn searchable(portal: &Path) -> Vec<Searchable> {
                 amount: entry["amount"].as_u64().expect("amount"),
                 date: entry["date"].as_str().expect("date").to_string(),
                 words: Vec::new(),
-                pairs: Vec::new(),
+                runs: Vec::new(),
                 codes: Vec::new(),
             };
             for field in ["donor", "description", "note"] {
                 let tokens = minhbach::site::lookup::tokens(entry[field].as_str().unwrap_or(""));
                 for run in tokens.runs {
-                    item.pairs
-                        .extend(run.windows(2).map(|w| (w[0].clone(), w[1].clone())));
-                    item.words.extend(run);
+                    item.words.extend(run.iter().cloned());
+                    item.runs.push(run);
                 }
                 item.codes.extend(tokens.codes);
             }
@@ -751,10 +752,17 @@ impl Searchable {
     fn has_words(&self, words: &[&str]) -> bool {
         words.iter().all(|w| self.words.iter().any(|x| x == w))
     }
+    /// Words typed in order, as the index matches them: two words as a
+    /// pair, more as each three adjacent somewhere.
     fn has_phrase(&self, words: &[&str]) -> bool {
-        words
-            .windows(2)
-            .all(|w| self.pairs.iter().any(|(a, b)| a == w[0] && b == w[1]))
+        words.windows(words.len().min(3)).all(|typed| {
+            self.runs
+                .iter()
+                .any(|run| run.windows(typed.len()).any(|found| found == typed))
+        })
+    }
+    fn has_word_starting(&self, prefix: &str) -> bool {
+        self.words.iter().any(|w| w.starts_with(prefix))
     }
 }
 
@@ -765,13 +773,38 @@ struct AllResults {
     count: u64,
     status: String,
     texts: Vec<String>,
+    /// The first count shown, and what it counts (`phrase`: the words in
+    /// order; `all`; `newest`: a typed part of a word, from `floor` on).
+    first_count: u64,
+    first_scope: String,
+    floor: u64,
 }
 
-/// Searches, then presses `button.more` until there is none, and returns
-/// every result in the order shown, the count the page gives and its status.
+/// Searches, then presses `button.more` until there is none (the last one
+/// asks for the words apart, after the phrase matches), and returns every
+/// result in the order shown, the count the page gives and its status.
 fn search_all(browser: &mut Chromium, query: &str) -> AllResults {
-    browser.search(query);
+    search_all_fields(browser, &[("q", query)])
+}
+
+/// `search_all` with the form's fields (`q`, `name`, `amount`, `from`, `to`,
+/// `code`) set as given, the others empty.
+fn search_all_fields(browser: &mut Chromium, fields: &[(&str, &str)]) -> AllResults {
+    let fields: serde_json::Map<String, Value> = fields
+        .iter()
+        .map(|(name, value)| (name.to_string(), json!(value)))
+        .collect();
+    browser.eval(&format!(
+        "(() => {{ const form = document.querySelector('form#lookup'); const fields = {}; \
+         for (const input of form.querySelectorAll('input')) input.value = fields[input.name] || ''; \
+         form.requestSubmit(); }})()",
+        Value::Object(fields)
+    ));
     browser.wait_for("document.getElementById('results').dataset.count !== undefined");
+    let first = browser.eval(
+        "({ count: Number(document.getElementById('results').dataset.count), \
+            scope: document.getElementById('results').dataset.scope })",
+    );
     loop {
         let shown = browser
             .eval("document.querySelectorAll('#results li.donation').length")
@@ -783,18 +816,25 @@ fn search_all(browser: &mut Chromium, query: &str) -> AllResults {
         if more != json!(true) {
             break;
         }
+        // A page more, or the words apart found and counted (perhaps none).
         browser.wait_for(&format!(
-            "document.querySelectorAll('#results li.donation').length > {shown} && \
-             !document.querySelector('form#lookup button.more[disabled]')"
+            "(() => {{ const list = document.getElementById('results'); \
+               const shown = list.querySelectorAll('li.donation').length; \
+               return !document.querySelector('form#lookup button.more[disabled]') && list.dataset.count !== undefined && \
+                 (shown > {shown} || (list.dataset.scope !== 'phrase' && Number(list.dataset.count) === shown)); }})()"
         ));
     }
     let found = browser.eval(
         "({ seqs: [...document.querySelectorAll('#results li.donation')].map(li => Number(li.dataset.seq)), \
             texts: [...document.querySelectorAll('#results li.donation')].map(li => li.textContent), \
             count: Number(document.getElementById('results').dataset.count), \
+            floor: Number(document.getElementById('results').dataset.floor), \
             status: document.getElementById('lookup-status').textContent })",
     );
     AllResults {
+        first_count: first["count"].as_u64().expect("count"),
+        first_scope: first["scope"].as_str().unwrap_or("").to_string(),
+        floor: found["floor"].as_u64().expect("floor"),
         seqs: serde_json::from_value(found["seqs"].clone()).expect("seqs"),
         texts: serde_json::from_value(found["texts"].clone()).expect("texts"),
         count: found["count"].as_u64().expect("count"),
@@ -979,6 +1019,9 @@ fn transfers_are_found_in_the_banks_own_words() {
         phrase.len() > 10 && others.contains(&scattered),
         "{phrase:?} {others:?}"
     );
+    // First the phrase matches, counted: three words are one term.
+    assert_eq!(name.first_scope, "phrase", "{name:?}");
+    assert_eq!(name.first_count, phrase.len() as u64, "{name:?}");
     let expected: Vec<u64> = phrase.iter().chain(&others).copied().collect();
     assert_eq!(name.seqs, expected, "{name:?}");
     assert_eq!(name.count, expected.len() as u64);
@@ -1000,6 +1043,13 @@ fn transfers_are_found_in_the_banks_own_words() {
         .map(|d| d.seq)
         .collect();
     assert!(expected.len() > 12, "{expected:?}");
+    let in_order = donations
+        .iter()
+        .filter(|d| d.has_phrase(&words) && d.amount == 500_000 && d.date == "2024-09-15")
+        .count() as u64;
+    assert_eq!(combined.first_scope, "phrase", "{combined:?}");
+    assert_eq!(combined.first_count, in_order, "{combined:?}");
+    assert!(in_order < expected.len() as u64);
     assert_eq!(combined.count, expected.len() as u64, "{combined:?}");
     let mut shown = combined.seqs.clone();
     shown.sort_unstable();
@@ -1018,6 +1068,72 @@ fn transfers_are_found_in_the_banks_own_words() {
             .texts
             .iter()
             .all(|t| t.contains("500.000 ₫") && t.contains("15/09/2024"))
+    );
+
+    // The same in separate fields, and fields with the query box.
+    let fields = search_all_fields(
+        &mut browser,
+        &[
+            ("name", "Nguyễn Văn An"),
+            ("amount", "500.000"),
+            ("from", "2024-09-15"),
+            ("to", "2024-09-15"),
+        ],
+    );
+    assert_eq!(fields.seqs, combined.seqs, "{fields:?}");
+    assert_eq!(
+        (fields.first_count, fields.count),
+        (combined.first_count, combined.count)
+    );
+    let mixed = search_all_fields(
+        &mut browser,
+        &[
+            ("q", "nguyen van an"),
+            ("amount", "500k"),
+            ("from", "2024-09-15"),
+        ],
+    );
+    assert_eq!(mixed.seqs, combined.seqs, "{mixed:?}");
+    let by_code = search_all_fields(&mut browser, &[("code", "FT24256123456789")]);
+    assert_eq!(by_code.seqs, [by_ft], "{by_code:?}");
+
+    // A typed part of a word finds every word it begins; past a byte bound
+    // on their postings, only the newest donations, saying so.
+    let part = "tha";
+    let starting = |from: usize| -> Vec<u64> {
+        donations[from..]
+            .iter()
+            .rev()
+            .filter(|d| d.has_word_starting(part) && !d.has_words(&[part]))
+            .map(|d| d.seq)
+            .collect()
+    };
+    let prefix = search_all(&mut browser, part);
+    assert_eq!(prefix.first_scope, "all", "{}", prefix.status);
+    assert_eq!(prefix.seqs, starting(0), "{prefix:?}");
+    // (Postings already fetched cost nothing: a fresh page.)
+    browser.open(&format!("{base}/tra-cuu/"));
+    browser.eval("document.querySelector('form#lookup').dataset.prefixBudget = '64'");
+    let bounded = search_all(&mut browser, part);
+    browser.eval("delete document.querySelector('form#lookup').dataset.prefixBudget");
+    assert_eq!(
+        (bounded.first_scope.as_str(), bounded.first_count),
+        ("newest", bounded.count),
+        "{}",
+        bounded.status
+    );
+    assert!(bounded.floor > 0);
+    let newest = starting(bounded.floor as usize);
+    assert!(!newest.is_empty() && newest.len() < prefix.seqs.len());
+    assert_eq!(bounded.seqs, newest, "{bounded:?}");
+    assert_eq!(bounded.count, newest.len() as u64);
+    assert!(
+        bounded.status.contains(&format!(
+            "trong {} khoản mới nhất",
+            donations.len() - bounded.floor as usize
+        )),
+        "{}",
+        bounded.status
     );
 
     // Codes inside the description, whole or in parts, and proven.

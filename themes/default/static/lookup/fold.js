@@ -4,7 +4,7 @@
 // (tests/data/vectors/lookup.json). Pure functions, no DOM.
 
 /** The index format this page reads (`FORMAT_VERSION` in lookup.rs). */
-export const FORMAT_VERSION = 3;
+export const FORMAT_VERSION = 4;
 /** A part holding a digit is a code from this many characters (`CODE_MIN`). */
 export const CODE_MIN = 6;
 /** A word or code longer than this, spelled as in paths, is not indexed. */
@@ -118,6 +118,10 @@ export function dictionaryShard(term, codeBits) {
       const dot = rest.indexOf('.');
       const first = dot < 0 ? rest : rest.slice(0, dot), second = dot < 0 ? '' : rest.slice(dot + 1);
       return 'b' + escapedPrefix(first, 2) + '.' + escapedPrefix(second, 1);
+    }
+    case 't': {
+      const [first, second, third] = rest.split('.');
+      return 't' + escapedPrefix(first, 2) + '.' + escapedPrefix(second || '', 1) + '.' + escapedPrefix(third || '', 1);
     }
     case 'c': return 'c' + (codeBits === 0 ? 0 : fnv1a(rest) >>> (32 - codeBits));
     case 'a': return 'a' + rest.length + '-' + rest.slice(0, 2);

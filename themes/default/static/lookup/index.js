@@ -59,6 +59,35 @@ export function parseQuery(text) {
   return q;
 }
 
+/**
+ * A query from the query box (`q`) and the separate fields: `name` (words,
+ * typed in order), `amount` (`500.000`, `500k`, `500000`), `from` and `to`
+ * (a day, or a range of days: `2024-09-15` as date inputs give it, or
+ * `15/09/2024`) and `code` (a bank reference or a code of the description).
+ * A field adds to what the box says.
+ */
+export function parseFields(fields) {
+  const q = parseQuery(fields.q || '');
+  if (fields.name) q.runs.push(...tokens(fields.name).runs);
+  if (fields.amount) {
+    const typed = fold(fields.amount).replace(/\s+/g, '');
+    const amount = /^\d+$/.test(typed) ? Number(typed) : parseAmount(typed);
+    if (amount !== null) q.amount = amount;
+  }
+  const from = fields.from ? parseDate(fields.from.trim()) : null;
+  const to = fields.to ? parseDate(fields.to.trim()) : null;
+  if (from || to) {
+    const [a, b] = [from || to, to || from];
+    q.from = a < b ? a : b;
+    q.to = a < b ? b : a;
+  }
+  if (fields.code) {
+    const found = tokens(fields.code).codes;
+    q.codes.push(...(found.length ? found : [foldReference(fields.code)]));
+  }
+  return q;
+}
+
 // ---- files -----------------------------------------------------------------
 
 function deltas(text) {
@@ -246,7 +275,25 @@ async function single(ix, key) {
   return criterion(term ? [term] : [], true);
 }
 
-/** The criteria of a query: { all, phrase } (phrase: null if not a phrase). */
+/**
+ * The adjacency terms of a run of words typed in order: its pair for two
+ * words, each three adjacent words for more (a phrase of three is one
+ * term, its list and exact count one dictionary line).
+ */
+export function adjacencyKeys(run) {
+  if (run.length === 2) return ['b' + escape(run[0]) + '.' + escape(run[1])];
+  const keys = [];
+  for (let i = 0; i + 2 < run.length; i++) keys.push('t' + run.slice(i, i + 3).map(escape).join('.'));
+  return keys;
+}
+
+/**
+ * The criteria of a query: { all, phrase, prefix }: `all`, every word
+ * anywhere and the other criteria; `phrase` (null if the query has no run
+ * of two words or more, or a word is not whole), every run's words adjacent
+ * and in order, which implies `all`; `prefix`, whether a word stands for
+ * the words it begins.
+ */
 export async function criteria(ix, q, widen) {
   const others = [];
   if (q.digits !== null) {
@@ -259,20 +306,20 @@ export async function criteria(ix, q, widen) {
   if (q.from) pending.push(dateCriterion(ix, q.from, q.to));
   for (const code of q.codes) pending.push(single(ix, 'c' + escape(foldReference(code))));
   const words = q.runs.map((run) => Promise.all(run.map((w) => wordCriterion(ix, w, widen))));
-  const pairs = [];
-  q.runs.forEach((run) => run.forEach((w, i) => {
-    if (i + 1 < run.length) pairs.push([run.length, w, run[i + 1]]);
-  }));
-  const pairTerms = pairs.map(([, a, b]) => ix.term('b' + escape(a) + '.' + escape(b)));
-  const [rest, runs, pairFound] = await Promise.all([Promise.all(pending), Promise.all(words), Promise.all(pairTerms)]);
+  const adjacency = q.runs.map((run) => Promise.all(adjacencyKeys(run).map((key) => ix.term(key))));
+  const [rest, runs, adjacent] = await Promise.all([Promise.all(pending), Promise.all(words), Promise.all(adjacency)]);
   others.push(...rest);
-  const wordCriteria = runs.flat();
-  const all = wordCriteria.map((w) => w.criterion).concat(others);
+  const all = runs.flat().map((w) => w.criterion).concat(others);
   let phrase = null;
-  if (pairs.length && wordCriteria.every((w) => w.whole)) {
-    phrase = pairFound.some((t) => !t) ? [criterion([], true)] : pairFound.map((t) => criterion([t], true)).concat(others);
+  if (q.runs.some((run) => run.length > 1) && runs.flat().every((w) => w.whole)) {
+    phrase = adjacent.some((terms) => terms.some((t) => !t))
+      ? [criterion([], true)]
+      : q.runs.flatMap((run, i) => (run.length > 1 ? adjacent[i].map((t) => criterion([t], true)) : [runs[i][0].criterion]))
+        .concat(others);
   }
-  return { all, phrase };
+  // A word the index does not have whole is a typed part of a word.
+  const prefix = runs.flat().some((w) => !w.whole);
+  return { all, phrase, prefix };
 }
 
 // Every posting of a union of terms within lo..hi, ascending.
@@ -346,28 +393,35 @@ function bytesWithin(ix, c, lo, hi) {
   return bytes;
 }
 
-// The range of donations every criterion allows, and the criteria, the
-// one cheapest to fetch in that range first (it gives the candidates),
-// then rarest first.
-function plan(ix, list) {
+// The range of donations every criterion allows (from `floor` on), and
+// the criteria, the one cheapest to fetch in that range first (it gives
+// the candidates), then rarest first.
+function plan(ix, list, floor = 0) {
   const hi = Math.min(...list.map((c) => Math.max(...c.terms.map((t) => t.newest))));
-  const lo = Math.max(...list.map((c) => Math.min(...c.terms.map((t) => t.starts[0]))));
+  const lo = Math.max(floor, ...list.map((c) => Math.min(...c.terms.map((t) => t.starts[0]))));
   list = list.slice().sort((a, b) => a.count - b.count);
   const costs = list.map((c) => bytesWithin(ix, c, lo, hi));
   const driver = costs.indexOf(Math.min(...costs));
   list.unshift(list.splice(driver, 1)[0]);
-  return { list, lo, hi };
+  // Little in all (a phrase's list and a day's amounts): every chunk in
+  // one round trip, rather than one criterion after the other.
+  const small = costs.reduce((sum, bytes) => sum + bytes, 0) <= WAVE;
+  return { list, lo, hi, small };
+}
+function loadWithin(ix, list, lo, hi) {
+  return Promise.all(list.map((c) => postingsWithin(ix, c.terms, lo, hi)));
 }
 
 /**
- * Every donation in all the criteria, ascending (the exact set): the
- * rarest criterion's postings within the range all allow are the
- * candidates, filtered by the others.
+ * Every donation in all the criteria from `floor` on, ascending (the exact
+ * set): the rarest criterion's postings within the range all allow are
+ * the candidates, filtered by the others.
  */
-export async function intersectAll(ix, criteriaList) {
+export async function intersectAll(ix, criteriaList, floor = 0) {
   if (!criteriaList.length || criteriaList.some((c) => !c.terms.length)) return [];
-  const { list, lo, hi } = plan(ix, criteriaList);
+  const { list, lo, hi, small } = plan(ix, criteriaList, floor);
   if (!(hi >= lo)) return [];
+  if (small) await loadWithin(ix, list, lo, hi);
   const candidates = await postingsWithin(ix, list[0].terms, lo, hi);
   return filterBy(ix, candidates, list.slice(1));
 }
@@ -378,12 +432,12 @@ export async function intersectAll(ix, criteriaList) {
  * then two, then four at a time) and filtered by the others, until `want`
  * are found. `{ found, complete }`: complete when the criteria hold no more.
  */
-export async function intersectNewest(ix, criteriaList, want) {
+export async function intersectNewest(ix, criteriaList, want, floor = 0) {
   if (!criteriaList.length || criteriaList.some((c) => !c.terms.length)) return { found: [], complete: true };
-  const { list, lo, hi } = plan(ix, criteriaList);
+  const { list, lo, hi, small } = plan(ix, criteriaList, floor);
   if (!(hi >= lo)) return { found: [], complete: true };
-  if (list[0].terms.length !== 1) {
-    const all = await intersectAll(ix, list);
+  if (small || list[0].terms.length !== 1) {
+    const all = await intersectAll(ix, list, floor);
     return { found: all.reverse().slice(0, want), complete: all.length <= want };
   }
   const term = list[0].terms[0];
@@ -406,6 +460,25 @@ export async function intersectNewest(ix, criteriaList, want) {
     step = Math.min(4, step * 2);
   }
   return { found, complete: true };
+}
+
+/**
+ * The first donation a search with a typed part of a word (a prefix: a
+ * union of every word it begins) looks at: the newest part of the log
+ * whose chunks, of every criterion, are estimated at `budget` bytes or
+ * less (0 when the whole log is).
+ */
+export function prefixFloor(ix, list, budget) {
+  if (!list.length || list.some((c) => !c.terms.length)) return 0;
+  const { lo, hi } = plan(ix, list);
+  const cost = (x) => list.reduce((sum, c) => sum + bytesWithin(ix, c, x, hi), 0);
+  if (!(hi >= lo) || cost(lo) <= budget) return 0;
+  let below = lo, within = hi + 1; // cost(below) > budget >= cost(within)
+  while (below + 1 < within) {
+    const middle = Math.floor((below + within) / 2);
+    if (cost(middle) <= budget) within = middle; else below = middle;
+  }
+  return within;
 }
 
 /**
@@ -445,83 +518,110 @@ function streamDisjoint(ix, terms) {
 }
 
 /**
- * Searches: resolves to a cursor `{ count(), slice(from, to) }`: `count()`
- * resolves to the exact number of matches, `slice(from, to)` to the indices
- * of results from … to − 1 in rank order: phrase matches (every typed word
- * adjacent to the next, in order) newest first, then the others newest
- * first (`slice(0, size)` may give fewer than `size`: every phrase match,
- * before the others are counted). The first page is found without the whole set (`intersectNewest`)
- * and the count is asked for after it, so the first page never waits for
- * the bytes of the count. Resolves to null for a query with nothing to
- * search.
+ * The bytes a search with a typed part of a word (the words it begins,
+ * united) may fetch for its postings: past them, only the newest part of
+ * the log is searched (`scope` 'newest', from `floor` on).
  */
-export async function search(ix, q, size, widen = false) {
-  const { all, phrase } = await criteria(ix, q, widen);
-  if (!all.length) return null;
-  // Whole words find nothing ("nguyen va an": "va" is a word too): every
-  // word typed of two characters or more then finds the words it begins.
-  const canWiden = !widen && q.runs.some((run) => run.some((w) => Array.from(w).length > 1));
-  if (all.some((c) => !c.terms.length)) {
-    return canWiden ? search(ix, q, size, true) : { count: async () => 0, slice: async () => [] };
-  }
-  if (all.length === 1 && all[0].disjoint) {
-    // One word, an amount, a day or range, a code: the count is in the
-    // dictionary and the postings come newest first, a chunk at a time.
-    const more = streamDisjoint(ix, all[0].terms);
-    const taken = [];
-    return {
-      count: async () => all[0].count,
-      async slice(from, to) {
-        if (taken.length < to) taken.push(...await more(to - taken.length));
-        return taken.slice(from, to);
-      },
-    };
-  }
-  const once = (make) => { let p = null; return () => p || (p = make()); };
-  const everything = once(() => intersectAll(ix, all));
-  const phrased = once(() => (phrase ? intersectAll(ix, phrase) : Promise.resolve([])));
-  // The order: phrase matches, then the others, each newest first.
-  const ranked = once(() => Promise.all([phrased(), everything()]).then(([p, e]) => {
+export const PREFIX_BUDGET = 96 * 1024;
+
+function memo(make) {
+  let promise = null;
+  return () => promise || (promise = make());
+}
+
+function nothing() {
+  return { scope: 'all', floor: 0, apart: null, count: async () => 0, slice: async () => [] };
+}
+
+// One criterion whose terms do not overlap: the exact count from the
+// dictionary, the postings newest first, a chunk at a time.
+function streamed(ix, c, scope) {
+  const more = streamDisjoint(ix, c.terms);
+  const taken = [];
+  return {
+    scope, floor: 0, apart: null,
+    count: async () => c.count,
+    async slice(from, to) {
+      if (taken.length < to) taken.push(...await more(to - taken.length));
+      return taken.slice(from, to);
+    },
+  };
+}
+
+// Every match of `all` from `floor` on: the phrase matches (if `phrase`)
+// newest first, then the others newest first. Without a phrase, the first
+// page comes without the whole set.
+function everyMatch(ix, all, phrase, size, floor) {
+  const everything = memo(() => intersectAll(ix, all, floor));
+  const phrased = memo(() => (phrase ? intersectAll(ix, phrase, floor) : Promise.resolve([])));
+  const ranked = memo(() => Promise.all([phrased(), everything()]).then(([p, e]) => {
     const inPhrase = new Set(p);
     return e.filter((x) => inPhrase.has(x)).reverse().concat(e.filter((x) => !inPhrase.has(x)).reverse());
   }));
-  const widened = once(() => everything().then((e) => (!e.length && canWiden ? search(ix, q, size, true) : null)));
-  // The first page: the newest phrase matches if they fill it; without a
-  // phrase, the newest matches (all of them if fewer).
-  // Fewer phrase matches than a page (the rarest pair says so): the whole
-  // sets are needed at once.
-  // (Pairs of one name go together; an amount or a day is taken as
-  // independent of them.)
-  const donations = Math.max(1, ix.manifest.donations);
-  const pairs = phrase ? phrase.filter((c) => c.terms.every((t) => t.key[0] === 'b')) : [];
-  const phraseBound = phrase
-    ? phrase.filter((c) => !pairs.includes(c)).reduce((n, c) => n * (c.count / donations), Math.min(...pairs.map((c) => c.count)))
-    : Infinity;
-  const first = once(async () => {
-    if (phraseBound < size) return null;
-    const newest = await intersectNewest(ix, phrase || all, size);
-    if (newest.found.length >= size) return newest.found;
-    // Every phrase match, fewer than a page: shown at once, the scattered
-    // matches come after them (`more`), once counted.
-    if (newest.complete && newest.found.length) return newest.found;
-    return null;
-  });
+  const first = memo(async () => (phrase ? null : (await intersectNewest(ix, all, size, floor)).found));
   return {
-    async count() {
-      const [e, w] = await Promise.all([everything(), widened()]);
-      return w ? w.count() : e.length;
-    },
+    scope: floor ? 'newest' : 'all', floor, apart: null,
+    count: async () => (await everything()).length,
     async slice(from, to) {
-      if (from === 0) {
+      if (from === 0 && to <= size) {
         const found = await first();
         if (found) return found.slice(0, to);
       }
-      // The phrase set and the whole set together, in the same round trips.
-      const order = ranked();
-      order.catch(() => { /* awaited below unless widened */ });
-      const w = await widened();
-      if (w) return w.slice(from, to);
-      return (await order).slice(from, to);
+      return (await ranked()).slice(from, to);
     },
   };
+}
+
+/**
+ * Searches: resolves to null for a query with nothing to search, else to a
+ * cursor `{ scope, floor, count(), slice(from, to), apart }`. `slice`
+ * resolves to the indices of results from … to − 1 in rank order, `count()`
+ * to how many `slice` reaches, exactly. `scope` says what they are:
+ *
+ * - 'phrase': every run of words typed in order found adjacent and in
+ *   order (with the other criteria), newest first: what a donor means by a
+ *   name. Its list and exact count are a dictionary line (three words are
+ *   one term) or a small intersection. `apart()` resolves to the cursor of
+ *   scope 'all' that ranks these first, then the transfers holding the
+ *   words apart: asked for only when wanted, as it needs every word's whole
+ *   postings (about a tenth of the log for a common name's words).
+ * - 'all': every word anywhere, and every other criterion, newest first.
+ * - 'newest': a typed part of a word (whole words found nothing: every
+ *   word of two characters or more then finds the words it begins), searched
+ *   from donation `floor` on, so that its postings stay within
+ *   `prefixBudget` bytes (`PREFIX_BUDGET`).
+ */
+export async function search(ix, q, size, options = {}) {
+  const widen = Boolean(options.widen);
+  const { all, phrase, prefix } = await criteria(ix, q, widen);
+  if (!all.length) return null;
+  const canWiden = !widen && q.runs.some((run) => run.some((w) => Array.from(w).length > 1));
+  const widened = () => search(ix, q, size, { ...options, widen: true });
+  if (all.some((c) => !c.terms.length)) return canWiden ? widened() : nothing();
+  if (all.length === 1 && all[0].disjoint) {
+    // One word, an amount, a day or range, a code: the count is in the
+    // dictionary and the postings come newest first.
+    return streamed(ix, all[0], 'all');
+  }
+  if (phrase && phrase.every((c) => c.terms.length)) {
+    const apart = memo(async () => everyMatch(ix, all, phrase, size, 0));
+    if (phrase.length === 1 && phrase[0].disjoint) return { ...streamed(ix, phrase[0], 'phrase'), apart };
+    const newest = await intersectNewest(ix, phrase, size);
+    if (newest.found.length) {
+      const matches = memo(async () => (newest.complete ? newest.found : (await intersectAll(ix, phrase)).reverse()));
+      return {
+        scope: 'phrase', floor: 0, apart,
+        count: async () => (await matches()).length,
+        async slice(from, to) {
+          if (to <= newest.found.length) return newest.found.slice(from, to);
+          return (await matches()).slice(from, to);
+        },
+      };
+    }
+    // No phrase match: every word anywhere, newest first.
+  }
+  const floor = prefix ? prefixFloor(ix, all, options.prefixBudget || PREFIX_BUDGET) : 0;
+  const cursor = everyMatch(ix, all, null, size, floor);
+  if (canWiden && !(await cursor.slice(0, size)).length) return widened();
+  return cursor;
 }

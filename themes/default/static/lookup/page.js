@@ -5,7 +5,7 @@
 // the page as text (textContent, text nodes), never as HTML.
 
 import { FORMAT_VERSION } from './fold.js';
-import { openIndex, parseQuery, search } from './index.js';
+import { openIndex, parseFields, search } from './index.js';
 import { createProver } from './proof.js';
 import { b64 } from './note.js';
 
@@ -24,10 +24,10 @@ function t(key, values) {
 // proven at the same time share one request for the checkpoint, the keys and
 // the hash tiles near the top of the tree). Bytes are counted per query:
 // `search` until the first page of results is shown, `count` for what the
-// exact count needed after it, `more` for further pages, `proof` for the
-// proofs. What is fetched ahead, before the first query, is counted in it.
+// exact count needed after it, `more` for further pages, `apart` for the
+// words apart (asked for with a button), `proof` for the proofs. What is fetched ahead, before the first query, is counted in it.
 // A new query aborts the fetches the previous one still has under way.
-let meter = { search: 0, count: 0, more: 0, proof: 0, phase: 'search' };
+let meter = { search: 0, count: 0, more: 0, apart: 0, proof: 0, phase: 'search' };
 const cache = new Map();
 let controller = null;
 function once(key, bucket, request, read) {
@@ -63,7 +63,7 @@ function newQuery() {
     cache.forEach((entry, url) => {
       if (!entry.settled && entry.owner === controller) cache.delete(url);
     });
-    meter = { search: 0, count: 0, more: 0, proof: 0, phase: 'search' };
+    meter = { search: 0, count: 0, more: 0, apart: 0, proof: 0, phase: 'search' };
   }
   controller = window.AbortController ? new AbortController() : { abort() {} };
   return meter;
@@ -187,7 +187,7 @@ function checkpoint() {
 
 // ---- a query ---------------------------------------------------------------
 let generation = 0;
-function run(text) {
+function run(fields) {
   const mine = ++generation;
   const counted = newQuery();
   const statusLine = document.getElementById('lookup-status');
@@ -195,20 +195,24 @@ function run(text) {
   const moreBox = document.getElementById('results-more');
   list.textContent = '';
   moreBox.textContent = '';
-  for (const name of ['bytes', 'countBytes', 'proofBytes', 'count']) delete list.dataset[name];
+  for (const name of ['bytes', 'countBytes', 'apartBytes', 'proofBytes', 'count', 'scope', 'floor']) delete list.dataset[name];
   statusLine.textContent = t('searching');
-  const q = parseQuery(text);
+  const q = parseFields(fields);
   // The checkpoint is checked alongside (the proofs need it).
   checkpoint().catch(() => { /* reported by the proofs */ });
-  return ix.open().then((m) => search(ix, q, PAGE).then(async (cursor) => {
+  return ix.open().then((m) => search(ix, q, PAGE, { prefixBudget: Number(D.prefixBudget) || undefined }).then(async (found) => {
     if (mine !== generation) return;
-    if (!cursor) { statusLine.textContent = t('empty'); return; }
+    if (!found) { statusLine.textContent = t('empty'); return; }
+    let cursor = found;
     let shown = 0;
     let count = null;
     const status = () => {
       if (count === null) statusLine.textContent = shown ? t('shown', { shown }) + ' ' + t('counting') : t('searching');
       else if (count === 0) statusLine.textContent = t('none');
-      else statusLine.textContent = t('found', { n: count }) + (shown < count ? ' ' + t('shown', { shown }) : '');
+      else {
+        const what = { phrase: 'foundPhrase', newest: 'foundNewest', all: 'found' }[cursor.scope];
+        statusLine.textContent = t(what, { n: count, m: m.donations - cursor.floor }) + (shown < count ? ' ' + t('shown', { shown }) : '');
+      }
     };
     const addPage = async () => {
       const indices = await cursor.slice(shown, shown + PAGE);
@@ -217,6 +221,11 @@ function run(text) {
       const rows = records.map((record) => show(list, record));
       shown += rows.length;
       return rows;
+    };
+    const counts = () => {
+      list.dataset.count = String(count);
+      list.dataset.scope = cursor.scope;
+      list.dataset.floor = String(cursor.floor);
     };
     let firstShown = false;
     const first = await addPage();
@@ -229,21 +238,36 @@ function run(text) {
     const counting = cursor.count().then((n) => {
       if (mine !== generation) return;
       count = n;
-      list.dataset.count = String(n);
+      counts();
       list.dataset.countBytes = String(counted.search + counted.count);
       // Never a final status before the first page is in the list.
       if (firstShown) { status(); offerMore(); }
     });
     counting.catch(() => { /* reported below */ });
+    // The next page, or, once every phrase match is shown, the transfers
+    // holding the words apart (their count needs every word's postings:
+    // asked for, never fetched ahead).
     function offerMore() {
       moreBox.textContent = '';
-      if (count === null || shown >= count) return;
-      const button = el('button', { type: 'button', class: 'more' }, [t('moreButton', { n: Math.min(PAGE, count - shown) })]);
+      if (count === null) return;
+      const apart = shown >= count && cursor.apart;
+      if (shown >= count && !apart) return;
+      const label = apart ? t('apartButton') : t('moreButton', { n: Math.min(PAGE, count - shown) });
+      const button = el('button', { type: 'button', class: apart ? 'more apart' : 'more' }, [label]);
       moreBox.append(button);
       button.addEventListener('click', async () => {
         button.disabled = true;
-        counted.phase = 'more';
+        counted.phase = apart ? 'apart' : 'more';
         try {
+          if (apart) {
+            cursor = await cursor.apart();
+            count = null;
+            status();
+            count = await cursor.count();
+            if (mine !== generation) return;
+            counts();
+            list.dataset.apartBytes = String(counted.apart);
+          }
           const rows = await addPage();
           if (mine !== generation) return;
           status();
@@ -270,18 +294,30 @@ function run(text) {
   });
 }
 
+// The query box and the separate fields, as the form holds them (and the
+// address keeps them, so a search can be shared).
+const FIELDS = ['q', 'name', 'amount', 'from', 'to', 'code'];
+function formFields() {
+  const fields = {};
+  for (const name of FIELDS) if (form.elements[name] && form.elements[name].value.trim()) fields[name] = form.elements[name].value.trim();
+  return fields;
+}
+
 if (form && window.fetch) {
   form.addEventListener('submit', (event) => {
     event.preventDefault();
-    const text = form.elements.q.value;
-    if (history.replaceState) history.replaceState(null, '', '?q=' + encodeURIComponent(text));
-    run(text);
+    const fields = formFields();
+    if (history.replaceState) history.replaceState(null, '', '?' + new URLSearchParams(fields));
+    run(fields);
   });
   // Fetched ahead while the visitor types (a few hundred bytes, counted in
   // the first query): the manifest every search starts with, and the signed
   // checkpoint and keys every proof starts with, checked already.
   ix.open().catch(() => { /* reported by the search */ });
   if (window.crypto && crypto.subtle) checkpoint().catch(() => { /* reported by the proofs */ });
-  const initial = new URLSearchParams(location.search).get('q');
-  if (initial) { form.elements.q.value = initial; run(initial); }
+  const initial = new URLSearchParams(location.search);
+  const given = FIELDS.filter((name) => initial.get(name) && form.elements[name]);
+  for (const name of given) form.elements[name].value = initial.get(name);
+  if (given.some((name) => name !== 'q')) form.querySelector('details.lookup-fields').open = true;
+  if (given.length) run(formFields());
 }
