@@ -8,7 +8,7 @@
 //!
 //! ```text
 //! manifest.json     format version, counts, page size, chunk sizes, funds (id, name, seq, corrections)
-//! d/<shard>         dictionary: `term \t count \t newest [\t postings] [\t\t chunk starts]`
+//! d/<shard>         dictionary: `term \t count \t newest [\t postings] [\t\t chunk starts [\t runs]]`
 //! p/<term>/<k>      postings chunk k of a term: its postings k·4096 .. (k+1)·4096
 //! r/<k>             records of donations k·16 .. (k+1)·16, one per line:
 //!                   `seq \t donor \t amount \t date \t fund \t ref \t flags \t corrections
@@ -35,7 +35,9 @@
 //! two digits (`a6-50`), a date by its month (`d202409`), a code by the
 //! leading `code_bits` bits of its FNV-1a hash (`c<n>`), so one holds about
 //! `CODES_PER_SHARD` codes. A term with at most `INLINE` postings keeps them
-//! in its dictionary line and has no postings file. A postings chunk is
+//! in its dictionary line and has no postings file; so does a longer one in
+//! at most `RUNS_INLINE` runs of consecutive donations (a day), as runs
+//! (`gap,length − 1` pairs in base 36). A postings chunk is
 //! varint deltas, a bitmap or runs, whichever is smallest (a day's
 //! donations are a few runs, one per imported statement).
 //!
@@ -85,6 +87,10 @@ pub const CODE_MIN: usize = 6;
 pub const TERM_MAX: usize = 60;
 /// Postings kept inline in the dictionary when a term has at most this many.
 pub const INLINE: usize = 16;
+/// A longer term's postings are kept in the dictionary as runs of
+/// consecutive donations when they are at most this many runs (a day's
+/// donations: a few runs, one per statement), and it has no postings files.
+pub const RUNS_INLINE: usize = 64;
 /// Donations per parallel indexing block.
 const BLOCK: usize = 65_536;
 
@@ -509,11 +515,20 @@ pub fn write_index(model: &Model, page_size: usize, sink: &dyn Sink) -> Result<I
         if list.len() <= INLINE {
             line.push('\t');
             push_deltas(line, list.iter().copied());
-        } else if list.len() > CHUNK {
-            // Where each chunk starts, so a browser can fetch just the chunk
-            // that would hold a given donation.
-            line.push_str("\t\t");
-            push_deltas(line, list.iter().step_by(CHUNK).copied());
+        } else {
+            if list.len() > CHUNK || in_runs(list) {
+                line.push_str("\t\t");
+            }
+            if list.len() > CHUNK {
+                // Where each chunk starts, so a browser can fetch just the
+                // chunk that would hold a given donation.
+                push_deltas(line, list.iter().step_by(CHUNK).copied());
+            }
+            if in_runs(list) {
+                // A day's donations: a few runs, one per statement imported.
+                line.push('\t');
+                push_runs(line, list);
+            }
         }
         line.push('\n');
     }
@@ -522,7 +537,7 @@ pub fn write_index(model: &Model, page_size: usize, sink: &dyn Sink) -> Result<I
         .try_for_each(|(shard, text)| write(format!("d/{shard}"), text.as_bytes()))?;
     terms
         .par_iter()
-        .filter(|(_, list)| list.len() > INLINE)
+        .filter(|(_, list)| list.len() > INLINE && !in_runs(list))
         .flat_map_iter(|(term, list)| {
             list.chunks(CHUNK)
                 .enumerate()
@@ -653,6 +668,55 @@ fn push_deltas(line: &mut String, values: impl Iterator<Item = u32>) {
     }
 }
 
+/// The runs of consecutive numbers of a sorted list: (gap from the end of
+/// the previous run, or from 0; length − 1), as a chunk's runs are.
+fn runs(list: &[u32]) -> Vec<(u32, u32)> {
+    let mut out = Vec::new();
+    let mut end = 0u32; // one past the previous run
+    let mut at = 0;
+    while at < list.len() {
+        let start = list[at];
+        let mut length = 1;
+        while at + length < list.len() && list[at + length] == start + length as u32 {
+            length += 1;
+        }
+        out.push((start - end, length as u32 - 1));
+        end = start + length as u32;
+        at += length;
+    }
+    out
+}
+
+/// Whether a term's postings go in its dictionary line as runs (and it has
+/// no postings files): longer than `INLINE`, in at most `RUNS_INLINE` runs.
+fn in_runs(list: &[u32]) -> bool {
+    if list.len() <= INLINE {
+        return false;
+    }
+    let mut count = 1;
+    for pair in list.windows(2) {
+        if pair[1] != pair[0] + 1 {
+            count += 1;
+            if count > RUNS_INLINE {
+                return false;
+            }
+        }
+    }
+    true
+}
+
+/// Runs as comma-separated base-36 `gap,length − 1` pairs.
+fn push_runs(line: &mut String, list: &[u32]) {
+    for (position, (gap, length)) in runs(list).into_iter().enumerate() {
+        if position > 0 {
+            line.push(',');
+        }
+        line.push_str(&base36(gap));
+        line.push(',');
+        line.push_str(&base36(length));
+    }
+}
+
 fn base36(mut value: u32) -> String {
     const DIGITS: &[u8; 36] = b"0123456789abcdefghijklmnopqrstuvwxyz";
     let mut out = Vec::new();
@@ -689,18 +753,9 @@ pub fn encode_chunk(postings: &[u32]) -> Vec<u8> {
         put_varint(&mut deltas, pair[1] - pair[0]);
     }
     let mut runs = vec![2u8];
-    let mut end = 0u32; // one past the previous run
-    let mut at = 0;
-    while at < postings.len() {
-        let start = postings[at];
-        let mut length = 1;
-        while at + length < postings.len() && postings[at + length] == start + length as u32 {
-            length += 1;
-        }
-        put_varint(&mut runs, start - end);
-        put_varint(&mut runs, length as u32 - 1);
-        end = start + length as u32;
-        at += length;
+    for (gap, length) in self::runs(postings) {
+        put_varint(&mut runs, gap);
+        put_varint(&mut runs, length);
     }
     let bitmap_len = (last - first) as usize / 8 + 1;
     let mut bitmap = vec![1u8];
@@ -805,6 +860,9 @@ pub fn vectors() -> serde_json::Value {
         .collect();
     let mut deltas = String::new();
     push_deltas(&mut deltas, [3u32, 40, 41, 1_000_000].into_iter());
+    let in_runs: Vec<u32> = (5..30).chain(40..41).chain(5000..9100).collect();
+    let mut runs_text = String::new();
+    push_runs(&mut runs_text, &in_runs);
     serde_json::json!({
         "format_version": FORMAT_VERSION,
         "code_min": CODE_MIN,
@@ -815,6 +873,8 @@ pub fn vectors() -> serde_json::Value {
         "fnv1a": [["", fnv1a(b"")], ["a", fnv1a(b"a")], ["ft24256123456789", fnv1a(b"ft24256123456789")]],
         "chunks": chunks,
         "deltas": {"values": [3, 40, 41, 1_000_000], "text": deltas},
+        "runs": {"values": in_runs, "text": runs_text},
+        "runs_inline": RUNS_INLINE,
         "references": [["FT 2525 abc", fold_reference("FT 2525 abc")]],
     })
 }
@@ -930,6 +990,18 @@ mod tests {
             };
             assert_eq!(split(&whole), split(&cached), "{text}");
         }
+    }
+
+    #[test]
+    fn a_few_runs_stay_in_the_dictionary() {
+        let day: Vec<u32> = (100..5000).chain(9000..9100).collect();
+        assert!(in_runs(&day));
+        let mut text = String::new();
+        push_runs(&mut text, &day);
+        assert_eq!(text, format!("2s,{},{},2r", base36(4899), base36(4000)));
+        let scattered: Vec<u32> = (0..200).map(|i| i * 3).collect();
+        assert!(!in_runs(&scattered));
+        assert!(!in_runs(&[1, 2, 3]));
     }
 
     #[test]

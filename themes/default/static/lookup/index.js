@@ -95,7 +95,25 @@ function deltas(text) {
   return text.split(',').map((d) => { previous += parseInt(d, 36); return previous; });
 }
 
-/** A dictionary shard's text → term key → term. */
+// Runs of consecutive donations, `gap,length − 1` pairs in base 36 →
+// [[first, last], …].
+function runsOf(text) {
+  const values = text.split(',').map((v) => parseInt(v, 36));
+  const out = [];
+  let end = 0;
+  for (let i = 0; i + 1 < values.length; i += 2) {
+    const first = end + values[i];
+    end = first + values[i + 1] + 1;
+    out.push([first, end - 1]);
+  }
+  return out;
+}
+
+/**
+ * A dictionary shard's text → term key → term. A line is `term, count,
+ * newest[, inline postings[, chunk starts[, runs]]]`: a term with runs has
+ * no postings files (`ix.load` makes its chunks from them).
+ */
 export function parseDictionary(text, chunk) {
   const terms = new Map();
   for (const line of (text || '').split('\n')) {
@@ -104,12 +122,30 @@ export function parseDictionary(text, chunk) {
     const count = +f[1];
     const term = {
       key: f[0], count, newest: +f[2], loaded: new Map(),
-      chunks: f[3] ? 0 : Math.ceil(count / chunk), starts: f[4] ? deltas(f[4]) : [0],
+      chunks: f[3] ? 0 : Math.ceil(count / chunk), starts: f[4] ? deltas(f[4]) : [0], runs: null,
     };
     if (f[3]) { term.loaded.set(0, deltas(f[3])); term.starts = [term.loaded.get(0)[0]]; }
+    if (f[5]) {
+      term.runs = runsOf(f[5]);
+      if (!f[4]) term.starts = [term.runs[0][0]];
+    }
     terms.set(f[0], term);
   }
   return terms;
+}
+
+// Chunk k of a term in runs: its postings k·chunk … (k+1)·chunk − 1.
+function chunkFromRuns(term, k, chunk) {
+  let skip = k * chunk;
+  const out = [];
+  for (const [first, last] of term.runs) {
+    const length = last - first + 1;
+    if (skip >= length) { skip -= length; continue; }
+    for (let x = first + skip; x <= last && out.length < chunk; x++) out.push(x);
+    skip = 0;
+    if (out.length === chunk) break;
+  }
+  return out;
 }
 
 function readVarint(bytes, at) {
@@ -222,6 +258,10 @@ export function openIndex(fetchFile) {
     },
     load(term, k) {
       if (term.loaded.has(k)) return Promise.resolve();
+      if (term.runs) {
+        term.loaded.set(k, chunkFromRuns(term, k, ix.manifest.chunk));
+        return Promise.resolve();
+      }
       if (!term.pending) term.pending = new Map();
       if (!term.pending.has(k)) {
         term.pending.set(k, fetchFile('p/' + term.key + '/' + k).then((bytes) => {
@@ -322,15 +362,18 @@ export async function criteria(ix, q, widen) {
   return { all, phrase, prefix };
 }
 
+// The chunks of a term that hold donations within lo..hi.
+function chunksWithin(term, lo, hi) {
+  const ks = [];
+  const first = Math.max(0, chunkOf(term, lo));
+  const last = chunkOf(term, hi);
+  for (let k = first; k <= last; k++) if (chunkLast(term, k) >= lo) ks.push(k);
+  return ks;
+}
+
 // Every posting of a union of terms within lo..hi, ascending.
 async function postingsWithin(ix, terms, lo, hi) {
-  const loads = [];
-  for (const term of terms) {
-    const first = Math.max(0, chunkOf(term, lo));
-    const last = chunkOf(term, hi);
-    for (let k = first; k <= last; k++) if (chunkLast(term, k) >= lo) loads.push(ix.load(term, k));
-  }
-  await Promise.all(loads);
+  await Promise.all(terms.flatMap((term) => chunksWithin(term, lo, hi).map((k) => ix.load(term, k))));
   const out = new Set();
   for (const term of terms) {
     term.loaded.forEach((postings) => postings.forEach((x) => { if (x >= lo && x <= hi) out.add(x); }));
@@ -341,6 +384,7 @@ async function postingsWithin(ix, terms, lo, hi) {
 // The estimated bytes of chunk k (known before it is fetched): the smaller
 // of a bitmap of the indices it spans and varint deltas.
 function chunkBytes(ix, term, k) {
+  if (term.runs) return 0; // in the dictionary line
   const postings = k === term.chunks - 1 ? term.count - k * ix.manifest.chunk : ix.manifest.chunk;
   const span = chunkLast(term, k) - term.starts[k] + 1;
   return Math.ceil(Math.min(span / 8, postings * (span / postings > 128 ? 2 : 1)));
@@ -394,22 +438,28 @@ function bytesWithin(ix, c, lo, hi) {
 }
 
 // The range of donations every criterion allows (from `floor` on), and
-// the criteria, the one cheapest to fetch in that range first (it gives
-// the candidates), then rarest first.
+// the criteria: rarest first, but, unless all of them are little, the one
+// cheapest to fetch in that range before (it gives the candidates).
 function plan(ix, list, floor = 0) {
   const hi = Math.min(...list.map((c) => Math.max(...c.terms.map((t) => t.newest))));
   const lo = Math.max(floor, ...list.map((c) => Math.min(...c.terms.map((t) => t.starts[0]))));
   list = list.slice().sort((a, b) => a.count - b.count);
   const costs = list.map((c) => bytesWithin(ix, c, lo, hi));
-  const driver = costs.indexOf(Math.min(...costs));
-  list.unshift(list.splice(driver, 1)[0]);
   // Little in all (a phrase's list and a day's amounts): every chunk in
-  // one round trip, rather than one criterion after the other.
+  // one round trip, rather than one criterion after the other, and the
+  // rarest gives the candidates.
   const small = costs.reduce((sum, bytes) => sum + bytes, 0) <= WAVE;
+  if (!small) {
+    const driver = costs.indexOf(Math.min(...costs));
+    list.unshift(list.splice(driver, 1)[0]);
+  }
   return { list, lo, hi, small };
 }
+// Fetches every chunk of the criteria within lo..hi (terms in runs need
+// none: their chunks are made when a candidate asks).
 function loadWithin(ix, list, lo, hi) {
-  return Promise.all(list.map((c) => postingsWithin(ix, c.terms, lo, hi)));
+  return Promise.all(list.flatMap((c) => c.terms.filter((term) => !term.runs)
+    .flatMap((term) => chunksWithin(term, lo, hi).map((k) => ix.load(term, k)))));
 }
 
 /**
@@ -522,7 +572,7 @@ function streamDisjoint(ix, terms) {
  * united) may fetch for its postings: past them, only the newest part of
  * the log is searched (`scope` 'newest', from `floor` on).
  */
-export const PREFIX_BUDGET = 96 * 1024;
+export const PREFIX_BUDGET = 48 * 1024;
 
 function memo(make) {
   let promise = null;
