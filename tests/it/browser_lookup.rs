@@ -1156,4 +1156,39 @@ fn transfers_are_found_in_the_banks_own_words() {
     browser.wait_for(
         "(() => { const li = [...document.querySelectorAll('#results li.donation')].pop(); return li.dataset.proof === 'ok'; })()",
     );
+
+    // The page with its fields open, results and a button shown, on a
+    // phone's screen, in both languages: no serious axe-core violation
+    // (as `browser_a11y.rs` checks the other pages) and no sideways scroll.
+    let axe_file = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/browser/node_modules/axe-core/axe.min.js");
+    if !axe_file.is_file() {
+        assert!(
+            !common::browser::required(),
+            "axe-core is required (`npm ci --prefix tests/browser`)"
+        );
+        return;
+    }
+    let axe = std::fs::read_to_string(&axe_file).expect("axe.min.js");
+    browser.set_width(320);
+    for page in ["/tra-cuu/", "/en/lookup/"] {
+        browser.open(&format!("{base}{page}"));
+        browser.eval("document.querySelector('details.lookup-fields').open = true");
+        search_all_fields(&mut browser, &[("name", "Nguyễn Văn An")]);
+        browser.search("nguyen van an");
+        browser.eval(&format!("{axe};\n1"));
+        let report = browser.eval(
+            "axe.run(document, {resultTypes: ['violations']}).then(r => ({passes: r.passes.length, \
+             serious: r.violations.filter(v => v.impact === 'serious' || v.impact === 'critical') \
+             .map(v => `${v.impact} ${v.id}: ${v.help} at ${v.nodes.slice(0, 3) \
+               .map(n => n.target.join(' ')).join(', ')}`)}))",
+        );
+        assert!(report["passes"].as_u64().unwrap_or(0) > 10, "{report}");
+        assert_eq!(report["serious"], json!([]), "{page}");
+        let width = browser.eval("document.documentElement.scrollWidth");
+        assert!(
+            width.as_u64().unwrap_or(0) <= 320,
+            "{page}: {width} px wide"
+        );
+    }
 }
