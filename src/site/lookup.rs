@@ -23,7 +23,8 @@
 //! exact count are one dictionary line); `c<code>` for code-like tokens (a part holding a
 //! digit, 6 characters or more: `ft24256123456789`, `7012345678`; a dotted
 //! chain's prefixes `mbvcb.7012345678`, `mbvcb.7012345678.123456`; the
-//! bank reference, without spaces); `a<amount>`, `d<yyyymmdd>`. Words and
+//! bank reference, without spaces); `a<amount>`, `d<yyyymmdd>`, and the two
+//! together, `x<amount>-<yyyymmdd>`. Words and
 //! codes are spelled in paths with `a`–`z`, `0`–`9` as they are and anything
 //! else as `_<hex code point>_`. `tokens` is the one definition of words and
 //! codes; `lookup/fold.js` implements it again and `node --test` checks it
@@ -32,7 +33,8 @@
 //! Dictionary shards: a word by its first two characters (`wng` holds
 //! `wnguyen`, `wngoc`…), a pair by the first two of its first word and the
 //! first of its second (`bng.v`), three words likewise (`tng.v.a`), an amount by its digit count and first
-//! two digits (`a6-50`), a date by its month (`d202409`), a code by the
+//! two digits (`a6-50`), a date by its month (`d202409`), an amount on a
+//! day by both (`x6-50-202409`), a code by the
 //! leading `code_bits` bits of its FNV-1a hash (`c<n>`), so one holds about
 //! `CODES_PER_SHARD` codes. A term with at most `INLINE` postings keeps them
 //! in its dictionary line and has no postings file; so does a longer one in
@@ -374,9 +376,11 @@ fn push_terms(
         }
     }
     terms.push(format!("a{}", row.amount));
-    let mut day = String::from("d");
-    day.extend(row.date.chars().filter(|&c| c != '-'));
-    terms.push(day);
+    let day: String = row.date.chars().filter(|&c| c != '-').collect();
+    // An amount on a day, one term: a donation has exactly one of each, so
+    // a name, an amount and a day need two lists, not three.
+    terms.push(format!("x{}-{day}", row.amount));
+    terms.push(format!("d{day}"));
 }
 
 /// Writes the whole index for the model's donations.
@@ -621,6 +625,15 @@ pub fn dictionary_shard(term: &str, code_bits: u32) -> String {
         }
         "c" => format!("c{}", code_shard(rest, code_bits)),
         "a" => format!("a{}-{}", rest.len(), &rest[..rest.len().min(2)]),
+        "x" => {
+            let (amount, day) = rest.split_once('-').unwrap_or((rest, ""));
+            format!(
+                "x{}-{}-{}",
+                amount.len(),
+                &amount[..amount.len().min(2)],
+                &day[..day.len().min(6)]
+            )
+        }
         _ => format!("d{}", &rest[..rest.len().min(6)]),
     }
 }
@@ -827,6 +840,7 @@ pub fn vectors() -> serde_json::Value {
         "a500000",
         "a50000",
         "d20240915",
+        "x500000-20240915",
     ];
     let shards: Vec<serde_json::Value> = [0u32, 5, 13]
         .iter()
@@ -1018,6 +1032,7 @@ mod tests {
         assert_eq!(dictionary_shard("t_f6_k.an._e1_n", 0), "t_f6_k.a._e1_");
         assert_eq!(dictionary_shard("a500000", 0), "a6-50");
         assert_eq!(dictionary_shard("d20250912", 0), "d202509");
+        assert_eq!(dictionary_shard("x500000-20250912", 0), "x6-50-202509");
         assert_eq!(dictionary_shard("cft1234567", 0), "c0");
         assert_eq!(fold_reference("FT 2525 abc"), "ft2525abc");
         assert_eq!(code_bits(0), 0);

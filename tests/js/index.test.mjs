@@ -64,6 +64,7 @@ function tinyIndex() {
     'd/bva.a': 'bvan.an\t3\t4\t0,2,2\n',
     'd/tng.v.a': 'tnguyen.van.an\t3\t4\t0,2,2\n',
     'd/a6-50': 'a500000\t3\t4\t1,1,2\n',
+    'd/x6-50-202409': 'x500000-20240915\t3\t4\t1,1,2\n',
   };
   let records = '';
   for (let i = 0; i < 6; i++) records += `${i + 10}\tX\t500000\t2024-09-15\t0\t\t\t\t\t\tdescription ${i}\t\n`;
@@ -96,6 +97,11 @@ test('a name typed in order finds its phrase, counted from the dictionary; the w
   const narrowedApart = await narrowed.apart();
   assert.equal(await narrowedApart.count(), 3);
   assert.deepEqual(await narrowedApart.slice(0, 10), [4, 2, 1]);
+  // An amount on a day is one term.
+  const onDay = await search(ix, parseQuery('nguyen van an 500k 15/09/2024'), 10);
+  assert.deepEqual([onDay.scope, await onDay.count(), await onDay.slice(0, 10)], ['phrase', 2, [4, 2]]);
+  const otherDay = await search(ix, parseQuery('nguyen van an 500k 16/09/2024'), 10);
+  assert.equal(await otherDay.count(), 0);
   // Two words: their pair.
   const pair = await search(ix, parseQuery('Nguyễn Văn'), 10);
   assert.equal(pair.scope, 'phrase');

@@ -125,6 +125,10 @@ export function dictionaryShard(term, codeBits) {
     }
     case 'c': return 'c' + (codeBits === 0 ? 0 : fnv1a(rest) >>> (32 - codeBits));
     case 'a': return 'a' + rest.length + '-' + rest.slice(0, 2);
+    case 'x': {
+      const [amount, day] = rest.split('-');
+      return 'x' + amount.length + '-' + amount.slice(0, 2) + '-' + (day || '').slice(0, 6);
+    }
     default: return 'd' + rest.slice(0, 6);
   }
 }

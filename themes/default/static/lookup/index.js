@@ -207,9 +207,14 @@ function has(term, x) {
   if (x > term.newest) return false;
   const k = chunkOf(term, x);
   if (k < 0) return false;
-  const postings = term.loaded.get(k);
-  if (!postings.set) postings.set = new Set(postings);
-  return postings.set.has(x);
+  const postings = term.loaded.get(k); // ascending
+  let lo = 0, hi = postings.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    if (postings[mid] === x) return true;
+    if (postings[mid] < x) lo = mid + 1; else hi = mid - 1;
+  }
+  return false;
 }
 // The postings in chunk k: M.chunk, but fewer in a term's newest.
 function chunkLast(term, k) {
@@ -342,8 +347,13 @@ export async function criteria(ix, q, widen) {
     else q.amount = Number(q.digits);
   }
   const pending = [];
-  if (q.amount !== null) pending.push(single(ix, 'a' + q.amount));
-  if (q.from) pending.push(dateCriterion(ix, q.from, q.to));
+  if (q.amount !== null && q.from && q.from.getTime() === q.to.getTime()) {
+    // An amount on a day: one term.
+    pending.push(single(ix, 'x' + q.amount + '-' + ymd(q.from)));
+  } else {
+    if (q.amount !== null) pending.push(single(ix, 'a' + q.amount));
+    if (q.from) pending.push(dateCriterion(ix, q.from, q.to));
+  }
   for (const code of q.codes) pending.push(single(ix, 'c' + escape(foldReference(code))));
   const words = q.runs.map((run) => Promise.all(run.map((w) => wordCriterion(ix, w, widen))));
   const adjacency = q.runs.map((run) => Promise.all(adjacencyKeys(run).map((key) => ix.term(key))));
@@ -362,21 +372,29 @@ export async function criteria(ix, q, widen) {
   return { all, phrase, prefix };
 }
 
-// The chunks of a term that hold donations within lo..hi.
-function chunksWithin(term, lo, hi) {
-  const ks = [];
-  const first = Math.max(0, chunkOf(term, lo));
-  const last = chunkOf(term, hi);
-  for (let k = first; k <= last; k++) if (chunkLast(term, k) >= lo) ks.push(k);
-  return ks;
+// A window: the intervals [first, last] of donations, ascending and
+// disjoint, where a match may be.
+function inWindow(x, window) {
+  return window.some(([first, last]) => x >= first && x <= last);
 }
 
-// Every posting of a union of terms within lo..hi, ascending.
-async function postingsWithin(ix, terms, lo, hi) {
-  await Promise.all(terms.flatMap((term) => chunksWithin(term, lo, hi).map((k) => ix.load(term, k))));
+// The chunks of a term that hold donations within a window.
+function chunksIn(term, window) {
+  const ks = new Set();
+  for (const [lo, hi] of window) {
+    const first = Math.max(0, chunkOf(term, lo));
+    const last = chunkOf(term, hi);
+    for (let k = first; k <= last; k++) if (chunkLast(term, k) >= lo) ks.add(k);
+  }
+  return Array.from(ks);
+}
+
+// Every posting of a union of terms within a window, ascending.
+async function postingsWithin(ix, terms, window) {
+  await Promise.all(terms.flatMap((term) => chunksIn(term, window).map((k) => ix.load(term, k))));
   const out = new Set();
   for (const term of terms) {
-    term.loaded.forEach((postings) => postings.forEach((x) => { if (x >= lo && x <= hi) out.add(x); }));
+    term.loaded.forEach((postings) => postings.forEach((x) => { if (inWindow(x, window)) out.add(x); }));
   }
   return Array.from(out).sort((a, b) => a - b);
 }
@@ -425,41 +443,56 @@ async function filterBy(ix, candidates, rest) {
   return candidates;
 }
 
-// The bytes of a criterion's chunks within lo..hi, estimated from the
-// dictionary (inline postings cost nothing).
-function bytesWithin(ix, c, lo, hi) {
+// The bytes of a criterion's chunks within a window still to fetch,
+// estimated from the dictionary (inline postings and runs cost nothing).
+function bytesWithin(ix, c, window) {
   let bytes = 0;
   for (const term of c.terms) {
     if (!term.chunks) continue;
-    const first = Math.max(0, chunkOf(term, lo)), last = chunkOf(term, hi);
-    for (let k = first; k <= last; k++) if (chunkLast(term, k) >= lo && !term.loaded.has(k)) bytes += chunkBytes(ix, term, k);
+    for (const k of chunksIn(term, window)) if (!term.loaded.has(k)) bytes += chunkBytes(ix, term, k);
   }
   return bytes;
 }
 
-// The range of donations every criterion allows (from `floor` on), and
-// the criteria: rarest first, but, unless all of them are little, the one
-// cheapest to fetch in that range before (it gives the candidates).
+// Where every criterion allows a match: lo..hi, within the runs of each
+// criterion whose terms are all in runs (a day: one run per statement).
+function windowOf(list, lo, hi) {
+  let window = [[lo, hi]];
+  for (const c of list) {
+    if (!c.terms.every((t) => t.runs)) continue;
+    const runs = c.terms.flatMap((t) => t.runs).sort((a, b) => a[0] - b[0]);
+    const next = [];
+    for (const [a, b] of window) {
+      for (const [x, y] of runs) if (Math.max(a, x) <= Math.min(b, y)) next.push([Math.max(a, x), Math.min(b, y)]);
+    }
+    window = next;
+  }
+  return window;
+}
+
+// The window every criterion allows (from `floor` on), and the criteria:
+// rarest first, but, unless all of their chunks in the window are little
+// (then fetched in one round trip), the rarest of those nearly cheapest to
+// fetch before (it gives the candidates).
 function plan(ix, list, floor = 0) {
   const hi = Math.min(...list.map((c) => Math.max(...c.terms.map((t) => t.newest))));
   const lo = Math.max(floor, ...list.map((c) => Math.min(...c.terms.map((t) => t.starts[0]))));
+  const window = hi >= lo ? windowOf(list, lo, hi) : [];
   list = list.slice().sort((a, b) => a.count - b.count);
-  const costs = list.map((c) => bytesWithin(ix, c, lo, hi));
-  // Little in all (a phrase's list and a day's amounts): every chunk in
-  // one round trip, rather than one criterion after the other, and the
-  // rarest gives the candidates.
+  const costs = list.map((c) => bytesWithin(ix, c, window));
   const small = costs.reduce((sum, bytes) => sum + bytes, 0) <= WAVE;
   if (!small) {
-    const driver = costs.indexOf(Math.min(...costs));
+    const cheapest = Math.min(...costs);
+    const driver = costs.findIndex((bytes) => bytes <= cheapest + CHEAP);
     list.unshift(list.splice(driver, 1)[0]);
   }
-  return { list, lo, hi, small };
+  return { list, lo, hi, small, window };
 }
-// Fetches every chunk of the criteria within lo..hi (terms in runs need
+// Fetches every chunk of the criteria within a window (terms in runs need
 // none: their chunks are made when a candidate asks).
-function loadWithin(ix, list, lo, hi) {
+function loadWithin(ix, list, window) {
   return Promise.all(list.flatMap((c) => c.terms.filter((term) => !term.runs)
-    .flatMap((term) => chunksWithin(term, lo, hi).map((k) => ix.load(term, k)))));
+    .flatMap((term) => chunksIn(term, window).map((k) => ix.load(term, k)))));
 }
 
 /**
@@ -469,10 +502,10 @@ function loadWithin(ix, list, lo, hi) {
  */
 export async function intersectAll(ix, criteriaList, floor = 0) {
   if (!criteriaList.length || criteriaList.some((c) => !c.terms.length)) return [];
-  const { list, lo, hi, small } = plan(ix, criteriaList, floor);
-  if (!(hi >= lo)) return [];
-  if (small) await loadWithin(ix, list, lo, hi);
-  const candidates = await postingsWithin(ix, list[0].terms, lo, hi);
+  const { list, small, window } = plan(ix, criteriaList, floor);
+  if (!window.length) return [];
+  if (small) await loadWithin(ix, list, window);
+  const candidates = await postingsWithin(ix, list[0].terms, window);
   return filterBy(ix, candidates, list.slice(1));
 }
 
@@ -484,8 +517,8 @@ export async function intersectAll(ix, criteriaList, floor = 0) {
  */
 export async function intersectNewest(ix, criteriaList, want, floor = 0) {
   if (!criteriaList.length || criteriaList.some((c) => !c.terms.length)) return { found: [], complete: true };
-  const { list, lo, hi, small } = plan(ix, criteriaList, floor);
-  if (!(hi >= lo)) return { found: [], complete: true };
+  const { list, lo, hi, small, window } = plan(ix, criteriaList, floor);
+  if (!window.length) return { found: [], complete: true };
   if (small || list[0].terms.length !== 1) {
     const all = await intersectAll(ix, list, floor);
     return { found: all.reverse().slice(0, want), complete: all.length <= want };
@@ -494,7 +527,7 @@ export async function intersectNewest(ix, criteriaList, want, floor = 0) {
   const bottom = Math.max(0, chunkOf(term, lo));
   let k = chunkOf(term, hi);
   // All of the rarest criterion's chunks at once when they are little.
-  let step = bytesWithin(ix, list[0], lo, hi) <= WAVE ? k - bottom + 1 : 1;
+  let step = bytesWithin(ix, list[0], window) <= WAVE ? k - bottom + 1 : 1;
   const found = [];
   while (k >= bottom) {
     const ks = [];
@@ -502,7 +535,7 @@ export async function intersectNewest(ix, criteriaList, want, floor = 0) {
     await Promise.all(ks.map((c) => ix.load(term, c)));
     const candidates = [];
     for (const c of ks.slice().reverse()) {
-      for (const x of term.loaded.get(c)) if (x >= lo && x <= hi) candidates.push(x);
+      for (const x of term.loaded.get(c)) if (inWindow(x, window)) candidates.push(x);
     }
     const passed = await filterBy(ix, candidates, list.slice(1));
     found.push(...passed.reverse());
@@ -521,7 +554,7 @@ export async function intersectNewest(ix, criteriaList, want, floor = 0) {
 export function prefixFloor(ix, list, budget) {
   if (!list.length || list.some((c) => !c.terms.length)) return 0;
   const { lo, hi } = plan(ix, list);
-  const cost = (x) => list.reduce((sum, c) => sum + bytesWithin(ix, c, x, hi), 0);
+  const cost = (x) => list.reduce((sum, c) => sum + bytesWithin(ix, c, [[x, hi]]), 0);
   if (!(hi >= lo) || cost(lo) <= budget) return 0;
   let below = lo, within = hi + 1; // cost(below) > budget >= cost(within)
   while (below + 1 < within) {
