@@ -243,20 +243,32 @@ const MEASURE = String.raw`(query) => new Promise((resolve) => {
   form.requestSubmit();
 })`;
 
-// Runs in the page after MEASURE: presses the button that asks for the
-// words apart and resolves with the time from the press to their count.
+// Runs in the page after MEASURE: pages through the phrase matches (at
+// most 10 presses of \`button.more\`), presses the button that asks for the
+// words apart, and resolves with the time from that press to their count.
 const APART = String.raw`() => new Promise((resolve) => {
   const list = document.getElementById('results');
-  const button = document.querySelector('form#lookup button.more.apart');
-  if (!button) { resolve(null); return; }
-  const start = performance.now();
-  const observer = new MutationObserver(() => {
-    if (list.dataset.apartBytes === undefined) return;
-    observer.disconnect();
-    resolve({ ms: performance.now() - start, count: list.dataset.count, bytes: Number(list.dataset.apartBytes) });
-  });
-  observer.observe(list, { attributes: true });
-  button.click();
+  let presses = 0, start = 0;
+  const step = () => {
+    const apart = document.querySelector('form#lookup button.more.apart');
+    const more = document.querySelector('form#lookup button.more:not([disabled])');
+    if (start && list.dataset.apartBytes !== undefined) {
+      observer.disconnect();
+      resolve({ ms: performance.now() - start, count: list.dataset.count, bytes: Number(list.dataset.apartBytes) });
+    } else if (!start && apart) {
+      start = performance.now();
+      apart.click();
+    } else if (!start && more && presses < 10) {
+      presses++;
+      more.click();
+    } else if (!start && !document.querySelector('form#lookup button.more[disabled]')) {
+      observer.disconnect();
+      resolve(null);
+    }
+  };
+  const observer = new MutationObserver(step);
+  observer.observe(document.querySelector('form#lookup'), { subtree: true, childList: true, attributes: true });
+  step();
 })`;
 
 async function measure(browser, base, query, profile, apart) {
