@@ -874,7 +874,7 @@ pub fn vectors() -> serde_json::Value {
         .collect();
     let mut deltas = String::new();
     push_deltas(&mut deltas, [3u32, 40, 41, 1_000_000].into_iter());
-    let in_runs: Vec<u32> = (5..30).chain(40..41).chain(5000..9100).collect();
+    let in_runs: Vec<u32> = (5..30).chain(40..41).chain(5000..5100).collect();
     let mut runs_text = String::new();
     push_runs(&mut runs_text, &in_runs);
     serde_json::json!({
