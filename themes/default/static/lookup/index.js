@@ -375,7 +375,14 @@ export async function criteria(ix, q, widen) {
 // A window: the intervals [first, last] of donations, ascending and
 // disjoint, where a match may be.
 function inWindow(x, window) {
-  return window.some(([first, last]) => x >= first && x <= last);
+  let lo = 0, hi = window.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    if (x < window[mid][0]) hi = mid - 1;
+    else if (x > window[mid][1]) lo = mid + 1;
+    else return true;
+  }
+  return false;
 }
 
 // The chunks of a term that hold donations within a window.
@@ -460,7 +467,12 @@ function windowOf(list, lo, hi) {
   let window = [[lo, hi]];
   for (const c of list) {
     if (!c.terms.every((t) => t.runs)) continue;
-    const runs = c.terms.flatMap((t) => t.runs).sort((a, b) => a[0] - b[0]);
+    // The terms' runs, merged where they overlap (a union of words may).
+    const runs = [];
+    for (const [x, y] of c.terms.flatMap((t) => t.runs).sort((a, b) => a[0] - b[0])) {
+      const last = runs[runs.length - 1];
+      if (last && x <= last[1] + 1) last[1] = Math.max(last[1], y); else runs.push([x, y]);
+    }
     const next = [];
     for (const [a, b] of window) {
       for (const [x, y] of runs) if (Math.max(a, x) <= Math.min(b, y)) next.push([Math.max(a, x), Math.min(b, y)]);
