@@ -24,16 +24,21 @@ case "$scale" in
   *) echo "usage: bench/run.sh W1|W2|W3 [RUNS] [--en]" >&2; exit 2 ;;
 esac
 
-cargo build --release --quiet --bin minhbach --example bench_data
+# BENCH_PROFILE=dev runs the debug build `cargo test` already made: CI's
+# correctness run, which needs no release build of its own. Timings are taken
+# with the default, release.
+profile=${BENCH_PROFILE:-release}
+cargo build --profile "$profile" --quiet --bin minhbach --example bench_data
 target=${CARGO_TARGET_DIR:-$PWD/target}
-bin=$target/release/minhbach
+dir=$profile; [ "$profile" = dev ] && dir=debug
+bin=$target/$dir/minhbach
 work=${BENCH_DIR:-$(mktemp -d)}
 trap '[ -z "${BENCH_DIR:-}" ] && rm -rf "$work"' EXIT
 export MINHBACH_TIME=2025-11-30T12:00:00Z
 
 # A reused BENCH_DIR starts over (init refuses an existing portal).
 rm -rf "$work/base" "$work/p" "$work/keys" "$work"/old-public.*
-"$target/release/examples/bench_data" "$work/data" "$households" "$donations" >/dev/null
+"$target/$dir/examples/bench_data" "$work/data" "$households" "$donations" >/dev/null
 
 # The base portal: keys, a fund, the households and their stages.
 $bin init "$work/base" --key "$work/keys/admin.key" --origin bench.minhbach.example/ledger >/dev/null 2>&1
@@ -83,4 +88,4 @@ rm -rf "$work"/old-public.*
 
 col() { awk "{print \$$2}" "$1" | median; }
 peak=$(cat "$work/import" "$work/verify" "$work/cold" "$work/append" "$work/warm" | awk '{print $2}' | sort -n | tail -1)
-echo "| $scale${english:+ (vi+en)} | $(col "$work/import" 1) s | $(col "$work/verify" 1) s | $(col "$work/cold" 1) s, $(( $(col "$work/cold" 2) / 1024 )) MiB | $(col "$work/append" 1) s | $(col "$work/warm" 1) s, $(median <"$work/rewritten") files | $(( peak / 1024 )) MiB |"
+echo "| $scale${english:+ (vi+en)}${BENCH_PROFILE:+ ($BENCH_PROFILE build)} | $(col "$work/import" 1) s | $(col "$work/verify" 1) s | $(col "$work/cold" 1) s, $(( $(col "$work/cold" 2) / 1024 )) MiB | $(col "$work/append" 1) s | $(col "$work/warm" 1) s, $(median <"$work/rewritten") files | $(( peak / 1024 )) MiB |"
