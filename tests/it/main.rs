@@ -25,6 +25,7 @@ mod import_cli;
 mod import_statements;
 mod ledger_cli;
 mod public_log;
+mod rebuild;
 mod secrets;
 mod site_build;
 mod site_serve;
