@@ -825,6 +825,8 @@ pub async fn lookup(
         context.insert("query", &text);
         context.insert("donations", &donations);
         context.insert("households", &households);
+        // The public pages' paths, for links into the preview under `/site`.
+        context.insert("routes", &crate::site::routes::TemplateRoutes::new("vi"));
         Ok(Html(render(desk, "lookup.html", &context)?))
     })
     .await

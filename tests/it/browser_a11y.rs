@@ -17,7 +17,8 @@
 use crate::common;
 
 use common::browser::{Chromium, chromium_binary, required, serve};
-use common::minhbach;
+use common::{folder_of, minhbach, page_in};
+use minhbach::site::routes;
 use serde_json::json;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -99,8 +100,8 @@ impl PublicPage for Chromium {
 
 /// A household page that shows photos, the newest daily report, a commune.
 fn sample_pages(site: &Path) -> Vec<String> {
-    let mut households: Vec<PathBuf> = std::fs::read_dir(site.join("ho"))
-        .expect("ho/")
+    let mut households: Vec<PathBuf> = std::fs::read_dir(site.join(folder_of(routes::HOUSEHOLDS)))
+        .expect("the households' folder")
         .map(|e| e.expect("entry").path().join("index.html"))
         .filter(|p| p.is_file())
         .collect();
@@ -119,28 +120,28 @@ fn sample_pages(site: &Path) -> Vec<String> {
         .expect("id")
         .to_string_lossy()
         .into_owned();
-    let mut days: Vec<String> = std::fs::read_dir(site.join("bao-cao"))
-        .expect("bao-cao/")
+    let mut days: Vec<String> = std::fs::read_dir(site.join(folder_of(routes::REPORTS)))
+        .expect("the reports' folder")
         .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
         .filter(|name| name.starts_with("20"))
         .collect();
     days.sort();
     let day = days.last().expect("a report");
-    let fund = std::fs::read_dir(site.join("quy"))
-        .expect("quy/")
+    let fund = std::fs::read_dir(site.join(folder_of(&routes::fund(""))))
+        .expect("the funds' folder")
         .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
         .min()
         .expect("a fund");
     let mut pages = Vec::new();
-    for prefix in ["", "/en"] {
-        pages.push(format!("{prefix}/"));
-        pages.push(format!("{prefix}/quy/{fund}/"));
-        pages.push(format!("{prefix}/ho/{household}/"));
-        pages.push(format!("{prefix}/bao-cao/{day}/"));
+    for language in ["vi", "en"] {
+        pages.push(page_in(language, routes::HOME));
+        pages.push(page_in(language, &routes::fund(&fund)));
+        pages.push(page_in(language, &routes::household(&household)));
+        pages.push(page_in(language, &routes::report(day)));
     }
-    pages.push("/ho/dia-ban/quang-tri/xa-bo-trach/".to_string());
-    pages.push("/xac-minh/".to_string());
-    pages.push("/ung-ho/".to_string());
+    pages.push(routes::commune("quang-tri", "xa-bo-trach"));
+    pages.push(routes::VERIFY.to_string());
+    pages.push(routes::DONATIONS.to_string());
     pages
 }
 

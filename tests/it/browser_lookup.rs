@@ -10,7 +10,8 @@
 use crate::common;
 
 use common::browser::{Chromium, chromium_binary, serve, serve_ignoring_ranges};
-use common::minhbach;
+use common::{log_file, minhbach, page_file, page_in};
+use minhbach::site::routes;
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 
@@ -158,11 +159,11 @@ fn known_donation(portal: &Path) -> (u64, u64, String, String) {
 
 /// The size of entry bundle `n` of the site's log, whole or partial.
 fn bundle_bytes(site: &Path, n: u64) -> u64 {
-    let whole = site.join(format!("ledger/tile/entries/{}", tile_path(n)));
+    let whole = site.join(log_file(&format!("tile/entries/{}", tile_path(n))));
     let file = match std::fs::metadata(&whole) {
         Ok(_) => whole,
         Err(_) => {
-            let partial = site.join(format!("ledger/tile/entries/{}.p", tile_path(n)));
+            let partial = site.join(log_file(&format!("tile/entries/{}.p", tile_path(n))));
             let mut widths = std::fs::read_dir(&partial).expect("a partial bundle");
             widths.next().expect("a width").expect("entry").path()
         }
@@ -202,12 +203,14 @@ fn lookup_finds_and_proves_donations_in_chromium() {
         .assert()
         .success();
     let (seq, amount, reference, date) = known_donation(&portal);
-    let page = std::fs::read_to_string(site.join("tra-cuu/index.html")).expect("the page");
-    assert!(page.contains("<noscript>") && page.contains("href=\"/ung-ho/\""));
+    let page = std::fs::read_to_string(site.join(page_file(routes::LOOKUP_VI))).expect("the page");
+    assert!(
+        page.contains("<noscript>") && page.contains(&format!("href=\"{}\"", routes::DONATIONS))
+    );
 
     let base = serve(site.clone());
     let mut browser = Chromium::launch(&binary);
-    browser.open(&format!("{base}/tra-cuu/"));
+    browser.open(&format!("{base}{}", routes::LOOKUP_VI));
 
     // Names: with and without diacritics, any case, word prefixes.
     let with_marks = browser.search("Nguyễn Văn An");
@@ -298,7 +301,7 @@ fn lookup_finds_and_proves_donations_in_chromium() {
         .args(["verify", "--proof"])
         .arg(&receipt_file)
         .arg("--keys")
-        .arg(site.join("ledger/keys"))
+        .arg(site.join(log_file("keys")))
         .assert()
         .success();
 
@@ -320,7 +323,7 @@ fn lookup_finds_and_proves_donations_in_chromium() {
 
     // The page remembered the verified checkpoint; a site showing a smaller
     // or a different tree of the same size is flagged.
-    let origin = std::fs::read_to_string(site.join("ledger/checkpoint")).expect("checkpoint");
+    let origin = std::fs::read_to_string(site.join(log_file("checkpoint"))).expect("checkpoint");
     let (origin, size) = {
         let mut lines = origin.lines();
         (
@@ -344,14 +347,14 @@ fn lookup_finds_and_proves_donations_in_chromium() {
             "localStorage.setItem({}, JSON.stringify({{size: {forged}, root: btoa('x'.repeat(32))}}))",
             json!(format!("minhbach.checkpoint.{origin}"))
         ));
-        browser.open(&format!("{base}/tra-cuu/"));
+        browser.open(&format!("{base}{}", routes::LOOKUP_VI));
         browser.search(&reference);
         browser.wait_for("!document.getElementById('checkpoint-warning').hidden");
     }
     browser.eval("localStorage.clear()");
 
     // English page.
-    browser.open(&format!("{base}/en/lookup/"));
+    browser.open(&format!("{base}{}", page_in("en", routes::lookup("en"))));
     let english = browser.search(&reference);
     assert_eq!(seqs(&english), [seq]);
     assert!(
@@ -360,12 +363,12 @@ fn lookup_finds_and_proves_donations_in_chromium() {
     );
 
     // A corrupted hash tile (the leaf next to ours) makes the proof fail.
-    let tile = site.join(format!("ledger/tile/0/{}", tile_path(seq / 256)));
+    let tile = site.join(log_file(&format!("tile/0/{}", tile_path(seq / 256))));
     let original = std::fs::read(&tile).expect("tile");
     let mut corrupted = original.clone();
     corrupted[((seq ^ 1) % 256) as usize * 32] ^= 0x01;
     std::fs::write(&tile, &corrupted).expect("write");
-    browser.open(&format!("{base}/tra-cuu/"));
+    browser.open(&format!("{base}{}", routes::LOOKUP_VI));
     let failed = browser.search(&reference);
     assert_eq!(failed[0].proof.as_deref(), Some("fail"), "{failed:?}");
     std::fs::write(&tile, &original).expect("restore");
@@ -500,12 +503,14 @@ fn a_lookup_pays_few_round_trips_in_sequence() {
     // fetched whole, once, whatever the proofs share.
     let base = serve_ignoring_ranges(site);
     let mut browser = Chromium::launch(&binary);
-    browser.open(&format!("{base}/tra-cuu/"));
+    browser.open(&format!("{base}{}", routes::LOOKUP_VI));
     // What the page fetches ahead while the visitor types.
-    browser.wait_for(
-        "['manifest.json', 'ledger/checkpoint', 'ledger/keys'].every(file => \
+    browser.wait_for(&format!(
+        "['manifest.json', '{}', '{}'].every(file => \
          performance.getEntriesByType('resource').some(e => e.name.endsWith(file)))",
-    );
+        log_file("checkpoint"),
+        log_file("keys"),
+    ));
     browser.emulate_latency(200.0);
 
     let day = format!("{}/{}/{}", &date[8..10], &date[5..7], &date[..4]);
@@ -534,7 +539,7 @@ fn a_lookup_pays_few_round_trips_in_sequence() {
             timeline
                 .fetches
                 .iter()
-                .all(|(path, start, _)| !path.starts_with("/ledger/") || *start >= shown),
+                .all(|(path, start, _)| !path.starts_with(routes::LEDGER_DIR) || *start >= shown),
             "`{query}`: a proof fetch started before the results were shown: {timeline:#?}"
         );
         // The first verdict needs one round trip more: the entry bundle and
@@ -558,8 +563,8 @@ fn a_lookup_pays_few_round_trips_in_sequence() {
         );
         assert!(
             !paths.iter().any(|path| path.ends_with("manifest.json")
-                || *path == "/ledger/checkpoint"
-                || *path == "/ledger/keys"),
+                || *path == format!("/{}", log_file("checkpoint"))
+                || *path == format!("/{}", log_file("keys"))),
             "`{query}`: {paths:?}"
         );
     }
@@ -632,7 +637,7 @@ fn lookup_shows_as_verified_only_what_the_proven_entries_say() {
     let base = serve(site.clone());
     let mut browser = Chromium::launch(&binary);
     let search = |browser: &mut Chromium, query: &str| {
-        browser.open(&format!("{base}/tra-cuu/"));
+        browser.open(&format!("{base}{}", routes::LOOKUP_VI));
         let found = browser.search(query);
         assert_eq!(found.len(), 1, "`{query}`: {found:?}");
         found.into_iter().next().unwrap()
@@ -643,7 +648,7 @@ fn lookup_shows_as_verified_only_what_the_proven_entries_say() {
     let voided = search(&mut browser, "FT25255001");
     assert_eq!(voided.proof.as_deref(), Some("ok"), "{voided:?}");
 
-    let shard = site.join("tra-cuu/chi-muc/r/0");
+    let shard = site.join(format!("{}/r/0", routes::LOOKUP_INDEX_DIR));
     let records = std::fs::read_to_string(&shard).expect("records");
     let record = |seq: &str| {
         records
@@ -681,7 +686,7 @@ fn lookup_shows_as_verified_only_what_the_proven_entries_say() {
 
     // The newest checkpoint is signed by `canbo`: published as revoked from
     // a size at or below it, no proof holds.
-    let keys_file = site.join("ledger/keys");
+    let keys_file = site.join(log_file("keys"));
     let keys = std::fs::read_to_string(&keys_file).expect("keys");
     let canbo = keys
         .lines()
@@ -981,7 +986,7 @@ fn transfers_are_found_in_the_banks_own_words() {
 
     let base = serve(site);
     let mut browser = Chromium::launch(&binary);
-    browser.open(&format!("{base}/tra-cuu/"));
+    browser.open(&format!("{base}{}", routes::LOOKUP_VI));
 
     // A name typed with diacritics finds the unaccented description.
     let typed = search_all(&mut browser, "Trần Thị Bích Ngọc");
@@ -1112,7 +1117,7 @@ fn transfers_are_found_in_the_banks_own_words() {
     assert_eq!(prefix.first_scope, "all", "{}", prefix.status);
     assert_eq!(prefix.seqs, starting(0), "{prefix:?}");
     // (Postings already fetched cost nothing: a fresh page.)
-    browser.open(&format!("{base}/tra-cuu/"));
+    browser.open(&format!("{base}{}", routes::LOOKUP_VI));
     browser.eval("document.querySelector('form#lookup').dataset.prefixBudget = '64'");
     let bounded = search_all(&mut browser, part);
     browser.eval("delete document.querySelector('form#lookup').dataset.prefixBudget");
@@ -1171,7 +1176,10 @@ fn transfers_are_found_in_the_banks_own_words() {
     }
     let axe = std::fs::read_to_string(&axe_file).expect("axe.min.js");
     browser.set_width(320);
-    for page in ["/tra-cuu/", "/en/lookup/"] {
+    for page in [
+        page_in("vi", routes::lookup("vi")),
+        page_in("en", routes::lookup("en")),
+    ] {
         browser.open(&format!("{base}{page}"));
         browser.eval("document.querySelector('details.lookup-fields').open = true");
         search_all_fields(&mut browser, &[("name", "Nguyễn Văn An")]);

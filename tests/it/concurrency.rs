@@ -8,7 +8,8 @@
 
 use crate::common;
 
-use common::{TestPortal, minhbach};
+use common::{TestPortal, log_file, minhbach, page_file};
+use minhbach::site::routes;
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
@@ -107,11 +108,11 @@ fn build_and_read(portal: &TestPortal) -> Published {
 }
 
 fn read_published(public: &Path) -> Published {
-    let checkpoint = std::fs::read_to_string(public.join("ledger/checkpoint")).unwrap();
+    let checkpoint = std::fs::read_to_string(public.join(log_file("checkpoint"))).unwrap();
     let tree_size = checkpoint.lines().nth(1).unwrap().parse().unwrap();
-    let csv = std::fs::read_to_string(public.join("du-lieu/donation.csv")).unwrap();
+    let csv = std::fs::read_to_string(public.join(routes::table_file("donation"))).unwrap();
     let csv_rows = csv.lines().skip(1).filter(|l| !l.is_empty()).count() as u64;
-    let page = std::fs::read_to_string(public.join("quy/bao-so-5/index.html")).unwrap();
+    let page = std::fs::read_to_string(public.join(page_file(&routes::fund("bao-so-5")))).unwrap();
     let (fund_received, fund_donations) = received_on_page(&page);
     Published {
         tree_size,

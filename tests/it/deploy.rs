@@ -6,8 +6,9 @@
 use crate::common;
 
 use common::browser::{Chromium, chromium_binary};
-use common::minhbach;
 use common::nginx::{Head, Nginx, curl_head, free_port, nginx_binary};
+use common::{download_part, folder_of, log_file, minhbach, page_file};
+use minhbach::site::routes;
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 
@@ -84,40 +85,42 @@ fn nginx_serves_the_demo_under_a_sub_path_with_the_cache_rules() {
     let nginx = Nginx::start(&nginx_path, &root, port);
     let url = |path: &str| format!("{}/minhbach/{path}", nginx.base());
 
-    let partial = find_file(&site, "ledger/tile/0", |p| p.contains(".p/"));
-    let full = find_file(&site, "ledger/tile/0", |p| !p.contains(".p/"));
-    let bundle = find_file(&site, "ledger/tile/entries", |p| !p.contains(".p/"));
-    let photo = find_file(&site, "media", |p| p.ends_with("thumb.webp"));
+    let partial = find_file(&site, &log_file("tile/0"), |p| p.contains(".p/"));
+    let full = find_file(&site, &log_file("tile/0"), |p| !p.contains(".p/"));
+    let bundle = find_file(&site, &log_file("tile/entries"), |p| !p.contains(".p/"));
+    let photo = find_file(&site, folder_of(&routes::media("")), |p| {
+        p.ends_with("thumb.webp")
+    });
     let cases: Vec<(String, &str, &str)> = vec![
         (
-            "ledger/checkpoint".into(),
+            log_file("checkpoint"),
             REVALIDATE,
             "text/plain; charset=utf-8",
         ),
-        (
-            "ledger/keys".into(),
-            REVALIDATE,
-            "text/plain; charset=utf-8",
-        ),
+        (log_file("keys"), REVALIDATE, "text/plain; charset=utf-8"),
         (full, IMMUTABLE, "application/octet-stream"),
         (partial, REVALIDATE, "application/octet-stream"),
         (bundle, IMMUTABLE, "application/octet-stream"),
         (photo, IMMUTABLE, "image/webp"),
-        (String::new(), REVALIDATE, "text/html"),
-        ("ung-ho/".into(), REVALIDATE, "text/html"),
         (
-            "tra-cuu/chi-muc/manifest.json".into(),
+            routes::file_of(routes::HOME).into(),
+            REVALIDATE,
+            "text/html",
+        ),
+        (
+            routes::file_of(routes::DONATIONS).into(),
+            REVALIDATE,
+            "text/html",
+        ),
+        (
+            format!("{}/manifest.json", routes::LOOKUP_INDEX_DIR),
             REVALIDATE,
             "application/json",
         ),
         ("style.css".into(), REVALIDATE, "text/css"),
-        ("du-lieu/index.html".into(), REVALIDATE, "text/html"),
-        (
-            "du-lieu/so-cai.part-001.jsonl".into(),
-            REVALIDATE,
-            "application/octet-stream",
-        ),
-        ("du-lieu/parts.json".into(), REVALIDATE, "application/json"),
+        (page_file(routes::OPEN_DATA), REVALIDATE, "text/html"),
+        (download_part(1), REVALIDATE, "application/octet-stream"),
+        (routes::PARTS_FILE.into(), REVALIDATE, "application/json"),
     ];
     for (path, cache_control, content_type) in &cases {
         let head = curl_head(&url(path));
@@ -125,16 +128,16 @@ fn nginx_serves_the_demo_under_a_sub_path_with_the_cache_rules() {
     }
     // The checkpoint's bytes come through unchanged.
     let served = std::process::Command::new("curl")
-        .args(["-sS", &url("ledger/checkpoint")])
+        .args(["-sS", &url(&log_file("checkpoint"))])
         .output()
         .expect("curl");
     assert_eq!(
         served.stdout,
-        std::fs::read(site.join("ledger/checkpoint")).expect("checkpoint")
+        std::fs::read(site.join(log_file("checkpoint"))).expect("checkpoint")
     );
     // A missing file is a 404 that no cache keeps for a year, and the
     // other hosts' `_headers` is not served.
-    let missing = curl_head(&url("ledger/tile/0/999"));
+    let missing = curl_head(&url(&log_file("tile/0/999")));
     assert_eq!(missing.status, 404);
     assert_ne!(missing.header("cache-control"), Some(IMMUTABLE));
     assert_eq!(curl_head(&url("_headers")).status, 404);
@@ -169,7 +172,7 @@ fn chromium_finds_and_proves_a_donation_through_nginx() {
     let (seq, reference) = a_donation_with_a_reference();
 
     let mut browser = Chromium::launch(&chromium);
-    browser.navigate(&format!("{}/minhbach/tra-cuu/", nginx.base()));
+    browser.navigate(&format!("{}/minhbach{}", nginx.base(), routes::LOOKUP_VI));
     browser
         .wait_for("document.readyState === 'complete' && !!document.querySelector('form#lookup')");
     browser.eval(&format!(
@@ -244,7 +247,7 @@ fn check_host_fails_on_a_file_over_the_limit_and_passes_after_the_split() {
         .assert()
         .success();
     assert!(
-        std::fs::metadata(site.join("du-lieu/so-cai.jsonl"))
+        std::fs::metadata(site.join(routes::DOWNLOAD_FILE))
             .unwrap()
             .len()
             > 25 << 20
@@ -256,8 +259,8 @@ fn check_host_fails_on_a_file_over_the_limit_and_passes_after_the_split() {
     let stderr = String::from_utf8_lossy(&refused.get_output().stderr).into_owned();
     assert!(
         stderr.contains("over cloudflare-pages's limit of 25.0 MiB per file")
-            && stderr.contains("`du-lieu/so-cai.jsonl`")
-            && stderr.contains("`du-lieu/donation.csv`")
+            && stderr.contains(&format!("`{}`", routes::DOWNLOAD_FILE))
+            && stderr.contains(&format!("`{}`", routes::table_file("donation")))
             && stderr.contains("splits downloads into parts"),
         "{stderr}"
     );
@@ -270,7 +273,7 @@ fn check_host_fails_on_a_file_over_the_limit_and_passes_after_the_split() {
     // Built again with the split: every file fits, and the parts join
     // back into the ledger.
     portal.run(&["build", "-o", site_arg]).assert().success();
-    assert!(!site.join("du-lieu/so-cai.jsonl").exists());
+    assert!(!site.join(routes::DOWNLOAD_FILE).exists());
     portal
         .run(&["check", "--host", "cloudflare-pages", "-o", site_arg])
         .assert()
@@ -279,12 +282,12 @@ fn check_host_fails_on_a_file_over_the_limit_and_passes_after_the_split() {
             "ok: the site fits cloudflare-pages",
         ));
     let index: Value =
-        serde_json::from_slice(&std::fs::read(site.join("du-lieu/parts.json")).unwrap()).unwrap();
+        serde_json::from_slice(&std::fs::read(site.join(routes::PARTS_FILE)).unwrap()).unwrap();
     let ledger = index["files"]
         .as_array()
         .unwrap()
         .iter()
-        .find(|file| file["path"] == "du-lieu/so-cai.jsonl")
+        .find(|file| file["path"] == routes::DOWNLOAD_FILE)
         .expect("the ledger is split");
     let mut joined = Vec::new();
     for part in ledger["parts"].as_array().unwrap() {
@@ -294,8 +297,10 @@ fn check_host_fails_on_a_file_over_the_limit_and_passes_after_the_split() {
         joined.extend_from_slice(&bytes);
     }
     assert_eq!(joined, std::fs::read(portal.segment()).unwrap());
-    let page = std::fs::read_to_string(site.join("du-lieu/index.html")).unwrap();
-    assert!(page.contains("so-cai.part-002.jsonl") && page.contains("SHA-256"));
+    let page = std::fs::read_to_string(site.join(page_file(routes::OPEN_DATA))).unwrap();
+    let part = download_part(2);
+    let part_name = part.rsplit('/').next().unwrap();
+    assert!(page.contains(part_name) && page.contains("SHA-256"));
     // The site's log verifies with the split layout.
     portal
         .run(&["verify", "--site", site_arg])
@@ -349,7 +354,7 @@ fn stderr_of(assert: &assert_cmd::assert::Assert) -> String {
 }
 
 fn checkpoint_size(site: &Path) -> u64 {
-    let text = std::fs::read_to_string(site.join("ledger/checkpoint")).expect("checkpoint");
+    let text = std::fs::read_to_string(site.join(log_file("checkpoint"))).expect("checkpoint");
     text.lines()
         .nth(1)
         .expect("size line")
@@ -400,7 +405,7 @@ fn verify_site_url_remembers_checkpoints_and_catches_a_rollback() {
     // The served checkpoint swapped for an older, validly signed one.
     let newest = checkpoint_size(&site);
     let older = portal.ledger().join(format!("checkpoints/{size:012}"));
-    std::fs::copy(&older, site.join("ledger/checkpoint")).expect("swap the checkpoint");
+    std::fs::copy(&older, site.join(log_file("checkpoint"))).expect("swap the checkpoint");
     let refused = verify_url(&url, &state).code(1);
     let stderr = stderr_of(&refused);
     assert!(
@@ -529,13 +534,16 @@ fn verify_site_url_explains_an_unreachable_site_and_a_page_that_is_not_a_log() {
     let stderr = stderr_of(&verify_url(&url, &state).code(1));
     assert!(
         stderr.contains(&format!("{url} is not a minhbach log"))
-            && stderr.contains("ledger/checkpoint` was not found (HTTP 404)"),
+            && stderr.contains(&format!(
+                "{}` was not found (HTTP 404)",
+                log_file("checkpoint")
+            )),
         "{stderr}"
     );
     // A site that answers a page where the checkpoint should be.
-    std::fs::create_dir_all(plain.join("ledger")).unwrap();
+    std::fs::create_dir_all(plain.join(folder_of(routes::LEDGER_DIR))).unwrap();
     std::fs::write(
-        plain.join("ledger/checkpoint"),
+        plain.join(log_file("checkpoint")),
         "<!DOCTYPE html><p>Xin chào</p>",
     )
     .unwrap();
@@ -564,7 +572,7 @@ fn split_ledger_parts_are_rebuilt_when_tampered_with_and_follow_appends() {
     let joined = || {
         let mut bytes = Vec::new();
         for number in 1.. {
-            let part = site.join(format!("du-lieu/so-cai.part-{number:03}.jsonl"));
+            let part = site.join(download_part(number));
             let Ok(part) = std::fs::read(part) else { break };
             assert!(part.len() <= 700);
             bytes.extend(part);
@@ -576,7 +584,7 @@ fn split_ledger_parts_are_rebuilt_when_tampered_with_and_follow_appends() {
     assert_eq!(joined(), ledger);
     // Unchanged ledger: nothing to write; a part changed by hand is put back.
     build_split().stdout(predicates::str::contains(": 0 written"));
-    std::fs::write(site.join("du-lieu/so-cai.part-002.jsonl"), "{}\n").unwrap();
+    std::fs::write(site.join(download_part(2)), "{}\n").unwrap();
     build_split();
     assert_eq!(joined(), ledger);
     // An append: the parts follow the ledger.

@@ -6,6 +6,7 @@ use crate::common;
 
 use common::browser::{Chromium, chromium_binary, required};
 use common::{TestPortal, minhbach};
+use minhbach::site::routes;
 use serde_json::json;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
@@ -450,12 +451,13 @@ fn desk_records_reviews_survives_a_restart_and_signs_one_checkpoint() {
     assert!(lookup.body.contains("BN-0001"), "{}", lookup.body);
     // A household's page as the public will see it, from the desk.
     let lookup = desk.get(&cookie, "/lookup?q=qt-0001");
+    let preview = format!("/site{}", routes::household("qt-0001"));
     assert!(
-        lookup.body.contains("href=\"/site/ho/qt-0001/\""),
+        lookup.body.contains(&format!("href=\"{preview}\"")),
         "{}",
         lookup.body
     );
-    let page = desk.get(&cookie, "/site/ho/qt-0001/");
+    let page = desk.get(&cookie, &preview);
     assert_eq!(page.status, 200, "{}", page.body);
     assert!(
         page.body.contains("Lê Thị Hoa") || page.body.contains("L. T. H"),
@@ -464,7 +466,7 @@ fn desk_records_reviews_survives_a_restart_and_signs_one_checkpoint() {
     );
     assert!(page.body.contains("/site/style.css") || page.body.contains("/site/"));
     assert_eq!(
-        desk.get("", "/site/ho/qt-0001/").status,
+        desk.get("", &preview).status,
         401,
         "the preview needs the session"
     );

@@ -11,7 +11,8 @@
 
 use crate::common;
 
-use common::TestPortal;
+use common::{TestPortal, log_file, page_file};
+use minhbach::site::routes;
 use predicates::prelude::*;
 use predicates::str::contains;
 use std::collections::BTreeMap;
@@ -835,12 +836,12 @@ fn every_vector_is_shown_as_text() {
     };
     for (i, vector) in corpus().iter().enumerate() {
         let shown = escape(vector);
-        let fund = page(&format!("quy/f{i}/index.html"));
+        let fund = page(&page_file(&routes::fund(&format!("f{i}"))));
         assert!(
             fund.contains(&shown),
             "fund page f{i} does not show {shown:?}"
         );
-        let household = page(&format!("ho/h{i}/index.html"));
+        let household = page(&page_file(&routes::household(&format!("h{i}"))));
         assert!(
             household.contains(&shown),
             "household h{i} does not show {shown:?}"
@@ -851,9 +852,9 @@ fn every_vector_is_shown_as_text() {
             "content page h{i} does not show its title {shown:?}"
         );
     }
-    let verify = page("xac-minh/index.html");
+    let verify = page(&page_file(routes::VERIFY));
     assert!(verify.contains(&escape(VECTORS[0])), "key units are shown");
-    let home = page("index.html");
+    let home = page(&page_file(routes::HOME));
     assert!(
         home.contains(&escape(VECTORS[3])),
         "the site title is shown"
@@ -1029,7 +1030,7 @@ fn json_files_and_the_lookup_index_parse_and_keep_their_shape() {
     // tab or newline in a donor name or a description cannot forge a record.
     let mut records = 0;
     for (path, bytes) in &built.files {
-        if !path.starts_with("tra-cuu/chi-muc/r/") {
+        if !path.starts_with(&format!("{}/r/", routes::LOOKUP_INDEX_DIR)) {
             continue;
         }
         for line in std::str::from_utf8(bytes).unwrap().lines() {
@@ -1040,7 +1041,7 @@ fn json_files_and_the_lookup_index_parse_and_keep_their_shape() {
     assert_eq!(records, corpus().len() * 2, "every donation has one record");
     // The exact ledger copy keeps every byte, bidi controls included: the
     // download re-hashes to the signed root.
-    let ledger = String::from_utf8(built.files["du-lieu/so-cai.jsonl"].clone()).unwrap();
+    let ledger = String::from_utf8(built.files[routes::DOWNLOAD_FILE].clone()).unwrap();
     assert!(ledger.contains('\u{202e}'));
     assert!(ledger.contains("</script>"));
 }
@@ -1479,7 +1480,7 @@ fn a_receipt_from_a_fork_signed_by_a_revoked_key_is_refused() {
         .run(&["build", "-o", site.to_str().unwrap()])
         .assert()
         .success();
-    let keys = site.join("ledger/keys");
+    let keys = site.join(log_file("keys"));
     let published = std::fs::read_to_string(&keys).unwrap();
     assert!(
         published.starts_with("origin test.minhbach.example/ledger\n"),
@@ -1620,7 +1621,8 @@ fn verify_site_refuses_a_lookup_record_the_log_does_not_give() {
         .assert()
         .success()
         .stdout(contains("ok: the lookup index"));
-    let shard = site.join("tra-cuu/chi-muc/r/0");
+    let shard_of = |n: usize| format!("{}/r/{n}", routes::LOOKUP_INDEX_DIR);
+    let shard = site.join(shard_of(0));
     let records = std::fs::read_to_string(&shard).unwrap();
     let line = records
         .lines()
@@ -1635,23 +1637,33 @@ fn verify_site_refuses_a_lookup_record_the_log_does_not_give() {
         .replace("Trần Thị Bé", "Người Khác")
         .replace("\t1001\t", "\t50000000\t");
     std::fs::write(&shard, records.replace(&line, &forged)).unwrap();
-    verify().assert().code(1).stdout("").stderr(contains(
-        "the lookup index's `tra-cuu/chi-muc/r/0` is not what the ledger's entries give",
-    ));
+    verify()
+        .assert()
+        .code(1)
+        .stdout("")
+        .stderr(contains(format!(
+            "the lookup index's `{}` is not what the ledger's entries give",
+            shard_of(0)
+        )));
     // A record shard the log does not give, or one left out, fails too.
     std::fs::write(&shard, &records).unwrap();
-    let extra = site.join("tra-cuu/chi-muc/r/7");
+    let extra = site.join(shard_of(7));
     std::fs::write(&extra, &forged).unwrap();
-    verify().assert().code(1).stdout("").stderr(contains(
-        "holds `tra-cuu/chi-muc/r/7`, which the ledger's entries do not give",
-    ));
+    verify()
+        .assert()
+        .code(1)
+        .stdout("")
+        .stderr(contains(format!(
+            "holds `{}`, which the ledger's entries do not give",
+            shard_of(7)
+        )));
     std::fs::remove_file(&extra).unwrap();
     std::fs::remove_file(&shard).unwrap();
     verify()
         .assert()
         .code(1)
         .stdout("")
-        .stderr(contains("lacks `tra-cuu/chi-muc/r/0`"));
+        .stderr(contains(format!("lacks `{}`", shard_of(0))));
 }
 
 /// Every file under `dir` as text (lossy), with its path.
@@ -1705,7 +1717,7 @@ fn citizen_id_digits_are_never_in_the_ledger_or_the_public_log() {
     assert!(
         published
             .iter()
-            .any(|(path, _)| path == "du-lieu/so-cai.jsonl")
+            .any(|(path, _)| path == routes::DOWNLOAD_FILE)
     );
     for (path, text) in published.iter().chain(&files_as_text(&portal.ledger())) {
         assert!(
@@ -1745,7 +1757,8 @@ fn citizen_id_digits_are_never_in_the_ledger_or_the_public_log() {
         .run(&["build", "-o", site.to_str().unwrap()])
         .assert()
         .success();
-    let page = std::fs::read_to_string(site.join("ho/qt-0002/index.html")).unwrap();
+    let page =
+        std::fs::read_to_string(site.join(page_file(&routes::household("qt-0002")))).unwrap();
     assert!(
         page.contains("********9012") && !page.contains("5678"),
         "{page}"
@@ -1854,7 +1867,8 @@ fn an_old_entry_with_citizen_id_digits_verifies_and_the_build_warns() {
         .stderr(contains(
             "warning: 1 entry line(s) written by an earlier minhbach carry the last four digits",
         ));
-    let page = std::fs::read_to_string(site.join("ho/qt-0003/index.html")).unwrap();
+    let page =
+        std::fs::read_to_string(site.join(page_file(&routes::household("qt-0003")))).unwrap();
     assert!(
         !page.contains("4321"),
         "the page shows digits the config hides"

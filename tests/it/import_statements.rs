@@ -8,7 +8,8 @@
 
 use crate::common;
 
-use common::TestPortal;
+use common::{TestPortal, page_file};
+use minhbach::site::routes;
 use predicates::str::contains;
 use std::path::{Path, PathBuf};
 
@@ -487,7 +488,13 @@ fn two_accounts_of_one_fund_never_take_each_others_transfers() {
     // The fund's page shows what each account received, and each
     // donation's bank text.
     portal.run(&["build"]).assert().success();
-    let page = std::fs::read_to_string(portal.root().join("public/quy/yagi/index.html")).unwrap();
+    let page = std::fs::read_to_string(
+        portal
+            .root()
+            .join("public")
+            .join(page_file(&routes::fund("yagi"))),
+    )
+    .unwrap();
     assert!(page.contains("Theo tài khoản nhận"), "{page}");
     for account in [ACCOUNT, OTHER_ACCOUNT] {
         assert!(

@@ -4,7 +4,8 @@
 
 use crate::common;
 
-use common::{SAMPLE, TestPortal, minhbach};
+use common::{SAMPLE, TestPortal, folder_of, log_file, minhbach};
+use minhbach::site::routes;
 use predicates::prelude::*;
 use predicates::str::contains;
 use std::fs;
@@ -29,7 +30,7 @@ fn built_portal() -> (TestPortal, PathBuf) {
 #[test]
 fn a_built_site_publishes_a_verifiable_tile_tree() {
     let (portal, site) = built_portal();
-    let log = site.join("ledger");
+    let log = site.join(folder_of(routes::LEDGER_DIR));
     // 308 entries: one full level-0 tile and bundle, a partial of width 52,
     // a partial level-1 tile of width 1 (the older checkpoints' partials of
     // tile 0 are gone: that tile is full now).
@@ -42,7 +43,7 @@ fn a_built_site_publishes_a_verifiable_tile_tree() {
         "tile/entries/001.p/52",
         "tile/1/000.p/1",
     ] {
-        assert!(log.join(path).is_file(), "missing ledger/{path}");
+        assert!(log.join(path).is_file(), "missing {}", log_file(path));
     }
     assert_eq!(fs::read(log.join("tile/0/000")).unwrap().len(), 256 * 32);
     assert_eq!(
@@ -65,12 +66,13 @@ fn a_built_site_publishes_a_verifiable_tile_tree() {
 #[test]
 fn a_corrupted_tile_bundle_or_checkpoint_fails() {
     let (portal, site) = built_portal();
-    let log = site.join("ledger");
+    let log = site.join(folder_of(routes::LEDGER_DIR));
+    let checkpoint = log_file("checkpoint");
     let cases: [(&str, usize, &str); 4] = [
         ("tile/0/000", 40, "this hash tile does not match"),
         ("tile/1/000.p/1", 3, "this hash tile does not match"),
         ("tile/entries/001.p/52", 60, "entry 256"),
-        ("checkpoint", 45, "ledger/checkpoint"),
+        ("checkpoint", 45, &checkpoint),
     ];
     for (path, offset, expected) in cases {
         let file = log.join(path);
@@ -127,7 +129,7 @@ fn a_receipt_proves_a_donation_offline() {
         .success()
         .stdout(contains("ok: entry 300 (donation)").and(contains("Người 292")));
     // Anywhere, against the published keys.
-    let keys = site.join("ledger/keys");
+    let keys = site.join(log_file("keys"));
     minhbach()
         .current_dir(portal.dir.path())
         .args([

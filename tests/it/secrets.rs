@@ -11,10 +11,11 @@
 
 use crate::common;
 
-use common::{SAMPLE, TestPortal, minhbach};
+use common::{SAMPLE, TestPortal, minhbach, page_file};
 use minhbach::ledger::entry::{Body, Entry};
 use minhbach::ledger::merkle;
 use minhbach::ledger::note::{Checkpoint, SigningKey, sign_checkpoint};
+use minhbach::site::routes;
 use predicates::prelude::*;
 use predicates::str::contains;
 use std::path::Path;
@@ -268,7 +269,10 @@ fn private_keys_and_the_secret_are_never_printed_or_published() {
     ] {
         run(args, None);
     }
-    assert!(public.join("index.html").is_file(), "the site was built");
+    assert!(
+        public.join(page_file(routes::HOME)).is_file(),
+        "the site was built"
+    );
     let secrets = private_strings(&portal);
     for (command, bytes) in &outputs {
         let text = String::from_utf8_lossy(bytes);

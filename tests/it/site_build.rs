@@ -3,7 +3,8 @@
 
 use crate::common;
 
-use common::{SAMPLE, TestPortal, snapshot};
+use common::{SAMPLE, TestPortal, log_file, page_file, page_in, snapshot};
+use minhbach::site::routes;
 use predicates::prelude::*;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -51,64 +52,56 @@ fn every_page_kind_is_built() {
     let out = portal.dir.path().join("out");
     build(&portal, &out);
     for page in [
-        "index.html",
-        "en/index.html",
-        "quy/bao-so-5/index.html",
-        "en/quy/bao-so-5/index.html",
-        "ung-ho/index.html",
-        "ung-ho/trang/1/index.html",
-        "chi/index.html",
-        "chi/trang/1/index.html",
-        "ho/index.html",
-        "ho/dia-ban/quang-tri/index.html",
-        "ho/dia-ban/quang-tri/xa-vinh-linh/index.html",
-        "ho/qt-0001/index.html",
-        "bao-cao/index.html",
-        "bao-cao/2025-09-14/index.html",
-        "xac-minh/index.html",
-        "du-lieu/index.html",
-        "du-lieu/so-cai.jsonl",
-        "du-lieu/donation.csv",
-        "du-lieu/household.csv",
-        "du-lieu/atom.xml",
-        "du-lieu/checkpoint.txt",
-        "gioi-thieu/index.html",
-        "sitemap.xml",
-        "robots.txt",
-        "404.html",
-        "style.css",
+        page_file(routes::HOME),
+        page_file(&page_in("en", routes::HOME)),
+        page_file(&routes::fund("bao-so-5")),
+        page_file(&page_in("en", &routes::fund("bao-so-5"))),
+        page_file(routes::DONATIONS),
+        page_file(&routes::numbered(routes::DONATIONS, 1)),
+        page_file(routes::DISBURSEMENTS),
+        page_file(&routes::numbered(routes::DISBURSEMENTS, 1)),
+        page_file(routes::HOUSEHOLDS),
+        page_file(&routes::province("quang-tri")),
+        page_file(&routes::commune("quang-tri", "xa-vinh-linh")),
+        page_file(&routes::household("qt-0001")),
+        page_file(routes::REPORTS),
+        page_file(&routes::report("2025-09-14")),
+        page_file(routes::VERIFY),
+        page_file(routes::OPEN_DATA),
+        routes::DOWNLOAD_FILE.into(),
+        routes::table_file("donation"),
+        routes::table_file("household"),
+        routes::FEED_FILE.into(),
+        routes::CHECKPOINT_FILE.into(),
+        "gioi-thieu/index.html".into(),
+        routes::SITEMAP_FILE.into(),
+        routes::ROBOTS_FILE.into(),
+        routes::file_of(routes::NOT_FOUND).into(),
+        "style.css".into(),
     ] {
-        assert!(out.join(page).is_file(), "missing {page}");
+        assert!(out.join(&page).is_file(), "missing {page}");
     }
-    let fund = read(out.join("quy/bao-so-5/index.html"));
+    let fund = read(out.join(page_file(&routes::fund("bao-so-5"))));
     // The voided donation is listed as voided and not counted.
     assert!(fund.contains("<strong>2.000.000 ₫</strong>"), "{fund}");
     assert!(fund.contains(r#"<tr id="e3" class="voided">"#), "{fund}");
     assert!(fund.contains("Nhập trùng giao dịch"), "{fund}");
-    let household = read(out.join("ho/qt-0001/index.html"));
+    let household = read(out.join(page_file(&routes::household("qt-0001"))));
     assert!(household.contains("Lê Thị Hoa"));
     assert!(household.contains("1.500.000 ₫"));
-    assert!(read(out.join("en/index.html")).contains("<html lang=\"en\">"));
-    assert!(read(out.join("xac-minh/index.html")).contains("test.minhbach.example/ledger"));
-    assert!(read(out.join("bao-cao/2025-09-14/index.html")).contains("Đã duyệt"));
+    assert!(read(out.join(page_file(&page_in("en", routes::HOME)))).contains("<html lang=\"en\">"));
+    assert!(read(out.join(page_file(routes::VERIFY))).contains("test.minhbach.example/ledger"));
+    assert!(read(out.join(page_file(&routes::report("2025-09-14")))).contains("Đã duyệt"));
 }
 
 /// Every path `site::routes` names exists in a built site, in each language:
 /// the one place paths are spelled and what the build writes cannot drift.
 #[test]
 fn every_route_is_a_file_the_build_writes() {
-    use minhbach::site::routes;
     let portal = sample_portal();
     let out = portal.dir.path().join("out");
     build(&portal, &out);
-    let page = |language: &str, path: &str| {
-        let prefix = if language == "vi" {
-            String::new()
-        } else {
-            format!("{language}/")
-        };
-        out.join(format!("{prefix}{}index.html", routes::file_of(path)))
-    };
+    let page = |language: &str, path: &str| out.join(page_file(&page_in(language, path)));
     for language in ["vi", "en"] {
         for path in [
             routes::HOME,
@@ -134,7 +127,7 @@ fn every_route_is_a_file_the_build_writes() {
         routes::ROBOTS_FILE,
         &routes::table_file("donation"),
         &format!("{}/manifest.json", routes::LOOKUP_INDEX_DIR),
-        &format!("{}checkpoint", routes::file_of(routes::LEDGER_DIR)),
+        &log_file("checkpoint"),
     ] {
         assert!(out.join(file).is_file(), "{file}");
     }
@@ -159,13 +152,13 @@ fn private_fields_never_reach_the_site() {
         // Commitments appear only in the exact copies of the ledger (the
         // download and the entry bundles, so they re-hash to the signed
         // root), never on pages or in CSVs.
-        let ledger_copy = path == std::path::Path::new("du-lieu/so-cai.jsonl")
-            || path.starts_with("ledger/tile/entries");
+        let ledger_copy = path == std::path::Path::new(routes::DOWNLOAD_FILE)
+            || path.starts_with(log_file("tile/entries"));
         if !ledger_copy {
             assert!(!text.contains("hmac"), "a commitment in {}", path.display());
         }
     }
-    let copy = read(out.join("du-lieu/so-cai.jsonl"));
+    let copy = read(out.join(routes::DOWNLOAD_FILE));
     assert_eq!(
         copy,
         read(portal.segment()),
@@ -276,16 +269,20 @@ fn a_rebuild_skips_unchanged_pages_yet_always_equals_a_cold_build() {
         0,
         "a template changed: nothing is kept"
     );
-    assert!(read(out.join("404.html")).contains("trang riêng"));
+    assert!(read(out.join(routes::file_of(routes::NOT_FOUND))).contains("trang riêng"));
     assert_eq!(snapshot(&out), cold("cold-2"));
     // Pages edited or deleted by hand are put back, though their inputs
     // did not change.
     // So are the ledger download and an entry bundle, which a rebuild
     // keeps unread when the ledger did not change.
-    std::fs::write(out.join("ho/qt-0001/index.html"), "sửa tay").unwrap();
-    std::fs::remove_file(out.join("quy/bao-so-5/index.html")).unwrap();
-    std::fs::write(out.join("du-lieu/so-cai.jsonl"), "{}\n").unwrap();
-    let bundle = walkdir::WalkDir::new(out.join("ledger/tile/entries"))
+    std::fs::write(
+        out.join(page_file(&routes::household("qt-0001"))),
+        "sửa tay",
+    )
+    .unwrap();
+    std::fs::remove_file(out.join(page_file(&routes::fund("bao-so-5")))).unwrap();
+    std::fs::write(out.join(routes::DOWNLOAD_FILE), "{}\n").unwrap();
+    let bundle = walkdir::WalkDir::new(out.join(log_file("tile/entries")))
         .into_iter()
         .map(|entry| entry.unwrap())
         .find(|entry| entry.file_type().is_file())
@@ -305,8 +302,9 @@ fn numbered_pages_are_stable_across_an_append() {
     let portal = sample_portal();
     let out = portal.dir.path().join("out");
     build(&portal, &out);
-    let page_one = std::fs::read(out.join("ung-ho/trang/1/index.html")).unwrap();
-    assert!(!out.join("ung-ho/trang/3/index.html").exists());
+    let donations = |n: usize| out.join(page_file(&routes::numbered(routes::DONATIONS, n)));
+    let page_one = std::fs::read(donations(1)).unwrap();
+    assert!(!donations(3).exists());
     for (index, amount) in [(1, 300_000), (2, 400_000)] {
         portal
             .append(&format!(
@@ -317,15 +315,15 @@ fn numbered_pages_are_stable_across_an_append() {
     }
     build(&portal, &out);
     assert_eq!(
-        std::fs::read(out.join("ung-ho/trang/1/index.html")).unwrap(),
+        std::fs::read(donations(1)).unwrap(),
         page_one,
         "page 1 changed after an append"
     );
-    let page_two = read(out.join("ung-ho/trang/2/index.html"));
+    let page_two = read(donations(2));
     assert!(page_two.contains("Người 1"), "{page_two}");
-    let newest = read(out.join("ung-ho/index.html"));
+    let newest = read(out.join(page_file(routes::DONATIONS)));
     assert!(newest.contains("Người 2"), "{newest}");
-    assert!(out.join("ung-ho/trang/3/index.html").is_file());
+    assert!(donations(3).is_file());
 }
 
 #[test]
@@ -339,7 +337,7 @@ fn portal_templates_override_the_theme() {
     .unwrap();
     let out = portal.dir.path().join("out");
     build(&portal, &out);
-    assert!(read(out.join("404.html")).contains("trang riêng của cổng"));
+    assert!(read(out.join(routes::file_of(routes::NOT_FOUND))).contains("trang riêng của cổng"));
 }
 
 #[test]
@@ -362,10 +360,14 @@ fn a_sub_path_site_has_no_broken_links() {
         .collect();
     let broken = minhbach::site::links::broken_links(&files, "/minhbach/");
     assert!(broken.is_empty(), "{broken:?}");
-    assert!(read(out.join("index.html")).contains("href=\"/minhbach/ung-ho/\""));
     assert!(
-        read(out.join("robots.txt")).contains("https://example.github.io/minhbach/sitemap.xml")
+        read(out.join(page_file(routes::HOME)))
+            .contains(&format!("href=\"/minhbach{}\"", routes::DONATIONS))
     );
+    assert!(read(out.join(routes::ROBOTS_FILE)).contains(&format!(
+        "https://example.github.io/minhbach/{}",
+        routes::SITEMAP_FILE
+    )));
 }
 
 #[test]
@@ -632,7 +634,10 @@ fn build_output_never_deletes_what_no_build_made() {
         .run(&["build", "--force", "-o", victim.to_str().unwrap()])
         .assert()
         .success();
-    assert!(victim.join("index.html").is_file(), "the site is built");
+    assert!(
+        victim.join(page_file(routes::HOME)).is_file(),
+        "the site is built"
+    );
     assert_eq!(
         std::fs::read(victim.join("thesis.docx")).unwrap(),
         b"years of work"

@@ -2,7 +2,8 @@
 
 use crate::common;
 
-use common::{SAMPLE, TestPortal};
+use common::{SAMPLE, TestPortal, page_file};
+use minhbach::site::routes;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
@@ -75,7 +76,7 @@ fn serve_previews_with_live_reload_and_stays_inside_the_site() {
         body.contains("/__minhbach/version"),
         "the reload script is injected"
     );
-    let (status, _) = get(port, "/quy/bao-so-5/");
+    let (status, _) = get(port, &routes::fund("bao-so-5"));
     assert!(status.contains("200"), "{status}");
     for outside in [
         "/../config.toml",
@@ -319,7 +320,7 @@ fn the_default_preview_folder_is_private_and_unpredictable() {
     assert_ne!(name, format!("minhbach-serve-{pid}"));
     let mode = std::fs::metadata(folder).unwrap().permissions().mode();
     assert_eq!(mode & 0o777, 0o700, "{}", folder.display());
-    assert!(Path::new(output).join("index.html").is_file());
+    assert!(Path::new(output).join(page_file(routes::HOME)).is_file());
     drop(server);
 }
 

@@ -7,7 +7,8 @@
 
 use crate::common;
 
-use common::minhbach;
+use common::{minhbach, page_file, page_in};
+use minhbach::site::routes;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -103,14 +104,17 @@ fn ledger_entries() -> Vec<Value> {
 fn home_page_html_and_css_fit_in_50_kb() {
     let built = build(None);
     let css = built.files["style.css"].len();
-    for home in ["index.html", "en/index.html"] {
-        let html = built.files[home].len();
+    for home in [
+        page_file(routes::HOME),
+        page_file(&page_in("en", routes::HOME)),
+    ] {
+        let html = built.files[&home].len();
         assert!(
             html + css <= 50 * 1024,
             "{home}: {html} B of HTML + {css} B of CSS is over 50 KB"
         );
         // Every stylesheet the page links is counted.
-        let page = String::from_utf8_lossy(&built.files[home]).into_owned();
+        let page = String::from_utf8_lossy(&built.files[&home]).into_owned();
         let stylesheets = page.matches("rel=\"stylesheet\"").count();
         assert_eq!(stylesheets, 1, "{home} links {stylesheets} stylesheets");
     }
@@ -139,7 +143,8 @@ fn no_request_leaves_the_site_and_pages_need_no_javascript() {
         }
         // Browsing works without JavaScript: only the lookup page has a
         // script, and it has a no-script fallback.
-        let lookup = path.contains("tra-cuu/") || path.contains("lookup/");
+        let lookup = path.contains(routes::file_of(routes::LOOKUP_VI))
+            || path.contains(routes::file_of(routes::LOOKUP_OTHER));
         if html.contains("<script") && !(lookup && html.contains("<noscript>")) {
             problems.push(format!("{path}: has a script"));
         }
@@ -230,7 +235,7 @@ fn photos_are_published_only_as_stripped_copies() {
             !originals.iter().any(|(_, original)| original == bytes),
             "`{path}` is an original from ledger/media/"
         );
-        if !path.starts_with("media/") {
+        if !path.starts_with(routes::file_of(&routes::media(""))) {
             continue;
         }
         if path.ends_with(".jpg") {
@@ -260,15 +265,18 @@ fn photos_are_published_only_as_stripped_copies() {
     let page = built
         .files
         .iter()
-        .filter(|(path, _)| path.starts_with("ho/"))
+        .filter(|(path, _)| path.starts_with(routes::file_of(routes::HOUSEHOLDS)))
         .map(|(_, bytes)| String::from_utf8_lossy(bytes).into_owned())
         .find(|html| html.contains("<picture>"))
         .expect("a household page with photos");
-    assert!(page.contains("<source type=\"image/webp\" srcset=\"/media/"));
+    assert!(page.contains(&format!(
+        "<source type=\"image/webp\" srcset=\"{}",
+        routes::media("")
+    )));
     assert!(page.contains("/full.jpg\"><picture>"));
     assert!(page.contains("loading=\"lazy\""));
     for name in originals.iter().map(|(name, _)| name) {
-        assert!(!page.contains(&format!("/media/{name}")));
+        assert!(!page.contains(&routes::media(name)));
     }
 }
 
@@ -278,7 +286,9 @@ fn photo_copies_are_reused_and_rebuilt_identically() {
     let stamp = built
         .files
         .keys()
-        .find(|path| path.starts_with("media/") && path.ends_with("/stamp"))
+        .find(|path| {
+            path.starts_with(routes::file_of(&routes::media(""))) && path.ends_with("/stamp")
+        })
         .expect("a photo folder")
         .clone();
     let folder = stamp.trim_end_matches("stamp").to_string();
@@ -339,11 +349,11 @@ fn decode_qr_svg(svg: &str) -> String {
 #[test]
 fn each_fund_with_an_account_shows_a_vietqr_code_that_decodes_to_it() {
     let built = build(None);
-    let home = String::from_utf8_lossy(&built.files["index.html"]).into_owned();
+    let home = String::from_utf8_lossy(&built.files[&page_file(routes::HOME)]).into_owned();
     let mut funds = 0;
     for fund in ledger_entries().iter().filter(|e| e["kind"] == "fund") {
         let id = fund["id"].as_str().expect("id");
-        let svg_path = format!("quy/{id}/vietqr.svg");
+        let svg_path = format!("{}vietqr.svg", routes::file_of(&routes::fund(id)));
         let Some(account) = fund.get("account") else {
             assert!(!built.files.contains_key(&svg_path));
             continue;
@@ -361,7 +371,7 @@ fn each_fund_with_an_account_shows_a_vietqr_code_that_decodes_to_it() {
         // The page shows the code beside the account number and note in text.
         for page in [
             home.as_str(),
-            &String::from_utf8_lossy(&built.files[&format!("quy/{id}/index.html")]),
+            &String::from_utf8_lossy(&built.files[&page_file(&routes::fund(id))]),
         ] {
             assert!(page.contains(&format!("src=\"/{svg_path}\"")));
             assert!(page.contains(account["number"].as_str().unwrap()));
@@ -374,16 +384,20 @@ fn each_fund_with_an_account_shows_a_vietqr_code_that_decodes_to_it() {
 #[test]
 fn latest_entries_link_donations_to_their_stable_anchor() {
     let built = build(None);
-    let home = String::from_utf8_lossy(&built.files["index.html"]).into_owned();
+    let home = String::from_utf8_lossy(&built.files[&page_file(routes::HOME)]).into_owned();
     let start = home.find("<ol class=\"latest\">").expect("latest entries");
     let latest = &home[start..start + home[start..].find("</ol>").expect("end")];
+    let listings = routes::TemplateRoutes::new("vi");
     let mut checked = 0;
     for href in attribute_values(latest, "href") {
         let Some((page, anchor)) = href.split_once('#') else {
             continue;
         };
-        assert!(page.starts_with("/ung-ho/trang/") || page.starts_with("/chi/trang/"));
-        let file = format!("{}index.html", page.trim_start_matches('/'));
+        assert!(
+            page.starts_with(&listings.donation_pages)
+                || page.starts_with(&listings.disbursement_pages)
+        );
+        let file = page_file(page);
         let target = String::from_utf8_lossy(&built.files[&file]).into_owned();
         assert!(target.contains(&format!("id=\"{anchor}\"")), "{href}");
         checked += 1;
@@ -391,6 +405,6 @@ fn latest_entries_link_donations_to_their_stable_anchor() {
     assert!(checked > 0, "no donation among the latest entries");
     // An anonymous gift is shown as such, never as an empty name.
     assert!(!latest.contains("\"> → "));
-    let newest = String::from_utf8_lossy(&built.files["ung-ho/index.html"]).into_owned();
+    let newest = String::from_utf8_lossy(&built.files[&page_file(routes::DONATIONS)]).into_owned();
     assert!(newest.contains("Nhà hảo tâm ẩn danh"));
 }

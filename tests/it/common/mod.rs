@@ -6,6 +6,7 @@ pub mod browser;
 pub mod nginx;
 
 use assert_cmd::Command;
+use minhbach::site::routes;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -101,6 +102,43 @@ impl TestPortal {
     pub fn segment(&self) -> PathBuf {
         self.ledger().join("entries/000000.jsonl")
     }
+}
+
+/// A page path (`routes::…`) as published in `language`: the Vietnamese
+/// site at the root, the others below `/<language>` (`/en/quy/x/`).
+pub fn page_in(language: &str, path: &str) -> String {
+    if language == "vi" {
+        path.to_string()
+    } else {
+        format!("/{language}{path}")
+    }
+}
+
+/// The output file of a page path: `/ung-ho/` → `ung-ho/index.html`,
+/// `/` → `index.html`.
+pub fn page_file(path: &str) -> String {
+    format!("{}index.html", routes::file_of(path))
+}
+
+/// The output folder that holds a group of pages, from a page path or the
+/// path of one of its pages with an empty id (`routes::fund("")` → `quy`).
+pub fn folder_of(path: &str) -> &str {
+    path.trim_matches('/')
+}
+
+/// A file of the public log, relative to the output folder
+/// (`checkpoint` → `ledger/checkpoint`).
+pub fn log_file(name: &str) -> String {
+    format!("{}{name}", routes::file_of(routes::LEDGER_DIR))
+}
+
+/// Part `number` (from 1) of the ledger download split into parts
+/// (`du-lieu/so-cai.jsonl` → `du-lieu/so-cai.part-002.jsonl`).
+pub fn download_part(number: usize) -> String {
+    let stem = routes::DOWNLOAD_FILE
+        .strip_suffix(".jsonl")
+        .expect("the download is JSON lines");
+    format!("{stem}.part-{number:03}.jsonl")
 }
 
 pub fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
