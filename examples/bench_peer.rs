@@ -393,7 +393,7 @@ fn write_project(out: &Path, english: bool) -> Result<(), Box<dyn Error>> {
     Ok(())
 }
 
-const TEMPLATES: [(&str, &str); 19] = [
+const TEMPLATES: &[(&str, &str)] = &[
     (
         "_default/baseof.html",
         r##"<!doctype html>
@@ -437,8 +437,8 @@ const TEMPLATES: [(&str, &str); 19] = [
         r##"{{ define "main" }}
 <h1>{{ i18n "home" }}</h1>
 <dl class="facts">
-<dt>{{ i18n "raised" }}</dt><dd>{{ partial "vnd" .Params.total }}</dd>
-<dt>{{ i18n "spent" }}</dt><dd>{{ partial "vnd" .Params.spent }}</dd>
+<dt>{{ i18n "raised" }}</dt><dd>{{ lang.FormatNumberCustom 0 .Params.total "- , ." }} ₫</dd>
+<dt>{{ i18n "spent" }}</dt><dd>{{ lang.FormatNumberCustom 0 .Params.spent "- , ." }} ₫</dd>
 <dt>{{ i18n "donations" }}</dt><dd>{{ lang.FormatNumberCustom 0 .Params.donations "- , ." }}</dd>
 <dt>{{ i18n "households" }}</dt><dd>{{ lang.FormatNumberCustom 0 .Params.households "- , ." }}</dd>
 </dl>
@@ -476,15 +476,15 @@ const TEMPLATES: [(&str, &str); 19] = [
         "_default/fund.html",
         r##"{{ define "main" }}
 <h1>{{ .Params.fund }}</h1>
-<dl class="facts"><dt>{{ i18n "raised" }}</dt><dd>{{ partial "vnd" .Params.total }}</dd>
-<dt>{{ i18n "spent" }}</dt><dd>{{ partial "vnd" .Params.spent }}</dd></dl>
+<dl class="facts"><dt>{{ i18n "raised" }}</dt><dd>{{ lang.FormatNumberCustom 0 .Params.total "- , ." }} ₫</dd>
+<dt>{{ i18n "spent" }}</dt><dd>{{ lang.FormatNumberCustom 0 .Params.spent "- , ." }} ₫</dd></dl>
 <h2>{{ i18n "by_day" }}</h2>
 <table class="chart"><tbody>
-{{ range .Params.days }}<tr><th scope="row">{{ time.Format "02/01/2006" .date }}</th><td class="num">{{ partial "vnd" .amount }}</td></tr>
+{{ range .Params.days }}<tr><th scope="row">{{ time.Format "02/01/2006" .date }}</th><td class="num">{{ lang.FormatNumberCustom 0 .amount "- , ." }} ₫</td></tr>
 {{ end }}</tbody></table>
 <h2>{{ i18n "by_commune" }}</h2>
 <table class="chart"><tbody>
-{{ range .Params.communes }}<tr><th scope="row">{{ .name }}, {{ .province }}</th><td class="num">{{ partial "vnd" .amount }}</td></tr>
+{{ range .Params.communes }}<tr><th scope="row">{{ .name }}, {{ .province }}</th><td class="num">{{ lang.FormatNumberCustom 0 .amount "- , ." }} ₫</td></tr>
 {{ end }}</tbody></table>
 <h2>{{ i18n "newest" }}</h2>
 {{ partial "donations" (dict "rows" .Params.donations "fund" .Params.fund) }}
@@ -502,8 +502,8 @@ const TEMPLATES: [(&str, &str); 19] = [
 <dt>{{ i18n "household_id" }}</dt><dd><code>{{ .Params.id }}</code></dd>
 <dt>{{ i18n "address" }}</dt><dd>{{ .Params.village }}, {{ .Params.commune }}, {{ .Params.province }}</dd>
 <dt>{{ i18n "support" }}</dt><dd>{{ i18n .Params.support }}</dd>
-<dt>{{ i18n "planned" }}</dt><dd>{{ partial "vnd" .Params.planned }}</dd>
-<dt>{{ i18n "received" }}</dt><dd>{{ partial "vnd" .Params.received }}</dd>
+<dt>{{ i18n "planned" }}</dt><dd>{{ lang.FormatNumberCustom 0 .Params.planned "- , ." }} ₫</dd>
+<dt>{{ i18n "received" }}</dt><dd>{{ lang.FormatNumberCustom 0 .Params.received "- , ." }} ₫</dd>
 </dl>
 <h2>{{ i18n "circumstances" }}</h2>
 <p>{{ .Params.circumstances }}</p>
@@ -582,10 +582,6 @@ const TEMPLATES: [(&str, &str); 19] = [
 "##,
     ),
     (
-        "partials/vnd.html",
-        r##"{{ lang.FormatNumberCustom 0 . "- , ." }} ₫"##,
-    ),
-    (
         "partials/pager.html",
         r##"{{ with .Params.page }}{{ $last := $.Params.last }}{{ $s := $.Params.section }}<nav class="pagination" aria-label="{{ i18n "page" }}"><ul>
 {{ if gt . 1 }}<li><a rel="prev" href="{{ printf "/%s/trang/%v/" $s (int (sub . 1)) | relLangURL }}">← {{ i18n "older" }}</a></li>{{ end }}
@@ -602,7 +598,7 @@ const TEMPLATES: [(&str, &str); 19] = [
 <thead><tr><th scope="col">#</th><th scope="col">{{ i18n "date" }}</th><th scope="col">{{ i18n "donor" }}</th><th scope="col">{{ i18n "fund" }}</th><th scope="col" class="num">{{ i18n "amount" }}</th><th scope="col">{{ i18n "channel" }}</th><th scope="col">{{ i18n "ref" }}</th></tr></thead>
 <tbody>
 {{ $fund := .fund }}{{ range .rows }}<tr id="e{{ .seq }}"><td><a href="#e{{ .seq }}">{{ .seq }}</a></td><td>{{ time.Format "02/01/2006" .date }}</td><td>{{ with .donor }}{{ . }}{{ else }}<em>{{ i18n "anonymous" }}</em>{{ end }}{{ with .note }}<br><small>{{ . }}</small>{{ end }}
-</td><td><a href="{{ "/quy/cuu-tro/" | relLangURL }}">{{ $fund }}</a></td><td class="num">{{ partial "vnd" .amount }}</td><td>{{ i18n .channel }}</td><td><code>{{ .ref }}</code></td></tr>
+</td><td><a href="{{ "/quy/cuu-tro/" | relLangURL }}">{{ $fund }}</a></td><td class="num">{{ lang.FormatNumberCustom 0 .amount "- , ." }} ₫</td><td>{{ i18n .channel }}</td><td><code>{{ .ref }}</code></td></tr>
 {{ else }}<tr><td colspan="7">{{ i18n "none" }}</td></tr>
 {{ end }}</tbody>
 </table>
@@ -617,7 +613,7 @@ const TEMPLATES: [(&str, &str); 19] = [
 <thead><tr><th scope="col">#</th><th scope="col">{{ i18n "date" }}</th><th scope="col">{{ i18n "payee" }}</th><th scope="col">{{ i18n "purpose" }}</th><th scope="col">{{ i18n "fund" }}</th><th scope="col" class="num">{{ i18n "amount" }}</th></tr></thead>
 <tbody>
 {{ $fund := .fund }}{{ range .rows }}{{ $r := . }}<tr id="e{{ .seq }}"><td><a href="#e{{ .seq }}">{{ .seq }}</a></td><td>{{ time.Format "02/01/2006" .date }}</td><td>{{ with .household }}<a href="{{ printf "/ho/%s/" . | relLangURL }}">{{ $r.head }}</a>{{ else }}{{ $r.payee }}{{ end }}</td><td>{{ .purpose }}
-</td><td><a href="{{ "/quy/cuu-tro/" | relLangURL }}">{{ $fund }}</a></td><td class="num">{{ partial "vnd" .amount }}</td></tr>
+</td><td><a href="{{ "/quy/cuu-tro/" | relLangURL }}">{{ $fund }}</a></td><td class="num">{{ lang.FormatNumberCustom 0 .amount "- , ." }} ₫</td></tr>
 {{ else }}<tr><td colspan="6">{{ i18n "none" }}</td></tr>
 {{ end }}</tbody>
 </table>
