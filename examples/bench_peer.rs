@@ -37,11 +37,11 @@ fn main() -> Result<(), Box<dyn Error>> {
     };
     let english = rest.iter().any(|arg| arg == "--en");
     let data = Path::new(public).join("du-lieu");
-    let households = read_csv(&data.join("household.csv"))?;
-    let donations = read_csv(&data.join("donation.csv"))?;
-    let disbursements = read_csv(&data.join("disbursement.csv"))?;
-    let progress = read_csv(&data.join("progress.csv"))?;
-    let funds = read_csv(&data.join("fund.csv"))?;
+    let households = read_table(&data, "household")?;
+    let donations = read_table(&data, "donation")?;
+    let disbursements = read_table(&data, "disbursement")?;
+    let progress = read_table(&data, "progress")?;
+    let funds = read_table(&data, "fund")?;
 
     let out = PathBuf::from(out);
     if out.exists() {
@@ -356,10 +356,27 @@ fn disbursement_row(d: &BTreeMap<String, String>, head: Option<&str>) -> Value {
         "amount": d["amount"].parse::<u64>().unwrap_or(0)})
 }
 
-/// Reads an open-data CSV (with its byte-order mark) into rows by column name.
-fn read_csv(path: &Path) -> Result<Rows, Box<dyn Error>> {
-    let mut reader = csv::Reader::from_path(path)
-        .map_err(|e| format!("failed to read `{}`: {e}", path.display()))?;
+/// Reads an open-data table: `<name>.csv`, or its parts (`<name>.part-001.csv`,
+/// …, one file cut at row boundaries, the header in the first) when the
+/// portal split it. Rows by column name; the byte-order mark dropped.
+fn read_table(dir: &Path, name: &str) -> Result<Rows, Box<dyn Error>> {
+    let whole = dir.join(format!("{name}.csv"));
+    let mut bytes = Vec::new();
+    if whole.exists() {
+        bytes = fs::read(&whole)?;
+    } else {
+        for part in 1.. {
+            let path = dir.join(format!("{name}.part-{part:03}.csv"));
+            if !path.exists() {
+                break;
+            }
+            bytes.extend(fs::read(&path)?);
+        }
+    }
+    if bytes.is_empty() {
+        return Err(format!("no `{name}.csv` nor its parts in `{}`", dir.display()).into());
+    }
+    let mut reader = csv::Reader::from_reader(bytes.as_slice());
     let headers: Vec<String> = reader
         .headers()?
         .iter()
