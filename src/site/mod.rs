@@ -44,6 +44,7 @@ use anyhow::{Context as _, Result, anyhow, bail};
 use fingerprint::PageContext;
 use output::{MemorySink, MergeReport, Sink, StagingSink};
 use rayon::prelude::*;
+use sha2::Digest as _;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -83,6 +84,9 @@ pub struct RenderReport {
     /// them whatever `show_citizen_id_last4` says, as the Merkle tree
     /// commits to their exact bytes.
     pub entries_with_citizen_id_digits: usize,
+    /// The lookup index's state, for the next build to extend it
+    /// (`lookup::extend`): written beside the output once it is merged.
+    pub index_state: Option<Vec<u8>>,
 }
 
 /// What `build` did.
@@ -109,7 +113,14 @@ pub fn build(portal: &Portal, output: &Path, options: &RenderOptions) -> Result<
             )));
         }
     };
+    // The index state describes the output: gone while the output changes,
+    // written once it is merged, so an interrupted merge leaves none.
+    output::forget_state(output, lookup::extend::STATE_FILE)?;
     let merge = timed(options.verbose, "merge", || staging.merge_into(output))?;
+    if let Some(state) = &render.index_state {
+        // Without it the next build writes the index whole: only time lost.
+        let _ = output::write_state(output, lookup::extend::STATE_FILE, state);
+    }
     Ok(BuildReport {
         render,
         merge,
@@ -219,6 +230,7 @@ pub fn render_site(
         build.write_open_data(&data, &citizen_id_digits)
     })?;
     let fund_names = opendata::fund_names(data.entries.iter().flatten());
+    let index_plan = build.index_plan(&data);
     let mut model = timed(verbose, "model", || {
         build.model(&mut data, &citizen_id_digits)
     })?;
@@ -243,10 +255,33 @@ pub fn render_site(
         build.write_site_files(&pages, &jobs, &sources, &model)
     })?;
     let index = timed(verbose, "lookup index", || {
-        lookup::write_index(&model, build.page_size, sink)
+        build.lookup_index(&model, index_plan.base.as_ref())
     })?;
     files += index.files;
-    Ok(build.report(jobs.len(), files, with_digits))
+    let index_state = index_plan.key.map(|key| {
+        let state = lookup::extend::State {
+            donations: model.donations.len(),
+            codes: index.codes,
+            code_bits: index.code_bits,
+            ..key
+        };
+        serde_json::to_vec(&state).expect("a state serialises")
+    });
+    Ok(RenderReport {
+        index_state,
+        ..build.report(jobs.len(), files, with_digits)
+    })
+}
+
+/// The lookup index's previous state to extend, if it may be, and this
+/// build's key (`None` when the checkpoint note is not kept: no state).
+struct IndexPlan {
+    base: Option<lookup::extend::State>,
+    key: Option<lookup::extend::State>,
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
 /// What every step of one build shares.
@@ -285,6 +320,7 @@ impl<'a> Build<'a> {
             errors: self.errors.collected.into_inner().unwrap_or_default(),
             base_path: self.urls.base_path,
             entries_with_citizen_id_digits: with_digits,
+            index_state: None,
         }
     }
 
@@ -299,6 +335,87 @@ impl<'a> Build<'a> {
             );
         }
         Ok(data)
+    }
+
+    /// Whether the lookup index may extend the previous build's (see
+    /// `lookup::extend` for the rule), and what this build's will be keyed
+    /// by. Needs the entries: before the model takes them over.
+    fn index_plan(&self, data: &ledger_files::LedgerData) -> IndexPlan {
+        let size = data.verified.checkpoint.size;
+        let ledger = self.portal.ledger();
+        let key = (|| {
+            let config = serde_json::to_vec(&self.config).ok()?;
+            Some(lookup::extend::State {
+                format: lookup::FORMAT_VERSION,
+                code: hex(&crate::code::executable_hash().ok()?),
+                config: hex(&sha2::Sha256::digest(&config)),
+                size,
+                checkpoint: ledger.kept_checkpoint(size)?,
+                donations: 0,
+                codes: 0,
+                code_bits: 0,
+            })
+        })();
+        let base = key.as_ref().and_then(|key| {
+            let previous: lookup::extend::State =
+                serde_json::from_slice(&self.sink.previous_state(lookup::extend::STATE_FILE)?)
+                    .ok()?;
+            let same_maker = previous.format == key.format
+                && previous.code == key.code
+                && previous.config == key.config;
+            let corrected_since = data
+                .entries
+                .iter()
+                .rev()
+                .flat_map(|segment| segment.iter().rev())
+                .take_while(|entry| entry.seq >= previous.size)
+                .any(|entry| matches!(entry.body, Body::Correction(_)));
+            (same_maker
+                && previous.size <= size
+                && ledger.kept_checkpoint(previous.size).as_ref() == Some(&previous.checkpoint)
+                && !corrected_since
+                && self.sink.previous_intact(routes::LOOKUP_INDEX_DIR))
+            .then_some(previous)
+        });
+        IndexPlan { base, key }
+    }
+
+    /// The lookup index: the previous build's extended when `base` allows
+    /// it, else written whole.
+    fn lookup_index(
+        &self,
+        model: &model::Model,
+        base: Option<&lookup::extend::State>,
+    ) -> Result<lookup::IndexReport> {
+        if let Some(base) = base {
+            let read = |path: &str| -> Result<Option<Vec<u8>>> {
+                let path = format!("{}/{path}", routes::LOOKUP_INDEX_DIR);
+                match self.sink.previous(&path) {
+                    Some(file) => {
+                        Ok(Some(std::fs::read(&file).with_context(|| {
+                            format!("failed to read `{}`", file.display())
+                        })?))
+                    }
+                    None => Ok(None),
+                }
+            };
+            if let Some(mut report) =
+                lookup::extend::extend(model, self.page_size, self.sink, base, &read)?
+            {
+                let written = report.files;
+                report.files += self.sink.keep_unwritten(routes::LOOKUP_INDEX_DIR)?;
+                if self.options.verbose {
+                    eprintln!(
+                        "lookup index: extended from {} to {} donations ({written} files written, {} kept)",
+                        base.donations,
+                        model.donations.len(),
+                        report.files - written
+                    );
+                }
+                return Ok(report);
+            }
+        }
+        lookup::write_index(model, self.page_size, self.sink)
     }
 
     /// The open data and the public log first, written at once rather than

@@ -63,6 +63,23 @@ pub trait Sink: Sync {
     fn would_keep(&self, _path: &str, _inputs: &FileHash) -> bool {
         false
     }
+    /// A state file the previous build left beside its output
+    /// ([`write_state`]), if the sink has an output.
+    fn previous_state(&self, _name: &str) -> Option<Vec<u8>> {
+        None
+    }
+    /// Whether the previous build wrote files under `dir` and every one of
+    /// them is still as it was written (the length and time its manifest
+    /// recorded), so this build may read them as that build's.
+    fn previous_intact(&self, _dir: &str) -> bool {
+        false
+    }
+    /// Keeps every file the previous build wrote under `dir` that this
+    /// build has not written; returns how many. Fails if one is no longer
+    /// as written (`previous_intact` said it was).
+    fn keep_unwritten(&self, _dir: &str) -> Result<usize> {
+        Ok(0)
+    }
     /// Writes a file that `produce` streams into the writer it is given
     /// (the ledger download and the CSVs, hundreds of megabytes at national
     /// scale), with the fingerprint of its inputs if it has one. Returns the
@@ -328,6 +345,33 @@ fn sibling(output: &Path, suffix: &str) -> PathBuf {
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
     parent.join(format!(".{name}.{suffix}"))
+}
+
+/// Writes a small state file beside `output` (`.public.<name>`), for the
+/// next build's `Sink::previous_state`; atomically.
+pub fn write_state(output: &Path, name: &str, bytes: &[u8]) -> Result<()> {
+    let path = sibling(output, name);
+    let temp = sibling(output, &format!("{name}-{}", std::process::id()));
+    std::fs::write(&temp, bytes)
+        .with_context(|| format!("failed to write `{}`", temp.display()))?;
+    std::fs::rename(&temp, &path).map_err(|e| {
+        let _ = std::fs::remove_file(&temp);
+        anyhow::anyhow!("failed to replace `{}`: {e}", path.display())
+    })
+}
+
+/// Removes the state file `name` beside `output`: done before the output
+/// changes, so a build interrupted while merging leaves no state that
+/// describes an output it no longer is.
+pub fn forget_state(output: &Path, name: &str) -> Result<()> {
+    let path = sibling(output, name);
+    match std::fs::remove_file(&path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(anyhow::anyhow!(
+            "failed to remove `{}`: {e}",
+            path.display()
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// What a merge did.
@@ -607,6 +651,48 @@ impl Sink for StagingSink {
         check_relative(path).ok()?;
         let file = self.output.join(path);
         file.is_file().then_some(file)
+    }
+
+    fn previous_state(&self, name: &str) -> Option<Vec<u8>> {
+        std::fs::read(sibling(&self.output, name)).ok()
+    }
+
+    fn previous_intact(&self, dir: &str) -> bool {
+        use rayon::prelude::*;
+        let prefix = format!("{dir}/");
+        let under: Vec<(&String, &Recorded)> = self
+            .previous
+            .files
+            .iter()
+            .filter(|(path, _)| path.starts_with(&prefix))
+            .collect();
+        !under.is_empty()
+            && under
+                .par_iter()
+                .all(|(path, recorded)| recorded.still(&self.output, path))
+    }
+
+    fn keep_unwritten(&self, dir: &str) -> Result<usize> {
+        use rayon::prelude::*;
+        let prefix = format!("{dir}/");
+        let unwritten: Vec<(&String, &Recorded)> = {
+            let staged = self.staged.lock().unwrap_or_else(|e| e.into_inner());
+            self.previous
+                .files
+                .iter()
+                .filter(|(path, _)| path.starts_with(&prefix) && !staged.contains_key(*path))
+                .collect()
+        };
+        unwritten.par_iter().try_for_each(|(path, recorded)| {
+            if !recorded.still(&self.output, path) {
+                bail!(
+                    "`{}` changed during the build; build again",
+                    self.output.join(path).display()
+                );
+            }
+            self.record(path, Staged::Unchanged(Some(**recorded)))
+        })?;
+        Ok(unwritten.len())
     }
 }
 

@@ -154,3 +154,120 @@ fn a_rebuild_equals_a_cold_build_after_every_kind_of_entry() {
         );
     }
 }
+
+/// Builds with `-v` into `output`; returns the lookup index step's line.
+fn build_index_line(portal: &TestPortal, output: &Path) -> String {
+    let out = portal
+        .run(&["build", "-v", "-o", output.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "build failed:\n{stderr}");
+    stderr
+        .lines()
+        .filter(|line| line.starts_with("lookup index"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn assert_same(
+    rebuilt: &Path,
+    cold: &std::collections::BTreeMap<std::path::PathBuf, Vec<u8>>,
+    what: &str,
+) {
+    let rebuilt = snapshot(rebuilt);
+    let differing: Vec<_> = rebuilt
+        .keys()
+        .chain(cold.keys())
+        .filter(|path| rebuilt.get(*path) != cold.get(*path))
+        .collect();
+    assert!(
+        differing.is_empty(),
+        "{what}: the rebuild differs from a cold build in {differing:?}"
+    );
+}
+
+/// A rebuild after appended donations extends the previous build's lookup
+/// index instead of writing it whole, and the result is the cold build's;
+/// an index file changed by hand, or a correction, makes it write the
+/// index whole again.
+#[test]
+fn the_lookup_index_is_extended_by_appended_donations() {
+    let portal = TestPortal::new();
+    portal.append(SAMPLE).assert().success();
+    // A statement whose words repeat past every form a term's postings
+    // take: inline, runs of a day, chunk files past 4,096.
+    let statement = portal.dir.path().join("statement.csv");
+    let mut csv = String::from("date,ref,amount,donor,note\n");
+    let names = ["Nguyễn Văn An", "Lê Thị Hoa", "Trần Minh Châu"];
+    for row in 0..4_200 {
+        csv.push_str(&format!(
+            "2025-09-{:02},FT2525{row:06},{},{},ung ho dong bao bao lu {}\n",
+            15 + row / 1_000,
+            [100_000, 200_000, 500_000][row % 3],
+            names[row % 3],
+            if row % 5 == 0 {
+                "MBVCB.7012345678.123456"
+            } else {
+                ""
+            }
+        ));
+    }
+    std::fs::write(&statement, csv).unwrap();
+    let key = portal.officer_key.to_str().unwrap();
+    let import = ["import", "donations", statement.to_str().unwrap()];
+    portal
+        .run(&[&import[..], &["--fund", "bao-so-5", "--key", key]].concat())
+        .assert()
+        .success();
+    let out = portal.dir.path().join("out");
+    let line = build_index_line(&portal, &out);
+    assert!(!line.contains("extended"), "{line}");
+
+    let donation = |n: usize| {
+        format!(
+            r#"{{"kind":"donation","fund":"bao-so-5","donor":"Nguyễn Văn An","amount":200000,"date":"2025-09-20","channel":"bank","ref":"FT-NEW-{n}","note":"ung ho dong bao"}}"#
+        )
+    };
+    let batch: Vec<String> = (1..=30).map(donation).collect();
+    let steps = [
+        donation(0),
+        batch.join("\n"),
+        String::from(
+            r#"{"kind":"donation","fund":"bao-so-5","donor":"Ẩn danh mới","amount":1,"date":"2025-09-21","channel":"cash"}"#,
+        ),
+    ];
+    for (number, lines) in steps.iter().enumerate() {
+        portal.append(lines).assert().success();
+        let line = build_index_line(&portal, &out);
+        assert!(line.contains("lookup index: extended from"), "{line}");
+        assert_same(&out, &cold(&portal, &format!("cold-{number}")), lines);
+    }
+    portal
+        .run(&["verify", "--site", out.to_str().unwrap()])
+        .assert()
+        .success();
+
+    // An index file changed by hand: the index is written whole.
+    let shard = out.join("tra-cuu/chi-muc/d/wng");
+    let text = std::fs::read_to_string(&shard).unwrap();
+    std::fs::write(&shard, text.replacen("wnguyen\t", "wnguyen\t9", 1)).unwrap();
+    portal.append(&donation(100)).assert().success();
+    let line = build_index_line(&portal, &out);
+    assert!(!line.contains("extended"), "{line}");
+    assert_same(&out, &cold(&portal, "cold-edited"), "after a hand edit");
+
+    // A correction can change old records: written whole.
+    portal
+        .append(r#"{"kind":"correction","target":20,"reason":"trùng giao dịch"}"#)
+        .assert()
+        .success();
+    let line = build_index_line(&portal, &out);
+    assert!(!line.contains("extended"), "{line}");
+    assert_same(&out, &cold(&portal, "cold-corrected"), "after a correction");
+    // And the build after it extends again.
+    portal.append(&donation(101)).assert().success();
+    let line = build_index_line(&portal, &out);
+    assert!(line.contains("lookup index: extended from"), "{line}");
+    assert_same(&out, &cold(&portal, "cold-last"), "after the correction");
+}

@@ -164,6 +164,14 @@ impl Ledger {
         self.store.checkpoint_sizes()
     }
 
+    /// The checkpoint note kept for tree size `size`, exactly as stored, if
+    /// one was signed at that size. Verification checks every kept
+    /// checkpoint against the entries, so after it the same note at the
+    /// same size means the same first `size` entries.
+    pub fn kept_checkpoint(&self, size: u64) -> Option<String> {
+        std::fs::read_to_string(self.store.checkpoint_history_path(size)).ok()
+    }
+
     /// The file of entry segment `index` (entries `index·SEGMENT_ENTRIES`
     /// onwards): lets the site copy verified lines from the files instead of
     /// holding them all in memory.

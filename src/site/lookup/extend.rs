@@ -1,0 +1,469 @@
+//! A rebuild's index: the previous build's, extended by the donations
+//! appended since, so its work is that of the new donations and the terms
+//! they hold, not of the whole ledger.
+//!
+//! Each build that writes its output leaves beside it a small state file
+//! ([`State`], `.public.lookup-state` beside `public/`): what the index then
+//! held (the checkpoint, the donations, the codes) and what made it (the
+//! executable, the index format, `config.toml`). The next build extends that
+//! index only if all of these hold, and otherwise writes it whole
+//! (`super::write_index`):
+//!
+//! - the same executable, format and `config.toml` bytes;
+//! - the checkpoint then indexed is still kept in the ledger with the same
+//!   text, so the ledger this build verified begins with exactly the
+//!   entries that index was built from (the kept checkpoints are checked
+//!   against the entries by the verification before it);
+//! - no correction was appended since (a correction changes old records);
+//! - every index file the previous build wrote is still as written (the
+//!   length and time the output manifest recorded: the rule that keeps an
+//!   unchanged page);
+//! - the codes still fit in as many code shards.
+//!
+//! The old records, dictionary lines and postings chunks are then what a
+//! whole write would give. Written: the record shards from the one the
+//! first new donation falls in, and for each term the new donations hold,
+//! its dictionary shard (the term's line from its old line and last
+//! postings chunk, read back) and its postings chunks from its last old one
+//! on; the manifest. Everything else is kept. The state file is removed
+//! before the output changes and written after, so an interrupted build
+//! leaves none. `tests::extending_equals_writing_whole` checks the bytes
+//! against a whole write across every form a term's postings take.
+
+use super::{
+    CHUNK, DonationRow, INLINE, IndexReport, IndexWriter, RECORDS_PER_SHARD, code_bits,
+    decode_chunk, dictionary_shard, encode_chunk, has_chunks, parse_deltas, parse_runs,
+    postings_of, push_chunked_line, push_dictionary_line, record_shard,
+};
+use super::{Model, Sink};
+use anyhow::Result;
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// The state file's name beside the output (`output::write_state`).
+pub const STATE_FILE: &str = "lookup-state";
+
+/// What the previous build's index held and what made it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct State {
+    /// The index format (`FORMAT_VERSION`).
+    pub format: u32,
+    /// The SHA-256 of the executable, hex.
+    pub code: String,
+    /// The SHA-256 of `config.toml`, hex.
+    pub config: String,
+    /// The checkpoint the index was built at: its size, and its note as
+    /// kept in the ledger.
+    pub size: u64,
+    pub checkpoint: String,
+    /// How many donations it holds, how many distinct codes, and the hash
+    /// bits that shard them.
+    pub donations: usize,
+    pub codes: usize,
+    pub code_bits: u32,
+}
+
+/// Reads a file the previous build wrote, by its path under the index
+/// directory (`d/wng`); `None` if there is none.
+pub type ReadPrevious<'a> = dyn Fn(&str) -> Result<Option<Vec<u8>>> + Sync + 'a;
+
+/// Extends the previous index (`from`, whose files `read` reads) to the
+/// model's donations, writing only what changes. `None`, with nothing
+/// written, when it cannot: the codes need more shards, or a file read back
+/// is not what this code writes. The caller keeps the files not written.
+pub fn extend(
+    model: &Model,
+    page_size: usize,
+    sink: &dyn Sink,
+    from: &State,
+    read: &ReadPrevious,
+) -> Result<Option<IndexReport>> {
+    let fund_position = super::fund_positions(model);
+    let Some(extension) = extension(&model.donations, &fund_position, from, read)? else {
+        return Ok(None);
+    };
+    let writer = IndexWriter::new(sink);
+    extension
+        .files
+        .par_iter()
+        .try_for_each(|(path, bytes)| writer.write(path.clone(), bytes))?;
+    writer.write_manifest(model, page_size, extension.code_bits)?;
+    Ok(Some(writer.report(extension.codes, extension.code_bits)))
+}
+
+/// The files an extension writes (all but the manifest), and the codes.
+struct Extension {
+    files: Vec<(String, Vec<u8>)>,
+    codes: usize,
+    code_bits: u32,
+}
+
+/// A dictionary shard as read back: its lines, sorted by term.
+struct Shard {
+    name: String,
+    lines: Vec<String>,
+}
+
+impl Shard {
+    fn position(&self, term: &str) -> Result<usize, usize> {
+        self.lines
+            .binary_search_by(|line| line.split('\t').next().unwrap_or("").cmp(term))
+    }
+}
+
+fn extension(
+    donations: &[DonationRow],
+    fund_position: &BTreeMap<&str, usize>,
+    from: &State,
+    read: &ReadPrevious,
+) -> Result<Option<Extension>> {
+    let Some(new_rows) = donations.get(from.donations..) else {
+        return Ok(None);
+    };
+    let mut terms: Vec<(String, Vec<u32>)> =
+        postings_of(new_rows, from.donations).into_iter().collect();
+    terms.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    let mut by_shard: BTreeMap<String, Vec<(String, Vec<u32>)>> = BTreeMap::new();
+    for (term, list) in terms {
+        by_shard
+            .entry(dictionary_shard(&term, from.code_bits))
+            .or_default()
+            .push((term, list));
+    }
+    // Read every shard the new terms fall in before writing anything.
+    let shards: Vec<Option<Shard>> = by_shard
+        .keys()
+        .collect::<Vec<_>>()
+        .par_iter()
+        .map(|name| read_shard(name, read))
+        .collect::<Result<_>>()?;
+    let Some(shards) = shards.into_iter().collect::<Option<Vec<Shard>>>() else {
+        return Ok(None);
+    };
+    let new_codes = shards
+        .iter()
+        .zip(by_shard.values())
+        .flat_map(|(shard, terms)| terms.iter().map(move |(term, _)| (shard, term)))
+        .filter(|(shard, term)| term.starts_with('c') && shard.position(term).is_err())
+        .count();
+    let codes = from.codes + new_codes;
+    if code_bits(codes) != from.code_bits {
+        return Ok(None);
+    }
+    let updated: Vec<Option<Vec<(String, Vec<u8>)>>> = shards
+        .into_par_iter()
+        .zip(by_shard.into_values().collect::<Vec<_>>())
+        .map(|(shard, terms)| update_shard(shard, terms, read))
+        .collect::<Result<_>>()?;
+    let Some(updated) = updated.into_iter().collect::<Option<Vec<_>>>() else {
+        return Ok(None);
+    };
+    let mut files: Vec<(String, Vec<u8>)> = updated.into_iter().flatten().collect();
+    let first_shard = from.donations / RECORDS_PER_SHARD;
+    for (offset, rows) in donations[first_shard * RECORDS_PER_SHARD..]
+        .chunks(RECORDS_PER_SHARD)
+        .enumerate()
+    {
+        files.push((
+            format!("r/{}", first_shard + offset),
+            record_shard(rows, fund_position).into_bytes(),
+        ));
+    }
+    Ok(Some(Extension {
+        files,
+        codes,
+        code_bits: from.code_bits,
+    }))
+}
+
+/// A dictionary shard of the previous index; an empty one if it had none
+/// (no term fell in it yet); `None` if it is not what this code writes.
+fn read_shard(name: &str, read: &ReadPrevious) -> Result<Option<Shard>> {
+    let lines = match read(&format!("d/{name}"))? {
+        None => Vec::new(),
+        Some(bytes) => {
+            let Ok(text) = String::from_utf8(bytes) else {
+                return Ok(None);
+            };
+            let lines: Vec<String> = text.split_inclusive('\n').map(str::to_string).collect();
+            let sorted = lines
+                .windows(2)
+                .all(|pair| pair[0].split('\t').next() < pair[1].split('\t').next());
+            if !sorted || lines.iter().any(|line| !line.ends_with('\n')) {
+                return Ok(None);
+            }
+            lines
+        }
+    };
+    Ok(Some(Shard {
+        name: name.to_string(),
+        lines,
+    }))
+}
+
+/// The shard with each new term's line updated or inserted, and the
+/// postings chunks that change; `None` if an old line or chunk is not what
+/// this code writes.
+fn update_shard(
+    mut shard: Shard,
+    terms: Vec<(String, Vec<u32>)>,
+    read: &ReadPrevious,
+) -> Result<Option<Vec<(String, Vec<u8>)>>> {
+    let mut files = Vec::new();
+    for (term, new) in terms {
+        let mut line = String::new();
+        match shard.position(&term) {
+            Err(at) => {
+                push_dictionary_line(&mut line, &term, &new);
+                if has_chunks(&new) {
+                    push_chunks(&mut files, &term, 0, &new);
+                }
+                shard.lines.insert(at, line);
+            }
+            Ok(at) => {
+                let Some(()) =
+                    extend_line(&mut line, &mut files, &shard.lines[at], &term, &new, read)?
+                else {
+                    return Ok(None);
+                };
+                shard.lines[at] = line;
+            }
+        }
+    }
+    files.push((
+        format!("d/{}", shard.name),
+        shard.lines.concat().into_bytes(),
+    ));
+    Ok(Some(files))
+}
+
+/// The postings chunks of `list` from chunk `first` on.
+fn push_chunks(files: &mut Vec<(String, Vec<u8>)>, term: &str, first: usize, list: &[u32]) {
+    for (k, chunk) in list.chunks(CHUNK).enumerate().skip(first) {
+        files.push((format!("p/{term}/{k}"), encode_chunk(chunk)));
+    }
+}
+
+/// A term's new line, from its old one and the new postings (all after
+/// its old ones), and the chunks that change.
+fn extend_line(
+    line: &mut String,
+    files: &mut Vec<(String, Vec<u8>)>,
+    old: &str,
+    term: &str,
+    new: &[u32],
+    read: &ReadPrevious,
+) -> Result<Option<()>> {
+    let fields: Vec<&str> = old.trim_end_matches('\n').split('\t').collect();
+    let Some(count) = fields.get(1).and_then(|count| count.parse::<usize>().ok()) else {
+        return Ok(None);
+    };
+    let whole = |mut list: Vec<u32>| {
+        (list.len() == count && list.last() < new.first()).then(|| {
+            list.extend_from_slice(new);
+            list
+        })
+    };
+    let list = match fields.len() {
+        // Inline postings, or runs: the whole list is in the line.
+        4 if count <= INLINE => parse_deltas(fields[3]).and_then(whole),
+        6 => parse_runs(fields[5]).and_then(whole),
+        // Postings in chunk files: only the last one changes.
+        3 | 5 if count > INLINE => {
+            let last = (count - 1) / CHUNK;
+            let starts = match fields.get(4) {
+                Some(starts) => parse_deltas(starts),
+                None => Some(Vec::new()),
+            };
+            let Some(mut starts) =
+                starts.filter(|starts| count <= CHUNK || starts.len() == last + 1)
+            else {
+                return Ok(None);
+            };
+            let Some(mut tail) = read(&format!("p/{term}/{last}"))?
+                .and_then(|bytes| decode_chunk(&bytes))
+                .filter(|tail| tail.len() == count - last * CHUNK && tail.last() < new.first())
+            else {
+                return Ok(None);
+            };
+            tail.extend_from_slice(new);
+            starts.truncate(last);
+            starts.extend(tail.iter().step_by(CHUNK));
+            let total = count + new.len();
+            let newest = tail.last().copied().unwrap_or(0);
+            push_chunked_line(line, term, total, newest, starts.into_iter());
+            for (offset, chunk) in tail.chunks(CHUNK).enumerate() {
+                files.push((format!("p/{term}/{}", last + offset), encode_chunk(chunk)));
+            }
+            return Ok(Some(()));
+        }
+        _ => None,
+    };
+    let Some(list) = list else {
+        return Ok(None);
+    };
+    push_dictionary_line(line, term, &list);
+    if has_chunks(&list) {
+        push_chunks(files, term, 0, &list);
+    }
+    Ok(Some(()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{IndexWriter, write_rows};
+    use super::*;
+    use crate::site::model::{Anchor, DonationRow};
+    use crate::site::output::MemorySink;
+    use std::sync::Arc;
+
+    /// Donations shaped like a statement: a few names and texts repeated
+    /// (terms past `INLINE` and `CHUNK`), days in runs (terms in runs that
+    /// later break into chunks), a reference each (codes).
+    fn rows(count: usize) -> Vec<DonationRow> {
+        let fund: Arc<str> = Arc::from("quy");
+        let names = [
+            "Nguyễn Văn An",
+            "Lê Thị Hoa",
+            "Trần Minh Châu",
+            "Phạm Văn Bình",
+        ];
+        let texts = [
+            "ung ho dong bao bao lu",
+            "CT nhanh 247 den: NGUYEN VAN AN chuyen tien ung ho",
+            "MBVCB.7012345678.123456.LE THI HOA ung ho",
+        ];
+        let mut seed = 7u64;
+        let mut next = move || {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (seed >> 33) as usize
+        };
+        (0..count)
+            .map(|index| {
+                let pick = next();
+                DonationRow {
+                    seq: index as u64 + 2,
+                    index,
+                    page: index / 100,
+                    fund: fund.clone(),
+                    fund_name: fund.clone(),
+                    donor: if pick % 7 == 0 {
+                        format!("Người {}", pick % 50)
+                    } else {
+                        names[pick % names.len()].to_string()
+                    },
+                    amount: [50_000, 100_000, 200_000, 500_000][pick % 4] * (1 + (pick % 5) as u64),
+                    // Runs of days, then scattered (a day term past RUNS_INLINE).
+                    date: format!(
+                        "2025-09-{:02}",
+                        1 + if index < 3000 { index / 200 } else { pick % 28 }
+                    ),
+                    channel: "bank",
+                    booking_time: None,
+                    account: None,
+                    reference: Some(format!("FT{:08}", index)),
+                    description: Some(texts[pick % texts.len()].to_string()),
+                    note: None,
+                    voided: None,
+                    amended: Vec::new(),
+                    anchor: Anchor(index as u64 + 2),
+                }
+            })
+            .collect()
+    }
+
+    fn whole(rows: &[DonationRow]) -> (BTreeMap<String, Vec<u8>>, usize, u32) {
+        let sink = MemorySink::default();
+        let writer = IndexWriter::new(&sink);
+        let (codes, bits) = write_rows(rows, &BTreeMap::new(), &writer).unwrap();
+        (strip(sink.into_files()), codes, bits)
+    }
+
+    fn strip(files: BTreeMap<String, Vec<u8>>) -> BTreeMap<String, Vec<u8>> {
+        let prefix = format!("{}/", crate::site::routes::LOOKUP_INDEX_DIR);
+        files
+            .into_iter()
+            .map(|(path, bytes)| (path.strip_prefix(&prefix).unwrap().to_string(), bytes))
+            .collect()
+    }
+
+    #[test]
+    fn extending_equals_writing_whole() {
+        let all = rows(9_100);
+        let mut extended = 0;
+        for from in [1, 15, 16, 17, 200, 1000, 3000, 4095, 4096, 4097, 5000, 8190] {
+            for added in [1, 2, 17, 100, 900] {
+                let (previous, codes, code_bits) = whole(&all[..from]);
+                let state = State {
+                    format: super::super::FORMAT_VERSION,
+                    code: String::new(),
+                    config: String::new(),
+                    size: 0,
+                    checkpoint: String::new(),
+                    donations: from,
+                    codes,
+                    code_bits,
+                };
+                let read = |path: &str| Ok(previous.get(path).cloned());
+                let (expected, expected_codes, expected_bits) = whole(&all[..from + added]);
+                let Some(extension) =
+                    extension(&all[..from + added], &BTreeMap::new(), &state, &read).unwrap()
+                else {
+                    assert_ne!(expected_bits, code_bits, "from {from}, {added} added");
+                    continue;
+                };
+                extended += 1;
+                assert_eq!(extension.codes, expected_codes);
+                let mut result = previous.clone();
+                for (path, bytes) in extension.files {
+                    result.insert(path, bytes);
+                }
+                assert_eq!(
+                    result.keys().collect::<Vec<_>>(),
+                    expected.keys().collect::<Vec<_>>(),
+                    "from {from}, {added} added"
+                );
+                for (path, bytes) in &expected {
+                    assert!(
+                        result[path] == *bytes,
+                        "from {from}, {added} added: `{path}` differs:\n{}\n{}",
+                        String::from_utf8_lossy(&result[path]),
+                        String::from_utf8_lossy(bytes)
+                    );
+                }
+            }
+        }
+        assert!(extended >= 40, "only {extended} cases extended");
+    }
+
+    #[test]
+    fn a_file_not_as_written_gives_up_before_writing() {
+        let all = rows(300);
+        let (mut previous, codes, code_bits) = whole(&all[..250]);
+        let state = State {
+            format: super::super::FORMAT_VERSION,
+            code: String::new(),
+            config: String::new(),
+            size: 0,
+            checkpoint: String::new(),
+            donations: 250,
+            codes,
+            code_bits,
+        };
+        let shard = previous
+            .keys()
+            .find(|path| path.starts_with("d/wng"))
+            .unwrap()
+            .clone();
+        previous.insert(shard, b"wnguyen\t3\n".to_vec());
+        let read = |path: &str| Ok(previous.get(path).cloned());
+        assert!(
+            extension(&all, &BTreeMap::new(), &state, &read)
+                .unwrap()
+                .is_none()
+        );
+    }
+}
