@@ -92,9 +92,12 @@ pub fn extend(
     Ok(Some(writer.report(extension.codes, extension.code_bits)))
 }
 
+/// Index files to write: path under the index directory, bytes.
+type Files = Vec<(String, Vec<u8>)>;
+
 /// The files an extension writes (all but the manifest), and the codes.
 struct Extension {
-    files: Vec<(String, Vec<u8>)>,
+    files: Files,
     codes: usize,
     code_bits: u32,
 }
@@ -151,7 +154,7 @@ fn extension(
     if code_bits(codes) != from.code_bits {
         return Ok(None);
     }
-    let updated: Vec<Option<Vec<(String, Vec<u8>)>>> = shards
+    let updated: Vec<Option<Files>> = shards
         .into_par_iter()
         .zip(by_shard.into_values().collect::<Vec<_>>())
         .map(|(shard, terms)| update_shard(shard, terms, read))
@@ -159,7 +162,7 @@ fn extension(
     let Some(updated) = updated.into_iter().collect::<Option<Vec<_>>>() else {
         return Ok(None);
     };
-    let mut files: Vec<(String, Vec<u8>)> = updated.into_iter().flatten().collect();
+    let mut files: Files = updated.into_iter().flatten().collect();
     let first_shard = from.donations / RECORDS_PER_SHARD;
     for (offset, rows) in donations[first_shard * RECORDS_PER_SHARD..]
         .chunks(RECORDS_PER_SHARD)
@@ -209,7 +212,7 @@ fn update_shard(
     mut shard: Shard,
     terms: Vec<(String, Vec<u32>)>,
     read: &ReadPrevious,
-) -> Result<Option<Vec<(String, Vec<u8>)>>> {
+) -> Result<Option<Files>> {
     let mut files = Vec::new();
     for (term, new) in terms {
         let mut line = String::new();
@@ -239,7 +242,7 @@ fn update_shard(
 }
 
 /// The postings chunks of `list` from chunk `first` on.
-fn push_chunks(files: &mut Vec<(String, Vec<u8>)>, term: &str, first: usize, list: &[u32]) {
+fn push_chunks(files: &mut Files, term: &str, first: usize, list: &[u32]) {
     for (k, chunk) in list.chunks(CHUNK).enumerate().skip(first) {
         files.push((format!("p/{term}/{k}"), encode_chunk(chunk)));
     }
@@ -249,7 +252,7 @@ fn push_chunks(files: &mut Vec<(String, Vec<u8>)>, term: &str, first: usize, lis
 /// its old ones), and the chunks that change.
 fn extend_line(
     line: &mut String,
-    files: &mut Vec<(String, Vec<u8>)>,
+    files: &mut Files,
     old: &str,
     term: &str,
     new: &[u32],
