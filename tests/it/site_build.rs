@@ -540,9 +540,10 @@ fn the_verified_state_cache_changes_only_the_time() {
 
 /// A full segment (65,536 entries) the cache covers joins the Merkle tree as
 /// one subtree: the checkpoint signed after it and every later verification
-/// must agree with a tree built leaf by leaf.
+/// must agree with a tree built leaf by leaf; a byte changed in it still
+/// stops the build.
 #[test]
-fn a_whole_segment_from_the_cache_gives_the_same_tree() {
+fn a_whole_segment_from_the_cache_gives_the_same_tree_and_still_stops_a_tampered_build() {
     let portal = TestPortal::new();
     portal.append(SAMPLE).assert().success();
     let statement = portal.dir.path().join("statement.csv");
@@ -578,6 +579,27 @@ fn a_whole_segment_from_the_cache_gives_the_same_tree() {
         stderr.contains("verify: 70008 of 70009 entries re-hashed only"),
         "{stderr}"
     );
+
+    // The trust rule: the cache vouches for the sealed segment by its root,
+    // so a changed byte in it still stops the build, and the published site
+    // stays as it was.
+    let published = snapshot(&portal.root().join("public"));
+    let sealed = std::fs::read_to_string(portal.segment()).unwrap();
+    assert_eq!(sealed.lines().count(), 65_536, "segment 0 is full");
+    std::fs::write(
+        portal.segment(),
+        sealed.replacen("\"Người 40000\"", "\"Người 40001\"", 1),
+    )
+    .unwrap();
+    assert_ne!(std::fs::read_to_string(portal.segment()).unwrap(), sealed);
+    portal
+        .run(&["build"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("does not verify"))
+        .stderr(predicate::str::contains("unchanged"));
+    assert_eq!(snapshot(&portal.root().join("public")), published);
+    portal.run(&["verify"]).assert().failure();
 }
 
 fn assert_starts(line: String, start: &str) {
