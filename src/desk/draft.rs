@@ -9,6 +9,7 @@
 //! until the draft is signed.
 
 use crate::ledger::entry::Body;
+use crate::ledger::hex;
 use crate::ledger::{Pending, PendingMedia};
 use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
@@ -241,8 +242,4 @@ fn check_media_name(name: &str) -> Result<()> {
         bail!("`{name}` is not a content-addressed media name");
     }
     Ok(())
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -14,6 +14,7 @@
 //!    here on the buffered, bounded body, for plain and multipart forms).
 
 use super::error::DeskError;
+use crate::ledger::hex;
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
@@ -258,10 +259,6 @@ fn random_token() -> String {
     let mut bytes = [0u8; 24];
     OsRng.fill_bytes(&mut bytes);
     hex(&bytes)
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Compares secrets without an early exit on the first differing byte.

@@ -9,8 +9,9 @@
 //! only adds lines) changes nothing; a segment found shorter than verified
 //! stops the build.
 
+use super::Written;
 use super::output::{FileHash, Sink};
-use super::parts::{self, Download};
+use super::parts::{self, Appendable, Download};
 use super::routes;
 use crate::ledger::entry::Entry;
 use crate::ledger::published::PublishedKeys;
@@ -86,14 +87,18 @@ impl LedgerData {
         self.segments.iter().map(|(_, bytes)| bytes).sum()
     }
 
-    /// Writes the download, streamed from the segment files. It is kept
-    /// from the last build, unread, when the checkpoint it was copied at is
-    /// the same: the root commits to every line.
-    ///
-    /// A download larger than a part (`parts::part_bytes`, 25 MiB) is
-    /// written in parts instead (returned, for the index); they too are
-    /// kept unread when the checkpoint is the same.
-    pub fn write_download(&self, sink: &dyn Sink) -> Result<Option<Download>> {
+    /// Writes the download, streamed from the segment files: appended to
+    /// the previous build's (`previous`, when the ledger extends what it
+    /// was made from), else kept from the last build, unread, when the
+    /// checkpoint it was copied at is the same (the root commits to every
+    /// line), else written whole. A download larger than a part
+    /// (`parts::part_bytes`, 25 MiB) is written in parts. Returns it, and
+    /// what the next build needs to append to it (not known when kept).
+    pub fn write_download(
+        &self,
+        sink: &dyn Sink,
+        previous: Option<&Appendable>,
+    ) -> Result<Written> {
         let checkpoint = &self.verified.checkpoint;
         let mut hasher = Sha256::new();
         hasher.update(b"minhbach ledger download\n");
@@ -102,39 +107,58 @@ impl LedgerData {
         hasher.update(checkpoint.root);
         let inputs: FileHash = hasher.finalize().into();
         let limit = parts::part_bytes();
+        if let Some(previous) = previous.filter(|p| p.download.bytes <= self.download_bytes()) {
+            let mut new_lines = self.segment_stream_from(previous.download.bytes)?;
+            if let Some(appended) =
+                parts::append_split(sink, limit, Some(&inputs), previous, &mut |out| {
+                    std::io::copy(&mut new_lines, out).map(drop)
+                })?
+            {
+                self.check_written(appended.download.bytes)?;
+                return Ok(Written::appended(appended));
+            }
+        }
         if self.download_bytes() > limit {
             if let Some(kept) = parts::keep_split(sink, routes::DOWNLOAD_FILE, limit, &inputs)? {
-                return Ok(Some(kept));
+                return Ok(Written::kept(kept));
             }
-            let mut segments = self.segment_stream()?;
-            let download = parts::write_split(
-                sink,
-                routes::DOWNLOAD_FILE,
-                limit,
-                Some(&inputs),
-                &mut |out| std::io::copy(&mut segments, out).map(drop),
-            )?;
-            self.check_written(download.bytes)?;
-            return Ok(Some(download));
+        } else if sink.keep(routes::DOWNLOAD_FILE, &inputs)? {
+            let kept = Download {
+                path: routes::DOWNLOAD_FILE.to_string(),
+                bytes: self.download_bytes(),
+                sha256: String::new(),
+                parts: Vec::new(),
+            };
+            return Ok(Written::kept(kept));
         }
-        if sink.keep(routes::DOWNLOAD_FILE, &inputs)? {
-            return Ok(None);
-        }
-        let mut segments = self.segment_stream()?;
-        let written = sink.write_with(routes::DOWNLOAD_FILE, Some(&inputs), &mut |out| {
-            std::io::copy(&mut segments, out).map(drop)
-        })?;
-        self.check_written(written)?;
-        Ok(None)
+        let mut segments = self.segment_stream_from(0)?;
+        let written = parts::write_appendable(
+            sink,
+            routes::DOWNLOAD_FILE,
+            limit,
+            Some(&inputs),
+            &mut |out| std::io::copy(&mut segments, out).map(drop),
+        )?;
+        self.check_written(written.download.bytes)?;
+        Ok(Written::whole(written))
     }
 
-    /// The verified bytes of every segment file, as one stream.
-    fn segment_stream(&self) -> Result<Segments> {
+    /// The verified bytes of every segment file from byte `offset` of
+    /// their concatenation on, as one stream.
+    fn segment_stream_from(&self, mut offset: u64) -> Result<Segments> {
+        use std::io::{Seek, SeekFrom};
         let mut files = VecDeque::new();
         for (path, bytes) in &self.segments {
-            let file =
+            if offset >= *bytes {
+                offset -= bytes;
+                continue;
+            }
+            let mut file =
                 File::open(path).with_context(|| format!("failed to read `{}`", path.display()))?;
-            files.push_back(file.take(*bytes));
+            file.seek(SeekFrom::Start(offset))
+                .with_context(|| format!("failed to read `{}`", path.display()))?;
+            files.push_back(file.take(bytes - offset));
+            offset = 0;
         }
         Ok(Segments { files })
     }

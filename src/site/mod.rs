@@ -35,6 +35,7 @@ pub mod pages;
 pub mod parts;
 mod photos;
 pub mod render;
+pub mod reuse;
 pub mod routes;
 pub mod serve;
 
@@ -44,7 +45,6 @@ use anyhow::{Context as _, Result, anyhow, bail};
 use fingerprint::PageContext;
 use output::{MemorySink, MergeReport, Sink, StagingSink};
 use rayon::prelude::*;
-use sha2::Digest as _;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -84,9 +84,9 @@ pub struct RenderReport {
     /// them whatever `show_citizen_id_last4` says, as the Merkle tree
     /// commits to their exact bytes.
     pub entries_with_citizen_id_digits: usize,
-    /// The lookup index's state, for the next build to extend it
-    /// (`lookup::extend`): written beside the output once it is merged.
-    pub index_state: Option<Vec<u8>>,
+    /// The state files for the next build to extend what this one wrote
+    /// (`reuse`): written beside the output once it is merged.
+    pub states: reuse::States,
 }
 
 /// What `build` did.
@@ -115,12 +115,9 @@ pub fn build(portal: &Portal, output: &Path, options: &RenderOptions) -> Result<
     };
     // The index state describes the output: gone while the output changes,
     // written once it is merged, so an interrupted merge leaves none.
-    output::forget_state(output, lookup::extend::STATE_FILE)?;
+    reuse::forget(output)?;
     let merge = timed(options.verbose, "merge", || staging.merge_into(output))?;
-    if let Some(state) = &render.index_state {
-        // Without it the next build writes the index whole: only time lost.
-        let _ = output::write_state(output, lookup::extend::STATE_FILE, state);
-    }
+    reuse::store(output, &render.states);
     Ok(BuildReport {
         render,
         merge,
@@ -226,11 +223,13 @@ pub fn render_site(
         .flatten()
         .filter(|entry| carries_citizen_id_digits(entry))
         .count();
+    let maker = reuse::Maker::of(portal, &data);
+    let mut states = reuse::States::new();
     let (mut open_data, mut files) = timed(verbose, "open data", || {
-        build.write_open_data(&data, &citizen_id_digits)
+        build.write_open_data(&data, &citizen_id_digits, maker.as_ref(), &mut states)
     })?;
     let fund_names = opendata::fund_names(data.entries.iter().flatten());
-    let index_plan = build.index_plan(&data);
+    let index_base = build.index_base(&data, maker.as_ref());
     let mut model = timed(verbose, "model", || {
         build.model(&mut data, &citizen_id_digits)
     })?;
@@ -255,33 +254,25 @@ pub fn render_site(
         build.write_site_files(&pages, &jobs, &sources, &model)
     })?;
     let index = timed(verbose, "lookup index", || {
-        build.lookup_index(&model, index_plan.base.as_ref())
+        build.lookup_index(&model, index_base.as_ref())
     })?;
     files += index.files;
-    let index_state = index_plan.key.map(|key| {
-        let state = lookup::extend::State {
-            donations: model.donations.len(),
-            codes: index.codes,
-            code_bits: index.code_bits,
-            ..key
-        };
-        serde_json::to_vec(&state).expect("a state serialises")
-    });
+    if let Some(maker) = &maker {
+        states.push(reuse::state(
+            lookup::extend::STATE_FILE,
+            &lookup::extend::State {
+                format: lookup::FORMAT_VERSION,
+                maker: maker.clone(),
+                donations: model.donations.len(),
+                codes: index.codes,
+                code_bits: index.code_bits,
+            },
+        ));
+    }
     Ok(RenderReport {
-        index_state,
+        states,
         ..build.report(jobs.len(), files, with_digits)
     })
-}
-
-/// The lookup index's previous state to extend, if it may be, and this
-/// build's key (`None` when the checkpoint note is not kept: no state).
-struct IndexPlan {
-    base: Option<lookup::extend::State>,
-    key: Option<lookup::extend::State>,
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
 /// What every step of one build shares.
@@ -320,7 +311,7 @@ impl<'a> Build<'a> {
             errors: self.errors.collected.into_inner().unwrap_or_default(),
             base_path: self.urls.base_path,
             entries_with_citizen_id_digits: with_digits,
-            index_state: None,
+            states: Vec::new(),
         }
     }
 
@@ -337,47 +328,28 @@ impl<'a> Build<'a> {
         Ok(data)
     }
 
-    /// Whether the lookup index may extend the previous build's (see
-    /// `lookup::extend` for the rule), and what this build's will be keyed
-    /// by. Needs the entries: before the model takes them over.
-    fn index_plan(&self, data: &ledger_files::LedgerData) -> IndexPlan {
-        let size = data.verified.checkpoint.size;
-        let ledger = self.portal.ledger();
-        let key = (|| {
-            let config = serde_json::to_vec(&self.config).ok()?;
-            Some(lookup::extend::State {
-                format: lookup::FORMAT_VERSION,
-                code: hex(&crate::code::executable_hash().ok()?),
-                config: hex(&sha2::Sha256::digest(&config)),
-                size,
-                checkpoint: ledger.kept_checkpoint(size)?,
-                donations: 0,
-                codes: 0,
-                code_bits: 0,
-            })
-        })();
-        let base = key.as_ref().and_then(|key| {
-            let previous: lookup::extend::State =
-                serde_json::from_slice(&self.sink.previous_state(lookup::extend::STATE_FILE)?)
-                    .ok()?;
-            let same_maker = previous.format == key.format
-                && previous.code == key.code
-                && previous.config == key.config;
-            let corrected_since = data
-                .entries
-                .iter()
-                .rev()
-                .flat_map(|segment| segment.iter().rev())
-                .take_while(|entry| entry.seq >= previous.size)
-                .any(|entry| matches!(entry.body, Body::Correction(_)));
-            (same_maker
-                && previous.size <= size
-                && ledger.kept_checkpoint(previous.size).as_ref() == Some(&previous.checkpoint)
-                && !corrected_since
-                && self.sink.previous_intact(routes::LOOKUP_INDEX_DIR))
-            .then_some(previous)
-        });
-        IndexPlan { base, key }
+    /// The previous build's lookup index state, if this build may extend
+    /// that index (`lookup::extend`). Needs the entries: before the model
+    /// takes them over.
+    fn index_base(
+        &self,
+        data: &ledger_files::LedgerData,
+        maker: Option<&reuse::Maker>,
+    ) -> Option<lookup::extend::State> {
+        let previous: lookup::extend::State =
+            reuse::previous(self.sink, lookup::extend::STATE_FILE)?;
+        let corrected_since = data
+            .entries
+            .iter()
+            .rev()
+            .flat_map(|segment| segment.iter().rev())
+            .take_while(|entry| entry.seq >= previous.maker.size)
+            .any(|entry| matches!(entry.body, Body::Correction(_)));
+        (previous.format == lookup::FORMAT_VERSION
+            && maker?.may_extend(&previous.maker, self.portal)
+            && !corrected_since
+            && self.sink.previous_intact(routes::LOOKUP_INDEX_DIR))
+        .then_some(previous)
     }
 
     /// The lookup index: the previous build's extended when `base` allows
@@ -426,6 +398,8 @@ impl<'a> Build<'a> {
         &self,
         data: &ledger_files::LedgerData,
         citizen_id_digits: &CitizenIdDigits,
+        maker: Option<&reuse::Maker>,
+        states: &mut reuse::States,
     ) -> Result<(Vec<pages::OpenFile>, usize)> {
         let sink = self.sink;
         // The download is the exact entry lines, so it re-hashes to the
@@ -437,21 +411,44 @@ impl<'a> Build<'a> {
             .privacy
             .show_citizen_id_last4
             .then_some(citizen_id_digits);
-        let (written, csvs) = rayon::join(
-            || data.write_download(sink),
-            || write_csv_files(sink, &data.entries, show_last4),
-        );
-        let ledger_download = match written? {
-            Some(split) => split,
-            None => parts::Download {
-                path: routes::DOWNLOAD_FILE.to_string(),
-                bytes: data.download_bytes(),
-                sha256: String::new(),
-                parts: Vec::new(),
-            },
+        // Both are append-only (a line or row per entry, in ledger order):
+        // appended to when the ledger extends what the last build's were
+        // made from. Not with ID digits shown: the side store may change.
+        let previous: Option<OpenDataState> =
+            reuse::previous(sink, reuse::OPEN_DATA_STATE).filter(|previous: &OpenDataState| {
+                show_last4.is_none()
+                    && maker.is_some_and(|maker| maker.may_extend(&previous.maker, self.portal))
+            });
+        let appendable = |path: &str| {
+            previous
+                .as_ref()
+                .and_then(|state| state.files.iter().find(|file| file.download.path == path))
         };
-        let downloads: Vec<parts::Download> =
-            std::iter::once(ledger_download).chain(csvs?).collect();
+        let since = previous.as_ref().map_or(0, |state| state.maker.size);
+        let (written, csvs) = rayon::join(
+            || data.write_download(sink, appendable(routes::DOWNLOAD_FILE)),
+            || write_csv_files(sink, &data.entries, show_last4, &appendable, since),
+        );
+        let written: Vec<Written> = std::iter::once(written?).chain(csvs?).collect();
+        if self.options.verbose {
+            let appended = written.iter().filter(|file| file.appended).count();
+            if appended > 0 {
+                eprintln!("open data: {appended} downloads extended from entry {since}");
+            }
+        }
+        let (downloads, appendables): (Vec<parts::Download>, Vec<_>) = written
+            .into_iter()
+            .map(|file| (file.download, file.appendable))
+            .unzip();
+        if let Some(maker) = maker {
+            states.push(reuse::state(
+                reuse::OPEN_DATA_STATE,
+                &OpenDataState {
+                    maker: maker.clone(),
+                    files: appendables.into_iter().flatten().collect(),
+                },
+            ));
+        }
         let mut listed = open_data_files(&downloads);
         let index = parts::index(&downloads, parts::part_bytes());
         sink.write(routes::PARTS_FILE, index.as_bytes())?;
@@ -765,22 +762,80 @@ fn write_sitemaps(sink: &dyn Sink, urls: &render::Urls, page_urls: &[String]) ->
 
 /// Writes a CSV per kind, each streamed into the sink rather than built in
 /// memory (the donations CSV is the largest file of a big site); returns each path and size.
-fn write_csv_files(
+fn write_csv_files<'p>(
     sink: &dyn Sink,
     entries: &[Vec<Entry>],
     show_last4: Option<&CitizenIdDigits>,
-) -> Result<Vec<parts::Download>> {
+    appendable: &(dyn Fn(&str) -> Option<&'p parts::Appendable> + Sync),
+    since: u64,
+) -> Result<Vec<Written>> {
     let limit = parts::part_bytes();
     opendata::CSV_KINDS
         .par_iter()
         .map(|kind| {
             let path = routes::table_file(kind);
-            parts::write_split(sink, &path, limit, None, &mut |out| {
+            if let Some(previous) = appendable(&path) {
+                let new_entries = entries
+                    .iter()
+                    .flatten()
+                    .skip_while(|entry| entry.seq < since);
+                let mut new_entries = Some(new_entries);
+                let appended = parts::append_split(sink, limit, None, previous, &mut |out| {
+                    let entries = new_entries.take().into_iter().flatten();
+                    opendata::write_csv_rows(kind, entries, show_last4, out).map(drop)
+                })?;
+                if let Some(appended) = appended {
+                    return Ok(Written::appended(appended));
+                }
+            }
+            let written = parts::write_appendable(sink, &path, limit, None, &mut |out| {
                 opendata::write_csv_for_kind(kind, entries.iter().flatten(), show_last4, out)
                     .map(drop)
-            })
+            })?;
+            Ok(Written::whole(written))
         })
         .collect()
+}
+
+/// A download as this build wrote it, what the next build needs to append
+/// to it (unknown when kept unread), and whether it was appended to.
+pub struct Written {
+    pub download: parts::Download,
+    pub appendable: Option<parts::Appendable>,
+    pub appended: bool,
+}
+
+impl Written {
+    fn appended(appendable: parts::Appendable) -> Written {
+        Written {
+            download: appendable.download.clone(),
+            appendable: Some(appendable),
+            appended: true,
+        }
+    }
+
+    fn whole(appendable: parts::Appendable) -> Written {
+        Written {
+            appended: false,
+            ..Written::appended(appendable)
+        }
+    }
+
+    fn kept(download: parts::Download) -> Written {
+        Written {
+            download,
+            appendable: None,
+            appended: false,
+        }
+    }
+}
+
+/// What the last build's open data was made from and how to append to
+/// each of its append-only downloads (`reuse`).
+#[derive(serde::Serialize, serde::Deserialize)]
+struct OpenDataState {
+    maker: reuse::Maker,
+    files: Vec<parts::Appendable>,
 }
 
 /// The open-data page's list: each download whole, or its parts with

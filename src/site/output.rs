@@ -63,6 +63,18 @@ pub trait Sink: Sync {
     fn would_keep(&self, _path: &str, _inputs: &FileHash) -> bool {
         false
     }
+    /// Whether the previous build wrote `path` and it is still as written
+    /// (the length and time its manifest recorded).
+    fn still_written(&self, _path: &str) -> bool {
+        false
+    }
+    /// Keeps the previous build's `path` as it was written, whatever it
+    /// was made from: for a caller that knows its content is still right
+    /// (an append-only file's earlier parts). `false` if it is not still as
+    /// written.
+    fn keep_written(&self, _path: &str) -> Result<bool> {
+        Ok(false)
+    }
     /// A state file the previous build left beside its output
     /// ([`write_state`]), if the sink has an output.
     fn previous_state(&self, _name: &str) -> Option<Vec<u8>> {
@@ -651,6 +663,26 @@ impl Sink for StagingSink {
         check_relative(path).ok()?;
         let file = self.output.join(path);
         file.is_file().then_some(file)
+    }
+
+    fn still_written(&self, path: &str) -> bool {
+        check_relative(path).is_ok()
+            && self
+                .previous
+                .files
+                .get(path)
+                .is_some_and(|recorded| recorded.still(&self.output, path))
+    }
+
+    fn keep_written(&self, path: &str) -> Result<bool> {
+        check_relative(path)?;
+        match self.previous.files.get(path) {
+            Some(recorded) if recorded.still(&self.output, path) => {
+                self.record(path, Staged::Unchanged(Some(*recorded)))?;
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
     }
 
     fn previous_state(&self, name: &str) -> Option<Vec<u8>> {

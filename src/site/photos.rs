@@ -15,6 +15,7 @@
 use super::model::{Model, PhotoFiles};
 use super::output::Sink;
 use super::routes;
+use crate::ledger::hex;
 use crate::media::{self, MediaError};
 use crate::portal::Portal;
 use anyhow::{Context as _, Result, bail};
@@ -229,10 +230,6 @@ fn reusable(sink: &dyn Sink, folder: &str) -> Option<Sizes> {
         .iter()
         .all(|file| sink.previous(&format!("{folder}/{file}")).is_some())
         .then_some(sizes)
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[cfg(test)]

@@ -6,6 +6,8 @@
 use crate::common;
 
 use common::{SAMPLE, TestPortal, snapshot};
+use minhbach::site::parts::part_path;
+use minhbach::site::routes;
 use std::path::Path;
 
 /// Builds into `output` and returns the build's standard output.
@@ -155,19 +157,42 @@ fn a_rebuild_equals_a_cold_build_after_every_kind_of_entry() {
     }
 }
 
-/// Builds with `-v` into `output`; returns the lookup index step's line.
+/// Parts of 64 KiB, so the download and the donations table are split.
+const PART_BYTES: &str = "65536";
+
+/// Builds with `-v` into `output` (parts of `PART_BYTES`); returns the
+/// lines of the lookup index and open data steps.
 fn build_index_line(portal: &TestPortal, output: &Path) -> String {
     let out = portal
         .run(&["build", "-v", "-o", output.to_str().unwrap()])
+        .env("MINHBACH_PART_BYTES", PART_BYTES)
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     assert!(out.status.success(), "build failed:\n{stderr}");
     stderr
         .lines()
-        .filter(|line| line.starts_with("lookup index"))
+        .filter(|line| line.starts_with("lookup index") || line.starts_with("open data"))
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+/// `cold`, with parts of `PART_BYTES`.
+fn cold_in_parts(
+    portal: &TestPortal,
+    name: &str,
+) -> std::collections::BTreeMap<std::path::PathBuf, Vec<u8>> {
+    let cache = portal.root().join(".minhbach/cache");
+    if cache.exists() {
+        std::fs::remove_dir_all(&cache).unwrap();
+    }
+    let dir = portal.dir.path().join(name);
+    portal
+        .run(&["build", "-o", dir.to_str().unwrap()])
+        .env("MINHBACH_PART_BYTES", PART_BYTES)
+        .assert()
+        .success();
+    snapshot(&dir)
 }
 
 fn assert_same(
@@ -188,11 +213,11 @@ fn assert_same(
 }
 
 /// A rebuild after appended donations extends the previous build's lookup
-/// index instead of writing it whole, and the result is the cold build's;
-/// an index file changed by hand, or a correction, makes it write the
-/// index whole again.
+/// index, ledger download and tables instead of writing them whole, and the
+/// result is the cold build's; a file changed by hand, or (for the index) a
+/// correction, makes it write that file whole again.
 #[test]
-fn the_lookup_index_is_extended_by_appended_donations() {
+fn the_lookup_index_and_open_data_are_extended_by_appended_entries() {
     let portal = TestPortal::new();
     portal.append(SAMPLE).assert().success();
     // A statement whose words repeat past every form a term's postings
@@ -241,7 +266,45 @@ fn the_lookup_index_is_extended_by_appended_donations() {
         portal.append(lines).assert().success();
         let line = build_index_line(&portal, &out);
         assert!(line.contains("lookup index: extended from"), "{line}");
-        assert_same(&out, &cold(&portal, &format!("cold-{number}")), lines);
+        assert!(line.contains("open data: 8 downloads extended"), "{line}");
+        assert_same(
+            &out,
+            &cold_in_parts(&portal, &format!("cold-{number}")),
+            lines,
+        );
+    }
+    let count_parts = |path: &str| {
+        (1..)
+            .take_while(|&n| out.join(part_path(path, n)).is_file())
+            .count()
+    };
+    let donations = routes::table_file("donation");
+    assert!(
+        count_parts(routes::DOWNLOAD_FILE) > 3,
+        "the download is split"
+    );
+    assert!(count_parts(&donations) > 3, "the donations table is split");
+
+    // A part changed by hand, the last or an earlier one: that download is
+    // written whole, and the output is again the cold build's.
+    let changed = [
+        part_path(routes::DOWNLOAD_FILE, 2),
+        part_path(&donations, 1),
+    ];
+    for (number, part) in changed.iter().enumerate() {
+        let file = out.join(part);
+        let mut bytes = std::fs::read(&file).unwrap();
+        let last = bytes.len() - 3;
+        bytes[last] ^= 1;
+        std::fs::write(&file, bytes).unwrap();
+        portal.append(&donation(200 + number)).assert().success();
+        let line = build_index_line(&portal, &out);
+        assert!(line.contains("open data: 7 downloads extended"), "{line}");
+        assert_same(
+            &out,
+            &cold_in_parts(&portal, &format!("cold-part-{number}")),
+            part,
+        );
     }
     portal
         .run(&["verify", "--site", out.to_str().unwrap()])
@@ -254,8 +317,12 @@ fn the_lookup_index_is_extended_by_appended_donations() {
     std::fs::write(&shard, text.replacen("wnguyen\t", "wnguyen\t9", 1)).unwrap();
     portal.append(&donation(100)).assert().success();
     let line = build_index_line(&portal, &out);
-    assert!(!line.contains("extended"), "{line}");
-    assert_same(&out, &cold(&portal, "cold-edited"), "after a hand edit");
+    assert!(!line.contains("lookup index: extended"), "{line}");
+    assert_same(
+        &out,
+        &cold_in_parts(&portal, "cold-edited"),
+        "after a hand edit",
+    );
 
     // A correction can change old records: written whole.
     portal
@@ -263,11 +330,19 @@ fn the_lookup_index_is_extended_by_appended_donations() {
         .assert()
         .success();
     let line = build_index_line(&portal, &out);
-    assert!(!line.contains("extended"), "{line}");
-    assert_same(&out, &cold(&portal, "cold-corrected"), "after a correction");
+    assert!(!line.contains("lookup index: extended"), "{line}");
+    assert_same(
+        &out,
+        &cold_in_parts(&portal, "cold-corrected"),
+        "after a correction",
+    );
     // And the build after it extends again.
     portal.append(&donation(101)).assert().success();
     let line = build_index_line(&portal, &out);
     assert!(line.contains("lookup index: extended from"), "{line}");
-    assert_same(&out, &cold(&portal, "cold-last"), "after the correction");
+    assert_same(
+        &out,
+        &cold_in_parts(&portal, "cold-last"),
+        "after the correction",
+    );
 }

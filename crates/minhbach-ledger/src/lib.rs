@@ -31,7 +31,7 @@ pub use append::{AppendError, AppendReport, AppendSession, LedgerSettings, Recov
 pub use input::{
     CheckMedia, InputContext, MAX_INPUT_LINE_BYTES, Pending, PendingMedia, parse_input,
 };
-pub use privacy::Secret;
+pub use privacy::{Secret, hex};
 pub use state::{FundTotals, KeyRecord, State, check_entry_fields};
 pub use store::SEGMENT_ENTRIES;
 pub use validate::EntryError;

@@ -4,16 +4,13 @@
 //!
 //! Each build that writes its output leaves beside it a small state file
 //! ([`State`], `.public.lookup-state` beside `public/`): what the index then
-//! held (the checkpoint, the donations, the codes) and what made it (the
-//! executable, the index format, `config.toml`). The next build extends that
-//! index only if all of these hold, and otherwise writes it whole
-//! (`super::write_index`):
+//! held (the donations, the codes) and what made it (`reuse::Maker`). The
+//! next build extends that index only if all of these hold, and otherwise
+//! writes it whole (`super::write_index`):
 //!
-//! - the same executable, format and `config.toml` bytes;
-//! - the checkpoint then indexed is still kept in the ledger with the same
-//!   text, so the ledger this build verified begins with exactly the
-//!   entries that index was built from (the kept checkpoints are checked
-//!   against the entries by the verification before it);
+//! - `reuse::Maker::may_extend`: the same executable, format and config,
+//!   and the ledger this build verified begins with exactly the entries
+//!   that index was built from;
 //! - no correction was appended since (a correction changes old records);
 //! - every index file the previous build wrote is still as written (the
 //!   length and time the output manifest recorded: the rule that keeps an
@@ -49,14 +46,7 @@ pub const STATE_FILE: &str = "lookup-state";
 pub struct State {
     /// The index format (`FORMAT_VERSION`).
     pub format: u32,
-    /// The SHA-256 of the executable, hex.
-    pub code: String,
-    /// The SHA-256 of `config.toml`, hex.
-    pub config: String,
-    /// The checkpoint the index was built at: its size, and its note as
-    /// kept in the ledger.
-    pub size: u64,
-    pub checkpoint: String,
+    pub maker: crate::site::reuse::Maker,
     /// How many donations it holds, how many distinct codes, and the hash
     /// bits that shard them.
     pub donations: usize,
@@ -378,6 +368,15 @@ mod tests {
             .collect()
     }
 
+    fn maker() -> crate::site::reuse::Maker {
+        crate::site::reuse::Maker {
+            code: String::new(),
+            config: String::new(),
+            size: 0,
+            checkpoint: String::new(),
+        }
+    }
+
     fn whole(rows: &[DonationRow]) -> (BTreeMap<String, Vec<u8>>, usize, u32) {
         let sink = MemorySink::default();
         let writer = IndexWriter::new(&sink);
@@ -402,10 +401,7 @@ mod tests {
                 let (previous, codes, code_bits) = whole(&all[..from]);
                 let state = State {
                     format: super::super::FORMAT_VERSION,
-                    code: String::new(),
-                    config: String::new(),
-                    size: 0,
-                    checkpoint: String::new(),
+                    maker: maker(),
                     donations: from,
                     codes,
                     code_bits,
@@ -448,10 +444,7 @@ mod tests {
         let (mut previous, codes, code_bits) = whole(&all[..250]);
         let state = State {
             format: super::super::FORMAT_VERSION,
-            code: String::new(),
-            config: String::new(),
-            size: 0,
-            checkpoint: String::new(),
+            maker: maker(),
             donations: 250,
             codes,
             code_bits,

@@ -133,11 +133,33 @@ pub fn write_csv_for_kind<'a, W: io::Write>(
         return Ok(None);
     };
     out.write_all("\u{feff}".as_bytes())?;
-    let mut writer = csv::WriterBuilder::new()
+    let mut writer = csv_writer(&mut out);
+    writer.write_record(&header)?;
+    writer.flush()?;
+    drop(writer);
+    write_csv_rows(kind, entries, citizen_id_last4, out)
+}
+
+fn csv_writer<W: io::Write>(out: W) -> csv::Writer<W> {
+    csv::WriterBuilder::new()
         .terminator(csv::Terminator::CRLF)
         .quote_style(csv::QuoteStyle::Necessary)
-        .from_writer(out);
-    writer.write_record(&header)?;
+        .from_writer(out)
+}
+
+/// The rows `write_csv_for_kind` writes after its header, alone: what a
+/// rebuild appends for the entries appended since the last build (a row
+/// depends on its entry alone, so the earlier rows are unchanged).
+pub fn write_csv_rows<'a, W: io::Write>(
+    kind: &str,
+    entries: impl IntoIterator<Item = &'a Entry>,
+    citizen_id_last4: Option<&CitizenIdDigits>,
+    out: W,
+) -> io::Result<Option<()>> {
+    let Some(header) = csv_header(kind, citizen_id_last4.is_some()) else {
+        return Ok(None);
+    };
+    let mut writer = csv_writer(out);
     let mut row: Vec<String> = Vec::with_capacity(header.len());
     for entry in entries {
         if entry.body.kind() != kind {

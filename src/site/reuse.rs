@@ -1,0 +1,95 @@
+//! What a rebuild may reuse of the previous build's output, and the one
+//! rule that decides it (ARCHITECTURE.md, "What a rebuild trusts").
+//!
+//! A build that writes its output leaves beside it, per kind of file it can
+//! extend, a small state file saying what made it ([`Maker`]) and what it
+//! wrote: the lookup index (`lookup::extend`) and the append-only open data
+//! (the ledger download and the CSV tables, `parts::append_split`). The
+//! next build extends those files instead of writing them again only if
+//! the same executable and config made them and the ledger it verified
+//! begins with exactly the entries they were made from. Each state file is
+//! removed before the output changes and written after the merge, so an
+//! interrupted build leaves none that describes an output it no longer is.
+
+use super::ledger_files::LedgerData;
+use super::output::{self, Sink};
+use crate::portal::Portal;
+use anyhow::Result;
+use serde::{Deserialize, Serialize};
+use sha2::Digest as _;
+use std::path::Path;
+
+/// What made a build's output.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Maker {
+    /// The SHA-256 of the executable, hex.
+    pub code: String,
+    /// The SHA-256 of the config (as parsed), hex.
+    pub config: String,
+    /// The checkpoint the output shows: its size, and its note as kept in
+    /// the ledger.
+    pub size: u64,
+    pub checkpoint: String,
+}
+
+impl Maker {
+    /// This build's maker; `None` when the checkpoint's note is not kept
+    /// (then no state is written and the next build writes everything).
+    pub fn of(portal: &Portal, data: &LedgerData) -> Option<Maker> {
+        let size = data.verified.checkpoint.size;
+        let config = serde_json::to_vec(&portal.config).ok()?;
+        Some(Maker {
+            code: crate::ledger::hex(&crate::code::executable_hash().ok()?),
+            config: crate::ledger::hex(&sha2::Sha256::digest(&config)),
+            size,
+            checkpoint: portal.ledger().kept_checkpoint(size)?,
+        })
+    }
+
+    /// Whether an output `previous` made may be extended by this build:
+    /// the same executable and config, and the checkpoint it showed still
+    /// kept with the same note. The verification before checks every kept
+    /// checkpoint against the entries, so the ledger now begins with
+    /// exactly the entries that output was made from.
+    pub fn may_extend(&self, previous: &Maker, portal: &Portal) -> bool {
+        previous.code == self.code
+            && previous.config == self.config
+            && previous.size <= self.size
+            && portal.ledger().kept_checkpoint(previous.size).as_ref() == Some(&previous.checkpoint)
+    }
+}
+
+/// The state file `name` the previous build left, if it reads as a `T`.
+pub fn previous<T: for<'de> Deserialize<'de>>(sink: &dyn Sink, name: &str) -> Option<T> {
+    serde_json::from_slice(&sink.previous_state(name)?).ok()
+}
+
+/// The state files this build leaves, by name.
+pub type States = Vec<(&'static str, Vec<u8>)>;
+
+/// Every state file a build may leave.
+pub const NAMES: [&str; 2] = [super::lookup::extend::STATE_FILE, OPEN_DATA_STATE];
+
+/// The open data's state file.
+pub const OPEN_DATA_STATE: &str = "opendata-state";
+
+/// Removes every state file beside `output` (before it changes).
+pub fn forget(output: &Path) -> Result<()> {
+    for name in NAMES {
+        output::forget_state(output, name)?;
+    }
+    Ok(())
+}
+
+/// Writes this build's state files beside `output` (after the merge).
+/// One that cannot be written costs the next build time, nothing else.
+pub fn store(output: &Path, states: &States) {
+    for (name, bytes) in states {
+        let _ = output::write_state(output, name, bytes);
+    }
+}
+
+/// A state serialised for `States`.
+pub fn state<T: Serialize>(name: &'static str, value: &T) -> (&'static str, Vec<u8>) {
+    (name, serde_json::to_vec(value).expect("a state serialises"))
+}
