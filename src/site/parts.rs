@@ -318,13 +318,15 @@ impl WholeHash {
         self.tail.extend_from_slice(&bytes[whole..]);
     }
 
+    /// Compresses whole 64-byte blocks, 64 at a time (one call of the
+    /// SHA extensions' loop each, not one per block).
     fn compress(&mut self, blocks: &[u8]) {
         use sha2::digest::generic_array::GenericArray;
-        for block in blocks.chunks_exact(64) {
-            sha2::compress256(
-                &mut self.state,
-                std::slice::from_ref(GenericArray::from_slice(block)),
-            );
+        let mut batch: Vec<GenericArray<u8, sha2::digest::consts::U64>> = Vec::with_capacity(64);
+        for chunk in blocks.chunks(64 * 64) {
+            batch.clear();
+            batch.extend(chunk.chunks_exact(64).map(GenericArray::clone_from_slice));
+            sha2::compress256(&mut self.state, &batch);
         }
     }
 

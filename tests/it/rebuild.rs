@@ -24,19 +24,37 @@ fn build(portal: &TestPortal, output: &Path) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
+/// A site: every file under it with its bytes.
+type Site = std::collections::BTreeMap<std::path::PathBuf, Vec<u8>>;
+
 /// The same ledger built from nothing: a new output folder and no
-/// verified-state cache.
-fn cold(
-    portal: &TestPortal,
-    name: &str,
-) -> std::collections::BTreeMap<std::path::PathBuf, Vec<u8>> {
+/// verified-state cache; `env` set for the build.
+fn cold(portal: &TestPortal, name: &str, env: &[(&str, &str)]) -> Site {
     let cache = portal.root().join(".minhbach/cache");
     if cache.exists() {
         std::fs::remove_dir_all(&cache).unwrap();
     }
     let dir = portal.dir.path().join(name);
-    build(portal, &dir);
+    portal
+        .run(&["build", "-o", dir.to_str().unwrap()])
+        .envs(env.iter().copied())
+        .assert()
+        .success();
     snapshot(&dir)
+}
+
+/// Asserts the site at `rebuilt` is `cold`, file for file.
+fn assert_same(rebuilt: &Path, cold: &Site, what: &str) {
+    let rebuilt = snapshot(rebuilt);
+    let differing: Vec<_> = rebuilt
+        .keys()
+        .chain(cold.keys())
+        .filter(|path| rebuilt.get(*path) != cold.get(*path))
+        .collect();
+    assert!(
+        differing.is_empty(),
+        "{what}: the rebuild differs from a cold build in {differing:?}"
+    );
 }
 
 #[test]
@@ -144,28 +162,19 @@ fn a_rebuild_equals_a_cold_build_after_every_kind_of_entry() {
         build(&portal, &out);
         let rebuilt = snapshot(&out);
         assert_ne!(rebuilt, before, "{what}: the site did not change");
-        let cold = cold(&portal, &format!("cold-{number}"));
-        let differing: Vec<_> = rebuilt
-            .keys()
-            .chain(cold.keys())
-            .filter(|path| rebuilt.get(*path) != cold.get(*path))
-            .collect();
-        assert!(
-            differing.is_empty(),
-            "{what}: the rebuild differs from a cold build in {differing:?}"
-        );
+        assert_same(&out, &cold(&portal, &format!("cold-{number}"), &[]), what);
     }
 }
 
 /// Parts of 64 KiB, so the download and the donations table are split.
-const PART_BYTES: &str = "65536";
+const PARTS: &[(&str, &str)] = &[("MINHBACH_PART_BYTES", "65536")];
 
-/// Builds with `-v` into `output` (parts of `PART_BYTES`); returns the
+/// Builds with `-v` into `output` (parts of `PARTS`); returns the
 /// lines of the lookup index and open data steps.
 fn build_index_line(portal: &TestPortal, output: &Path) -> String {
     let out = portal
         .run(&["build", "-v", "-o", output.to_str().unwrap()])
-        .env("MINHBACH_PART_BYTES", PART_BYTES)
+        .envs(PARTS.iter().copied())
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
@@ -175,41 +184,6 @@ fn build_index_line(portal: &TestPortal, output: &Path) -> String {
         .filter(|line| line.starts_with("lookup index") || line.starts_with("open data"))
         .collect::<Vec<_>>()
         .join("\n")
-}
-
-/// `cold`, with parts of `PART_BYTES`.
-fn cold_in_parts(
-    portal: &TestPortal,
-    name: &str,
-) -> std::collections::BTreeMap<std::path::PathBuf, Vec<u8>> {
-    let cache = portal.root().join(".minhbach/cache");
-    if cache.exists() {
-        std::fs::remove_dir_all(&cache).unwrap();
-    }
-    let dir = portal.dir.path().join(name);
-    portal
-        .run(&["build", "-o", dir.to_str().unwrap()])
-        .env("MINHBACH_PART_BYTES", PART_BYTES)
-        .assert()
-        .success();
-    snapshot(&dir)
-}
-
-fn assert_same(
-    rebuilt: &Path,
-    cold: &std::collections::BTreeMap<std::path::PathBuf, Vec<u8>>,
-    what: &str,
-) {
-    let rebuilt = snapshot(rebuilt);
-    let differing: Vec<_> = rebuilt
-        .keys()
-        .chain(cold.keys())
-        .filter(|path| rebuilt.get(*path) != cold.get(*path))
-        .collect();
-    assert!(
-        differing.is_empty(),
-        "{what}: the rebuild differs from a cold build in {differing:?}"
-    );
 }
 
 /// A rebuild after appended donations extends the previous build's lookup
@@ -222,7 +196,6 @@ fn the_lookup_index_and_open_data_are_extended_by_appended_entries() {
     portal.append(SAMPLE).assert().success();
     // A statement whose words repeat past every form a term's postings
     // take: inline, runs of a day, chunk files past 4,096.
-    let statement = portal.dir.path().join("statement.csv");
     let mut csv = String::from("date,ref,amount,donor,note\n");
     let names = ["Nguyễn Văn An", "Lê Thị Hoa", "Trần Minh Châu"];
     for row in 0..4_200 {
@@ -238,13 +211,7 @@ fn the_lookup_index_and_open_data_are_extended_by_appended_entries() {
             }
         ));
     }
-    std::fs::write(&statement, csv).unwrap();
-    let key = portal.officer_key.to_str().unwrap();
-    let import = ["import", "donations", statement.to_str().unwrap()];
-    portal
-        .run(&[&import[..], &["--fund", "bao-so-5", "--key", key]].concat())
-        .assert()
-        .success();
+    portal.import_statement(&csv);
     let out = portal.dir.path().join("out");
     let line = build_index_line(&portal, &out);
     assert!(!line.contains("extended"), "{line}");
@@ -269,7 +236,7 @@ fn the_lookup_index_and_open_data_are_extended_by_appended_entries() {
         assert!(line.contains("open data: 8 downloads extended"), "{line}");
         assert_same(
             &out,
-            &cold_in_parts(&portal, &format!("cold-{number}")),
+            &cold(&portal, &format!("cold-{number}"), PARTS),
             lines,
         );
     }
@@ -302,7 +269,7 @@ fn the_lookup_index_and_open_data_are_extended_by_appended_entries() {
         assert!(line.contains("open data: 7 downloads extended"), "{line}");
         assert_same(
             &out,
-            &cold_in_parts(&portal, &format!("cold-part-{number}")),
+            &cold(&portal, &format!("cold-part-{number}"), PARTS),
             part,
         );
     }
@@ -320,7 +287,7 @@ fn the_lookup_index_and_open_data_are_extended_by_appended_entries() {
     assert!(!line.contains("lookup index: extended"), "{line}");
     assert_same(
         &out,
-        &cold_in_parts(&portal, "cold-edited"),
+        &cold(&portal, "cold-edited", PARTS),
         "after a hand edit",
     );
 
@@ -333,7 +300,7 @@ fn the_lookup_index_and_open_data_are_extended_by_appended_entries() {
     assert!(!line.contains("lookup index: extended"), "{line}");
     assert_same(
         &out,
-        &cold_in_parts(&portal, "cold-corrected"),
+        &cold(&portal, "cold-corrected", PARTS),
         "after a correction",
     );
     // And the build after it extends again.
@@ -342,7 +309,7 @@ fn the_lookup_index_and_open_data_are_extended_by_appended_entries() {
     assert!(line.contains("lookup index: extended from"), "{line}");
     assert_same(
         &out,
-        &cold_in_parts(&portal, "cold-last"),
+        &cold(&portal, "cold-last", PARTS),
         "after the correction",
     );
 }

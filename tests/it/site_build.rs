@@ -546,18 +546,11 @@ fn the_verified_state_cache_changes_only_the_time() {
 fn a_whole_segment_from_the_cache_gives_the_same_tree_and_still_stops_a_tampered_build() {
     let portal = TestPortal::new();
     portal.append(SAMPLE).assert().success();
-    let statement = portal.dir.path().join("statement.csv");
     let mut csv = String::from("date,ref,amount,donor,note\n");
     for row in 0..70_000 {
         csv.push_str(&format!("2025-09-15,SEG{row},10000,Người {row},\n"));
     }
-    std::fs::write(&statement, csv).unwrap();
-    let key = portal.officer_key.to_str().unwrap();
-    let import = ["import", "donations", statement.to_str().unwrap()];
-    portal
-        .run(&[&import[..], &["--fund", "bao-so-5", "--key", key]].concat())
-        .assert()
-        .success();
+    portal.import_statement(&csv);
     // `check` judges the import and writes the cache over all of it; the
     // append after it takes segment 0 from the cache as one subtree, and
     // signs a checkpoint over the tree so built (its own cache, written as

@@ -93,6 +93,26 @@ impl TestPortal {
         command
     }
 
+    /// Imports `csv` (a bank statement) into fund `bao-so-5` with the
+    /// officer's key; asserts it succeeds.
+    pub fn import_statement(&self, csv: &str) {
+        let statement = self.dir.path().join("statement.csv");
+        std::fs::write(&statement, csv).unwrap();
+        let key = self.officer_key.to_str().unwrap();
+        let statement = statement.to_str().unwrap();
+        self.run(&[
+            "import",
+            "donations",
+            statement,
+            "--fund",
+            "bao-so-5",
+            "--key",
+            key,
+        ])
+        .assert()
+        .success();
+    }
+
     /// Every file under `ledger/` with its bytes.
     pub fn snapshot(&self) -> BTreeMap<PathBuf, Vec<u8>> {
         snapshot(&self.ledger())
