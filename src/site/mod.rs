@@ -417,6 +417,7 @@ impl<'a> Build<'a> {
         let previous: Option<OpenDataState> =
             reuse::previous(sink, reuse::OPEN_DATA_STATE).filter(|previous: &OpenDataState| {
                 show_last4.is_none()
+                    && previous.part_bytes == parts::part_bytes()
                     && maker.is_some_and(|maker| maker.may_extend(&previous.maker, self.portal))
             });
         let appendable = |path: &str| {
@@ -445,6 +446,7 @@ impl<'a> Build<'a> {
                 reuse::OPEN_DATA_STATE,
                 &OpenDataState {
                     maker: maker.clone(),
+                    part_bytes: parts::part_bytes(),
                     files: appendables.into_iter().flatten().collect(),
                 },
             ));
@@ -835,6 +837,8 @@ impl Written {
 #[derive(serde::Serialize, serde::Deserialize)]
 struct OpenDataState {
     maker: reuse::Maker,
+    /// Where the parts were cut: another size cuts them elsewhere.
+    part_bytes: u64,
     files: Vec<parts::Appendable>,
 }
 

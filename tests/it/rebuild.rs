@@ -312,4 +312,25 @@ fn the_lookup_index_and_open_data_are_extended_by_appended_entries() {
         &cold(&portal, "cold-last", PARTS),
         "after the correction",
     );
+
+    // Parts of another size are cut elsewhere: the open data is written
+    // whole, as a cold build with that size writes it.
+    let other: &[(&str, &str)] = &[("MINHBACH_PART_BYTES", "100000")];
+    portal.append(&donation(102)).assert().success();
+    let output = portal
+        .run(&["build", "-v", "-o", out.to_str().unwrap()])
+        .envs(other.iter().copied())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(
+        !stderr.contains("open data: 8 downloads extended"),
+        "{stderr}"
+    );
+    assert_same(
+        &out,
+        &cold(&portal, "cold-other-size", other),
+        "another part size",
+    );
 }
