@@ -27,9 +27,28 @@ pub fn format_vnd(dong: u64) -> String {
 /// Splits `YYYY-MM-DD` (or the date part of an RFC 3339 time) into numbers;
 /// `None` if it is not such a date.
 fn date_parts(date: &str) -> Option<(u32, u32, u32)> {
-    let date = date.get(..10)?;
-    let parsed = chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d").ok()?;
     use chrono::Datelike;
+    let date = date.get(..10)?;
+    // The ledger's own form, `dddd-dd-dd`, read without chrono's format
+    // parser (pages format a million dates); anything else goes through it.
+    let bytes = date.as_bytes();
+    let digits = |range: std::ops::Range<usize>| {
+        bytes[range].iter().try_fold(0u32, |value, &b| {
+            b.is_ascii_digit().then(|| value * 10 + u32::from(b - b'0'))
+        })
+    };
+    let parsed = match (
+        bytes[4],
+        bytes[7],
+        digits(0..4),
+        digits(5..7),
+        digits(8..10),
+    ) {
+        (b'-', b'-', Some(year), Some(month), Some(day)) => {
+            chrono::NaiveDate::from_ymd_opt(year as i32, month, day)?
+        }
+        _ => chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d").ok()?,
+    };
     Some((parsed.year() as u32, parsed.month(), parsed.day()))
 }
 
@@ -158,6 +177,34 @@ mod tests {
         assert_eq!(date_vi("2025-09-12T08:00:00Z"), "12/09/2025");
         assert_eq!(format_date("2025-01-05", "en"), "5 Jan 2025");
         assert_eq!(date_vi("soon"), "soon");
+    }
+
+    #[test]
+    fn dates_read_as_chrono_reads_them() {
+        let chrono = |date: &str| {
+            use chrono::Datelike;
+            let parsed = chrono::NaiveDate::parse_from_str(date.get(..10)?, "%Y-%m-%d").ok()?;
+            Some((parsed.year() as u32, parsed.month(), parsed.day()))
+        };
+        for date in [
+            "2025-09-12",
+            "2024-02-29",
+            "2025-02-29",
+            "2025-13-01",
+            "2025-00-10",
+            "0001-01-01",
+            "9999-12-31",
+            "2025-9-12xx",
+            "2025-09-1x",
+            "+202-09-12",
+            "2025/09/12",
+            "2025-09-12T23:59:59Z",
+            "20250912",
+            "",
+            "ngày 12",
+        ] {
+            assert_eq!(date_parts(date), chrono(date), "{date}");
+        }
     }
 
     #[test]

@@ -90,14 +90,22 @@ pub fn fund_charts(
 }
 
 fn day_chart(donations: &[&DonationRow]) -> DayChart {
-    let mut per_day: BTreeMap<NaiveDate, (u64, u64)> = BTreeMap::new();
+    // Summed by the date as written, then each of the few distinct days
+    // parsed once (a fund has millions of donations over some weeks).
+    let mut per_text: HashMap<&str, (u64, u64)> = HashMap::new();
     for donation in donations.iter().filter(|d| d.voided.is_none()) {
-        let Ok(date) = NaiveDate::parse_from_str(&donation.date, "%Y-%m-%d") else {
+        let slot = per_text.entry(donation.date.as_str()).or_default();
+        slot.0 = slot.0.saturating_add(donation.amount);
+        slot.1 += 1;
+    }
+    let mut per_day: BTreeMap<NaiveDate, (u64, u64)> = BTreeMap::new();
+    for (text, (amount, count)) in per_text {
+        let Ok(date) = NaiveDate::parse_from_str(text, "%Y-%m-%d") else {
             continue;
         };
         let slot = per_day.entry(date).or_default();
-        slot.0 = slot.0.saturating_add(donation.amount);
-        slot.1 += 1;
+        slot.0 = slot.0.saturating_add(amount);
+        slot.1 += count;
     }
     let (Some(&first), Some(&last)) = (per_day.keys().next(), per_day.keys().next_back()) else {
         return DayChart {
