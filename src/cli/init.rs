@@ -72,11 +72,7 @@ pub fn run(args: InitArgs) -> Result<()> {
             .with_context(|| format!("failed to create `{}`", dir.join(sub).display()))?;
     }
     write(dir, "config.toml", &config_text)?;
-    write(
-        dir,
-        ".gitignore",
-        "/public/\n/.public.manifest\n/.minhbach/\n",
-    )?;
+    write(dir, ".gitignore", "/public/\n/.public.*\n/.minhbach/\n")?;
     write(dir, "content/_index.md", INDEX_MD)?;
     write(dir, "content/gioi-thieu.md", ABOUT_MD)?;
     write(dir, "static/.gitkeep", "")?;

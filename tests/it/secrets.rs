@@ -309,6 +309,19 @@ fn private_keys_and_the_secret_are_never_printed_or_published() {
         ignored.lines().any(|line| line == "/.minhbach/"),
         "{ignored}"
     );
+    // And what a build leaves beside `public/` (its manifest and the state
+    // files of what a rebuild may extend).
+    portal.run(&["build"]).assert().success();
+    let beside: Vec<String> = std::fs::read_dir(portal.root())
+        .unwrap()
+        .map(|item| item.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.starts_with(".public."))
+        .collect();
+    assert!(beside.len() >= 3, "{beside:?}");
+    assert!(
+        ignored.lines().any(|line| line == "/.public.*"),
+        "{ignored}"
+    );
 }
 
 #[test]
