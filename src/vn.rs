@@ -29,26 +29,10 @@ pub fn format_vnd(dong: u64) -> String {
 fn date_parts(date: &str) -> Option<(u32, u32, u32)> {
     use chrono::Datelike;
     let date = date.get(..10)?;
-    // The ledger's own form, `dddd-dd-dd`, read without chrono's format
-    // parser (pages format a million dates); anything else goes through it.
-    let bytes = date.as_bytes();
-    let digits = |range: std::ops::Range<usize>| {
-        bytes[range].iter().try_fold(0u32, |value, &b| {
-            b.is_ascii_digit().then(|| value * 10 + u32::from(b - b'0'))
-        })
-    };
-    let parsed = match (
-        bytes[4],
-        bytes[7],
-        digits(0..4),
-        digits(5..7),
-        digits(8..10),
-    ) {
-        (b'-', b'-', Some(year), Some(month), Some(day)) => {
-            chrono::NaiveDate::from_ymd_opt(year as i32, month, day)?
-        }
-        _ => chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d").ok()?,
-    };
+    // The ledger's own form read byte by byte (pages format a million
+    // dates); anything else through chrono's format parser.
+    let parsed = crate::ledger::parse_date(date)
+        .or_else(|| chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d").ok())?;
     Some((parsed.year() as u32, parsed.month(), parsed.day()))
 }
 

@@ -94,7 +94,7 @@ impl LedgerData {
     /// line), else written whole. A download larger than a part
     /// (`parts::part_bytes`, 25 MiB) is written in parts. Returns it, and
     /// what the next build needs to append to it (not known when kept).
-    pub fn write_download(
+    pub(super) fn write_download(
         &self,
         sink: &dyn Sink,
         previous: Option<&Appendable>,

@@ -113,8 +113,8 @@ pub fn build(portal: &Portal, output: &Path, options: &RenderOptions) -> Result<
             )));
         }
     };
-    // The index state describes the output: gone while the output changes,
-    // written once it is merged, so an interrupted merge leaves none.
+    // The state files describe the output: gone while it changes, written
+    // once it is merged, so an interrupted merge leaves none.
     reuse::forget(output)?;
     let merge = timed(options.verbose, "merge", || staging.merge_into(output))?;
     reuse::store(output, &render.states);
@@ -777,14 +777,9 @@ fn write_csv_files<'p>(
         .map(|kind| {
             let path = routes::table_file(kind);
             if let Some(previous) = appendable(&path) {
-                let new_entries = entries
-                    .iter()
-                    .flatten()
-                    .skip_while(|entry| entry.seq < since);
-                let mut new_entries = Some(new_entries);
                 let appended = parts::append_split(sink, limit, None, previous, &mut |out| {
-                    let entries = new_entries.take().into_iter().flatten();
-                    opendata::write_csv_rows(kind, entries, show_last4, out).map(drop)
+                    let new_entries = entries.iter().flatten().skip_while(|e| e.seq < since);
+                    opendata::write_csv_rows(kind, new_entries, show_last4, out).map(drop)
                 })?;
                 if let Some(appended) = appended {
                     return Ok(Written::appended(appended));
@@ -801,10 +796,10 @@ fn write_csv_files<'p>(
 
 /// A download as this build wrote it, what the next build needs to append
 /// to it (unknown when kept unread), and whether it was appended to.
-pub struct Written {
-    pub download: parts::Download,
-    pub appendable: Option<parts::Appendable>,
-    pub appended: bool,
+pub(crate) struct Written {
+    download: parts::Download,
+    appendable: Option<parts::Appendable>,
+    appended: bool,
 }
 
 impl Written {

@@ -675,14 +675,12 @@ impl Sink for StagingSink {
     }
 
     fn keep_written(&self, path: &str) -> Result<bool> {
-        check_relative(path)?;
-        match self.previous.files.get(path) {
-            Some(recorded) if recorded.still(&self.output, path) => {
-                self.record(path, Staged::Unchanged(Some(*recorded)))?;
-                Ok(true)
-            }
-            _ => Ok(false),
+        if !self.still_written(path) {
+            return Ok(false);
         }
+        let recorded = self.previous.files.get(path).copied();
+        self.record(path, Staged::Unchanged(recorded))?;
+        Ok(true)
     }
 
     fn previous_state(&self, name: &str) -> Option<Vec<u8>> {

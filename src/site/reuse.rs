@@ -33,16 +33,17 @@ pub struct Maker {
 }
 
 impl Maker {
-    /// This build's maker; `None` when the checkpoint's note is not kept
-    /// (then no state is written and the next build writes everything).
+    /// This build's maker: the checkpoint's note as verification read it
+    /// from the kept checkpoints. `None` if the executable cannot be
+    /// hashed (then no state is written and the next build writes
+    /// everything).
     pub fn of(portal: &Portal, data: &LedgerData) -> Option<Maker> {
-        let size = data.verified.checkpoint.size;
         let config = serde_json::to_vec(&portal.config).ok()?;
         Some(Maker {
             code: crate::ledger::hex(&crate::code::executable_hash().ok()?),
             config: crate::ledger::hex(&sha2::Sha256::digest(&config)),
-            size,
-            checkpoint: portal.ledger().kept_checkpoint(size)?,
+            size: data.verified.checkpoint.size,
+            checkpoint: data.verified.checkpoint_note.clone(),
         })
     }
 

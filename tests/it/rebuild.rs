@@ -10,18 +10,17 @@ use minhbach::site::parts::part_path;
 use minhbach::site::routes;
 use std::path::Path;
 
-/// Builds into `output` and returns the build's standard output.
-fn build(portal: &TestPortal, output: &Path) -> String {
+/// Builds into `output` with `-v` and `env` set; returns the build's
+/// standard error (its steps).
+fn build(portal: &TestPortal, output: &Path, env: &[(&str, &str)]) -> String {
     let out = portal
-        .run(&["build", "-o", output.to_str().unwrap()])
+        .run(&["build", "-v", "-o", output.to_str().unwrap()])
+        .envs(env.iter().copied())
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "build failed:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "build failed:\n{stderr}");
+    stderr
 }
 
 /// A site: every file under it with its bytes.
@@ -35,11 +34,7 @@ fn cold(portal: &TestPortal, name: &str, env: &[(&str, &str)]) -> Site {
         std::fs::remove_dir_all(&cache).unwrap();
     }
     let dir = portal.dir.path().join(name);
-    portal
-        .run(&["build", "-o", dir.to_str().unwrap()])
-        .envs(env.iter().copied())
-        .assert()
-        .success();
+    build(portal, &dir, env);
     snapshot(&dir)
 }
 
@@ -62,7 +57,7 @@ fn a_rebuild_equals_a_cold_build_after_every_kind_of_entry() {
     let portal = TestPortal::new();
     portal.append(SAMPLE).assert().success();
     let out = portal.dir.path().join("out");
-    build(&portal, &out);
+    build(&portal, &out, &[]);
     let admin = portal.admin_key.to_str().unwrap().to_string();
     let new_key = portal.dir.path().join("keys/canbo-2.key");
 
@@ -159,7 +154,7 @@ fn a_rebuild_equals_a_cold_build_after_every_kind_of_entry() {
     for (number, (what, step)) in steps.iter().enumerate() {
         let before = snapshot(&out);
         step(&portal);
-        build(&portal, &out);
+        build(&portal, &out, &[]);
         let rebuilt = snapshot(&out);
         assert_ne!(rebuilt, before, "{what}: the site did not change");
         assert_same(&out, &cold(&portal, &format!("cold-{number}"), &[]), what);
@@ -172,14 +167,7 @@ const PARTS: &[(&str, &str)] = &[("MINHBACH_PART_BYTES", "65536")];
 /// Builds with `-v` into `output` (parts of `PARTS`); returns the
 /// lines of the lookup index and open data steps.
 fn build_index_line(portal: &TestPortal, output: &Path) -> String {
-    let out = portal
-        .run(&["build", "-v", "-o", output.to_str().unwrap()])
-        .envs(PARTS.iter().copied())
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert!(out.status.success(), "build failed:\n{stderr}");
-    stderr
+    build(portal, output, PARTS)
         .lines()
         .filter(|line| line.starts_with("lookup index") || line.starts_with("open data"))
         .collect::<Vec<_>>()
@@ -317,13 +305,7 @@ fn the_lookup_index_and_open_data_are_extended_by_appended_entries() {
     // whole, as a cold build with that size writes it.
     let other: &[(&str, &str)] = &[("MINHBACH_PART_BYTES", "100000")];
     portal.append(&donation(102)).assert().success();
-    let output = portal
-        .run(&["build", "-v", "-o", out.to_str().unwrap()])
-        .envs(other.iter().copied())
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "{stderr}");
+    let stderr = build(&portal, &out, other);
     assert!(
         !stderr.contains("open data: 8 downloads extended"),
         "{stderr}"

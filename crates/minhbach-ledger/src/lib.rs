@@ -34,7 +34,7 @@ pub use input::{
 pub use privacy::{Secret, hex};
 pub use state::{FundTotals, KeyRecord, State, check_entry_fields};
 pub use store::SEGMENT_ENTRIES;
-pub use validate::EntryError;
+pub use validate::{EntryError, parse_date};
 pub use verify::{
     RECOVER_HINT, Verified, VerifyError, VerifyErrorKind, VerifyOptions, check_extends,
 };

@@ -208,18 +208,13 @@ fn update_shard(
         let mut line = String::new();
         match shard.position(&term) {
             Err(at) => {
-                push_dictionary_line(&mut line, &term, &new);
-                if has_chunks(&new) {
-                    push_chunks(&mut files, &term, 0, &new);
-                }
+                push_term(&mut line, &mut files, &term, &new);
                 shard.lines.insert(at, line);
             }
             Ok(at) => {
-                let Some(()) =
-                    extend_line(&mut line, &mut files, &shard.lines[at], &term, &new, read)?
-                else {
+                if !extend_line(&mut line, &mut files, &shard.lines[at], &term, &new, read)? {
                     return Ok(None);
-                };
+                }
                 shard.lines[at] = line;
             }
         }
@@ -231,15 +226,26 @@ fn update_shard(
     Ok(Some(files))
 }
 
-/// The postings chunks of `list` from chunk `first` on.
+/// The postings chunks of `list`, numbered from `first`: a whole list's
+/// from 0, a tail's from the chunk it starts.
 fn push_chunks(files: &mut Files, term: &str, first: usize, list: &[u32]) {
-    for (k, chunk) in list.chunks(CHUNK).enumerate().skip(first) {
-        files.push((format!("p/{term}/{k}"), encode_chunk(chunk)));
+    for (k, chunk) in list.chunks(CHUNK).enumerate() {
+        files.push((format!("p/{term}/{}", first + k), encode_chunk(chunk)));
+    }
+}
+
+/// A term's dictionary line and, if its postings are in files, all its
+/// chunks: for a term whose whole list is at hand.
+fn push_term(line: &mut String, files: &mut Files, term: &str, list: &[u32]) {
+    push_dictionary_line(line, term, list);
+    if has_chunks(list) {
+        push_chunks(files, term, 0, list);
     }
 }
 
 /// A term's new line, from its old one and the new postings (all after
-/// its old ones), and the chunks that change.
+/// its old ones), and the chunks that change; `false` if the old line or
+/// chunk is not what this code writes.
 fn extend_line(
     line: &mut String,
     files: &mut Files,
@@ -247,10 +253,10 @@ fn extend_line(
     term: &str,
     new: &[u32],
     read: &ReadPrevious,
-) -> Result<Option<()>> {
+) -> Result<bool> {
     let fields: Vec<&str> = old.trim_end_matches('\n').split('\t').collect();
     let Some(count) = fields.get(1).and_then(|count| count.parse::<usize>().ok()) else {
-        return Ok(None);
+        return Ok(false);
     };
     let whole = |mut list: Vec<u32>| {
         (list.len() == count && list.last() < new.first()).then(|| {
@@ -272,35 +278,29 @@ fn extend_line(
             let Some(mut starts) =
                 starts.filter(|starts| count <= CHUNK || starts.len() == last + 1)
             else {
-                return Ok(None);
+                return Ok(false);
             };
             let Some(mut tail) = read(&format!("p/{term}/{last}"))?
                 .and_then(|bytes| decode_chunk(&bytes))
                 .filter(|tail| tail.len() == count - last * CHUNK && tail.last() < new.first())
             else {
-                return Ok(None);
+                return Ok(false);
             };
             tail.extend_from_slice(new);
             starts.truncate(last);
             starts.extend(tail.iter().step_by(CHUNK));
-            let total = count + new.len();
             let newest = tail.last().copied().unwrap_or(0);
-            push_chunked_line(line, term, total, newest, starts.into_iter());
-            for (offset, chunk) in tail.chunks(CHUNK).enumerate() {
-                files.push((format!("p/{term}/{}", last + offset), encode_chunk(chunk)));
-            }
-            return Ok(Some(()));
+            push_chunked_line(line, term, count + new.len(), newest, starts.into_iter());
+            push_chunks(files, term, last, &tail);
+            return Ok(true);
         }
         _ => None,
     };
     let Some(list) = list else {
-        return Ok(None);
+        return Ok(false);
     };
-    push_dictionary_line(line, term, &list);
-    if has_chunks(&list) {
-        push_chunks(files, term, 0, &list);
-    }
-    Ok(Some(()))
+    push_term(line, files, term, &list);
+    Ok(true)
 }
 
 #[cfg(test)]
