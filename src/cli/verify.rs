@@ -164,6 +164,7 @@ fn extends_published(log: &PublishedLog, old_note: &str) -> Result<Vec<merkle::H
         checkpoints_digest: [0; 32],
         segment_roots: Vec::new(),
         cached_entries: 0,
+        segment_bytes: Vec::new(),
     };
     Ok(crate::ledger::check_extends(
         &verified,

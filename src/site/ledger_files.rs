@@ -25,13 +25,18 @@ use std::fs::File;
 use std::io::Read;
 use std::path::PathBuf;
 
-/// The verified ledger: every entry, where its lines are stored, and the
-/// sizes of every checkpoint ever signed.
+/// The verified ledger: its entries from `first` on, where its lines are
+/// stored, and the sizes of every checkpoint ever signed.
 pub struct LedgerData {
-    /// Every entry, one `Vec` per segment file, so the model can free each
-    /// segment's entries as it turns them into rows: held whole, they were
-    /// the build's peak.
+    /// The entries from number `first` on, one `Vec` per segment file
+    /// (empty for a segment wholly below `first`), so the model can free
+    /// each segment's entries as it turns them into rows: held whole, they
+    /// were the build's peak.
     pub entries: Vec<Vec<Entry>>,
+    /// The first entry held: entries below it were verified (re-hashed
+    /// against the verified-state cache, or judged) but not decoded, as
+    /// this build has what it made of them (`reuse`).
+    pub first: u64,
     pub verified: Verified,
     /// Each segment file and how many of its bytes the verified entries
     /// take.
@@ -41,34 +46,41 @@ pub struct LedgerData {
 
 impl LedgerData {
     /// Verifies the ledger (with the verified-state cache) and reads its
-    /// entries.
-    pub fn read(portal: &Portal) -> Result<LedgerData> {
+    /// entries from number `first` on.
+    pub fn read(portal: &Portal, first: u64) -> Result<LedgerData> {
         let ledger = portal.ledger();
         // Sized up front: growing by doubling copies and touches twice the
         // fresh memory (the kernel zeroes each page).
         let count = ledger.checkpoint_sizes()?.last().copied().unwrap_or(0);
         let mut entries: Vec<Vec<Entry>> = Vec::new();
-        let mut segments: Vec<(PathBuf, u64)> = Vec::new();
         let options = VerifyOptions {
             keep_leaves: true,
+            visit_from: first,
             ..VerifyOptions::default()
         };
         let verified = ledger
-            .verify_cached(options, &mut |entry: Entry, line: &[u8]| {
-                let index = entry.seq / SEGMENT_ENTRIES;
-                if segments.len() as u64 <= index {
-                    segments.push((ledger.segment_path(index), 0));
-                    let left = count.saturating_sub(entry.seq).clamp(1, SEGMENT_ENTRIES);
-                    entries.push(Vec::with_capacity(left as usize));
+            .verify_cached(options, &mut |entry: Entry, _line: &[u8]| {
+                let index = (entry.seq / SEGMENT_ENTRIES) as usize;
+                while entries.len() <= index {
+                    let start = entries.len() as u64 * SEGMENT_ENTRIES;
+                    let left = count.saturating_sub(start.max(entry.seq));
+                    let held = if entries.len() == index {
+                        left.clamp(1, SEGMENT_ENTRIES) as usize
+                    } else {
+                        0
+                    };
+                    entries.push(Vec::with_capacity(held));
                 }
-                if let Some((_, bytes)) = segments.last_mut() {
-                    *bytes += line.len() as u64 + 1;
-                }
-                if let Some(segment) = entries.last_mut() {
-                    segment.push(entry);
-                }
+                entries[index].push(entry);
             })
             .map_err(|e| anyhow!("the ledger does not verify, so nothing is published: {e}"))?;
+        entries.resize_with(verified.segment_bytes.len(), Vec::new);
+        let segments = verified
+            .segment_bytes
+            .iter()
+            .enumerate()
+            .map(|(index, &bytes)| (ledger.segment_path(index as u64), bytes))
+            .collect();
         // Read after verifying, without the lock: an append meanwhile may
         // have signed a newer checkpoint, which this build does not show.
         let verified_size = verified.checkpoint.size;
@@ -76,6 +88,7 @@ impl LedgerData {
         checkpoint_sizes.retain(|&size| size <= verified_size);
         Ok(LedgerData {
             entries,
+            first: first.min(verified_size),
             verified,
             segments,
             checkpoint_sizes,

@@ -102,8 +102,22 @@ pub struct BuildReport {
 pub fn build(portal: &Portal, output: &Path, options: &RenderOptions) -> Result<BuildReport> {
     let start = Instant::now();
     output::check_destination(&portal.root, output, options.force)?;
-    let staging = StagingSink::new(output)?;
-    let render = match render_site(portal, &staging, options) {
+    let mut staging = StagingSink::new(output)?;
+    let mut rendered = render_site(portal, &staging, options, Decode::AsReused);
+    if rendered
+        .as_ref()
+        .is_err_and(|error| error.is::<NeedsEveryEntry>())
+    {
+        // Rare (a correction appended, an open-data file changed by hand):
+        // the same build again, every entry decoded.
+        if options.verbose {
+            eprintln!("build: every entry is needed; building again from all of them");
+        }
+        staging.discard();
+        staging = StagingSink::new(output)?;
+        rendered = render_site(portal, &staging, options, Decode::Every);
+    }
+    let render = match rendered {
         Ok(report) => report,
         Err(error) => {
             staging.discard();
@@ -118,6 +132,7 @@ pub fn build(portal: &Portal, output: &Path, options: &RenderOptions) -> Result<
     reuse::forget(output)?;
     let merge = timed(options.verbose, "merge", || staging.merge_into(output))?;
     reuse::store(output, &render.states);
+    model::cache::sweep(output);
     Ok(BuildReport {
         render,
         merge,
@@ -132,7 +147,7 @@ pub fn render_in_memory(
     options: &RenderOptions,
 ) -> Result<(RenderReport, BTreeMap<String, Vec<u8>>)> {
     let sink = MemorySink::default();
-    let report = render_site(portal, &sink, options)?;
+    let report = render_site(portal, &sink, options, Decode::Every)?;
     Ok((report, sink.into_files()))
 }
 
@@ -196,12 +211,30 @@ impl Errors {
     }
 }
 
+/// Which entries a build decodes.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Decode {
+    /// Only those the previous build's model and open data do not cover,
+    /// when they may be extended (`reuse`).
+    AsReused,
+    Every,
+}
+
+/// A build that decoded only the entries appended since the last one found
+/// after verifying that it needs the others (a correction among the new
+/// entries, an open-data file no longer as written): `build` starts it again
+/// with every entry.
+#[derive(Debug, thiserror::Error)]
+#[error("internal error: the build needs every entry, and decoded only the new ones")]
+struct NeedsEveryEntry;
+
 /// The pipeline: load, verify, open data, model, render, write (see the
 /// module doc). Each step is a method of [`Build`] below, in this order.
-pub fn render_site(
+fn render_site(
     portal: &Portal,
     sink: &dyn Sink,
     options: &RenderOptions,
+    decode: Decode,
 ) -> Result<RenderReport> {
     let build = Build::new(portal, sink, options);
     let verbose = options.verbose;
@@ -215,23 +248,30 @@ pub fn render_site(
             return Ok(build.report(0, 0, 0));
         }
     };
-    let mut data = timed(verbose, "verify", || build.verify())?;
     let citizen_id_digits = portal.citizen_id_digits()?;
-    let with_digits = data
-        .entries
-        .iter()
-        .flatten()
-        .filter(|entry| carries_citizen_id_digits(entry))
-        .count();
+    let mut reused = build.reusable(decode);
+    let mut data = timed(verbose, "verify", || build.verify(reused.first))?;
     let maker = reuse::Maker::of(portal, &data);
+    reused.confirm(maker.as_ref(), portal);
     let mut states = reuse::States::new();
     let (mut open_data, mut files) = timed(verbose, "open data", || {
-        build.write_open_data(&data, &citizen_id_digits, maker.as_ref(), &mut states)
+        build.write_open_data(
+            &data,
+            &citizen_id_digits,
+            reused.open_data.as_ref(),
+            maker.as_ref(),
+            &mut states,
+        )
     })?;
-    let fund_names = opendata::fund_names(data.entries.iter().flatten());
     let index_base = build.index_base(&data, maker.as_ref());
     let mut model = timed(verbose, "model", || {
-        build.model(&mut data, &citizen_id_digits)
+        build.model(
+            &mut data,
+            &citizen_id_digits,
+            reused.model.take(),
+            maker.as_ref(),
+            &mut states,
+        )
     })?;
     // Photos before pages: a page shows each photo's published sizes.
     files += timed(verbose, "photos", || {
@@ -242,7 +282,7 @@ pub fn render_site(
     // Pages render from the model alone: free the verified state and the
     // leaf hashes first.
     drop(data);
-    files += build.write_feeds(&model, fund_names, &sources, &mut open_data)?;
+    files += build.write_feeds(&model, &sources, &mut open_data)?;
     let pages = build.pages(&model, &sources, &content_html, open_data);
     check_paths_unique(&pages)?;
     let jobs = page_jobs(&pages);
@@ -271,8 +311,31 @@ pub fn render_site(
     }
     Ok(RenderReport {
         states,
-        ..build.report(jobs.len(), files, with_digits)
+        ..build.report(jobs.len(), files, model.entries_with_citizen_id_digits)
     })
+}
+
+/// What this build may extend of the previous build's model and open data,
+/// and so the first entry it decodes.
+struct Reused {
+    /// What made the model cache.
+    model: Option<reuse::Maker>,
+    open_data: Option<OpenDataState>,
+    first: u64,
+}
+
+impl Reused {
+    /// Drops what the verified ledger's maker may not extend (`first`
+    /// stays: a step that then needs an entry below it says so).
+    fn confirm(&mut self, maker: Option<&reuse::Maker>, portal: &Portal) {
+        let may = |previous: &reuse::Maker| maker.is_some_and(|m| m.may_extend(previous, portal));
+        if self.model.as_ref().is_some_and(|m| !may(m)) {
+            self.model = None;
+        }
+        if self.open_data.as_ref().is_some_and(|o| !may(&o.maker)) {
+            self.open_data = None;
+        }
+    }
 }
 
 /// What every step of one build shares.
@@ -317,15 +380,48 @@ impl<'a> Build<'a> {
 
     /// Verifies the ledger (through the verified-state cache) and reads its
     /// entries: nothing unverified is published.
-    fn verify(&self) -> Result<ledger_files::LedgerData> {
-        let data = ledger_files::LedgerData::read(self.portal)?;
+    fn verify(&self, first: u64) -> Result<ledger_files::LedgerData> {
+        let data = ledger_files::LedgerData::read(self.portal, first)?;
         if self.options.verbose {
             eprintln!(
-                "verify: {} of {} entries re-hashed only (verified-state cache)",
-                data.verified.cached_entries, data.verified.checkpoint.size
+                "verify: {} of {} entries re-hashed only (verified-state cache); decoded from entry {}",
+                data.verified.cached_entries, data.verified.checkpoint.size, data.first
             );
         }
         Ok(data)
+    }
+
+    /// What the previous build left that this one may extend, as far as
+    /// can be told before verifying: the model cache and the open-data
+    /// state of the same executable and config, from a checkpoint still
+    /// kept, and not with citizen-ID digits shown (their side store may
+    /// change). Entries below both are then not decoded.
+    fn reusable(&self, decode: Decode) -> Reused {
+        let none = Reused {
+            model: None,
+            open_data: None,
+            first: 0,
+        };
+        if self.config.privacy.show_citizen_id_last4 {
+            return none;
+        }
+        let current = |previous: &reuse::Maker| reuse::Maker::still_current(previous, self.portal);
+        let model = model::cache::maker(self.sink).filter(|m| current(m));
+        let open_data: Option<OpenDataState> = reuse::previous(self.sink, reuse::OPEN_DATA_STATE)
+            .filter(|previous: &OpenDataState| {
+                previous.part_bytes == parts::part_bytes() && current(&previous.maker)
+            });
+        let first = match (&model, &open_data) {
+            (Some(model), Some(open_data)) if decode == Decode::AsReused => {
+                model.size.min(open_data.maker.size)
+            }
+            _ => 0,
+        };
+        Reused {
+            model,
+            open_data,
+            first,
+        }
     }
 
     /// The previous build's lookup index state, if this build may extend
@@ -338,6 +434,10 @@ impl<'a> Build<'a> {
     ) -> Option<lookup::extend::State> {
         let previous: lookup::extend::State =
             reuse::previous(self.sink, lookup::extend::STATE_FILE)?;
+        // Its corrections since are looked for among the entries held.
+        if previous.maker.size < data.first {
+            return None;
+        }
         let corrected_since = data
             .entries
             .iter()
@@ -398,6 +498,7 @@ impl<'a> Build<'a> {
         &self,
         data: &ledger_files::LedgerData,
         citizen_id_digits: &CitizenIdDigits,
+        previous: Option<&OpenDataState>,
         maker: Option<&reuse::Maker>,
         states: &mut reuse::States,
     ) -> Result<(Vec<pages::OpenFile>, usize)> {
@@ -413,22 +514,14 @@ impl<'a> Build<'a> {
             .then_some(citizen_id_digits);
         // Both are append-only (a line or row per entry, in ledger order):
         // appended to when the ledger extends what the last build's were
-        // made from. Not with ID digits shown: the side store may change.
-        let previous: Option<OpenDataState> =
-            reuse::previous(sink, reuse::OPEN_DATA_STATE).filter(|previous: &OpenDataState| {
-                show_last4.is_none()
-                    && previous.part_bytes == parts::part_bytes()
-                    && maker.is_some_and(|maker| maker.may_extend(&previous.maker, self.portal))
-            });
+        // made from (`previous`, see `reusable`).
         let appendable = |path: &str| {
-            previous
-                .as_ref()
-                .and_then(|state| state.files.iter().find(|file| file.download.path == path))
+            previous.and_then(|state| state.files.iter().find(|file| file.download.path == path))
         };
-        let since = previous.as_ref().map_or(0, |state| state.maker.size);
+        let since = previous.map_or(0, |state| state.maker.size);
         let (written, csvs) = rayon::join(
             || data.write_download(sink, appendable(routes::DOWNLOAD_FILE)),
-            || write_csv_files(sink, &data.entries, show_last4, &appendable, since),
+            || write_csv_files(sink, data, show_last4, &appendable, since),
         );
         let written: Vec<Written> = std::iter::once(written?).chain(csvs?).collect();
         if self.options.verbose {
@@ -466,24 +559,54 @@ impl<'a> Build<'a> {
     }
 
     /// Typed rows with corrections applied and personal data reduced as the
-    /// privacy settings say; takes the entries over from `data`.
+    /// privacy settings say; takes the entries over from `data`. The rows
+    /// of the previous build (`cache`, the model cache) are extended by the
+    /// entries appended since, unless one of them corrects an earlier entry;
+    /// the rows are then kept for the next build.
     fn model(
         &self,
         data: &mut ledger_files::LedgerData,
         citizen_id_digits: &CitizenIdDigits,
+        cache: Option<reuse::Maker>,
+        maker: Option<&reuse::Maker>,
+        states: &mut reuse::States,
     ) -> Result<model::Model> {
-        let entries = std::mem::take(&mut data.entries);
+        let mut entries = std::mem::take(&mut data.entries);
         let verified = &data.verified;
-        model::Model::build(
-            entries,
+        let cached = cache
+            .and_then(|_| model::cache::load(self.sink))
+            .filter(|rows| {
+                rows.size >= data.first
+                    && !model::corrects_earlier(entries.iter().flatten(), rows.size)
+            });
+        let mut rows = match cached {
+            Some(rows) => {
+                for segment in &mut entries {
+                    segment.retain(|entry| entry.seq >= rows.size);
+                }
+                if self.options.verbose {
+                    eprintln!("model: rows of {} entries from the model cache", rows.size);
+                }
+                rows
+            }
+            None if data.first > 0 => return Err(NeedsEveryEntry.into()),
+            None => model::Rows::default(),
+        };
+        let options = model::ModelOptions {
+            privacy: &self.config.privacy,
+            page_size: self.page_size,
+            citizen_id_digits,
+        };
+        rows.add(entries, &verified.state, &options)?;
+        if let Some(maker) = maker.filter(|_| !self.config.privacy.show_citizen_id_last4)
+            && let Some(state) = model::cache::store(self.sink, &rows, maker)
+        {
+            states.push((model::cache::STATE_FILE, state));
+        }
+        rows.finish(
             &verified.state,
             &verified.checkpoint,
             &verified.checkpoint_note,
-            &model::ModelOptions {
-                privacy: &self.config.privacy,
-                page_size: self.page_size,
-                citizen_id_digits,
-            },
         )
     }
 
@@ -532,13 +655,12 @@ impl<'a> Build<'a> {
     fn write_feeds(
         &self,
         model: &model::Model,
-        fund_names: BTreeMap<String, String>,
         sources: &load::Sources,
         open_data: &mut Vec<pages::OpenFile>,
     ) -> Result<usize> {
         let language = &self.config.default_language;
         let words = opendata::Words::new(sources.translations.get(language));
-        let feed = feed_files(model, fund_names, words, self.config, &self.urls);
+        let feed = feed_files(model, words, self.config, &self.urls);
         open_data.extend(feed.iter().map(|(path, bytes)| pages::OpenFile {
             path: path.clone(),
             bytes: bytes.len() as u64,
@@ -766,12 +888,13 @@ fn write_sitemaps(sink: &dyn Sink, urls: &render::Urls, page_urls: &[String]) ->
 /// memory (the donations CSV is the largest file of a big site); returns each path and size.
 fn write_csv_files<'p>(
     sink: &dyn Sink,
-    entries: &[Vec<Entry>],
+    data: &ledger_files::LedgerData,
     show_last4: Option<&CitizenIdDigits>,
     appendable: &(dyn Fn(&str) -> Option<&'p parts::Appendable> + Sync),
     since: u64,
 ) -> Result<Vec<Written>> {
     let limit = parts::part_bytes();
+    let entries = &data.entries;
     opendata::CSV_KINDS
         .par_iter()
         .map(|kind| {
@@ -784,6 +907,9 @@ fn write_csv_files<'p>(
                 if let Some(appended) = appended {
                     return Ok(Written::appended(appended));
                 }
+            }
+            if data.first > 0 {
+                return Err(NeedsEveryEntry.into());
             }
             let written = parts::write_appendable(sink, &path, limit, None, &mut |out| {
                 opendata::write_csv_for_kind(kind, entries.iter().flatten(), show_last4, out)
@@ -868,7 +994,6 @@ fn open_data_files(downloads: &[parts::Download]) -> Vec<pages::OpenFile> {
 /// bytes).
 fn feed_files(
     model: &model::Model,
-    fund_names: BTreeMap<String, String>,
     words: opendata::Words,
     config: &crate::config::Config,
     urls: &render::Urls,
@@ -891,7 +1016,7 @@ fn feed_files(
         updated: opendata::newest_time(&model.newest)
             .unwrap_or_default()
             .to_string(),
-        fund_names,
+        fund_names: model.signed_fund_names.clone(),
         language: config.default_language.clone(),
         words,
     };
@@ -923,7 +1048,7 @@ fn write_vietqr_codes(model: &model::Model, sink: &dyn Sink) -> Result<usize> {
             .with_context(|| format!("VietQR code of fund `{}`", fund.id))?;
         let title = format!(
             "VietQR: {} {}, {}",
-            code.bank_name.unwrap_or(&account.bank_bin),
+            code.bank_name.as_deref().unwrap_or(&account.bank_bin),
             account.number,
             code.note
         );

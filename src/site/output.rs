@@ -80,6 +80,11 @@ pub trait Sink: Sync {
     fn previous_state(&self, _name: &str) -> Option<Vec<u8>> {
         None
     }
+    /// Where state `name` lives beside the output, if the sink has one (a
+    /// state kept in more than one file: the model cache's chunks).
+    fn state_path(&self, _name: &str) -> Option<PathBuf> {
+        None
+    }
     /// Whether the previous build wrote files under `dir` and every one of
     /// them is still as it was written (the length and time its manifest
     /// recorded), so this build may read them as that build's.
@@ -359,8 +364,13 @@ fn sibling(output: &Path, suffix: &str) -> PathBuf {
     parent.join(format!(".{name}.{suffix}"))
 }
 
-/// Writes a small state file beside `output` (`.public.<name>`), for the
-/// next build's `Sink::previous_state`; atomically.
+/// Where state `name` lives beside `output` (`.public.<name>`).
+pub fn state_path(output: &Path, name: &str) -> PathBuf {
+    sibling(output, name)
+}
+
+/// Writes a state file beside `output` (`.public.<name>`), for the next
+/// build's `Sink::previous_state`; atomically.
 pub fn write_state(output: &Path, name: &str, bytes: &[u8]) -> Result<()> {
     let path = sibling(output, name);
     let temp = sibling(output, &format!("{name}-{}", std::process::id()));
@@ -685,6 +695,10 @@ impl Sink for StagingSink {
 
     fn previous_state(&self, name: &str) -> Option<Vec<u8>> {
         std::fs::read(sibling(&self.output, name)).ok()
+    }
+
+    fn state_path(&self, name: &str) -> Option<PathBuf> {
+        Some(state_path(&self.output, name))
     }
 
     fn previous_intact(&self, dir: &str) -> bool {

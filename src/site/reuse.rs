@@ -38,12 +38,25 @@ impl Maker {
     /// hashed (then no state is written and the next build writes
     /// everything).
     pub fn of(portal: &Portal, data: &LedgerData) -> Option<Maker> {
-        let config = serde_json::to_vec(&portal.config).ok()?;
+        let (code, config) = code_and_config(portal)?;
         Some(Maker {
-            code: crate::ledger::hex(&crate::code::executable_hash().ok()?),
-            config: crate::ledger::hex(&sha2::Sha256::digest(&config)),
+            code,
+            config,
             size: data.verified.checkpoint.size,
             checkpoint: data.verified.checkpoint_note.clone(),
+        })
+    }
+
+    /// Whether `previous` may still be extended, as far as can be told
+    /// before the ledger is verified: the same executable and config, and
+    /// its checkpoint still kept with the same note. `may_extend` decides
+    /// after.
+    pub fn still_current(previous: &Maker, portal: &Portal) -> bool {
+        code_and_config(portal).is_some_and(|(code, config)| {
+            previous.code == code
+                && previous.config == config
+                && portal.ledger().kept_checkpoint(previous.size).as_ref()
+                    == Some(&previous.checkpoint)
         })
     }
 
@@ -60,6 +73,15 @@ impl Maker {
     }
 }
 
+/// The executable's and the config's SHA-256, hex.
+fn code_and_config(portal: &Portal) -> Option<(String, String)> {
+    let config = serde_json::to_vec(&portal.config).ok()?;
+    Some((
+        crate::ledger::hex(&crate::code::executable_hash().ok()?),
+        crate::ledger::hex(&sha2::Sha256::digest(&config)),
+    ))
+}
+
 /// The state file `name` the previous build left, if it reads as a `T`.
 pub fn previous<T: for<'de> Deserialize<'de>>(sink: &dyn Sink, name: &str) -> Option<T> {
     serde_json::from_slice(&sink.previous_state(name)?).ok()
@@ -69,7 +91,11 @@ pub fn previous<T: for<'de> Deserialize<'de>>(sink: &dyn Sink, name: &str) -> Op
 pub type States = Vec<(&'static str, Vec<u8>)>;
 
 /// Every state file a build may leave.
-pub const NAMES: [&str; 2] = [super::lookup::extend::STATE_FILE, OPEN_DATA_STATE];
+pub const NAMES: [&str; 3] = [
+    super::lookup::extend::STATE_FILE,
+    OPEN_DATA_STATE,
+    super::model::cache::STATE_FILE,
+];
 
 /// The open data's state file.
 pub const OPEN_DATA_STATE: &str = "opendata-state";

@@ -154,11 +154,49 @@ fn a_rebuild_equals_a_cold_build_after_every_kind_of_entry() {
     for (number, (what, step)) in steps.iter().enumerate() {
         let before = snapshot(&out);
         step(&portal);
-        build(&portal, &out, &[]);
+        let steps = build(&portal, &out, &[]);
+        // The rows of the entries before are the model cache's, unless a
+        // correction came: then every entry is decoded and made into rows.
+        let corrected = what.starts_with("a correction");
+        assert_eq!(
+            steps.contains("from the model cache"),
+            !corrected,
+            "{what}:\n{steps}"
+        );
+        assert_eq!(
+            steps.contains("every entry is needed"),
+            corrected,
+            "{what}:\n{steps}"
+        );
         let rebuilt = snapshot(&out);
         assert_ne!(rebuilt, before, "{what}: the site did not change");
         assert_same(&out, &cold(&portal, &format!("cold-{number}"), &[]), what);
     }
+
+    // A model cache damaged by hand is not used: the build decodes every
+    // entry again, and publishes what a cold build does.
+    let state = portal.dir.path().join(".out.model-state");
+    let mut bytes = std::fs::read(&state).unwrap();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 1;
+    std::fs::write(&state, bytes).unwrap();
+    portal
+        .append(r#"{"kind":"donation","fund":"lu-mien-trung","donor":"Lê Văn Dũng","amount":300000,"date":"2025-09-18","channel":"cash"}"#)
+        .assert()
+        .success();
+    let steps = build(&portal, &out, &[]);
+    assert!(!steps.contains("from the model cache"), "{steps}");
+    assert!(steps.contains("every entry is needed"), "{steps}");
+    assert_same(
+        &out,
+        &cold(&portal, "cold-damaged", &[]),
+        "a damaged model cache",
+    );
+    let steps = build(&portal, &out, &[]);
+    assert!(
+        steps.contains("from the model cache"),
+        "written again:\n{steps}"
+    );
 }
 
 /// Parts of 64 KiB, so the download and the donations table are split.

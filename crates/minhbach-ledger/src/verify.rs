@@ -126,6 +126,10 @@ pub struct VerifyOptions {
     pub check_media: bool,
     /// Compute each segment's Merkle root (for the verified-state cache).
     pub segment_roots: bool,
+    /// Hand the visitor only the entries from this number on. Those below
+    /// it that the verified-state cache covers are then only re-hashed,
+    /// never decoded (a reader that keeps what it made of them).
+    pub visit_from: u64,
 }
 
 /// A ledger that verified: its state, tree and newest checkpoint.
@@ -146,6 +150,9 @@ pub struct Verified {
     /// How many of the first entries were judged by the verified-state
     /// cache (re-hashed, not re-checked); 0 without a cache.
     pub cached_entries: u64,
+    /// How many bytes of each segment file the verified entries take, with
+    /// their newlines.
+    pub segment_bytes: Vec<u64>,
 }
 
 /// A checkpoint kept in `ledger/checkpoints/`.
@@ -229,6 +236,7 @@ pub fn verify_visiting<'v>(
         checkpoints_digest,
         segment_roots: parts.segment_roots,
         cached_entries: parts.cached_entries,
+        segment_bytes: parts.segment_bytes,
     })
 }
 
@@ -306,6 +314,7 @@ struct Parts {
     checkpoints: usize,
     segment_roots: Vec<Hash>,
     cached_entries: u64,
+    segment_bytes: Vec<u64>,
 }
 
 /// What judging the entries past the trusted prefix keeps from one entry to
@@ -431,8 +440,13 @@ fn verify_pass<'v>(
         next_checkpoint,
         checkpoints,
     };
+    let mut segment_bytes = Vec::with_capacity(segments.len());
     let segment_count = segments.len();
-    let decode_trusted = visit.is_some();
+    // Entries from here on are visited (and so decoded).
+    let visit_from = match visit {
+        Some(_) => visited_below.max(options.visit_from),
+        None => u64::MAX,
+    };
     // Reading and decoding (parallel, context-free) of segment k + 1 runs on
     // its own thread while segment k is applied to the state (serial): the
     // two halves take about as long as each other.
@@ -445,7 +459,7 @@ fn verify_pass<'v>(
                 expected: cached
                     .as_ref()
                     .and_then(|(_, _, roots)| roots.get(segment.index as usize).copied()),
-                decode_trusted,
+                decode_from: visit_from.saturating_sub(first).min(SEGMENT_ENTRIES) as usize,
                 root: options.segment_roots,
             };
             load_segment(segment, plan, reuse)
@@ -481,6 +495,7 @@ fn verify_pass<'v>(
                 ..
             } = loaded;
             segment_roots.extend(root);
+            segment_bytes.push(0);
             if let Some(whole) = whole {
                 tree.push_subtree(whole, SEGMENT_ENTRIES.trailing_zeros());
             }
@@ -488,6 +503,9 @@ fn verify_pass<'v>(
                 let seq = segment.index * SEGMENT_ENTRIES + offset as u64;
                 let at = |error: VerifyError| error.at(seq, &segment.path);
                 let entry = result.map_err(at)?;
+                if let Some(bytes) = segment_bytes.last_mut() {
+                    *bytes += lines[offset].len() as u64 + 1;
+                }
                 if whole.is_none() {
                     tree.push(leaf);
                 }
@@ -505,7 +523,7 @@ fn verify_pass<'v>(
                         });
                     }
                     if let (Some(visit), Some(entry)) = (visit.as_deref_mut(), entry)
-                        && seq >= visited_below
+                        && seq >= visit_from
                     {
                         visit(entry, &bytes[lines[offset].clone()]);
                     }
@@ -514,7 +532,7 @@ fn verify_pass<'v>(
                 let entry = entry.expect("entries past the cache are decoded");
                 judge.apply(&entry, seq, store, options).map_err(at)?;
                 if let Some(visit) = visit.as_deref_mut()
-                    && seq >= visited_below
+                    && seq >= visit_from
                 {
                     visit(entry, &bytes[lines[offset].clone()]);
                 }
@@ -539,6 +557,7 @@ fn verify_pass<'v>(
             checkpoints: judge.next_checkpoint,
             segment_roots,
             cached_entries: trusted,
+            segment_bytes,
         })))
     })
 }
@@ -570,8 +589,9 @@ struct Plan {
     trusted: usize,
     /// The cache's root of those lines.
     expected: Option<Hash>,
-    /// Decode the lines the cache covers (someone reads the entries).
-    decode_trusted: bool,
+    /// Decode the lines the cache covers from this one on (someone reads
+    /// those entries).
+    decode_from: usize,
     /// Compute the root of all its lines.
     root: bool,
 }
@@ -640,7 +660,7 @@ fn load_segment(segment: &Segment, plan: Plan, reuse: Loaded) -> Result<Loaded, 
                     let line = &bytes[lines[index].clone()];
                     let entry = if index >= plan.trusted {
                         decode_and_check(line).map(Some)
-                    } else if plan.decode_trusted {
+                    } else if index >= plan.decode_from {
                         Entry::from_verified_line(line)
                             .map(Some)
                             .map_err(|e| VerifyError::new(VerifyErrorKind::Decode, e.to_string()))

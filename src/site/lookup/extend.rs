@@ -354,7 +354,7 @@ mod tests {
                         "2025-09-{:02}",
                         1 + if index < 3000 { index / 200 } else { pick % 28 }
                     ),
-                    channel: "bank",
+                    channel: crate::ledger::entry::Channel::Bank,
                     booking_time: None,
                     account: None,
                     reference: Some(format!("FT{:08}", index)),

@@ -1,7 +1,7 @@
 //! The Atom feed of the newest entries (RFC 4287).
 
 use super::xml_escape;
-use crate::ledger::entry::{Body, Channel, Entry, Fund, Household, KeyEntry, Role, Stage, Support};
+use crate::ledger::entry::{Body, Channel, Entry, Household, KeyEntry, Role, Stage, Support};
 use crate::money::Dong;
 use crate::vn::group_digits;
 use std::collections::BTreeMap;
@@ -103,23 +103,6 @@ pub fn newest_time<'a>(entries: impl IntoIterator<Item = &'a Entry>) -> Option<&
         .into_iter()
         .max_by_key(|entry| entry.seq)
         .map(|entry| entry.time.as_str())
-}
-
-/// Fund id → name from the `fund` entries among `entries`, for
-/// `FeedInfo::fund_names` (the last entry for an id wins).
-pub fn fund_names<'a>(entries: impl IntoIterator<Item = &'a Entry>) -> BTreeMap<String, String> {
-    let mut funds: Vec<(u64, &Fund)> = entries
-        .into_iter()
-        .filter_map(|entry| match &entry.body {
-            Body::Fund(fund) => Some((entry.seq, &**fund)),
-            _ => None,
-        })
-        .collect();
-    funds.sort_by_key(|(seq, _)| *seq);
-    funds
-        .into_iter()
-        .map(|(_, fund)| (fund.id.clone(), fund.name.clone()))
-        .collect()
 }
 
 /// An Atom 1.0 feed (RFC 4287) of `entries` — the caller picks which, usually

@@ -14,7 +14,7 @@ mod feed;
 mod sitemap;
 mod tables;
 
-pub use feed::{FeedInfo, Words, atom_feed, fund_names, newest_time};
+pub use feed::{FeedInfo, Words, atom_feed, newest_time};
 pub use sitemap::{SITEMAP_MAX_URLS, robots_txt, sitemap, sitemap_chunks, sitemap_index};
 pub use tables::{CSV_KINDS, write_csv_for_kind, write_csv_rows};
 

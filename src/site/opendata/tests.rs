@@ -407,6 +407,23 @@ fn assert_well_formed(xml: &str) -> Vec<(String, String)> {
     texts
 }
 
+/// Fund id → name from the `fund` entries among `entries`, for
+/// `FeedInfo::fund_names` (as the model's `signed_fund_names`).
+fn fund_names<'a>(entries: impl IntoIterator<Item = &'a Entry>) -> BTreeMap<String, String> {
+    let mut funds: Vec<(u64, &Fund)> = entries
+        .into_iter()
+        .filter_map(|entry| match &entry.body {
+            Body::Fund(fund) => Some((entry.seq, &**fund)),
+            _ => None,
+        })
+        .collect();
+    funds.sort_by_key(|(seq, _)| *seq);
+    funds
+        .into_iter()
+        .map(|(_, fund)| (fund.id.clone(), fund.name.clone()))
+        .collect()
+}
+
 fn feed_info(entries: &[Entry]) -> FeedInfo {
     FeedInfo {
         title: "Minh bạch — Xã Bảo Hà".into(),

@@ -14,21 +14,24 @@
 //! (HMACs) never, and photos only for households that consented.
 
 use super::routes;
+
+pub mod cache;
 use crate::config::PrivacyConfig;
 use crate::ledger::entry::{
-    Body, Disbursement, Donation, Entry, Fund, Household, KeyEntry, Progress, Stage,
+    Body, Channel, Disbursement, Donation, Entry, Fund, Household, KeyEntry, Progress, Stage,
+    Support,
 };
 use crate::ledger::{State, note::Checkpoint};
 use crate::portal::CitizenIdDigits;
 use crate::vn;
 use anyhow::{Result, bail};
 use base64::Engine;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 /// A correction as shown beside the entry it corrects.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct CorrectionRef {
     pub seq: u64,
     /// The day the correction was appended (`YYYY-MM-DD`).
@@ -36,7 +39,7 @@ pub struct CorrectionRef {
     pub reason: String,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct AccountRow {
     pub bank_bin: String,
     pub number: String,
@@ -44,7 +47,7 @@ pub struct AccountRow {
 }
 
 /// One of a fund's accounts and what it received.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct AccountTotalsRow {
     pub bank_bin: String,
     pub number: String,
@@ -53,7 +56,7 @@ pub struct AccountTotalsRow {
     pub donation_count: u64,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct FundRow {
     pub seq: u64,
     pub id: String,
@@ -83,7 +86,7 @@ pub struct FundRow {
 
 /// A fund's VietQR transfer code: the payload the QR symbol carries, the
 /// transfer note it suggests and where the SVG is published.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct VietQrRow {
     pub payload: String,
     /// `UNG HO …`: the transfer note, folded to plain ASCII capitals.
@@ -91,10 +94,10 @@ pub struct VietQrRow {
     /// Site path of the SVG image, `/quy/<id>/vietqr.svg`.
     pub svg_path: String,
     /// The bank's common name when its BIN is a well-known one.
-    pub bank_name: Option<&'static str>,
+    pub bank_name: Option<String>,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct DonationRow {
     pub seq: u64,
     /// Position among all donations, from 0: it fixes the page forever.
@@ -102,13 +105,15 @@ pub struct DonationRow {
     pub page: usize,
     /// The fund's id and name, shared by all its rows (not a copy per row:
     /// there are millions).
+    #[serde(deserialize_with = "cache::shared")]
     pub fund: Arc<str>,
+    #[serde(deserialize_with = "cache::shared")]
     pub fund_name: Arc<str>,
     /// Empty for an anonymous gift.
     pub donor: String,
     pub amount: u64,
     pub date: String,
-    pub channel: &'static str,
+    pub channel: Channel,
     /// The bank's booking time, `HH:MM:SS`.
     pub booking_time: Option<String>,
     /// The fund's account that received it.
@@ -124,12 +129,14 @@ pub struct DonationRow {
     pub anchor: Anchor,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct DisbursementRow {
     pub seq: u64,
     pub index: usize,
     pub page: usize,
+    #[serde(deserialize_with = "cache::shared")]
     pub fund: Arc<str>,
+    #[serde(deserialize_with = "cache::shared")]
     pub fund_name: Arc<str>,
     pub amount: u64,
     pub date: String,
@@ -160,17 +167,27 @@ impl Serialize for Anchor {
     }
 }
 
-#[derive(Clone, Debug, Serialize)]
+impl<'de> Deserialize<'de> for Anchor {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Anchor, D::Error> {
+        let text = <&str>::deserialize(deserializer)?;
+        text.strip_prefix('e')
+            .and_then(|seq| seq.parse().ok())
+            .map(Anchor)
+            .ok_or_else(|| serde::de::Error::custom(format!("`{text}` is not an anchor")))
+    }
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct StageRow {
     pub seq: u64,
-    pub stage: &'static str,
+    pub stage: Stage,
     pub date: String,
     pub note: Option<String>,
     pub voided: Option<CorrectionRef>,
     pub amended: Vec<CorrectionRef>,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct PhotoRow {
     /// Site path to link to: the stripped full-size JPEG
     /// (`/media/<sha256>/full.jpg`), or a PDF as it is (`/media/<name>`).
@@ -178,17 +195,35 @@ pub struct PhotoRow {
     /// The original's name under `ledger/media/`, `<sha256>.<ext>`.
     pub media: String,
     pub caption: Option<String>,
-    pub stage: &'static str,
-    /// `before` (approved), `during` (started) or `after` (completed,
-    /// handed over).
-    pub phase: &'static str,
+    pub stage: Stage,
+    pub phase: Phase,
     pub date: String,
     /// The published renditions; `None` for a document (PDF).
     pub files: Option<PhotoFiles>,
 }
 
+/// When a photo was taken, by the stage it came with: `before`
+/// (approved), `during` (started) or `after` (completed, handed over).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Phase {
+    Before,
+    During,
+    After,
+}
+
+impl Phase {
+    fn of(stage: Stage) -> Phase {
+        match stage {
+            Stage::Approved => Phase::Before,
+            Stage::Started => Phase::During,
+            Stage::Completed | Stage::HandedOver => Phase::After,
+        }
+    }
+}
+
 /// The stripped copies of one photo the site publishes (site paths).
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct PhotoFiles {
     pub thumb_webp: String,
     pub thumb_jpeg: String,
@@ -203,7 +238,7 @@ pub struct PhotoFiles {
     pub full_height: u32,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct HouseholdRow {
     pub seq: u64,
     pub id: String,
@@ -214,13 +249,13 @@ pub struct HouseholdRow {
     pub commune: String,
     pub village: Option<String>,
     pub circumstances: String,
-    pub support: &'static str,
+    pub support: Support,
     pub planned: u64,
     pub photo_consent: bool,
     /// `********1234`, only when `[privacy] show_citizen_id_last4` is on.
     pub citizen_id_masked: Option<String>,
     /// The current stage, `None` before the first progress entry.
-    pub stage: Option<&'static str>,
+    pub stage: Option<Stage>,
     pub stage_date: Option<String>,
     pub history: Vec<StageRow>,
     /// Published only with consent.
@@ -243,8 +278,8 @@ pub struct StageChange {
     pub province: String,
     pub commune: String,
     pub village: Option<String>,
-    pub support: &'static str,
-    pub stage: &'static str,
+    pub support: Support,
+    pub stage: Stage,
     pub path: String,
 }
 
@@ -364,6 +399,10 @@ pub struct Model {
     /// The entries `latest` summarises, as signed, oldest first: the Atom
     /// feed quotes them.
     pub newest: Vec<Entry>,
+    /// Each fund's name as signed, by id (the feed's titles).
+    pub signed_fund_names: BTreeMap<String, String>,
+    /// Entries written before citizen-ID digits left the ledger line.
+    pub entries_with_citizen_id_digits: usize,
 }
 
 #[derive(Clone, Debug, Default, Serialize)]
@@ -413,7 +452,6 @@ pub fn slugify(text: &str) -> String {
 /// Applies corrections: the current body of every entry, and who voided or
 /// amended it.
 struct Corrections {
-    current: HashMap<u64, Body>,
     voided: HashMap<u64, CorrectionRef>,
     amended: HashMap<u64, Vec<CorrectionRef>>,
 }
@@ -439,7 +477,6 @@ fn replay_corrections<'a>(
     state: &State,
 ) -> Result<Corrections> {
     let mut corrections = Corrections {
-        current: HashMap::new(),
         voided: HashMap::new(),
         amended: HashMap::new(),
     };
@@ -458,13 +495,12 @@ fn replay_corrections<'a>(
                 corrections.voided.insert(target, reference);
             }
             Some(_) => {
-                let current = state.amended_body(target).ok_or_else(|| {
-                    anyhow::anyhow!(
+                if state.amended_body(target).is_none() {
+                    bail!(
                         "correction {} amends entry {target}, unknown to the ledger",
                         entry.seq
-                    )
-                })?;
-                corrections.current.insert(target, current.clone());
+                    );
+                }
                 corrections
                     .amended
                     .entry(target)
@@ -485,11 +521,8 @@ fn replay_corrections<'a>(
 
 impl Model {
     /// Builds the model from every stored entry (in `seq` order, one `Vec`
-    /// per segment) and the verified state and checkpoint. The entries are
-    /// consumed: their strings move into the rows instead of being copied
-    /// (copying them was gigabytes of fresh memory at national scale and
-    /// most of this step's time), and each segment's `Vec` is freed once turned into
-    /// rows, so rows and entries are never all held at once.
+    /// per segment) and the verified state and checkpoint (see
+    /// [`Rows::add`], [`Rows::finish`]).
     pub fn build(
         segments: Vec<Vec<Entry>>,
         state: &State,
@@ -497,15 +530,148 @@ impl Model {
         checkpoint_note: &str,
         options: &ModelOptions,
     ) -> Result<Model> {
-        let mut corrections = replay_corrections(segments.iter().flatten(), state)?;
-        let (newest, newest_bodies) = newest_entries(&segments, &corrections);
-        let mut current = std::mem::take(&mut corrections.current);
+        let mut rows = Rows::default();
+        rows.add(segments, state, options)?;
+        rows.finish(state, checkpoint, checkpoint_note)
+    }
+}
 
-        let mut rows = Rows::new(&segments, options);
-        for entry in segments.into_iter().flatten() {
-            let body = current.remove(&entry.seq).unwrap_or(entry.body);
-            rows.push(entry.seq, body, &corrections)?;
+/// The rows made of the first `size` entries, before what is derived from
+/// all of them (places, day reports, totals, the latest entries): what the
+/// model cache keeps (`cache`), so a rebuild adds only the entries appended
+/// since.
+#[derive(Debug, Default)]
+pub struct Rows {
+    /// How many entries (from number 0) the rows are made of.
+    pub size: u64,
+    funds: Vec<FundRow>,
+    /// Each fund's id and name, shared by its donation and disbursement
+    /// rows (from `funds`).
+    fund_names: Vec<(Arc<str>, Arc<str>)>,
+    fund_index: HashMap<String, usize>,
+    households: Vec<HouseholdRow>,
+    household_index: HashMap<String, usize>,
+    household_stages: Vec<Option<Stage>>,
+    donations: Vec<DonationRow>,
+    disbursements: Vec<DisbursementRow>,
+    live_changes: Vec<(String, u64, usize, Stage)>,
+    /// The newest entries (at most `LATEST`), as signed, oldest first.
+    newest: Vec<Entry>,
+    /// Each fund's name as signed, by id: the feed quotes entries as signed.
+    signed_fund_names: BTreeMap<String, String>,
+    /// Entries written before citizen-ID digits left the ledger line.
+    with_citizen_id_digits: usize,
+    /// The names of the model cache's full chunks these rows were read
+    /// from (`cache`): rows are only appended, so they still hold.
+    sealed: Vec<String>,
+}
+
+impl Rows {
+    /// Adds the entries that follow the first `size` (in `seq` order, one
+    /// `Vec` per segment; empty ones skipped), in their current form. The
+    /// entries are consumed: their strings move into the rows instead of
+    /// being copied (copying them was gigabytes of fresh memory at national
+    /// scale and most of this step's time), and each segment's `Vec` is
+    /// freed once turned into rows, so rows and entries are never all held
+    /// at once.
+    ///
+    /// Rows already made are never revisited, so a correction may come
+    /// only with the first entries (a rebuild with one makes every row
+    /// again: `corrects_earlier`).
+    pub fn add(
+        &mut self,
+        segments: Vec<Vec<Entry>>,
+        state: &State,
+        options: &ModelOptions,
+    ) -> Result<()> {
+        let added = segments.iter().flatten();
+        if let Some(first) = added.clone().next()
+            && first.seq != self.size
+        {
+            bail!(
+                "internal error: the model holds {} entries and was given entry {}",
+                self.size,
+                first.seq
+            );
         }
+        if self.size > 0 && corrects_earlier(added.clone(), 0) {
+            bail!("internal error: a correction was added to rows made before it");
+        }
+        let corrections = replay_corrections(added, state)?;
+        self.keep_newest(&segments);
+        let (households, donations, disbursements) = count_rows(&segments);
+        self.households.reserve(households);
+        self.household_index.reserve(households);
+        self.household_stages.reserve(households);
+        self.donations.reserve(donations);
+        self.disbursements.reserve(disbursements);
+        let mut adding = Adding {
+            rows: self,
+            options,
+            page_size: options.page_size.max(1),
+            corrections: &corrections,
+        };
+        for entry in segments.into_iter().flatten() {
+            adding.rows.size = entry.seq + 1;
+            if let Body::Fund(fund) = &entry.body {
+                adding
+                    .rows
+                    .signed_fund_names
+                    .insert(fund.id.clone(), fund.name.clone());
+            }
+            if super::carries_citizen_id_digits(&entry) {
+                adding.rows.with_citizen_id_digits += 1;
+            }
+            let body = state.amended_body(entry.seq).cloned().unwrap_or(entry.body);
+            adding.push(entry.seq, body)?;
+        }
+        Ok(())
+    }
+
+    /// The newest entries after adding `segments`.
+    fn keep_newest(&mut self, segments: &[Vec<Entry>]) {
+        let mut newest: Vec<Entry> = segments
+            .iter()
+            .rev()
+            .flat_map(|segment| segment.iter().rev())
+            .take(LATEST)
+            .cloned()
+            .collect();
+        newest.reverse();
+        let keep = self.newest.len().saturating_sub(LATEST - newest.len());
+        self.newest.drain(..keep);
+        self.newest.append(&mut newest);
+    }
+
+    /// Entries written before citizen-ID digits left the ledger line.
+    pub fn with_citizen_id_digits(&self) -> usize {
+        self.with_citizen_id_digits
+    }
+
+    /// The fund and household lookups, from the rows (after reading them
+    /// back from the cache).
+    fn index(&mut self) {
+        self.fund_names = self
+            .funds
+            .iter()
+            .map(|fund| (fund.id.as_str().into(), fund.name.as_str().into()))
+            .collect();
+        self.fund_index = (self.funds.iter().enumerate())
+            .map(|(at, fund)| (fund.id.clone(), at))
+            .collect();
+        self.household_index = (self.households.iter().enumerate())
+            .map(|(at, household)| (household.id.clone(), at))
+            .collect();
+    }
+
+    /// The model: what is derived from all the rows, checked against the
+    /// verified state.
+    pub fn finish(
+        self,
+        state: &State,
+        checkpoint: &Checkpoint,
+        checkpoint_note: &str,
+    ) -> Result<Model> {
         let Rows {
             mut funds,
             fund_index,
@@ -515,8 +681,11 @@ impl Model {
             donations,
             disbursements,
             mut live_changes,
+            newest,
+            signed_fund_names,
+            with_citizen_id_digits,
             ..
-        } = rows;
+        } = self;
 
         hide_photos_without_consent(&mut households);
         settle_balances(&mut funds);
@@ -530,6 +699,15 @@ impl Model {
             }
         }
         let reports = day_reports(&households, &mut live_changes);
+        let newest_bodies: Vec<Body> = newest
+            .iter()
+            .map(|entry| {
+                state
+                    .amended_body(entry.seq)
+                    .cloned()
+                    .unwrap_or_else(|| entry.body.clone())
+            })
+            .collect();
         let mut latest = latest_entries(
             &newest,
             &newest_bodies,
@@ -559,62 +737,44 @@ impl Model {
             totals,
             latest,
             newest,
+            signed_fund_names,
+            entries_with_citizen_id_digits: with_citizen_id_digits,
         })
     }
 }
 
-/// The rows being built from the entries, in `seq` order.
-struct Rows<'o> {
-    options: &'o ModelOptions<'o>,
-    page_size: usize,
-    funds: Vec<FundRow>,
-    /// Each fund's id and name, shared by its donation and disbursement rows.
-    fund_names: Vec<(Arc<str>, Arc<str>)>,
-    fund_index: HashMap<String, usize>,
-    households: Vec<HouseholdRow>,
-    household_index: HashMap<String, usize>,
-    household_stages: Vec<Option<Stage>>,
-    donations: Vec<DonationRow>,
-    disbursements: Vec<DisbursementRow>,
-    live_changes: Vec<(String, u64, usize, Stage)>,
+/// Whether any of `entries` numbered `since` or more is a correction: rows
+/// made before it would change, so they cannot be extended.
+pub fn corrects_earlier<'a>(entries: impl IntoIterator<Item = &'a Entry>, since: u64) -> bool {
+    entries
+        .into_iter()
+        .any(|entry| entry.seq >= since && matches!(entry.body, Body::Correction(_)))
 }
 
-impl<'o> Rows<'o> {
-    /// Rows sized up front (see `count_rows`).
-    fn new(segments: &[Vec<Entry>], options: &'o ModelOptions<'o>) -> Rows<'o> {
-        let (households, donations, disbursements) = count_rows(segments);
-        Rows {
-            options,
-            page_size: options.page_size.max(1),
-            funds: Vec::new(),
-            fund_names: Vec::new(),
-            fund_index: HashMap::new(),
-            households: Vec::with_capacity(households),
-            household_index: HashMap::with_capacity(households),
-            household_stages: Vec::with_capacity(households),
-            donations: Vec::with_capacity(donations),
-            disbursements: Vec::with_capacity(disbursements),
-            live_changes: Vec::new(),
-        }
-    }
+/// Adds entries to rows, in `seq` order.
+struct Adding<'r, 'o> {
+    rows: &'r mut Rows,
+    options: &'o ModelOptions<'o>,
+    page_size: usize,
+    corrections: &'r Corrections,
+}
 
+impl Adding<'_, '_> {
     /// Adds entry `seq` in its current form (`body`, corrections applied).
-    fn push(&mut self, seq: u64, body: Body, corrections: &Corrections) -> Result<()> {
+    fn push(&mut self, seq: u64, body: Body) -> Result<()> {
         match body {
-            Body::Fund(fund) => self.fund(seq, *fund, corrections)?,
-            Body::Donation(donation) => self.donation(seq, donation, corrections)?,
-            Body::Household(household) => self.household(seq, household, corrections)?,
-            Body::Disbursement(disbursement) => {
-                self.disbursement(seq, disbursement, corrections)?
-            }
-            Body::Progress(progress) => self.progress(seq, progress, corrections)?,
+            Body::Fund(fund) => self.fund(seq, *fund)?,
+            Body::Donation(donation) => self.donation(seq, donation)?,
+            Body::Household(household) => self.household(seq, household)?,
+            Body::Disbursement(disbursement) => self.disbursement(seq, disbursement)?,
+            Body::Progress(progress) => self.progress(seq, progress)?,
             Body::Key(_) | Body::Correction(_) => {}
         }
         Ok(())
     }
 
     /// A fund: its row, its accounts with their totals, its VietQR code.
-    fn fund(&mut self, seq: u64, fund: Fund, corrections: &Corrections) -> Result<()> {
+    fn fund(&mut self, seq: u64, fund: Fund) -> Result<()> {
         let account = fund.bank_accounts().next().map(|a| AccountRow {
             bank_bin: a.bank_bin.clone(),
             number: a.number.clone(),
@@ -630,10 +790,13 @@ impl<'o> Rows<'o> {
                 donation_count: 0,
             })
             .collect();
-        self.fund_index.insert(fund.id.clone(), self.funds.len());
-        self.fund_names
+        self.rows
+            .fund_index
+            .insert(fund.id.clone(), self.rows.funds.len());
+        self.rows
+            .fund_names
             .push((fund.id.as_str().into(), fund.name.as_str().into()));
-        self.funds.push(FundRow {
+        self.rows.funds.push(FundRow {
             seq,
             path: routes::fund(&fund.id),
             id: fund.id,
@@ -648,23 +811,23 @@ impl<'o> Rows<'o> {
             advance: false,
             donation_count: 0,
             disbursement_count: 0,
-            voided: corrections.voided(seq),
-            amended: corrections.amended(seq),
+            voided: self.corrections.voided(seq),
+            amended: self.corrections.amended(seq),
             vietqr: None,
         });
-        let row = self.funds.last_mut().expect("just pushed");
+        let row = self.rows.funds.last_mut().expect("just pushed");
         row.vietqr = fund_vietqr(row);
         Ok(())
     }
 
     /// A donation: its row on its numbered page, counted in its fund and account unless voided.
-    fn donation(&mut self, seq: u64, donation: Donation, corrections: &Corrections) -> Result<()> {
-        let index = self.donations.len();
-        let is_voided = corrections.voided(seq);
-        let (fund, fund_name) = match self.fund_index.get(&donation.fund) {
+    fn donation(&mut self, seq: u64, donation: Donation) -> Result<()> {
+        let index = self.rows.donations.len();
+        let is_voided = self.corrections.voided(seq);
+        let (fund, fund_name) = match self.rows.fund_index.get(&donation.fund) {
             Some(&f) => {
                 if is_voided.is_none() {
-                    let fund = &mut self.funds[f];
+                    let fund = &mut self.rows.funds[f];
                     fund.received = checked(fund.received, donation.amount.get())?;
                     fund.donation_count += 1;
                     if let Some(account) = fund
@@ -676,11 +839,11 @@ impl<'o> Rows<'o> {
                         account.donation_count += 1;
                     }
                 }
-                self.fund_names[f].clone()
+                self.rows.fund_names[f].clone()
             }
             None => bail!("donation {} names an unknown fund", seq),
         };
-        self.donations.push(DonationRow {
+        self.rows.donations.push(DonationRow {
             seq,
             index,
             page: index / self.page_size + 1,
@@ -689,30 +852,26 @@ impl<'o> Rows<'o> {
             donor: donation.donor,
             amount: donation.amount.get(),
             date: donation.date,
-            channel: donation.channel.as_str(),
+            channel: donation.channel,
             booking_time: donation.booking_time,
             account: donation.account,
             reference: donation.reference,
             description: donation.description,
             note: donation.note,
             voided: is_voided.map(Box::new),
-            amended: corrections.amended(seq),
+            amended: self.corrections.amended(seq),
             anchor: Anchor(seq),
         });
         Ok(())
     }
 
     /// A household: its row as privacy allows.
-    fn household(
-        &mut self,
-        seq: u64,
-        household: Box<Household>,
-        corrections: &Corrections,
-    ) -> Result<()> {
-        self.household_index
-            .insert(household.id.clone(), self.households.len());
-        self.household_stages.push(None);
-        self.households.push(HouseholdRow {
+    fn household(&mut self, seq: u64, household: Box<Household>) -> Result<()> {
+        self.rows
+            .household_index
+            .insert(household.id.clone(), self.rows.households.len());
+        self.rows.household_stages.push(None);
+        self.rows.households.push(HouseholdRow {
             seq,
             path: routes::household(&household.id),
             commune_path: commune_path(&household.province, &household.commune),
@@ -723,7 +882,7 @@ impl<'o> Rows<'o> {
             commune: household.commune,
             village: household.village,
             circumstances: household.circumstances,
-            support: household.support.as_str(),
+            support: household.support,
             planned: household.planned.get(),
             photo_consent: household.photo_consent,
             citizen_id_masked: self
@@ -747,47 +906,42 @@ impl<'o> Rows<'o> {
             photos: Vec::new(),
             disbursements: Vec::new(),
             received: 0,
-            voided: corrections.voided(seq),
-            amended: corrections.amended(seq),
+            voided: self.corrections.voided(seq),
+            amended: self.corrections.amended(seq),
         });
         Ok(())
     }
 
     /// A disbursement: its row, counted in its fund and household unless voided.
-    fn disbursement(
-        &mut self,
-        seq: u64,
-        disbursement: Disbursement,
-        corrections: &Corrections,
-    ) -> Result<()> {
-        let index = self.disbursements.len();
-        let is_voided = corrections.voided(seq);
-        let (fund, fund_name) = match self.fund_index.get(&disbursement.fund) {
+    fn disbursement(&mut self, seq: u64, disbursement: Disbursement) -> Result<()> {
+        let index = self.rows.disbursements.len();
+        let is_voided = self.corrections.voided(seq);
+        let (fund, fund_name) = match self.rows.fund_index.get(&disbursement.fund) {
             Some(&f) => {
                 if is_voided.is_none() {
-                    let fund = &mut self.funds[f];
+                    let fund = &mut self.rows.funds[f];
                     fund.disbursed = checked(fund.disbursed, disbursement.amount.get())?;
                     fund.disbursement_count += 1;
                 }
-                self.fund_names[f].clone()
+                self.rows.fund_names[f].clone()
             }
             None => bail!("disbursement {} names an unknown fund", seq),
         };
         let household_name = match &disbursement.household {
-            Some(id) => match self.household_index.get(id) {
+            Some(id) => match self.rows.household_index.get(id) {
                 Some(&h) => {
-                    self.households[h].disbursements.push(index);
+                    self.rows.households[h].disbursements.push(index);
                     if is_voided.is_none() {
-                        self.households[h].received =
-                            checked(self.households[h].received, disbursement.amount.get())?;
+                        self.rows.households[h].received =
+                            checked(self.rows.households[h].received, disbursement.amount.get())?;
                     }
-                    Some(self.households[h].head.clone())
+                    Some(self.rows.households[h].head.clone())
                 }
                 None => bail!("disbursement {} names an unknown household", seq),
             },
             None => None,
         };
-        self.disbursements.push(DisbursementRow {
+        self.rows.disbursements.push(DisbursementRow {
             seq,
             index,
             page: index / self.page_size + 1,
@@ -800,24 +954,25 @@ impl<'o> Rows<'o> {
             payee: disbursement.payee,
             purpose: disbursement.purpose,
             voided: is_voided,
-            amended: corrections.amended(seq),
+            amended: self.corrections.amended(seq),
             anchor: Anchor(seq),
         });
         Ok(())
     }
 
     /// A household's stage: its history, and its photos when consent allows.
-    fn progress(&mut self, seq: u64, progress: Progress, corrections: &Corrections) -> Result<()> {
-        let Some(&h) = self.household_index.get(&progress.household) else {
+    fn progress(&mut self, seq: u64, progress: Progress) -> Result<()> {
+        let Some(&h) = self.rows.household_index.get(&progress.household) else {
             bail!("progress {} names an unknown household", seq);
         };
-        let is_voided = corrections.voided(seq);
-        let household = &mut self.households[h];
+        let is_voided = self.corrections.voided(seq);
+        let household = &mut self.rows.households[h];
         if is_voided.is_none() {
-            self.household_stages[h] = Some(progress.stage);
-            household.stage = Some(progress.stage.as_str());
+            self.rows.household_stages[h] = Some(progress.stage);
+            household.stage = Some(progress.stage);
             household.stage_date = Some(progress.date.clone());
-            self.live_changes
+            self.rows
+                .live_changes
                 .push((progress.date.clone(), seq, h, progress.stage));
             if household.photo_consent {
                 for photo in &progress.photos {
@@ -825,12 +980,8 @@ impl<'o> Rows<'o> {
                         path: routes::media(&photo.media),
                         media: photo.media.clone(),
                         caption: photo.caption.clone(),
-                        stage: progress.stage.as_str(),
-                        phase: match progress.stage {
-                            Stage::Approved => "before",
-                            Stage::Started => "during",
-                            Stage::Completed | Stage::HandedOver => "after",
-                        },
+                        stage: progress.stage,
+                        phase: Phase::of(progress.stage),
                         date: progress.date.clone(),
                         files: None,
                     });
@@ -839,38 +990,14 @@ impl<'o> Rows<'o> {
         }
         household.history.push(StageRow {
             seq,
-            stage: progress.stage.as_str(),
+            stage: progress.stage,
             date: progress.date,
             note: progress.note,
             voided: is_voided,
-            amended: corrections.amended(seq),
+            amended: self.corrections.amended(seq),
         });
         Ok(())
     }
-}
-
-/// The newest entries (at most `LATEST`, oldest first) and each one's body
-/// as corrections leave it.
-fn newest_entries(segments: &[Vec<Entry>], corrections: &Corrections) -> (Vec<Entry>, Vec<Body>) {
-    let mut newest: Vec<Entry> = segments
-        .iter()
-        .rev()
-        .flat_map(|segment| segment.iter().rev())
-        .take(LATEST)
-        .cloned()
-        .collect();
-    newest.reverse();
-    let bodies = newest
-        .iter()
-        .map(|entry| {
-            corrections
-                .current
-                .get(&entry.seq)
-                .cloned()
-                .unwrap_or_else(|| entry.body.clone())
-        })
-        .collect();
-    (newest, bodies)
 }
 
 /// How many households, donations and disbursements there are, so their
@@ -1117,7 +1244,7 @@ fn day_reports(
                 commune: household.commune.clone(),
                 village: household.village.clone(),
                 support: household.support,
-                stage: stage.as_str(),
+                stage: *stage,
                 path: household.path.clone(),
             });
         }
@@ -1245,7 +1372,7 @@ fn fund_vietqr(fund: &FundRow) -> Option<VietQrRow> {
         payload,
         note,
         svg_path: format!("{}vietqr.svg", fund.path),
-        bank_name: bank_name(&account.bank_bin),
+        bank_name: bank_name(&account.bank_bin).map(str::to_string),
     })
 }
 
