@@ -68,13 +68,14 @@ done
 (cd "$work/p" && $bin append --key ../keys/admin.key ../data/progress.jsonl >/dev/null)
 for run in $(seq "$runs"); do
   (cd "$work/p" && measure "$work/verify" $bin verify)
-  # Cold: no previous output, no page fingerprints, no verified-state cache.
+  # Cold: no previous output, no page fingerprints, no verified-state cache,
+  # no state of the last build (model cache, open data, lookup index).
   # The old output is moved aside, not deleted: ext4 skips inodes freed in the
   # last minute or more, so a build right after deleting 155,000 files spent
   # half its time looking for free inodes (BENCHMARKS.md). A user's first
   # build does not follow a mass deletion; the old outputs go at the end.
   [ -d "$work/p/public" ] && mv "$work/p/public" "$work/old-public.$run"
-  rm -rf "$work/p/.public.manifest" "$work/p/.minhbach/cache"
+  rm -rf "$work"/p/.public.* "$work/p/.minhbach/cache"
   (cd "$work/p" && measure "$work/cold" $bin build -v)
   cp "$work/stderr" "$work/cold-phases.$run"
 done

@@ -250,9 +250,12 @@ fn render_site(
     };
     let citizen_id_digits = portal.citizen_id_digits()?;
     let mut reused = build.reusable(decode);
-    let mut data = timed(verbose, "verify", || build.verify(reused.first))?;
+    let (mut data, rows) = timed(verbose, "verify", || {
+        build.verify(reused.first, reused.model.is_some())
+    })?;
     let maker = reuse::Maker::of(portal, &data);
     reused.confirm(maker.as_ref(), portal);
+    let rows = rows.filter(|_| reused.model.is_some());
     let mut states = reuse::States::new();
     let (mut open_data, mut files) = timed(verbose, "open data", || {
         build.write_open_data(
@@ -268,7 +271,7 @@ fn render_site(
         build.model(
             &mut data,
             &citizen_id_digits,
-            reused.model.take(),
+            rows,
             maker.as_ref(),
             &mut states,
         )
@@ -380,15 +383,29 @@ impl<'a> Build<'a> {
 
     /// Verifies the ledger (through the verified-state cache) and reads its
     /// entries: nothing unverified is published.
-    fn verify(&self, first: u64) -> Result<ledger_files::LedgerData> {
-        let data = ledger_files::LedgerData::read(self.portal, first)?;
+    /// With `model`, the rows of the model cache are read meanwhile (not
+    /// used before verification has confirmed what made them).
+    fn verify(
+        &self,
+        first: u64,
+        model: bool,
+    ) -> Result<(ledger_files::LedgerData, Option<model::Rows>)> {
+        // Reading the rows beside verification: much of it is one core's
+        // work (the verified state read and written), the rows take both.
+        let (data, rows) = std::thread::scope(|scope| {
+            let rows = model.then(|| scope.spawn(|| model::cache::load(self.sink)));
+            let data = ledger_files::LedgerData::read(self.portal, first);
+            let rows = rows.and_then(|rows| rows.join().ok().flatten());
+            (data, rows)
+        });
+        let data = data?;
         if self.options.verbose {
             eprintln!(
                 "verify: {} of {} entries re-hashed only (verified-state cache); decoded from entry {}",
                 data.verified.cached_entries, data.verified.checkpoint.size, data.first
             );
         }
-        Ok(data)
+        Ok((data, rows))
     }
 
     /// What the previous build left that this one may extend, as far as
@@ -560,25 +577,22 @@ impl<'a> Build<'a> {
 
     /// Typed rows with corrections applied and personal data reduced as the
     /// privacy settings say; takes the entries over from `data`. The rows
-    /// of the previous build (`cache`, the model cache) are extended by the
+    /// of the previous build (`cached`, the model cache) are extended by the
     /// entries appended since, unless one of them corrects an earlier entry;
     /// the rows are then kept for the next build.
     fn model(
         &self,
         data: &mut ledger_files::LedgerData,
         citizen_id_digits: &CitizenIdDigits,
-        cache: Option<reuse::Maker>,
+        cached: Option<model::Rows>,
         maker: Option<&reuse::Maker>,
         states: &mut reuse::States,
     ) -> Result<model::Model> {
         let mut entries = std::mem::take(&mut data.entries);
         let verified = &data.verified;
-        let cached = cache
-            .and_then(|_| model::cache::load(self.sink))
-            .filter(|rows| {
-                rows.size >= data.first
-                    && !model::corrects_earlier(entries.iter().flatten(), rows.size)
-            });
+        let cached = cached.filter(|rows| {
+            rows.size >= data.first && !model::corrects_earlier(entries.iter().flatten(), rows.size)
+        });
         let mut rows = match cached {
             Some(rows) => {
                 for segment in &mut entries {

@@ -159,7 +159,9 @@ pub fn load(sink: &dyn Sink) -> Option<Rows> {
     let tail: Vec<DonationRow> = postcard::from_bytes(frame(&mut rest)?).ok()?;
     // Two chunks at a time, one per core: all decoded at once, they and
     // the rows they are moved into were twice the rows' memory.
-    let mut donations = Vec::with_capacity(index.donations);
+    // Room for the entries a rebuild adds: a full `Vec` grows by doubling,
+    // which for a million rows is a copy of them into fresh memory.
+    let mut donations = Vec::with_capacity(index.donations + CHUNK);
     for pair in index.sealed.chunks(2) {
         let chunks: Vec<Vec<DonationRow>> = pair
             .par_iter()
@@ -190,6 +192,10 @@ pub fn load(sink: &dyn Sink) -> Option<Rows> {
         sealed: index.sealed.into_owned(),
         ..Rows::default()
     };
+    let spare = rows.households.len() / 16;
+    rows.households.reserve(spare);
+    rows.household_stages.reserve(spare);
+    rows.disbursements.reserve(rows.disbursements.len() / 16);
     rows.index();
     Some(rows)
 }
