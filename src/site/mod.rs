@@ -102,7 +102,8 @@ pub struct BuildReport {
 pub fn build(portal: &Portal, output: &Path, options: &RenderOptions) -> Result<BuildReport> {
     let start = Instant::now();
     output::check_destination(&portal.root, output, options.force)?;
-    let mut staging = StagingSink::new(output)?;
+    // Reads the last build's manifest.
+    let mut staging = timed(options.verbose, "manifest", || StagingSink::new(output))?;
     let mut rendered = render_site(portal, &staging, options, Decode::AsReused);
     if rendered
         .as_ref()
@@ -131,8 +132,11 @@ pub fn build(portal: &Portal, output: &Path, options: &RenderOptions) -> Result<
     // once it is merged, so an interrupted merge leaves none.
     reuse::forget(output)?;
     let merge = timed(options.verbose, "merge", || staging.merge_into(output))?;
-    reuse::store(output, &render.states);
-    model::cache::sweep(output);
+    timed(options.verbose, "states", || {
+        reuse::store(output, &render.states);
+        model::cache::sweep(output);
+        Ok(())
+    })?;
     Ok(BuildReport {
         render,
         merge,
@@ -286,9 +290,12 @@ fn render_site(
     // leaf hashes first.
     drop(data);
     files += build.write_feeds(&model, &sources, &mut open_data)?;
-    let pages = build.pages(&model, &sources, &content_html, open_data);
-    check_paths_unique(&pages)?;
-    let jobs = page_jobs(&pages);
+    let (pages, jobs) = timed(verbose, "pages", || {
+        let pages = build.pages(&model, &sources, &content_html, open_data);
+        check_paths_unique(&pages)?;
+        let jobs = page_jobs(&pages);
+        Ok((pages, jobs))
+    })?;
     timed(verbose, "render", || {
         build.render_pages(&pages, &jobs, &renderer, &sources)
     })?;
