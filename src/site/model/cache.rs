@@ -332,12 +332,18 @@ mod tests {
         postcard::to_stdvec(rows).unwrap()
     }
 
-    #[test]
-    fn rows_read_back_are_the_rows_kept_and_full_chunks_are_written_once() {
+    /// An output folder beside which ten rows were kept.
+    fn ten_rows_kept() -> (tempfile::TempDir, std::path::PathBuf) {
         let dir = tempfile::tempdir().unwrap();
         let output = dir.path().join("public");
         std::fs::create_dir(&output).unwrap();
         keep(&output, &rows(10), 10);
+        (dir, output)
+    }
+
+    #[test]
+    fn rows_read_back_are_the_rows_kept_and_full_chunks_are_written_once() {
+        let (_dir, output) = ten_rows_kept();
         let sink = StagingSink::new(&output).unwrap();
         assert_eq!(maker(&sink), Some(made_at(10)));
         sink.discard();
@@ -377,10 +383,7 @@ mod tests {
 
     #[test]
     fn a_damaged_chunk_or_state_is_not_used() {
-        let dir = tempfile::tempdir().unwrap();
-        let output = dir.path().join("public");
-        std::fs::create_dir(&output).unwrap();
-        keep(&output, &rows(10), 10);
+        let (_dir, output) = ten_rows_kept();
         let chunk = chunk_files(&output)[1].clone();
         let mut bytes = std::fs::read(&chunk).unwrap();
         bytes[3] ^= 1;
