@@ -70,8 +70,9 @@ struct Head<'a> {
     with_citizen_id_digits: usize,
 }
 
-/// Keeps `rows` for the next build: writes the full chunks not written yet
-/// and returns the state file's bytes. `None` without a place beside the
+/// Keeps `rows` for the next build: writes the full chunks these rows did
+/// not come from (unless kept with the same bytes) and returns the state
+/// file's bytes. `None` without a place beside the
 /// output, or when a chunk cannot be written (the next build then makes
 /// every row).
 pub fn store(sink: &dyn Sink, rows: &Rows, maker: &Maker) -> Option<Vec<u8>> {
@@ -86,7 +87,9 @@ pub fn store(sink: &dyn Sink, rows: &Rows, maker: &Maker) -> Option<Vec<u8>> {
             let bytes = postcard::to_stdvec(chunk).ok()?;
             let name = crate::ledger::hex(&Sha256::digest(&bytes));
             let path = folder.join(&name);
-            if !path.exists() {
+            // A chunk of that name is kept if it holds these bytes; one
+            // damaged is replaced, else every build after would find it so.
+            if !std::fs::read(&path).is_ok_and(|kept| kept == bytes) {
                 let temp = folder.join(format!("{name}-{}", std::process::id()));
                 std::fs::write(&temp, &bytes).ok()?;
                 std::fs::rename(&temp, &path).ok()?;
@@ -405,6 +408,15 @@ mod tests {
         assert!(read_back(&output).is_some());
         std::fs::remove_file(&chunk).unwrap();
         assert!(read_back(&output).is_none(), "a missing chunk");
+        // Rows made again (as a build does when the cache is not used)
+        // write the chunk again, and replace one damaged.
+        keep(&output, &rows(10), 10);
+        assert!(read_back(&output).is_some(), "written again");
+        let mut bytes = std::fs::read(&chunk).unwrap();
+        bytes[3] ^= 1;
+        std::fs::write(&chunk, &bytes).unwrap();
+        keep(&output, &rows(10), 10);
+        assert!(read_back(&output).is_some(), "a damaged chunk replaced");
 
         keep(&output, &rows(10), 10);
         let state = crate::site::output::state_path(&output, STATE_FILE);
