@@ -52,12 +52,8 @@ impl Maker {
     /// its checkpoint still kept with the same note. `may_extend` decides
     /// after.
     pub fn still_current(previous: &Maker, portal: &Portal) -> bool {
-        code_and_config(portal).is_some_and(|(code, config)| {
-            previous.code == code
-                && previous.config == config
-                && portal.ledger().kept_checkpoint(previous.size).as_ref()
-                    == Some(&previous.checkpoint)
-        })
+        code_and_config(portal)
+            .is_some_and(|(code, config)| previous.made_by(&code, &config, portal))
     }
 
     /// Whether an output `previous` made may be extended by this build:
@@ -66,10 +62,15 @@ impl Maker {
     /// checkpoint against the entries, so the ledger now begins with
     /// exactly the entries that output was made from.
     pub fn may_extend(&self, previous: &Maker, portal: &Portal) -> bool {
-        previous.code == self.code
-            && previous.config == self.config
-            && previous.size <= self.size
-            && portal.ledger().kept_checkpoint(previous.size).as_ref() == Some(&previous.checkpoint)
+        previous.size <= self.size && previous.made_by(&self.code, &self.config, portal)
+    }
+
+    /// Made by this executable (`code`) and config, from a checkpoint the
+    /// ledger still keeps with the same note.
+    fn made_by(&self, code: &str, config: &str, portal: &Portal) -> bool {
+        self.code == code
+            && self.config == config
+            && portal.ledger().kept_checkpoint(self.size).as_ref() == Some(&self.checkpoint)
     }
 }
 
