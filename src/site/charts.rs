@@ -8,7 +8,7 @@
 //! here as plain decimal strings so the template does no arithmetic: the day
 //! chart's `viewBox` is `0 0 width 100`, one 10-unit slot per day.
 
-use super::model::{DisbursementRow, DonationRow, HouseholdRow};
+use super::model::{DisbursementRow, HouseholdRow};
 use chrono::{Datelike, NaiveDate};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
@@ -77,9 +77,10 @@ impl Households<'_> {
     }
 }
 
-/// The charts of one fund from its live donations and disbursements.
+/// The charts of one fund from its live donations (amount and count by
+/// date as written, `FundActivity::days`) and its disbursements.
 pub fn fund_charts(
-    donations: &[&DonationRow],
+    donations: &BTreeMap<String, (u64, u64)>,
     disbursements: &[&DisbursementRow],
     households: &Households,
 ) -> FundCharts {
@@ -89,17 +90,11 @@ pub fn fund_charts(
     }
 }
 
-fn day_chart(donations: &[&DonationRow]) -> DayChart {
-    // Summed by the date as written, then each of the few distinct days
-    // parsed once (a fund has millions of donations over some weeks).
-    let mut per_text: HashMap<&str, (u64, u64)> = HashMap::new();
-    for donation in donations.iter().filter(|d| d.voided.is_none()) {
-        let slot = per_text.entry(donation.date.as_str()).or_default();
-        slot.0 = slot.0.saturating_add(donation.amount);
-        slot.1 += 1;
-    }
+fn day_chart(per_text: &BTreeMap<String, (u64, u64)>) -> DayChart {
+    // Each of the few distinct dates parsed once (a fund has millions of
+    // donations over some weeks).
     let mut per_day: BTreeMap<NaiveDate, (u64, u64)> = BTreeMap::new();
-    for (text, (amount, count)) in per_text {
+    for (text, &(amount, count)) in per_text {
         let Ok(date) = NaiveDate::parse_from_str(text, "%Y-%m-%d") else {
             continue;
         };

@@ -90,6 +90,29 @@ impl PageContext {
         }
     }
 
+    /// Inserts a value that `identity` determines, made by `value` only
+    /// when rendering: the fingerprint hashes the identity instead of the
+    /// value (a page of donations kept from the last build is then
+    /// fingerprinted without reading its rows). It never equals the
+    /// fingerprint of an `insert` of the same key.
+    pub fn insert_identified<I: Serialize + ?Sized, T: Serialize>(
+        &mut self,
+        key: &'static str,
+        identity: &I,
+        value: impl FnOnce() -> anyhow::Result<T>,
+    ) -> anyhow::Result<()> {
+        hash_str(&mut self.hasher, key);
+        // No value's length: `insert` hashes one here.
+        self.hasher.update(u64::MAX.to_le_bytes());
+        self.scratch.clear();
+        postcard::to_io(identity, &mut self.scratch)?;
+        hash_bytes(&mut self.hasher, &self.scratch);
+        if let Some(values) = &mut self.values {
+            values.insert(key, Value::from_serializable(&value()?));
+        }
+        Ok(())
+    }
+
     /// The fingerprint of this page: the site-wide inputs, the template, the
     /// output file and every value inserted.
     pub fn fingerprint(&self) -> Fingerprint {
@@ -192,6 +215,39 @@ mod tests {
         assert!(only.into_context().is_none());
         let context = render.into_context().unwrap();
         assert_eq!(context.get("title"), Some(&Value::from("Quỹ")));
+    }
+
+    #[test]
+    fn an_identified_value_is_fingerprinted_by_its_identity() {
+        let site = [7; 32];
+        let made = std::cell::Cell::new(0);
+        let with = |identity: &str, value: &str, render: bool| {
+            let mut context = if render {
+                PageContext::for_render(&site, "page.html", "a/index.html")
+            } else {
+                PageContext::fingerprint_only(&site, "page.html", "a/index.html")
+            };
+            context
+                .insert_identified("rows", identity, || {
+                    made.set(made.get() + 1);
+                    Ok(value.to_string())
+                })
+                .unwrap();
+            let fingerprint = context.fingerprint();
+            (fingerprint, context.into_context())
+        };
+        let (only, none) = with("chunk-a", "x", false);
+        assert!(none.is_none());
+        assert_eq!(made.get(), 0, "a fingerprint alone makes no value");
+        let (rendered, context) = with("chunk-a", "x", true);
+        assert_eq!(made.get(), 1);
+        assert_eq!(only, rendered);
+        assert_eq!(context.unwrap().get("rows"), Some(&Value::from("x")));
+        assert_ne!(with("chunk-b", "x", false).0, only);
+        // Not the fingerprint of the identity inserted as a value.
+        let mut plain = PageContext::fingerprint_only(&site, "page.html", "a/index.html");
+        plain.insert("rows", "chunk-a");
+        assert_ne!(plain.fingerprint(), only);
     }
 
     /// A value postcard cannot encode is never taken as unchanged.

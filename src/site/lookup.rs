@@ -391,7 +391,8 @@ fn push_terms(
 /// Writes the whole index for the model's donations.
 pub fn write_index(model: &Model, page_size: usize, sink: &dyn Sink) -> Result<IndexReport> {
     let writer = IndexWriter::new(sink);
-    let (codes, code_bits) = write_rows(&model.donations, &fund_positions(model), &writer)?;
+    let donations = model.donations.all()?;
+    let (codes, code_bits) = write_rows(&donations, &fund_positions(model), &writer)?;
     writer.write_manifest(model, page_size, code_bits)?;
     Ok(writer.report(codes, code_bits))
 }
@@ -400,7 +401,7 @@ pub fn write_index(model: &Model, page_size: usize, sink: &dyn Sink) -> Result<I
 /// but the manifest); returns the number of distinct codes and the hash
 /// bits that shard them.
 fn write_rows(
-    donations: &[DonationRow],
+    donations: &[&DonationRow],
     fund_position: &BTreeMap<&str, usize>,
     writer: &IndexWriter,
 ) -> Result<(usize, u32)> {
@@ -534,7 +535,7 @@ fn fund_positions(model: &Model) -> BTreeMap<&str, usize> {
 }
 
 /// The text of one record shard: a line per donation.
-fn record_shard(rows: &[DonationRow], fund_position: &BTreeMap<&str, usize>) -> String {
+fn record_shard(rows: &[&DonationRow], fund_position: &BTreeMap<&str, usize>) -> String {
     let mut text = String::with_capacity(rows.len() * 200);
     for row in rows {
         let fund = fund_position.get(&*row.fund).copied().unwrap_or(0);
@@ -572,7 +573,7 @@ fn record_shard(rows: &[DonationRow], fund_position: &BTreeMap<&str, usize>) -> 
 
 /// Every term of `rows` with the donations (numbered from `first`) that
 /// hold it, in order.
-fn postings_of(rows: &[DonationRow], first: usize) -> ahash::AHashMap<String, Vec<u32>> {
+fn postings_of(rows: &[&DonationRow], first: usize) -> ahash::AHashMap<String, Vec<u32>> {
     let mut folds = ahash::AHashMap::new();
     let mut map: ahash::AHashMap<String, Vec<u32>> = ahash::AHashMap::new();
     let mut terms = Vec::new();

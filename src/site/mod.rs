@@ -226,8 +226,9 @@ enum Decode {
 
 /// A build that decoded only the entries appended since the last one found
 /// after verifying that it needs the others (a correction among the new
-/// entries, an open-data file no longer as written): `build` starts it again
-/// with every entry.
+/// entries, an open-data file no longer as written, a chunk of the model
+/// cache that cannot be read when its rows are needed): `build` starts it
+/// again with every entry.
 #[derive(Debug, thiserror::Error)]
 #[error("internal error: the build needs every entry, and decoded only the new ones")]
 struct NeedsEveryEntry;
@@ -307,6 +308,10 @@ fn render_site(
         build.lookup_index(&model, index_base.as_ref())
     })?;
     files += index.files;
+    if verbose {
+        let (read, cached) = model.donations.cached_read();
+        eprintln!("model: {read} of {cached} chunks of donation rows read (model cache)");
+    }
     if let Some(maker) = &maker {
         states.push(reuse::state(
             lookup::extend::STATE_FILE,
@@ -430,7 +435,10 @@ impl<'a> Build<'a> {
             return none;
         }
         let current = |previous: &reuse::Maker| reuse::Maker::still_current(previous, self.portal);
-        let model = model::cache::maker(self.sink).filter(|m| current(m));
+        // Building again with every entry makes every row: the model cache
+        // may be what failed (a chunk read when first needed, `Donations`).
+        let model =
+            model::cache::maker(self.sink).filter(|m| decode == Decode::AsReused && current(m));
         let open_data: Option<OpenDataState> = reuse::previous(self.sink, reuse::OPEN_DATA_STATE)
             .filter(|previous: &OpenDataState| {
                 previous.part_bytes == parts::part_bytes() && current(&previous.maker)
@@ -745,14 +753,14 @@ impl<'a> Build<'a> {
                 // contexts was most of the time spent on them.
                 if sink.may_keep(&file) {
                     let mut context = PageContext::fingerprint_only(&site_inputs, &template, &file);
-                    pages.context(*job, language, &mut context);
+                    pages.context(*job, language, &mut context)?;
                     if sink.keep(&file, &context.fingerprint())? {
                         kept.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                         return Ok(());
                     }
                 }
                 let mut context = PageContext::for_render(&site_inputs, &template, &file);
-                pages.context(*job, language, &mut context);
+                pages.context(*job, language, &mut context)?;
                 let inputs = context.fingerprint();
                 let context = context
                     .into_context()

@@ -20,6 +20,7 @@ use super::model::{DisbursementRow, DonationRow, Model};
 use super::render::Urls;
 use super::routes;
 use crate::config::Config;
+use anyhow::Result;
 use serde::Serialize;
 
 /// A page to render, in every language.
@@ -71,8 +72,8 @@ pub struct Pages<'a> {
     /// Sanitised HTML of each content file.
     pub content_html: &'a [String],
     pub page_size: usize,
-    /// Per fund: indices of its donations and disbursements.
-    pub fund_donations: Vec<Vec<usize>>,
+    /// Per fund: indices of its disbursements (its donations are in
+    /// `model.fund_activity`).
     pub fund_disbursements: Vec<Vec<usize>>,
     /// The open data files, for `/du-lieu/`: (path, bytes).
     pub open_data: Vec<OpenFile>,
@@ -172,18 +173,9 @@ impl<'a> Pages<'a> {
         page_size: usize,
         open_data: Vec<OpenFile>,
     ) -> Pages<'a> {
-        let mut fund_donations = vec![Vec::new(); model.funds.len()];
         let mut fund_disbursements = vec![Vec::new(); model.funds.len()];
         let fund_of = |id: &str| model.funds.iter().position(|f| f.id == id);
         let mut cache: std::collections::HashMap<&str, Option<usize>> = Default::default();
-        for donation in &model.donations {
-            if let Some(f) = *cache
-                .entry(&donation.fund)
-                .or_insert_with(|| fund_of(&donation.fund))
-            {
-                fund_donations[f].push(donation.index);
-            }
-        }
         for disbursement in &model.disbursements {
             if let Some(f) = *cache
                 .entry(&disbursement.fund)
@@ -199,7 +191,6 @@ impl<'a> Pages<'a> {
             content,
             content_html,
             page_size: page_size.max(1),
-            fund_donations,
             fund_disbursements,
             open_data,
             household_by_id: model
@@ -315,8 +306,9 @@ impl<'a> Pages<'a> {
         }
     }
 
-    /// Fills the template context of a job in a language.
-    pub fn context(&self, job: Job, language: &str, context: &mut PageContext) {
+    /// Fills the template context of a job in a language. Fails only if
+    /// donation rows it needs cannot be read (`Donations`).
+    pub fn context(&self, job: Job, language: &str, context: &mut PageContext) -> Result<()> {
         let model = self.model;
         let config = self.config;
         let path = self.path(job);
@@ -351,11 +343,23 @@ impl<'a> Pages<'a> {
         context.insert("alternates", &alternates);
         match job {
             Job::Home => self.home_context(language, context),
-            Job::Fund(index) => self.fund_context(index, context),
+            Job::Fund(index) => self.fund_context(index, context)?,
             Job::Donations { page, newest } => {
-                let rows = page_slice(&model.donations, page, self.page_size);
-                let rows: Vec<&DonationRow> = rows.iter().rev().collect();
-                context.insert("donations", &rows);
+                let range = page_range(model.donations.len(), page, self.page_size);
+                let on_page = range.len();
+                let rows = || -> Result<Vec<&DonationRow>> {
+                    let mut rows = model.donations.range(range.clone())?;
+                    rows.reverse();
+                    Ok(rows)
+                };
+                // Rows in chunks of the model cache are fingerprinted by
+                // the chunks' names: a kept page's rows are not read.
+                match model.donations.identity(range.clone()) {
+                    Some(chunks) => {
+                        context.insert_identified("donations", &(&range, chunks), rows)?
+                    }
+                    None => context.insert("donations", &rows()?),
+                }
                 context.insert(
                     "pagination",
                     &self.pagination(
@@ -363,7 +367,7 @@ impl<'a> Pages<'a> {
                         page,
                         newest,
                         model.donations.len(),
-                        rows.len(),
+                        on_page,
                     ),
                 );
             }
@@ -445,6 +449,7 @@ impl<'a> Pages<'a> {
             }
             Job::Lookup(_) | Job::NotFound => {}
         }
+        Ok(())
     }
 
     /// The home page: funds, totals, the newest entries and progress by place.
@@ -491,16 +496,14 @@ impl<'a> Pages<'a> {
     }
 
     /// A fund page: its newest donations and disbursements and its charts.
-    fn fund_context(&self, index: usize, context: &mut PageContext) {
+    fn fund_context(&self, index: usize, context: &mut PageContext) -> Result<()> {
         let model = self.model;
         let fund = &model.funds[index];
+        let activity = &model.fund_activity[index];
         context.insert("fund", fund);
-        let donations: Vec<&DonationRow> = self.fund_donations[index]
-            .iter()
-            .rev()
-            .take(self.page_size)
-            .map(|&i| &model.donations[i])
-            .collect();
+        let donations: Vec<&DonationRow> = (activity.recent.iter().rev())
+            .filter_map(|&i| model.donations.get(i).transpose())
+            .collect::<Result<_>>()?;
         let disbursements: Vec<&DisbursementRow> = self.fund_disbursements[index]
             .iter()
             .rev()
@@ -509,18 +512,11 @@ impl<'a> Pages<'a> {
             .collect();
         context.insert("donations", &donations);
         context.insert("disbursements", &disbursements);
-        context.insert(
-            "more_donations",
-            &(self.fund_donations[index].len() > self.page_size),
-        );
+        context.insert("more_donations", &(activity.donations > self.page_size));
         context.insert(
             "more_disbursements",
             &(self.fund_disbursements[index].len() > self.page_size),
         );
-        let all_donations: Vec<&DonationRow> = self.fund_donations[index]
-            .iter()
-            .map(|&i| &model.donations[i])
-            .collect();
         let all_disbursements: Vec<&DisbursementRow> = self.fund_disbursements[index]
             .iter()
             .map(|&i| &model.disbursements[i])
@@ -528,7 +524,7 @@ impl<'a> Pages<'a> {
         context.insert(
             "charts",
             &super::charts::fund_charts(
-                &all_donations,
+                &activity.days,
                 &all_disbursements,
                 &super::charts::Households {
                     rows: &model.households,
@@ -536,6 +532,7 @@ impl<'a> Pages<'a> {
                 },
             ),
         );
+        Ok(())
     }
 
     /// The households page: every province with its communes.
@@ -698,9 +695,13 @@ impl<'a> Pages<'a> {
 }
 
 fn page_slice<T>(rows: &[T], page: usize, size: usize) -> &[T] {
-    let start = (page - 1) * size;
-    let end = (start + size).min(rows.len());
-    rows.get(start..end).unwrap_or(&[])
+    &rows[page_range(rows.len(), page, size)]
+}
+
+/// The numbers of the rows on page `page` (from 1) of `items` rows.
+fn page_range(items: usize, page: usize, size: usize) -> std::ops::Range<usize> {
+    let start = ((page - 1) * size).min(items);
+    start..(start + size).min(items)
 }
 
 fn kind_name(job: Job) -> &'static str {

@@ -354,3 +354,93 @@ fn the_lookup_index_and_open_data_are_extended_by_appended_entries() {
         "another part size",
     );
 }
+
+/// Chunks of 16 donation rows in the model cache, so a small ledger has
+/// several (65,536 otherwise).
+const SMALL_CHUNKS: &[(&str, &str)] = &[("MINHBACH_MODEL_CHUNK_ROWS", "16")];
+
+/// `count` donations to the sample's fund, numbered from `from`.
+fn donations(from: usize, count: usize) -> String {
+    (from..from + count)
+        .map(|n| {
+            format!(
+                r#"{{"kind":"donation","fund":"bao-so-5","donor":"Người ủng hộ {n}","amount":{},"date":"2025-09-15","channel":"bank","ref":"FT{n:06}"}}"#,
+                100_000 + n
+            ) + "\n"
+        })
+        .collect()
+}
+
+/// The `render: K of N pages kept` line's N - K.
+fn pages_rendered(steps: &str) -> usize {
+    let line = steps
+        .lines()
+        .find(|line| line.contains("pages kept"))
+        .unwrap_or_else(|| panic!("no render line:\n{steps}"));
+    let numbers: Vec<usize> = line
+        .split(' ')
+        .filter_map(|word| word.parse().ok())
+        .collect();
+    numbers[1] - numbers[0]
+}
+
+/// A rebuild reads no donation rows but those of the pages that change:
+/// the pages of rows in full chunks are fingerprinted by the chunks' names.
+/// A chunk damaged since is noticed when a page needs its rows, and the
+/// build then makes every row again; the output is a cold build's either way.
+#[test]
+fn a_rebuild_reads_only_the_donation_rows_it_shows() {
+    let portal = TestPortal::new();
+    portal.append(SAMPLE).assert().success();
+    let config = portal.root().join("config.toml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(&config, format!("page_size = 5\n{text}")).unwrap();
+    // 122 donations: seven full chunks and ten rows after them.
+    portal.append(&donations(0, 120)).assert().success();
+    let out = portal.dir.path().join("out");
+    build(&portal, &out, SMALL_CHUNKS);
+
+    portal.append(&donations(120, 1)).assert().success();
+    let steps = build(&portal, &out, SMALL_CHUNKS);
+    assert!(steps.contains("from the model cache"), "{steps}");
+    // The newest chunks only: the 50 newest entries (the feed's, rows 73
+    // to 122) are in the last three and the tail.
+    assert!(
+        steps.contains("model: 3 of 7 chunks of donation rows read (model cache)"),
+        "{steps}"
+    );
+    let rendered = pages_rendered(&steps);
+    assert!(rendered <= 12, "{rendered} pages rendered:\n{steps}");
+    assert_same(
+        &out,
+        &cold(&portal, "cold-chunks", SMALL_CHUNKS),
+        "rows in chunks",
+    );
+
+    // Every chunk damaged, and a page of the oldest rows removed from the
+    // output: that page needs chunk 0's rows, finds them damaged, and the
+    // build makes every row again (writing the chunks anew).
+    let chunks = portal.dir.path().join(".out.model-chunks");
+    for file in std::fs::read_dir(&chunks).unwrap() {
+        let path = file.unwrap().path();
+        let mut bytes = std::fs::read(&path).unwrap();
+        bytes[5] ^= 1;
+        std::fs::write(&path, bytes).unwrap();
+    }
+    let oldest = routes::numbered(routes::DONATIONS, 1);
+    std::fs::remove_file(out.join(format!("{}index.html", oldest.trim_start_matches('/'))))
+        .unwrap();
+    let steps = build(&portal, &out, SMALL_CHUNKS);
+    assert!(steps.contains("every entry is needed"), "{steps}");
+    assert_same(
+        &out,
+        &cold(&portal, "cold-damaged-chunk", SMALL_CHUNKS),
+        "a damaged chunk",
+    );
+    let steps = build(&portal, &out, SMALL_CHUNKS);
+    assert!(
+        steps.contains("model: 3 of 7 chunks of donation rows read (model cache)"),
+        "written again:\n{steps}"
+    );
+    assert_eq!(pages_rendered(&steps), 0, "{steps}");
+}

@@ -70,7 +70,14 @@ pub fn extend(
     read: &ReadPrevious,
 ) -> Result<Option<IndexReport>> {
     let fund_position = super::fund_positions(model);
-    let Some(extension) = extension(&model.donations, &fund_position, from, read)? else {
+    // The rows from the first record shard that changes: the tail's, at
+    // most one chunk's besides.
+    let first = (from.donations / RECORDS_PER_SHARD) * RECORDS_PER_SHARD;
+    if from.donations > model.donations.len() {
+        return Ok(None);
+    }
+    let rows = model.donations.range(first..model.donations.len())?;
+    let Some(extension) = extension(&rows, first, &fund_position, from, read)? else {
         return Ok(None);
     };
     let writer = IndexWriter::new(sink);
@@ -105,13 +112,16 @@ impl Shard {
     }
 }
 
+/// `rows`: the donations from number `first` (the first of the record
+/// shard `from` ends in) to the last.
 fn extension(
-    donations: &[DonationRow],
+    rows: &[&DonationRow],
+    first: usize,
     fund_position: &BTreeMap<&str, usize>,
     from: &State,
     read: &ReadPrevious,
 ) -> Result<Option<Extension>> {
-    let Some(new_rows) = donations.get(from.donations..) else {
+    let Some(new_rows) = rows.get(from.donations - first..) else {
         return Ok(None);
     };
     let mut terms: Vec<(String, Vec<u32>)> =
@@ -153,11 +163,8 @@ fn extension(
         return Ok(None);
     };
     let mut files: Files = updated.into_iter().flatten().collect();
-    let first_shard = from.donations / RECORDS_PER_SHARD;
-    for (offset, rows) in donations[first_shard * RECORDS_PER_SHARD..]
-        .chunks(RECORDS_PER_SHARD)
-        .enumerate()
-    {
+    let first_shard = first / RECORDS_PER_SHARD;
+    for (offset, rows) in rows.chunks(RECORDS_PER_SHARD).enumerate() {
         files.push((
             format!("r/{}", first_shard + offset),
             record_shard(rows, fund_position).into_bytes(),
@@ -377,7 +384,7 @@ mod tests {
         }
     }
 
-    fn whole(rows: &[DonationRow]) -> (BTreeMap<String, Vec<u8>>, usize, u32) {
+    fn whole(rows: &[&DonationRow]) -> (BTreeMap<String, Vec<u8>>, usize, u32) {
         let sink = MemorySink::default();
         let writer = IndexWriter::new(&sink);
         let (codes, bits) = write_rows(rows, &BTreeMap::new(), &writer).unwrap();
@@ -394,7 +401,8 @@ mod tests {
 
     #[test]
     fn extending_equals_writing_whole() {
-        let all = rows(9_100);
+        let rows = rows(9_100);
+        let all: Vec<&DonationRow> = rows.iter().collect();
         let mut extended = 0;
         for from in [1, 15, 16, 17, 200, 1000, 3000, 4095, 4096, 4097, 5000, 8190] {
             for added in [1, 2, 17, 100, 900] {
@@ -408,9 +416,15 @@ mod tests {
                 };
                 let read = |path: &str| Ok(previous.get(path).cloned());
                 let (expected, expected_codes, expected_bits) = whole(&all[..from + added]);
-                let Some(extension) =
-                    extension(&all[..from + added], &BTreeMap::new(), &state, &read).unwrap()
-                else {
+                let first = from / RECORDS_PER_SHARD * RECORDS_PER_SHARD;
+                let Some(extension) = extension(
+                    &all[first..from + added],
+                    first,
+                    &BTreeMap::new(),
+                    &state,
+                    &read,
+                )
+                .unwrap() else {
                     assert_ne!(expected_bits, code_bits, "from {from}, {added} added");
                     continue;
                 };
@@ -440,7 +454,8 @@ mod tests {
 
     #[test]
     fn a_file_not_as_written_gives_up_before_writing() {
-        let all = rows(300);
+        let rows = rows(300);
+        let all: Vec<&DonationRow> = rows.iter().collect();
         let (mut previous, codes, code_bits) = whole(&all[..250]);
         let state = State {
             format: super::super::FORMAT_VERSION,
@@ -457,7 +472,7 @@ mod tests {
         previous.insert(shard, b"wnguyen\t3\n".to_vec());
         let read = |path: &str| Ok(previous.get(path).cloned());
         assert!(
-            extension(&all, &BTreeMap::new(), &state, &read)
+            extension(&all[240..], 240, &BTreeMap::new(), &state, &read)
                 .unwrap()
                 .is_none()
         );

@@ -13,11 +13,14 @@
 //! donations of full chunks, and which chunks) and `.public.model-chunks/`,
 //! the donation rows in chunks of 65,536, each a file named by its SHA-256.
 //! Donation rows are only ever appended to, so a full chunk never changes:
-//! it is written once and read by every later build. Every frame of the
-//! state and every chunk is checked against its SHA-256 when read, so a
-//! damaged file is not used (the build then makes every row again).
+//! it is written once, and a later build reads it only if a step needs its
+//! rows (`Donations`). Every frame of the state and every chunk is checked
+//! against its SHA-256 when read, so a damaged file is not used (the build
+//! then makes every row again).
 
-use super::{DisbursementRow, DonationRow, FundRow, HouseholdRow, Rows};
+use super::{
+    Chunk, DisbursementRow, DonationRow, Donations, FundActivity, FundRow, HouseholdRow, Rows,
+};
 use crate::ledger::entry::{Entry, Stage};
 use crate::site::output::Sink;
 use crate::site::reuse::Maker;
@@ -38,20 +41,17 @@ pub const STATE_FILE: &str = "model-state";
 const CHUNKS: &str = "model-chunks";
 
 /// What the state file starts with; the number changes with its layout.
-const MAGIC: &[u8] = b"minhbach model cache 2\n";
-
-/// Donation rows per chunk (a few in unit tests, so they cross several).
-#[cfg(not(test))]
-const CHUNK: usize = 65_536;
-#[cfg(test)]
-const CHUNK: usize = 4;
+const MAGIC: &[u8] = b"minhbach model cache 3\n";
 
 /// The state's first frame: what made it and where its donations are.
 #[derive(Serialize, Deserialize)]
 struct Index<'a> {
     maker: Cow<'a, Maker>,
-    /// The SHA-256 (hex) of each full chunk, in order: its file's name.
-    sealed: Cow<'a, [String]>,
+    /// The SHA-256 (hex) of each full chunk, in order (its file's name),
+    /// and the `seq` of its first row.
+    sealed: Vec<(Cow<'a, str>, u64)>,
+    /// Rows per chunk (`chunk_rows`).
+    chunk_rows: usize,
     donations: usize,
 }
 
@@ -62,6 +62,7 @@ struct Head<'a> {
     funds: Cow<'a, [FundRow]>,
     households: Cow<'a, [HouseholdRow]>,
     household_stages: Cow<'a, [Option<Stage>]>,
+    fund_activity: Cow<'a, [FundActivity]>,
     disbursements: Cow<'a, [DisbursementRow]>,
     live_changes: Cow<'a, [(String, u64, usize, Stage)]>,
     /// The newest entries' lines.
@@ -71,20 +72,19 @@ struct Head<'a> {
 }
 
 /// Keeps `rows` for the next build: writes the full chunks these rows did
-/// not come from (unless kept with the same bytes) and returns the state
-/// file's bytes. `None` without a place beside the
+/// not come from (unless kept with the same bytes), naming them, and
+/// returns the state file's bytes. `None` without a place beside the
 /// output, or when a chunk cannot be written (the next build then makes
 /// every row).
 pub fn store(sink: &dyn Sink, rows: &Rows, maker: &Maker) -> Option<Vec<u8>> {
     let folder = sink.state_path(CHUNKS)?;
     std::fs::create_dir_all(&folder).ok()?;
-    let full = rows.donations.len() / CHUNK;
-    let mut sealed = rows.sealed.clone();
-    sealed.truncate(full);
-    let added: Vec<String> = rows.donations[sealed.len() * CHUNK..full * CHUNK]
-        .par_chunks(CHUNK)
+    rows.donations
+        .chunks()
+        .par_iter()
+        .filter(|chunk| chunk.name().is_none())
         .map(|chunk| {
-            let bytes = postcard::to_stdvec(chunk).ok()?;
+            let bytes = postcard::to_stdvec(chunk.rows().ok()?).ok()?;
             let name = crate::ledger::hex(&Sha256::digest(&bytes));
             let path = folder.join(&name);
             // A chunk of that name is kept if it holds these bytes; one
@@ -94,13 +94,17 @@ pub fn store(sink: &dyn Sink, rows: &Rows, maker: &Maker) -> Option<Vec<u8>> {
                 std::fs::write(&temp, &bytes).ok()?;
                 std::fs::rename(&temp, &path).ok()?;
             }
-            Some(name)
+            chunk.set_name(name);
+            Some(())
         })
+        .collect::<Option<()>>()?;
+    let sealed = (rows.donations.chunks().iter())
+        .map(|chunk| Some((Cow::Borrowed(chunk.name()?), chunk.first_seq())))
         .collect::<Option<_>>()?;
-    sealed.extend(added);
     let index = Index {
         maker: Cow::Borrowed(maker),
-        sealed: Cow::Borrowed(&sealed),
+        sealed,
+        chunk_rows: super::chunk_rows(),
         donations: rows.donations.len(),
     };
     let head = Head {
@@ -108,17 +112,17 @@ pub fn store(sink: &dyn Sink, rows: &Rows, maker: &Maker) -> Option<Vec<u8>> {
         funds: Cow::Borrowed(&rows.funds),
         households: Cow::Borrowed(&rows.households),
         household_stages: Cow::Borrowed(&rows.household_stages),
+        fund_activity: Cow::Borrowed(&rows.fund_activity),
         disbursements: Cow::Borrowed(&rows.disbursements),
         live_changes: Cow::Borrowed(&rows.live_changes),
         newest: rows.newest.iter().map(Entry::to_line).collect(),
         signed_fund_names: Cow::Borrowed(&rows.signed_fund_names),
         with_citizen_id_digits: rows.with_citizen_id_digits,
     };
-    let tail = &rows.donations[full * CHUNK..];
     let frames = [
         postcard::to_stdvec(&index).ok()?,
         postcard::to_stdvec(&head).ok()?,
-        postcard::to_stdvec(tail).ok()?,
+        postcard::to_stdvec(rows.donations.tail()).ok()?,
     ];
     let mut bytes = MAGIC.to_vec();
     for frame in &frames {
@@ -151,27 +155,40 @@ pub fn maker(sink: &dyn Sink) -> Option<Maker> {
     Some(index.maker.into_owned())
 }
 
-/// The rows the cache beside the sink's output holds, or `None` if it is
-/// damaged, missing a chunk, or not one.
+/// The rows the cache beside the sink's output holds (the full chunks'
+/// donation rows read when first needed), or `None` if it is damaged or
+/// not one.
 pub fn load(sink: &dyn Sink) -> Option<Rows> {
     let bytes = sink.previous_state(STATE_FILE)?;
     let folder = sink.state_path(CHUNKS)?;
     let mut rest = bytes.strip_prefix(MAGIC)?;
     let index: Index = postcard::from_bytes(frame(&mut rest)?).ok()?;
+    if index.chunk_rows != super::chunk_rows() {
+        return None;
+    }
     let head = frame(&mut rest)?;
     let tail = frame(&mut rest)?;
-    // Every other row (a 170 MB frame at W3) decoded beside the donations.
-    let (head, donations) = rayon::join(
+    // Every other row (a 170 MB frame at W3) decoded beside the tail.
+    let (head, tail) = rayon::join(
         || postcard::from_bytes::<Head>(head).ok(),
-        || donation_rows(&folder, &index, tail),
+        || postcard::from_bytes::<Vec<DonationRow>>(tail).ok(),
     );
-    let (head, donations) = (head?, donations?);
+    let (head, tail) = (head?, tail?);
     let newest = head
         .newest
         .iter()
         .map(|line| Entry::from_line(line.as_bytes()).ok())
         .collect::<Option<_>>()?;
-    if donations.len() != index.donations || !rest.is_empty() {
+    let chunks: Vec<Chunk> = (index.sealed.into_iter())
+        .map(|(name, first_seq)| {
+            let file = folder.join(&*name);
+            Chunk::cached(name.into_owned(), first_seq, file)
+        })
+        .collect();
+    let donations = Donations::from_parts(chunks, tail);
+    let counted = donations.tail().len() < super::chunk_rows()
+        && head.fund_activity.len() == head.funds.len();
+    if donations.len() != index.donations || !rest.is_empty() || !counted {
         return None;
     }
     let mut rows = Rows {
@@ -179,13 +196,13 @@ pub fn load(sink: &dyn Sink) -> Option<Rows> {
         funds: head.funds.into_owned(),
         households: head.households.into_owned(),
         household_stages: head.household_stages.into_owned(),
+        fund_activity: head.fund_activity.into_owned(),
         donations,
         disbursements: head.disbursements.into_owned(),
         live_changes: head.live_changes.into_owned(),
         newest,
         signed_fund_names: head.signed_fund_names.into_owned(),
         with_citizen_id_digits: head.with_citizen_id_digits,
-        sealed: index.sealed.into_owned(),
         ..Rows::default()
     };
     let spare = rows.households.len() / 16;
@@ -194,31 +211,6 @@ pub fn load(sink: &dyn Sink) -> Option<Rows> {
     rows.disbursements.reserve(rows.disbursements.len() / 16);
     rows.index();
     Some(rows)
-}
-
-/// The donation rows: the full chunks', then the tail's.
-fn donation_rows(folder: &Path, index: &Index, tail: &[u8]) -> Option<Vec<DonationRow>> {
-    // Room for the entries a rebuild adds: a full `Vec` grows by doubling,
-    // which for a million rows is a copy of them into fresh memory.
-    let mut donations = Vec::with_capacity(index.donations + CHUNK);
-    // Two chunks at a time, one per core: all decoded at once, they and
-    // the rows they are moved into were twice the rows' memory.
-    for pair in index.sealed.chunks(2) {
-        let chunks: Vec<Vec<DonationRow>> = pair
-            .par_iter()
-            .map(|name| read_chunk(folder, name))
-            .collect::<Option<_>>()?;
-        donations.extend(chunks.into_iter().flatten());
-    }
-    donations.extend(postcard::from_bytes::<Vec<DonationRow>>(tail).ok()?);
-    Some(donations)
-}
-
-/// A full chunk, checked against its name.
-fn read_chunk(folder: &Path, name: &str) -> Option<Vec<DonationRow>> {
-    let bytes = std::fs::read(folder.join(name)).ok()?;
-    (crate::ledger::hex(&Sha256::digest(&bytes)) == name).then_some(())?;
-    postcard::from_bytes(&bytes).ok()
 }
 
 /// Removes the chunks beside `output` that its model state does not name
@@ -235,7 +227,13 @@ pub fn sweep(output: &Path) {
         .and_then(|bytes| {
             let mut rest = bytes.strip_prefix(MAGIC)?;
             let index: Index = postcard::from_bytes(frame(&mut rest)?).ok()?;
-            Some(index.sealed.into_owned())
+            Some(
+                index
+                    .sealed
+                    .into_iter()
+                    .map(|(name, _)| name.into_owned())
+                    .collect(),
+            )
         })
         .unwrap_or_default();
     for file in listing.flatten() {
@@ -299,9 +297,13 @@ mod tests {
 
     fn rows(count: u64) -> Rows {
         let fund: Arc<str> = "cuu-tro".into();
+        let mut donations = Donations::default();
+        for seq in 0..count {
+            donations.push(donation(seq, &fund));
+        }
         Rows {
             size: count,
-            donations: (0..count).map(|seq| donation(seq, &fund)).collect(),
+            donations,
             ..Rows::default()
         }
     }
@@ -342,8 +344,13 @@ mod tests {
         rows
     }
 
-    fn bytes_of(rows: &[DonationRow]) -> Vec<u8> {
-        postcard::to_stdvec(rows).unwrap()
+    fn bytes_of(rows: &Donations) -> Vec<u8> {
+        postcard::to_stdvec(&rows.all().unwrap()).unwrap()
+    }
+
+    /// Whether the rows kept beside `output` read back, chunks included.
+    fn readable(output: &Path) -> bool {
+        read_back(output).is_some_and(|rows| rows.donations.all().is_ok())
     }
 
     /// An output folder beside which ten rows were kept.
@@ -364,15 +371,37 @@ mod tests {
         let first = chunk_files(&output);
         assert_eq!(first.len(), 2, "10 rows: two full chunks of 4 and a tail");
         let mut back = read_back(&output).unwrap();
+        let chunks = back.donations.chunks();
+        assert_eq!(chunks.len(), 2);
+        assert!(
+            chunks.iter().all(|chunk| !chunk.is_read()),
+            "a chunk is read only when its rows are needed"
+        );
+        assert_eq!(back.donations.get(9).unwrap().unwrap().seq, 9);
+        assert!(
+            chunks.iter().all(|chunk| !chunk.is_read()),
+            "9 is in the tail"
+        );
+        assert_eq!(back.donations.find_seq(5).unwrap().unwrap().seq, 5);
+        assert!(chunks[1].is_read() && !chunks[0].is_read());
+        let page: Vec<u64> = (back.donations.range(3..9).unwrap().iter())
+            .map(|row| row.seq)
+            .collect();
+        assert_eq!(page, [3, 4, 5, 6, 7, 8]);
+        assert_eq!(
+            back.donations.identity(3..8),
+            Some(vec![chunks[0].name().unwrap(), chunks[1].name().unwrap()])
+        );
+        assert_eq!(back.donations.identity(3..9), None, "row 8 is in the tail");
         assert_eq!(bytes_of(&back.donations), bytes_of(&rows(10).donations));
-        assert_eq!(back.sealed.len(), 2);
 
         // Extended by seven rows: the two chunks are kept as they are, one
         // more is full, the tail holds the rest.
         let fund = back.fund_names.first().map(|(id, _)| id.clone());
         let fund = fund.unwrap_or_else(|| "cuu-tro".into());
-        back.donations
-            .extend((10..17).map(|seq| donation(seq, &fund)));
+        for seq in 10..17 {
+            back.donations.push(donation(seq, &fund));
+        }
         back.size = 17;
         let written = std::fs::metadata(&first[0]).unwrap().modified().unwrap();
         keep(&output, &back, 17);
@@ -388,8 +417,18 @@ mod tests {
 
         // Rows made again (after a correction) name other chunks: the old
         // ones are swept once the new state is written.
-        let mut other = rows(9);
-        other.donations[0].donor = "Người khác".into();
+        let fund: Arc<str> = "cuu-tro".into();
+        let mut other = Rows {
+            size: 9,
+            ..Rows::default()
+        };
+        other.donations.push(DonationRow {
+            donor: "Người khác".into(),
+            ..donation(0, &fund)
+        });
+        for seq in 1..9 {
+            other.donations.push(donation(seq, &fund));
+        }
         keep(&output, &other, 9);
         assert_eq!(chunk_files(&output).len(), 2);
         assert!(!chunk_files(&output).contains(&first[0]));
@@ -402,21 +441,30 @@ mod tests {
         let mut bytes = std::fs::read(&chunk).unwrap();
         bytes[3] ^= 1;
         std::fs::write(&chunk, &bytes).unwrap();
-        assert!(read_back(&output).is_none(), "a changed chunk");
+        // The state reads back; the chunk's rows do not, and the step that
+        // needs them is told to build from every entry.
+        let back = read_back(&output).unwrap();
+        assert!(back.donations.get(1).is_ok(), "another chunk");
+        let error = back.donations.get(5).unwrap_err();
+        assert!(
+            error.is::<crate::site::NeedsEveryEntry>(),
+            "a changed chunk"
+        );
+        assert!(back.donations.get(6).is_err(), "and stays unread");
         bytes[3] ^= 1;
         std::fs::write(&chunk, &bytes).unwrap();
-        assert!(read_back(&output).is_some());
+        assert!(readable(&output));
         std::fs::remove_file(&chunk).unwrap();
-        assert!(read_back(&output).is_none(), "a missing chunk");
+        assert!(!readable(&output), "a missing chunk");
         // Rows made again (as a build does when the cache is not used)
         // write the chunk again, and replace one damaged.
         keep(&output, &rows(10), 10);
-        assert!(read_back(&output).is_some(), "written again");
+        assert!(readable(&output), "written again");
         let mut bytes = std::fs::read(&chunk).unwrap();
         bytes[3] ^= 1;
         std::fs::write(&chunk, &bytes).unwrap();
         keep(&output, &rows(10), 10);
-        assert!(read_back(&output).is_some(), "a damaged chunk replaced");
+        assert!(readable(&output), "a damaged chunk replaced");
 
         keep(&output, &rows(10), 10);
         let state = crate::site::output::state_path(&output, STATE_FILE);

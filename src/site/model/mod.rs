@@ -16,6 +16,7 @@
 use super::routes;
 
 pub mod cache;
+mod donations;
 use crate::config::PrivacyConfig;
 use crate::ledger::entry::{
     Body, Channel, Disbursement, Donation, Entry, Fund, Household, KeyEntry, Progress, Stage,
@@ -26,6 +27,7 @@ use crate::portal::CitizenIdDigits;
 use crate::vn;
 use anyhow::{Result, bail};
 use base64::Engine;
+pub use donations::{Chunk, Donations, chunk_rows};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -386,7 +388,9 @@ pub struct EntrySummary {
 #[derive(Debug)]
 pub struct Model {
     pub funds: Vec<FundRow>,
-    pub donations: Vec<DonationRow>,
+    /// What each fund's page shows of its donations, by fund (as `funds`).
+    pub fund_activity: Vec<FundActivity>,
+    pub donations: Donations,
     pub disbursements: Vec<DisbursementRow>,
     pub households: Vec<HouseholdRow>,
     pub provinces: Vec<Province>,
@@ -413,6 +417,38 @@ pub struct Totals {
     pub donations: u64,
     pub disbursements: u64,
     pub households: StageCounts,
+}
+
+/// What a fund's page shows of its donations, kept as they are added so
+/// that the page needs none of the other rows (a drive has millions).
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct FundActivity {
+    /// Its donations, voided ones included.
+    pub donations: usize,
+    /// The numbers of its newest donations (at most a page), oldest first.
+    pub recent: std::collections::VecDeque<usize>,
+    /// Its live donations by day, as written: amount and count.
+    pub days: BTreeMap<String, (u64, u64)>,
+}
+
+impl FundActivity {
+    /// Adds donation number `index` of `date`; `live` is its amount unless
+    /// it is voided.
+    pub fn add(&mut self, index: usize, date: &str, live: Option<u64>, page_size: usize) {
+        self.donations += 1;
+        if self.recent.len() == page_size {
+            self.recent.pop_front();
+        }
+        self.recent.push_back(index);
+        if let Some(amount) = live {
+            let slot = match self.days.get_mut(date) {
+                Some(slot) => slot,
+                None => self.days.entry(date.to_string()).or_default(),
+            };
+            slot.0 = slot.0.saturating_add(amount);
+            slot.1 += 1;
+        }
+    }
 }
 
 /// How many latest entries the model keeps (the feed; the home page shows ten).
@@ -552,7 +588,8 @@ pub struct Rows {
     households: Vec<HouseholdRow>,
     household_index: HashMap<String, usize>,
     household_stages: Vec<Option<Stage>>,
-    donations: Vec<DonationRow>,
+    fund_activity: Vec<FundActivity>,
+    donations: Donations,
     disbursements: Vec<DisbursementRow>,
     live_changes: Vec<(String, u64, usize, Stage)>,
     /// The newest entries (at most `LATEST`), as signed, oldest first.
@@ -561,9 +598,6 @@ pub struct Rows {
     signed_fund_names: BTreeMap<String, String>,
     /// Entries written before citizen-ID digits left the ledger line.
     with_citizen_id_digits: usize,
-    /// The names of the model cache's full chunks these rows were read
-    /// from (`cache`): rows are only appended, so they still hold.
-    sealed: Vec<String>,
 }
 
 impl Rows {
@@ -678,6 +712,7 @@ impl Rows {
             mut households,
             household_index,
             household_stages,
+            fund_activity,
             donations,
             disbursements,
             mut live_changes,
@@ -716,7 +751,7 @@ impl Rows {
             &households,
             &household_index,
         );
-        anchor_latest(&mut latest, &donations, &disbursements);
+        anchor_latest(&mut latest, &donations, &disbursements)?;
         let keys = key_rows(state);
         let checkpoint = CheckpointInfo {
             origin: checkpoint.origin.clone(),
@@ -726,6 +761,7 @@ impl Rows {
         };
         Ok(Model {
             funds,
+            fund_activity,
             donations,
             disbursements,
             households,
@@ -796,6 +832,7 @@ impl Adding<'_, '_> {
         self.rows
             .fund_names
             .push((fund.id.as_str().into(), fund.name.as_str().into()));
+        self.rows.fund_activity.push(FundActivity::default());
         self.rows.funds.push(FundRow {
             seq,
             path: routes::fund(&fund.id),
@@ -826,6 +863,12 @@ impl Adding<'_, '_> {
         let is_voided = self.corrections.voided(seq);
         let (fund, fund_name) = match self.rows.fund_index.get(&donation.fund) {
             Some(&f) => {
+                self.rows.fund_activity[f].add(
+                    index,
+                    &donation.date,
+                    is_voided.is_none().then_some(donation.amount.get()),
+                    self.page_size,
+                );
                 if is_voided.is_none() {
                     let fund = &mut self.rows.funds[f];
                     fund.received = checked(fund.received, donation.amount.get())?;
@@ -1057,17 +1100,14 @@ fn fund_totals(funds: &[FundRow]) -> Result<Totals> {
 /// anchor on the numbered page that holds it forever.
 fn anchor_latest(
     latest: &mut [EntrySummary],
-    donations: &[DonationRow],
+    donations: &Donations,
     disbursements: &[DisbursementRow],
-) {
+) -> Result<()> {
     for summary in latest {
         let anchored = match summary.kind {
             "donation" => donations
-                .binary_search_by_key(&summary.seq, |row| row.seq)
-                .ok()
-                .map(|i| {
-                    routes::anchored(routes::DONATIONS, donations[i].page, donations[i].anchor)
-                }),
+                .find_seq(summary.seq)?
+                .map(|row| routes::anchored(routes::DONATIONS, row.page, row.anchor)),
             "disbursement" => disbursements
                 .binary_search_by_key(&summary.seq, |row| row.seq)
                 .ok()
@@ -1081,6 +1121,7 @@ fn anchor_latest(
             summary.path = path;
         }
     }
+    Ok(())
 }
 
 /// Every key ever admitted, as the verify page lists them.
