@@ -25,7 +25,7 @@ pub use destination::check_destination;
 
 use anyhow::{Context, Result, bail};
 use sha2::{Digest, Sha256};
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
 use std::io::Write;
 use std::path::{Component, Path, PathBuf};
 use std::sync::Mutex;
@@ -180,7 +180,7 @@ enum Staged {
 /// What a build wrote: output path → what the file was when written.
 #[derive(Default)]
 struct Manifest {
-    files: HashMap<String, Recorded>,
+    files: ahash::AHashMap<String, Recorded>,
     /// Every output directory the build made (`""` for the output itself):
     /// those no longer needed are removed once empty.
     dirs: HashSet<String>,
@@ -309,11 +309,11 @@ impl Manifest {
             writeln!(text, "d - {dir}")?;
         }
         for (name, recorded) in files {
-            write_hex(&mut text, &recorded.hash)?;
+            write_hex(&mut text, &recorded.hash);
             match &recorded.inputs {
                 Some(inputs) => {
                     text.push(b' ');
-                    write_hex(&mut text, inputs)?;
+                    write_hex(&mut text, inputs);
                 }
                 None => text.extend_from_slice(b" -"),
             }
@@ -326,20 +326,31 @@ impl Manifest {
     }
 }
 
-fn write_hex(out: &mut Vec<u8>, bytes: &FileHash) -> std::io::Result<()> {
+/// Lower-case hex, by table: a manifest has two digests a file and a
+/// national site 200,000 files.
+fn write_hex(out: &mut Vec<u8>, bytes: &FileHash) {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
     for byte in bytes {
-        write!(out, "{byte:02x}")?;
+        out.push(DIGITS[usize::from(byte >> 4)]);
+        out.push(DIGITS[usize::from(byte & 0x0f)]);
     }
-    Ok(())
 }
 
 fn parse_hex(hex: &str) -> Option<FileHash> {
+    fn nibble(digit: u8) -> Option<u8> {
+        match digit {
+            b'0'..=b'9' => Some(digit - b'0'),
+            b'a'..=b'f' => Some(digit - b'a' + 10),
+            b'A'..=b'F' => Some(digit - b'A' + 10),
+            _ => None,
+        }
+    }
     if hex.len() != 64 {
         return None;
     }
     let mut hash = [0; 32];
-    for (byte, pair) in hash.iter_mut().zip(hex.as_bytes().chunks(2)) {
-        *byte = u8::from_str_radix(std::str::from_utf8(pair).ok()?, 16).ok()?;
+    for (byte, pair) in hash.iter_mut().zip(hex.as_bytes().chunks_exact(2)) {
+        *byte = (nibble(pair[0])? << 4) | nibble(pair[1])?;
     }
     Some(hash)
 }

@@ -45,7 +45,13 @@ pub(super) fn remove_stale(
 ) -> Result<Pruned> {
     let mut pruned = Pruned { removed: 0 };
     let mut real = RealDirs::default();
-    for path in previous.files.keys() {
+    // Usually this build wrote every file the last one did: then no file
+    // is stale, which hash lookups tell sooner than the search below.
+    let again = (staged.keys())
+        .filter(|path| previous.files.contains_key(path.as_str()))
+        .count();
+    let stale = (again < previous.files.len()).then_some(previous.files.keys());
+    for path in stale.into_iter().flatten() {
         if staged.contains_key(path) || !real.all_real(output, parent_of(path)) {
             continue;
         }
