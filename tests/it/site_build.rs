@@ -502,13 +502,20 @@ fn the_verified_state_cache_changes_only_the_time() {
             .any(|path| path.to_string_lossy().contains("verified-state")),
         "the cache is not published"
     );
-    // Damaged: ignored, rewritten, same output.
-    let mut bytes = std::fs::read(&cache).unwrap();
-    let middle = bytes.len() / 2;
-    bytes[middle] ^= 0x40;
-    std::fs::write(&cache, &bytes).unwrap();
-    assert_starts(build_verbose(&portal), "verify: 0 of 10 ");
-    assert_eq!(snapshot(&out), with_cache);
+    // Damaged (in its first part, in the state read beside the re-hashing,
+    // at its last byte): ignored, rewritten, same output.
+    for at in [
+        40,
+        std::fs::metadata(&cache).unwrap().len() as usize / 2,
+        usize::MAX,
+    ] {
+        let mut bytes = std::fs::read(&cache).unwrap();
+        let at = at.min(bytes.len() - 1);
+        bytes[at] ^= 0x40;
+        std::fs::write(&cache, &bytes).unwrap();
+        assert_starts(build_verbose(&portal), "verify: 0 of 10 ");
+        assert_eq!(snapshot(&out), with_cache);
+    }
     // Another portal's cache (same origin, same executable): ignored.
     let other = TestPortal::new();
     other.append(SAMPLE).assert().success();

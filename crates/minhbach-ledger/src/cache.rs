@@ -22,23 +22,25 @@
 //! takes a [`Resume`] — a judgement it re-hashes before trusting — from
 //! wherever the caller kept one.
 //!
-//! A trailing SHA-256 of the file catches a torn or damaged write. The cache
+//! The SHA-256 of each of its two parts catches a torn or damaged write. The cache
 //! is as trusted as the executable and the portal's private folder beside
 //! it: whoever can rewrite it can rewrite `public/` too. `minhbach verify`,
 //! the auditor's command, never reads it.
 
 use super::merkle::Hash;
-use super::state::State;
-use super::verify::Resume;
+use super::verify::{PendingState, Resume};
 use sha2::{Digest, Sha256};
 use std::path::Path;
 
 /// The first bytes of the file; the number is this format's version.
-const MAGIC: &[u8] = b"minhbach verified-state 1\n";
+const MAGIC: &[u8] = b"minhbach verified-state 2\n";
 
-/// The file's body (postcard), between the magic and the checksum.
+/// The file's first frame (postcard): everything but the state, which is
+/// the second frame. Each frame is its length (u64, little-endian), its
+/// SHA-256 and its bytes, so the state is checked and decoded on a thread
+/// of its own (`PendingState`) while the segments are re-hashed.
 #[derive(serde::Serialize, serde::Deserialize)]
-struct Stored<S> {
+struct Stored {
     code: Hash,
     origin: String,
     allow_advances: bool,
@@ -47,7 +49,22 @@ struct Stored<S> {
     checkpoints: usize,
     checkpoints_digest: Hash,
     segment_roots: Vec<Hash>,
-    state: S,
+}
+
+/// Splits the next frame off `rest`: its bytes and the SHA-256 they should
+/// have (not yet checked).
+fn frame<'b>(rest: &mut &'b [u8]) -> Option<(&'b [u8], &'b [u8])> {
+    let length = usize::try_from(u64::from_le_bytes(rest.get(..8)?.try_into().ok()?)).ok()?;
+    let bytes = rest.get(40..40usize.checked_add(length)?)?;
+    let checksum = &rest[8..40];
+    *rest = &rest[40 + length..];
+    Some((bytes, checksum))
+}
+
+fn push_frame(out: &mut Vec<u8>, bytes: &[u8]) {
+    out.extend_from_slice(&(bytes.len() as u64).to_le_bytes());
+    out.extend_from_slice(&Sha256::digest(bytes));
+    out.extend_from_slice(bytes);
 }
 
 /// What a cache is keyed by besides the ledger itself.
@@ -60,22 +77,29 @@ pub struct CacheKey<'a> {
 /// executable for this portal; `None` otherwise (a cache only saves time).
 pub fn load(path: &Path, key: &CacheKey) -> Option<Resume> {
     let bytes = std::fs::read(path).ok()?;
-    let body = bytes.strip_prefix(MAGIC)?;
-    let (body, checksum) = body.split_at_checked(body.len().checked_sub(32)?)?;
-    if Sha256::digest(body).as_slice() != checksum {
+    let mut rest = bytes.strip_prefix(MAGIC)?;
+    let (head, checksum) = frame(&mut rest)?;
+    if Sha256::digest(head).as_slice() != checksum {
         return None;
     }
-    let stored: Stored<State> = postcard::from_bytes(body).ok()?;
-    let matches = stored.code == crate::code::executable_hash().ok()?
+    let stored: Stored = postcard::from_bytes(head).ok()?;
+    let state_at = bytes.len() - rest.len();
+    frame(&mut rest)?;
+    let matches = rest.is_empty()
+        && stored.code == crate::code::executable_hash().ok()?
         && stored.origin == key.origin
         && stored.allow_advances == key.allow_advances;
-    matches.then_some(Resume {
+    matches.then(|| Resume {
         size: stored.size,
         root: stored.root,
         checkpoints: stored.checkpoints,
         checkpoints_digest: stored.checkpoints_digest,
         segment_roots: stored.segment_roots,
-        state: stored.state,
+        state: PendingState::decoding(move || {
+            let (state, checksum) = frame(&mut &bytes[state_at..])?;
+            (Sha256::digest(state).as_slice() == checksum).then_some(())?;
+            postcard::from_bytes(state).ok()
+        }),
     })
 }
 
@@ -92,12 +116,14 @@ pub fn store_cache(path: &Path, key: &CacheKey, verified: &super::Verified) -> a
         checkpoints: verified.checkpoints,
         checkpoints_digest: verified.checkpoints_digest,
         segment_roots: verified.segment_roots.clone(),
-        state: &verified.state,
     };
+    let failed = "failed to encode the verified-state cache";
     let mut bytes = MAGIC.to_vec();
-    postcard::to_io(&stored, &mut bytes).context("failed to encode the verified-state cache")?;
-    let checksum = Sha256::digest(&bytes[MAGIC.len()..]);
-    bytes.extend_from_slice(&checksum);
+    push_frame(&mut bytes, &postcard::to_stdvec(&stored).context(failed)?);
+    push_frame(
+        &mut bytes,
+        &postcard::to_stdvec(&verified.state).context(failed)?,
+    );
     let dir = path.parent().context("the cache path has no parent")?;
     std::fs::create_dir_all(dir)
         .with_context(|| format!("failed to create `{}`", dir.display()))?;

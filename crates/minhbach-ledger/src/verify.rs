@@ -252,7 +252,25 @@ pub struct Resume {
     pub checkpoints_digest: Hash,
     /// The Merkle root of each segment's entries below `size`.
     pub segment_roots: Vec<Hash>,
-    pub state: State,
+    pub state: PendingState,
+}
+
+/// The state of a `Resume`, possibly still being decoded on another thread:
+/// it is first needed after the cached entries are re-hashed, so reading it
+/// (hundreds of megabytes at national scale) need not come before.
+pub struct PendingState(Box<dyn FnOnce() -> Option<State> + Send>);
+
+impl PendingState {
+    /// A state `decode` makes on a thread of its own, started now.
+    pub fn decoding(decode: impl FnOnce() -> Option<State> + Send + 'static) -> PendingState {
+        let thread = std::thread::spawn(decode);
+        PendingState(Box::new(move || thread.join().ok().flatten()))
+    }
+
+    /// The state; `None` if it could not be decoded.
+    pub fn wait(self) -> Option<State> {
+        (self.0)()
+    }
 }
 
 /// The digest of the checkpoint texts kept up to a size, in order: what the
@@ -327,6 +345,19 @@ struct Judge<'c> {
 }
 
 impl Judge<'_> {
+    /// Takes the cached state once it is needed; `false` if it could not be
+    /// decoded (the pass is then stale: the cache is not used).
+    fn take_state(&mut self, pending: &mut Option<PendingState>) -> bool {
+        match pending.take().map(PendingState::wait) {
+            None => true,
+            Some(Some(state)) => {
+                self.state = state;
+                true
+            }
+            Some(None) => false,
+        }
+    }
+
     /// Judges `entry` (number `seq`): it belongs to a batch a checkpoint
     /// covers and that its signer opened, it keeps every invariant under
     /// the signer's role, and its media are stored. The error is not yet
@@ -422,14 +453,16 @@ fn verify_pass<'v>(
     mut visit: Option<&mut Visit<'v>>,
 ) -> Result<Pass, VerifyError> {
     let segments = store.segments().map_err(io_error)?;
-    let (state, next_checkpoint, cached) = match cache {
+    // The cached state, until the first entry past the cache needs it.
+    let (mut pending, next_checkpoint, cached) = match cache {
         Some(cache) => (
-            cache.state,
+            Some(cache.state),
             cache.checkpoints,
             Some((cache.size, cache.root, cache.segment_roots)),
         ),
-        None => (State::new(options.allow_advances), 0, None),
+        None => (None, 0, None),
     };
+    let state = State::new(options.allow_advances);
     let trusted = cached.as_ref().map_or(0, |(size, ..)| *size);
     let mut tree = TreeBuilder::new();
     let mut leaves = Vec::new();
@@ -530,6 +563,11 @@ fn verify_pass<'v>(
                     continue;
                 }
                 let entry = entry.expect("entries past the cache are decoded");
+                if !judge.take_state(&mut pending) {
+                    return Ok(Pass::Stale {
+                        visited_below: visited_below.max(seq),
+                    });
+                }
                 judge.apply(&entry, seq, store, options).map_err(at)?;
                 if let Some(visit) = visit.as_deref_mut()
                     && seq >= visit_from
@@ -549,6 +587,11 @@ fn verify_pass<'v>(
             // Whole segments the cache covered are gone: the full pass names
             // the checkpoint whose entries are missing.
             return Ok(Pass::Stale { visited_below });
+        }
+        if !judge.take_state(&mut pending) {
+            return Ok(Pass::Stale {
+                visited_below: visited_below.max(tree.size()),
+            });
         }
         Ok(Pass::Done(Box::new(Parts {
             state: judge.state,
