@@ -262,25 +262,50 @@ fn render_site(
     reused.confirm(maker.as_ref(), portal);
     let rows = rows.filter(|_| reused.model.is_some());
     let mut states = reuse::States::new();
-    let (mut open_data, mut files) = timed(verbose, "open data", || {
-        build.write_open_data(
-            &data,
-            &citizen_id_digits,
-            reused.open_data.as_ref(),
-            maker.as_ref(),
-            &mut states,
-        )
-    })?;
     let index_base = build.index_base(&data, maker.as_ref());
-    let mut model = timed(verbose, "model", || {
-        build.model(
-            &mut data,
-            &citizen_id_digits,
-            rows,
-            maker.as_ref(),
-            &mut states,
-        )
-    })?;
+    let open_data = |states: &mut reuse::States| {
+        timed(verbose, "open data", || {
+            build.write_open_data(
+                &data,
+                &citizen_id_digits,
+                reused.open_data.as_ref(),
+                maker.as_ref(),
+                states,
+            )
+        })
+    };
+    let model = |entries, states: &mut reuse::States| {
+        timed(verbose, "model", || {
+            let verified = &data.verified;
+            build.model(
+                entries,
+                verified,
+                data.first,
+                &citizen_id_digits,
+                rows,
+                maker.as_ref(),
+                states,
+            )
+        })
+    };
+    // A rebuild decodes only the entries appended since: the model takes a
+    // copy of them and is made beside the open data (mostly files written).
+    // A cold build's are every entry, which the model takes over once the
+    // open data is written rather than copy.
+    let ((mut open_data, mut files), mut model) = if data.first > 0 {
+        let entries = data.entries.clone();
+        let mut model_states = reuse::States::new();
+        let (open, made) = rayon::join(
+            || open_data(&mut states),
+            || model(entries, &mut model_states),
+        );
+        states.append(&mut model_states);
+        (open?, made?)
+    } else {
+        let open = open_data(&mut states)?;
+        let entries = std::mem::take(&mut data.entries);
+        (open, model(entries, &mut states)?)
+    };
     // Photos before pages: a page shows each photo's published sizes.
     files += timed(verbose, "photos", || {
         photos::publish(portal, &mut model, sink)
@@ -595,18 +620,19 @@ impl<'a> Build<'a> {
     /// of the previous build (`cached`, the model cache) are extended by the
     /// entries appended since, unless one of them corrects an earlier entry;
     /// the rows are then kept for the next build.
+    #[allow(clippy::too_many_arguments)]
     fn model(
         &self,
-        data: &mut ledger_files::LedgerData,
+        mut entries: Vec<Vec<Entry>>,
+        verified: &crate::ledger::Verified,
+        first: u64,
         citizen_id_digits: &CitizenIdDigits,
         cached: Option<model::Rows>,
         maker: Option<&reuse::Maker>,
         states: &mut reuse::States,
     ) -> Result<model::Model> {
-        let mut entries = std::mem::take(&mut data.entries);
-        let verified = &data.verified;
         let cached = cached.filter(|rows| {
-            rows.size >= data.first && !model::corrects_earlier(entries.iter().flatten(), rows.size)
+            rows.size >= first && !model::corrects_earlier(entries.iter().flatten(), rows.size)
         });
         let mut rows = match cached {
             Some(rows) => {
@@ -618,7 +644,7 @@ impl<'a> Build<'a> {
                 }
                 rows
             }
-            None if data.first > 0 => return Err(NeedsEveryEntry.into()),
+            None if first > 0 => return Err(NeedsEveryEntry.into()),
             None => model::Rows::default(),
         };
         let options = model::ModelOptions {
