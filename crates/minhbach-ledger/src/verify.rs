@@ -466,6 +466,11 @@ fn verify_pass<'v>(
     let trusted = cached.as_ref().map_or(0, |(size, ..)| *size);
     let mut tree = TreeBuilder::new();
     let mut leaves = Vec::new();
+    if options.keep_leaves {
+        // Every segment's worth: grown by doubling, the old and new buffers
+        // (192 MB at six million entries) were copied and held at once.
+        leaves.reserve_exact(segments.len() * SEGMENT_ENTRIES as usize);
+    }
     let mut segment_roots = Vec::new();
     let mut judge = Judge {
         state,
@@ -523,6 +528,7 @@ fn verify_pass<'v>(
                 bytes,
                 lines,
                 mut decoded,
+                leaves: hashes,
                 root,
                 whole,
                 ..
@@ -531,6 +537,37 @@ fn verify_pass<'v>(
             segment_bytes.push(0);
             if let Some(whole) = whole {
                 tree.push_subtree(whole, SEGMENT_ENTRIES.trailing_zeros());
+            }
+            if decoded.is_empty() && !hashes.is_empty() {
+                // Every line the cache covers, none visited: only its bytes
+                // and leaves are taken, not an entry at a time.
+                let end = segment.index * SEGMENT_ENTRIES + hashes.len() as u64;
+                if let Some(bytes) = segment_bytes.last_mut() {
+                    *bytes = lines.iter().map(|line| line.len() as u64 + 1).sum();
+                }
+                if whole.is_none() {
+                    hashes.iter().for_each(|leaf| tree.push(*leaf));
+                }
+                if options.keep_leaves {
+                    leaves.extend_from_slice(&hashes);
+                }
+                if end == trusted
+                    && cached
+                        .as_ref()
+                        .is_some_and(|(_, root, _)| tree.root() != *root)
+                {
+                    return Ok(Pass::Stale {
+                        visited_below: visited_below.max(end - 1),
+                    });
+                }
+                spare = Loaded {
+                    bytes,
+                    lines,
+                    decoded,
+                    leaves: hashes,
+                    ..Loaded::default()
+                };
+                continue;
             }
             for (offset, (result, leaf)) in decoded.drain(..).enumerate() {
                 let seq = segment.index * SEGMENT_ENTRIES + offset as u64;
@@ -580,6 +617,7 @@ fn verify_pass<'v>(
                 bytes,
                 lines,
                 decoded,
+                leaves: hashes,
                 ..Loaded::default()
             };
         }
@@ -612,8 +650,13 @@ struct Loaded {
     /// Where each line is in `bytes` (without its newline).
     lines: Vec<std::ops::Range<usize>>,
     /// Each line's entry (`None` for a line the cache vouches for, when
-    /// nobody reads the entries) and leaf hash.
+    /// nobody reads the entries) and leaf hash; empty when the cache covers
+    /// every line and nobody reads them (`leaves` then).
     decoded: Vec<(Result<Option<Entry>, VerifyError>, Hash)>,
+    /// Each line's leaf hash when `decoded` is empty: a segment of national
+    /// scale's entries as 65,536 `(Ok(None), hash)` pairs was 15 MB written
+    /// and read again for nothing.
+    leaves: Vec<Hash>,
     /// The Merkle root of the segment's lines, if asked for.
     root: Option<Hash>,
     /// The root of a full segment the cache covers entirely, checked against
@@ -647,9 +690,11 @@ fn load_segment(segment: &Segment, plan: Plan, reuse: Loaded) -> Result<Loaded, 
         mut bytes,
         mut lines,
         mut decoded,
+        leaves: mut hashes,
         ..
     } = reuse;
     bytes.clear();
+    hashes.clear();
     std::fs::File::open(&segment.path)
         .and_then(|mut file| std::io::Read::read_to_end(&mut file, &mut bytes))
         .map_err(|e| {
@@ -685,7 +730,6 @@ fn load_segment(segment: &Segment, plan: Plan, reuse: Loaded) -> Result<Loaded, 
     } else {
         // Hashed first: nothing the cache covers is used before its
         // segment is known to be the bytes the cache judged.
-        let mut hashes = Vec::with_capacity(lines.len());
         lines
             .par_iter()
             .map(|line| merkle::leaf_hash(&bytes[line.clone()]))
@@ -696,7 +740,7 @@ fn load_segment(segment: &Segment, plan: Plan, reuse: Loaded) -> Result<Loaded, 
         if !stale && plan.trusted == lines.len() {
             checked_root = trusted_root;
         }
-        if !stale {
+        if !stale && plan.trusted.min(plan.decode_from) < lines.len() {
             (0..lines.len())
                 .into_par_iter()
                 .map(|index| {
@@ -715,9 +759,15 @@ fn load_segment(segment: &Segment, plan: Plan, reuse: Loaded) -> Result<Loaded, 
                 .collect_into_vec(&mut decoded);
         }
     }
+    if !decoded.is_empty() {
+        hashes.clear();
+    }
     let root = (plan.root && !stale).then(|| {
         checked_root.unwrap_or_else(|| {
-            let hashes: Vec<Hash> = decoded.iter().map(|(_, leaf)| *leaf).collect();
+            let hashes: Vec<Hash> = match decoded.is_empty() {
+                true => hashes.clone(),
+                false => decoded.iter().map(|(_, leaf)| *leaf).collect(),
+            };
             merkle::root(&hashes)
         })
     });
@@ -726,6 +776,7 @@ fn load_segment(segment: &Segment, plan: Plan, reuse: Loaded) -> Result<Loaded, 
         bytes,
         lines,
         decoded,
+        leaves: hashes,
         root,
         whole,
         stale,
