@@ -10,7 +10,9 @@
 //!
 //! Comparing bytes means reading every file of the previous output. A
 //! manifest beside the output (`.public.manifest`: path, length, modification
-//! time and SHA-256 of every file the last build wrote) lets an unchanged
+//! time and SHA-256 of every file the last build wrote; binary, as a national
+//! site's has a million files, and the text of earlier versions still read)
+//! lets an unchanged
 //! file be recognised from its hash and a `stat` instead. It is only a cache:
 //! a file whose length or time differs from the manifest's (edited by hand,
 //! restored from a backup), or a missing or unreadable manifest, falls back to
@@ -225,6 +227,10 @@ fn mtime_nanos(meta: &std::fs::Metadata) -> Option<i128> {
     })
 }
 
+/// The manifest's first bytes; its number changes with its layout. A
+/// manifest without them is the text one of earlier versions.
+const MANIFEST_MAGIC: &[u8] = b"minhbach manifest 2\n";
+
 impl Manifest {
     /// `.public.manifest` beside `public/`.
     fn path(output: &Path) -> PathBuf {
@@ -232,18 +238,78 @@ impl Manifest {
     }
 
     /// Reads the manifest; anything unreadable or malformed is no manifest
-    /// (the build then compares bytes). Its lines are parsed in parallel
-    /// (a national site's manifest has 200,000 to a million).
+    /// (the build then compares bytes).
     fn read(output: &Path) -> Manifest {
+        let Ok(bytes) = std::fs::read(Manifest::path(output)) else {
+            return Manifest::default();
+        };
+        let manifest = match bytes.strip_prefix(MANIFEST_MAGIC) {
+            Some(body) => Manifest::from_binary(body),
+            // Written by an earlier version.
+            None => String::from_utf8(bytes)
+                .ok()
+                .and_then(|text| Manifest::from_text(&text)),
+        };
+        manifest.unwrap_or_default()
+    }
+
+    /// The binary manifest (`write`): its directories, then its files, each
+    /// path checked as a text manifest's are.
+    fn from_binary(mut body: &[u8]) -> Option<Manifest> {
+        fn take<'b>(body: &mut &'b [u8], count: usize) -> Option<&'b [u8]> {
+            let (taken, rest) = body.split_at_checked(count)?;
+            *body = rest;
+            Some(taken)
+        }
+        fn number<const N: usize>(body: &mut &[u8]) -> Option<[u8; N]> {
+            take(body, N)?.try_into().ok()
+        }
+        fn path<'b>(body: &mut &'b [u8]) -> Option<&'b str> {
+            let length = u32::from_le_bytes(number(body)?) as usize;
+            let path = std::str::from_utf8(take(body, length)?).ok()?;
+            // The manifest says what a build may delete: a path that could
+            // leave the output makes it no manifest at all.
+            check_relative(path).is_ok().then_some(path)
+        }
+        let mut manifest = Manifest::default();
+        let dirs = u32::from_le_bytes(number(&mut body)?);
+        for _ in 0..dirs {
+            let length = u32::from_le_bytes(number(&mut body)?) as usize;
+            let dir = std::str::from_utf8(take(&mut body, length)?).ok()?;
+            if !dir.is_empty() && check_relative(dir).is_err() {
+                return None;
+            }
+            manifest.dirs.insert(dir.to_string());
+        }
+        let files = u32::from_le_bytes(number(&mut body)?);
+        manifest.files.reserve(files as usize);
+        for _ in 0..files {
+            let path = path(&mut body)?;
+            let hash = number(&mut body)?;
+            let inputs = match number::<1>(&mut body)? {
+                [0] => None,
+                [1] => Some(number(&mut body)?),
+                _ => return None,
+            };
+            let recorded = Recorded {
+                len: u64::from_le_bytes(number(&mut body)?),
+                modified: i128::from_le_bytes(number(&mut body)?),
+                hash,
+                inputs,
+            };
+            manifest.files.insert(path.to_string(), recorded);
+        }
+        body.is_empty().then_some(manifest)
+    }
+
+    /// A text manifest, as versions before the binary one wrote it (lines
+    /// parsed in parallel: a national site's has 200,000 to a million).
+    fn from_text(text: &str) -> Option<Manifest> {
         use rayon::prelude::*;
         enum Line<'t> {
             Dir(&'t str),
             File(String, Recorded),
         }
-        let path = Manifest::path(output);
-        let Ok(text) = std::fs::read_to_string(&path) else {
-            return Manifest::default();
-        };
         let lines: Vec<&str> = text.lines().collect();
         let parsed: Option<Vec<Line>> = lines
             .par_iter()
@@ -261,10 +327,8 @@ impl Manifest {
                     .map(|(path, recorded)| Line::File(path.to_string(), recorded)),
             })
             .collect();
-        let Some(parsed) = parsed else {
-            return Manifest::default();
-        };
         let mut manifest = Manifest::default();
+        let parsed = parsed?;
         manifest.files.reserve(parsed.len());
         for line in parsed {
             match line {
@@ -276,7 +340,7 @@ impl Manifest {
                 }
             }
         }
-        manifest
+        Some(manifest)
     }
 
     /// `<sha256 hex> <inputs hex or -> <length> <mtime ns> <path>` for a
@@ -319,35 +383,41 @@ impl Manifest {
     ) -> Result<()> {
         let path = Manifest::path(output);
         let temp = sibling(output, &format!("manifest-{}", std::process::id()));
-        let mut text = Vec::new();
+        let mut bytes = MANIFEST_MAGIC.to_vec();
+        let push_path = |bytes: &mut Vec<u8>, path: &str| -> Result<()> {
+            bytes.extend_from_slice(&u32::try_from(path.len())?.to_le_bytes());
+            bytes.extend_from_slice(path.as_bytes());
+            Ok(())
+        };
+        bytes.extend_from_slice(&u32::try_from(dirs.len())?.to_le_bytes());
         for dir in dirs {
-            writeln!(text, "d - {dir}")?;
+            push_path(&mut bytes, dir)?;
         }
+        // The count, filled in once the files are.
+        let count_at = bytes.len();
+        bytes.extend_from_slice(&[0; 4]);
+        let mut count: u32 = 0;
         for (name, recorded) in files {
-            write_hex(&mut text, &recorded.hash);
+            push_path(&mut bytes, name)?;
+            bytes.extend_from_slice(&recorded.hash);
             match &recorded.inputs {
                 Some(inputs) => {
-                    text.push(b' ');
-                    write_hex(&mut text, inputs);
+                    bytes.push(1);
+                    bytes.extend_from_slice(inputs);
                 }
-                None => text.extend_from_slice(b" -"),
+                None => bytes.push(0),
             }
-            writeln!(text, " {} {} {name}", recorded.len, recorded.modified)?;
+            bytes.extend_from_slice(&recorded.len.to_le_bytes());
+            bytes.extend_from_slice(&recorded.modified.to_le_bytes());
+            count = count
+                .checked_add(1)
+                .context("too many files for the manifest")?;
         }
-        std::fs::write(&temp, &text)
+        bytes[count_at..count_at + 4].copy_from_slice(&count.to_le_bytes());
+        std::fs::write(&temp, &bytes)
             .with_context(|| format!("failed to write `{}`", temp.display()))?;
         std::fs::rename(&temp, &path)
             .with_context(|| format!("failed to write `{}`", path.display()))
-    }
-}
-
-/// Lower-case hex, by table: a manifest has two digests a file and a
-/// national site 200,000 files.
-fn write_hex(out: &mut Vec<u8>, bytes: &FileHash) {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    for byte in bytes {
-        out.push(DIGITS[usize::from(byte >> 4)]);
-        out.push(DIGITS[usize::from(byte & 0x0f)]);
     }
 }
 
@@ -910,11 +980,69 @@ mod tests {
         let output = dir.path().join("public");
         build(&output, &[("a.html", b"a")]);
         std::fs::write(dir.path().join("precious.txt"), b"p").unwrap();
-        let manifest = std::fs::read_to_string(Manifest::path(&output)).unwrap();
-        let forged = format!("{manifest}{} - 1 1 ../precious.txt\n", "0".repeat(64));
-        std::fs::write(Manifest::path(&output), forged).unwrap();
+        // This version's binary manifest, and an earlier version's text one.
+        let recorded = Recorded {
+            len: 1,
+            modified: 1,
+            hash: [0; 32],
+            inputs: None,
+        };
+        let outside = "../precious.txt".to_string();
+        Manifest::write(&output, [(&outside, recorded)].into_iter(), &[]).unwrap();
+        assert!(
+            Manifest::read(&output).files.is_empty(),
+            "no manifest at all"
+        );
         build(&output, &[("b.html", b"b")]);
         assert!(dir.path().join("precious.txt").is_file());
+        let zeros = "0".repeat(64);
+        let text = format!("{zeros} - 1 1 b.html\n{zeros} - 1 1 ../precious.txt\n");
+        std::fs::write(Manifest::path(&output), text).unwrap();
+        assert!(
+            Manifest::read(&output).files.is_empty(),
+            "no manifest at all"
+        );
+        build(&output, &[("c.html", b"c")]);
+        assert!(dir.path().join("precious.txt").is_file());
+    }
+
+    /// The binary manifest reads back as written; a text one, as earlier
+    /// versions wrote it, is still read.
+    #[test]
+    fn the_manifest_reads_back_and_an_earlier_text_one_is_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let output = dir.path().join("public");
+        build(&output, &[("a.html", b"aaaa"), ("d/b.html", b"bbbb")]);
+        let manifest = Manifest::read(&output);
+        assert_eq!(manifest.files.len(), 2);
+        assert!(manifest.dirs.contains("d"));
+        let mut text = String::new();
+        for dir in &manifest.dirs {
+            text.push_str(&format!("d - {dir}\n"));
+        }
+        for (path, recorded) in &manifest.files {
+            let inputs = recorded
+                .inputs
+                .map_or("-".to_string(), |i| crate::ledger::hex(&i));
+            text.push_str(&format!(
+                "{} {inputs} {} {} {path}\n",
+                crate::ledger::hex(&recorded.hash),
+                recorded.len,
+                recorded.modified
+            ));
+        }
+        std::fs::write(Manifest::path(&output), text).unwrap();
+        let from_text = Manifest::read(&output);
+        assert_eq!(from_text.files, manifest.files);
+        assert_eq!(from_text.dirs, manifest.dirs);
+        // Cut short, the binary one is no manifest.
+        let files: Vec<(&String, Recorded)> = manifest.files.iter().map(|(p, r)| (p, *r)).collect();
+        let dirs: Vec<String> = manifest.dirs.iter().cloned().collect();
+        Manifest::write(&output, files.into_iter(), &dirs).unwrap();
+        assert_eq!(Manifest::read(&output).files, manifest.files);
+        let bytes = std::fs::read(Manifest::path(&output)).unwrap();
+        std::fs::write(Manifest::path(&output), &bytes[..bytes.len() - 1]).unwrap();
+        assert!(Manifest::read(&output).files.is_empty());
     }
 
     #[test]
