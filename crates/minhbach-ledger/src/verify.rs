@@ -538,6 +538,10 @@ fn verify_pass<'v>(
             if let Some(whole) = whole {
                 tree.push_subtree(whole, SEGMENT_ENTRIES.trailing_zeros());
             }
+            // Whether the tree, at the cache's last entry, has another root.
+            let disagrees = |tree: &TreeBuilder| {
+                (cached.as_ref()).is_some_and(|(_, root, _)| tree.root() != *root)
+            };
             if decoded.is_empty() && !hashes.is_empty() {
                 // Every line the cache covers, none visited: only its bytes
                 // and leaves are taken, not an entry at a time.
@@ -551,23 +555,11 @@ fn verify_pass<'v>(
                 if options.keep_leaves {
                     leaves.extend_from_slice(&hashes);
                 }
-                if end == trusted
-                    && cached
-                        .as_ref()
-                        .is_some_and(|(_, root, _)| tree.root() != *root)
-                {
+                if end == trusted && disagrees(&tree) {
                     return Ok(Pass::Stale {
                         visited_below: visited_below.max(end - 1),
                     });
                 }
-                spare = Loaded {
-                    bytes,
-                    lines,
-                    decoded,
-                    leaves: hashes,
-                    ..Loaded::default()
-                };
-                continue;
             }
             for (offset, (result, leaf)) in decoded.drain(..).enumerate() {
                 let seq = segment.index * SEGMENT_ENTRIES + offset as u64;
@@ -583,11 +575,7 @@ fn verify_pass<'v>(
                     leaves.push(leaf);
                 }
                 if seq < trusted {
-                    if seq + 1 == trusted
-                        && cached
-                            .as_ref()
-                            .is_some_and(|(_, root, _)| tree.root() != *root)
-                    {
+                    if seq + 1 == trusted && disagrees(&tree) {
                         return Ok(Pass::Stale {
                             visited_below: visited_below.max(seq),
                         });
