@@ -160,9 +160,11 @@ fn extends_published(log: &PublishedLog, old_note: &str) -> Result<Vec<merkle::H
         checkpoint: log.checkpoint.clone(),
         checkpoint_note: log.checkpoint_note.clone(),
         leaves: log.leaves.clone(),
+        leaves_from: 0,
         checkpoints: 0,
         checkpoints_digest: [0; 32],
         segment_roots: Vec::new(),
+        segment_digests: Vec::new(),
         cached_entries: 0,
         segment_bytes: Vec::new(),
     };

@@ -14,11 +14,13 @@ use super::output::{FileHash, Sink};
 use super::parts::{self, Appendable, Download};
 use super::routes;
 use crate::ledger::entry::Entry;
+use crate::ledger::merkle;
 use crate::ledger::published::PublishedKeys;
-use crate::ledger::tiles::{self, TILE_WIDTH};
+use crate::ledger::tiles::{self, TILE_WIDTH, Tile, TileLevels};
 use crate::ledger::{SEGMENT_ENTRIES, Verified, VerifyOptions};
 use crate::portal::Portal;
 use anyhow::{Context as _, Result, anyhow, bail};
+use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 use std::collections::VecDeque;
 use std::fs::File;
@@ -209,54 +211,162 @@ impl LedgerData {
     /// which each revoked one is revoked, hash tiles and entry bundles. Returns how
     /// many files.
     ///
-    /// An entry bundle is kept from the last build, without being assembled
-    /// or hashed, when its level-0 hash tile is the same: the leaf hashes
-    /// commit to the lines.
+    /// A full segment's level-0 and level-1 tiles and its entry bundles are
+    /// kept from the last build, without their leaves being hashed or their
+    /// lines read, when the segment's root is the same: it commits to every
+    /// line. The segments the verified-state cache vouched for by their
+    /// bytes' digest have no leaves at hand (`Verified::leaves_from`): a
+    /// file of theirs that cannot be kept has them hashed again. An entry
+    /// bundle of the last segment is kept when its level-0 hash tile is the
+    /// same.
     pub fn write_public_log(&self, sink: &dyn Sink) -> Result<usize> {
+        const { assert!(SEGMENT_ENTRIES == tiles::LEVEL_2_SPAN) };
         let verified = &self.verified;
-        let levels = tiles::tile_levels(&verified.leaves);
+        let sealed = (verified.leaves_from / SEGMENT_ENTRIES) as usize;
+        let levels = TileLevels::new(&verified.segment_roots[..sealed], &verified.leaves);
         sink.write("ledger/checkpoint", verified.checkpoint_note.as_bytes())?;
         let keys = PublishedKeys::of_ledger(&verified.checkpoint.origin, &verified.state);
         sink.write("ledger/keys", keys.to_text().as_bytes())?;
         let code = crate::code::executable_hash()?;
         let mut files = 2;
-        // The segment whose lines are at hand: tiles come in index order, and
-        // a tile never spans two segments (65,536 = 256 × 256).
-        let mut segment: Option<(usize, Vec<u8>, Vec<usize>)> = None;
+        // The segment whose lines (and, if not at hand, leaves) were read
+        // last: tiles come in index order, and a tile never spans two
+        // segments.
+        let mut at_hand: Option<SegmentAtHand> = None;
         for tile in tiles::tiles_to_publish(verified.checkpoint.size, &self.checkpoint_sizes) {
-            let bytes = tiles::tile_bytes(&levels, tile);
-            if tile.level == 0 {
-                let path = format!("ledger/{}", tile.entries_path());
-                let inputs = bundle_fingerprint(&code, &bytes);
-                if !sink.keep(&path, &inputs)? {
-                    let first = tile.index * TILE_WIDTH;
-                    let index = (first / SEGMENT_ENTRIES) as usize;
-                    let loaded = match segment.take() {
-                        Some(loaded) if loaded.0 == index => loaded,
-                        _ => {
-                            let lines = self.segment_lines(index)?;
-                            let starts = line_starts(&lines);
-                            (index, lines, starts)
-                        }
-                    };
-                    let (_, lines, starts) = segment.insert(loaded);
-                    let skip = (first % SEGMENT_ENTRIES) as usize;
-                    let bundle = tiles::bundle_bytes(
-                        starts
-                            .windows(2)
-                            .skip(skip)
-                            .take(tile.width as usize)
-                            .map(|pair| &lines[pair[0]..pair[1] - 1]),
-                    );
-                    sink.write_rendered(&path, &bundle, &inputs)?;
+            let path = format!("ledger/{}", tile.path());
+            let entries_path = format!("ledger/{}", tile.entries_path());
+            files += 1 + usize::from(tile.level == 0);
+            let index = (tile.first_entry() / SEGMENT_ENTRIES) as usize;
+            // A full segment's root, for its level-0 and level-1 tiles.
+            let root = (tile.level <= 1)
+                .then(|| levels.subtree_root(index))
+                .flatten();
+            if let Some(root) = root {
+                let tile_inputs = segment_tile_fingerprint(&code, &root, &path);
+                let bundle_inputs = segment_tile_fingerprint(&code, &root, &entries_path);
+                let tile_kept = sink.keep(&path, &tile_inputs)?;
+                let bundle_kept = tile.level > 0 || sink.keep(&entries_path, &bundle_inputs)?;
+                if tile_kept && bundle_kept {
+                    continue;
                 }
-                files += 1;
+                let segment = self.at_hand(&mut at_hand, index, &levels)?;
+                if !tile_kept {
+                    let bytes = match levels.tile_bytes(tile) {
+                        Some(bytes) => bytes,
+                        None => segment.tile_bytes(tile, index)?,
+                    };
+                    sink.write_rendered(&path, &bytes, &tile_inputs)?;
+                }
+                if !bundle_kept {
+                    sink.write_rendered(&entries_path, &segment.bundle(tile), &bundle_inputs)?;
+                }
+                continue;
             }
-            sink.write(&format!("ledger/{}", tile.path()), &bytes)?;
-            files += 1;
+            let bytes = levels
+                .tile_bytes(tile)
+                .context("a tile past the full segments has its hashes at hand")?;
+            if tile.level == 0 {
+                let inputs = bundle_fingerprint(&code, &bytes);
+                if !sink.keep(&entries_path, &inputs)? {
+                    let segment = self.at_hand(&mut at_hand, index, &levels)?;
+                    sink.write_rendered(&entries_path, &segment.bundle(tile), &inputs)?;
+                }
+            }
+            sink.write(&path, &bytes)?;
         }
         Ok(files)
     }
+
+    /// Segment `index`'s lines, read unless they are the ones at hand; its
+    /// leaves too if `levels` has none of them, hashed again and checked
+    /// against its root.
+    fn at_hand<'s>(
+        &self,
+        at_hand: &'s mut Option<SegmentAtHand>,
+        index: usize,
+        levels: &TileLevels,
+    ) -> Result<&'s SegmentAtHand> {
+        if at_hand.as_ref().is_some_and(|s| s.index == index) {
+            return Ok(at_hand.as_ref().expect("just checked"));
+        }
+        let lines = self.segment_lines(index)?;
+        let starts = line_starts(&lines);
+        let first = index as u64 * SEGMENT_ENTRIES;
+        let leaves = match levels.has_leaf(first) {
+            true => None,
+            false => {
+                let leaves: Vec<_> = starts
+                    .par_windows(2)
+                    .map(|pair| merkle::leaf_hash(&lines[pair[0]..pair[1] - 1]))
+                    .collect();
+                if Some(merkle::root(&leaves)) != levels.subtree_root(index) {
+                    bail!(
+                        "`{}` changed while the site was built; build again",
+                        self.segments[index].0.display()
+                    );
+                }
+                Some(leaves)
+            }
+        };
+        Ok(at_hand.insert(SegmentAtHand {
+            index,
+            lines,
+            starts,
+            leaves,
+        }))
+    }
+}
+
+/// A segment's lines read for the public log, and its leaves when the
+/// verification did not keep them.
+struct SegmentAtHand {
+    index: usize,
+    lines: Vec<u8>,
+    starts: Vec<usize>,
+    leaves: Option<Vec<merkle::Hash>>,
+}
+
+impl SegmentAtHand {
+    /// The entry bundle of level-0 `tile`, which lies in this segment.
+    fn bundle(&self, tile: Tile) -> Vec<u8> {
+        let skip = (tile.index * TILE_WIDTH % SEGMENT_ENTRIES) as usize;
+        tiles::bundle_bytes(
+            self.starts
+                .windows(2)
+                .skip(skip)
+                .take(tile.width as usize)
+                .map(|pair| &self.lines[pair[0]..pair[1] - 1]),
+        )
+    }
+
+    /// A level-0 or level-1 tile of this segment, from its leaves hashed
+    /// again.
+    fn tile_bytes(&self, tile: Tile, index: usize) -> Result<Vec<u8>> {
+        let leaves = self
+            .leaves
+            .as_deref()
+            .context("a segment's leaves are hashed when its tiles are not at hand")?;
+        // Within the segment, its leaves are a tree of their own.
+        let local = Tile {
+            index: tile.index - (index as u64 * SEGMENT_ENTRIES) / tile.entries_per_tile(),
+            ..tile
+        };
+        TileLevels::new(&[], leaves)
+            .tile_bytes(local)
+            .context("a segment's tile is cut from its own leaves")
+    }
+}
+
+/// What a full segment's level-0 or level-1 tile, or entry bundle, at
+/// `path` is made from: the program and the segment's root.
+fn segment_tile_fingerprint(code: &[u8; 32], root: &[u8; 32], path: &str) -> FileHash {
+    let mut hasher = Sha256::new();
+    hasher.update(b"minhbach segment tile\n");
+    hasher.update(code);
+    hasher.update(root);
+    hasher.update(path.as_bytes());
+    hasher.finalize().into()
 }
 
 /// Where each line of `lines` starts, and the end: `starts[k]..starts[k + 1]`

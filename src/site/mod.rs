@@ -438,8 +438,11 @@ impl<'a> Build<'a> {
         let data = data?;
         if self.options.verbose {
             eprintln!(
-                "verify: {} of {} entries re-hashed only (verified-state cache); decoded from entry {}",
-                data.verified.cached_entries, data.verified.checkpoint.size, data.first
+                "verify: {} of {} entries re-hashed only (verified-state cache), the first {} as whole segments by their digest; decoded from entry {}",
+                data.verified.cached_entries,
+                data.verified.checkpoint.size,
+                data.verified.leaves_from,
+                data.first
             );
         }
         Ok((data, rows))

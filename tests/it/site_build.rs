@@ -582,6 +582,52 @@ fn a_whole_segment_from_the_cache_gives_the_same_tree_and_still_stops_a_tampered
         stderr.contains("verify: 70008 of 70009 entries re-hashed only"),
         "{stderr}"
     );
+    // A rebuild reads none of segment 0's entries: the cache vouches for
+    // it by the SHA-256 of its bytes, its leaves are not hashed.
+    portal
+        .append(r#"{"kind":"donation","fund":"bao-so-5","donor":"Người mới","amount":400000,"date":"2025-09-16","channel":"bank","ref":"FT-NEW-2"}"#)
+        .assert()
+        .success();
+    let output = portal.run(&["build", "-v"]).output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert!(output.status.success(), "{stderr}");
+    assert!(
+        stderr.contains(
+            "verify: 70008 of 70010 entries re-hashed only (verified-state cache), \
+             the first 65536 as whole segments by their digest"
+        ),
+        "{stderr}"
+    );
+    // The public log's tiles and bundles of the segment are the cold
+    // build's, though its leaves were not hashed: the ones kept by its root
+    // and, once removed, made again from its lines.
+    let tiles = |portal: &TestPortal| snapshot(&portal.root().join("public/ledger"));
+    let built = tiles(&portal);
+    std::fs::remove_dir_all(portal.root().join(".minhbach/cache")).unwrap();
+    let cold = portal.dir.path().join("cold");
+    portal
+        .run(&["build", "-o", cold.to_str().unwrap()])
+        .assert()
+        .success();
+    assert_eq!(snapshot(&cold.join("ledger")), built, "a cold build's log");
+    let bundle = portal.root().join("public/ledger/tile/entries/007");
+    let tile = portal.root().join("public/ledger/tile/1/000");
+    std::fs::remove_file(&bundle).unwrap();
+    std::fs::remove_file(&tile).unwrap();
+    let output = portal.run(&["build", "-v"]).output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert!(output.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("the first 65536 as whole segments"),
+        "{stderr}"
+    );
+    assert_eq!(tiles(&portal), built, "the removed tiles made again");
+    // And the log they make up verifies as published.
+    portal
+        .run(&["verify", "--site", "public"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("70010 entries"));
 
     // The trust rule: the cache vouches for the sealed segment by its root,
     // so a changed byte in it still stops the build, and the published site

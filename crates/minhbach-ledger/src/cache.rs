@@ -5,8 +5,8 @@
 //!
 //! The file (`.minhbach/cache/verified-state` in a portal) holds the `State`
 //! after the checkpoint of size N, the checkpoint's root, a digest of every
-//! checkpoint text up to N, and the Merkle root of each segment's part of
-//! the first N entries. It is keyed three ways, and any mismatch means the
+//! checkpoint text up to N, the Merkle root of each segment's part of the
+//! first N entries, and the SHA-256 of each full segment's bytes. It is keyed three ways, and any mismatch means the
 //! cache is ignored, never trusted:
 //!
 //! - **the code**: the SHA-256 of the running executable (the invariants
@@ -14,8 +14,10 @@
 //! - **the portal**: the ledger's origin and `allow_advances`;
 //! - **the ledger**: the checkpoint of size N must still be kept with the
 //!   same root, the checkpoint texts up to N must hash to the same digest,
-//!   and each segment's entries below N must hash to the same root before
-//!   any of them is used (`verify`). SHA-256 makes "same root" mean "same
+//!   and each segment's entries below N must hash to the same root (or, for
+//!   a full segment nobody reads, its bytes to the same digest: one pass of
+//!   SHA-256 instead of a hash per entry and the tree) before any of them is
+//!   used (`verify`). SHA-256 makes "same root" and "same digest" mean "same
 //!   bytes", so the cached state is the state of exactly these entries.
 //!
 //! The cache wraps verification and verification knows nothing of it: it
@@ -33,7 +35,7 @@ use sha2::{Digest, Sha256};
 use std::path::Path;
 
 /// The first bytes of the file; the number is this format's version.
-const MAGIC: &[u8] = b"minhbach verified-state 2\n";
+const MAGIC: &[u8] = b"minhbach verified-state 3\n";
 
 /// The file's first frame (postcard): everything but the state, which is
 /// the second frame. Each frame is its length (u64, little-endian), its
@@ -49,6 +51,7 @@ struct Stored {
     checkpoints: usize,
     checkpoints_digest: Hash,
     segment_roots: Vec<Hash>,
+    segment_digests: Vec<Hash>,
 }
 
 /// Splits the next frame off `rest`: its bytes and the SHA-256 they should
@@ -95,6 +98,7 @@ pub fn load(path: &Path, key: &CacheKey) -> Option<Resume> {
         checkpoints: stored.checkpoints,
         checkpoints_digest: stored.checkpoints_digest,
         segment_roots: stored.segment_roots,
+        segment_digests: stored.segment_digests,
         state: PendingState::decoding(move || {
             let (state, checksum) = frame(&mut &bytes[state_at..])?;
             (Sha256::digest(state).as_slice() == checksum).then_some(())?;
@@ -116,6 +120,7 @@ pub fn store_cache(path: &Path, key: &CacheKey, verified: &super::Verified) -> a
         checkpoints: verified.checkpoints,
         checkpoints_digest: verified.checkpoints_digest,
         segment_roots: verified.segment_roots.clone(),
+        segment_digests: verified.segment_digests.clone(),
     };
     let failed = "failed to encode the verified-state cache";
     let mut bytes = MAGIC.to_vec();

@@ -287,7 +287,7 @@ fn read_bundles(dir: &Path, size: u64) -> Result<Vec<Vec<u8>>, VerifyError> {
 
 /// Every published hash tile must equal the one rebuilt from the entries.
 fn check_hash_tiles(dir: &Path, leaves: &[Hash]) -> Result<(), VerifyError> {
-    let levels = tiles::tile_levels(leaves);
+    let levels = tiles::TileLevels::new(&[], leaves);
     for tile in tiles::tiles_for_size(leaves.len() as u64) {
         let path = dir.join(tile.path());
         let bytes = std::fs::read(&path).map_err(|e| {
@@ -297,7 +297,7 @@ fn check_hash_tiles(dir: &Path, leaves: &[Hash]) -> Result<(), VerifyError> {
                 format!("cannot be read: {e}"),
             )
         })?;
-        if bytes != tiles::tile_bytes(&levels, tile) {
+        if Some(bytes) != levels.tile_bytes(tile) {
             return Err(failure(
                 VerifyErrorKind::Checkpoint,
                 &path,

@@ -36,6 +36,16 @@ impl Tile {
         format!("tile/{}/{}", self.level, self.suffix())
     }
 
+    /// How many entries a full tile of this level covers: 256^(level + 1).
+    pub fn entries_per_tile(&self) -> u64 {
+        TILE_WIDTH.saturating_pow(u32::from(self.level) + 1)
+    }
+
+    /// The first entry under this tile.
+    pub fn first_entry(&self) -> u64 {
+        self.index.saturating_mul(self.entries_per_tile())
+    }
+
     /// `tile/entries/<N>[.p/<W>]`, for level-0 tiles.
     pub fn entries_path(&self) -> String {
         format!("tile/entries/{}", self.suffix())
@@ -108,30 +118,68 @@ pub fn tiles_to_publish(size: u64, checkpoint_sizes: &[u64]) -> Vec<Tile> {
     tiles.into_iter().collect()
 }
 
-/// The hashes of every complete 256^level-entry subtree, per tile level:
-/// `levels[0]` are the leaf hashes, `levels[l][i]` is the Merkle Tree Hash of
-/// entries `i·256^l .. (i+1)·256^l`.
-pub fn tile_levels(leaves: &[Hash]) -> Vec<Vec<Hash>> {
-    let mut levels = vec![leaves.to_vec()];
-    loop {
-        let below = levels.last().expect("level 0 exists");
-        if (below.len() as u64) < TILE_WIDTH {
-            break;
-        }
-        let next: Vec<Hash> = below
-            .chunks_exact(TILE_WIDTH as usize)
-            .map(merkle::root)
-            .collect();
-        levels.push(next);
-    }
-    levels
+/// Entries under one level-2 hash: 256², a segment of the ledger.
+pub const LEVEL_2_SPAN: u64 = TILE_WIDTH * TILE_WIDTH;
+
+/// The hashes tiles are cut from: at level `l`, hash `i` is the Merkle Tree
+/// Hash of entries `i·256^l .. (i+1)·256^l`. The first subtrees of 256²
+/// entries may be given by their roots alone, without their leaves: their
+/// level-0 and level-1 tiles are then not at hand (`tile_bytes` is `None`),
+/// and every other tile is.
+pub struct TileLevels<'l> {
+    leaves: &'l [Hash],
+    /// Levels 1 and up; levels 0 and 1 start at `from`'s hash.
+    upper: Vec<Vec<Hash>>,
+    /// The first entry whose leaf is at hand (a multiple of 256²).
+    from: u64,
 }
 
-/// A tile's bytes: its hashes concatenated.
-pub fn tile_bytes(levels: &[Vec<Hash>], tile: Tile) -> Vec<u8> {
-    let start = (tile.index * TILE_WIDTH) as usize;
-    let hashes = &levels[tile.level as usize][start..start + tile.width as usize];
-    hashes.concat()
+impl<'l> TileLevels<'l> {
+    /// The levels of a tree whose first `subtree_roots.len()` subtrees of
+    /// 256² entries have these roots, and whose later leaves are `leaves`.
+    pub fn new(subtree_roots: &[Hash], leaves: &'l [Hash]) -> TileLevels<'l> {
+        let up = |below: &[Hash]| -> Vec<Hash> {
+            below
+                .chunks_exact(TILE_WIDTH as usize)
+                .map(merkle::root)
+                .collect()
+        };
+        let level_1 = up(leaves);
+        let mut level_2 = subtree_roots.to_vec();
+        level_2.extend(up(&level_1));
+        let mut upper = vec![level_1, level_2];
+        while let Some(below) = upper.last().filter(|b| b.len() as u64 >= TILE_WIDTH) {
+            let next = up(below);
+            upper.push(next);
+        }
+        TileLevels {
+            leaves,
+            upper,
+            from: subtree_roots.len() as u64 * LEVEL_2_SPAN,
+        }
+    }
+
+    /// The root of the `index`th subtree of 256² entries, if it is full.
+    pub fn subtree_root(&self, index: usize) -> Option<Hash> {
+        self.upper[1].get(index).copied()
+    }
+
+    /// Whether entry `seq`'s leaf hash is at hand.
+    pub fn has_leaf(&self, seq: u64) -> bool {
+        seq >= self.from
+    }
+
+    /// A tile's bytes, its hashes concatenated; `None` for a level-0 or
+    /// level-1 tile of a subtree given by its root alone.
+    pub fn tile_bytes(&self, tile: Tile) -> Option<Vec<u8>> {
+        let (hashes, first): (&[Hash], u64) = match tile.level {
+            0 => (self.leaves, self.from),
+            1 => (&self.upper[0], self.from / TILE_WIDTH),
+            level => (&self.upper[level as usize - 1], 0),
+        };
+        let start = (tile.index * TILE_WIDTH).checked_sub(first)? as usize;
+        Some(hashes[start..start + tile.width as usize].concat())
+    }
 }
 
 /// An entry bundle's bytes: each line preceded by its length as a big-endian
@@ -284,22 +332,42 @@ mod tests {
         let leaves: Vec<Hash> = (0..70_000u32)
             .map(|i| merkle::leaf_hash(&i.to_be_bytes()))
             .collect();
-        let levels = tile_levels(&leaves);
+        let levels = TileLevels::new(&[], &leaves);
+        let tile = |level, index, width| Tile {
+            level,
+            index,
+            width,
+        };
+        let bytes = |levels: &TileLevels, tile| levels.tile_bytes(tile).unwrap();
         assert_eq!(
-            levels.iter().map(Vec::len).collect::<Vec<_>>(),
-            [70_000, 273, 1]
+            bytes(&levels, tile(1, 0, 256))[5 * 32..6 * 32],
+            merkle::root(&leaves[5 * 256..6 * 256])
         );
-        assert_eq!(levels[1][5], merkle::root(&leaves[5 * 256..6 * 256]));
-        assert_eq!(levels[2][0], merkle::root(&leaves[..65_536]));
-        let bytes = tile_bytes(
-            &levels,
-            Tile {
-                level: 0,
-                index: 273,
-                width: 112,
-            },
+        assert_eq!(
+            bytes(&levels, tile(2, 0, 1)),
+            merkle::root(&leaves[..65_536])
         );
-        assert_eq!(bytes.len(), 112 * 32);
+        assert_eq!(bytes(&levels, tile(0, 273, 112)).len(), 112 * 32);
+        assert_eq!(
+            bytes(&levels, tile(1, 1, 17)),
+            leaves[65_536..70_000 - 112]
+                .chunks(256)
+                .map(merkle::root)
+                .collect::<Vec<_>>()
+                .concat()
+        );
+
+        // The first 256² entries by their root alone: the same tiles, but
+        // for their own level-0 and level-1 ones.
+        let root = merkle::root(&leaves[..65_536]);
+        let from_root = TileLevels::new(&[root], &leaves[65_536..]);
+        for tile in tiles_for_size(70_000) {
+            let inside = tile.level <= 1 && tile.first_entry() < 65_536;
+            match inside {
+                true => assert_eq!(from_root.tile_bytes(tile), None, "{tile:?}"),
+                false => assert_eq!(from_root.tile_bytes(tile), levels.tile_bytes(tile)),
+            }
+        }
     }
 
     #[test]

@@ -120,7 +120,10 @@ pub type Visit<'v> = dyn FnMut(Entry, &[u8]) + 'v;
 #[derive(Clone, Copy, Debug, Default)]
 pub struct VerifyOptions {
     pub allow_advances: bool,
-    /// Keep every leaf hash (for consistency and inclusion proofs).
+    /// Keep the leaf hashes (for consistency and inclusion proofs, and the
+    /// public log's tiles): every one, but those of the full segments that
+    /// the verified-state cache vouched for by their bytes' digest
+    /// (`Verified::leaves_from`).
     pub keep_leaves: bool,
     /// Hash every referenced media file (slow on large photo sets).
     pub check_media: bool,
@@ -139,14 +142,21 @@ pub struct Verified {
     pub checkpoint: Checkpoint,
     /// The newest signed checkpoint note, as stored.
     pub checkpoint_note: String,
-    /// Every leaf hash, if `keep_leaves` was set.
+    /// The leaf hashes from number `leaves_from` on, if `keep_leaves` was
+    /// set.
     pub leaves: Vec<Hash>,
+    /// The first leaf in `leaves`: the full segments below it were checked
+    /// by the SHA-256 of their bytes against the verified-state cache, and
+    /// their leaves never hashed (0 without a cache).
+    pub leaves_from: u64,
     /// Number of checkpoints kept and checked.
     pub checkpoints: usize,
     /// The digest of every kept checkpoint's text (`cache`).
     pub checkpoints_digest: Hash,
     /// The Merkle root of each segment's entries, if `segment_roots` was set.
     pub segment_roots: Vec<Hash>,
+    /// The SHA-256 of each full segment's bytes, if `segment_roots` was set.
+    pub segment_digests: Vec<Hash>,
     /// How many of the first entries were judged by the verified-state
     /// cache (re-hashed, not re-checked); 0 without a cache.
     pub cached_entries: u64,
@@ -232,9 +242,11 @@ pub fn verify_visiting<'v>(
         checkpoint: newest.checkpoint,
         checkpoint_note: newest.text,
         leaves: std::mem::take(&mut parts.leaves),
+        leaves_from: parts.leaves_from,
         checkpoints: count,
         checkpoints_digest,
         segment_roots: parts.segment_roots,
+        segment_digests: parts.segment_digests,
         cached_entries: parts.cached_entries,
         segment_bytes: parts.segment_bytes,
     })
@@ -252,6 +264,9 @@ pub struct Resume {
     pub checkpoints_digest: Hash,
     /// The Merkle root of each segment's entries below `size`.
     pub segment_roots: Vec<Hash>,
+    /// The SHA-256 of each full segment's bytes below `size`: a segment
+    /// whose bytes still hash to it is the one whose root was computed.
+    pub segment_digests: Vec<Hash>,
     pub state: PendingState,
 }
 
@@ -304,6 +319,7 @@ fn resume_matches(cache: &Resume, checkpoints: &[Kept]) -> bool {
         && kept.checkpoint.root == cache.root
         && digest_of(&checkpoints[..cache.checkpoints]) == cache.checkpoints_digest
         && cache.segment_roots.len() as u64 == cache.size.div_ceil(SEGMENT_ENTRIES)
+        && cache.segment_digests.len() as u64 <= cache.size / SEGMENT_ENTRIES
 }
 
 fn digest_of(checkpoints: &[Kept]) -> Hash {
@@ -328,9 +344,11 @@ struct Parts {
     state: State,
     tree: TreeBuilder,
     leaves: Vec<Hash>,
+    leaves_from: u64,
     /// Checkpoints checked (or vouched for by the cache).
     checkpoints: usize,
     segment_roots: Vec<Hash>,
+    segment_digests: Vec<Hash>,
     cached_entries: u64,
     segment_bytes: Vec<u64>,
 }
@@ -458,20 +476,20 @@ fn verify_pass<'v>(
         Some(cache) => (
             Some(cache.state),
             cache.checkpoints,
-            Some((cache.size, cache.root, cache.segment_roots)),
+            Some((
+                cache.size,
+                cache.root,
+                cache.segment_roots,
+                cache.segment_digests,
+            )),
         ),
         None => (None, 0, None),
     };
     let state = State::new(options.allow_advances);
     let trusted = cached.as_ref().map_or(0, |(size, ..)| *size);
     let mut tree = TreeBuilder::new();
-    let mut leaves = Vec::new();
-    if options.keep_leaves {
-        // Every segment's worth: grown by doubling, the old and new buffers
-        // (192 MB at six million entries) were copied and held at once.
-        leaves.reserve_exact(segments.len() * SEGMENT_ENTRIES as usize);
-    }
     let mut segment_roots = Vec::new();
+    let mut segment_digests = Vec::new();
     let mut judge = Judge {
         state,
         batch: None,
@@ -485,6 +503,39 @@ fn verify_pass<'v>(
         Some(_) => visited_below.max(options.visit_from),
         None => u64::MAX,
     };
+    // Whether the tree, at the cache's last entry, has another root.
+    let disagrees =
+        |tree: &TreeBuilder| (cached.as_ref()).is_some_and(|(_, root, ..)| tree.root() != *root);
+    // The full segments the cache covers whole and nobody reads are checked
+    // by their bytes' digest: each is one subtree of the cache's root.
+    let sealed = match &cached {
+        Some((_, _, roots, digests)) => sealed_prefix(&segments, digests, trusted.min(visit_from))
+            .into_iter()
+            .zip(roots.iter().zip(digests))
+            .collect(),
+        None => Vec::new(),
+    };
+    for &(bytes, (root, digest)) in &sealed {
+        tree.push_subtree(*root, SEGMENT_ENTRIES.trailing_zeros());
+        if options.segment_roots {
+            segment_roots.push(*root);
+            segment_digests.push(*digest);
+        }
+        segment_bytes.push(bytes);
+    }
+    let leaves_from = tree.size();
+    if leaves_from > 0 && leaves_from == trusted && disagrees(&tree) {
+        return Ok(Pass::Stale {
+            visited_below: visited_below.max(leaves_from - 1),
+        });
+    }
+    let mut leaves = Vec::new();
+    if options.keep_leaves {
+        // Every other segment's worth: grown by doubling, the old and new
+        // buffers (192 MB at six million entries) were copied and held at
+        // once.
+        leaves.reserve_exact((segments.len() - sealed.len()) * SEGMENT_ENTRIES as usize);
+    }
     // Reading and decoding (parallel, context-free) of segment k + 1 runs on
     // its own thread while segment k is applied to the state (serial): the
     // two halves take about as long as each other.
@@ -496,20 +547,20 @@ fn verify_pass<'v>(
                 trusted: trusted.saturating_sub(first).min(SEGMENT_ENTRIES) as usize,
                 expected: cached
                     .as_ref()
-                    .and_then(|(_, _, roots)| roots.get(segment.index as usize).copied()),
+                    .and_then(|(_, _, roots, _)| roots.get(segment.index as usize).copied()),
                 decode_from: visit_from.saturating_sub(first).min(SEGMENT_ENTRIES) as usize,
                 root: options.segment_roots,
             };
             load_segment(segment, plan, reuse)
         };
         let mut next = segments
-            .first()
+            .get(sealed.len())
             .map(|first| scope.spawn(move || load(first, Loaded::default())));
         // The buffers of the segment before last, handed to the next load:
         // fresh memory for every segment cost `verify` its time in the
         // kernel zeroing pages.
         let mut spare = Loaded::default();
-        for (position, segment) in segments.iter().enumerate() {
+        for (position, segment) in segments.iter().enumerate().skip(sealed.len()) {
             let loaded = next
                 .take()
                 .expect("the segment was started")
@@ -530,18 +581,16 @@ fn verify_pass<'v>(
                 mut decoded,
                 leaves: hashes,
                 root,
+                digest,
                 whole,
                 ..
             } = loaded;
             segment_roots.extend(root);
+            segment_digests.extend(digest);
             segment_bytes.push(0);
             if let Some(whole) = whole {
                 tree.push_subtree(whole, SEGMENT_ENTRIES.trailing_zeros());
             }
-            // Whether the tree, at the cache's last entry, has another root.
-            let disagrees = |tree: &TreeBuilder| {
-                (cached.as_ref()).is_some_and(|(_, root, _)| tree.root() != *root)
-            };
             if decoded.is_empty() && !hashes.is_empty() {
                 // Every line the cache covers, none visited: only its bytes
                 // and leaves are taken, not an entry at a time.
@@ -623,8 +672,10 @@ fn verify_pass<'v>(
             state: judge.state,
             tree,
             leaves,
+            leaves_from,
             checkpoints: judge.next_checkpoint,
             segment_roots,
+            segment_digests,
             cached_entries: trusted,
             segment_bytes,
         })))
@@ -647,6 +698,8 @@ struct Loaded {
     leaves: Vec<Hash>,
     /// The Merkle root of the segment's lines, if asked for.
     root: Option<Hash>,
+    /// The SHA-256 of a full segment's bytes, when its root was asked for.
+    digest: Option<Hash>,
     /// The root of a full segment the cache covers entirely, checked against
     /// the cache's: the tree takes it as one subtree instead of 65,536
     /// leaves (hashing them into the tree again was time on the serial
@@ -759,16 +812,61 @@ fn load_segment(segment: &Segment, plan: Plan, reuse: Loaded) -> Result<Loaded, 
             merkle::root(&hashes)
         })
     });
-    let whole = checked_root.filter(|_| lines.len() as u64 == SEGMENT_ENTRIES);
+    let full = lines.len() as u64 == SEGMENT_ENTRIES;
+    let whole = checked_root.filter(|_| full);
+    let digest = (root.is_some() && full).then(|| Sha256::digest(&bytes).into());
     Ok(Loaded {
         bytes,
         lines,
         decoded,
         leaves: hashes,
         root,
+        digest,
         whole,
         stale,
     })
+}
+
+/// How many of the first segments are full, below `covered` entries, and
+/// still the bytes whose SHA-256 the cache recorded (`digests`), with each
+/// one's length: one pass of SHA-256 over the bytes, the files hashed in
+/// parallel, instead of a leaf hash per line and the tree over them. The
+/// first that differs (or cannot be read) ends the prefix; it and the rest
+/// are checked line by line, which finds and names what changed.
+fn sealed_prefix(segments: &[Segment], digests: &[Hash], covered: u64) -> Vec<u64> {
+    let candidates = digests
+        .len()
+        .min(segments.len())
+        .min((covered / SEGMENT_ENTRIES) as usize);
+    let found: Vec<Option<u64>> = segments[..candidates]
+        .par_iter()
+        .zip(&digests[..candidates])
+        .map(|(segment, digest)| {
+            let (bytes, actual) = file_digest(&segment.path).ok()?;
+            (actual == *digest).then_some(bytes)
+        })
+        .collect();
+    found.into_iter().map_while(|bytes| bytes).collect()
+}
+
+/// A file's length and the SHA-256 of its bytes, read a block at a time.
+fn file_digest(path: &std::path::Path) -> std::io::Result<(u64, Hash)> {
+    use std::io::Read as _;
+    let mut file = std::fs::File::open(path)?;
+    let mut hasher = Sha256::new();
+    let mut buffer = vec![0; 1 << 20];
+    let mut length = 0u64;
+    loop {
+        match file.read(&mut buffer) {
+            Ok(0) => return Ok((length, hasher.finalize().into())),
+            Ok(read) => {
+                hasher.update(&buffer[..read]);
+                length += read as u64;
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
 }
 
 /// The context-free part of verifying a line, run in parallel: decoding,
@@ -1016,6 +1114,11 @@ pub fn check_extends(
             ));
         }
         return Ok(Vec::new());
+    }
+    if verified.leaves_from != 0 {
+        return Err(bad(
+            "the leaves of the first segments were not kept (verified with the cache)".into(),
+        ));
     }
     let proof = merkle::consistency_proof(&verified.leaves, old.size)
         .map_err(|e| bad(format!("cannot build the consistency proof: {e}")))?;
