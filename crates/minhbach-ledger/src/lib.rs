@@ -21,6 +21,7 @@ pub mod money;
 pub mod note;
 mod privacy;
 pub mod published;
+pub mod sized;
 mod state;
 mod store;
 pub mod tiles;

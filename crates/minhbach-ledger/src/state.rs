@@ -12,6 +12,7 @@ use super::identity::TransferKey;
 use super::note::VerifierKey;
 use super::validate::EntryError;
 use crate::money::Dong;
+use crate::sized;
 use ahash::{AHashMap as HashMap, AHashSet as HashSet};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -174,93 +175,6 @@ fn ledger_sum(total: Dong, amount: Dong, what: &str, field: &str) -> Result<Dong
             ),
         )
     })
-}
-
-/// The state's large collections read back at their full size at once:
-/// serde's own `Vec` and map readers reserve at most a megabyte and then
-/// grow by doubling, which at a million entries rehashed and copied each
-/// several times, and held the old buffers beside the new. The length is
-/// the one the cache wrote (its frame is checked by SHA-256 before it is
-/// read); a reservation is still capped, and the collection then grows.
-mod sized {
-    use super::{HashMap, HashSet};
-    use serde::Deserializer;
-    use serde::de::{Deserialize, MapAccess, SeqAccess, Visitor};
-    use std::fmt;
-    use std::hash::Hash;
-    use std::marker::PhantomData;
-
-    /// At most this many elements are reserved ahead.
-    const MOST: usize = 1 << 26;
-
-    struct Sized<C>(PhantomData<C>);
-
-    impl<'de, T: Deserialize<'de>> Visitor<'de> for Sized<Vec<T>> {
-        type Value = Vec<T>;
-        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-            f.write_str("a sequence")
-        }
-        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<T>, A::Error> {
-            let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(MOST));
-            while let Some(element) = seq.next_element()? {
-                out.push(element);
-            }
-            Ok(out)
-        }
-    }
-
-    impl<'de, T: Deserialize<'de> + Eq + Hash> Visitor<'de> for Sized<HashSet<T>> {
-        type Value = HashSet<T>;
-        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-            f.write_str("a set")
-        }
-        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<HashSet<T>, A::Error> {
-            let mut out = HashSet::with_capacity(seq.size_hint().unwrap_or(0).min(MOST));
-            while let Some(element) = seq.next_element()? {
-                out.insert(element);
-            }
-            Ok(out)
-        }
-    }
-
-    impl<'de, K, V> Visitor<'de> for Sized<HashMap<K, V>>
-    where
-        K: Deserialize<'de> + Eq + Hash,
-        V: Deserialize<'de>,
-    {
-        type Value = HashMap<K, V>;
-        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-            f.write_str("a map")
-        }
-        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<HashMap<K, V>, A::Error> {
-            let mut out = HashMap::with_capacity(map.size_hint().unwrap_or(0).min(MOST));
-            while let Some((key, value)) = map.next_entry()? {
-                out.insert(key, value);
-            }
-            Ok(out)
-        }
-    }
-
-    pub fn vec<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Vec<T>, D::Error> {
-        d.deserialize_seq(Sized::<Vec<T>>(PhantomData))
-    }
-
-    pub fn set<'de, D, T>(d: D) -> Result<HashSet<T>, D::Error>
-    where
-        D: Deserializer<'de>,
-        T: Deserialize<'de> + Eq + Hash,
-    {
-        d.deserialize_seq(Sized::<HashSet<T>>(PhantomData))
-    }
-
-    pub fn map<'de, D, K, V>(d: D) -> Result<HashMap<K, V>, D::Error>
-    where
-        D: Deserializer<'de>,
-        K: Deserialize<'de> + Eq + Hash,
-        V: Deserialize<'de>,
-    {
-        d.deserialize_map(Sized::<HashMap<K, V>>(PhantomData))
-    }
 }
 
 /// A verifier key in the cache: its text, parsed back on reading.

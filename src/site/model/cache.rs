@@ -22,6 +22,7 @@ use super::{
     Chunk, DisbursementRow, DonationRow, Donations, FundActivity, FundRow, HouseholdRow, Rows,
 };
 use crate::ledger::entry::{Entry, Stage};
+use crate::ledger::sized;
 use crate::site::output::Sink;
 use crate::site::reuse::Maker;
 use rayon::prelude::*;
@@ -60,9 +61,12 @@ struct Index<'a> {
 struct Head<'a> {
     size: u64,
     funds: Cow<'a, [FundRow]>,
+    #[serde(deserialize_with = "sized::cow")]
     households: Cow<'a, [HouseholdRow]>,
+    #[serde(deserialize_with = "sized::cow")]
     household_stages: Cow<'a, [Option<Stage>]>,
     fund_activity: Cow<'a, [FundActivity]>,
+    #[serde(deserialize_with = "sized::cow")]
     disbursements: Cow<'a, [DisbursementRow]>,
     live_changes: Cow<'a, [(String, u64, usize, Stage)]>,
     /// The newest entries' lines.
@@ -171,7 +175,7 @@ pub fn load(sink: &dyn Sink) -> Option<Rows> {
     // Every other row (a 170 MB frame at W3) decoded beside the tail.
     let (head, tail) = rayon::join(
         || postcard::from_bytes::<Head>(head).ok(),
-        || postcard::from_bytes::<Vec<DonationRow>>(tail).ok(),
+        || sized::vec::<_, DonationRow>(&mut postcard::Deserializer::from_bytes(tail)).ok(),
     );
     let (head, tail) = (head?, tail?);
     let newest = head
@@ -205,10 +209,6 @@ pub fn load(sink: &dyn Sink) -> Option<Rows> {
         with_citizen_id_digits: head.with_citizen_id_digits,
         ..Rows::default()
     };
-    let spare = rows.households.len() / 16;
-    rows.households.reserve(spare);
-    rows.household_stages.reserve(spare);
-    rows.disbursements.reserve(rows.disbursements.len() / 16);
     rows.index();
     Some(rows)
 }
