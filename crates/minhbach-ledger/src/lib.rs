@@ -22,6 +22,7 @@ pub mod note;
 mod privacy;
 pub mod published;
 pub mod sized;
+mod sorted_base;
 mod state;
 mod store;
 pub mod tiles;

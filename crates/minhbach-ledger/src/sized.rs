@@ -7,7 +7,7 @@
 //! one the cache wrote (its frame is checked by SHA-256 before it is
 //! read); a reservation is still capped, and the collection then grows.
 
-use ahash::{AHashMap as HashMap, AHashSet as HashSet};
+use ahash::AHashMap as HashMap;
 use serde::Deserializer;
 use serde::de::{Deserialize, MapAccess, SeqAccess, Visitor};
 use std::fmt;
@@ -39,20 +39,6 @@ impl<'de, T: Deserialize<'de>> Visitor<'de> for Sized<Vec<T>> {
     }
 }
 
-impl<'de, T: Deserialize<'de> + Eq + Hash> Visitor<'de> for Sized<HashSet<T>> {
-    type Value = HashSet<T>;
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a set")
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<HashSet<T>, A::Error> {
-        let mut out = HashSet::with_capacity(room(seq.size_hint()));
-        while let Some(element) = seq.next_element()? {
-            out.insert(element);
-        }
-        Ok(out)
-    }
-}
-
 impl<'de, K, V> Visitor<'de> for Sized<HashMap<K, V>>
 where
     K: Deserialize<'de> + Eq + Hash,
@@ -74,14 +60,6 @@ where
 /// A `Vec` (for a `Cow<[T]>` field, `cow`).
 pub fn vec<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Vec<T>, D::Error> {
     d.deserialize_seq(Sized::<Vec<T>>(PhantomData))
-}
-
-pub fn set<'de, D, T>(d: D) -> Result<HashSet<T>, D::Error>
-where
-    D: Deserializer<'de>,
-    T: Deserialize<'de> + Eq + Hash,
-{
-    d.deserialize_seq(Sized::<HashSet<T>>(PhantomData))
 }
 
 pub fn map<'de, D, K, V>(d: D) -> Result<HashMap<K, V>, D::Error>

@@ -13,7 +13,8 @@ use super::note::VerifierKey;
 use super::validate::EntryError;
 use crate::money::Dong;
 use crate::sized;
-use ahash::{AHashMap as HashMap, AHashSet as HashSet};
+use crate::sorted_base::{SortedBaseMap, SortedBaseSet};
+use ahash::AHashMap as HashMap;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -131,12 +132,10 @@ pub struct State {
     slots: Vec<Slot>,
     /// Bank references recorded, per fund, account and booking day
     /// (`TransferKey::reference_day`), live or voided.
-    #[serde(deserialize_with = "sized::set")]
-    reference_days: HashSet<u128>,
+    reference_days: SortedBaseSet<u128>,
     /// Every donation by transaction identity (`TransferKey::identity`):
     /// the newest entry with each key, live or voided ...
-    #[serde(deserialize_with = "sized::map")]
-    identities: HashMap<u64, u64>,
+    identities: SortedBaseMap<u64, u64>,
     /// ... and, for the rare key held by several entries, (key, entry) →
     /// the previous entry with that key.
     #[serde(deserialize_with = "sized::map")]
@@ -330,7 +329,7 @@ impl State {
     pub fn recorded_transfers(&self, key: &TransferKey) -> Vec<u64> {
         let identity = key.identity();
         let mut seqs = Vec::new();
-        let mut next = self.identities.get(&identity).copied();
+        let mut next = self.identities.get(&identity);
         while let Some(seq) = next {
             seqs.push(seq);
             next = self.earlier_identities.get(&(identity, seq)).copied();
