@@ -315,10 +315,14 @@ impl<'a> Pages<'a> {
         context.insert("lang", language);
         context.insert("path", &path);
         context.insert("page_kind", kind_name(job));
-        context.insert("routes", &routes::TemplateRoutes::new(language));
-        context.insert(
-            "site",
-            &SiteInfo {
+        // The same for every page in a language: fingerprinted by the
+        // language alone (the site-wide inputs hold the config and URLs),
+        // made only when rendering.
+        context.insert_identified("routes", language, || {
+            Ok(routes::TemplateRoutes::new(language))
+        })?;
+        context.insert_identified("site", language, || {
+            Ok(SiteInfo {
                 title: &config.title,
                 description: &config.description,
                 base_url: &config.base_url,
@@ -326,8 +330,8 @@ impl<'a> Pages<'a> {
                 default_language: &config.default_language,
                 languages: &config.languages,
                 extra: &config.extra,
-            },
-        );
+            })
+        })?;
         let alternates: Vec<Alternate> = self
             .languages(job)
             .iter()
