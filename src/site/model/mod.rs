@@ -1176,30 +1176,28 @@ fn check_against_state(funds: &[FundRow], state: &State) -> Result<()> {
 }
 
 fn places(households: &[HouseholdRow], stages: &[Option<Stage>]) -> (Vec<Province>, Vec<Commune>) {
-    let mut grouped: BTreeMap<(String, String), Vec<usize>> = BTreeMap::new();
+    // Grouped by the names as borrowed (a household's own strings), in
+    // no order: the sort below gives the only one.
+    let mut grouped: ahash::AHashMap<(&str, &str), Vec<usize>> = Default::default();
     for (index, household) in households.iter().enumerate() {
         if household.voided.is_some() {
             continue;
         }
         grouped
-            .entry((household.province.clone(), household.commune.clone()))
+            .entry((&household.province, &household.commune))
             .or_default()
             .push(index);
     }
     // In Vietnamese alphabetical order, marks ignored ("Ái Tử" beside
     // "An …", not after "Z"), the exact names breaking ties.
-    let mut grouped: Vec<((String, String), Vec<usize>)> = grouped.into_iter().collect();
-    grouped.sort_by_cached_key(|((province, commune), _)| {
-        (
-            vn::fold(province),
-            province.clone(),
-            vn::fold(commune),
-            commune.clone(),
-        )
+    let mut grouped: Vec<((&str, &str), Vec<usize>)> = grouped.into_iter().collect();
+    grouped.sort_by_cached_key(|&((province, commune), _)| {
+        (vn::fold(province), province, vn::fold(commune), commune)
     });
     let mut provinces: Vec<Province> = Vec::new();
     let mut communes = Vec::new();
     for ((province, commune), members) in grouped {
+        let (province, commune) = (province.to_string(), commune.to_string());
         let mut counts = StageCounts::default();
         let mut district_names: Vec<String> = Vec::new();
         for &member in &members {
@@ -1247,12 +1245,12 @@ fn day_reports(
 ) -> Vec<DayReport> {
     changes.sort_by(|a, b| (&a.0, a.1).cmp(&(&b.0, b.1)));
     let mut stage_of: HashMap<usize, Stage> = HashMap::new();
-    let mut by_commune: BTreeMap<(String, String), StageCounts> = BTreeMap::new();
+    let mut by_commune: ahash::AHashMap<(&str, &str), StageCounts> = Default::default();
     let mut totals = StageCounts::default();
     for household in households {
         if household.voided.is_none() {
             by_commune
-                .entry((household.province.clone(), household.commune.clone()))
+                .entry((&household.province, &household.commune))
                 .or_default()
                 .add(None);
             totals.add(None);
@@ -1263,13 +1261,13 @@ fn day_reports(
     while start < changes.len() {
         let date = changes[start].0.clone();
         let end = start + changes[start..].iter().take_while(|c| c.0 == date).count();
-        let mut touched: Vec<(String, String)> = Vec::new();
+        let mut touched: Vec<(&str, &str)> = Vec::new();
         let mut rows = Vec::new();
         for (_, seq, h, stage) in &changes[start..end] {
             let household = &households[*h];
-            let key = (household.province.clone(), household.commune.clone());
+            let key = (household.province.as_str(), household.commune.as_str());
             let previous = stage_of.insert(*h, *stage);
-            let counts = by_commune.entry(key.clone()).or_default();
+            let counts = by_commune.entry(key).or_default();
             counts.bump(previous, -1);
             counts.bump(Some(*stage), 1);
             totals.bump(previous, -1);
@@ -1293,10 +1291,10 @@ fn day_reports(
         let communes = touched
             .into_iter()
             .map(|(province, commune)| CommuneTotals {
-                path: commune_path(&province, &commune),
-                counts: by_commune[&(province.clone(), commune.clone())].clone(),
-                province,
-                commune,
+                path: commune_path(province, commune),
+                counts: by_commune[&(province, commune)].clone(),
+                province: province.to_string(),
+                commune: commune.to_string(),
             })
             .collect();
         reports.push(DayReport {
