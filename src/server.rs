@@ -45,6 +45,32 @@ pub struct Limits {
     pub keep_alive: bool,
 }
 
+/// Completes when the process is asked to stop: Ctrl+C, or SIGTERM (what
+/// `kill`, a service manager or the machine shutting down sends). Either
+/// ends a server cleanly, so the folders it made for itself are removed.
+/// The signals are caught from this call on (inside the runtime), not from
+/// the first poll: a stop asked for while the server starts is not lost.
+pub fn stop_requested() -> std::pin::Pin<Box<dyn Future<Output = ()> + Send>> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let (Ok(mut interrupt), Ok(mut terminate)) = (
+            signal(SignalKind::interrupt()),
+            signal(SignalKind::terminate()),
+        ) {
+            return Box::pin(async move {
+                tokio::select! {
+                    _ = interrupt.recv() => {}
+                    _ = terminate.recv() => {}
+                }
+            });
+        }
+    }
+    Box::pin(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+}
+
 /// Serves `router` on `listener` until `shutdown` completes.
 pub async fn run(
     listener: TcpListener,

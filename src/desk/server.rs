@@ -100,6 +100,9 @@ async fn serve(options: DeskOptions, started: &dyn Fn(&Started)) -> Result<()> {
         },
         guard: Arc::new(guard),
     });
+    // Ctrl+C or SIGTERM stops the desk cleanly, so the preview folder is
+    // removed; caught before the address is shown.
+    let stop = crate::server::stop_requested();
     if super::work::recover_signing(&shared.desk)? {
         eprintln!(
             "Bản nháp đã được ký trước khi bàn làm việc dừng: đã xóa. / The draft was signed before the desk stopped: cleared."
@@ -109,10 +112,6 @@ async fn serve(options: DeskOptions, started: &dyn Fn(&Started)) -> Result<()> {
         url: format!("http://{shown_host}:{port}/?token={token}"),
         on_network: !ip.is_loopback(),
     });
-    // Ctrl+C stops the desk cleanly, so the preview folder is removed.
-    let stop = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
     crate::server::run(listener, router(shared), &LIMITS, stop)
         .await
         .context("the desk's server stopped")

@@ -116,6 +116,13 @@ pub fn serve(portal: &Portal, options: &ServeOptions) -> Result<()> {
         output.display(),
         report.elapsed.as_secs_f64()
     );
+    // Ctrl+C or SIGTERM ends the preview cleanly, so its private folder is
+    // removed; caught before the address is shown (during the first build
+    // either still stops it at once).
+    let stop = {
+        let _runtime = runtime.enter();
+        server::stop_requested()
+    };
     println!("serving on http://127.0.0.1:{port}/ (Ctrl+C to stop)");
     let (version, versions) = watch::channel(1u64);
     {
@@ -135,10 +142,6 @@ pub fn serve(portal: &Portal, options: &ServeOptions) -> Result<()> {
         deadline: REQUEST_DEADLINE,
         max_head: REQUEST_LIMIT,
         keep_alive: false,
-    };
-    // Ctrl+C ends the preview cleanly, so its private folder is removed.
-    let stop = async {
-        let _ = tokio::signal::ctrl_c().await;
     };
     runtime.block_on(server::run(listener, router(preview), &limits, stop))
 }

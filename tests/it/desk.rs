@@ -27,6 +27,8 @@ impl Desk {
         command
             .current_dir(portal.root())
             .env("MINHBACH_TIME", common::TIME)
+            // Its preview folder goes here, not into the machine's /tmp.
+            .env("TMPDIR", temp_dir(portal))
             .args(["desk", "--port", "0", "--key"])
             .arg(&portal.officer_key)
             .stdout(Stdio::piped())
@@ -135,9 +137,15 @@ impl Desk {
 
 impl Drop for Desk {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        common::stop(&mut self.child);
     }
+}
+
+/// The desk's temporary folder (`TMPDIR`), made in the test's own.
+fn temp_dir(portal: &TestPortal) -> PathBuf {
+    let dir = portal.dir.path().join("tmp");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
 }
 
 struct Response {
@@ -172,6 +180,19 @@ fn fund_fields() -> Vec<(&'static str, &'static str)> {
         ("accounts[1].number", "0071000123456"),
         ("accounts[1].holder", "UBMTTQ TINH QUANG TRI"),
     ]
+}
+
+/// SIGTERM (`kill`, a service manager, the machine shutting down) stops the
+/// desk as Ctrl+C does: cleanly, its preview folder removed.
+#[test]
+fn desk_stops_cleanly_on_sigterm_and_removes_its_preview_folder() {
+    let portal = TestPortal::new();
+    let mut desk = Desk::start(&portal);
+    let folders = || std::fs::read_dir(temp_dir(&portal)).unwrap().count();
+    assert_eq!(folders(), 1, "the preview's folder while the desk runs");
+    let status = common::stop(&mut desk.child).expect("stopped within 10 s");
+    assert!(status.success(), "{status:?}");
+    assert_eq!(folders(), 0, "the preview's folder is removed");
 }
 
 #[test]

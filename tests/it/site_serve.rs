@@ -14,8 +14,7 @@ struct Server(Child);
 
 impl Drop for Server {
     fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
+        common::stop(&mut self.0);
     }
 }
 
@@ -40,11 +39,35 @@ fn start(portal: &TestPortal, out: &Path) -> (Server, u16) {
 
 /// Starts `minhbach serve --port 0 ARGS` in the portal, its standard error
 /// going to `serve.log`; returns the server, the port and its process id.
+/// The server's temporary folder (`TMPDIR`), made in the test's own.
+fn temp_dir(portal: &TestPortal) -> std::path::PathBuf {
+    let dir = portal.dir.path().join("tmp");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// A preview without `-o` builds into a private folder of its own, removed
+/// when it stops on SIGTERM as on Ctrl+C.
+#[test]
+fn serve_stops_cleanly_on_sigterm_and_removes_its_private_folder() {
+    let portal = TestPortal::new();
+    portal.append(SAMPLE).assert().success();
+    let (mut server, port, _) = start_with(&portal, &[]);
+    assert_eq!(get(port, "/").0, "HTTP/1.1 200 OK");
+    let folders = || std::fs::read_dir(temp_dir(&portal)).unwrap().count();
+    assert_eq!(folders(), 1, "the preview's folder while it runs");
+    let status = common::stop(&mut server.0).expect("stopped within 10 s");
+    assert!(status.success(), "{status:?}");
+    assert_eq!(folders(), 0, "the preview's folder is removed");
+}
+
 fn start_with(portal: &TestPortal, args: &[&str]) -> (Server, u16, u32) {
     let mut child = Command::new(assert_cmd::cargo::cargo_bin("minhbach"))
         .current_dir(portal.root())
         .args(["serve", "--port", "0"])
         .args(args)
+        // A preview without `-o` builds into a folder made here.
+        .env("TMPDIR", temp_dir(portal))
         .stdout(Stdio::piped())
         .stderr(std::fs::File::create(portal.dir.path().join("serve.log")).unwrap())
         .spawn()

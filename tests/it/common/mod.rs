@@ -13,6 +13,28 @@ use std::path::{Path, PathBuf};
 /// A fixed clock for reproducible entry times.
 pub const TIME: &str = "2025-09-12T08:00:00Z";
 
+/// Stops a server the way a user's `kill`, a service manager or a shutdown
+/// does (SIGTERM), so it removes what it made; kills it if it has not
+/// stopped within 10 s (then `None`). A child already waited for is left.
+pub fn stop(child: &mut std::process::Child) -> Option<std::process::ExitStatus> {
+    if let Ok(Some(status)) = child.try_wait() {
+        return Some(status);
+    }
+    let pid = i32::try_from(child.id()).expect("a pid fits");
+    // SAFETY: signals our own child, not yet waited for, so its pid is ours.
+    unsafe { libc::kill(pid, libc::SIGTERM) };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while std::time::Instant::now() < deadline {
+        if let Ok(Some(status)) = child.try_wait() {
+            return Some(status);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    None
+}
+
 /// The binary, with a fixed clock.
 pub fn minhbach() -> Command {
     let mut command = Command::cargo_bin("minhbach").expect("binary built");
