@@ -42,7 +42,7 @@ pub const STATE_FILE: &str = "model-state";
 const CHUNKS: &str = "model-chunks";
 
 /// What the state file starts with; the number changes with its layout.
-const MAGIC: &[u8] = b"minhbach model cache 3\n";
+const MAGIC: &[u8] = b"minhbach model cache 4\n";
 
 /// The state's first frame: what made it and where its donations are.
 #[derive(Serialize, Deserialize)]
@@ -56,15 +56,12 @@ struct Index<'a> {
     donations: usize,
 }
 
-/// The state's second frame: every row but the donations.
+/// The state's second frame: every row but the households and the
+/// donations.
 #[derive(Serialize, Deserialize)]
 struct Head<'a> {
     size: u64,
     funds: Cow<'a, [FundRow]>,
-    #[serde(deserialize_with = "sized::cow")]
-    households: Cow<'a, [HouseholdRow]>,
-    #[serde(deserialize_with = "sized::cow")]
-    household_stages: Cow<'a, [Option<Stage>]>,
     fund_activity: Cow<'a, [FundActivity]>,
     #[serde(deserialize_with = "sized::cow")]
     disbursements: Cow<'a, [DisbursementRow]>,
@@ -74,6 +71,27 @@ struct Head<'a> {
     signed_fund_names: Cow<'a, BTreeMap<String, String>>,
     with_citizen_id_digits: usize,
 }
+
+/// The state's third frame: the households (the largest part of the state,
+/// and unchanged by an appended donation).
+#[derive(Serialize, Deserialize)]
+struct Households<'a> {
+    #[serde(deserialize_with = "sized::cow")]
+    households: Cow<'a, [HouseholdRow]>,
+    #[serde(deserialize_with = "sized::cow")]
+    household_stages: Cow<'a, [Option<Stage>]>,
+}
+
+/// Where a frame was in the state file read, and its SHA-256: copied
+/// verbatim into the next state when still there and the same.
+#[derive(Clone, Copy, Debug)]
+pub struct KeptFrame {
+    offset: u64,
+    checksum: [u8; 32],
+}
+
+/// Frame headers: the length (u64, little-endian) and the SHA-256.
+const FRAME_HEAD: usize = 40;
 
 /// Keeps `rows` for the next build: writes the full chunks these rows did
 /// not come from (unless kept with the same bytes), naming them, and
@@ -114,8 +132,6 @@ pub fn store(sink: &dyn Sink, rows: &Rows, maker: &Maker) -> Option<Vec<u8>> {
     let head = Head {
         size: rows.size,
         funds: Cow::Borrowed(&rows.funds),
-        households: Cow::Borrowed(&rows.households),
-        household_stages: Cow::Borrowed(&rows.household_stages),
         fund_activity: Cow::Borrowed(&rows.fund_activity),
         disbursements: Cow::Borrowed(&rows.disbursements),
         live_changes: Cow::Borrowed(&rows.live_changes),
@@ -123,18 +139,49 @@ pub fn store(sink: &dyn Sink, rows: &Rows, maker: &Maker) -> Option<Vec<u8>> {
         signed_fund_names: Cow::Borrowed(&rows.signed_fund_names),
         with_citizen_id_digits: rows.with_citizen_id_digits,
     };
-    let frames = [
-        postcard::to_stdvec(&index).ok()?,
-        postcard::to_stdvec(&head).ok()?,
-        postcard::to_stdvec(rows.donations.tail()).ok()?,
-    ];
-    let mut bytes = MAGIC.to_vec();
-    for frame in &frames {
+    let push_frame = |bytes: &mut Vec<u8>, frame: &[u8]| {
         bytes.extend_from_slice(&(frame.len() as u64).to_le_bytes());
         bytes.extend_from_slice(&Sha256::digest(frame));
         bytes.extend_from_slice(frame);
+    };
+    let mut bytes = MAGIC.to_vec();
+    push_frame(&mut bytes, &postcard::to_stdvec(&index).ok()?);
+    push_frame(&mut bytes, &postcard::to_stdvec(&head).ok()?);
+    let kept =
+        (rows.kept_households).and_then(|kept| kept_frame(&sink.state_path(STATE_FILE)?, kept));
+    match kept {
+        Some(frame) => bytes.extend_from_slice(&frame),
+        None => {
+            let households = Households {
+                households: Cow::Borrowed(&rows.households),
+                household_stages: Cow::Borrowed(&rows.household_stages),
+            };
+            push_frame(&mut bytes, &postcard::to_stdvec(&households).ok()?);
+        }
     }
+    push_frame(
+        &mut bytes,
+        &postcard::to_stdvec(rows.donations.tail()).ok()?,
+    );
     Some(bytes)
+}
+
+/// The frame `kept` of the state file at `path`, header included, if it is
+/// still the one read (its recorded SHA-256 the same): the next load checks
+/// its bytes against it, as any frame's.
+fn kept_frame(path: &Path, kept: KeptFrame) -> Option<Vec<u8>> {
+    use std::io::{Seek, SeekFrom};
+    let mut file = std::fs::File::open(path).ok()?;
+    file.seek(SeekFrom::Start(kept.offset)).ok()?;
+    let mut frame = vec![0; FRAME_HEAD];
+    file.read_exact(&mut frame).ok()?;
+    if frame[8..FRAME_HEAD] != kept.checksum {
+        return None;
+    }
+    let length = u64::from_le_bytes(frame[..8].try_into().ok()?);
+    frame.reserve(usize::try_from(length).ok()?);
+    file.take(length).read_to_end(&mut frame).ok()?;
+    (frame.len() as u64 == FRAME_HEAD as u64 + length).then_some(frame)
 }
 
 /// The next frame of `rest`, checked against its SHA-256.
@@ -171,13 +218,22 @@ pub fn load(sink: &dyn Sink) -> Option<Rows> {
         return None;
     }
     let head = frame(&mut rest)?;
+    let households_at = (bytes.len() - rest.len()) as u64;
+    let households_checksum: [u8; 32] = rest.get(8..FRAME_HEAD)?.try_into().ok()?;
+    let households = frame(&mut rest)?;
     let tail = frame(&mut rest)?;
-    // Every other row (a 170 MB frame at W3) decoded beside the tail.
-    let (head, tail) = rayon::join(
-        || postcard::from_bytes::<Head>(head).ok(),
-        || sized::vec::<_, DonationRow>(&mut postcard::Deserializer::from_bytes(tail)).ok(),
+    // The households (most of the state: 120 MB at W3) decoded beside the
+    // other rows.
+    let (households, (head, tail)) = rayon::join(
+        || postcard::from_bytes::<Households>(households).ok(),
+        || {
+            (
+                postcard::from_bytes::<Head>(head).ok(),
+                sized::vec::<_, DonationRow>(&mut postcard::Deserializer::from_bytes(tail)).ok(),
+            )
+        },
     );
-    let (head, tail) = (head?, tail?);
+    let (households, head, tail) = (households?, head?, tail?);
     let newest = head
         .newest
         .iter()
@@ -198,8 +254,8 @@ pub fn load(sink: &dyn Sink) -> Option<Rows> {
     let mut rows = Rows {
         size: head.size,
         funds: head.funds.into_owned(),
-        households: head.households.into_owned(),
-        household_stages: head.household_stages.into_owned(),
+        households: households.households.into_owned(),
+        household_stages: households.household_stages.into_owned(),
         fund_activity: head.fund_activity.into_owned(),
         donations,
         disbursements: head.disbursements.into_owned(),
@@ -207,6 +263,10 @@ pub fn load(sink: &dyn Sink) -> Option<Rows> {
         newest,
         signed_fund_names: head.signed_fund_names.into_owned(),
         with_citizen_id_digits: head.with_citizen_id_digits,
+        kept_households: Some(KeptFrame {
+            offset: households_at,
+            checksum: households_checksum,
+        }),
         ..Rows::default()
     };
     rows.index();
@@ -351,6 +411,46 @@ mod tests {
     /// Whether the rows kept beside `output` read back, chunks included.
     fn readable(output: &Path) -> bool {
         read_back(output).is_some_and(|rows| rows.donations.all().is_ok())
+    }
+
+    /// A rebuild that changed no household copies the households' frame
+    /// from the state it read instead of writing it again; one that did, or
+    /// whose state file is no longer the one read, writes it from the rows.
+    #[test]
+    fn the_households_frame_is_copied_while_no_household_changed() {
+        let (_dir, output) = ten_rows_kept();
+        let path = crate::site::output::state_path(&output, STATE_FILE);
+        let first = std::fs::read(&path).unwrap();
+        let mut rows = read_back(&output).unwrap();
+        let kept = rows.kept_households.expect("rows read from a cache");
+        let store_again = |rows: &Rows| {
+            let sink = StagingSink::new(&output).unwrap();
+            let state = store(&sink, rows, &made_at(10)).unwrap();
+            sink.discard();
+            state
+        };
+        assert_eq!(store_again(&rows), first, "the same state");
+
+        // Copied, not written again: a byte changed on disk inside the
+        // frame is carried over as it is, and the next build's read, which
+        // checks every frame, refuses the state.
+        let mut damaged = first.clone();
+        damaged[kept.offset as usize + FRAME_HEAD] ^= 1;
+        std::fs::write(&path, &damaged).unwrap();
+        let copied = store_again(&rows);
+        assert_eq!(copied, damaged);
+
+        // Written from the rows: a household changed, or another frame on
+        // disk than the one read.
+        rows.kept_households = Some(KeptFrame {
+            checksum: [0; 32],
+            ..kept
+        });
+        assert_eq!(store_again(&rows), first);
+        rows.kept_households = None;
+        assert_eq!(store_again(&rows), first);
+        write_state(&output, STATE_FILE, &copied).unwrap();
+        assert!(read_back(&output).is_none(), "a damaged frame is not used");
     }
 
     /// An output folder beside which ten rows were kept.

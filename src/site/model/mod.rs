@@ -598,6 +598,10 @@ pub struct Rows {
     signed_fund_names: BTreeMap<String, String>,
     /// Entries written before citizen-ID digits left the ledger line.
     with_citizen_id_digits: usize,
+    /// Where the households' frame is in the model cache these rows were
+    /// read from, while no entry added since changed a household: the next
+    /// cache copies that frame instead of writing it again (`cache`).
+    kept_households: Option<cache::KeptFrame>,
 }
 
 impl Rows {
@@ -801,9 +805,18 @@ impl Adding<'_, '_> {
         match body {
             Body::Fund(fund) => self.fund(seq, *fund)?,
             Body::Donation(donation) => self.donation(seq, donation)?,
-            Body::Household(household) => self.household(seq, household)?,
-            Body::Disbursement(disbursement) => self.disbursement(seq, disbursement)?,
-            Body::Progress(progress) => self.progress(seq, progress)?,
+            Body::Household(household) => {
+                self.rows.kept_households = None;
+                self.household(seq, household)?
+            }
+            Body::Disbursement(disbursement) => {
+                self.rows.kept_households = None;
+                self.disbursement(seq, disbursement)?
+            }
+            Body::Progress(progress) => {
+                self.rows.kept_households = None;
+                self.progress(seq, progress)?
+            }
             Body::Key(_) | Body::Correction(_) => {}
         }
         Ok(())
