@@ -575,9 +575,14 @@ fn a_whole_segment_from_the_cache_gives_the_same_tree_and_still_stops_a_tampered
         .assert()
         .success()
         .stdout(predicate::str::contains("ok: 70009 entries"));
-    let output = portal.run(&["build", "-v"]).output().unwrap();
-    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
-    assert!(output.status.success(), "{stderr}");
+    // `build -v`, which must succeed: what it printed.
+    let build = || {
+        let output = portal.run(&["build", "-v"]).output().unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+        assert!(output.status.success(), "{stderr}");
+        stderr
+    };
+    let stderr = build();
     assert!(
         stderr.contains("verify: 70008 of 70009 entries re-hashed only"),
         "{stderr}"
@@ -588,9 +593,7 @@ fn a_whole_segment_from_the_cache_gives_the_same_tree_and_still_stops_a_tampered
         .append(r#"{"kind":"donation","fund":"bao-so-5","donor":"Người mới","amount":400000,"date":"2025-09-16","channel":"bank","ref":"FT-NEW-2"}"#)
         .assert()
         .success();
-    let output = portal.run(&["build", "-v"]).output().unwrap();
-    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
-    assert!(output.status.success(), "{stderr}");
+    let stderr = build();
     assert!(
         stderr.contains(
             "verify: 70008 of 70010 entries re-hashed only (verified-state cache), \
@@ -614,9 +617,7 @@ fn a_whole_segment_from_the_cache_gives_the_same_tree_and_still_stops_a_tampered
     let tile = portal.root().join("public/ledger/tile/1/000");
     std::fs::remove_file(&bundle).unwrap();
     std::fs::remove_file(&tile).unwrap();
-    let output = portal.run(&["build", "-v"]).output().unwrap();
-    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
-    assert!(output.status.success(), "{stderr}");
+    let stderr = build();
     assert!(
         stderr.contains("the first 65536 as whole segments"),
         "{stderr}"
