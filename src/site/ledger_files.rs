@@ -250,15 +250,19 @@ impl LedgerData {
                 if tile_kept && bundle_kept {
                     continue;
                 }
-                let segment = self.at_hand(&mut at_hand, index, &levels)?;
+                // The segment's lines are read only if a bundle or the
+                // leaves are needed.
                 if !tile_kept {
                     let bytes = match levels.tile_bytes(tile) {
                         Some(bytes) => bytes,
-                        None => segment.tile_bytes(tile, index)?,
+                        None => self
+                            .at_hand(&mut at_hand, index, &levels)?
+                            .tile_bytes(tile, index)?,
                     };
                     sink.write_rendered(&path, &bytes, &tile_inputs)?;
                 }
                 if !bundle_kept {
+                    let segment = self.at_hand(&mut at_hand, index, &levels)?;
                     sink.write_rendered(&entries_path, &segment.bundle(tile), &bundle_inputs)?;
                 }
                 continue;
