@@ -78,9 +78,9 @@ impl<K: Ord + Hash + Copy, V: Copy> SortedBaseMap<K, V> {
 
     /// Sets `key` to `value`; returns the value it had.
     pub fn insert(&mut self, key: K, value: V) -> Option<V> {
-        let before = self.get(&key);
-        self.added.insert(key, value);
-        before
+        self.added.insert(key, value).or_else(|| {
+            (self.base.binary_search_by(|(k, _)| k.cmp(&key)).ok()).map(|at| self.base[at].1)
+        })
     }
 
     /// Every key with its value, ascending by key.
