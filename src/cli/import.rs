@@ -323,23 +323,31 @@ fn import_batch(
     let rows = std::mem::take(&mut batch.rows);
     let pending = std::mem::take(&mut batch.pending);
     // The citizen-ID digits of the rows the ledger takes, kept out of it.
+    let mut item_digits: Vec<_> = pending
+        .iter()
+        .map(super::append::citizen_id_digits)
+        .collect();
     let mut digits = Vec::new();
-    for (item, row) in pending.into_iter().zip(rows) {
-        let body = item.body.clone();
-        let item_digits = super::append::citizen_id_digits(&item);
-        match append.push(item) {
+    let mut failed = None;
+    append.push_all(pending, &mut |index, pushed| {
+        let refused = match pushed {
             Ok(()) => {
-                digits.push(item_digits);
-                continue;
+                digits.push(item_digits[index].take());
+                return true;
             }
-            Err(error) => {
-                let rejection = batch.set_aside(row, &body, error.field.as_deref(), &error.message);
-                if session.skip_invalid.is_none() {
-                    return Err(anyhow!("`{}` {rejection}{nothing}", session.file.display()));
-                }
-                batch.rejected.push(rejection);
-            }
+            Err(refused) => refused,
+        };
+        let (error, body) = (&refused.error, &refused.body);
+        let rejection = batch.set_aside(rows[index], body, error.field.as_deref(), &error.message);
+        if session.skip_invalid.is_none() {
+            failed = Some(anyhow!("`{}` {rejection}{nothing}", session.file.display()));
+            return false;
         }
+        batch.rejected.push(rejection);
+        true
+    });
+    if let Some(error) = failed {
+        return Err(error);
     }
     if append.is_empty() {
         write_rejects_file(session, &batch)?;

@@ -6,6 +6,7 @@ use super::mapping::{Columns, Field, Mapping, resolve, row_texts};
 use super::reader::{Cell, Flow, HEADER_SEARCH_ROWS, Position, ReadOptions, Row, for_each_row};
 use crate::ledger::Pending;
 use crate::money::Dong;
+use rayon::prelude::*;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -222,9 +223,17 @@ pub enum ImportError {
     Row { file: PathBuf, rejection: Rejection },
 }
 
-/// What an import does with each data row, given the positions of its
-/// fields; it adds to the batch and says whether the row was taken.
-pub(crate) type RowHandler<'a> = dyn FnMut(&Row, &[Option<usize>], &mut Batch) -> RowOutcome + 'a;
+/// What an import makes of a data row on its own, given the positions of
+/// its fields: run in parallel, a chunk of rows at a time.
+pub(crate) type RowParser<'a, T> = dyn Fn(&Row, &[Option<usize>]) -> T + Sync + 'a;
+
+/// What an import does with each data row in order, given what the parser
+/// made of it: it adds to the batch and says whether the row was taken.
+pub(crate) type RowHandler<'a, T> =
+    dyn FnMut(&Row, T, &[Option<usize>], &mut Batch) -> RowOutcome + 'a;
+
+/// How many data rows are parsed together.
+const CHUNK_ROWS: usize = 4096;
 
 /// What an import asks of each data row.
 pub(crate) enum RowOutcome {
@@ -296,26 +305,30 @@ pub(crate) fn read_options(mapping: &Mapping) -> ReadOptions {
     }
 }
 
-/// Reads the file, finds the columns, and calls `on_row` with each data row
-/// and the positions of `fields`. Fills the batch's header and rejections;
-/// returns where the columns were found.
-pub(crate) fn drive(
+/// Reads the file, finds the columns, and calls `on_row` with each data row,
+/// what `parse` made of it and the positions of `fields`, in order. `parse`
+/// runs on a chunk of rows at a time, in parallel. Fills the batch's header
+/// and rejections; returns where the columns were found.
+pub(crate) fn drive<T: Send>(
     settings: &Drive,
     batch: &mut Batch,
     progress: &mut dyn FnMut(Position),
-    on_row: &mut RowHandler,
+    parse: &RowParser<T>,
+    on_row: &mut RowHandler<T>,
 ) -> Result<Columns, ImportError> {
     let mut driver = Driver {
         settings,
         batch,
+        parse,
         on_row,
+        chunk: Vec::with_capacity(CHUNK_ROWS),
         columns: None,
         first_header_error: None,
         rows_searched: 0,
         stopped: None,
     };
     let path = settings.path;
-    for_each_row(
+    let read = for_each_row(
         path,
         &read_options(settings.mapping),
         &mut |row, position| {
@@ -324,11 +337,15 @@ pub(crate) fn drive(
             }
             Ok(driver.visit(row))
         },
-    )
-    .map_err(ImportError::Read)?;
+    );
+    // The rows read before a read error are handled first: a row refused
+    // before the error is what the officer is told, as when rows were
+    // handled one by one.
+    driver.flush();
     if let Some(error) = driver.stopped {
         return Err(error);
     }
+    read.map_err(ImportError::Read)?;
     match driver.columns {
         Some(columns) => {
             driver.batch.header_row = columns.header_row;
@@ -347,17 +364,20 @@ pub(crate) fn drive(
     }
 }
 
-struct Driver<'a, 'b> {
+struct Driver<'a, 'b, T> {
     settings: &'a Drive<'a>,
     batch: &'b mut Batch,
-    on_row: &'b mut RowHandler<'b>,
+    parse: &'b RowParser<'b, T>,
+    on_row: &'b mut RowHandler<'b, T>,
+    /// Data rows read and not yet handled.
+    chunk: Vec<Row>,
     columns: Option<Columns>,
     first_header_error: Option<String>,
     rows_searched: usize,
     stopped: Option<ImportError>,
 }
 
-impl Driver<'_, '_> {
+impl<T: Send> Driver<'_, '_, T> {
     fn visit(&mut self, row: Row) -> Flow {
         if self.columns.is_none() {
             return self.look_for_header(row);
@@ -374,29 +394,49 @@ impl Driver<'_, '_> {
                 return Flow::Stop;
             }
         }
-        let columns = self.columns.as_ref().expect("header found");
-        let rejection = match (self.on_row)(&row, &columns.positions, self.batch) {
-            RowOutcome::Taken => None,
-            RowOutcome::Rejected { column, reason } => Some(Rejection {
-                row: row.number,
-                column: column.map(|c| columns.name(c)).unwrap_or_default(),
-                reason,
-            }),
-        };
-        match rejection {
+        self.chunk.push(row);
+        if self.chunk.len() == CHUNK_ROWS {
+            self.flush();
+        }
+        match self.stopped {
+            Some(_) => Flow::Stop,
             None => Flow::Continue,
-            Some(rejection) if self.settings.skip_invalid => {
+        }
+    }
+
+    /// Parses the rows read so far in parallel, then hands them on in order,
+    /// up to the first refused row when refused rows stop the import.
+    fn flush(&mut self) {
+        let (Some(columns), None) = (&self.columns, &self.stopped) else {
+            return;
+        };
+        let parse = self.parse;
+        let positions = &columns.positions;
+        let mut parsed = Vec::with_capacity(self.chunk.len());
+        self.chunk
+            .par_iter()
+            .map(|row| parse(row, positions))
+            .collect_into_vec(&mut parsed);
+        for (row, made) in self.chunk.drain(..).zip(parsed) {
+            let rejection = match (self.on_row)(&row, made, positions, self.batch) {
+                RowOutcome::Taken => continue,
+                RowOutcome::Rejected { column, reason } => Rejection {
+                    row: row.number,
+                    column: column.map(|c| columns.name(c)).unwrap_or_default(),
+                    reason,
+                },
+            };
+            if self.settings.skip_invalid {
                 self.batch.rejected.push(rejection);
-                Flow::Continue
-            }
-            Some(rejection) => {
+            } else {
                 self.stopped = Some(ImportError::Row {
                     file: self.settings.path.to_path_buf(),
                     rejection,
                 });
-                Flow::Stop
+                break;
             }
         }
+        self.chunk.clear();
     }
 
     fn look_for_header(&mut self, row: Row) -> Flow {

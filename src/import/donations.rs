@@ -260,14 +260,21 @@ pub fn read_donations(
         &settings,
         &mut batch,
         progress,
-        &mut |row, positions, batch| {
+        &|row, positions| {
             let reader = RowReader {
                 row,
                 positions,
                 mapping: import.mapping,
             };
-            row_numbers.see(&reader);
-            let (read, dong) = match read_row(&reader, import) {
+            read_row(&reader, import)
+        },
+        &mut |row, read, positions, batch| {
+            row_numbers.see(&RowReader {
+                row,
+                positions,
+                mapping: import.mapping,
+            });
+            let (read, dong) = match read {
                 Ok(read) => {
                     let dong = read.amount();
                     (Ok(read), dong)

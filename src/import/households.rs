@@ -156,7 +156,8 @@ pub fn read_households(
         &settings,
         &mut batch,
         progress,
-        &mut |row, positions, batch| {
+        &|_, _| (),
+        &mut |row, (), positions, batch| {
             let column_of = |key: &str| {
                 FIELDS
                     .iter()

@@ -380,6 +380,116 @@ fn a_bad_row_refuses_the_whole_file() {
     assert_eq!(portal.snapshot(), before);
 }
 
+/// Rows are read a chunk at a time and parsed together: what the officer
+/// is told is still what comes first in the file, a refused row before an
+/// unreadable one or an unreadable row before a refused one, and an
+/// unreadable file imports nothing even with --skip-invalid.
+#[test]
+fn the_first_problem_in_the_file_is_the_one_named() {
+    let portal = portal();
+    let before = portal.snapshot();
+    let file = portal.dir.path().join("statement.csv");
+    let good = |n: u32| format!("12/09/2024,FT2425{n:04},\"500,000\",Nguyễn Văn An,\n");
+    let refused = "12/09/2024,FT24250003,\"1.000,50\",Trần Thị Bình,\n";
+    let unreadable = b"12/09/2024,FT24250005,\"200,000\",Tr\xe1n,\n";
+    let mut refused_first = format!(
+        "date,ref,amount,donor,note\n{}{}{refused}{}",
+        good(1),
+        good(2),
+        good(4)
+    )
+    .into_bytes();
+    refused_first.extend_from_slice(unreadable);
+    refused_first.extend_from_slice(good(6).as_bytes());
+    std::fs::write(&file, &refused_first).unwrap();
+    import(&portal, "donations", &file, &[])
+        .assert()
+        .code(1)
+        .stderr(contains(
+            "statement.csv` row 4, column `amount`: `1.000,50` has a fraction",
+        ))
+        .stderr(contains("UTF-8").not());
+    let mut unreadable_first = format!("date,ref,amount,donor,note\n{}", good(1)).into_bytes();
+    unreadable_first.extend_from_slice(unreadable);
+    unreadable_first.extend_from_slice(refused.as_bytes());
+    std::fs::write(&file, &unreadable_first).unwrap();
+    let rejects = portal.dir.path().join("rejects.csv");
+    for extra in [&[][..], &["--skip-invalid", rejects.to_str().unwrap()][..]] {
+        import(&portal, "donations", &file, extra)
+            .assert()
+            .code(2)
+            .stderr(contains("statement.csv` row 3, column 4: not UTF-8 text"))
+            .stderr(contains("fraction").not());
+    }
+    assert_eq!(portal.snapshot(), before);
+}
+
+/// A statement longer than the rows parsed together (4,096): every row is
+/// accounted for in count and đồng, in file order, a refused row in a later
+/// chunk is named by its own row number, nothing after the total line is
+/// read, and the same file again adds nothing.
+#[test]
+fn a_long_statement_is_read_in_order_across_chunks() {
+    let portal = portal();
+    let file = portal.dir.path().join("long.csv");
+    let rejects = portal.dir.path().join("rejects.csv");
+    let mut text = String::from("date,ref,amount,donor,note\n");
+    let (mut credits, mut credited, mut debited) = (Vec::new(), 0u64, 0u64);
+    for n in 1..=9_000u64 {
+        let amount = 10_000 + n * 7 % 50 * 1_000;
+        let reference = format!("FT2425{n:05}");
+        if n == 6_001 {
+            // Row 6,002 of the file (the header is row 1).
+            text.push_str(&format!(
+                "12/09/2024,{reference},\"1.000,50\",Trần Thị Bình,\n"
+            ));
+        } else if n % 1_000 == 0 {
+            text.push_str(&format!("12/09/2024,{reference},-{amount},,phí / fee\n"));
+            debited += amount;
+        } else {
+            text.push_str(&format!(
+                "12/09/2024,{reference},{amount},Nguyễn Văn An {n},\n"
+            ));
+            credits.push(reference);
+            credited += amount;
+        }
+    }
+    text.push_str("Tổng cộng,,,,\n12/09/2024,FT9999,1000000,after the total,\n");
+    std::fs::write(&file, text).unwrap();
+    let assert = import(
+        &portal,
+        "donations",
+        &file,
+        &["--skip-invalid", rejects.to_str().unwrap()],
+    )
+    .assert()
+    .success();
+    let out = stdout(&assert);
+    assert_eq!(counts(&out), [8_990, 0, 9, 0, 1], "{out}");
+    let rejected = std::fs::read_to_string(&rejects).unwrap();
+    assert!(rejected.contains("\n6002,amount,"), "{rejected}");
+    let found = donations(&portal);
+    assert_eq!(
+        found.iter().map(|d| &d.0).collect::<Vec<_>>(),
+        credits.iter().collect::<Vec<_>>()
+    );
+    assert_eq!(found.iter().map(|d| d.2).sum::<u64>(), credited);
+    assert!(debited > 0);
+    portal.run(&["verify"]).assert().success();
+    let again = import(
+        &portal,
+        "donations",
+        &file,
+        &[
+            "--skip-invalid",
+            portal.dir.path().join("again.csv").to_str().unwrap(),
+        ],
+    )
+    .assert()
+    .success();
+    assert_eq!(counts(&stdout(&again)), [0, 8_990, 9, 0, 1]);
+}
+
 #[test]
 fn skip_invalid_writes_the_rejected_rows_and_imports_the_rest() {
     let portal = portal();
@@ -589,7 +699,9 @@ fn default_headers_are_found_below_title_rows_and_the_total_row_ends_the_data() 
 }
 
 /// A refusal only the ledger makes (an id that is not a slug) still names
-/// the row and column, and with --skip-invalid is set aside like the others.
+/// the row and column, and with --skip-invalid is set aside like the others;
+/// the row after it takes its entry number (entries are made ready ahead,
+/// numbered as if every one were taken).
 #[test]
 fn a_row_the_ledger_refuses_is_named_or_set_aside() {
     let portal = portal();
@@ -598,7 +710,8 @@ fn a_row_the_ledger_refuses_is_named_or_set_aside() {
         &file,
         "id,head,province,commune,circumstances,support,planned,citizen_id\n\
          qt-0401,Lê Văn Tư,Quảng Trị,xã Cam Lộ,,new,60000000,045190000401\n\
-         QT 0402,Lê Văn Năm,Quảng Trị,xã Cam Lộ,,repair,30000000,045190000402\n",
+         QT 0402,Lê Văn Năm,Quảng Trị,xã Cam Lộ,,repair,30000000,045190000402\n\
+         qt-0403,Lê Văn Sáu,Quảng Trị,xã Cam Lộ,,repair,20000000,045190000403\n",
     )
     .unwrap();
     let before = portal.snapshot();
@@ -619,8 +732,13 @@ fn a_row_the_ledger_refuses_is_named_or_set_aside() {
     )
     .assert()
     .success()
-    .stdout(contains("1 row added, 0 duplicates skipped, 1 rejected"));
+    .stdout(contains("2 rows added, 0 duplicates skipped, 1 rejected"));
     let text = std::fs::read_to_string(&rejects).unwrap();
     assert!(text.contains("\n3,id,"), "{text}");
     assert!(text.contains("QT 0402,Lê Văn Năm"), "{text}");
+    portal.run(&["verify"]).assert().success();
+    let entries = std::fs::read_to_string(portal.segment()).unwrap();
+    let last: Vec<&str> = entries.lines().rev().take(2).collect();
+    assert!(last[0].contains("\"id\":\"qt-0403\""), "{entries}");
+    assert!(last[1].contains("\"id\":\"qt-0401\""), "{entries}");
 }

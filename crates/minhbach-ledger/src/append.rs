@@ -9,14 +9,16 @@
 
 use super::entry::{Entry, KeyEntry, MAX_LINE_BYTES, Role};
 use super::fault;
+use super::identity::TransferHashes;
 use super::input::{Pending, PendingMedia};
 use super::merkle::{self, TreeBuilder};
 use super::note::{Checkpoint, SigningKey, sign_checkpoint};
-use super::state::State;
+use super::state::{State, check_entry_fields};
 use super::store::{self, LedgerLock, SEGMENT_ENTRIES, Store};
 use super::validate::EntryError;
 use super::verify::{VerifyError, VerifyOptions};
 use anyhow::Context;
+use rayon::prelude::*;
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -229,12 +231,55 @@ impl<'a> AppendSession<'a> {
     /// refused entry leaves the session as it was, except a refused
     /// correction, after which the session cannot continue.
     pub fn push(&mut self, item: Pending) -> Result<(), EntryError> {
-        if self.poisoned {
-            return Err(EntryError::entry(
-                "an earlier correction was refused; start the append again",
-            ));
+        let seq = self.next_seq();
+        self.push_prepared(self.prepare_one(item, seq))
+            .map_err(|refused| refused.error)
+    }
+
+    /// `push` of each item in order, telling `pushed` the outcome of the
+    /// `index`-th; it returns whether to go on. The work `push` does on an
+    /// entry alone (encoding, hashing, the field checks) is done in
+    /// parallel, a segment's worth of entries at a time.
+    pub fn push_all(
+        &mut self,
+        items: Vec<Pending>,
+        pushed: &mut dyn FnMut(usize, Result<(), Box<Refused>>) -> bool,
+    ) {
+        let mut index = 0;
+        let mut items = items.into_iter();
+        loop {
+            let chunk: Vec<Pending> = items.by_ref().take(SEGMENT_ENTRIES as usize).collect();
+            if chunk.is_empty() {
+                return;
+            }
+            for prepared in self.prepare(chunk) {
+                if !pushed(index, self.push_prepared(prepared)) {
+                    return;
+                }
+                index += 1;
+            }
         }
-        let seq = self.first_seq + self.lines.len() as u64;
+    }
+
+    /// Makes entries ready to push, in parallel: each encoded, hashed and
+    /// its fields checked as the entry it will be if every one before it is
+    /// taken (`push_prepared` makes one again if not).
+    fn prepare(&self, items: Vec<Pending>) -> Vec<Prepared> {
+        let first = self.next_seq();
+        let mut prepared = Vec::with_capacity(items.len());
+        items
+            .into_par_iter()
+            .enumerate()
+            .map(|(index, item)| self.prepare_one(item, first + index as u64))
+            .collect_into_vec(&mut prepared);
+        prepared
+    }
+
+    fn next_seq(&self) -> u64 {
+        self.first_seq + self.lines.len() as u64
+    }
+
+    fn prepare_one(&self, item: Pending, seq: u64) -> Prepared {
         let entry = Entry {
             seq,
             time: self.time.clone(),
@@ -242,12 +287,56 @@ impl<'a> AppendSession<'a> {
             body: item.body,
         };
         let line = entry.to_line();
-        if line.len() > MAX_LINE_BYTES {
-            return Err(EntryError::entry(format!(
-                "the entry is {} bytes, over the {MAX_LINE_BYTES}-byte limit",
-                line.len()
-            )));
+        let leaf = merkle::leaf_hash(line.as_bytes());
+        let checked = match line.len() {
+            length if length > MAX_LINE_BYTES => Err(EntryError::entry(format!(
+                "the entry is {length} bytes, over the {MAX_LINE_BYTES}-byte limit"
+            ))),
+            _ => check_entry_fields(&entry),
+        };
+        let transfer = match &entry.body {
+            super::entry::Body::Donation(donation) => Some(TransferHashes::of(donation)),
+            _ => None,
+        };
+        Prepared {
+            entry,
+            line,
+            leaf,
+            checked,
+            transfer,
+            media: item.media,
         }
+    }
+
+    /// `push` of an entry `prepare` made ready; a refused one is handed back
+    /// with the error.
+    fn push_prepared(&mut self, prepared: Prepared) -> Result<(), Box<Refused>> {
+        let seq = self.next_seq();
+        if prepared.entry.seq != seq {
+            // An entry before it was refused: it takes that number.
+            let Prepared { entry, media, .. } = prepared;
+            let item = Pending {
+                body: entry.body,
+                media,
+                citizen_id_last4: None,
+            };
+            return self.push_prepared(self.prepare_one(item, seq));
+        }
+        let refuse = |error: EntryError, prepared: Prepared| {
+            Box::new(Refused {
+                error,
+                body: prepared.entry.body,
+            })
+        };
+        if self.poisoned {
+            let error =
+                EntryError::entry("an earlier correction was refused; start the append again");
+            return Err(refuse(error, prepared));
+        }
+        if let Err(error) = &prepared.checked {
+            return Err(refuse(error.clone(), prepared));
+        }
+        let Prepared { entry, leaf, .. } = &prepared;
         let (first_seq, lines, store) = (self.first_seq, &self.lines, self.store);
         let mut lookup = |target: u64| match target.checked_sub(first_seq) {
             Some(offset) => lines
@@ -256,13 +345,17 @@ impl<'a> AppendSession<'a> {
                 .and_then(|line| Entry::from_line(line.as_bytes()).map_err(|e| e.to_string())),
             None => store.read_entry(target),
         };
-        if let Err(error) = self.state.apply(&entry, self.role, &mut lookup) {
+        let applied = self
+            .state
+            .apply_hashed(entry, prepared.transfer, self.role, &mut lookup);
+        if let Err(error) = applied {
             self.poisoned = matches!(entry.body, super::entry::Body::Correction(_));
-            return Err(error);
+            return Err(refuse(error, prepared));
         }
-        self.tree.push(merkle::leaf_hash(line.as_bytes()));
+        self.tree.push(*leaf);
+        let Prepared { line, media, .. } = prepared;
         self.lines.push(line);
-        self.media.extend(item.media);
+        self.media.extend(media);
         Ok(())
     }
 
@@ -312,6 +405,24 @@ impl<'a> AppendSession<'a> {
             note,
         })
     }
+}
+
+/// An entry made ready to push (`AppendSession::prepare`).
+struct Prepared {
+    entry: Entry,
+    line: String,
+    leaf: merkle::Hash,
+    /// The context-free checks: the line's length and `check_entry_fields`.
+    checked: Result<(), EntryError>,
+    transfer: Option<TransferHashes>,
+    media: Vec<PendingMedia>,
+}
+
+/// An entry the ledger refused, with its body.
+#[derive(Debug)]
+pub struct Refused {
+    pub error: EntryError,
+    pub body: super::entry::Body,
 }
 
 /// Files to restore if a write fails part-way.

@@ -14,7 +14,7 @@
 //! so every build judges a ledger the same way), 128 bits where the ledger
 //! refuses on a match and 64 bits where an import only pairs rows.
 
-use super::entry::Donation;
+use super::entry::{Channel, Donation};
 use siphasher::sip128::{Hasher128, SipHasher13};
 use std::hash::Hasher;
 
@@ -59,6 +59,27 @@ impl<'a> TransferKey<'a> {
         let mut hasher = start(b'r', self.fund, self.account, self.date);
         field(&mut hasher, Some(reference));
         Some(hasher.finish128().into())
+    }
+}
+
+/// A donation's keys, hashed once: `verify` hashes them where it decodes
+/// the entry (in parallel) and the in-order judge only looks them up.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TransferHashes {
+    /// `TransferKey::reference_day`.
+    pub reference_day: Option<u128>,
+    /// `TransferKey::identity`, for a bank transfer (the only channel with
+    /// a statement to pair).
+    pub identity: Option<u64>,
+}
+
+impl TransferHashes {
+    pub fn of(donation: &Donation) -> TransferHashes {
+        let key = TransferKey::of(donation);
+        TransferHashes {
+            reference_day: key.reference_day(),
+            identity: (donation.channel == Channel::Bank).then(|| key.identity()),
+        }
     }
 }
 

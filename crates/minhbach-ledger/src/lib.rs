@@ -29,7 +29,9 @@ pub mod tiles;
 mod validate;
 mod verify;
 
-pub use append::{AppendError, AppendReport, AppendSession, LedgerSettings, RecoverReport};
+pub use append::{
+    AppendError, AppendReport, AppendSession, LedgerSettings, RecoverReport, Refused,
+};
 pub use input::{
     CheckMedia, InputContext, MAX_INPUT_LINE_BYTES, Pending, PendingMedia, parse_input,
 };

@@ -8,7 +8,7 @@
 //! with the field it concerns, and the caller throws the state away.
 
 use super::entry::{Body, Channel, Correction, Donation, Entry, KeyEntry, Role, Stage};
-use super::identity::TransferKey;
+use super::identity::{TransferHashes, TransferKey};
 use super::note::VerifierKey;
 use super::validate::EntryError;
 use crate::money::Dong;
@@ -353,8 +353,7 @@ impl State {
     }
 
     /// Records entry `seq` under its transaction identity.
-    fn record_identity(&mut self, key: &TransferKey, seq: u64) {
-        let identity = key.identity();
+    fn record_identity(&mut self, identity: u64, seq: u64) {
         if let Some(previous) = self.identities.insert(identity, seq)
             && previous != seq
         {
@@ -364,11 +363,12 @@ impl State {
 
     /// Refuses a donation whose account is not one of its fund's, or whose
     /// reference is already recorded on that account and day; returns the
-    /// key of that reference and day, to record.
+    /// key of that reference and day (`day`, hashed by the caller), to record.
     fn check_transfer(
         &self,
         fund: u32,
         donation: &Donation,
+        day: Option<u128>,
         field: &str,
     ) -> Result<Option<u128>, EntryError> {
         let accounts = &self.funds[fund as usize].accounts;
@@ -388,7 +388,6 @@ impl State {
                 ),
             ));
         }
-        let day = TransferKey::of(donation).reference_day();
         if let Some(day) = day
             && self.reference_days.contains(&day)
         {
@@ -455,6 +454,19 @@ impl State {
         signer_role: Option<Role>,
         lookup: &mut dyn FnMut(u64) -> Result<Entry, String>,
     ) -> Result<(), EntryError> {
+        self.apply_hashed(entry, None, signer_role, lookup)
+    }
+
+    /// `apply_checked` with a donation's keys already hashed
+    /// (`TransferHashes::of` the entry's donation, on `verify`'s decoding
+    /// threads).
+    pub fn apply_hashed(
+        &mut self,
+        entry: &Entry,
+        hashes: Option<TransferHashes>,
+        signer_role: Option<Role>,
+        lookup: &mut dyn FnMut(u64) -> Result<Entry, String>,
+    ) -> Result<(), EntryError> {
         if entry.seq != self.size() {
             return Err(EntryError::field(
                 "seq",
@@ -499,7 +511,8 @@ impl State {
             }
             (Body::Donation(donation), Some(_)) => {
                 let fund = self.live_fund(&donation.fund, "fund")?;
-                let day = self.check_transfer(fund, donation, "")?;
+                let hashes = hashes.unwrap_or_else(|| TransferHashes::of(donation));
+                let day = self.check_transfer(fund, donation, hashes.reference_day, "")?;
                 // Every check before any change, so a refused entry leaves
                 // the state as it was (an import skips it and goes on).
                 let received = self.funds[fund as usize]
@@ -512,8 +525,8 @@ impl State {
                 if let Some(day) = day {
                     self.reference_days.insert(day);
                 }
-                if donation.channel == Channel::Bank {
-                    self.record_identity(&TransferKey::of(donation), entry.seq);
+                if let Some(identity) = hashes.identity {
+                    self.record_identity(identity, entry.seq);
                     if donation.reference.is_some()
                         && donation.account.is_none()
                         && donation.booking_time.is_none()
@@ -1016,25 +1029,19 @@ impl State {
         match (slot, before, after) {
             (Slot::Donation { fund, amount, live }, Body::Donation(old), Body::Donation(new)) => {
                 let (old_key, new_key) = (TransferKey::of(old), TransferKey::of(new));
-                if new_key.reference_day() != old_key.reference_day() {
-                    self.check_transfer(fund, new, "amend.")?;
+                let new_day = new_key.reference_day();
+                if new_day != old_key.reference_day() {
+                    self.check_transfer(fund, new, new_day, "amend.")?;
                 } else if new.account != old.account {
-                    self.check_transfer(
-                        fund,
-                        &Donation {
-                            reference: None,
-                            ..new.clone()
-                        },
-                        "amend.",
-                    )?;
+                    self.check_transfer(fund, new, None, "amend.")?;
                 }
-                if let Some(day) = new_key.reference_day() {
+                if let Some(day) = new_day {
                     self.reference_days.insert(day);
                 }
                 // The old identity stays too: re-importing the statement the
                 // entry came from still finds it.
                 if new_key.identity() != old_key.identity() && new.channel == Channel::Bank {
-                    self.record_identity(&new_key, target);
+                    self.record_identity(new_key.identity(), target);
                 }
                 if new.amount != amount {
                     let totals = &self.funds[fund as usize].totals;

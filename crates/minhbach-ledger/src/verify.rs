@@ -9,6 +9,7 @@
 //! checkpoint is an unsigned tail: an interrupted append.
 
 use super::entry::{Body, Entry, Role};
+use super::identity::TransferHashes;
 use super::merkle::{self, Hash, TreeBuilder};
 use super::note::{Checkpoint, SignedNote};
 use super::state::{State, check_entry_fields};
@@ -383,6 +384,7 @@ impl Judge<'_> {
     fn apply(
         &mut self,
         entry: &Entry,
+        transfer: Option<TransferHashes>,
         seq: u64,
         store: &Store,
         options: VerifyOptions,
@@ -399,7 +401,9 @@ impl Judge<'_> {
         }
         let role = current.role;
         self.state
-            .apply_checked(entry, role, &mut |target| store.read_entry(target))
+            .apply_hashed(entry, transfer, role, &mut |target| {
+                store.read_entry(target)
+            })
             .map_err(invariant)?;
         if options.check_media {
             check_media(store, entry)?;
@@ -613,8 +617,9 @@ fn verify_pass<'v>(
             // Entries are taken out only for the visitor: the rest are
             // dropped with `decoded` when the next load clears it, on the
             // loading thread, not on this serial one (a tenth of `verify`).
-            for (offset, (result, leaf)) in decoded.iter_mut().enumerate() {
-                let leaf = *leaf;
+            for (offset, line) in decoded.iter_mut().enumerate() {
+                let (leaf, transfer) = (line.leaf, line.transfer);
+                let result = &mut line.entry;
                 let seq = segment.index * SEGMENT_ENTRIES + offset as u64;
                 let at = |error: VerifyError| error.at(seq, &segment.path);
                 let entry = match result {
@@ -652,7 +657,9 @@ fn verify_pass<'v>(
                     });
                 }
                 let judged = entry.as_ref().expect("entries past the cache are decoded");
-                judge.apply(judged, seq, store, options).map_err(at)?;
+                judge
+                    .apply(judged, transfer, seq, store, options)
+                    .map_err(at)?;
                 if let Some(visit) = visit.as_deref_mut()
                     && seq >= visit_from
                     && let Some(entry) = entry.take()
@@ -699,10 +706,9 @@ struct Loaded {
     bytes: Vec<u8>,
     /// Where each line is in `bytes` (without its newline).
     lines: Vec<std::ops::Range<usize>>,
-    /// Each line's entry (`None` for a line the cache vouches for, when
-    /// nobody reads the entries) and leaf hash; empty when the cache covers
-    /// every line and nobody reads them (`leaves` then).
-    decoded: Vec<(Result<Option<Entry>, VerifyError>, Hash)>,
+    /// Each line decoded; empty when the cache covers every line and nobody
+    /// reads them (`leaves` then).
+    decoded: Vec<Decoded>,
     /// Each line's leaf hash when `decoded` is empty: a segment of national
     /// scale's entries as 65,536 `(Ok(None), hash)` pairs was 15 MB written
     /// and read again for nothing.
@@ -718,6 +724,35 @@ struct Loaded {
     whole: Option<Hash>,
     /// The lines the cache covers do not hash to its root.
     stale: bool,
+}
+
+/// A line as loaded.
+struct Decoded {
+    /// `None` for a line the cache vouches for, when nobody reads it.
+    entry: Result<Option<Entry>, VerifyError>,
+    leaf: Hash,
+    /// A donation's keys, for a line to be judged: hashed here, in
+    /// parallel, not on the serial thread that judges (a tenth of it).
+    transfer: Option<TransferHashes>,
+}
+
+impl Decoded {
+    /// A line to be judged: decoded and checked without context.
+    fn judged(line: &[u8], leaf: Hash) -> Decoded {
+        let entry = decode_and_check(line);
+        let transfer = match &entry {
+            Ok(Entry {
+                body: Body::Donation(donation),
+                ..
+            }) => Some(TransferHashes::of(donation)),
+            _ => None,
+        };
+        Decoded {
+            entry: entry.map(Some),
+            leaf,
+            transfer,
+        }
+    }
 }
 
 /// How to load a segment.
@@ -776,7 +811,7 @@ fn load_segment(segment: &Segment, plan: Plan, reuse: Loaded) -> Result<Loaded, 
             .par_iter()
             .map(|line| {
                 let line = &bytes[line.clone()];
-                (decode_and_check(line).map(Some), merkle::leaf_hash(line))
+                Decoded::judged(line, merkle::leaf_hash(line))
             })
             .collect_into_vec(&mut decoded);
     } else {
@@ -796,9 +831,9 @@ fn load_segment(segment: &Segment, plan: Plan, reuse: Loaded) -> Result<Loaded, 
             (0..lines.len())
                 .into_par_iter()
                 .map(|index| {
-                    let line = &bytes[lines[index].clone()];
+                    let (line, leaf) = (&bytes[lines[index].clone()], hashes[index]);
                     let entry = if index >= plan.trusted {
-                        decode_and_check(line).map(Some)
+                        return Decoded::judged(line, leaf);
                     } else if index >= plan.decode_from {
                         Entry::from_verified_line(line)
                             .map(Some)
@@ -806,7 +841,11 @@ fn load_segment(segment: &Segment, plan: Plan, reuse: Loaded) -> Result<Loaded, 
                     } else {
                         Ok(None)
                     };
-                    (entry, hashes[index])
+                    Decoded {
+                        entry,
+                        leaf,
+                        transfer: None,
+                    }
                 })
                 .collect_into_vec(&mut decoded);
         }
@@ -818,7 +857,7 @@ fn load_segment(segment: &Segment, plan: Plan, reuse: Loaded) -> Result<Loaded, 
         checked_root.unwrap_or_else(|| {
             let hashes: Vec<Hash> = match decoded.is_empty() {
                 true => hashes.clone(),
-                false => decoded.iter().map(|(_, leaf)| *leaf).collect(),
+                false => decoded.iter().map(|line| line.leaf).collect(),
             };
             merkle::root(&hashes)
         })
