@@ -12,7 +12,7 @@ use super::signing::{load_secret, load_signing_key};
 use super::{ledger_of, now, open_portal, usage};
 use crate::import::{
     Batch, DonationImport, HouseholdImport, ImportError, Mapping, Position, SkipReason, Tally,
-    description_hash, read_donations, read_households, statement_account, write_rejects,
+    bank_text_hash, read_donations, read_households, statement_account, write_rejects,
     write_report,
 };
 use crate::ledger::note::SigningKey;
@@ -230,10 +230,7 @@ fn compare_descriptions(ledger: &Ledger, batch: &mut Batch) {
         if let (Some(indices), crate::ledger::entry::Body::Donation(donation)) =
             (wanted.get(&entry.seq), &entry.body)
         {
-            // Entries imported before `description` existed kept the bank's
-            // text as the note.
-            let text = donation.description.as_deref().or(donation.note.as_deref());
-            let hash = description_hash(text);
+            let hash = bank_text_hash(donation);
             for &index in indices {
                 if let SkipReason::Recorded {
                     description,

@@ -25,6 +25,7 @@ use crate::ledger::identity::TransferKey;
 use crate::ledger::{Pending, State};
 use crate::money::Dong;
 use ahash::AHashMap;
+use rayon::prelude::*;
 use std::path::Path;
 
 /// The columns of a statement, in this order (see `Col`).
@@ -399,36 +400,47 @@ impl RowNumbers {
 /// account and a time (no `account`, no `time`) are found by their
 /// reference, date and amount when the row has a real reference.
 fn pair_with_ledger(batch: &mut Batch, state: &State, ref_kind: RefKind) {
+    // What each row could be paired with is looked up in parallel (the state
+    // is only read); the pairing itself, in file order, below.
+    let unplaced = state.has_unplaced_transfers();
+    let recorded: Vec<[Recorded; 2]> = batch
+        .pending
+        .par_iter_mut()
+        .map(|item| {
+            let Body::Donation(donation) = &mut item.body else {
+                unreachable!("a statement reads donations")
+            };
+            if ref_kind == RefKind::Row {
+                donation.reference = None;
+            }
+            let key = TransferKey::of(donation);
+            let legacy = TransferKey {
+                account: None,
+                time: None,
+                ..key
+            };
+            let legacy = (key.reference.is_some() && legacy != key && unplaced)
+                .then(|| Recorded::of(state, &legacy))
+                .unwrap_or_default();
+            [Recorded::of(state, &key), legacy]
+        })
+        .collect();
     // In place: a statement's pending donations are most of an import's
     // memory, so they are not copied into a second vector.
     let rows = std::mem::take(&mut batch.rows);
-    let mut rows_iter = rows.iter();
+    let mut rows_iter = rows.iter().zip(&recorded);
     let mut kept_rows = Vec::with_capacity(rows.len());
     let mut taken: AHashMap<u64, usize> = AHashMap::new();
     let mut taken_legacy: AHashMap<u64, usize> = AHashMap::new();
     let (statement, skipped) = (&mut batch.statement, &mut batch.skipped);
     batch.pending.retain_mut(|item| {
-        let row = *rows_iter.next().expect("a row number per pending entry");
-        let Body::Donation(donation) = &mut item.body else {
+        let (&row, [key, legacy]) = rows_iter.next().expect("a row number per pending entry");
+        let Body::Donation(donation) = &item.body else {
             unreachable!("a statement reads donations")
         };
-        if ref_kind == RefKind::Row {
-            donation.reference = None;
-        }
-        let key = TransferKey::of(donation);
-        let mut matched = next_candidate(state, &mut taken, &key);
-        let legacy = TransferKey {
-            account: None,
-            time: None,
-            ..key
-        };
-        if matched.is_none()
-            && key.reference.is_some()
-            && legacy != key
-            && state.has_unplaced_transfers()
-        {
-            matched = next_candidate(state, &mut taken_legacy, &legacy);
-        }
+        let matched = key
+            .next_candidate(&mut taken)
+            .or_else(|| legacy.next_candidate(&mut taken_legacy));
         let amount = donation.amount;
         match matched {
             Some(seq) => {
@@ -438,7 +450,7 @@ fn pair_with_ledger(batch: &mut Batch, state: &State, ref_kind: RefKind) {
                     amount,
                     reason: SkipReason::Recorded {
                         seq,
-                        description: description_hash(donation.description.as_deref()),
+                        description: bank_text_hash(donation),
                         differs: false,
                     },
                 });
@@ -456,30 +468,45 @@ fn pair_with_ledger(batch: &mut Batch, state: &State, ref_kind: RefKind) {
     batch.skipped.sort_by_key(|skipped| skipped.row);
 }
 
-/// The recorded donation the next row with this identity pairs with, if
-/// any is left: the first row takes the oldest, the next row the next.
-fn next_candidate(
-    state: &State,
-    taken: &mut AHashMap<u64, usize>,
-    key: &TransferKey,
-) -> Option<u64> {
-    let candidates = state.recorded_transfers(key);
-    if candidates.is_empty() {
-        // Nothing to pair with: no need to count the rows of this identity.
-        return None;
+/// The recorded donations (oldest first) with a row's transaction identity.
+#[derive(Default)]
+struct Recorded {
+    identity: u64,
+    seqs: Vec<u64>,
+}
+
+impl Recorded {
+    fn of(state: &State, key: &TransferKey) -> Recorded {
+        Recorded {
+            identity: key.identity(),
+            seqs: state.recorded_transfers(key),
+        }
     }
-    let index = taken.entry(key.identity()).or_insert(0);
-    let found = candidates.get(*index).copied();
-    *index += 1;
-    found
+
+    /// The one the next row with this identity pairs with, if any is left:
+    /// the first row takes the oldest, the next row the next.
+    fn next_candidate(&self, taken: &mut AHashMap<u64, usize>) -> Option<u64> {
+        if self.seqs.is_empty() {
+            // Nothing to pair with: no need to count the rows of this identity.
+            return None;
+        }
+        let index = taken.entry(self.identity).or_insert(0);
+        let found = self.seqs.get(*index).copied();
+        *index += 1;
+        found
+    }
 }
 
 /// A hash of a transfer's bank text, to tell an entry's from a row's
-/// without keeping either (`None` is no text).
-pub fn description_hash(description: Option<&str>) -> u64 {
+/// without keeping either: its description or, without one, its note (an
+/// entry imported before `description` existed kept the bank's text there,
+/// and a statement without a description column gives its rows none). The
+/// same rule on both sides, so the same row imported twice is never told
+/// apart.
+pub fn bank_text_hash(donation: &Donation) -> u64 {
     use std::hash::Hasher;
     let mut hasher = siphasher::sip::SipHasher13::new();
-    match description {
+    match donation.description.as_deref().or(donation.note.as_deref()) {
         None => hasher.write_u8(0),
         Some(text) => {
             hasher.write_u8(1);

@@ -28,7 +28,7 @@ pub use batch::{
 };
 pub use date::parse_date;
 pub use donations::{
-    AccountError, DonationImport, description_hash, read_donations, statement_account,
+    AccountError, DonationImport, bank_text_hash, read_donations, statement_account,
 };
 pub use households::{HouseholdImport, read_households};
 pub use mapping::{ColumnSpec, DonorFallback, Mapping, RefKind};

@@ -138,6 +138,8 @@ fn default_layout_imports_and_a_reimport_adds_nothing() {
     let out = stdout(&assert);
     assert_eq!(counts(&out), [0, 3, 0, 0, 0], "{out}");
     assert!(out.contains("the ledger is unchanged"), "{out}");
+    // The same rows: none told apart by its text (a row's note was).
+    assert!(!out.contains("different bank text"), "{out}");
     assert_eq!(
         portal.snapshot(),
         before,
