@@ -419,9 +419,11 @@ fn pair_with_ledger(batch: &mut Batch, state: &State, ref_kind: RefKind) {
                 time: None,
                 ..key
             };
-            let legacy = (key.reference.is_some() && legacy != key && unplaced)
-                .then(|| Recorded::of(state, &legacy))
-                .unwrap_or_default();
+            let legacy = if key.reference.is_some() && legacy != key && unplaced {
+                Recorded::of(state, &legacy)
+            } else {
+                Recorded::default()
+            };
             [Recorded::of(state, &key), legacy]
         })
         .collect();
