@@ -269,17 +269,25 @@ fn preview_with(desk: &Desk, choice: &Choice, layout: &str, path: &Path) -> Resu
     })?;
     let rows = std::mem::take(&mut batch.rows);
     let pending: Vec<Pending> = std::mem::take(&mut batch.pending);
+    let mut bodies: Vec<Option<Body>> =
+        pending.iter().map(|item| Some(item.body.clone())).collect();
     let mut accepted = Vec::new();
-    for (item, row) in pending.into_iter().zip(rows) {
-        let body = item.body.clone();
-        match session.push(item) {
-            Ok(()) => accepted.push(body),
-            Err(error) => {
-                let rejection = batch.set_aside(row, &body, error.field.as_deref(), &error.message);
+    session.push_all(pending, &mut |index, pushed| {
+        match pushed {
+            Ok(()) => accepted.extend(bodies[index].take()),
+            Err(refused) => {
+                let error = &refused.error;
+                let rejection = batch.set_aside(
+                    rows[index],
+                    &refused.body,
+                    error.field.as_deref(),
+                    &error.message,
+                );
                 batch.rejected.push(rejection);
             }
         }
-    }
+        true
+    });
     batch.rejected.sort_by_key(|r| r.row);
     let added = accepted.len() as u64;
     let (lines, reconciles) = reconciliation(choice.what, &batch, added);

@@ -31,10 +31,11 @@ pub fn judge(desk: &Desk, items: Vec<Pending>) -> Result<Judged> {
         .begin_append(session_key, &crate::cli::now())
         .map_err(|e| anyhow!("{e}"))?;
     let ledger_size = session.state().size();
-    let results = items
-        .into_iter()
-        .map(|item| session.push(item).map_err(|e| e.to_string()))
-        .collect();
+    let mut results = Vec::with_capacity(items.len());
+    session.push_all(items, &mut |_, pushed| {
+        results.push(pushed.map_err(|refused| refused.error.to_string()));
+        true
+    });
     let funds = session.state().funds().cloned().collect();
     Ok(Judged {
         results,
@@ -76,11 +77,12 @@ pub fn sign(
         .begin_append(&desk.key, &crate::cli::now())
         .map_err(|e| anyhow!("{e}"))?;
     let mut refused = Vec::new();
-    for (index, item) in items.into_iter().enumerate() {
-        if let Err(error) = session.push(item) {
-            refused.push((index, error.to_string()));
+    session.push_all(items, &mut |index, pushed| {
+        if let Err(refusal) = pushed {
+            refused.push((index, refusal.error.to_string()));
         }
-    }
+        true
+    });
     if !refused.is_empty() {
         return Ok(Err(refused));
     }
