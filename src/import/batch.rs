@@ -322,6 +322,8 @@ pub(crate) fn drive<T: Send>(
         parse,
         on_row,
         chunk: Vec::with_capacity(CHUNK_ROWS),
+        position: Position::default(),
+        sized: false,
         columns: None,
         first_header_error: None,
         rows_searched: 0,
@@ -335,6 +337,7 @@ pub(crate) fn drive<T: Send>(
             if position.rows.is_multiple_of(1024) {
                 progress(position);
             }
+            driver.position = position;
             Ok(driver.visit(row))
         },
     );
@@ -371,6 +374,10 @@ struct Driver<'a, 'b, T> {
     on_row: &'b mut RowHandler<'b, T>,
     /// Data rows read and not yet handled.
     chunk: Vec<Row>,
+    /// Where reading is.
+    position: Position,
+    /// Whether the batch was sized for the whole file.
+    sized: bool,
     columns: Option<Columns>,
     first_header_error: Option<String>,
     rows_searched: usize,
@@ -410,6 +417,20 @@ impl<T: Send> Driver<'_, '_, T> {
         let (Some(columns), None) = (&self.columns, &self.stopped) else {
             return;
         };
+        if !self.sized {
+            self.sized = true;
+            // A national statement's million pending entries, grown by
+            // doubling, were copied and their memory faulted in twice over:
+            // sized once from the bytes the first chunk took (CSV only).
+            if let Some((read, size)) = self.position.bytes.filter(|&(read, _)| read > 0) {
+                let rows = (self.position.rows as u128 * size as u128 / read as u128) as usize;
+                // An estimate: if the memory is not there, the vectors
+                // grow as before.
+                let room = rows + rows / 16;
+                let _ = self.batch.pending.try_reserve(room);
+                let _ = self.batch.rows.try_reserve(room);
+            }
+        }
         let parse = self.parse;
         let positions = &columns.positions;
         let mut parsed = Vec::with_capacity(self.chunk.len());

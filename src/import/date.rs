@@ -108,7 +108,13 @@ pub fn parse_time(text: &str) -> Option<NaiveTime> {
 
 /// The ledger's form of a booking time, `HH:MM:SS`.
 pub fn ledger_time(time: NaiveTime) -> String {
-    time.format("%H:%M:%S").to_string()
+    use chrono::Timelike;
+    // Written directly: chrono's format string is parsed again for each of
+    // a statement's million rows.
+    // A leap second (`23:59:60`) is second 59 and a nanosecond past a
+    // second in chrono.
+    let second = time.second() + time.nanosecond() / 1_000_000_000;
+    format!("{:02}:{:02}:{second:02}", time.hour(), time.minute())
 }
 
 /// Years outside 1900–2999 are a wrong format or a wrong column, not a
@@ -120,12 +126,33 @@ fn plausible(date: NaiveDate) -> Option<NaiveDate> {
 
 /// The ledger's form, `YYYY-MM-DD`.
 pub fn ledger_date(date: NaiveDate) -> String {
-    date.format("%Y-%m-%d").to_string()
+    use chrono::Datelike;
+    // `plausible` keeps the year to four digits.
+    format!("{:04}-{:02}-{:02}", date.year(), date.month(), date.day())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_ledger_forms_are_chronos() {
+        for text in [
+            "00:00:00", "0:54:04", "9:05", "23:59:59", "23:59:60", "12:00:01",
+        ] {
+            let time = parse_time(text).unwrap();
+            assert_eq!(
+                ledger_time(time),
+                time.format("%H:%M:%S").to_string(),
+                "{text}"
+            );
+        }
+        let mut date = NaiveDate::from_ymd_opt(1900, 1, 1).unwrap();
+        while chrono::Datelike::year(&date) < 3000 {
+            assert_eq!(ledger_date(date), date.format("%Y-%m-%d").to_string());
+            date = date + chrono::Days::new(97);
+        }
+    }
 
     fn default(text: &str) -> Option<String> {
         parse_date(text, &[]).map(ledger_date)

@@ -403,7 +403,7 @@ fn pair_with_ledger(batch: &mut Batch, state: &State, ref_kind: RefKind) {
     // What each row could be paired with is looked up in parallel (the state
     // is only read); the pairing itself, in file order, below.
     let unplaced = state.has_unplaced_transfers();
-    let recorded: Vec<[Recorded; 2]> = batch
+    let recorded: Vec<[Option<Box<Recorded>>; 2]> = batch
         .pending
         .par_iter_mut()
         .map(|item| {
@@ -422,7 +422,7 @@ fn pair_with_ledger(batch: &mut Batch, state: &State, ref_kind: RefKind) {
             let legacy = if key.reference.is_some() && legacy != key && unplaced {
                 Recorded::of(state, &legacy)
             } else {
-                Recorded::default()
+                None
             };
             [Recorded::of(state, &key), legacy]
         })
@@ -440,9 +440,12 @@ fn pair_with_ledger(batch: &mut Batch, state: &State, ref_kind: RefKind) {
         let Body::Donation(donation) = &item.body else {
             unreachable!("a statement reads donations")
         };
-        let matched = key
-            .next_candidate(&mut taken)
-            .or_else(|| legacy.next_candidate(&mut taken_legacy));
+        let next = |recorded: &Option<Box<Recorded>>, taken| {
+            recorded
+                .as_ref()
+                .and_then(|recorded| recorded.next_candidate(taken))
+        };
+        let matched = next(key, &mut taken).or_else(|| next(legacy, &mut taken_legacy));
         let amount = donation.amount;
         match matched {
             Some(seq) => {
@@ -471,27 +474,27 @@ fn pair_with_ledger(batch: &mut Batch, state: &State, ref_kind: RefKind) {
 }
 
 /// The recorded donations (oldest first) with a row's transaction identity.
-#[derive(Default)]
 struct Recorded {
     identity: u64,
     seqs: Vec<u64>,
 }
 
 impl Recorded {
-    fn of(state: &State, key: &TransferKey) -> Recorded {
-        Recorded {
-            identity: key.identity(),
-            seqs: state.recorded_transfers(key),
-        }
+    /// `None` when there are none: most rows of a new statement (boxed, so
+    /// such a row costs a null pointer).
+    fn of(state: &State, key: &TransferKey) -> Option<Box<Recorded>> {
+        let seqs = state.recorded_transfers(key);
+        (!seqs.is_empty()).then(|| {
+            Box::new(Recorded {
+                identity: key.identity(),
+                seqs,
+            })
+        })
     }
 
     /// The one the next row with this identity pairs with, if any is left:
     /// the first row takes the oldest, the next row the next.
     fn next_candidate(&self, taken: &mut AHashMap<u64, usize>) -> Option<u64> {
-        if self.seqs.is_empty() {
-            // Nothing to pair with: no need to count the rows of this identity.
-            return None;
-        }
         let index = taken.entry(self.identity).or_insert(0);
         let found = self.seqs.get(*index).copied();
         *index += 1;

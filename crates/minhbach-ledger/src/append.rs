@@ -246,6 +246,11 @@ impl<'a> AppendSession<'a> {
         pushed: &mut dyn FnMut(usize, Result<(), Box<Refused>>) -> bool,
     ) {
         let mut index = 0;
+        self.lines.reserve(items.len());
+        let donations = (items.iter())
+            .filter(|item| matches!(item.body, super::entry::Body::Donation(_)))
+            .count();
+        self.state.reserve_transfers(donations);
         let mut items = items.into_iter();
         loop {
             let chunk: Vec<Pending> = items.by_ref().take(SEGMENT_ENTRIES as usize).collect();
@@ -521,11 +526,15 @@ fn write_files(
     // Group lines by segment so each file is opened, written and synced once.
     let mut seq = first_seq;
     let mut start = 0;
+    // One buffer for every segment, sized once: grown by doubling for each
+    // segment it was most of a national import's fresh memory.
+    let mut bytes = Vec::new();
     while start < lines.len() {
         let segment = seq / SEGMENT_ENTRIES;
         let room = (SEGMENT_ENTRIES - seq % SEGMENT_ENTRIES) as usize;
         let end = (start + room).min(lines.len());
-        let mut bytes = Vec::new();
+        bytes.clear();
+        bytes.reserve(lines[start..end].iter().map(|line| line.len() + 1).sum());
         for line in &lines[start..end] {
             bytes.extend_from_slice(line.as_bytes());
             bytes.push(b'\n');

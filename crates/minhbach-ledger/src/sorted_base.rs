@@ -22,6 +22,11 @@ impl<T: Ord + Hash + Copy> SortedBaseSet<T> {
         self.added.contains(value) || self.base.binary_search(value).is_ok()
     }
 
+    /// Room for `additional` more elements without growing.
+    pub fn reserve(&mut self, additional: usize) {
+        self.added.reserve(additional);
+    }
+
     pub fn insert(&mut self, value: T) {
         if self.base.binary_search(&value).is_err() {
             self.added.insert(value);
@@ -74,6 +79,11 @@ impl<K: Ord + Hash + Copy, V: Copy> SortedBaseMap<K, V> {
                 (self.base.binary_search_by(|(k, _)| k.cmp(key)).ok()).map(|at| self.base[at].1)
             }
         }
+    }
+
+    /// Room for `additional` more keys without growing.
+    pub fn reserve(&mut self, additional: usize) {
+        self.added.reserve(additional);
     }
 
     /// Sets `key` to `value`; returns the value it had.

@@ -352,6 +352,13 @@ impl State {
         }
     }
 
+    /// Room for `donations` more bank donations' keys: a national
+    /// statement's five million grew the tables by rehashing them.
+    pub fn reserve_transfers(&mut self, donations: usize) {
+        self.reference_days.reserve(donations);
+        self.identities.reserve(donations);
+    }
+
     /// Records entry `seq` under its transaction identity.
     fn record_identity(&mut self, identity: u64, seq: u64) {
         if let Some(previous) = self.identities.insert(identity, seq)
