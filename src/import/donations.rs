@@ -400,10 +400,11 @@ impl RowNumbers {
 /// account and a time (no `account`, no `time`) are found by their
 /// reference, date and amount when the row has a real reference.
 fn pair_with_ledger(batch: &mut Batch, state: &State, ref_kind: RefKind) {
-    // What each row could be paired with is looked up in parallel (the state
-    // is only read); the pairing itself, in file order, below.
+    // Each row's transaction identity (and, where an older entry may lack
+    // the account and time, its identity without them), hashed in parallel;
+    // the pairing itself, in file order, below.
     let unplaced = state.has_unplaced_transfers();
-    let recorded: Vec<[Option<Box<Recorded>>; 2]> = batch
+    let identities: Vec<(u64, Option<u64>)> = batch
         .pending
         .par_iter_mut()
         .map(|item| {
@@ -419,33 +420,27 @@ fn pair_with_ledger(batch: &mut Batch, state: &State, ref_kind: RefKind) {
                 time: None,
                 ..key
             };
-            let legacy = if key.reference.is_some() && legacy != key && unplaced {
-                Recorded::of(state, &legacy)
-            } else {
-                None
-            };
-            [Recorded::of(state, &key), legacy]
+            let legacy =
+                (key.reference.is_some() && legacy != key && unplaced).then(|| legacy.identity());
+            (key.identity(), legacy)
         })
         .collect();
     // In place: a statement's pending donations are most of an import's
     // memory, so they are not copied into a second vector.
     let rows = std::mem::take(&mut batch.rows);
-    let mut rows_iter = rows.iter().zip(&recorded);
+    let mut rows_iter = rows.iter().zip(&identities);
     let mut kept_rows = Vec::with_capacity(rows.len());
-    let mut taken: AHashMap<u64, usize> = AHashMap::new();
-    let mut taken_legacy: AHashMap<u64, usize> = AHashMap::new();
+    let mut taken = Candidates::default();
+    let mut taken_legacy = Candidates::default();
     let (statement, skipped) = (&mut batch.statement, &mut batch.skipped);
     batch.pending.retain_mut(|item| {
-        let (&row, [key, legacy]) = rows_iter.next().expect("a row number per pending entry");
+        let (&row, &(identity, legacy)) = rows_iter.next().expect("a row number per pending entry");
         let Body::Donation(donation) = &item.body else {
             unreachable!("a statement reads donations")
         };
-        let next = |recorded: &Option<Box<Recorded>>, taken| {
-            recorded
-                .as_ref()
-                .and_then(|recorded| recorded.next_candidate(taken))
-        };
-        let matched = next(key, &mut taken).or_else(|| next(legacy, &mut taken_legacy));
+        let matched = taken
+            .next(state, identity)
+            .or_else(|| legacy.and_then(|legacy| taken_legacy.next(state, legacy)));
         let amount = donation.amount;
         match matched {
             Some(seq) => {
@@ -473,32 +468,35 @@ fn pair_with_ledger(batch: &mut Batch, state: &State, ref_kind: RefKind) {
     batch.skipped.sort_by_key(|skipped| skipped.row);
 }
 
-/// The recorded donations (oldest first) with a row's transaction identity.
-struct Recorded {
-    identity: u64,
-    seqs: Vec<u64>,
-}
+/// The recorded donations of each transaction identity a row had, oldest
+/// first, and how many of them earlier rows took. Looked up once per
+/// identity: a statement's runs of identical gifts (the same day, amount
+/// and no reference) share one identity with thousands of entries, and
+/// listing them again for every row was quadratic.
+#[derive(Default)]
+struct Candidates(AHashMap<u64, (Vec<u64>, usize)>);
 
-impl Recorded {
-    /// `None` when there are none: most rows of a new statement (boxed, so
-    /// such a row costs a null pointer).
-    fn of(state: &State, key: &TransferKey) -> Option<Box<Recorded>> {
-        let seqs = state.recorded_transfers(key);
-        (!seqs.is_empty()).then(|| {
-            Box::new(Recorded {
-                identity: key.identity(),
-                seqs,
-            })
-        })
-    }
-
-    /// The one the next row with this identity pairs with, if any is left:
-    /// the first row takes the oldest, the next row the next.
-    fn next_candidate(&self, taken: &mut AHashMap<u64, usize>) -> Option<u64> {
-        let index = taken.entry(self.identity).or_insert(0);
-        let found = self.seqs.get(*index).copied();
-        *index += 1;
-        found
+impl Candidates {
+    /// The recorded donation the next row with this identity pairs with, if
+    /// any is left: the first row takes the oldest, the next row the next.
+    fn next(&mut self, state: &State, identity: u64) -> Option<u64> {
+        use std::collections::hash_map::Entry;
+        match self.0.entry(identity) {
+            Entry::Occupied(mut taken) => {
+                let (seqs, index) = taken.get_mut();
+                let found = seqs.get(*index).copied();
+                *index += 1;
+                found
+            }
+            Entry::Vacant(vacant) => {
+                // Nothing to pair with: no need to count the rows of this
+                // identity.
+                let seqs = state.recorded_transfers(identity);
+                let first = *seqs.first()?;
+                vacant.insert((seqs, 1));
+                Some(first)
+            }
+        }
     }
 }
 

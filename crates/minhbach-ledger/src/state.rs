@@ -325,9 +325,9 @@ impl State {
     }
 
     /// The bank donations (live or voided) recorded with this transaction
-    /// identity, oldest first: an import pairs its rows with them one to one.
-    pub fn recorded_transfers(&self, key: &TransferKey) -> Vec<u64> {
-        let identity = key.identity();
+    /// identity (`TransferKey::identity`), oldest first: an import pairs its
+    /// rows with them one to one.
+    pub fn recorded_transfers(&self, identity: u64) -> Vec<u64> {
         let mut seqs = Vec::new();
         let mut next = self.identities.get(&identity);
         while let Some(seq) = next {
