@@ -226,7 +226,9 @@ fn compare_descriptions(ledger: &Ledger, batch: &mut Batch) {
         return;
     }
     let mut differing = 0;
-    let _ = ledger.for_each_entry(&mut |entry| {
+    let mut seqs: Vec<u64> = wanted.keys().copied().collect();
+    seqs.sort_unstable();
+    let _ = ledger.for_each_entry_of(&seqs, &mut |entry| {
         if let (Some(indices), crate::ledger::entry::Body::Donation(donation)) =
             (wanted.get(&entry.seq), &entry.body)
         {

@@ -214,6 +214,49 @@ impl Ledger {
         self.store.read_entry(seq)
     }
 
+    /// Calls `visit` with entries `seqs` (ascending) in that order, without
+    /// verifying: only the segments that hold them are read, and each
+    /// segment's wanted lines are decoded in parallel.
+    pub fn for_each_entry_of(
+        &self,
+        seqs: &[u64],
+        visit: &mut dyn FnMut(entry::Entry) -> anyhow::Result<()>,
+    ) -> anyhow::Result<()> {
+        use rayon::prelude::*;
+        let mut rest = seqs;
+        for segment in self.store.segments()? {
+            let first = segment.index * SEGMENT_ENTRIES;
+            let here = rest.partition_point(|&seq| seq < first + SEGMENT_ENTRIES);
+            let (wanted, after) = rest.split_at(here);
+            rest = after;
+            if wanted.is_empty() {
+                continue;
+            }
+            let bytes = std::fs::read(&segment.path)
+                .map_err(|e| anyhow::anyhow!("failed to read `{}`: {e}", segment.path.display()))?;
+            let lines: Vec<&[u8]> = bytes.split(|&b| b == b'\n').collect();
+            let entries: Vec<anyhow::Result<entry::Entry>> = wanted
+                .par_iter()
+                .map(|&seq| {
+                    let offset = seq.checked_sub(first).map(|offset| offset as usize);
+                    let line = (offset.and_then(|offset| lines.get(offset)))
+                        .filter(|line| !line.is_empty())
+                        .ok_or_else(|| anyhow::anyhow!("no entry {seq} in the ledger"))?;
+                    entry::Entry::from_line(line).map_err(|e| {
+                        anyhow::anyhow!("entry {seq} in `{}`: {e}", segment.path.display())
+                    })
+                })
+                .collect();
+            for entry in entries {
+                visit(entry?)?;
+            }
+        }
+        match rest.first() {
+            Some(seq) => Err(anyhow::anyhow!("no entry {seq} in the ledger")),
+            None => Ok(()),
+        }
+    }
+
     /// Calls `visit` with every entry in order, without verifying (for `log`
     /// and `show`, after a verify, or for the site).
     pub fn for_each_entry(
