@@ -403,6 +403,7 @@ impl<T: Send> Driver<'_, '_, T> {
         }
         self.chunk.push(row);
         if self.chunk.len() == CHUNK_ROWS {
+            self.size_batch();
             self.flush();
         }
         match self.stopped {
@@ -417,20 +418,6 @@ impl<T: Send> Driver<'_, '_, T> {
         let (Some(columns), None) = (&self.columns, &self.stopped) else {
             return;
         };
-        if !self.sized {
-            self.sized = true;
-            // A national statement's million pending entries, grown by
-            // doubling, were copied and their memory faulted in twice over:
-            // sized once from the bytes the first chunk took (CSV only).
-            if let Some((read, size)) = self.position.bytes.filter(|&(read, _)| read > 0) {
-                let rows = (self.position.rows as u128 * size as u128 / read as u128) as usize;
-                // An estimate: if the memory is not there, the vectors
-                // grow as before.
-                let room = rows + rows / 16;
-                let _ = self.batch.pending.try_reserve(room);
-                let _ = self.batch.rows.try_reserve(room);
-            }
-        }
         let parse = self.parse;
         let positions = &columns.positions;
         let mut parsed = Vec::with_capacity(self.chunk.len());
@@ -457,7 +444,23 @@ impl<T: Send> Driver<'_, '_, T> {
                 break;
             }
         }
-        self.chunk.clear();
+    }
+
+    /// Once, when the first full chunk is handed on: a national statement's
+    /// million pending entries, grown by doubling, were copied and their
+    /// memory faulted in twice over. Sized from the bytes the first chunk
+    /// took (CSV only; a shorter file needs no sizing); an estimate, so if
+    /// the memory is not there the vectors grow as before.
+    fn size_batch(&mut self) {
+        if std::mem::replace(&mut self.sized, true) {
+            return;
+        }
+        if let Some((read, size)) = self.position.bytes.filter(|&(read, _)| read > 0) {
+            let rows = (self.position.rows as u128 * size as u128 / read as u128) as usize;
+            let room = rows + rows / 16;
+            let _ = self.batch.pending.try_reserve(room);
+            let _ = self.batch.rows.try_reserve(room);
+        }
     }
 
     fn look_for_header(&mut self, row: Row) -> Flow {

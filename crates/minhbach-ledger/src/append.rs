@@ -299,10 +299,7 @@ impl<'a> AppendSession<'a> {
             ))),
             _ => check_entry_fields(&entry),
         };
-        let transfer = match &entry.body {
-            super::entry::Body::Donation(donation) => Some(TransferHashes::of(donation)),
-            _ => None,
-        };
+        let transfer = TransferHashes::of_entry(&entry);
         Prepared {
             entry,
             line,

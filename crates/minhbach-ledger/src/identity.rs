@@ -14,7 +14,7 @@
 //! so every build judges a ledger the same way), 128 bits where the ledger
 //! refuses on a match and 64 bits where an import only pairs rows.
 
-use super::entry::{Channel, Donation};
+use super::entry::{Body, Channel, Donation, Entry};
 use siphasher::sip128::{Hasher128, SipHasher13};
 use std::hash::Hasher;
 
@@ -79,6 +79,14 @@ impl TransferHashes {
         TransferHashes {
             reference_day: key.reference_day(),
             identity: (donation.channel == Channel::Bank).then(|| key.identity()),
+        }
+    }
+
+    /// The keys of a donation entry; `None` for any other entry.
+    pub fn of_entry(entry: &Entry) -> Option<TransferHashes> {
+        match &entry.body {
+            Body::Donation(donation) => Some(TransferHashes::of(donation)),
+            _ => None,
         }
     }
 }

@@ -238,13 +238,11 @@ impl Ledger {
             let entries: Vec<anyhow::Result<entry::Entry>> = wanted
                 .par_iter()
                 .map(|&seq| {
-                    let offset = seq.checked_sub(first).map(|offset| offset as usize);
-                    let line = (offset.and_then(|offset| lines.get(offset)))
-                        .filter(|line| !line.is_empty())
-                        .ok_or_else(|| anyhow::anyhow!("no entry {seq} in the ledger"))?;
-                    entry::Entry::from_line(line).map_err(|e| {
-                        anyhow::anyhow!("entry {seq} in `{}`: {e}", segment.path.display())
-                    })
+                    // Below `first` only if a segment file is missing.
+                    let line = (seq.checked_sub(first))
+                        .and_then(|offset| lines.get(offset as usize))
+                        .copied();
+                    store::entry_on_line(line, seq, &segment.path).map_err(anyhow::Error::msg)
                 })
                 .collect();
             for entry in entries {

@@ -169,13 +169,16 @@ impl Store {
         let bytes =
             fs::read(&path).map_err(|e| format!("failed to read `{}`: {e}", path.display()))?;
         let wanted = (seq % SEGMENT_ENTRIES) as usize;
-        let line = bytes
-            .split(|&b| b == b'\n')
-            .nth(wanted)
-            .filter(|line| !line.is_empty())
-            .ok_or_else(|| format!("no entry {seq} in the ledger"))?;
-        Entry::from_line(line).map_err(|e| format!("entry {seq} in `{}`: {e}", path.display()))
+        entry_on_line(bytes.split(|&b| b == b'\n').nth(wanted), seq, &path)
     }
+}
+
+/// Entry `seq` from its line of the segment file `path` (`None`: the file
+/// has no such line).
+pub(crate) fn entry_on_line(line: Option<&[u8]>, seq: u64, path: &Path) -> Result<Entry, String> {
+    let line = (line.filter(|line| !line.is_empty()))
+        .ok_or_else(|| format!("no entry {seq} in the ledger"))?;
+    Entry::from_line(line).map_err(|e| format!("entry {seq} in `{}`: {e}", path.display()))
 }
 
 /// Writes `bytes` to `path` atomically: a temporary file beside it, fsync,

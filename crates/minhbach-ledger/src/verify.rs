@@ -624,10 +624,7 @@ fn verify_pass<'v>(
                 let at = |error: VerifyError| error.at(seq, &segment.path);
                 let entry = match result {
                     Ok(entry) => entry,
-                    Err(_) => match std::mem::replace(result, Ok(None)) {
-                        Err(error) => return Err(at(error)),
-                        Ok(_) => unreachable!("the result was an error"),
-                    },
+                    Err(error) => return Err(at(error.clone())),
                 };
                 if let Some(bytes) = segment_bytes.last_mut() {
                     *bytes += lines[offset].len() as u64 + 1;
@@ -740,13 +737,7 @@ impl Decoded {
     /// A line to be judged: decoded and checked without context.
     fn judged(line: &[u8], leaf: Hash) -> Decoded {
         let entry = decode_and_check(line);
-        let transfer = match &entry {
-            Ok(Entry {
-                body: Body::Donation(donation),
-                ..
-            }) => Some(TransferHashes::of(donation)),
-            _ => None,
-        };
+        let transfer = entry.as_ref().ok().and_then(TransferHashes::of_entry);
         Decoded {
             entry: entry.map(Some),
             leaf,
