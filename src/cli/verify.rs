@@ -211,7 +211,7 @@ fn verify_proof(root: &Path, proof: &Path, keys_file: Option<&Path>) -> Result<V
     let keys = match (keys, &local) {
         (Some(keys), _) => keys,
         (None, Some(verified)) => {
-            PublishedKeys::of_ledger(&verified.checkpoint.origin, &verified.state)
+            PublishedKeys::of_ledger(&verified.checkpoint.origin, verified.state.keys())
         }
         (None, None) => unreachable!("without --keys, the portal's ledger was verified"),
     };

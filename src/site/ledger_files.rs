@@ -17,7 +17,7 @@ use crate::ledger::entry::Entry;
 use crate::ledger::merkle;
 use crate::ledger::published::PublishedKeys;
 use crate::ledger::tiles::{self, TILE_WIDTH, Tile, TileLevels};
-use crate::ledger::{SEGMENT_ENTRIES, Verified, VerifyOptions};
+use crate::ledger::{SEGMENT_ENTRIES, Settled, Verified, VerifyOptions};
 use crate::portal::Portal;
 use anyhow::{Context as _, Result, anyhow, bail};
 use rayon::prelude::*;
@@ -39,7 +39,12 @@ pub struct LedgerData {
     /// against the verified-state cache, or judged) but not decoded, as
     /// this build has what it made of them (`reuse`).
     pub first: u64,
+    /// The verification's conclusion; its `state` is left empty, as what
+    /// the site reads of it is `state`.
     pub verified: Verified,
+    /// The verified state, settled (`State::settle`): nothing is judged
+    /// after verifying, and the parts that judge are most of its memory.
+    pub state: Settled,
     /// Each segment file and how many of its bytes the verified entries
     /// take.
     segments: Vec<(PathBuf, u64)>,
@@ -60,7 +65,7 @@ impl LedgerData {
             visit_from: first,
             ..VerifyOptions::default()
         };
-        let verified = ledger
+        let mut verified = ledger
             .verify_cached(options, &mut |entry: Entry, _line: &[u8]| {
                 let index = (entry.seq / SEGMENT_ENTRIES) as usize;
                 while entries.len() <= index {
@@ -88,10 +93,12 @@ impl LedgerData {
         let verified_size = verified.checkpoint.size;
         let mut checkpoint_sizes = ledger.checkpoint_sizes()?;
         checkpoint_sizes.retain(|&size| size <= verified_size);
+        let state = std::mem::take(&mut verified.state).settle();
         Ok(LedgerData {
             entries,
             first: first.min(verified_size),
             verified,
+            state,
             segments,
             checkpoint_sizes,
         })
@@ -225,7 +232,7 @@ impl LedgerData {
         let sealed = (verified.leaves_from / SEGMENT_ENTRIES) as usize;
         let levels = TileLevels::new(&verified.segment_roots[..sealed], &verified.leaves);
         sink.write("ledger/checkpoint", verified.checkpoint_note.as_bytes())?;
-        let keys = PublishedKeys::of_ledger(&verified.checkpoint.origin, &verified.state);
+        let keys = PublishedKeys::of_ledger(&verified.checkpoint.origin, self.state.keys());
         sink.write("ledger/keys", keys.to_text().as_bytes())?;
         let code = crate::code::executable_hash()?;
         let mut files = 2;

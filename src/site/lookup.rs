@@ -119,7 +119,7 @@ pub fn check_index(site: &Path, log: &mut PublishedLog, privacy: &PrivacyConfig)
         as usize;
     let model = Model::build(
         vec![std::mem::take(&mut log.entries)],
-        &log.state,
+        &log.state.settled(),
         &log.checkpoint,
         &log.checkpoint_note,
         &ModelOptions {

@@ -118,7 +118,7 @@ pub fn build(portal: &Portal, output: &Path, options: &RenderOptions) -> Result<
         staging = StagingSink::new(output)?;
         rendered = render_site(portal, &staging, options, Decode::Every);
     }
-    let render = match rendered {
+    let mut render = match rendered {
         Ok(report) => report,
         Err(error) => {
             staging.discard();
@@ -133,7 +133,7 @@ pub fn build(portal: &Portal, output: &Path, options: &RenderOptions) -> Result<
     reuse::forget(output)?;
     let merge = timed(options.verbose, "merge", || staging.merge_into(output))?;
     timed(options.verbose, "states", || {
-        reuse::store(output, &render.states);
+        reuse::store(output, std::mem::take(&mut render.states));
         model::cache::sweep(output);
         Ok(())
     })?;
@@ -276,10 +276,10 @@ fn render_site(
     };
     let model = |entries, states: &mut reuse::States| {
         timed(verbose, "model", || {
-            let verified = &data.verified;
             build.model(
                 entries,
-                verified,
+                &data.state,
+                &data.verified,
                 data.first,
                 &citizen_id_digits,
                 rows,
@@ -427,15 +427,11 @@ impl<'a> Build<'a> {
         first: u64,
         model: bool,
     ) -> Result<(ledger_files::LedgerData, Option<model::Rows>)> {
-        // Reading the rows beside verification: much of it is one core's
-        // work (the verified state read and written), the rows take both.
-        let (data, rows) = std::thread::scope(|scope| {
-            let rows = model.then(|| scope.spawn(|| model::cache::load(self.sink)));
-            let data = ledger_files::LedgerData::read(self.portal, first);
-            let rows = rows.and_then(|rows| rows.join().ok().flatten());
-            (data, rows)
-        });
-        let data = data?;
+        // The rows read after verifying, not beside it: the verified state
+        // is settled by then, and the two at once were the rebuild's peak
+        // of memory.
+        let data = ledger_files::LedgerData::read(self.portal, first)?;
+        let rows = model.then(|| model::cache::load(self.sink)).flatten();
         if self.options.verbose {
             eprintln!(
                 "verify: {} of {} entries re-hashed only (verified-state cache), the first {} as whole segments by their digest; decoded from entry {}",
@@ -627,6 +623,7 @@ impl<'a> Build<'a> {
     fn model(
         &self,
         mut entries: Vec<Vec<Entry>>,
+        state: &crate::ledger::Settled,
         verified: &crate::ledger::Verified,
         first: u64,
         citizen_id_digits: &CitizenIdDigits,
@@ -655,17 +652,13 @@ impl<'a> Build<'a> {
             page_size: self.page_size,
             citizen_id_digits,
         };
-        rows.add(entries, &verified.state, &options)?;
+        rows.add(entries, state, &options)?;
         if let Some(maker) = maker.filter(|_| !self.config.privacy.show_citizen_id_last4)
             && let Some(state) = model::cache::store(self.sink, &rows, maker)
         {
-            states.push((model::cache::STATE_FILE, state));
+            states.push((model::cache::STATE_FILE, reuse::StateFile::Written(state)));
         }
-        rows.finish(
-            &verified.state,
-            &verified.checkpoint,
-            &verified.checkpoint_note,
-        )
+        rows.finish(state, &verified.checkpoint, &verified.checkpoint_note)
     }
 
     /// Each content file's Markdown as sanitised HTML; `@/` links resolve

@@ -478,6 +478,52 @@ pub fn write_state(output: &Path, name: &str, bytes: &[u8]) -> Result<()> {
     })
 }
 
+/// A state file written as soon as it is made, under a temporary name
+/// beside its place, and put there (`commit`) only once the output is
+/// merged; removed if the build ends without. A large state (the model
+/// cache's) is then not held in memory while the build goes on.
+#[derive(Debug)]
+pub struct WrittenState {
+    temp: PathBuf,
+    path: PathBuf,
+}
+
+impl WrittenState {
+    /// Writes the state that will replace the file at `path`.
+    pub fn create(
+        path: PathBuf,
+        write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+    ) -> Result<WrittenState> {
+        let mut name = path.as_os_str().to_owned();
+        name.push(format!("-{}", std::process::id()));
+        let state = WrittenState {
+            temp: PathBuf::from(name),
+            path,
+        };
+        let file = std::fs::File::create(&state.temp)
+            .with_context(|| format!("failed to create `{}`", state.temp.display()))?;
+        let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
+        write(&mut out)
+            .and_then(|()| out.into_inner().map_err(|e| e.into_error()))
+            .with_context(|| format!("failed to write `{}`", state.temp.display()))?;
+        Ok(state)
+    }
+
+    /// Puts the state in its place.
+    pub fn commit(self) -> Result<()> {
+        std::fs::rename(&self.temp, &self.path)
+            .with_context(|| format!("failed to replace `{}`", self.path.display()))
+    }
+}
+
+impl Drop for WrittenState {
+    /// Removes the temporary file of a state not committed (committed, it
+    /// is no longer there).
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.temp);
+    }
+}
+
 /// Removes the state file `name` beside `output`: done before the output
 /// changes, so a build interrupted while merging leaves no state that
 /// describes an output it no longer is.

@@ -89,7 +89,14 @@ pub fn previous<T: for<'de> Deserialize<'de>>(sink: &dyn Sink, name: &str) -> Op
 }
 
 /// The state files this build leaves, by name.
-pub type States = Vec<(&'static str, Vec<u8>)>;
+pub type States = Vec<(&'static str, StateFile)>;
+
+/// A state file's bytes, or the state already written beside the output.
+#[derive(Debug)]
+pub enum StateFile {
+    Bytes(Vec<u8>),
+    Written(output::WrittenState),
+}
 
 /// Every state file a build may leave.
 pub const NAMES: [&str; 3] = [
@@ -111,13 +118,17 @@ pub fn forget(output: &Path) -> Result<()> {
 
 /// Writes this build's state files beside `output` (after the merge).
 /// One that cannot be written costs the next build time, nothing else.
-pub fn store(output: &Path, states: &States) {
-    for (name, bytes) in states {
-        let _ = output::write_state(output, name, bytes);
+pub fn store(output: &Path, states: States) {
+    for (name, file) in states {
+        let _ = match file {
+            StateFile::Bytes(bytes) => output::write_state(output, name, &bytes),
+            StateFile::Written(written) => written.commit(),
+        };
     }
 }
 
 /// A state serialised for `States`.
-pub fn state<T: Serialize>(name: &'static str, value: &T) -> (&'static str, Vec<u8>) {
-    (name, serde_json::to_vec(value).expect("a state serialises"))
+pub fn state<T: Serialize>(name: &'static str, value: &T) -> (&'static str, StateFile) {
+    let bytes = serde_json::to_vec(value).expect("a state serialises");
+    (name, StateFile::Bytes(bytes))
 }

@@ -36,7 +36,7 @@ pub use input::{
     CheckMedia, InputContext, MAX_INPUT_LINE_BYTES, Pending, PendingMedia, parse_input,
 };
 pub use privacy::{Secret, hex};
-pub use state::{FundTotals, KeyRecord, State, check_entry_fields};
+pub use state::{FundTotals, KeyRecord, Settled, State, check_entry_fields};
 pub use store::SEGMENT_ENTRIES;
 pub use validate::{EntryError, parse_date};
 pub use verify::{

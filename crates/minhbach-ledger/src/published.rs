@@ -11,7 +11,7 @@
 use super::entry::Entry;
 use super::merkle::{self, Hash};
 use super::note::{Checkpoint, SignedNote, VerifierKey};
-use super::state::{State, check_entry_fields};
+use super::state::{KeyRecord, State, check_entry_fields};
 use super::tiles::{self, TILE_WIDTH, Tile};
 use super::verify::{VerifyError, VerifyErrorKind};
 use base64::Engine;
@@ -71,8 +71,8 @@ pub struct PublishedKey {
 impl PublishedKeys {
     /// The keys of a verified ledger's history, in the order they were
     /// admitted.
-    pub fn of_ledger(origin: &str, state: &State) -> PublishedKeys {
-        let mut records: Vec<_> = state.keys().collect();
+    pub fn of_ledger<'k>(origin: &str, keys: impl Iterator<Item = &'k KeyRecord>) -> PublishedKeys {
+        let mut records: Vec<_> = keys.collect();
         records.sort_by_key(|key| key.admitted_seq);
         PublishedKeys {
             origin: Some(origin.to_string()),
@@ -221,7 +221,7 @@ pub fn verify_published(dir: &Path, allow_advances: bool) -> Result<PublishedLog
     )?;
     // The keys file is what receipts and the lookup page trust: it must say
     // exactly what the ledger's key history says, revocations included.
-    let expected = PublishedKeys::of_ledger(&checkpoint.origin, &state);
+    let expected = PublishedKeys::of_ledger(&checkpoint.origin, state.keys());
     if keys != expected {
         return Err(failure(
             VerifyErrorKind::Checkpoint,

@@ -150,6 +150,45 @@ pub struct State {
     totals: LedgerTotals,
 }
 
+/// What readers of a verified ledger ask of its state, without what only
+/// judging new entries needs (`State::settle`): the keys, each fund's
+/// totals, the current form of amended entries and which entries are void.
+/// The same answers as the `State` it was settled from.
+#[derive(Clone, Debug)]
+pub struct Settled {
+    size: u64,
+    keys: BTreeMap<String, KeyRecord>,
+    funds: Vec<FundTotals>,
+    amended: HashMap<u64, Body>,
+    /// Sorted.
+    voided: Vec<u64>,
+}
+
+impl Settled {
+    /// The number of entries applied.
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    /// As `State::amended_body`.
+    pub fn amended_body(&self, seq: u64) -> Option<&Body> {
+        self.amended.get(&seq)
+    }
+
+    /// As `State::is_voided`.
+    pub fn is_voided(&self, seq: u64) -> bool {
+        self.voided.binary_search(&seq).is_ok()
+    }
+
+    pub fn keys(&self) -> impl Iterator<Item = &KeyRecord> {
+        self.keys.values()
+    }
+
+    pub fn funds(&self) -> impl Iterator<Item = &FundTotals> {
+        self.funds.iter()
+    }
+}
+
 /// What the whole ledger has received and disbursed, over every fund: the
 /// sums `minhbach balance` and the site's front page show. Kept as entries
 /// are applied so that an entry which would make either leave `u64` is
@@ -306,6 +345,40 @@ impl State {
 
     pub fn keys(&self) -> impl Iterator<Item = &KeyRecord> {
         self.keys.values()
+    }
+
+    /// What a reader of the ledger needs of the state once no more entries
+    /// are to be judged (`Settled`), the rest dropped: the site settles the
+    /// state after verifying, so the bank references, transfer identities,
+    /// commitments and one slot per entry (most of its memory) are not held
+    /// while it builds.
+    pub fn settle(self) -> Settled {
+        let voided = self.voided();
+        Settled {
+            size: self.size(),
+            keys: self.keys,
+            funds: self.funds.into_iter().map(|fund| fund.totals).collect(),
+            amended: self.amended,
+            voided,
+        }
+    }
+
+    /// `settle` for a caller that keeps the state.
+    pub fn settled(&self) -> Settled {
+        Settled {
+            size: self.size(),
+            keys: self.keys.clone(),
+            funds: self.funds().cloned().collect(),
+            amended: self.amended.clone(),
+            voided: self.voided(),
+        }
+    }
+
+    /// Every voided entry's number, in order.
+    fn voided(&self) -> Vec<u64> {
+        (0..self.size())
+            .filter(|&seq| self.is_voided(seq))
+            .collect()
     }
 
     pub fn key(&self, name: &str) -> Option<&KeyRecord> {
@@ -1396,6 +1469,67 @@ mod tests {
             &[FUND, GIFT, bad_amount],
             Err("field `amend.amount`: must be a positive"),
         );
+    }
+
+    #[test]
+    fn a_settled_state_answers_as_the_state() {
+        let stage = r#"{"kind":"progress","household":"h","date":"2025-01-01","stage":"approved"}"#;
+        let lines: [&str; 11] = [
+            FUND,
+            GIFT,
+            HOUSE,
+            PAY,
+            stage,
+            &GIFT.replace("R1", "R2"),
+            // Voids the second gift, the payment and the stage change,
+            // amends the first gift, voids the household.
+            r#"{"kind":"correction","target":6,"reason":"trùng"}"#,
+            r#"{"kind":"correction","target":4,"reason":"nhầm"}"#,
+            r#"{"kind":"correction","target":5,"reason":"nhầm"}"#,
+            r#"{"kind":"correction","target":2,"reason":"sai","amend":{"amount":250}}"#,
+            r#"{"kind":"correction","target":3,"reason":"x"}"#,
+        ];
+        let state = run(&lines, false).unwrap();
+        let settled = state.settled();
+        let voided: Vec<u64> = (0..=state.size())
+            .filter(|&seq| state.is_voided(seq))
+            .collect();
+        assert_eq!(voided, [3, 4, 5, 6]);
+        for seq in 0..=state.size() + 1 {
+            assert_eq!(settled.is_voided(seq), state.is_voided(seq), "{seq}");
+            assert_eq!(
+                settled
+                    .amended_body(seq)
+                    .map(|body| serde_json::to_string(body).unwrap()),
+                state
+                    .amended_body(seq)
+                    .map(|body| serde_json::to_string(body).unwrap()),
+                "{seq}"
+            );
+        }
+        assert!(settled.amended_body(2).is_some());
+        let names = |keys: Vec<&KeyRecord>| -> Vec<String> {
+            keys.iter().map(|key| key.name.clone()).collect()
+        };
+        assert_eq!(
+            names(settled.keys().collect()),
+            names(state.keys().collect())
+        );
+        let totals = |funds: Vec<&FundTotals>| -> Vec<(String, u64, u64)> {
+            (funds.iter())
+                .map(|fund| (fund.id.clone(), fund.received.get(), fund.disbursed.get()))
+                .collect()
+        };
+        assert_eq!(
+            totals(settled.funds().collect()),
+            totals(state.funds().collect())
+        );
+        assert_eq!(settled.size(), state.size());
+        // Consumed, the same answers.
+        let (size, keys) = (state.size(), state.keys().count());
+        let consumed = state.settle();
+        assert_eq!((consumed.size(), consumed.keys().count()), (size, keys));
+        assert!((0..=size).all(|seq| consumed.is_voided(seq) == settled.is_voided(seq)));
     }
 
     #[test]

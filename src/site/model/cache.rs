@@ -23,7 +23,7 @@ use super::{
 };
 use crate::ledger::entry::{Entry, Stage};
 use crate::ledger::sized;
-use crate::site::output::Sink;
+use crate::site::output::{Sink, WrittenState};
 use crate::site::reuse::Maker;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -31,7 +31,7 @@ use sha2::{Digest, Sha256};
 use std::borrow::Cow;
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
-use std::io::Read;
+use std::io::{Read, Write};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -95,10 +95,10 @@ const FRAME_HEAD: usize = 40;
 
 /// Keeps `rows` for the next build: writes the full chunks these rows did
 /// not come from (unless kept with the same bytes), naming them, and
-/// returns the state file's bytes. `None` without a place beside the
-/// output, or when a chunk cannot be written (the next build then makes
-/// every row).
-pub fn store(sink: &dyn Sink, rows: &Rows, maker: &Maker) -> Option<Vec<u8>> {
+/// writes the state file (put in place when the build ends). `None`
+/// without a place beside the output, or when a chunk or the state cannot
+/// be written (the next build then makes every row).
+pub fn store(sink: &dyn Sink, rows: &Rows, maker: &Maker) -> Option<WrittenState> {
     let folder = sink.state_path(CHUNKS)?;
     std::fs::create_dir_all(&folder).ok()?;
     rows.donations
@@ -139,49 +139,81 @@ pub fn store(sink: &dyn Sink, rows: &Rows, maker: &Maker) -> Option<Vec<u8>> {
         signed_fund_names: Cow::Borrowed(&rows.signed_fund_names),
         with_citizen_id_digits: rows.with_citizen_id_digits,
     };
-    let push_frame = |bytes: &mut Vec<u8>, frame: &[u8]| {
-        bytes.extend_from_slice(&(frame.len() as u64).to_le_bytes());
-        bytes.extend_from_slice(&Sha256::digest(frame));
-        bytes.extend_from_slice(frame);
-    };
-    let mut bytes = MAGIC.to_vec();
-    push_frame(&mut bytes, &postcard::to_stdvec(&index).ok()?);
-    push_frame(&mut bytes, &postcard::to_stdvec(&head).ok()?);
-    let kept =
-        (rows.kept_households).and_then(|kept| kept_frame(&sink.state_path(STATE_FILE)?, kept));
-    match kept {
-        Some(frame) => bytes.extend_from_slice(&frame),
-        None => {
-            let households = Households {
+    let index = postcard::to_stdvec(&index).ok()?;
+    let head = postcard::to_stdvec(&head).ok()?;
+    let tail = postcard::to_stdvec(rows.donations.tail()).ok()?;
+    let path = sink.state_path(STATE_FILE)?;
+    // The households' frame copied from the last state file, unread, when
+    // no appended entry changed a household; else encoded.
+    let kept = (rows.kept_households).and_then(|kept| KeptSource::open(&path, kept));
+    let households = match kept {
+        Some(source) => HouseholdsFrame::Kept(source),
+        None => HouseholdsFrame::Encoded(
+            postcard::to_stdvec(&Households {
                 households: Cow::Borrowed(&rows.households),
                 household_stages: Cow::Borrowed(&rows.household_stages),
-            };
-            push_frame(&mut bytes, &postcard::to_stdvec(&households).ok()?);
+            })
+            .ok()?,
+        ),
+    };
+    WrittenState::create(path, |out| {
+        out.write_all(MAGIC)?;
+        write_frame(out, &index)?;
+        write_frame(out, &head)?;
+        match households {
+            HouseholdsFrame::Kept(source) => source.copy_to(out)?,
+            HouseholdsFrame::Encoded(bytes) => write_frame(out, &bytes)?,
         }
-    }
-    push_frame(
-        &mut bytes,
-        &postcard::to_stdvec(rows.donations.tail()).ok()?,
-    );
-    Some(bytes)
+        write_frame(out, &tail)
+    })
+    .ok()
 }
 
-/// The frame `kept` of the state file at `path`, header included, if it is
-/// still the one read (its recorded SHA-256 the same): the next load checks
-/// its bytes against it, as any frame's.
-fn kept_frame(path: &Path, kept: KeptFrame) -> Option<Vec<u8>> {
-    use std::io::{Seek, SeekFrom};
-    let mut file = std::fs::File::open(path).ok()?;
-    file.seek(SeekFrom::Start(kept.offset)).ok()?;
-    let mut frame = vec![0; FRAME_HEAD];
-    file.read_exact(&mut frame).ok()?;
-    if frame[8..FRAME_HEAD] != kept.checksum {
-        return None;
+enum HouseholdsFrame {
+    Kept(KeptSource),
+    Encoded(Vec<u8>),
+}
+
+/// A frame: its length (u64, little-endian), its SHA-256, its bytes.
+fn write_frame(out: &mut dyn Write, frame: &[u8]) -> std::io::Result<()> {
+    out.write_all(&(frame.len() as u64).to_le_bytes())?;
+    out.write_all(&Sha256::digest(frame))?;
+    out.write_all(frame)
+}
+
+/// The frame `kept` of the state file read, still there with the SHA-256
+/// recorded when it was read (the next load checks its bytes against it,
+/// as any frame's).
+struct KeptSource {
+    file: std::fs::File,
+    /// The frame's length, header included.
+    length: u64,
+}
+
+impl KeptSource {
+    fn open(path: &Path, kept: KeptFrame) -> Option<KeptSource> {
+        use std::io::{Seek, SeekFrom};
+        let mut file = std::fs::File::open(path).ok()?;
+        file.seek(SeekFrom::Start(kept.offset)).ok()?;
+        let mut head = [0; FRAME_HEAD];
+        file.read_exact(&mut head).ok()?;
+        if head[8..] != kept.checksum {
+            return None;
+        }
+        let length = FRAME_HEAD as u64 + u64::from_le_bytes(head[..8].try_into().ok()?);
+        let whole = file.metadata().ok()?.len() >= kept.offset.checked_add(length)?;
+        file.seek(SeekFrom::Start(kept.offset)).ok()?;
+        whole.then_some(KeptSource { file, length })
     }
-    let length = u64::from_le_bytes(frame[..8].try_into().ok()?);
-    frame.reserve(usize::try_from(length).ok()?);
-    file.take(length).read_to_end(&mut frame).ok()?;
-    (frame.len() as u64 == FRAME_HEAD as u64 + length).then_some(frame)
+
+    /// Copies the frame, failing if the file ends before it does.
+    fn copy_to(self, out: &mut dyn Write) -> std::io::Result<()> {
+        let copied = std::io::copy(&mut self.file.take(self.length), out)?;
+        match copied == self.length {
+            true => Ok(()),
+            false => Err(std::io::ErrorKind::UnexpectedEof.into()),
+        }
+    }
 }
 
 /// The next frame of `rest`, checked against its SHA-256.
@@ -383,7 +415,7 @@ mod tests {
         let sink = StagingSink::new(output).unwrap();
         let state = store(&sink, rows, &made_at(size)).unwrap();
         sink.discard();
-        write_state(output, STATE_FILE, &state).unwrap();
+        state.commit().unwrap();
         sweep(output);
     }
 
@@ -427,8 +459,21 @@ mod tests {
             let sink = StagingSink::new(&output).unwrap();
             let state = store(&sink, rows, &made_at(10)).unwrap();
             sink.discard();
-            state
+            state.commit().unwrap();
+            std::fs::read(&path).unwrap()
         };
+        // Not committed, a state written leaves nothing behind.
+        let sink = StagingSink::new(&output).unwrap();
+        drop(store(&sink, &rows, &made_at(11)).unwrap());
+        sink.discard();
+        assert_eq!(std::fs::read(&path).unwrap(), first);
+        let beside: Vec<_> = std::fs::read_dir(output.parent().unwrap())
+            .unwrap()
+            .map(|file| file.unwrap().file_name().into_string().unwrap())
+            .filter(|name| name.starts_with(".public.model-state"))
+            .collect();
+        assert_eq!(beside, [".public.model-state"]);
+
         assert_eq!(store_again(&rows), first, "the same state");
 
         // Copied, not written again: a byte changed on disk inside the

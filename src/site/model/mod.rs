@@ -22,7 +22,7 @@ use crate::ledger::entry::{
     Body, Channel, Disbursement, Donation, Entry, Fund, Household, KeyEntry, Progress, Stage,
     Support,
 };
-use crate::ledger::{State, note::Checkpoint};
+use crate::ledger::{Settled, note::Checkpoint};
 use crate::portal::CitizenIdDigits;
 use crate::vn;
 use anyhow::{Result, bail};
@@ -510,7 +510,7 @@ impl Corrections {
 /// of corrections with their reasons is gathered here.
 fn replay_corrections<'a>(
     entries: impl Iterator<Item = &'a Entry>,
-    state: &State,
+    state: &Settled,
 ) -> Result<Corrections> {
     let mut corrections = Corrections {
         voided: HashMap::new(),
@@ -561,7 +561,7 @@ impl Model {
     /// [`Rows::add`], [`Rows::finish`]).
     pub fn build(
         segments: Vec<Vec<Entry>>,
-        state: &State,
+        state: &Settled,
         checkpoint: &Checkpoint,
         checkpoint_note: &str,
         options: &ModelOptions,
@@ -619,7 +619,7 @@ impl Rows {
     pub fn add(
         &mut self,
         segments: Vec<Vec<Entry>>,
-        state: &State,
+        state: &Settled,
         options: &ModelOptions,
     ) -> Result<()> {
         let added = segments.iter().flatten();
@@ -706,7 +706,7 @@ impl Rows {
     /// verified state.
     pub fn finish(
         self,
-        state: &State,
+        state: &Settled,
         checkpoint: &Checkpoint,
         checkpoint_note: &str,
     ) -> Result<Model> {
@@ -1138,7 +1138,7 @@ fn anchor_latest(
 }
 
 /// Every key ever admitted, as the verify page lists them.
-fn key_rows(state: &State) -> Vec<KeyRow> {
+fn key_rows(state: &Settled) -> Vec<KeyRow> {
     state
         .keys()
         .map(|key| KeyRow {
@@ -1165,7 +1165,7 @@ pub fn commune_path(province: &str, commune: &str) -> String {
 /// The verified `State` is the authority on totals: a difference means the
 /// site's replay of corrections disagrees with the ledger's, and nothing is
 /// published.
-fn check_against_state(funds: &[FundRow], state: &State) -> Result<()> {
+fn check_against_state(funds: &[FundRow], state: &Settled) -> Result<()> {
     let by_id: BTreeMap<&str, &FundRow> = funds.iter().map(|f| (f.id.as_str(), f)).collect();
     for totals in state.funds() {
         let Some(fund) = by_id.get(totals.id.as_str()) else {
