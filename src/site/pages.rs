@@ -359,8 +359,8 @@ impl<'a> Pages<'a> {
                 // Rows in chunks of the model cache are fingerprinted by
                 // the chunks' names: a kept page's rows are not read.
                 match model.donations.identity(range.clone()) {
-                    Some(chunks) => {
-                        context.insert_identified("donations", &(&range, chunks), rows)?
+                    Some(identity) => {
+                        context.insert_identified("donations", &(&range, identity), rows)?
                     }
                     None => context.insert("donations", &rows()?),
                 }
@@ -425,7 +425,7 @@ impl<'a> Pages<'a> {
             }
             Job::Reports => self.reports_context(context),
             Job::Report(index) => {
-                context.insert("report", &model.reports[index]);
+                context.insert("report", &model.report(index));
                 context.insert(
                     "previous",
                     &index.checked_sub(1).map(|i| model.reports[i].path.as_str()),

@@ -533,11 +533,25 @@ mod tests {
             .map(|row| row.seq)
             .collect();
         assert_eq!(page, [3, 4, 5, 6, 7, 8]);
-        assert_eq!(
-            back.donations.identity(3..8),
-            Some(vec![chunks[0].name().unwrap(), chunks[1].name().unwrap()])
+        let names = vec![chunks[0].name().unwrap(), chunks[1].name().unwrap()];
+        let identity = back.donations.identity(3..8).unwrap();
+        assert_eq!((&identity.0, identity.1.len()), (&names, 0));
+        // Row 8 is in the tail: a page spanning both is identified by the
+        // chunks' names and its rows in the tail, no chunk read.
+        let fresh = read_back(&output).unwrap();
+        let identity = fresh.donations.identity(3..10).unwrap();
+        let tail: Vec<u64> = identity.1.iter().map(|row| row.seq).collect();
+        assert_eq!((&identity.0, tail), (&names, vec![8, 9]));
+        assert!(
+            fresh
+                .donations
+                .chunks()
+                .iter()
+                .all(|chunk| !chunk.is_read())
         );
-        assert_eq!(back.donations.identity(3..9), None, "row 8 is in the tail");
+        let identity = fresh.donations.identity(8..12).unwrap();
+        assert_eq!(identity.0.len() + identity.1.len(), 2, "rows 8 and 9");
+        assert!(fresh.donations.identity(10..12).is_none(), "no rows");
         assert_eq!(bytes_of(&back.donations), bytes_of(&rows(10).donations));
 
         // Extended by seven rows: the two chunks are kept as they are, one

@@ -234,18 +234,28 @@ impl Donations {
             .map(|at| &slice[at]))
     }
 
-    /// What determines the rows numbered `range` without reading them:
-    /// the names of the chunks they are in, when every one of them is in a
-    /// named chunk (`None` if one is in the tail or in a chunk the cache
-    /// does not hold). A page fingerprinted by it is kept while those
-    /// chunks are, since a chunk's name is the hash of its rows' bytes.
-    pub fn identity(&self, range: Range<usize>) -> Option<Vec<&str>> {
-        if range.end > self.chunks.len() * chunk_rows() || range.start >= range.end {
+    /// What determines the rows numbered `range` without reading a chunk:
+    /// the names of the chunks its rows in chunks are in, and its rows in
+    /// the tail (`None` for no rows, or a row in a chunk the cache does not
+    /// hold). A page fingerprinted by it is kept while those chunks and
+    /// rows are, since a chunk's name is the hash of its rows' bytes; the
+    /// page that spans the last chunk and the tail is no exception.
+    pub fn identity(&self, range: Range<usize>) -> Option<(Vec<&str>, &[DonationRow])> {
+        let sealed = self.chunks.len() * chunk_rows();
+        let end = range.end.min(self.len());
+        if range.start >= end {
             return None;
         }
-        self.chunks[range.start / chunk_rows()..range.end.div_ceil(chunk_rows())]
-            .iter()
-            .map(Chunk::name)
-            .collect()
+        let names = match range.start < sealed {
+            true => self.chunks[range.start / chunk_rows()..end.min(sealed).div_ceil(chunk_rows())]
+                .iter()
+                .map(Chunk::name)
+                .collect::<Option<_>>()?,
+            false => Vec::new(),
+        };
+        Some((
+            names,
+            &self.tail[range.start.max(sealed) - sealed..end.max(sealed) - sealed],
+        ))
     }
 }

@@ -271,18 +271,38 @@ pub struct HouseholdRow {
     pub commune_path: String,
 }
 
-/// A live stage change, for the daily reports.
-#[derive(Clone, Debug, Serialize)]
+/// A live stage change, for the daily reports; the household by its index
+/// in `Model::households` (`Model::report` shows its fields).
+#[derive(Clone, Debug)]
 pub struct StageChange {
     pub seq: u64,
-    pub household: String,
-    pub head: String,
-    pub province: String,
-    pub commune: String,
-    pub village: Option<String>,
-    pub support: Support,
+    pub household: usize,
     pub stage: Stage,
-    pub path: String,
+}
+
+/// A stage change as its report page shows it, the household's fields
+/// borrowed.
+#[derive(Serialize)]
+pub struct StageChangeView<'a> {
+    seq: u64,
+    household: &'a str,
+    head: &'a str,
+    province: &'a str,
+    commune: &'a str,
+    village: Option<&'a str>,
+    support: Support,
+    stage: Stage,
+    path: &'a str,
+}
+
+/// A day's report as its page shows it (`Model::report`).
+#[derive(Serialize)]
+pub struct DayReportView<'a> {
+    date: &'a str,
+    path: &'a str,
+    changes: Vec<StageChangeView<'a>>,
+    communes: &'a [CommuneTotals],
+    totals: &'a StageCounts,
 }
 
 /// Households per stage (and not yet started: `none`).
@@ -324,7 +344,7 @@ pub struct CommuneTotals {
 
 /// One day's report: its stage changes and the running totals of the
 /// communes concerned, as they stood at the end of that day.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug)]
 pub struct DayReport {
     pub date: String,
     pub path: String,
@@ -556,6 +576,34 @@ fn replay_corrections<'a>(
 }
 
 impl Model {
+    /// Day report `index` as its page shows it.
+    pub fn report(&self, index: usize) -> DayReportView<'_> {
+        let report = &self.reports[index];
+        let changes = (report.changes.iter())
+            .map(|change| {
+                let household = &self.households[change.household];
+                StageChangeView {
+                    seq: change.seq,
+                    household: &household.id,
+                    head: &household.head,
+                    province: &household.province,
+                    commune: &household.commune,
+                    village: household.village.as_deref(),
+                    support: household.support,
+                    stage: change.stage,
+                    path: &household.path,
+                }
+            })
+            .collect();
+        DayReportView {
+            date: &report.date,
+            path: &report.path,
+            changes,
+            communes: &report.communes,
+            totals: &report.totals,
+        }
+    }
+
     /// Builds the model from every stored entry (in `seq` order, one `Vec`
     /// per segment) and the verified state and checkpoint (see
     /// [`Rows::add`], [`Rows::finish`]).
@@ -1290,14 +1338,8 @@ fn day_reports(
             }
             rows.push(StageChange {
                 seq: *seq,
-                household: household.id.clone(),
-                head: household.head.clone(),
-                province: household.province.clone(),
-                commune: household.commune.clone(),
-                village: household.village.clone(),
-                support: household.support,
+                household: *h,
                 stage: *stage,
-                path: household.path.clone(),
             });
         }
         touched.sort();
