@@ -21,6 +21,7 @@
 //! only the directories that changed to find stray files (`prune`).
 
 mod destination;
+mod files;
 mod prune;
 
 pub use destination::check_destination;
@@ -182,7 +183,7 @@ enum Staged {
 /// What a build wrote: output path → what the file was when written.
 #[derive(Default)]
 struct Manifest {
-    files: ahash::AHashMap<String, Recorded>,
+    files: files::Files,
     /// Every output directory the build made (`""` for the output itself):
     /// those no longer needed are removed once empty.
     dirs: HashSet<String>,
@@ -192,8 +193,9 @@ struct Manifest {
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 struct Recorded {
     len: u64,
-    /// Modification time, nanoseconds since the epoch.
-    modified: i128,
+    /// Modification time, nanoseconds since the epoch (the manifest
+    /// stores 128 bits; 64 reach the year 2262).
+    modified: i64,
     hash: FileHash,
     /// The fingerprint of a rendered page's inputs.
     inputs: Option<FileHash>,
@@ -219,12 +221,12 @@ impl Recorded {
 }
 
 /// A modification time in nanoseconds since the epoch.
-fn mtime_nanos(meta: &std::fs::Metadata) -> Option<i128> {
+fn mtime_nanos(meta: &std::fs::Metadata) -> Option<i64> {
     let modified = meta.modified().ok()?;
-    Some(match modified.duration_since(std::time::UNIX_EPOCH) {
-        Ok(after) => after.as_nanos() as i128,
-        Err(before) => -(before.duration().as_nanos() as i128),
-    })
+    match modified.duration_since(std::time::UNIX_EPOCH) {
+        Ok(after) => i64::try_from(after.as_nanos()).ok(),
+        Err(before) => i64::try_from(before.duration().as_nanos()).ok().map(|n| -n),
+    }
 }
 
 /// The manifest's first bytes; its number changes with its layout. A
@@ -282,7 +284,11 @@ impl Manifest {
             manifest.dirs.insert(dir.to_string());
         }
         let files = u32::from_le_bytes(number(&mut body)?);
-        manifest.files.reserve(files as usize);
+        // Paths take most of the rest: each file's record is 73 or 41 bytes.
+        manifest.files.reserve(
+            files as usize,
+            body.len().saturating_sub(41 * files as usize),
+        );
         for _ in 0..files {
             let path = path(&mut body)?;
             let hash = number(&mut body)?;
@@ -293,11 +299,11 @@ impl Manifest {
             };
             let recorded = Recorded {
                 len: u64::from_le_bytes(number(&mut body)?),
-                modified: i128::from_le_bytes(number(&mut body)?),
+                modified: i64::try_from(i128::from_le_bytes(number(&mut body)?)).ok()?,
                 hash,
                 inputs,
             };
-            manifest.files.insert(path.to_string(), recorded);
+            manifest.files.insert(path, recorded)?;
         }
         body.is_empty().then_some(manifest)
     }
@@ -308,7 +314,7 @@ impl Manifest {
         use rayon::prelude::*;
         enum Line<'t> {
             Dir(&'t str),
-            File(String, Recorded),
+            File(&'t str, Recorded),
         }
         let lines: Vec<&str> = text.lines().collect();
         let parsed: Option<Vec<Line>> = lines
@@ -324,20 +330,18 @@ impl Manifest {
                 // could leave the output makes it no manifest at all.
                 None => Manifest::parse_line(line)
                     .filter(|(path, _)| check_relative(path).is_ok())
-                    .map(|(path, recorded)| Line::File(path.to_string(), recorded)),
+                    .map(|(path, recorded)| Line::File(path, recorded)),
             })
             .collect();
         let mut manifest = Manifest::default();
         let parsed = parsed?;
-        manifest.files.reserve(parsed.len());
+        manifest.files.reserve(parsed.len(), text.len());
         for line in parsed {
             match line {
                 Line::Dir(dir) => {
                     manifest.dirs.insert(dir.to_string());
                 }
-                Line::File(path, recorded) => {
-                    manifest.files.insert(path, recorded);
-                }
+                Line::File(path, recorded) => manifest.files.insert(path, recorded)?,
             }
         }
         Some(manifest)
@@ -378,7 +382,7 @@ impl Manifest {
     /// to avoid).
     fn write<'a>(
         output: &Path,
-        files: impl Iterator<Item = (&'a String, Recorded)>,
+        files: impl Iterator<Item = (&'a str, Recorded)>,
         dirs: &[String],
     ) -> Result<()> {
         let path = Manifest::path(output);
@@ -408,7 +412,7 @@ impl Manifest {
                 None => bytes.push(0),
             }
             bytes.extend_from_slice(&recorded.len.to_le_bytes());
-            bytes.extend_from_slice(&recorded.modified.to_le_bytes());
+            bytes.extend_from_slice(&i128::from(recorded.modified).to_le_bytes());
             count = count
                 .checked_add(1)
                 .context("too many files for the manifest")?;
@@ -601,7 +605,7 @@ impl StagingSink {
         for (path, staged) in staged.iter() {
             let (file, hash) = match staged {
                 Staged::Unchanged(recorded) => {
-                    manifest.extend(recorded.map(|recorded| (path, recorded)));
+                    manifest.extend(recorded.map(|recorded| (path.as_str(), recorded)));
                     report.unchanged += 1;
                     continue;
                 }
@@ -630,7 +634,9 @@ impl StagingSink {
             let meta = std::fs::metadata(&target)
                 .with_context(|| format!("failed to read `{}`", target.display()))?;
             let (hash, inputs) = hash;
-            manifest.extend(Recorded::of(&meta, hash, inputs).map(|recorded| (path, recorded)));
+            manifest.extend(
+                Recorded::of(&meta, hash, inputs).map(|recorded| (path.as_str(), recorded)),
+            );
         }
         let pruned = prune::remove_stale(output, &staged, &needed, &self.previous)?;
         report.removed = pruned.removed;
@@ -846,7 +852,7 @@ impl Sink for StagingSink {
     fn previous_intact(&self, dir: &str) -> bool {
         use rayon::prelude::*;
         let prefix = format!("{dir}/");
-        let under: Vec<(&String, &Recorded)> = self
+        let under: Vec<(&str, &Recorded)> = self
             .previous
             .files
             .iter()
@@ -865,9 +871,9 @@ impl Sink for StagingSink {
         // Not `stat`ed again: `previous_intact` did, earlier in this build
         // (at W3, 390,000 index files; a file changed since is found by the
         // next build's check, as a kept page is).
-        for (path, recorded) in &self.previous.files {
+        for (path, recorded) in self.previous.files.iter() {
             if path.starts_with(&prefix) && !staged.contains_key(path) {
-                staged.insert(path.clone(), Staged::Unchanged(Some(*recorded)));
+                staged.insert(path.to_string(), Staged::Unchanged(Some(*recorded)));
                 kept += 1;
             }
         }
@@ -879,12 +885,12 @@ impl Sink for StagingSink {
 /// the output: every file was written by this build.
 fn fresh_output(output: &Path, staged: &BTreeMap<String, Staged>) -> Result<MergeReport> {
     use rayon::prelude::*;
-    let files: Vec<(&String, Recorded)> = staged
+    let files: Vec<(&str, Recorded)> = staged
         .par_iter()
         .filter_map(|(path, staged)| match staged {
             Staged::Written(_, hash, inputs) => {
                 let meta = std::fs::metadata(output.join(path)).ok()?;
-                Recorded::of(&meta, *hash, *inputs).map(|recorded| (path, recorded))
+                Recorded::of(&meta, *hash, *inputs).map(|recorded| (path.as_str(), recorded))
             }
             Staged::Unchanged(_) => None,
         })
@@ -1034,7 +1040,7 @@ mod tests {
             inputs: None,
         };
         let outside = "../precious.txt".to_string();
-        Manifest::write(&output, [(&outside, recorded)].into_iter(), &[]).unwrap();
+        Manifest::write(&output, [(outside.as_str(), recorded)].into_iter(), &[]).unwrap();
         assert!(
             Manifest::read(&output).files.is_empty(),
             "no manifest at all"
@@ -1066,7 +1072,7 @@ mod tests {
         for dir in &manifest.dirs {
             text.push_str(&format!("d - {dir}\n"));
         }
-        for (path, recorded) in &manifest.files {
+        for (path, recorded) in manifest.files.iter() {
             let inputs = recorded
                 .inputs
                 .map_or("-".to_string(), |i| crate::ledger::hex(&i));
@@ -1082,7 +1088,7 @@ mod tests {
         assert_eq!(from_text.files, manifest.files);
         assert_eq!(from_text.dirs, manifest.dirs);
         // Cut short, the binary one is no manifest.
-        let files: Vec<(&String, Recorded)> = manifest.files.iter().map(|(p, r)| (p, *r)).collect();
+        let files: Vec<(&str, Recorded)> = manifest.files.iter().map(|(p, r)| (p, *r)).collect();
         let dirs: Vec<String> = manifest.dirs.iter().cloned().collect();
         Manifest::write(&output, files.into_iter(), &dirs).unwrap();
         assert_eq!(Manifest::read(&output).files, manifest.files);

@@ -227,15 +227,22 @@ fn frame<'b>(rest: &mut &'b [u8]) -> Option<&'b [u8]> {
 
 /// What made the cache beside the sink's output, read without its rows.
 pub fn maker(sink: &dyn Sink) -> Option<Maker> {
-    let mut file = std::fs::File::open(sink.state_path(STATE_FILE)?).ok()?;
+    let bytes = index_frame(&sink.state_path(STATE_FILE)?)?;
+    let mut rest = bytes.strip_prefix(MAGIC)?;
+    let index: Index = postcard::from_bytes(frame(&mut rest)?).ok()?;
+    Some(index.maker.into_owned())
+}
+
+/// The state file's start up to the end of its first frame (`Index`), not
+/// the rest: the rows are most of it.
+fn index_frame(path: &Path) -> Option<Vec<u8>> {
+    let mut file = std::fs::File::open(path).ok()?;
     let mut start = vec![0; MAGIC.len() + 40];
     file.read_exact(&mut start).ok()?;
     let length = u64::from_le_bytes(start[MAGIC.len()..][..8].try_into().ok()?);
     let mut bytes = start;
     file.take(length).read_to_end(&mut bytes).ok()?;
-    let mut rest = bytes.strip_prefix(MAGIC)?;
-    let index: Index = postcard::from_bytes(frame(&mut rest)?).ok()?;
-    Some(index.maker.into_owned())
+    Some(bytes)
 }
 
 /// The rows the cache beside the sink's output holds (the full chunks'
@@ -313,7 +320,7 @@ pub fn sweep(output: &Path) {
     let Ok(listing) = std::fs::read_dir(&folder) else {
         return;
     };
-    let state = std::fs::read(crate::site::output::state_path(output, STATE_FILE)).ok();
+    let state = index_frame(&crate::site::output::state_path(output, STATE_FILE));
     let named: Vec<String> = state
         .as_deref()
         .and_then(|bytes| {
