@@ -32,6 +32,7 @@
 use super::merkle::Hash;
 use super::verify::{PendingState, Resume};
 use sha2::{Digest, Sha256};
+use std::io::{Read, Write};
 use std::path::Path;
 
 /// The first bytes of the file; the number is this format's version.
@@ -54,20 +55,51 @@ struct Stored {
     segment_digests: Vec<Hash>,
 }
 
-/// Splits the next frame off `rest`: its bytes and the SHA-256 they should
-/// have (not yet checked).
-fn frame<'b>(rest: &mut &'b [u8]) -> Option<(&'b [u8], &'b [u8])> {
-    let length = usize::try_from(u64::from_le_bytes(rest.get(..8)?.try_into().ok()?)).ok()?;
-    let bytes = rest.get(40..40usize.checked_add(length)?)?;
-    let checksum = &rest[8..40];
-    *rest = &rest[40 + length..];
-    Some((bytes, checksum))
+/// Writes a frame: its length (u64, little-endian), its SHA-256, its bytes.
+fn write_frame(out: &mut impl Write, bytes: &[u8]) -> std::io::Result<()> {
+    out.write_all(&(bytes.len() as u64).to_le_bytes())?;
+    out.write_all(&Sha256::digest(bytes))?;
+    out.write_all(bytes)
 }
 
-fn push_frame(out: &mut Vec<u8>, bytes: &[u8]) {
-    out.extend_from_slice(&(bytes.len() as u64).to_le_bytes());
-    out.extend_from_slice(&Sha256::digest(bytes));
-    out.extend_from_slice(bytes);
+/// Writes `value` as the frame at the end of `file` (positioned there),
+/// encoded as it is written rather than whole first; the header is filled
+/// in once its length and SHA-256 are known.
+fn write_streamed_frame(
+    file: std::fs::File,
+    value: &impl serde::Serialize,
+) -> anyhow::Result<std::fs::File> {
+    use std::io::{Seek, SeekFrom};
+    struct Hashing<W> {
+        out: W,
+        hasher: Sha256,
+        length: u64,
+    }
+    impl<W: Write> Write for Hashing<W> {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            let written = self.out.write(bytes)?;
+            self.hasher.update(&bytes[..written]);
+            self.length += written as u64;
+            Ok(written)
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            self.out.flush()
+        }
+    }
+    let mut file = file;
+    let head_at = file.stream_position()?;
+    file.write_all(&[0; FRAME_HEAD])?;
+    let mut out = Hashing {
+        out: std::io::BufWriter::with_capacity(1 << 20, file),
+        hasher: Sha256::new(),
+        length: 0,
+    };
+    postcard::to_io(value, &mut out)?;
+    let mut file = out.out.into_inner().map_err(|e| e.into_error())?;
+    file.seek(SeekFrom::Start(head_at))?;
+    file.write_all(&out.length.to_le_bytes())?;
+    file.write_all(&out.hasher.finalize())?;
+    Ok(file)
 }
 
 /// What a cache is keyed by besides the ledger itself.
@@ -78,17 +110,25 @@ pub struct CacheKey<'a> {
 
 /// Reads the cache at `path` if it exists, is whole, and was written by this
 /// executable for this portal; `None` otherwise (a cache only saves time).
+/// The state is decoded on a thread of its own as its frame is read
+/// (`FrameReader`), not from the whole file read first.
 pub fn load(path: &Path, key: &CacheKey) -> Option<Resume> {
-    let bytes = std::fs::read(path).ok()?;
-    let mut rest = bytes.strip_prefix(MAGIC)?;
-    let (head, checksum) = frame(&mut rest)?;
-    if Sha256::digest(head).as_slice() != checksum {
+    let mut file = std::fs::File::open(path).ok()?;
+    let mut magic = vec![0; MAGIC.len()];
+    file.read_exact(&mut magic).ok()?;
+    if magic != MAGIC {
         return None;
     }
-    let stored: Stored = postcard::from_bytes(head).ok()?;
-    let state_at = bytes.len() - rest.len();
-    frame(&mut rest)?;
-    let matches = rest.is_empty()
+    let (length, checksum) = frame_head(&mut file)?;
+    let mut head = Vec::new();
+    (&mut file).take(length).read_to_end(&mut head).ok()?;
+    if head.len() as u64 != length || Sha256::digest(&head).as_slice() != checksum {
+        return None;
+    }
+    let stored: Stored = postcard::from_bytes(&head).ok()?;
+    let (length, checksum) = frame_head(&mut file)?;
+    let state_at = (MAGIC.len() + 2 * FRAME_HEAD) as u64 + head.len() as u64;
+    let matches = file.metadata().ok()?.len() == state_at.checked_add(length)?
         && stored.code == crate::code::executable_hash().ok()?
         && stored.origin == key.origin
         && stored.allow_advances == key.allow_advances;
@@ -99,12 +139,128 @@ pub fn load(path: &Path, key: &CacheKey) -> Option<Resume> {
         checkpoints_digest: stored.checkpoints_digest,
         segment_roots: stored.segment_roots,
         segment_digests: stored.segment_digests,
-        state: PendingState::decoding(move || {
-            let (state, checksum) = frame(&mut &bytes[state_at..])?;
-            (Sha256::digest(state).as_slice() == checksum).then_some(())?;
-            postcard::from_bytes(state).ok()
-        }),
+        state: PendingState::decoding(move || FrameReader::new(file, length).decode(&checksum)),
     })
+}
+
+/// A frame's header: its length and SHA-256.
+const FRAME_HEAD: usize = 40;
+
+fn frame_head(file: &mut std::fs::File) -> Option<(u64, [u8; 32])> {
+    let mut head = [0; FRAME_HEAD];
+    file.read_exact(&mut head).ok()?;
+    let length = u64::from_le_bytes(head[..8].try_into().ok()?);
+    Some((length, head[8..].try_into().ok()?))
+}
+
+/// A frame read a block at a time as postcard decodes it, each block hashed
+/// on the way: read whole first, the state's frame (a quarter-gigabyte at
+/// national scale) sat in memory beside the state decoded from it. What is
+/// decoded is used only if the bytes hash to the frame's SHA-256 and were
+/// all read.
+struct FrameReader<R> {
+    reader: R,
+    /// Bytes of the frame not yet read.
+    unread: u64,
+    block: Vec<u8>,
+    /// Where decoding is in `block`.
+    at: usize,
+    /// A take that spans blocks, copied.
+    scratch: Vec<u8>,
+    hasher: Sha256,
+}
+
+impl<R: Read> FrameReader<R> {
+    const BLOCK: usize = 1 << 20;
+
+    fn new(reader: R, length: u64) -> FrameReader<R> {
+        FrameReader {
+            reader,
+            unread: length,
+            block: Vec::with_capacity(Self::BLOCK),
+            at: 0,
+            scratch: Vec::new(),
+            hasher: Sha256::new(),
+        }
+    }
+
+    fn decode<T: serde::de::DeserializeOwned>(self, checksum: &[u8; 32]) -> Option<T> {
+        let mut decoder = postcard::Deserializer::from_flavor(self);
+        let value = T::deserialize(&mut decoder).ok()?;
+        let (whole, digest) = decoder.finalize().ok()?;
+        (whole && digest == *checksum).then_some(value)
+    }
+
+    /// The next block; an error at the frame's end.
+    fn refill(&mut self) -> postcard::Result<()> {
+        let next = self.unread.min(Self::BLOCK as u64) as usize;
+        if next == 0 {
+            return Err(postcard::Error::DeserializeUnexpectedEnd);
+        }
+        self.block.resize(next, 0);
+        self.reader
+            .read_exact(&mut self.block)
+            .map_err(|_| postcard::Error::DeserializeUnexpectedEnd)?;
+        self.hasher.update(&self.block);
+        self.unread -= next as u64;
+        self.at = 0;
+        Ok(())
+    }
+}
+
+impl<'de, R: Read + 'de> postcard::de_flavors::Flavor<'de> for FrameReader<R> {
+    /// Whether the frame was read to its end, and its SHA-256.
+    type Remainder = (bool, [u8; 32]);
+    type Source = ();
+
+    fn pop(&mut self) -> postcard::Result<u8> {
+        if self.at == self.block.len() {
+            self.refill()?;
+        }
+        self.at += 1;
+        Ok(self.block[self.at - 1])
+    }
+
+    /// The bytes left, for postcard's bound on a sequence's length.
+    fn size_hint(&self) -> Option<usize> {
+        usize::try_from(self.unread)
+            .ok()?
+            .checked_add(self.block.len() - self.at)
+    }
+
+    /// Borrowing from the frame is not possible: nothing in `State` does.
+    fn try_take_n(&mut self, _: usize) -> postcard::Result<&'de [u8]> {
+        Err(postcard::Error::DeserializeUnexpectedEnd)
+    }
+
+    fn try_take_n_temp<'a>(&'a mut self, count: usize) -> postcard::Result<&'a [u8]>
+    where
+        'de: 'a,
+    {
+        if self.block.len() - self.at >= count {
+            self.at += count;
+            return Ok(&self.block[self.at - count..self.at]);
+        }
+        if count > self.size_hint().unwrap_or(usize::MAX) {
+            return Err(postcard::Error::DeserializeUnexpectedEnd);
+        }
+        self.scratch.clear();
+        while self.scratch.len() < count {
+            if self.at == self.block.len() {
+                self.refill()?;
+            }
+            let take = (count - self.scratch.len()).min(self.block.len() - self.at);
+            self.scratch
+                .extend_from_slice(&self.block[self.at..self.at + take]);
+            self.at += take;
+        }
+        Ok(&self.scratch)
+    }
+
+    fn finalize(self) -> postcard::Result<(bool, [u8; 32])> {
+        let whole = self.unread == 0 && self.at == self.block.len();
+        Ok((whole, self.hasher.finalize().into()))
+    }
 }
 
 /// Writes the cache for a verified ledger (atomically: a temporary file
@@ -123,18 +279,22 @@ pub fn store_cache(path: &Path, key: &CacheKey, verified: &super::Verified) -> a
         segment_digests: verified.segment_digests.clone(),
     };
     let failed = "failed to encode the verified-state cache";
-    let mut bytes = MAGIC.to_vec();
-    push_frame(&mut bytes, &postcard::to_stdvec(&stored).context(failed)?);
-    push_frame(
-        &mut bytes,
-        &postcard::to_stdvec(&verified.state).context(failed)?,
-    );
+    let head = postcard::to_stdvec(&stored).context(failed)?;
     let dir = path.parent().context("the cache path has no parent")?;
     std::fs::create_dir_all(dir)
         .with_context(|| format!("failed to create `{}`", dir.display()))?;
     let temp = dir.join(format!(".verified-state-{}", std::process::id()));
-    std::fs::write(&temp, &bytes)
-        .with_context(|| format!("failed to write `{}`", temp.display()))?;
+    let written = (|| -> anyhow::Result<()> {
+        let mut file = std::fs::File::create(&temp)?;
+        file.write_all(MAGIC)?;
+        write_frame(&mut file, &head)?;
+        write_streamed_frame(file, &verified.state).context(failed)?;
+        Ok(())
+    })();
+    if let Err(error) = written {
+        let _ = std::fs::remove_file(&temp);
+        return Err(error.context(format!("failed to write `{}`", temp.display())));
+    }
     std::fs::rename(&temp, path).map_err(|e| {
         let _ = std::fs::remove_file(&temp);
         anyhow::anyhow!("failed to replace `{}`: {e}", path.display())
@@ -203,8 +363,42 @@ fn worth_writing(cached: u64, size: u64) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::worth_writing;
+    use super::{FrameReader, worth_writing};
     use crate::SEGMENT_ENTRIES;
+    use sha2::{Digest, Sha256};
+
+    /// A frame decoded as it is read gives the value encoded, strings and
+    /// numbers that span its blocks included, and nothing when its bytes do
+    /// not hash to the checksum or it is not read to its end.
+    #[test]
+    fn a_frame_decodes_as_read_and_only_whole_and_unchanged() {
+        let value: Vec<(u64, String)> = (0..60_000u64)
+            .map(|n| (n * 1_000_003, "ngân hàng ".repeat((n % 7) as usize)))
+            .collect();
+        let bytes = postcard::to_stdvec(&value).unwrap();
+        assert!(bytes.len() > 2 * FrameReader::<&[u8]>::BLOCK);
+        let checksum: [u8; 32] = Sha256::digest(&bytes).into();
+        let decode = |bytes: &[u8], length: u64, checksum: &[u8; 32]| {
+            FrameReader::new(bytes, length).decode::<Vec<(u64, String)>>(checksum)
+        };
+        assert_eq!(decode(&bytes, bytes.len() as u64, &checksum), Some(value));
+        assert_eq!(decode(&bytes, bytes.len() as u64, &[0; 32]), None);
+        let mut damaged = bytes.clone();
+        damaged[FrameReader::<&[u8]>::BLOCK + 5] ^= 1;
+        assert_eq!(decode(&damaged, bytes.len() as u64, &checksum), None);
+        let mut longer = bytes.clone();
+        longer.push(0);
+        let longer_checksum: [u8; 32] = Sha256::digest(&longer).into();
+        assert_eq!(
+            decode(&longer, longer.len() as u64, &longer_checksum),
+            None,
+            "a byte left over"
+        );
+        assert_eq!(
+            decode(&bytes[..bytes.len() - 1], bytes.len() as u64, &checksum),
+            None
+        );
+    }
 
     #[test]
     fn the_cache_is_written_again_when_missing_or_a_segment_behind() {
