@@ -26,6 +26,7 @@ mod prune;
 
 pub use destination::check_destination;
 
+use crate::ledger::hashing::HashingWriter;
 use anyhow::{Context, Result, bail};
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, HashSet};
@@ -737,34 +738,11 @@ fn write_hashing(
     out: impl Write,
     produce: &mut dyn FnMut(&mut dyn Write) -> std::io::Result<()>,
 ) -> std::io::Result<(u64, FileHash)> {
-    let mut hashing = Hashing {
-        out: std::io::BufWriter::with_capacity(1 << 20, out),
-        hasher: Sha256::new(),
-        length: 0,
-    };
+    let mut hashing = HashingWriter::new(std::io::BufWriter::with_capacity(1 << 20, out));
     produce(&mut hashing)?;
-    hashing.out.flush()?;
-    Ok((hashing.length, hashing.hasher.finalize().into()))
-}
-
-/// A writer that hashes what it passes on.
-struct Hashing<W: Write> {
-    out: W,
-    hasher: Sha256,
-    length: u64,
-}
-
-impl<W: Write> Write for Hashing<W> {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        let written = self.out.write(bytes)?;
-        self.hasher.update(&bytes[..written]);
-        self.length += written as u64;
-        Ok(written)
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        self.out.flush()
-    }
+    let (mut out, length, hash) = hashing.finish();
+    out.flush()?;
+    Ok((length, hash))
 }
 
 impl Sink for StagingSink {

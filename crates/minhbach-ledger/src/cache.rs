@@ -29,6 +29,7 @@
 //! it: whoever can rewrite it can rewrite `public/` too. `minhbach verify`,
 //! the auditor's command, never reads it.
 
+use super::hashing::HashingWriter;
 use super::merkle::Hash;
 use super::verify::{PendingState, Resume};
 use sha2::{Digest, Sha256};
@@ -70,35 +71,16 @@ fn write_streamed_frame(
     value: &impl serde::Serialize,
 ) -> anyhow::Result<std::fs::File> {
     use std::io::{Seek, SeekFrom};
-    struct Hashing<W> {
-        out: W,
-        hasher: Sha256,
-        length: u64,
-    }
-    impl<W: Write> Write for Hashing<W> {
-        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-            let written = self.out.write(bytes)?;
-            self.hasher.update(&bytes[..written]);
-            self.length += written as u64;
-            Ok(written)
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            self.out.flush()
-        }
-    }
     let mut file = file;
     let head_at = file.stream_position()?;
     file.write_all(&[0; FRAME_HEAD])?;
-    let mut out = Hashing {
-        out: std::io::BufWriter::with_capacity(1 << 20, file),
-        hasher: Sha256::new(),
-        length: 0,
-    };
+    let mut out = HashingWriter::new(std::io::BufWriter::with_capacity(1 << 20, file));
     postcard::to_io(value, &mut out)?;
-    let mut file = out.out.into_inner().map_err(|e| e.into_error())?;
+    let (out, length, digest) = out.finish();
+    let mut file = out.into_inner().map_err(|e| e.into_error())?;
     file.seek(SeekFrom::Start(head_at))?;
-    file.write_all(&out.length.to_le_bytes())?;
-    file.write_all(&out.hasher.finalize())?;
+    file.write_all(&length.to_le_bytes())?;
+    file.write_all(&digest)?;
     Ok(file)
 }
 

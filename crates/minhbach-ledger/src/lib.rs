@@ -14,6 +14,7 @@ mod cache;
 pub mod code;
 pub mod entry;
 mod fault;
+pub mod hashing;
 pub mod identity;
 mod input;
 pub mod merkle;

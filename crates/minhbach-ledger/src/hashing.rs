@@ -1,0 +1,40 @@
+//! A writer that hashes what it passes on: for files whose SHA-256 is
+//! recorded as they are written (the verified-state cache, the site's
+//! output files), so they are not read back to be hashed.
+
+use sha2::{Digest, Sha256};
+use std::io::Write;
+
+pub struct HashingWriter<W> {
+    out: W,
+    hasher: Sha256,
+    length: u64,
+}
+
+impl<W: Write> HashingWriter<W> {
+    pub fn new(out: W) -> HashingWriter<W> {
+        HashingWriter {
+            out,
+            hasher: Sha256::new(),
+            length: 0,
+        }
+    }
+
+    /// The writer, and the length and SHA-256 of what passed through it.
+    pub fn finish(self) -> (W, u64, [u8; 32]) {
+        (self.out, self.length, self.hasher.finalize().into())
+    }
+}
+
+impl<W: Write> Write for HashingWriter<W> {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        let written = self.out.write(bytes)?;
+        self.hasher.update(&bytes[..written]);
+        self.length += written as u64;
+        Ok(written)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.out.flush()
+    }
+}
