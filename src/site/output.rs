@@ -473,14 +473,7 @@ pub fn state_path(output: &Path, name: &str) -> PathBuf {
 /// Writes a state file beside `output` (`.public.<name>`), for the next
 /// build's `Sink::previous_state`; atomically.
 pub fn write_state(output: &Path, name: &str, bytes: &[u8]) -> Result<()> {
-    let path = sibling(output, name);
-    let temp = sibling(output, &format!("{name}-{}", std::process::id()));
-    std::fs::write(&temp, bytes)
-        .with_context(|| format!("failed to write `{}`", temp.display()))?;
-    std::fs::rename(&temp, &path).map_err(|e| {
-        let _ = std::fs::remove_file(&temp);
-        anyhow::anyhow!("failed to replace `{}`: {e}", path.display())
-    })
+    WrittenState::create(sibling(output, name), |out| out.write_all(bytes))?.commit()
 }
 
 /// A state file written as soon as it is made, under a temporary name

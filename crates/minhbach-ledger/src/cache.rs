@@ -29,7 +29,7 @@
 //! it: whoever can rewrite it can rewrite `public/` too. `minhbach verify`,
 //! the auditor's command, never reads it.
 
-use super::hashing::HashingWriter;
+use super::hashing::{FRAME_HEAD, HashingWriter, write_frame};
 use super::merkle::Hash;
 use super::verify::{PendingState, Resume};
 use sha2::{Digest, Sha256};
@@ -56,22 +56,14 @@ struct Stored {
     segment_digests: Vec<Hash>,
 }
 
-/// Writes a frame: its length (u64, little-endian), its SHA-256, its bytes.
-fn write_frame(out: &mut impl Write, bytes: &[u8]) -> std::io::Result<()> {
-    out.write_all(&(bytes.len() as u64).to_le_bytes())?;
-    out.write_all(&Sha256::digest(bytes))?;
-    out.write_all(bytes)
-}
-
 /// Writes `value` as the frame at the end of `file` (positioned there),
 /// encoded as it is written rather than whole first; the header is filled
 /// in once its length and SHA-256 are known.
 fn write_streamed_frame(
-    file: std::fs::File,
+    mut file: std::fs::File,
     value: &impl serde::Serialize,
 ) -> anyhow::Result<std::fs::File> {
     use std::io::{Seek, SeekFrom};
-    let mut file = file;
     let head_at = file.stream_position()?;
     file.write_all(&[0; FRAME_HEAD])?;
     let mut out = HashingWriter::new(std::io::BufWriter::with_capacity(1 << 20, file));
@@ -124,9 +116,6 @@ pub fn load(path: &Path, key: &CacheKey) -> Option<Resume> {
         state: PendingState::decoding(move || FrameReader::new(file, length).decode(&checksum)),
     })
 }
-
-/// A frame's header: its length and SHA-256.
-const FRAME_HEAD: usize = 40;
 
 fn frame_head(file: &mut std::fs::File) -> Option<(u64, [u8; 32])> {
     let mut head = [0; FRAME_HEAD];

@@ -22,6 +22,7 @@ use super::{
     Chunk, DisbursementRow, DonationRow, Donations, FundActivity, FundRow, HouseholdRow, Rows,
 };
 use crate::ledger::entry::{Entry, Stage};
+use crate::ledger::hashing::{FRAME_HEAD, write_frame};
 use crate::ledger::sized;
 use crate::site::output::{Sink, WrittenState};
 use crate::site::reuse::Maker;
@@ -89,9 +90,6 @@ pub struct KeptFrame {
     offset: u64,
     checksum: [u8; 32],
 }
-
-/// Frame headers: the length (u64, little-endian) and the SHA-256.
-const FRAME_HEAD: usize = 40;
 
 /// Keeps `rows` for the next build: writes the full chunks these rows did
 /// not come from (unless kept with the same bytes), naming them, and
@@ -172,13 +170,6 @@ pub fn store(sink: &dyn Sink, rows: &Rows, maker: &Maker) -> Option<WrittenState
 enum HouseholdsFrame {
     Kept(KeptSource),
     Encoded(Vec<u8>),
-}
-
-/// A frame: its length (u64, little-endian), its SHA-256, its bytes.
-fn write_frame(out: &mut dyn Write, frame: &[u8]) -> std::io::Result<()> {
-    out.write_all(&(frame.len() as u64).to_le_bytes())?;
-    out.write_all(&Sha256::digest(frame))?;
-    out.write_all(frame)
 }
 
 /// The frame `kept` of the state file read, still there with the SHA-256
