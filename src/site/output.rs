@@ -33,7 +33,7 @@ use std::collections::{BTreeMap, HashSet};
 use std::io::Write;
 use std::path::{Component, Path, PathBuf};
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 
 /// A destination for rendered files, shared by the rendering threads. Paths
 /// are relative to the site root, with `/` separators (`quy/bao-yagi/index.html`).
@@ -154,13 +154,22 @@ impl Sink for MemorySink {
 /// is not staged at all, and staged files are kept flat (`staging/<n>`), so a
 /// rebuild creates no directories for unchanged pages: on a site of hundreds
 /// of thousands of pages, `mkdir` was the largest cost of a build.
+///
+/// A file kept as the previous build recorded it (nearly every file of a
+/// rebuild) is only a mark on the previous manifest's entry: no path is
+/// copied, no lock taken; only files written or recorded anew have an entry
+/// of their own.
 pub struct StagingSink {
     staging: PathBuf,
     output: PathBuf,
     /// The previous build's manifest (empty when there is none).
     previous: Manifest,
-    /// Output path → what this build does with it.
-    staged: Mutex<BTreeMap<String, Staged>>,
+    /// What this build does with each file of the previous manifest, by
+    /// its entry number: [`Claim`] as a byte.
+    claims: Vec<AtomicU8>,
+    /// Files written or recorded anew: output path → what this build does
+    /// with it.
+    changed: Mutex<files::Files<Staged>>,
     next: AtomicU64,
     /// No output yet: files are staged in the output's own layout and the
     /// staging directory becomes the output in one `rename` (moving each file
@@ -168,17 +177,30 @@ pub struct StagingSink {
     fresh: bool,
 }
 
+/// What a build does with a file of the previous build's manifest.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[repr(u8)]
+enum Claim {
+    /// Not (yet) produced by this build: stale unless it is.
+    Unclaimed = 0,
+    /// Kept as the manifest records it.
+    Kept = 1,
+    /// Produced anew: `changed` says how.
+    Changed = 2,
+}
+
 /// A SHA-256 digest: of a file's bytes, or of what a page was rendered from.
 pub type FileHash = [u8; 32];
 
-/// One output file of this build.
+/// One output file of this build that is not kept as the previous
+/// manifest records it.
 enum Staged {
     /// The output already holds these bytes: what the manifest will record
     /// (`None` if the file could not be `stat`ed, so it is not recorded).
     Unchanged(Option<Recorded>),
-    /// Staged at this path, to be moved into place; the bytes' hash and the
-    /// fingerprint of the page's inputs.
-    Written(PathBuf, FileHash, Option<FileHash>),
+    /// Staged (`StagingSink::staged_file`, by its number), to be moved into
+    /// place; the bytes' hash and the fingerprint of the page's inputs.
+    Written(u64, FileHash, Option<FileHash>),
 }
 
 /// What a build wrote: output path → what the file was when written.
@@ -388,41 +410,62 @@ impl Manifest {
     ) -> Result<()> {
         let path = Manifest::path(output);
         let temp = sibling(output, &format!("manifest-{}", std::process::id()));
-        let mut bytes = MANIFEST_MAGIC.to_vec();
-        let push_path = |bytes: &mut Vec<u8>, path: &str| -> Result<()> {
-            bytes.extend_from_slice(&u32::try_from(path.len())?.to_le_bytes());
-            bytes.extend_from_slice(path.as_bytes());
-            Ok(())
-        };
-        bytes.extend_from_slice(&u32::try_from(dirs.len())?.to_le_bytes());
-        for dir in dirs {
-            push_path(&mut bytes, dir)?;
+        let written = std::fs::File::create(&temp).and_then(|file| {
+            let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
+            Manifest::write_to(&mut out, files, dirs)?;
+            out.into_inner().map_err(|e| e.into_error()).map(drop)
+        });
+        if let Err(e) = written {
+            let _ = std::fs::remove_file(&temp);
+            bail!("failed to write `{}`: {e}", temp.display());
         }
-        // The count, filled in once the files are.
-        let count_at = bytes.len();
-        bytes.extend_from_slice(&[0; 4]);
-        let mut count: u32 = 0;
-        for (name, recorded) in files {
-            push_path(&mut bytes, name)?;
-            bytes.extend_from_slice(&recorded.hash);
-            match &recorded.inputs {
-                Some(inputs) => {
-                    bytes.push(1);
-                    bytes.extend_from_slice(inputs);
-                }
-                None => bytes.push(0),
-            }
-            bytes.extend_from_slice(&recorded.len.to_le_bytes());
-            bytes.extend_from_slice(&i128::from(recorded.modified).to_le_bytes());
-            count = count
-                .checked_add(1)
-                .context("too many files for the manifest")?;
-        }
-        bytes[count_at..count_at + 4].copy_from_slice(&count.to_le_bytes());
-        std::fs::write(&temp, &bytes)
-            .with_context(|| format!("failed to write `{}`", temp.display()))?;
         std::fs::rename(&temp, &path)
             .with_context(|| format!("failed to write `{}`", path.display()))
+    }
+
+    /// The binary manifest (`from_binary`), streamed: the file count is
+    /// filled in once the files are written.
+    fn write_to<'a>(
+        out: &mut (impl Write + std::io::Seek),
+        files: impl Iterator<Item = (&'a str, Recorded)>,
+        dirs: &[String],
+    ) -> std::io::Result<()> {
+        fn too_many(what: &str) -> std::io::Error {
+            std::io::Error::other(format!("too many {what} for the manifest"))
+        }
+        fn push_path(out: &mut impl Write, path: &str) -> std::io::Result<()> {
+            let length = u32::try_from(path.len()).map_err(|_| too_many("bytes in a path"))?;
+            out.write_all(&length.to_le_bytes())?;
+            out.write_all(path.as_bytes())
+        }
+        out.write_all(MANIFEST_MAGIC)?;
+        let dir_count = u32::try_from(dirs.len()).map_err(|_| too_many("directories"))?;
+        out.write_all(&dir_count.to_le_bytes())?;
+        for dir in dirs {
+            push_path(out, dir)?;
+        }
+        let count_at = out.stream_position()?;
+        out.write_all(&[0; 4])?;
+        let mut count: u32 = 0;
+        for (name, recorded) in files {
+            push_path(out, name)?;
+            out.write_all(&recorded.hash)?;
+            match &recorded.inputs {
+                Some(inputs) => {
+                    out.write_all(&[1])?;
+                    out.write_all(inputs)?;
+                }
+                None => out.write_all(&[0])?,
+            }
+            out.write_all(&recorded.len.to_le_bytes())?;
+            out.write_all(&i128::from(recorded.modified).to_le_bytes())?;
+            count = count.checked_add(1).ok_or_else(|| too_many("files"))?;
+        }
+        let end = out.stream_position()?;
+        out.seek(std::io::SeekFrom::Start(count_at))?;
+        out.write_all(&count.to_le_bytes())?;
+        out.seek(std::io::SeekFrom::Start(end))?;
+        Ok(())
     }
 }
 
@@ -553,23 +596,67 @@ impl StagingSink {
         }
         std::fs::create_dir_all(&staging)
             .with_context(|| format!("failed to create `{}`", staging.display()))?;
+        let previous = Manifest::read(output);
+        let claims = (0..previous.files.len())
+            .map(|_| AtomicU8::new(Claim::Unclaimed as u8))
+            .collect();
         Ok(StagingSink {
             staging,
             output: output.to_path_buf(),
-            previous: Manifest::read(output),
-            staged: Mutex::new(BTreeMap::new()),
+            previous,
+            claims,
+            changed: Mutex::new(files::Files::default()),
             next: AtomicU64::new(0),
             fresh: !output.exists(),
         })
     }
 
-    /// Records `path`, refusing a second output to the same path.
-    fn record(&self, path: &str, staged: Staged) -> Result<()> {
-        let mut all = self.staged.lock().unwrap_or_else(|e| e.into_inner());
-        if all.insert(path.to_string(), staged).is_some() {
+    /// Claims entry `at` of the previous manifest for this build, refusing
+    /// a second output to the same path.
+    fn claim(&self, path: &str, at: usize, claim: Claim) -> Result<()> {
+        let unclaimed = Claim::Unclaimed as u8;
+        if self.claims[at]
+            .compare_exchange(unclaimed, claim as u8, Ordering::AcqRel, Ordering::Acquire)
+            .is_err()
+        {
             bail!("two outputs were rendered to `{path}`");
         }
         Ok(())
+    }
+
+    fn claimed(&self, at: usize) -> Claim {
+        match self.claims[at].load(Ordering::Acquire) {
+            1 => Claim::Kept,
+            2 => Claim::Changed,
+            _ => Claim::Unclaimed,
+        }
+    }
+
+    /// Records what this build does with `path`, refusing a second output
+    /// to the same path. A file the output holds as the previous manifest
+    /// records it is only marked kept.
+    fn record(&self, path: &str, staged: Staged) -> Result<()> {
+        if let Some((at, recorded)) = self.previous.files.find(path) {
+            if matches!(staged, Staged::Unchanged(Some(now)) if now == *recorded) {
+                return self.claim(path, at, Claim::Kept);
+            }
+            self.claim(path, at, Claim::Changed)?;
+        }
+        let mut changed = self.changed.lock().unwrap_or_else(|e| e.into_inner());
+        match changed.insert_new(path, staged) {
+            Some(Ok(())) => Ok(()),
+            Some(Err(_)) => bail!("two outputs were rendered to `{path}`"),
+            None => bail!("too many output files (their paths pass 4 GiB)"),
+        }
+    }
+
+    /// Where the file staged as number `at` for `path` is: in the output's
+    /// layout for a first build, else flat.
+    fn staged_file(&self, path: &str, at: u64) -> PathBuf {
+        match self.fresh {
+            true => self.staging.join(path),
+            false => self.staging.join(at.to_string()),
+        }
     }
 
     /// Drops the staged files (a failed build): the output is untouched.
@@ -586,25 +673,37 @@ impl StagingSink {
     }
 
     fn merge(&self, output: &Path) -> Result<MergeReport> {
-        let staged = self.staged.lock().unwrap_or_else(|e| e.into_inner());
+        let changed = self.changed.lock().unwrap_or_else(|e| e.into_inner());
         if self.fresh && std::fs::rename(&self.staging, output).is_ok() {
-            return fresh_output(output, &staged);
+            return fresh_output(output, &changed);
         }
         std::fs::create_dir_all(output)
             .with_context(|| format!("failed to create `{}`", output.display()))?;
-        let needed = prune::needed_dirs(staged.keys());
-        let mut report = MergeReport::default();
-        let mut manifest = Vec::with_capacity(staged.len());
+        let kept = || {
+            (self.previous.files.iter().enumerate())
+                .filter(|(at, _)| self.claimed(*at) == Claim::Kept)
+                .map(|(_, (path, recorded))| (path, *recorded))
+        };
+        let needed = prune::needed_dirs(kept().map(|(path, _)| path).chain(changed.keys()));
+        let mut report = MergeReport {
+            unchanged: kept().count(),
+            ..MergeReport::default()
+        };
+        let mut manifest = Vec::new();
+        // In the order of their paths, as a first build's output is laid out.
+        let mut changed: Vec<(&str, &Staged)> = changed.iter().collect();
+        changed.sort_unstable_by_key(|(path, _)| *path);
         let mut real = prune::RealDirs::default();
-        for (path, staged) in staged.iter() {
-            let (file, hash) = match staged {
+        for (path, staged) in changed {
+            let (at, hash) = match staged {
                 Staged::Unchanged(recorded) => {
-                    manifest.extend(recorded.map(|recorded| (path.as_str(), recorded)));
+                    manifest.extend(recorded.map(|recorded| (path, recorded)));
                     report.unchanged += 1;
                     continue;
                 }
-                Staged::Written(file, hash, inputs) => (file, (*hash, *inputs)),
+                Staged::Written(at, hash, inputs) => (*at, (*hash, *inputs)),
             };
+            let file = self.staged_file(path, at);
             prune::clear_way(output, path, &self.previous)?;
             let target = output.join(path);
             let parent = prune::parent_of(path);
@@ -617,7 +716,7 @@ impl StagingSink {
                     output.display()
                 );
             }
-            std::fs::rename(file, &target).with_context(|| {
+            std::fs::rename(&file, &target).with_context(|| {
                 format!(
                     "failed to move `{}` to `{}`",
                     file.display(),
@@ -628,14 +727,15 @@ impl StagingSink {
             let meta = std::fs::metadata(&target)
                 .with_context(|| format!("failed to read `{}`", target.display()))?;
             let (hash, inputs) = hash;
-            manifest.extend(
-                Recorded::of(&meta, hash, inputs).map(|recorded| (path.as_str(), recorded)),
-            );
+            manifest.extend(Recorded::of(&meta, hash, inputs).map(|recorded| (path, recorded)));
         }
-        let pruned = prune::remove_stale(output, &staged, &needed, &self.previous)?;
+        let stale = (self.previous.files.keys().enumerate())
+            .filter(|(at, _)| self.claimed(*at) == Claim::Unclaimed)
+            .map(|(_, path)| path);
+        let pruned = prune::remove_stale(output, stale, &needed, &self.previous)?;
         report.removed = pruned.removed;
         let dirs = sorted_dirs(&needed);
-        Manifest::write(output, manifest.into_iter(), &dirs)?;
+        Manifest::write(output, kept().chain(manifest), &dirs)?;
         Ok(report)
     }
 }
@@ -649,10 +749,10 @@ impl StagingSink {
         if let Some(recorded) = self.unchanged(path, &hash, bytes.len() as u64, inputs, same) {
             return self.record(path, Staged::Unchanged(recorded));
         }
-        let file = self.staging_file(path)?;
+        let (at, file) = self.staging_file(path)?;
         std::fs::write(&file, bytes)
             .with_context(|| format!("failed to write `{}`", file.display()))?;
-        self.record(path, Staged::Written(file, hash, inputs))
+        self.record(path, Staged::Written(at, hash, inputs))
     }
 
     /// Whether the output already holds the file `path` with these bytes
@@ -679,19 +779,18 @@ impl StagingSink {
             .then(|| Recorded::of(&meta, *hash, inputs))
     }
 
-    /// Where `path` is staged: in the output's layout for a first build,
-    /// else flat.
-    fn staging_file(&self, path: &str) -> Result<PathBuf> {
-        if !self.fresh {
-            let name = self.next.fetch_add(1, Ordering::Relaxed).to_string();
-            return Ok(self.staging.join(name));
-        }
-        let file = self.staging.join(path);
-        if let Some(parent) = file.parent() {
+    /// A new staging file for `path` (`staged_file`), its directory made:
+    /// its number and where it is.
+    fn staging_file(&self, path: &str) -> Result<(u64, PathBuf)> {
+        let at = self.next.fetch_add(1, Ordering::Relaxed);
+        let file = self.staged_file(path, at);
+        if self.fresh
+            && let Some(parent) = file.parent()
+        {
             std::fs::create_dir_all(parent)
                 .with_context(|| format!("failed to create `{}`", parent.display()))?;
         }
-        Ok(file)
+        Ok((at, file))
     }
 
     /// Stages a file that `produce` streams, hashing it on the way. The
@@ -703,7 +802,7 @@ impl StagingSink {
         inputs: Option<FileHash>,
     ) -> Result<u64> {
         check_relative(path)?;
-        let file = self.staging_file(path)?;
+        let (at, file) = self.staging_file(path)?;
         let (length, hash) = std::fs::File::create(&file)
             .and_then(|out| write_hashing(out, produce))
             .with_context(|| format!("failed to write `{}`", file.display()))?;
@@ -719,7 +818,7 @@ impl StagingSink {
                     .with_context(|| format!("failed to remove `{}`", file.display()))?;
                 self.record(path, Staged::Unchanged(recorded))?;
             }
-            None => self.record(path, Staged::Written(file, hash, inputs))?,
+            None => self.record(path, Staged::Written(at, hash, inputs))?,
         }
         Ok(length)
     }
@@ -772,13 +871,13 @@ impl Sink for StagingSink {
 
     fn keep(&self, path: &str, inputs: &FileHash) -> Result<bool> {
         check_relative(path)?;
-        let Some(recorded) = self.previous.files.get(path) else {
+        let Some((at, recorded)) = self.previous.files.find(path) else {
             return Ok(false);
         };
         if recorded.inputs != Some(*inputs) || !recorded.still(&self.output, path) {
             return Ok(false);
         }
-        self.record(path, Staged::Unchanged(Some(*recorded)))?;
+        self.claim(path, at, Claim::Kept)?;
         Ok(true)
     }
 
@@ -837,14 +936,13 @@ impl Sink for StagingSink {
 
     fn keep_unwritten(&self, dir: &str) -> Result<usize> {
         let prefix = format!("{dir}/");
-        let mut staged = self.staged.lock().unwrap_or_else(|e| e.into_inner());
         let mut kept = 0;
         // Not `stat`ed again: `previous_intact` did, earlier in this build
         // (at W3, 390,000 index files; a file changed since is found by the
         // next build's check, as a kept page is).
-        for (path, recorded) in self.previous.files.iter() {
-            if path.starts_with(&prefix) && !staged.contains_key(path) {
-                staged.insert(path.to_string(), Staged::Unchanged(Some(*recorded)));
+        for (at, path) in self.previous.files.keys().enumerate() {
+            if path.starts_with(&prefix) && self.claimed(at) == Claim::Unclaimed {
+                self.claim(path, at, Claim::Kept)?;
                 kept += 1;
             }
         }
@@ -854,14 +952,14 @@ impl Sink for StagingSink {
 
 /// The manifest of a first build, whose staging directory has just become
 /// the output: every file was written by this build.
-fn fresh_output(output: &Path, staged: &BTreeMap<String, Staged>) -> Result<MergeReport> {
+fn fresh_output(output: &Path, staged: &files::Files<Staged>) -> Result<MergeReport> {
     use rayon::prelude::*;
     let files: Vec<(&str, Recorded)> = staged
         .par_iter()
         .filter_map(|(path, staged)| match staged {
             Staged::Written(_, hash, inputs) => {
                 let meta = std::fs::metadata(output.join(path)).ok()?;
-                Recorded::of(&meta, *hash, *inputs).map(|recorded| (path.as_str(), recorded))
+                Recorded::of(&meta, *hash, *inputs).map(|recorded| (path, recorded))
             }
             Staged::Unchanged(_) => None,
         })
@@ -1084,6 +1182,69 @@ mod tests {
         let error = sink.merge_into(&output).unwrap_err().to_string();
         assert!(error.contains("no earlier build made"), "{error}");
         assert_eq!(std::fs::read(output.join("c/mine.txt")).unwrap(), b"m");
+    }
+
+    /// A file kept from the previous build is marked on its manifest entry;
+    /// a second output to any path is refused however each was recorded.
+    #[test]
+    fn kept_and_written_files_are_each_recorded_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let output = dir.path().join("public");
+        let first = StagingSink::new(&output).unwrap();
+        for (path, inputs) in [
+            ("a.html", [1; 32]),
+            ("b.html", [2; 32]),
+            ("d/c.html", [3; 32]),
+        ] {
+            first
+                .write_rendered(path, path.as_bytes(), &inputs)
+                .unwrap();
+        }
+        first.merge_into(&output).unwrap();
+
+        let second = StagingSink::new(&output).unwrap();
+        assert!(second.keep("a.html", &[1; 32]).unwrap());
+        assert!(!second.keep("b.html", &[9; 32]).unwrap(), "other inputs");
+        let twice = second.keep("a.html", &[1; 32]).unwrap_err().to_string();
+        assert!(
+            twice.contains("two outputs were rendered to `a.html`"),
+            "{twice}"
+        );
+        let error = second.write("a.html", b"x").unwrap_err().to_string();
+        assert!(error.contains("two outputs"), "{error}");
+        second.write_rendered("b.html", b"B", &[9; 32]).unwrap();
+        assert!(second.write("b.html", b"B").is_err());
+        second.write("new/e.html", b"e").unwrap();
+        assert!(second.write("new/e.html", b"e").is_err());
+        let report = second.merge_into(&output).unwrap();
+        assert_eq!(
+            report,
+            MergeReport {
+                written: 2,
+                unchanged: 1,
+                removed: 1
+            }
+        );
+        assert_eq!(std::fs::read(output.join("b.html")).unwrap(), b"B");
+        assert!(!output.join("d").exists(), "its only file went");
+        // The manifest records every file of the second build.
+        let manifest = Manifest::read(&output);
+        let mut paths: Vec<&str> = manifest.files.keys().collect();
+        paths.sort_unstable();
+        assert_eq!(paths, ["a.html", "b.html", "new/e.html"]);
+        assert_eq!(manifest.files.get("a.html").unwrap().inputs, Some([1; 32]));
+        assert_eq!(manifest.files.get("b.html").unwrap().inputs, Some([9; 32]));
+        // Kept again by a third build, a file written by the second.
+        let third = StagingSink::new(&output).unwrap();
+        assert!(third.keep("b.html", &[9; 32]).unwrap());
+        assert!(third.keep_written("new/e.html").unwrap());
+        assert_eq!(third.keep_unwritten("new").unwrap(), 0, "already kept");
+        let report = third.merge_into(&output).unwrap();
+        assert_eq!(
+            (report.written, report.unchanged, report.removed),
+            (0, 2, 1)
+        );
+        assert!(!output.join("a.html").exists());
     }
 
     fn build(output: &Path, files: &[(&str, &[u8])]) -> MergeReport {

@@ -3,29 +3,41 @@
 //! gigabyte (its table grows by doubling) on top of the paths' own
 //! allocations. Here the paths are one string, one after another; each
 //! file is a fixed-size entry pointing into it; a hash table of entry
-//! numbers finds a path.
+//! numbers finds a path. The same structure holds what a build does with
+//! the files it writes anew ([`super::Staged`]).
 
 use super::Recorded;
 use hashbrown::HashTable;
 
-/// Output path → what the file was when written.
-#[derive(Default)]
-pub(super) struct Files {
+/// Output path → what the file was when written (the manifest's), or
+/// what this build does with it.
+pub(super) struct Files<V = Recorded> {
     /// Every path, one after another.
     paths: String,
-    entries: Vec<Entry>,
+    entries: Vec<Entry<V>>,
     /// Entry numbers, by the hash of their path.
     index: HashTable<u32>,
     hasher: ahash::RandomState,
 }
 
-struct Entry {
+struct Entry<V> {
     start: u32,
     len: u32,
-    recorded: Recorded,
+    value: V,
 }
 
-impl Files {
+impl<V> Default for Files<V> {
+    fn default() -> Files<V> {
+        Files {
+            paths: String::new(),
+            entries: Vec::new(),
+            index: HashTable::new(),
+            hasher: ahash::RandomState::default(),
+        }
+    }
+}
+
+impl<V> Files<V> {
     /// Room for `files` more files whose paths take `bytes` in all.
     pub fn reserve(&mut self, files: usize, bytes: usize) {
         self.paths.reserve(bytes);
@@ -39,20 +51,31 @@ impl Files {
 
     /// Records `path` (replacing what was recorded for it); `None` if the
     /// files outgrow what an entry can point to (4 GiB of paths).
-    pub fn insert(&mut self, path: &str, recorded: Recorded) -> Option<()> {
+    pub fn insert(&mut self, path: &str, value: V) -> Option<()> {
+        match self.insert_new(path, value)? {
+            Ok(()) => Some(()),
+            Err((at, value)) => {
+                self.entries[at].value = value;
+                Some(())
+            }
+        }
+    }
+
+    /// Records `path` unless it is there already: then `Err` gives back its
+    /// entry number and `value`. `None` as for `insert`.
+    pub fn insert_new(&mut self, path: &str, value: V) -> Option<Result<(), (usize, V)>> {
         let hash = self.hasher.hash_one(path);
-        let (paths, entries) = (&self.paths, &mut self.entries);
+        let (paths, entries) = (&self.paths, &self.entries);
         let found = self
             .index
             .find(hash, |&at| path_of(paths, &entries[at as usize]) == path);
-        if let Some(at) = found.copied() {
-            entries[at as usize].recorded = recorded;
-            return Some(());
+        if let Some(&at) = found {
+            return Some(Err((at as usize, value)));
         }
         let entry = Entry {
             start: u32::try_from(self.paths.len()).ok()?,
             len: u32::try_from(path.len()).ok()?,
-            recorded,
+            value,
         };
         u32::try_from(self.paths.len() + path.len()).ok()?;
         let at = u32::try_from(self.entries.len()).ok()?;
@@ -62,15 +85,20 @@ impl Files {
         self.index.insert_unique(hash, at, |&at| {
             hasher.hash_one(path_of(paths, &entries[at as usize]))
         });
-        Some(())
+        Some(Ok(()))
     }
 
-    pub fn get(&self, path: &str) -> Option<&Recorded> {
+    pub fn get(&self, path: &str) -> Option<&V> {
+        self.find(path).map(|(_, value)| value)
+    }
+
+    /// The entry number of `path` (its place in `iter`) and its value.
+    pub fn find(&self, path: &str) -> Option<(usize, &V)> {
         let hash = self.hasher.hash_one(path);
-        let at = self.index.find(hash, |&at| {
+        let at = *self.index.find(hash, |&at| {
             path_of(&self.paths, &self.entries[at as usize]) == path
-        })?;
-        Some(&self.entries[*at as usize].recorded)
+        })? as usize;
+        Some((at, &self.entries[at].value))
     }
 
     pub fn contains_key(&self, path: &str) -> bool {
@@ -86,9 +114,19 @@ impl Files {
         self.entries.is_empty()
     }
 
-    /// Every file, in the order first recorded.
-    pub fn iter(&self) -> impl Iterator<Item = (&str, &Recorded)> {
-        (self.entries.iter()).map(|entry| (path_of(&self.paths, entry), &entry.recorded))
+    /// Every file, in the order first recorded (entry numbers counting
+    /// from 0).
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = (&str, &V)> {
+        (self.entries.iter()).map(|entry| (path_of(&self.paths, entry), &entry.value))
+    }
+
+    /// `iter` on every core.
+    pub fn par_iter(&self) -> impl rayon::iter::IndexedParallelIterator<Item = (&str, &V)>
+    where
+        V: Sync,
+    {
+        use rayon::prelude::*;
+        (self.entries.par_iter()).map(|entry| (path_of(&self.paths, entry), &entry.value))
     }
 
     pub fn keys(&self) -> impl Iterator<Item = &str> {
@@ -96,19 +134,19 @@ impl Files {
     }
 }
 
-fn path_of<'p>(paths: &'p str, entry: &Entry) -> &'p str {
+fn path_of<'p, V>(paths: &'p str, entry: &Entry<V>) -> &'p str {
     &paths[entry.start as usize..(entry.start + entry.len) as usize]
 }
 
 /// The same files with the same records, in whatever order.
-impl PartialEq for Files {
-    fn eq(&self, other: &Files) -> bool {
+impl<V: PartialEq> PartialEq for Files<V> {
+    fn eq(&self, other: &Files<V>) -> bool {
         self.len() == other.len()
             && (self.iter()).all(|(path, recorded)| other.get(path) == Some(recorded))
     }
 }
 
-impl std::fmt::Debug for Files {
+impl<V: std::fmt::Debug> std::fmt::Debug for Files<V> {
     fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
         f.debug_map().entries(self.iter()).finish()
     }
@@ -151,6 +189,14 @@ mod tests {
         assert_eq!(reversed, files);
         reversed.insert("another", recorded(0)).unwrap();
         assert_ne!(reversed, files);
-        assert!(Files::default().is_empty());
+        assert!(Files::<Recorded>::default().is_empty());
+        // `insert_new` leaves what is there and says where it is.
+        match files.insert_new("ho/hh-7/index.html", recorded(0)) {
+            Some(Err((at, value))) => assert_eq!((at, value), (7, recorded(0))),
+            _ => panic!("ho/hh-7/index.html is there"),
+        }
+        assert_eq!(files.find("ho/hh-7/index.html"), Some((7, &recorded(7))));
+        assert_eq!(files.insert_new("new", recorded(0)), Some(Ok(())));
+        assert_eq!(files.find("new").map(|(at, _)| at), Some(1000));
     }
 }

@@ -9,16 +9,16 @@
 //! the output: a recorded path whose directory has been replaced by a link
 //! to somewhere else is left alone.
 
-use super::{Manifest, Staged};
+use super::Manifest;
 use anyhow::{Context, Result, bail};
-use std::collections::{BTreeMap, HashSet};
+use std::collections::HashSet;
 use std::path::Path;
 
 /// Every directory holding output, with `""` for the output itself.
-pub(super) fn needed_dirs<'a>(paths: impl Iterator<Item = &'a String>) -> HashSet<&'a str> {
+pub(super) fn needed_dirs<'a>(paths: impl Iterator<Item = &'a str>) -> HashSet<&'a str> {
     let mut needed = HashSet::from([""]);
     for path in paths {
-        let mut rest = path.as_str();
+        let mut rest = path;
         while let Some((parent, _)) = rest.rsplit_once('/') {
             if !needed.insert(parent) {
                 break;
@@ -35,24 +35,19 @@ pub(super) struct Pruned {
     pub removed: usize,
 }
 
-/// Removes the files of the last build that this one did not produce, then
-/// the directories the last build recorded that no output needs, if empty.
-pub(super) fn remove_stale(
+/// Removes the files of the last build that this one did not produce
+/// (`stale`, from its manifest), then the directories the last build
+/// recorded that no output needs, if empty.
+pub(super) fn remove_stale<'a>(
     output: &Path,
-    staged: &BTreeMap<String, Staged>,
+    stale: impl Iterator<Item = &'a str>,
     needed: &HashSet<&str>,
     previous: &Manifest,
 ) -> Result<Pruned> {
     let mut pruned = Pruned { removed: 0 };
     let mut real = RealDirs::default();
-    // Usually this build wrote every file the last one did: then no file
-    // is stale, which hash lookups tell sooner than the search below.
-    let again = (staged.keys())
-        .filter(|path| previous.files.contains_key(path.as_str()))
-        .count();
-    let stale = (again < previous.files.len()).then_some(previous.files.keys());
-    for path in stale.into_iter().flatten() {
-        if staged.contains_key(path) || !real.all_real(output, parent_of(path)) {
+    for path in stale {
+        if !real.all_real(output, parent_of(path)) {
             continue;
         }
         let file = output.join(path);
