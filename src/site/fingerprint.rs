@@ -28,7 +28,7 @@ pub type Fingerprint = [u8; 32];
 /// A page's template context and its fingerprint, built together.
 ///
 /// The fingerprint hashes each value's serde serialisation (postcard: compact,
-/// and unambiguous for a given type, which the executable's hash fixes) in
+/// and unambiguous for a given type, which the executable's identity fixes) in
 /// the order the values are inserted. It does not go through Tera's `Value`,
 /// so a rebuild can fingerprint a page without building its context at all
 /// (`PageContext::fingerprint_only`): most of a rebuild's pages are kept,

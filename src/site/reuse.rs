@@ -22,7 +22,7 @@ use std::path::Path;
 /// What made a build's output.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Maker {
-    /// The SHA-256 of the executable, hex.
+    /// The executable's identity (`code::executable_hash`), hex.
     pub code: String,
     /// The SHA-256 of the config (as parsed), hex.
     pub config: String,
@@ -74,7 +74,7 @@ impl Maker {
     }
 }
 
-/// The executable's and the config's SHA-256, hex.
+/// The executable's identity and the config's SHA-256, hex.
 fn code_and_config(portal: &Portal) -> Option<(String, String)> {
     let config = serde_json::to_vec(&portal.config).ok()?;
     Some((

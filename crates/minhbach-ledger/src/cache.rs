@@ -9,7 +9,7 @@
 //! first N entries, and the SHA-256 of each full segment's bytes. It is keyed three ways, and any mismatch means the
 //! cache is ignored, never trusted:
 //!
-//! - **the code**: the SHA-256 of the running executable (the invariants
+//! - **the code**: the running executable's identity (`code`) (the invariants
 //!   change with it) and this format's version;
 //! - **the portal**: the ledger's origin and `allow_advances`;
 //! - **the ledger**: the checkpoint of size N must still be kept with the
