@@ -29,7 +29,7 @@ pub use destination::check_destination;
 use crate::ledger::hashing::HashingWriter;
 use anyhow::{Context, Result, bail};
 use sha2::{Digest, Sha256};
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Component, Path, PathBuf};
 use std::sync::Mutex;
@@ -209,7 +209,7 @@ struct Manifest {
     files: files::Files,
     /// Every output directory the build made (`""` for the output itself):
     /// those no longer needed are removed once empty.
-    dirs: HashSet<String>,
+    dirs: files::Files<()>,
 }
 
 /// One file of the manifest.
@@ -304,7 +304,7 @@ impl Manifest {
             if !dir.is_empty() && check_relative(dir).is_err() {
                 return None;
             }
-            manifest.dirs.insert(dir.to_string());
+            manifest.dirs.insert(dir, ())?;
         }
         let files = u32::from_le_bytes(number(&mut body)?);
         // Paths take most of the rest: each file's record is 73 or 41 bytes.
@@ -361,9 +361,7 @@ impl Manifest {
         manifest.files.reserve(parsed.len(), text.len());
         for line in parsed {
             match line {
-                Line::Dir(dir) => {
-                    manifest.dirs.insert(dir.to_string());
-                }
+                Line::Dir(dir) => manifest.dirs.insert(dir, ())?,
                 Line::File(path, recorded) => manifest.files.insert(path, recorded)?,
             }
         }
@@ -406,7 +404,7 @@ impl Manifest {
     fn write<'a>(
         output: &Path,
         files: impl Iterator<Item = (&'a str, Recorded)>,
-        dirs: &[String],
+        dirs: &[&str],
     ) -> Result<()> {
         let path = Manifest::path(output);
         let temp = sibling(output, &format!("manifest-{}", std::process::id()));
@@ -428,7 +426,7 @@ impl Manifest {
     fn write_to<'a>(
         out: &mut (impl Write + std::io::Seek),
         files: impl Iterator<Item = (&'a str, Recorded)>,
-        dirs: &[String],
+        dirs: &[&str],
     ) -> std::io::Result<()> {
         fn too_many(what: &str) -> std::io::Error {
             std::io::Error::other(format!("too many {what} for the manifest"))
@@ -486,13 +484,6 @@ fn parse_hex(hex: &str) -> Option<FileHash> {
         *byte = (nibble(pair[0])? << 4) | nibble(pair[1])?;
     }
     Some(hash)
-}
-
-/// The directories of the output, sorted, for the manifest.
-fn sorted_dirs(needed: &HashSet<&str>) -> Vec<String> {
-    let mut dirs: Vec<String> = needed.iter().map(|dir| dir.to_string()).collect();
-    dirs.sort_unstable();
-    dirs
 }
 
 /// `./.public.<suffix>` for the output `./public`.
@@ -684,17 +675,16 @@ impl StagingSink {
                 .filter(|(at, _)| self.claimed(*at) == Claim::Kept)
                 .map(|(_, (path, recorded))| (path, *recorded))
         };
-        let needed = prune::needed_dirs(kept().map(|(path, _)| path).chain(changed.keys()));
         let mut report = MergeReport {
             unchanged: kept().count(),
             ..MergeReport::default()
         };
         let mut manifest = Vec::new();
         // In the order of their paths, as a first build's output is laid out.
-        let mut changed: Vec<(&str, &Staged)> = changed.iter().collect();
-        changed.sort_unstable_by_key(|(path, _)| *path);
+        let mut in_order: Vec<(&str, &Staged)> = changed.iter().collect();
+        in_order.sort_unstable_by_key(|(path, _)| *path);
         let mut real = prune::RealDirs::default();
-        for (path, staged) in changed {
+        for (path, staged) in in_order {
             let (at, hash) = match staged {
                 Staged::Unchanged(recorded) => {
                     manifest.extend(recorded.map(|recorded| (path, recorded)));
@@ -729,13 +719,17 @@ impl StagingSink {
             let (hash, inputs) = hash;
             manifest.extend(Recorded::of(&meta, hash, inputs).map(|recorded| (path, recorded)));
         }
-        let stale = (self.previous.files.keys().enumerate())
-            .filter(|(at, _)| self.claimed(*at) == Claim::Unclaimed)
-            .map(|(_, path)| path);
-        let pruned = prune::remove_stale(output, stale, &needed, &self.previous)?;
+        let stale = || {
+            (self.previous.files.keys().enumerate())
+                .filter(|(at, _)| self.claimed(*at) == Claim::Unclaimed)
+                .map(|(_, path)| path)
+        };
+        let kept_paths = kept().map(|(path, _)| path);
+        let any_stale = stale().next().is_some();
+        let dirs = prune::dirs(&self.previous, kept_paths, changed.keys(), any_stale);
+        let pruned = prune::remove_stale(output, stale(), dirs.unneeded)?;
         report.removed = pruned.removed;
-        let dirs = sorted_dirs(&needed);
-        Manifest::write(output, kept().chain(manifest), &dirs)?;
+        Manifest::write(output, kept().chain(manifest), &dirs.needed)?;
         Ok(report)
     }
 }
@@ -964,7 +958,7 @@ fn fresh_output(output: &Path, staged: &files::Files<Staged>) -> Result<MergeRep
             Staged::Unchanged(_) => None,
         })
         .collect();
-    let dirs = sorted_dirs(&prune::needed_dirs(staged.keys()));
+    let dirs = prune::first_dirs(staged.keys());
     Manifest::write(output, files.into_iter(), &dirs)?;
     Ok(MergeReport {
         written: staged.len(),
@@ -1136,9 +1130,9 @@ mod tests {
         build(&output, &[("a.html", b"aaaa"), ("d/b.html", b"bbbb")]);
         let manifest = Manifest::read(&output);
         assert_eq!(manifest.files.len(), 2);
-        assert!(manifest.dirs.contains("d"));
+        assert!(manifest.dirs.contains_key("d"));
         let mut text = String::new();
-        for dir in &manifest.dirs {
+        for dir in manifest.dirs.keys() {
             text.push_str(&format!("d - {dir}\n"));
         }
         for (path, recorded) in manifest.files.iter() {
@@ -1158,7 +1152,7 @@ mod tests {
         assert_eq!(from_text.dirs, manifest.dirs);
         // Cut short, the binary one is no manifest.
         let files: Vec<(&str, Recorded)> = manifest.files.iter().map(|(p, r)| (p, *r)).collect();
-        let dirs: Vec<String> = manifest.dirs.iter().cloned().collect();
+        let dirs: Vec<&str> = manifest.dirs.keys().collect();
         Manifest::write(&output, files.into_iter(), &dirs).unwrap();
         assert_eq!(Manifest::read(&output).files, manifest.files);
         let bytes = std::fs::read(Manifest::path(&output)).unwrap();
@@ -1245,6 +1239,33 @@ mod tests {
             (0, 2, 1)
         );
         assert!(!output.join("a.html").exists());
+    }
+
+    /// A rebuild that leaves no file stale takes the last build's
+    /// directories and adds those of its new files; they go when emptied.
+    #[test]
+    fn a_rebuild_without_stale_files_adds_only_its_new_directories() {
+        let dir = tempfile::tempdir().unwrap();
+        let output = dir.path().join("public");
+        let dirs = || {
+            let mut dirs: Vec<String> = (Manifest::read(&output).dirs.keys())
+                .map(str::to_string)
+                .collect();
+            dirs.sort();
+            dirs
+        };
+        build(&output, &[("a.html", b"a"), ("x/y.html", b"y")]);
+        assert_eq!(dirs(), ["", "x"]);
+        let report = build(
+            &output,
+            &[("a.html", b"a"), ("x/y.html", b"y"), ("n/m/z.html", b"z")],
+        );
+        assert_eq!((report.written, report.removed), (1, 0));
+        assert_eq!(dirs(), ["", "n", "n/m", "x"]);
+        build(&output, &[("a.html", b"a")]);
+        assert_eq!(dirs(), [""]);
+        assert!(!output.join("n").exists() && !output.join("x").exists());
+        assert!(output.join("a.html").is_file());
     }
 
     fn build(output: &Path, files: &[(&str, &[u8])]) -> MergeReport {

@@ -10,22 +10,80 @@
 //! to somewhere else is left alone.
 
 use super::Manifest;
+use ahash::AHashSet;
 use anyhow::{Context, Result, bail};
 use std::collections::HashSet;
 use std::path::Path;
 
 /// Every directory holding output, with `""` for the output itself.
-pub(super) fn needed_dirs<'a>(paths: impl Iterator<Item = &'a str>) -> HashSet<&'a str> {
-    let mut needed = HashSet::from([""]);
+fn needed_dirs<'a>(paths: impl Iterator<Item = &'a str>) -> AHashSet<&'a str> {
+    let mut needed = AHashSet::from_iter([""]);
     for path in paths {
-        let mut rest = path;
-        while let Some((parent, _)) = rest.rsplit_once('/') {
+        for parent in ancestors(path) {
             if !needed.insert(parent) {
                 break;
             }
-            rest = parent;
         }
     }
+    needed
+}
+
+/// `a/b` then `a` for `a/b/c.html`.
+fn ancestors(path: &str) -> impl Iterator<Item = &str> {
+    std::iter::successors(path.rsplit_once('/').map(|(parent, _)| parent), |dir| {
+        dir.rsplit_once('/').map(|(parent, _)| parent)
+    })
+}
+
+/// The directories of a build's output.
+pub(super) struct Dirs<'a> {
+    /// Every one, sorted, with `""` for the output itself: for the manifest.
+    pub needed: Vec<&'a str>,
+    /// Those the previous build recorded that this one does not need.
+    pub unneeded: Vec<&'a str>,
+}
+
+/// The directories of this build's output, made of the previous build's
+/// files it `kept` and the files it wrote or recorded anew (`changed`).
+/// With no `stale` file, every directory the previous build recorded still
+/// holds one of its files, so only the changed files can add one: the
+/// kept files (nearly all of a rebuild's) are not walked.
+pub(super) fn dirs<'a>(
+    previous: &'a Manifest,
+    kept: impl Iterator<Item = &'a str>,
+    changed: impl Iterator<Item = &'a str>,
+    stale: bool,
+) -> Dirs<'a> {
+    let mut needed: Vec<&str>;
+    let mut unneeded = Vec::new();
+    if stale {
+        let set = needed_dirs(kept.chain(changed));
+        unneeded = (previous.dirs.keys())
+            .filter(|dir| !set.contains(dir))
+            .collect();
+        needed = set.into_iter().collect();
+    } else {
+        let mut added = AHashSet::new();
+        if !previous.dirs.contains_key("") {
+            added.insert("");
+        }
+        for path in changed {
+            for parent in ancestors(path) {
+                if previous.dirs.contains_key(parent) || !added.insert(parent) {
+                    break;
+                }
+            }
+        }
+        needed = previous.dirs.keys().chain(added).collect();
+    }
+    needed.sort_unstable();
+    Dirs { needed, unneeded }
+}
+
+/// The directories of a first build's output (every file `changed`).
+pub(super) fn first_dirs<'a>(paths: impl Iterator<Item = &'a str>) -> Vec<&'a str> {
+    let mut needed: Vec<&str> = needed_dirs(paths).into_iter().collect();
+    needed.sort_unstable();
     needed
 }
 
@@ -37,12 +95,11 @@ pub(super) struct Pruned {
 
 /// Removes the files of the last build that this one did not produce
 /// (`stale`, from its manifest), then the directories the last build
-/// recorded that no output needs, if empty.
+/// recorded that no output needs (`unneeded`), if empty.
 pub(super) fn remove_stale<'a>(
     output: &Path,
     stale: impl Iterator<Item = &'a str>,
-    needed: &HashSet<&str>,
-    previous: &Manifest,
+    mut unneeded: Vec<&str>,
 ) -> Result<Pruned> {
     let mut pruned = Pruned { removed: 0 };
     let mut real = RealDirs::default();
@@ -62,11 +119,6 @@ pub(super) fn remove_stale<'a>(
     }
     // Deepest first, so a directory is empty by the time it comes; one
     // holding something else (a file put there by hand) stays.
-    let mut unneeded: Vec<&String> = previous
-        .dirs
-        .iter()
-        .filter(|dir| !needed.contains(dir.as_str()))
-        .collect();
     unneeded.sort_by_key(|dir| std::cmp::Reverse(dir.matches('/').count()));
     for dir in unneeded {
         if real.all_real(output, dir) {
