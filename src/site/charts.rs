@@ -68,7 +68,7 @@ pub struct PlaceBar {
 /// The households, to find a disbursement's commune.
 pub struct Households<'a> {
     pub rows: &'a [HouseholdRow],
-    pub by_id: &'a HashMap<&'a str, usize>,
+    pub by_id: &'a ahash::AHashMap<&'a str, usize>,
 }
 
 impl Households<'_> {

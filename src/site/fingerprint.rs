@@ -162,6 +162,17 @@ pub fn site_inputs(
     Ok(hasher.finalize().into())
 }
 
+/// The digest of a value's serialisation, for a value several pages show
+/// (a household: on its page and its commune's, in every language): made
+/// once, it stands for the value in each page's fingerprint
+/// (`PageContext::insert_identified`). `None` for a value postcard cannot
+/// serialise (see `insert`): such a value must be inserted whole.
+pub fn digest<T: Serialize + ?Sized>(value: &T) -> Option<Fingerprint> {
+    let mut hasher = Sha256::new();
+    postcard::to_io(value, &mut hasher).ok()?;
+    Some(hasher.finalize().into())
+}
+
 fn hash_bytes(hasher: &mut Sha256, bytes: &[u8]) {
     hasher.update((bytes.len() as u64).to_le_bytes());
     hasher.update(bytes);
@@ -196,6 +207,34 @@ mod tests {
                 context.insert(key, self);
             }
         }
+    }
+
+    /// A value's digest stands for it: the same for equal values, another
+    /// for any change, and a page fingerprinted by it changes with it.
+    #[test]
+    fn a_digest_stands_for_its_value() {
+        let row = ("HH-1", "Xã A", 3u64);
+        assert_eq!(digest(&row), digest(&("HH-1", "Xã A", 3u64)));
+        assert_ne!(digest(&row), digest(&("HH-1", "Xã A", 4u64)));
+        assert_ne!(digest(&row), digest(&("HH-1", "Xã B", 3u64)));
+        let page = |row: &(&str, &str, u64)| {
+            let mut context = PageContext::for_render(&[0; 32], "page.html", "a/index.html");
+            let digest = digest(row).unwrap();
+            context
+                .insert_identified("household", &digest, || Ok(*row))
+                .unwrap();
+            let fingerprint = context.fingerprint();
+            let value = context.into_context().unwrap().get("household").cloned();
+            (fingerprint, value)
+        };
+        let (before, value) = page(&row);
+        assert_eq!(
+            value,
+            Some(tera::Value::from_serializable(&row)),
+            "rendered whole"
+        );
+        assert_eq!(page(&row).0, before);
+        assert_ne!(page(&("HH-1", "Xã A", 4)).0, before);
     }
 
     #[test]

@@ -318,8 +318,8 @@ fn render_site(
     files += build.write_feeds(&model, &sources, &mut open_data)?;
     let (pages, jobs) = timed(verbose, "pages", || {
         let pages = build.pages(&model, &sources, &content_html, open_data);
-        check_paths_unique(&pages)?;
         let jobs = page_jobs(&pages);
+        check_paths_unique(&pages, &jobs)?;
         Ok((pages, jobs))
     })?;
     timed(verbose, "render", || {
@@ -884,21 +884,26 @@ fn write_all(sink: &dyn Sink, files: Vec<(String, Vec<u8>)>) -> Result<usize> {
 }
 
 /// Refuses a content page whose URL is also a generated page's.
-fn check_paths_unique(pages: &pages::Pages) -> Result<()> {
-    let mut seen: BTreeMap<String, String> = BTreeMap::new();
-    for job in pages.jobs() {
-        for language in pages.languages(job) {
-            let file = pages.urls.output_file(&language, &pages.path(job));
-            let owner = match job {
-                pages::Job::Content(index) => format!("`{}`", pages.content[index].file),
-                other => format!("the generated page {other:?}"),
-            };
-            if let Some(previous) = seen.insert(file.clone(), owner.clone()) {
-                bail!("{owner} and {previous} would both be written to `{file}`; rename one");
-            }
-        }
+fn check_paths_unique(pages: &pages::Pages, jobs: &[(pages::Job, String)]) -> Result<()> {
+    // Every output file with its job's place in `jobs`, sorted (in
+    // parallel: a national site has half a million pages); a name twice
+    // is then side by side, and the first job to claim it is named first.
+    let mut files: Vec<(String, usize)> = (jobs.par_iter().enumerate())
+        .map(|(at, (job, language))| (pages.urls.output_file(language, &pages.path(*job)), at))
+        .collect();
+    files.par_sort_unstable();
+    let owner = |at: usize| match jobs[at].0 {
+        pages::Job::Content(index) => format!("`{}`", pages.content[index].file),
+        other => format!("the generated page {other:?}"),
+    };
+    match files.windows(2).find(|pair| pair[0].0 == pair[1].0) {
+        Some([(file, first), (_, second)]) => bail!(
+            "{} and {} would both be written to `{file}`; rename one",
+            owner(*second),
+            owner(*first)
+        ),
+        _ => Ok(()),
     }
-    Ok(())
 }
 
 fn robots(urls: &render::Urls) -> String {

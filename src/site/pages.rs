@@ -14,7 +14,7 @@
 //! depends on how many pages there are. `/ung-ho/` shows the newest page
 //! that has entries.
 
-use super::fingerprint::PageContext;
+use super::fingerprint::{Fingerprint, PageContext};
 use super::load::ContentFile;
 use super::model::{DisbursementRow, DonationRow, Model};
 use super::render::Urls;
@@ -78,7 +78,11 @@ pub struct Pages<'a> {
     /// The open data files, for `/du-lieu/`: (path, bytes).
     pub open_data: Vec<OpenFile>,
     /// Household id → index into `model.households`, for the fund charts.
-    pub household_by_id: std::collections::HashMap<&'a str, usize>,
+    pub household_by_id: ahash::AHashMap<&'a str, usize>,
+    /// Each household row's digest (`fingerprint::digest`), made once
+    /// for its page and its commune's, in every language; empty if a row
+    /// could not be digested (then the rows are fingerprinted whole).
+    household_digests: Vec<Fingerprint>,
 }
 
 /// The home page lists every commune's progress up to this many communes,
@@ -199,7 +203,21 @@ impl<'a> Pages<'a> {
                 .enumerate()
                 .map(|(index, h)| (h.id.as_str(), index))
                 .collect(),
+            household_digests: {
+                use rayon::prelude::*;
+                (model.households.par_iter())
+                    .map(super::fingerprint::digest)
+                    .collect::<Option<Vec<_>>>()
+                    .unwrap_or_default()
+            },
         }
+    }
+
+    /// The digests of these households, if every row has one.
+    fn household_digests(&self, households: &[usize]) -> Option<Vec<&Fingerprint>> {
+        (households.iter())
+            .map(|&h| self.household_digests.get(h))
+            .collect()
     }
 
     /// Every job, in a fixed order.
@@ -404,18 +422,28 @@ impl<'a> Pages<'a> {
             Job::Commune(index) => {
                 let commune = &model.communes[index];
                 context.insert("commune", commune);
-                let households: Vec<_> = commune
-                    .households
-                    .iter()
-                    .map(|&h| &model.households[h])
-                    .collect();
-                context.insert("households", &households);
+                let households = || -> Result<Vec<_>> {
+                    Ok((commune.households.iter())
+                        .map(|&h| &model.households[h])
+                        .collect())
+                };
+                match self.household_digests(&commune.households) {
+                    Some(digests) => {
+                        context.insert_identified("households", &digests, households)?
+                    }
+                    None => context.insert("households", &households()?),
+                }
                 let province = model.provinces.iter().find(|p| p.name == commune.province);
                 context.insert("province_path", &province.map(|p| p.path.as_str()));
             }
             Job::Household(index) => {
                 let household = &model.households[index];
-                context.insert("household", household);
+                match self.household_digests.get(index) {
+                    Some(digest) => {
+                        context.insert_identified("household", digest, || Ok(household))?
+                    }
+                    None => context.insert("household", household),
+                }
                 let disbursements: Vec<&DisbursementRow> = household
                     .disbursements
                     .iter()

@@ -395,6 +395,26 @@ fn check_names_a_broken_internal_link() {
 }
 
 #[test]
+fn a_content_page_at_a_generated_page_s_place_is_refused() {
+    let portal = sample_portal();
+    std::fs::write(
+        portal.root().join("content/xac-minh.md"),
+        "+++\ntitle = \"Xác minh\"\n+++\n\nTrang riêng.\n",
+    )
+    .unwrap();
+    portal
+        .run(&["build"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains(
+            "would both be written to `xac-minh/index.html`; rename one",
+        ))
+        .stderr(predicate::str::contains("xac-minh.md"))
+        .stderr(predicate::str::contains("the generated page Verify"));
+    assert!(!portal.root().join("public").exists());
+}
+
+#[test]
 fn check_names_a_template_error() {
     let portal = sample_portal();
     std::fs::create_dir_all(portal.root().join("templates")).unwrap();
