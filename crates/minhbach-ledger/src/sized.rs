@@ -18,7 +18,7 @@ use std::marker::PhantomData;
 const MOST: usize = 1 << 26;
 
 /// What to reserve for `hint` elements: them and a sixteenth more.
-fn room(hint: Option<usize>) -> usize {
+pub(crate) fn room(hint: Option<usize>) -> usize {
     let len = hint.unwrap_or(0).min(MOST);
     len + len / 16
 }
