@@ -112,6 +112,90 @@ enum Slot {
     },
 }
 
+/// The households in the order recorded, found by id through a table of
+/// their positions: not stored (the cache holds the list; the table is
+/// made again from its ids when it is read), and no second copy of each
+/// id, as a map from id to position held (half a million at W3).
+#[derive(Clone, Debug, Default)]
+struct Households {
+    list: Vec<HouseholdState>,
+    by_id: hashbrown::HashTable<u32>,
+    hasher: ahash::RandomState,
+}
+
+impl Households {
+    /// The position of the household `id`.
+    fn position(&self, id: &str) -> Option<u32> {
+        let hash = self.hasher.hash_one(id);
+        (self.by_id)
+            .find(hash, |&at| self.list[at as usize].id == id)
+            .copied()
+    }
+
+    /// Adds a household whose id is not there yet (`position` said so);
+    /// returns its position.
+    fn push(&mut self, household: HouseholdState) -> u32 {
+        let at = self.list.len() as u32;
+        let (list, hasher) = (&self.list, &self.hasher);
+        self.by_id
+            .insert_unique(hasher.hash_one(&household.id), at, |&at| {
+                hasher.hash_one(&list[at as usize].id)
+            });
+        self.list.push(household);
+        at
+    }
+
+    fn len(&self) -> usize {
+        self.list.len()
+    }
+}
+
+impl std::ops::Index<usize> for Households {
+    type Output = HouseholdState;
+    fn index(&self, at: usize) -> &HouseholdState {
+        &self.list[at]
+    }
+}
+
+/// Changes a household's state; never its id (the table finds it by it).
+impl std::ops::IndexMut<usize> for Households {
+    fn index_mut(&mut self, at: usize) -> &mut HouseholdState {
+        &mut self.list[at]
+    }
+}
+
+impl Serialize for Households {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.list.serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for Households {
+    /// The list, with its table made again; an id twice is no state.
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let list: Vec<HouseholdState> = sized::vec(deserializer)?;
+        let hasher = ahash::RandomState::default();
+        // Room for the appends to come, as the list has (`sized`).
+        let mut by_id = hashbrown::HashTable::with_capacity(list.capacity());
+        for (at, household) in list.iter().enumerate() {
+            let hash = hasher.hash_one(&household.id);
+            if (by_id.find(hash, |&other: &u32| list[other as usize].id == household.id)).is_some()
+            {
+                let message = format!("household `{}` twice", household.id);
+                return Err(serde::de::Error::custom(message));
+            }
+            by_id.insert_unique(hash, at as u32, |&other| {
+                hasher.hash_one(&list[other as usize].id)
+            });
+        }
+        Ok(Households {
+            list,
+            by_id,
+            hasher,
+        })
+    }
+}
+
 /// Everything needed to judge the next entry. Serialisable for the
 /// verified-state cache (`cache`), in postcard, which needs no field names.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
@@ -122,10 +206,7 @@ pub struct State {
     funds: Vec<FundState>,
     #[serde(deserialize_with = "sized::map")]
     fund_index: HashMap<String, u32>,
-    #[serde(deserialize_with = "sized::vec")]
-    households: Vec<HouseholdState>,
-    #[serde(deserialize_with = "sized::map")]
-    household_index: HashMap<String, u32>,
+    households: Households,
     #[serde(deserialize_with = "sized::map")]
     citizens: HashMap<String, u32>,
     #[serde(deserialize_with = "sized::vec")]
@@ -390,7 +471,7 @@ impl State {
     }
 
     pub fn has_household(&self, id: &str) -> bool {
-        self.household_index.contains_key(id)
+        self.households.position(id).is_some()
     }
 
     pub fn has_fund(&self, id: &str) -> bool {
@@ -625,7 +706,7 @@ impl State {
                 }
             }
             (Body::Household(household), Some(_)) => {
-                if self.household_index.contains_key(&household.id) {
+                if self.households.position(&household.id).is_some() {
                     return Err(EntryError::field(
                         "id",
                         format!("household `{}` already exists", household.id),
@@ -633,7 +714,6 @@ impl State {
                 }
                 let index = self.households.len() as u32;
                 self.claim_citizen(&household.citizen_id_hmac, index)?;
-                self.household_index.insert(household.id.clone(), index);
                 self.households.push(HouseholdState {
                     id: household.id.clone(),
                     citizen_id_hmac: household.citizen_id_hmac.clone(),
@@ -827,8 +907,8 @@ impl State {
     }
 
     fn live_household(&self, id: &str, field: &str) -> Result<u32, EntryError> {
-        match self.household_index.get(id) {
-            Some(&index) if !self.households[index as usize].voided => Ok(index),
+        match self.households.position(id) {
+            Some(index) if !self.households[index as usize].voided => Ok(index),
             Some(_) => Err(EntryError::field(
                 field,
                 format!("household `{id}` was voided"),
@@ -1416,10 +1496,36 @@ mod tests {
         };
         let second_house = HOUSE.replace(r#""id":"h""#, r#""id":"h2""#);
         let new_gift = GIFT.replace("R1", "R2");
-        for body in [GIFT, second_house.as_str(), new_gift.as_str()] {
+        // Households found by id in the table made again on reading: the
+        // same id again, a payment to it and to one never recorded.
+        let same_id = HOUSE.replace(&"a".repeat(64), &"b".repeat(64));
+        let unknown = PAY.replace(r#""household":"h""#, r#""household":"zz""#);
+        for body in [
+            GIFT,
+            second_house.as_str(),
+            new_gift.as_str(),
+            same_id.as_str(),
+            PAY,
+            unknown.as_str(),
+        ] {
             let (mut original, mut copy) = (original.clone(), copy.clone());
             assert_eq!(next(body, &mut copy), next(body, &mut original), "{body}");
         }
+        let (mut copy_now, mut original_now) = (copy.clone(), original.clone());
+        assert!(
+            next(&same_id, &mut copy_now)
+                .0
+                .unwrap_err()
+                .contains("already exists")
+        );
+        assert!(next(&unknown, &mut original_now).0.is_err());
+        assert!(next(PAY, &mut copy_now).0.is_ok());
+        // A household twice in a cache is no state.
+        let mut twice = original.clone();
+        twice.households.list.push(twice.households.list[0].clone());
+        let bytes = postcard::to_stdvec(&twice).unwrap();
+        let error = postcard::from_bytes::<State>(&bytes).unwrap_err();
+        assert!(matches!(error, postcard::Error::SerdeDeCustom), "{error:?}");
     }
 
     #[test]
