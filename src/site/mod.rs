@@ -262,7 +262,10 @@ fn render_site(
     reused.confirm(maker.as_ref(), portal);
     let rows = rows.filter(|_| reused.model.is_some());
     let mut states = reuse::States::new();
-    let index_base = build.index_base(&data, maker.as_ref());
+    // Whether the lookup index may be extended: its files are `stat`ed.
+    let index_base = timed(verbose, "lookup base", || {
+        Ok(build.index_base(&data, maker.as_ref()))
+    })?;
     let open_data = |states: &mut reuse::States| {
         timed(verbose, "open data", || {
             build.write_open_data(
@@ -314,8 +317,10 @@ fn render_site(
     let content_html = build.markdown(&sources)?;
     // Pages render from the model alone: free the verified state and the
     // leaf hashes first.
-    drop(data);
-    files += build.write_feeds(&model, &sources, &mut open_data)?;
+    files += timed(verbose, "feeds", || {
+        drop(data);
+        build.write_feeds(&model, &sources, &mut open_data)
+    })?;
     let (pages, jobs) = timed(verbose, "pages", || {
         let pages = build.pages(&model, &sources, &content_html, open_data);
         let jobs = page_jobs(&pages);
