@@ -141,6 +141,18 @@ struct FrameReader<R> {
     hasher: Sha256,
 }
 
+/// Decodes a postcard value from the next `length` bytes of `reader` as
+/// they are read, a block at a time, each hashed on the way (for the
+/// site's model cache as for this one's state): `None` unless they decode
+/// to one value that takes them all and they hash to `checksum`.
+pub fn decode_frame<T: serde::de::DeserializeOwned>(
+    reader: impl Read,
+    length: u64,
+    checksum: &[u8; 32],
+) -> Option<T> {
+    FrameReader::new(reader, length).decode(checksum)
+}
+
 impl<R: Read> FrameReader<R> {
     const BLOCK: usize = 1 << 20;
 

@@ -33,6 +33,7 @@ mod verify;
 pub use append::{
     AppendError, AppendReport, AppendSession, LedgerSettings, RecoverReport, Refused,
 };
+pub use cache::decode_frame;
 pub use input::{
     CheckMedia, InputContext, MAX_INPUT_LINE_BYTES, Pending, PendingMedia, parse_input,
 };

@@ -216,6 +216,17 @@ fn frame<'b>(rest: &mut &'b [u8]) -> Option<&'b [u8]> {
     Some(frame)
 }
 
+/// The next frame of `file`, checked against its SHA-256.
+fn read_frame(file: &mut std::fs::File) -> Option<Vec<u8>> {
+    let mut head = [0; FRAME_HEAD];
+    file.read_exact(&mut head).ok()?;
+    let length = u64::from_le_bytes(head[..8].try_into().ok()?);
+    let mut bytes = Vec::new();
+    (&mut *file).take(length).read_to_end(&mut bytes).ok()?;
+    let whole = bytes.len() as u64 == length && Sha256::digest(&bytes).as_slice() == &head[8..];
+    whole.then_some(bytes)
+}
+
 /// What made the cache beside the sink's output, read without its rows.
 pub fn maker(sink: &dyn Sink) -> Option<Maker> {
     let bytes = index_frame(&sink.state_path(STATE_FILE)?)?;
@@ -240,26 +251,41 @@ fn index_frame(path: &Path) -> Option<Vec<u8>> {
 /// donation rows read when first needed), or `None` if it is damaged or
 /// not one.
 pub fn load(sink: &dyn Sink) -> Option<Rows> {
-    let bytes = sink.previous_state(STATE_FILE)?;
+    use std::io::{Seek, SeekFrom};
+    let path = sink.state_path(STATE_FILE)?;
     let folder = sink.state_path(CHUNKS)?;
-    let mut rest = bytes.strip_prefix(MAGIC)?;
-    let index: Index = postcard::from_bytes(frame(&mut rest)?).ok()?;
+    let mut file = std::fs::File::open(&path).ok()?;
+    let file_length = file.metadata().ok()?.len();
+    let mut magic = vec![0; MAGIC.len()];
+    file.read_exact(&mut magic).ok()?;
+    (magic == MAGIC).then_some(())?;
+    let index: Index = postcard::from_bytes(&read_frame(&mut file)?).ok()?;
     if index.chunk_rows != super::chunk_rows() {
         return None;
     }
-    let head = frame(&mut rest)?;
-    let households_at = (bytes.len() - rest.len()) as u64;
-    let households_checksum: [u8; 32] = rest.get(8..FRAME_HEAD)?.try_into().ok()?;
-    let households = frame(&mut rest)?;
-    let tail = frame(&mut rest)?;
-    // The households (most of the state: 120 MB at W3) decoded beside the
-    // other rows.
+    let head = read_frame(&mut file)?;
+    let households_at = file.stream_position().ok()?;
+    let mut households_head = [0; FRAME_HEAD];
+    file.read_exact(&mut households_head).ok()?;
+    let households_length = u64::from_le_bytes(households_head[..8].try_into().ok()?);
+    let households_checksum: [u8; 32] = households_head[8..].try_into().ok()?;
+    // The tail after the households, read first; then the households
+    // (most of the state: 120 MB at W3) decoded as they are read, not from
+    // the whole file held in memory, beside the other rows.
+    let tail_at = (households_at.checked_add(FRAME_HEAD as u64)?).checked_add(households_length)?;
+    file.seek(SeekFrom::Start(tail_at)).ok()?;
+    let tail = read_frame(&mut file)?;
+    if file.stream_position().ok()? != file_length {
+        return None;
+    }
+    file.seek(SeekFrom::Start(households_at + FRAME_HEAD as u64))
+        .ok()?;
     let (households, (head, tail)) = rayon::join(
-        || postcard::from_bytes::<Households>(households).ok(),
+        || crate::ledger::decode_frame::<Households>(file, households_length, &households_checksum),
         || {
             (
-                postcard::from_bytes::<Head>(head).ok(),
-                sized::vec::<_, DonationRow>(&mut postcard::Deserializer::from_bytes(tail)).ok(),
+                postcard::from_bytes::<Head>(&head).ok(),
+                sized::vec::<_, DonationRow>(&mut postcard::Deserializer::from_bytes(&tail)).ok(),
             )
         },
     );
@@ -278,7 +304,7 @@ pub fn load(sink: &dyn Sink) -> Option<Rows> {
     let donations = Donations::from_parts(chunks, tail);
     let counted = donations.tail().len() < super::chunk_rows()
         && head.fund_activity.len() == head.funds.len();
-    if donations.len() != index.donations || !rest.is_empty() || !counted {
+    if donations.len() != index.donations || !counted {
         return None;
     }
     let mut rows = Rows {
@@ -634,5 +660,23 @@ mod tests {
         }
         std::fs::write(&state, &whole[..whole.len() - 1]).unwrap();
         assert!(read_back(&output).is_none(), "a state cut short");
+        // A byte changed in the households' frame (read as it streams),
+        // or one more byte after the last frame.
+        let mut at = MAGIC.len();
+        for _ in 0..2 {
+            let length = u64::from_le_bytes(whole[at..at + 8].try_into().unwrap());
+            at += FRAME_HEAD + length as usize;
+        }
+        let length = u64::from_le_bytes(whole[at..at + 8].try_into().unwrap()) as usize;
+        let mut bytes = whole.clone();
+        bytes[at + FRAME_HEAD + length / 2] ^= 1;
+        std::fs::write(&state, &bytes).unwrap();
+        assert!(read_back(&output).is_none(), "the households changed");
+        let mut longer = whole.clone();
+        longer.push(0);
+        std::fs::write(&state, &longer).unwrap();
+        assert!(read_back(&output).is_none(), "a byte after the last frame");
+        std::fs::write(&state, &whole).unwrap();
+        assert!(read_back(&output).is_some());
     }
 }
