@@ -207,13 +207,12 @@ impl KeptSource {
     }
 }
 
-/// The next frame of `rest`, checked against its SHA-256.
-fn frame<'b>(rest: &mut &'b [u8]) -> Option<&'b [u8]> {
-    let length = usize::try_from(u64::from_le_bytes(rest.get(..8)?.try_into().ok()?)).ok()?;
-    let frame = rest.get(40..40usize.checked_add(length)?)?;
-    (Sha256::digest(frame).as_slice() == &rest[8..40]).then_some(())?;
-    *rest = &rest[40 + length..];
-    Some(frame)
+/// The state file, read past its magic, at its first frame (`Index`).
+fn open_state(path: &Path) -> Option<std::fs::File> {
+    let mut file = std::fs::File::open(path).ok()?;
+    let mut magic = vec![0; MAGIC.len()];
+    file.read_exact(&mut magic).ok()?;
+    (magic == MAGIC).then_some(file)
 }
 
 /// The next frame of `file`, checked against its SHA-256.
@@ -229,22 +228,10 @@ fn read_frame(file: &mut std::fs::File) -> Option<Vec<u8>> {
 
 /// What made the cache beside the sink's output, read without its rows.
 pub fn maker(sink: &dyn Sink) -> Option<Maker> {
-    let bytes = index_frame(&sink.state_path(STATE_FILE)?)?;
-    let mut rest = bytes.strip_prefix(MAGIC)?;
-    let index: Index = postcard::from_bytes(frame(&mut rest)?).ok()?;
+    // Only the first frame: the rows are most of the file.
+    let bytes = read_frame(&mut open_state(&sink.state_path(STATE_FILE)?)?)?;
+    let index: Index = postcard::from_bytes(&bytes).ok()?;
     Some(index.maker.into_owned())
-}
-
-/// The state file's start up to the end of its first frame (`Index`), not
-/// the rest: the rows are most of it.
-fn index_frame(path: &Path) -> Option<Vec<u8>> {
-    let mut file = std::fs::File::open(path).ok()?;
-    let mut start = vec![0; MAGIC.len() + 40];
-    file.read_exact(&mut start).ok()?;
-    let length = u64::from_le_bytes(start[MAGIC.len()..][..8].try_into().ok()?);
-    let mut bytes = start;
-    file.take(length).read_to_end(&mut bytes).ok()?;
-    Some(bytes)
 }
 
 /// The rows the cache beside the sink's output holds (the full chunks'
@@ -254,11 +241,8 @@ pub fn load(sink: &dyn Sink) -> Option<Rows> {
     use std::io::{Seek, SeekFrom};
     let path = sink.state_path(STATE_FILE)?;
     let folder = sink.state_path(CHUNKS)?;
-    let mut file = std::fs::File::open(&path).ok()?;
+    let mut file = open_state(&path)?;
     let file_length = file.metadata().ok()?.len();
-    let mut magic = vec![0; MAGIC.len()];
-    file.read_exact(&mut magic).ok()?;
-    (magic == MAGIC).then_some(())?;
     let index: Index = postcard::from_bytes(&read_frame(&mut file)?).ok()?;
     if index.chunk_rows != super::chunk_rows() {
         return None;
@@ -337,12 +321,12 @@ pub fn sweep(output: &Path) {
     let Ok(listing) = std::fs::read_dir(&folder) else {
         return;
     };
-    let state = index_frame(&crate::site::output::state_path(output, STATE_FILE));
+    let state = open_state(&crate::site::output::state_path(output, STATE_FILE))
+        .and_then(|mut file| read_frame(&mut file));
     let named: Vec<String> = state
         .as_deref()
         .and_then(|bytes| {
-            let mut rest = bytes.strip_prefix(MAGIC)?;
-            let index: Index = postcard::from_bytes(frame(&mut rest)?).ok()?;
+            let index: Index = postcard::from_bytes(bytes).ok()?;
             Some(
                 index
                     .sealed
