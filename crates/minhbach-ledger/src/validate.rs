@@ -292,7 +292,9 @@ fn text(
     if empty == Empty::Refused && value.trim().is_empty() {
         return Err(EntryError::field(field, "must not be empty"));
     }
-    if value.chars().count() > max_chars {
+    // A string is never longer in characters than in bytes: most need no
+    // count.
+    if value.len() > max_chars && value.chars().count() > max_chars {
         return Err(EntryError::field(
             field,
             format!("is longer than {max_chars} characters"),
@@ -300,14 +302,21 @@ fn text(
     }
     let allowed = |c: char| line == Line::Multi && (c == '\n' || c == '\t');
     let mut has_control = false;
-    for control in value.chars().filter(|c| c.is_control()) {
-        if !allowed(control) {
-            return Err(EntryError::field(
-                field,
-                format!("contains the control character U+{:04X}", control as u32),
-            ));
+    // Control characters (U+0000-U+001F, U+007F-U+009F) are found by their
+    // bytes first: in UTF-8 each is one of these bytes or starts with 0xC2.
+    let may_have_control = value
+        .bytes()
+        .any(|byte| byte < 0x20 || byte == 0x7f || byte == 0xc2);
+    if may_have_control {
+        for control in value.chars().filter(|c| c.is_control()) {
+            if !allowed(control) {
+                return Err(EntryError::field(
+                    field,
+                    format!("contains the control character U+{:04X}", control as u32),
+                ));
+            }
+            has_control = true;
         }
-        has_control = true;
     }
     if has_control {
         escapes_stay_nfc(field, value)?;
@@ -571,6 +580,17 @@ mod tests {
         assert!(text("x", "", 10, Line::Single, Empty::Refused).is_err());
         assert!(text("x", "", 10, Line::Single, Empty::Allowed).is_ok());
         assert!(text("x", &"đ".repeat(11), 10, Line::Single, Empty::Allowed).is_err());
+        assert!(text("x", &"đ".repeat(10), 10, Line::Single, Empty::Allowed).is_ok());
+        // Every control character, one byte or two in UTF-8, and the
+        // characters beside them that share their first byte.
+        for control in ['\u{1f}', '\u{7f}', '\u{80}', '\u{9f}'] {
+            let value = format!("a{control}b");
+            assert!(text("x", &value, 10, Line::Multi, Empty::Refused).is_err());
+        }
+        for plain in ['\u{a0}', '\u{bf}', 'đ', '\u{7e}'] {
+            let value = format!("a{plain}b");
+            assert!(text("x", &value, 10, Line::Multi, Empty::Refused).is_ok());
+        }
     }
 
     #[test]
