@@ -14,7 +14,9 @@
 # Pages are Vietnamese only unless --en. Unless BENCH_PEER=0, the same pages
 # are then built as a Hugo site, cold, RUNS times (bench/peer.sh), and the row
 # ends with Hugo's cold build and minhbach's time over Hugo's; the HTML page
-# counts of both go to stderr. Prints a Markdown table row.
+# counts of both go to stderr; a Hugo run that fails (the OOM killer, at W3
+# on 24 GiB) is reported in the row, which still ends. Hugo runs after
+# minhbach's rebuilds. Prints a Markdown table row.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scale=${1:-W1}
@@ -79,13 +81,9 @@ for run in $(seq "$runs"); do
   (cd "$work/p" && measure "$work/cold" $bin build -v)
   cp "$work/stderr" "$work/cold-phases.$run"
 done
-# The peer, from the cold build's output, before the appends below change it.
-peer=""
-[ "${BENCH_PEER:-1}" != 0 ] && peer=$(bench/peer.sh "$work" "$runs" $english)
-if [ -n "$peer" ]; then
-  read -r peer_seconds peer_kib peer_pages portal_pages peer_version <<<"$peer"
-  echo "pages: minhbach $portal_pages HTML files, Hugo $peer_version $peer_pages" >&2
-fi
+# The peer's project, from the cold build's output, before the appends
+# below change it; Hugo is timed after the rebuilds.
+[ "${BENCH_PEER:-1}" != 0 ] && bench/peer.sh prepare "$work" $english
 
 for run in $(seq "$runs"); do
   echo "{\"kind\":\"donation\",\"fund\":\"cuu-tro\",\"donor\":\"Người thứ $run\",\"amount\":100000,\"date\":\"2025-11-30\",\"channel\":\"bank\",\"ref\":\"BENCH$run\"}" \
@@ -96,10 +94,24 @@ for run in $(seq "$runs"); do
   grep -o '[0-9]* written' "$work/stderr" "$work/stdout" | grep -o '^[^ ]*$\|[0-9]*' | tail -1 >>"$work/rewritten"
 done
 
+# Hugo's runs, after the rebuilds: its run (13 GB at W2) would push the
+# portal out of the page cache before them.
+peer=""
+[ "${BENCH_PEER:-1}" != 0 ] && peer=$(bench/peer.sh time "$work" "$runs")
+peer_columns=" not run | |"
+case "$peer" in
+  "") ;;
+  failed*)
+    read -r _ peer_kib peer_how <<<"$peer"
+    peer_columns=" failed at $(( peer_kib / 1024 )) MiB ($peer_how) | — |" ;;
+  *)
+    read -r peer_seconds peer_kib peer_pages portal_pages peer_version <<<"$peer"
+    echo "pages: minhbach $portal_pages HTML files, Hugo $peer_version $peer_pages" >&2 ;;
+esac
+
 rm -rf "$work"/old-public.*
 
 col() { awk "{print \$$2}" "$1" | median; }
 peak=$(cat "$work/import" "$work/verify" "$work/cold" "$work/append" "$work/warm" | awk '{print $2}' | sort -n | tail -1)
-peer_columns=" not run | |"
-[ -n "$peer" ] && peer_columns=" $peer_seconds s, $(( peer_kib / 1024 )) MiB | $(awk -v a="$(col "$work/cold" 1)" -v b="$peer_seconds" 'BEGIN {printf "%.2f", a / b}') × |"
+[ -n "${peer_seconds:-}" ] && peer_columns=" $peer_seconds s, $(( peer_kib / 1024 )) MiB | $(awk -v a="$(col "$work/cold" 1)" -v b="$peer_seconds" 'BEGIN {printf "%.2f", a / b}') × |"
 echo "| $scale${english:+ (vi+en)}${BENCH_PROFILE:+ ($BENCH_PROFILE build)} | $(col "$work/import" 1) s | $(col "$work/verify" 1) s | $(col "$work/cold" 1) s, $(( $(col "$work/cold" 2) / 1024 )) MiB | $(col "$work/append" 1) s | $(col "$work/warm" 1) s, $(median <"$work/rewritten") files | $(( peak / 1024 )) MiB |$peer_columns"
