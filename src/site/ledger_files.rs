@@ -22,7 +22,7 @@ use crate::portal::Portal;
 use anyhow::{Context as _, Result, anyhow, bail};
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 use std::fs::File;
 use std::io::Read;
 use std::path::PathBuf;
@@ -235,23 +235,47 @@ impl LedgerData {
         let keys = PublishedKeys::of_ledger(&verified.checkpoint.origin, self.state.keys());
         sink.write("ledger/keys", keys.to_text().as_bytes())?;
         let code = crate::code::executable_hash()?;
-        let mut files = 2;
-        // The segment whose lines (and, if not at hand, leaves) were read
-        // last: tiles come in index order, and a tile never spans two
-        // segments.
-        let mut at_hand: Option<SegmentAtHand> = None;
+        // Tiles by the segment they are in (a tile never spans two; one
+        // above level 1 reads none), each segment's in order on one thread
+        // with its lines read once, the segments in parallel: one after
+        // another, the log was a single-threaded second of a cold W2 build.
+        let mut by_segment: BTreeMap<usize, Vec<Tile>> = BTreeMap::new();
         for tile in tiles::tiles_to_publish(verified.checkpoint.size, &self.checkpoint_sizes) {
+            let index = (tile.first_entry() / SEGMENT_ENTRIES) as usize;
+            by_segment.entry(index).or_default().push(tile);
+        }
+        let files = by_segment
+            .into_par_iter()
+            .map(|(index, tiles)| self.write_segment_tiles(sink, &code, &levels, index, &tiles))
+            .try_reduce(|| 0, |a, b| Ok(a + b))?;
+        Ok(2 + files)
+    }
+
+    /// The tiles and entry bundles of segment `index`'s part of the log,
+    /// kept where the last build's are still as written; the number of
+    /// files they are.
+    fn write_segment_tiles(
+        &self,
+        sink: &dyn Sink,
+        code: &[u8; 32],
+        levels: &TileLevels,
+        index: usize,
+        tiles: &[Tile],
+    ) -> Result<usize> {
+        let mut files = 0;
+        // The segment's lines (and, if not at hand, leaves), once read.
+        let mut at_hand: Option<SegmentAtHand> = None;
+        for &tile in tiles {
             let path = format!("ledger/{}", tile.path());
             let entries_path = format!("ledger/{}", tile.entries_path());
             files += 1 + usize::from(tile.level == 0);
-            let index = (tile.first_entry() / SEGMENT_ENTRIES) as usize;
             // A full segment's root, for its level-0 and level-1 tiles.
             let root = (tile.level <= 1)
                 .then(|| levels.subtree_root(index))
                 .flatten();
             if let Some(root) = root {
-                let tile_inputs = segment_tile_fingerprint(&code, &root, &path);
-                let bundle_inputs = segment_tile_fingerprint(&code, &root, &entries_path);
+                let tile_inputs = segment_tile_fingerprint(code, &root, &path);
+                let bundle_inputs = segment_tile_fingerprint(code, &root, &entries_path);
                 let tile_kept = sink.keep(&path, &tile_inputs)?;
                 let bundle_kept = tile.level > 0 || sink.keep(&entries_path, &bundle_inputs)?;
                 if tile_kept && bundle_kept {
@@ -263,13 +287,13 @@ impl LedgerData {
                     let bytes = match levels.tile_bytes(tile) {
                         Some(bytes) => bytes,
                         None => self
-                            .at_hand(&mut at_hand, index, &levels)?
+                            .at_hand(&mut at_hand, index, levels)?
                             .tile_bytes(tile, index)?,
                     };
                     sink.write_rendered(&path, &bytes, &tile_inputs)?;
                 }
                 if !bundle_kept {
-                    let segment = self.at_hand(&mut at_hand, index, &levels)?;
+                    let segment = self.at_hand(&mut at_hand, index, levels)?;
                     sink.write_rendered(&entries_path, &segment.bundle(tile), &bundle_inputs)?;
                 }
                 continue;
@@ -278,9 +302,9 @@ impl LedgerData {
                 .tile_bytes(tile)
                 .context("a tile past the full segments has its hashes at hand")?;
             if tile.level == 0 {
-                let inputs = bundle_fingerprint(&code, &bytes);
+                let inputs = bundle_fingerprint(code, &bytes);
                 if !sink.keep(&entries_path, &inputs)? {
-                    let segment = self.at_hand(&mut at_hand, index, &levels)?;
+                    let segment = self.at_hand(&mut at_hand, index, levels)?;
                     sink.write_rendered(&entries_path, &segment.bundle(tile), &inputs)?;
                 }
             }

@@ -291,23 +291,31 @@ fn render_site(
             )
         })
     };
+    let public_log = |data: &ledger_files::LedgerData| {
+        timed(verbose, "public log", || data.write_public_log(sink))
+    };
     // A rebuild decodes only the entries appended since: the model takes a
     // copy of them and is made beside the open data (mostly files written).
     // A cold build's are every entry, which the model takes over once the
-    // open data is written rather than copy.
+    // CSVs are written rather than copy; the public log (which reads the
+    // segments, not the entries) is written beside it.
     let ((mut open_data, mut files), mut model) = if data.first > 0 {
         let entries = data.entries.clone();
         let mut model_states = reuse::States::new();
         let (open, made) = rayon::join(
-            || open_data(&mut states),
+            || {
+                let (open, files) = open_data(&mut states)?;
+                Ok::<_, anyhow::Error>((open, files + public_log(&data)?))
+            },
             || model(entries, &mut model_states),
         );
         states.append(&mut model_states);
         (open?, made?)
     } else {
-        let open = open_data(&mut states)?;
+        let (open, files) = open_data(&mut states)?;
         let entries = std::mem::take(&mut data.entries);
-        (open, model(entries, &mut states)?)
+        let (log, made) = rayon::join(|| public_log(&data), || model(entries, &mut states));
+        ((open, files + log?), made?)
     };
     // Photos before pages: a page shows each photo's published sizes.
     files += timed(verbose, "photos", || {
@@ -614,7 +622,6 @@ impl<'a> Build<'a> {
             sha256: None,
         });
         let mut files = listed.len();
-        files += data.write_public_log(sink)?;
         files += write_host_files(sink, &self.urls.base_path, data.verified.checkpoint.size)?;
         Ok((listed, files))
     }

@@ -16,9 +16,9 @@
 
 use super::load::{Sources, TemplateSource};
 use anyhow::{Result, anyhow};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
-use tera::{Context, Kwargs, State, Tera, TeraResult};
+use tera::{Context, Kwargs, State, Tera, TeraResult, Value};
 
 /// URLs of the site: everything is root-relative and carries the base path,
 /// so the site works from a sub-path (`https://example.github.io/minhbach/`).
@@ -232,22 +232,33 @@ pub fn percent(part: u64, whole: u64) -> String {
     }
 }
 
-fn language_of(kwargs: &Kwargs, state: &State) -> TeraResult<String> {
-    match kwargs.get::<String>("lang")? {
-        Some(language) => Ok(language),
-        None => Ok(state
-            .get::<String>("lang")?
-            .unwrap_or_else(|| "vi".to_string())),
+/// The language a function or filter is called for: its `lang` argument,
+/// else the page's. Borrowed where the argument is given; the page's is a
+/// clone of its value (inline, no allocation).
+fn with_language<R>(
+    kwargs: &Kwargs,
+    state: &State,
+    then: impl FnOnce(&str) -> TeraResult<R>,
+) -> TeraResult<R> {
+    if let Some(language) = kwargs.get::<&str>("lang")? {
+        return then(language);
     }
+    let page = state.get::<Value>("lang")?;
+    then(page.as_ref().and_then(Value::as_str).unwrap_or("vi"))
 }
 
+/// Templates call `t`, `url` and `asset` about sixty times a page: each
+/// takes its arguments borrowed and returns a value made once (a
+/// translation, as a template value whose clone shares its text) or one
+/// string, so a page costs no allocation per call beyond its result.
 fn register(tera: &mut Tera, sources: &Sources, urls: &Urls) {
     tera.register_filter("vnd", |value: u64, _: Kwargs, _: &State| {
         crate::vn::format_vnd(value)
     });
     tera.register_filter("date", |value: &str, kwargs: Kwargs, state: &State| {
-        let language = language_of(&kwargs, state)?;
-        Ok::<_, tera::Error>(crate::vn::format_date(value, &language))
+        with_language(&kwargs, state, |language| {
+            Ok(crate::vn::format_date(value, language))
+        })
     });
     tera.register_filter("mask", |value: &str, _: Kwargs, _: &State| {
         crate::vn::mask_last4(value)
@@ -262,40 +273,56 @@ fn register(tera: &mut Tera, sources: &Sources, urls: &Urls) {
         let whole: u64 = kwargs.must_get("of")?;
         Ok::<_, tera::Error>(percent(value, whole))
     });
-    let translations = Arc::new(sources.translations.clone());
-    tera.register_function("t", move |kwargs: Kwargs, state: &State| {
-        let key: String = kwargs.must_get("key")?;
-        let language = language_of(&kwargs, state)?;
-        translations
-            .get(&language)
-            .and_then(|table| table.get(&key))
-            .cloned()
-            .ok_or_else(|| {
-                tera::Error::message(format!(
-                    "no translation for `{key}` in language `{language}` (add it to the theme's i18n/{language}.toml)"
-                ))
+    let translations: Arc<HashMap<String, HashMap<String, Value>>> = Arc::new(
+        sources
+            .translations
+            .iter()
+            .map(|(language, table)| {
+                let values = table
+                    .iter()
+                    .map(|(key, text)| (key.clone(), Value::from(text.as_str())))
+                    .collect();
+                (language.clone(), values)
             })
+            .collect(),
+    );
+    tera.register_function("t", move |kwargs: Kwargs, state: &State| {
+        let key: &str = kwargs.must_get("key")?;
+        with_language(&kwargs, state, |language| {
+            translations
+                .get(language)
+                .and_then(|table| table.get(key))
+                .cloned()
+                .ok_or_else(|| {
+                    tera::Error::message(format!(
+                        "no translation for `{key}` in language `{language}` (add it to the theme's i18n/{language}.toml)"
+                    ))
+                })
+        })
     });
     let page_urls = urls.clone();
     tera.register_function("url", move |kwargs: Kwargs, state: &State| {
-        let path: String = kwargs.must_get("path")?;
-        let language = language_of(&kwargs, state)?;
+        let path: &str = kwargs.must_get("path")?;
         if !path.starts_with('/') {
             return Err(tera::Error::message(format!(
                 "url(path=\"{path}\"): the path must start with `/`"
             )));
         }
-        Ok(page_urls.page(&language, &path))
+        with_language(
+            &kwargs,
+            state,
+            |language| Ok(page_urls.page(language, path)),
+        )
     });
     let asset_urls = urls.clone();
     tera.register_function("asset", move |kwargs: Kwargs, _: &State| {
-        let path: String = kwargs.must_get("path")?;
+        let path: &str = kwargs.must_get("path")?;
         if !path.starts_with('/') {
             return Err(tera::Error::message(format!(
                 "asset(path=\"{path}\"): the path must start with `/`"
             )));
         }
-        Ok(asset_urls.asset(&path))
+        Ok(asset_urls.asset(path))
     });
 }
 
@@ -319,6 +346,82 @@ mod tests {
         let root = Urls::new("/", "vi");
         assert_eq!(root.page("vi", "/"), "/");
         assert_eq!(root.absolute_base, None);
+    }
+
+    /// `t`, `url`, `asset` and `date` as templates call them: in the page's
+    /// language unless given one, translations escaped like any text, and
+    /// a missing translation or a relative path refused by name.
+    #[test]
+    fn the_template_functions_take_the_page_s_language_or_their_own() {
+        let table = |pairs: &[(&str, &str)]| {
+            (pairs.iter())
+                .map(|(key, text)| (key.to_string(), text.to_string()))
+                .collect::<BTreeMap<_, _>>()
+        };
+        let sources = Sources {
+            content: Vec::new(),
+            templates: BTreeMap::new(),
+            translations: BTreeMap::from([
+                ("vi".to_string(), table(&[("fund", "Quỹ <cứu trợ>")])),
+                ("en".to_string(), table(&[("fund", "Fund")])),
+            ]),
+            static_files: BTreeMap::new(),
+        };
+        let mut tera = Tera::default();
+        tera.set_escape_fn(escape);
+        tera.autoescape_on(vec![".html"]);
+        register(&mut tera, &sources, &Urls::new("/sub", "vi"));
+        let page = "{{ t(key='fund') }}|{{ t(key='fund', lang='en') }}|{{ url(path='/quy/') }}|\
+            {{ url(path='/quy/', lang='en') }}|{{ asset(path='/a.css') }}|{{ '2025-09-13' | date }}";
+        tera.add_raw_templates([
+            ("page.html", page),
+            ("missing.html", "{{ t(key='nope') }}"),
+            ("relative.html", "{{ url(path='quy/') }}"),
+        ])
+        .unwrap();
+        let render = |template: &str, language: Option<&str>| {
+            let mut context = Context::new();
+            if let Some(language) = language {
+                context.insert("lang", language);
+            }
+            tera.render(template, &context)
+        };
+        let vi = "Quỹ &lt;cứu trợ&gt;|Fund|/sub/quy/|/sub/en/quy/|/sub/a.css|";
+        assert_eq!(
+            render("page.html", Some("vi")).unwrap(),
+            format!("{vi}{}", crate::vn::format_date("2025-09-13", "vi"))
+        );
+        assert_eq!(
+            render("page.html", None).unwrap(),
+            render("page.html", Some("vi")).unwrap()
+        );
+        assert_eq!(
+            render("page.html", Some("en")).unwrap(),
+            format!(
+                "Fund|Fund|/sub/en/quy/|/sub/en/quy/|/sub/a.css|{}",
+                crate::vn::format_date("2025-09-13", "en")
+            )
+        );
+        let error = |template: &str, language: &str| {
+            let error = render(template, Some(language)).unwrap_err();
+            let mut message = error.to_string();
+            let mut source = std::error::Error::source(&error);
+            while let Some(cause) = source {
+                message.push_str(&format!(": {cause}"));
+                source = cause.source();
+            }
+            message
+        };
+        let missing = error("missing.html", "en");
+        assert!(
+            missing.contains("no translation for `nope` in language `en`"),
+            "{missing}"
+        );
+        let relative = error("relative.html", "vi");
+        assert!(
+            relative.contains("url(path=\"quy/\"): the path must start with `/`"),
+            "{relative}"
+        );
     }
 
     #[test]
