@@ -388,6 +388,12 @@ fn push_terms(
     terms.push(format!("d{day}"));
 }
 
+/// The parts the postings' terms are merged in, in parallel.
+const MERGE_PARTS: usize = 64;
+
+/// Terms and their postings (donation numbers, ascending).
+type Postings = Vec<(String, Vec<u32>)>;
+
 /// Writes the whole index for the model's donations.
 pub fn write_index(model: &Model, page_size: usize, sink: &dyn Sink) -> Result<IndexReport> {
     let writer = IndexWriter::new(sink);
@@ -416,37 +422,65 @@ fn write_rows(
             )
         })?;
 
-    // Postings: per block in parallel, then concatenated in block order so
-    // every list stays sorted.
-    let blocks: Vec<ahash::AHashMap<String, Vec<u32>>> = donations
+    // Postings: per block in parallel, each block's terms parted by their
+    // hash; then each part's lists concatenated in block order, the parts
+    // in parallel, so every list stays sorted (merged into one map on one
+    // thread, this was the index's serial tail).
+    let parting = ahash::RandomState::with_seeds(0, 0, 0, 0);
+    let blocks: Vec<Vec<Postings>> = donations
         .par_chunks(BLOCK)
         .enumerate()
-        .map(|(block, rows)| postings_of(rows, block * BLOCK))
+        .map(|(block, rows)| {
+            let mut parts: Vec<Postings> = vec![Vec::new(); MERGE_PARTS];
+            for (term, list) in postings_of(rows, block * BLOCK) {
+                let part = parting.hash_one(&term) % MERGE_PARTS as u64;
+                parts[part as usize].push((term, list));
+            }
+            parts
+        })
         .collect();
-    let mut postings: ahash::AHashMap<String, Vec<u32>> = ahash::AHashMap::new();
+    let mut by_part: Vec<Vec<Postings>> = (0..MERGE_PARTS)
+        .map(|_| Vec::with_capacity(blocks.len()))
+        .collect();
     for block in blocks {
-        for (term, list) in block {
-            postings.entry(term).or_default().extend(list);
+        for (part, lists) in block.into_iter().enumerate() {
+            by_part[part].push(lists);
         }
     }
-    let mut terms: Vec<(String, Vec<u32>)> = postings.into_iter().collect();
-    terms.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    let mut terms: Postings = by_part
+        .into_par_iter()
+        .flat_map_iter(|blocks| {
+            let mut merged: ahash::AHashMap<String, Vec<u32>> = ahash::AHashMap::new();
+            for (term, list) in blocks.into_iter().flatten() {
+                merged.entry(term).or_default().extend(list);
+            }
+            merged
+        })
+        .collect();
+    terms.par_sort_unstable_by(|a, b| a.0.cmp(&b.0));
     let codes = terms
         .iter()
         .filter(|(term, _)| term.starts_with('c'))
         .count();
     let code_bits = code_bits(codes);
 
-    let mut dictionary: BTreeMap<String, String> = BTreeMap::new();
-    for (term, list) in &terms {
-        let line = dictionary
-            .entry(dictionary_shard(term, code_bits))
-            .or_default();
-        push_dictionary_line(line, term, list);
-    }
-    dictionary
+    // Each dictionary shard's lines in term order, the shards made and
+    // written in parallel.
+    let mut shard_of: Vec<(String, usize)> = terms
         .par_iter()
-        .try_for_each(|(shard, text)| writer.write(format!("d/{shard}"), text.as_bytes()))?;
+        .enumerate()
+        .map(|(at, (term, _))| (dictionary_shard(term, code_bits), at))
+        .collect();
+    shard_of.par_sort_unstable();
+    let shards: Vec<&[(String, usize)]> = shard_of.chunk_by(|a, b| a.0 == b.0).collect();
+    shards.par_iter().try_for_each(|lines| {
+        let mut text = String::new();
+        for &(_, at) in lines.iter() {
+            let (term, list) = &terms[at];
+            push_dictionary_line(&mut text, term, list);
+        }
+        writer.write(format!("d/{}", lines[0].0), text.as_bytes())
+    })?;
     terms
         .par_iter()
         .filter(|(_, list)| has_chunks(list))
