@@ -37,7 +37,7 @@ use std::io::{Read, Write};
 use std::path::Path;
 
 /// The first bytes of the file; the number is this format's version.
-const MAGIC: &[u8] = b"minhbach verified-state 5\n";
+const MAGIC: &[u8] = b"minhbach verified-state 6\n";
 
 /// The file's first frame (postcard): everything but the state, which is
 /// the second frame. Each frame is its length (u64, little-endian), its

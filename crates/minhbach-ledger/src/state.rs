@@ -112,14 +112,20 @@ enum Slot {
     },
 }
 
-/// The households in the order recorded, found by id through a table of
-/// their positions: not stored (the cache holds the list; the table is
-/// made again from its ids when it is read), and no second copy of each
-/// id, as a map from id to position held (half a million at W3).
+/// The households in the order recorded, found by id, and the live ones by
+/// the citizen-ID commitment each claims, through tables of their
+/// positions: not stored (the cache holds the list; the tables are made
+/// again from it when it is read), and no second copy of each id or
+/// commitment, as maps from them to positions held (half a million of each
+/// at W3).
 #[derive(Clone, Debug, Default)]
 struct Households {
     list: Vec<HouseholdState>,
     by_id: hashbrown::HashTable<u32>,
+    /// Every live household, by its `citizen_id_hmac`: a voided one has
+    /// released its claim, and one cannot be corrected again, so this is
+    /// exactly the live households' commitments.
+    by_citizen: hashbrown::HashTable<u32>,
     hasher: ahash::RandomState,
 }
 
@@ -148,6 +154,42 @@ impl Households {
     fn len(&self) -> usize {
         self.list.len()
     }
+
+    /// The live household that claims the citizen-ID commitment `hmac`.
+    fn citizen(&self, hmac: &str) -> Option<u32> {
+        let hash = self.hasher.hash_one(hmac);
+        (self.by_citizen)
+            .find(hash, |&at| self.list[at as usize].citizen_id_hmac == hmac)
+            .copied()
+    }
+
+    /// Household `at` claims its commitment, which no other live household
+    /// claims (`citizen` said so).
+    fn claim(&mut self, at: u32) {
+        let (list, hasher) = (&self.list, &self.hasher);
+        let hash = hasher.hash_one(&list[at as usize].citizen_id_hmac);
+        self.by_citizen.insert_unique(hash, at, |&other| {
+            hasher.hash_one(&list[other as usize].citizen_id_hmac)
+        });
+    }
+
+    /// Household `at` no longer claims its commitment (it was voided).
+    fn release(&mut self, at: u32) {
+        let hash = self
+            .hasher
+            .hash_one(&self.list[at as usize].citizen_id_hmac);
+        if let Ok(claim) = self.by_citizen.find_entry(hash, |&other| other == at) {
+            claim.remove();
+        }
+    }
+
+    /// Household `at`'s commitment becomes `hmac` (an amendment), its claim
+    /// moved with it.
+    fn set_citizen(&mut self, at: u32, hmac: String) {
+        self.release(at);
+        self.list[at as usize].citizen_id_hmac = hmac;
+        self.claim(at);
+    }
 }
 
 impl std::ops::Index<usize> for Households {
@@ -157,7 +199,8 @@ impl std::ops::Index<usize> for Households {
     }
 }
 
-/// Changes a household's state; never its id (the table finds it by it).
+/// Changes a household's state; never its id or commitment (the tables find
+/// it by them: `set_citizen` changes the commitment).
 impl std::ops::IndexMut<usize> for Households {
     fn index_mut(&mut self, at: usize) -> &mut HouseholdState {
         &mut self.list[at]
@@ -171,7 +214,8 @@ impl Serialize for Households {
 }
 
 impl<'de> Deserialize<'de> for Households {
-    /// The list, with its table made again; an id twice is no state.
+    /// The list, with its tables made again; an id twice, or a commitment
+    /// claimed by two live households, is no state.
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let list: Vec<HouseholdState> = sized::vec(deserializer)?;
         let hasher = ahash::RandomState::default();
@@ -188,11 +232,28 @@ impl<'de> Deserialize<'de> for Households {
                 hasher.hash_one(&list[other as usize].id)
             });
         }
-        Ok(Households {
+        let by_citizen = hashbrown::HashTable::with_capacity(list.capacity());
+        let mut households = Households {
             list,
             by_id,
+            by_citizen,
             hasher,
-        })
+        };
+        for at in 0..households.list.len() as u32 {
+            let household = &households.list[at as usize];
+            if household.voided {
+                continue;
+            }
+            if let Some(other) = households.citizen(&household.citizen_id_hmac) {
+                let message = format!(
+                    "households `{}` and `{}` claim one citizen ID",
+                    households.list[other as usize].id, household.id
+                );
+                return Err(serde::de::Error::custom(message));
+            }
+            households.claim(at);
+        }
+        Ok(households)
     }
 }
 
@@ -207,8 +268,6 @@ pub struct State {
     #[serde(deserialize_with = "sized::map")]
     fund_index: HashMap<String, u32>,
     households: Households,
-    #[serde(deserialize_with = "sized::map")]
-    citizens: HashMap<String, u32>,
     #[serde(deserialize_with = "sized::vec")]
     slots: Vec<Slot>,
     /// Bank references recorded, per fund, account and booking day
@@ -572,7 +631,7 @@ impl State {
 
     /// Whether a household with this citizen-ID commitment is registered.
     pub fn has_citizen(&self, citizen_id_hmac: &str) -> bool {
-        self.citizens.contains_key(citizen_id_hmac)
+        self.households.citizen(citizen_id_hmac).is_some()
     }
 
     /// Checks that the signer of a batch may sign it: it must be an admitted,
@@ -713,7 +772,7 @@ impl State {
                     ));
                 }
                 let index = self.households.len() as u32;
-                self.claim_citizen(&household.citizen_id_hmac, index)?;
+                self.check_citizen(&household.citizen_id_hmac, index)?;
                 self.households.push(HouseholdState {
                     id: household.id.clone(),
                     citizen_id_hmac: household.citizen_id_hmac.clone(),
@@ -721,6 +780,7 @@ impl State {
                     live_entries: 0,
                     voided: false,
                 });
+                self.households.claim(index);
                 Slot::Household { household: index }
             }
             (Body::Disbursement(disbursement), Some(_)) => {
@@ -920,20 +980,19 @@ impl State {
         }
     }
 
-    fn claim_citizen(&mut self, hmac: &str, household: u32) -> Result<(), EntryError> {
-        if let Some(&other) = self.citizens.get(hmac)
-            && other != household
-        {
-            return Err(EntryError::field(
+    /// Refuses a commitment a live household other than `household`
+    /// claims.
+    fn check_citizen(&self, hmac: &str, household: u32) -> Result<(), EntryError> {
+        match self.households.citizen(hmac) {
+            Some(other) if other != household => Err(EntryError::field(
                 "citizen_id",
                 format!(
                     "this citizen ID is already registered to household `{}`",
                     self.households[other as usize].id
                 ),
-            ));
+            )),
+            _ => Ok(()),
         }
-        self.citizens.insert(hmac.to_string(), household);
-        Ok(())
     }
 
     fn add_disbursed(&mut self, fund: u32, amount: Dong, field: &str) -> Result<(), EntryError> {
@@ -1097,8 +1156,7 @@ impl State {
                     return Err(dependents(state.live_entries, "household"));
                 }
                 state.voided = true;
-                let hmac = state.citizen_id_hmac.clone();
-                self.citizens.remove(&hmac);
+                self.households.release(household);
                 Slot::Household { household }
             }
             Slot::Disbursement {
@@ -1253,14 +1311,12 @@ impl State {
             }
             (Slot::Household { household }, Body::Household(old), Body::Household(new)) => {
                 if new.citizen_id_hmac != old.citizen_id_hmac {
-                    self.claim_citizen(&new.citizen_id_hmac, household)
+                    self.check_citizen(&new.citizen_id_hmac, household)
                         .map_err(|e| EntryError {
                             field: Some("amend.citizen_id".into()),
                             message: e.message,
                         })?;
-                    self.citizens.remove(&old.citizen_id_hmac);
-                    self.households[household as usize].citizen_id_hmac =
-                        new.citizen_id_hmac.clone();
+                    (self.households).set_citizen(household, new.citizen_id_hmac.clone());
                 }
             }
             (Slot::Progress { household, .. }, Body::Progress(_), Body::Progress(new)) => {
@@ -1524,6 +1580,70 @@ mod tests {
         let mut twice = original.clone();
         twice.households.list.push(twice.households.list[0].clone());
         let bytes = postcard::to_stdvec(&twice).unwrap();
+        let error = postcard::from_bytes::<State>(&bytes).unwrap_err();
+        assert!(matches!(error, postcard::Error::SerdeDeCustom), "{error:?}");
+    }
+
+    /// The live households' claims on their citizen IDs are made again from
+    /// the list when the cache is read: a voided household's ID is free, an
+    /// amended one's new ID is claimed and its old one free; two live
+    /// households with one ID in a cache is no state.
+    #[test]
+    fn citizen_claims_are_made_again_from_the_households() {
+        let house = |id: &str, digit: &str| {
+            HOUSE
+                .replace(r#""id":"h""#, &format!(r#""id":"{id}""#))
+                .replace(&"a".repeat(64), &digit.repeat(64))
+        };
+        // 1 fund, 2 household h (a…), 3 household h2 (b…), 4 h voided,
+        // 5 h2's citizen ID amended to c….
+        let void_h = r#"{"kind":"correction","target":2,"reason":"trùng"}"#;
+        let amend_h2 = format!(
+            r#"{{"kind":"correction","target":3,"reason":"sai","amend":{{"citizen_id_hmac":"{}"}}}}"#,
+            "c".repeat(64)
+        );
+        let (h, h2) = (house("h", "a"), house("h2", "b"));
+        let original = run(&[FUND, &h, &h2, void_h, &amend_h2], false).unwrap();
+        let copy: State = postcard::from_bytes(&postcard::to_stdvec(&original).unwrap()).unwrap();
+        for state in [&original, &copy] {
+            assert!(!state.has_citizen(&"a".repeat(64)), "voided: released");
+            assert!(
+                !state.has_citizen(&"b".repeat(64)),
+                "amended away: released"
+            );
+            assert!(state.has_citizen(&"c".repeat(64)), "amended to: claimed");
+        }
+        let judge = |state: &State, body: &str| {
+            let mut state = state.clone();
+            let entry = Entry {
+                seq: state.size(),
+                time: "2025-09-12T08:00:00Z".into(),
+                signer: "admin".into(),
+                body: serde_json::from_str(body).unwrap(),
+            };
+            state
+                .apply(&entry, Some(Role::Admin), &mut |_| Err("none".into()))
+                .map_err(|e| e.to_string())
+        };
+        for (body, refused) in [
+            (house("h3", "a"), false),
+            (house("h4", "b"), false),
+            (house("h5", "c"), true),
+        ] {
+            let (from_original, from_copy) = (judge(&original, &body), judge(&copy, &body));
+            assert_eq!(from_original, from_copy, "{body}");
+            assert_eq!(from_copy.is_err(), refused, "{body}: {from_copy:?}");
+        }
+        assert!(
+            judge(&copy, &house("h5", "c"))
+                .unwrap_err()
+                .contains("already registered to household `h2`")
+        );
+        // Two live households claiming one ID in a cache is no state.
+        let mut shared = original.clone();
+        shared.households.list[0].voided = false;
+        shared.households.list[0].citizen_id_hmac = "c".repeat(64);
+        let bytes = postcard::to_stdvec(&shared).unwrap();
         let error = postcard::from_bytes::<State>(&bytes).unwrap_err();
         assert!(matches!(error, postcard::Error::SerdeDeCustom), "{error:?}");
     }
