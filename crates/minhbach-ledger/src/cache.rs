@@ -29,7 +29,9 @@
 //! it: whoever can rewrite it can rewrite `public/` too. `minhbach verify`,
 //! the auditor's command, never reads it.
 
-use super::hashing::{FRAME_HEAD, HashingWriter, write_frame};
+use super::hashing::{
+    FRAME_HEAD, HashingWriter, open_framed, read_frame, read_frame_head, write_frame,
+};
 use super::merkle::Hash;
 use super::verify::{PendingState, Resume};
 use sha2::{Digest, Sha256};
@@ -87,20 +89,10 @@ pub struct CacheKey<'a> {
 /// The state is decoded on a thread of its own as its frame is read
 /// (`FrameReader`), not from the whole file read first.
 pub fn load(path: &Path, key: &CacheKey) -> Option<Resume> {
-    let mut file = std::fs::File::open(path).ok()?;
-    let mut magic = vec![0; MAGIC.len()];
-    file.read_exact(&mut magic).ok()?;
-    if magic != MAGIC {
-        return None;
-    }
-    let (length, checksum) = frame_head(&mut file)?;
-    let mut head = Vec::new();
-    (&mut file).take(length).read_to_end(&mut head).ok()?;
-    if head.len() as u64 != length || Sha256::digest(&head).as_slice() != checksum {
-        return None;
-    }
+    let mut file = open_framed(path, MAGIC)?;
+    let head = read_frame(&mut file)?;
     let stored: Stored = postcard::from_bytes(&head).ok()?;
-    let (length, checksum) = frame_head(&mut file)?;
+    let (length, checksum) = read_frame_head(&mut file)?;
     let state_at = (MAGIC.len() + 2 * FRAME_HEAD) as u64 + head.len() as u64;
     let matches = file.metadata().ok()?.len() == state_at.checked_add(length)?
         && stored.code == crate::code::executable_hash().ok()?
@@ -115,13 +107,6 @@ pub fn load(path: &Path, key: &CacheKey) -> Option<Resume> {
         segment_digests: stored.segment_digests,
         state: PendingState::decoding(move || FrameReader::new(file, length).decode(&checksum)),
     })
-}
-
-fn frame_head(file: &mut std::fs::File) -> Option<(u64, [u8; 32])> {
-    let mut head = [0; FRAME_HEAD];
-    file.read_exact(&mut head).ok()?;
-    let length = u64::from_le_bytes(head[..8].try_into().ok()?);
-    Some((length, head[8..].try_into().ok()?))
 }
 
 /// A frame read a block at a time as postcard decodes it, each block hashed

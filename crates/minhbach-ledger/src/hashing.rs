@@ -5,7 +5,7 @@
 //! a length (u64, little-endian), the SHA-256 of the bytes, the bytes.
 
 use sha2::{Digest, Sha256};
-use std::io::Write;
+use std::io::{Read, Write};
 
 /// A frame's header: its length and SHA-256.
 pub const FRAME_HEAD: usize = 40;
@@ -15,6 +15,32 @@ pub fn write_frame(out: &mut (impl Write + ?Sized), bytes: &[u8]) -> std::io::Re
     out.write_all(&(bytes.len() as u64).to_le_bytes())?;
     out.write_all(&Sha256::digest(bytes))?;
     out.write_all(bytes)
+}
+
+/// The file at `path`, read past its first bytes if they are `magic` (a
+/// cache's format and version), at its first frame.
+pub fn open_framed(path: &std::path::Path, magic: &[u8]) -> Option<std::fs::File> {
+    let mut file = std::fs::File::open(path).ok()?;
+    let mut start = vec![0; magic.len()];
+    file.read_exact(&mut start).ok()?;
+    (start == magic).then_some(file)
+}
+
+/// The next frame's header: its length and SHA-256.
+pub fn read_frame_head(reader: &mut impl Read) -> Option<(u64, [u8; 32])> {
+    let mut head = [0; FRAME_HEAD];
+    reader.read_exact(&mut head).ok()?;
+    let length = u64::from_le_bytes(head[..8].try_into().ok()?);
+    Some((length, head[8..].try_into().ok()?))
+}
+
+/// The next frame's bytes, if they are all there and hash to its SHA-256.
+pub fn read_frame(reader: &mut impl Read) -> Option<Vec<u8>> {
+    let (length, checksum) = read_frame_head(reader)?;
+    let mut bytes = Vec::new();
+    reader.take(length).read_to_end(&mut bytes).ok()?;
+    let whole = bytes.len() as u64 == length && Sha256::digest(&bytes).as_slice() == checksum;
+    whole.then_some(bytes)
 }
 
 pub struct HashingWriter<W> {

@@ -772,7 +772,7 @@ impl State {
                     ));
                 }
                 let index = self.households.len() as u32;
-                self.check_citizen(&household.citizen_id_hmac, index)?;
+                self.check_citizen(&household.citizen_id_hmac)?;
                 self.households.push(HouseholdState {
                     id: household.id.clone(),
                     citizen_id_hmac: household.citizen_id_hmac.clone(),
@@ -980,18 +980,18 @@ impl State {
         }
     }
 
-    /// Refuses a commitment a live household other than `household`
-    /// claims.
-    fn check_citizen(&self, hmac: &str, household: u32) -> Result<(), EntryError> {
+    /// Refuses a commitment a live household claims (a new household's,
+    /// or an amendment's, which differs from the one its household claims).
+    fn check_citizen(&self, hmac: &str) -> Result<(), EntryError> {
         match self.households.citizen(hmac) {
-            Some(other) if other != household => Err(EntryError::field(
+            Some(other) => Err(EntryError::field(
                 "citizen_id",
                 format!(
                     "this citizen ID is already registered to household `{}`",
                     self.households[other as usize].id
                 ),
             )),
-            _ => Ok(()),
+            None => Ok(()),
         }
     }
 
@@ -1311,7 +1311,7 @@ impl State {
             }
             (Slot::Household { household }, Body::Household(old), Body::Household(new)) => {
                 if new.citizen_id_hmac != old.citizen_id_hmac {
-                    self.check_citizen(&new.citizen_id_hmac, household)
+                    self.check_citizen(&new.citizen_id_hmac)
                         .map_err(|e| EntryError {
                             field: Some("amend.citizen_id".into()),
                             message: e.message,

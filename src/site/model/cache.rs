@@ -22,7 +22,7 @@ use super::{
     Chunk, DisbursementRow, DonationRow, Donations, FundActivity, FundRow, HouseholdRow, Rows,
 };
 use crate::ledger::entry::{Entry, Stage};
-use crate::ledger::hashing::{FRAME_HEAD, write_frame};
+use crate::ledger::hashing::{FRAME_HEAD, open_framed, read_frame, read_frame_head, write_frame};
 use crate::ledger::sized;
 use crate::site::output::{Sink, WrittenState};
 use crate::site::reuse::Maker;
@@ -186,12 +186,11 @@ impl KeptSource {
         use std::io::{Seek, SeekFrom};
         let mut file = std::fs::File::open(path).ok()?;
         file.seek(SeekFrom::Start(kept.offset)).ok()?;
-        let mut head = [0; FRAME_HEAD];
-        file.read_exact(&mut head).ok()?;
-        if head[8..] != kept.checksum {
+        let (length, checksum) = read_frame_head(&mut file)?;
+        if checksum != kept.checksum {
             return None;
         }
-        let length = FRAME_HEAD as u64 + u64::from_le_bytes(head[..8].try_into().ok()?);
+        let length = (FRAME_HEAD as u64).checked_add(length)?;
         let whole = file.metadata().ok()?.len() >= kept.offset.checked_add(length)?;
         file.seek(SeekFrom::Start(kept.offset)).ok()?;
         whole.then_some(KeptSource { file, length })
@@ -209,21 +208,7 @@ impl KeptSource {
 
 /// The state file, read past its magic, at its first frame (`Index`).
 fn open_state(path: &Path) -> Option<std::fs::File> {
-    let mut file = std::fs::File::open(path).ok()?;
-    let mut magic = vec![0; MAGIC.len()];
-    file.read_exact(&mut magic).ok()?;
-    (magic == MAGIC).then_some(file)
-}
-
-/// The next frame of `file`, checked against its SHA-256.
-fn read_frame(file: &mut std::fs::File) -> Option<Vec<u8>> {
-    let mut head = [0; FRAME_HEAD];
-    file.read_exact(&mut head).ok()?;
-    let length = u64::from_le_bytes(head[..8].try_into().ok()?);
-    let mut bytes = Vec::new();
-    (&mut *file).take(length).read_to_end(&mut bytes).ok()?;
-    let whole = bytes.len() as u64 == length && Sha256::digest(&bytes).as_slice() == &head[8..];
-    whole.then_some(bytes)
+    open_framed(path, MAGIC)
 }
 
 /// What made the cache beside the sink's output, read without its rows.
@@ -249,10 +234,7 @@ pub fn load(sink: &dyn Sink) -> Option<Rows> {
     }
     let head = read_frame(&mut file)?;
     let households_at = file.stream_position().ok()?;
-    let mut households_head = [0; FRAME_HEAD];
-    file.read_exact(&mut households_head).ok()?;
-    let households_length = u64::from_le_bytes(households_head[..8].try_into().ok()?);
-    let households_checksum: [u8; 32] = households_head[8..].try_into().ok()?;
+    let (households_length, households_checksum) = read_frame_head(&mut file)?;
     // The tail after the households, read first; then the households
     // (most of the state: 120 MB at W3) decoded as they are read, not from
     // the whole file held in memory, beside the other rows.
