@@ -162,11 +162,10 @@ impl Sink for MemorySink {
 pub struct StagingSink {
     staging: PathBuf,
     output: PathBuf,
-    /// The previous build's manifest (empty when there is none).
-    previous: Manifest,
-    /// What this build does with each file of the previous manifest, by
-    /// its entry number: [`Claim`] as a byte.
-    claims: Vec<AtomicU8>,
+    /// The previous build's manifest, read on a thread of its own from the
+    /// moment the sink is made (a million files at national scale) while
+    /// the ledger is verified, and waited for when first needed.
+    last: std::sync::LazyLock<Last, Box<dyn FnOnce() -> Last + Send>>,
     /// Files written or recorded anew: output path → what this build does
     /// with it.
     changed: Mutex<files::Files<Staged>>,
@@ -175,6 +174,25 @@ pub struct StagingSink {
     /// staging directory becomes the output in one `rename` (moving each file
     /// was most of a large first build: BENCHMARKS.md).
     fresh: bool,
+}
+
+/// The previous build's manifest and what this build does with its files.
+struct Last {
+    /// The manifest (empty when there is none).
+    manifest: Manifest,
+    /// What this build does with each file of the manifest, by its entry
+    /// number: [`Claim`] as a byte.
+    claims: Box<[AtomicU8]>,
+}
+
+impl Last {
+    fn read(output: &Path) -> Last {
+        let manifest = Manifest::read(output);
+        let claims = (0..manifest.files.len())
+            .map(|_| AtomicU8::new(Claim::Unclaimed as u8))
+            .collect();
+        Last { manifest, claims }
+    }
 }
 
 /// What a build does with a file of the previous build's manifest.
@@ -587,26 +605,35 @@ impl StagingSink {
         }
         std::fs::create_dir_all(&staging)
             .with_context(|| format!("failed to create `{}`", staging.display()))?;
-        let previous = Manifest::read(output);
-        let claims = (0..previous.files.len())
-            .map(|_| AtomicU8::new(Claim::Unclaimed as u8))
-            .collect();
+        let reading = {
+            let output = output.to_path_buf();
+            std::thread::spawn(move || Last::read(&output))
+        };
+        let last = move || {
+            reading
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+        };
         Ok(StagingSink {
             staging,
             output: output.to_path_buf(),
-            previous,
-            claims,
+            last: std::sync::LazyLock::new(Box::new(last)),
             changed: Mutex::new(files::Files::default()),
             next: AtomicU64::new(0),
             fresh: !output.exists(),
         })
     }
 
+    /// The previous build's manifest.
+    fn manifest(&self) -> &Manifest {
+        &self.last.manifest
+    }
+
     /// Claims entry `at` of the previous manifest for this build, refusing
     /// a second output to the same path.
     fn claim(&self, path: &str, at: usize, claim: Claim) -> Result<()> {
         let unclaimed = Claim::Unclaimed as u8;
-        if self.claims[at]
+        if self.last.claims[at]
             .compare_exchange(unclaimed, claim as u8, Ordering::AcqRel, Ordering::Acquire)
             .is_err()
         {
@@ -616,7 +643,7 @@ impl StagingSink {
     }
 
     fn claimed(&self, at: usize) -> Claim {
-        match self.claims[at].load(Ordering::Acquire) {
+        match self.last.claims[at].load(Ordering::Acquire) {
             1 => Claim::Kept,
             2 => Claim::Changed,
             _ => Claim::Unclaimed,
@@ -627,7 +654,7 @@ impl StagingSink {
     /// to the same path. A file the output holds as the previous manifest
     /// records it is only marked kept.
     fn record(&self, path: &str, staged: Staged) -> Result<()> {
-        if let Some((at, recorded)) = self.previous.files.find(path) {
+        if let Some((at, recorded)) = self.manifest().files.find(path) {
             if matches!(staged, Staged::Unchanged(Some(now)) if now == *recorded) {
                 return self.claim(path, at, Claim::Kept);
             }
@@ -671,7 +698,7 @@ impl StagingSink {
         std::fs::create_dir_all(output)
             .with_context(|| format!("failed to create `{}`", output.display()))?;
         let kept = || {
-            (self.previous.files.iter().enumerate())
+            (self.manifest().files.iter().enumerate())
                 .filter(|(at, _)| self.claimed(*at) == Claim::Kept)
                 .map(|(_, (path, recorded))| (path, *recorded))
         };
@@ -694,7 +721,7 @@ impl StagingSink {
                 Staged::Written(at, hash, inputs) => (*at, (*hash, *inputs)),
             };
             let file = self.staged_file(path, at);
-            prune::clear_way(output, path, &self.previous)?;
+            prune::clear_way(output, path, self.manifest())?;
             let target = output.join(path);
             let parent = prune::parent_of(path);
             let parent_dir = output.join(parent);
@@ -720,13 +747,13 @@ impl StagingSink {
             manifest.extend(Recorded::of(&meta, hash, inputs).map(|recorded| (path, recorded)));
         }
         let stale = || {
-            (self.previous.files.keys().enumerate())
+            (self.manifest().files.keys().enumerate())
                 .filter(|(at, _)| self.claimed(*at) == Claim::Unclaimed)
                 .map(|(_, path)| path)
         };
         let kept_paths = kept().map(|(path, _)| path);
         let any_stale = stale().next().is_some();
-        let dirs = prune::dirs(&self.previous, kept_paths, changed.keys(), any_stale);
+        let dirs = prune::dirs(self.manifest(), kept_paths, changed.keys(), any_stale);
         let pruned = prune::remove_stale(output, stale(), dirs.unneeded)?;
         report.removed = pruned.removed;
         Manifest::write(output, kept().chain(manifest), &dirs.needed)?;
@@ -764,7 +791,7 @@ impl StagingSink {
         if self.fresh {
             return None;
         }
-        if let Some(recorded) = self.previous.vouches_for(&self.output, path, hash) {
+        if let Some(recorded) = self.manifest().vouches_for(&self.output, path, hash) {
             return Some(Some(Recorded { inputs, ..recorded }));
         }
         let existing = self.output.join(path);
@@ -850,7 +877,7 @@ impl Sink for StagingSink {
     }
 
     fn may_keep(&self, path: &str) -> bool {
-        self.previous
+        self.manifest()
             .files
             .get(path)
             .is_some_and(|recorded| recorded.inputs.is_some())
@@ -858,14 +885,14 @@ impl Sink for StagingSink {
 
     fn would_keep(&self, path: &str, inputs: &FileHash) -> bool {
         check_relative(path).is_ok()
-            && self.previous.files.get(path).is_some_and(|recorded| {
+            && self.manifest().files.get(path).is_some_and(|recorded| {
                 recorded.inputs == Some(*inputs) && recorded.still(&self.output, path)
             })
     }
 
     fn keep(&self, path: &str, inputs: &FileHash) -> Result<bool> {
         check_relative(path)?;
-        let Some((at, recorded)) = self.previous.files.find(path) else {
+        let Some((at, recorded)) = self.manifest().files.find(path) else {
             return Ok(false);
         };
         if recorded.inputs != Some(*inputs) || !recorded.still(&self.output, path) {
@@ -890,7 +917,7 @@ impl Sink for StagingSink {
     fn still_written(&self, path: &str) -> bool {
         check_relative(path).is_ok()
             && self
-                .previous
+                .manifest()
                 .files
                 .get(path)
                 .is_some_and(|recorded| recorded.still(&self.output, path))
@@ -900,7 +927,7 @@ impl Sink for StagingSink {
         if !self.still_written(path) {
             return Ok(false);
         }
-        let recorded = self.previous.files.get(path).copied();
+        let recorded = self.manifest().files.get(path).copied();
         self.record(path, Staged::Unchanged(recorded))?;
         Ok(true)
     }
@@ -917,7 +944,7 @@ impl Sink for StagingSink {
         use rayon::prelude::*;
         let prefix = format!("{dir}/");
         let under: Vec<(&str, &Recorded)> = self
-            .previous
+            .manifest()
             .files
             .iter()
             .filter(|(path, _)| path.starts_with(&prefix))
@@ -934,7 +961,7 @@ impl Sink for StagingSink {
         // Not `stat`ed again: `previous_intact` did, earlier in this build
         // (at W3, 390,000 index files; a file changed since is found by the
         // next build's check, as a kept page is).
-        for (at, path) in self.previous.files.keys().enumerate() {
+        for (at, path) in self.manifest().files.keys().enumerate() {
             if path.starts_with(&prefix) && self.claimed(at) == Claim::Unclaimed {
                 self.claim(path, at, Claim::Kept)?;
                 kept += 1;

@@ -779,13 +779,16 @@ impl Rows {
         check_against_state(&funds, state)?;
         let mut totals = fund_totals(&funds)?;
 
-        let (provinces, communes) = places(&households, &household_stages);
+        // Independent of each other, and serial each: on both cores.
+        let ((provinces, communes), reports) = rayon::join(
+            || places(&households, &household_stages),
+            || day_reports(&households, &mut live_changes),
+        );
         for (household, stage) in households.iter().zip(&household_stages) {
             if household.voided.is_none() {
                 totals.households.add(*stage);
             }
         }
-        let reports = day_reports(&households, &mut live_changes);
         let newest_bodies: Vec<Body> = newest
             .iter()
             .map(|entry| {
@@ -1304,8 +1307,10 @@ fn day_reports(
     households: &[HouseholdRow],
     changes: &mut [(String, u64, usize, Stage)],
 ) -> Vec<DayReport> {
-    changes.sort_by(|a, b| (&a.0, a.1).cmp(&(&b.0, b.1)));
-    let mut stage_of: HashMap<usize, Stage> = HashMap::new();
+    // Unstable is exact: no two changes share an entry number.
+    changes.sort_unstable_by(|a, b| (&a.0, a.1).cmp(&(&b.0, b.1)));
+    // Each household's stage so far, by its index.
+    let mut stage_of: Vec<Option<Stage>> = vec![None; households.len()];
     let mut by_commune: ahash::AHashMap<(&str, &str), StageCounts> = Default::default();
     let mut totals = StageCounts::default();
     for household in households {
@@ -1327,7 +1332,7 @@ fn day_reports(
         for (_, seq, h, stage) in &changes[start..end] {
             let household = &households[*h];
             let key = (household.province.as_str(), household.commune.as_str());
-            let previous = stage_of.insert(*h, *stage);
+            let previous = stage_of[*h].replace(*stage);
             let counts = by_commune.entry(key).or_default();
             counts.bump(previous, -1);
             counts.bump(Some(*stage), 1);
