@@ -238,7 +238,7 @@ impl LedgerData {
         // Tiles by the segment they are in (a tile never spans two; one
         // above level 1 reads none), each segment's in order on one thread
         // with its lines read once, the segments in parallel: one after
-        // another, the log was a single-threaded second of a cold W2 build.
+        // another, the log was a single-threaded step of a cold build.
         let mut by_segment: BTreeMap<usize, Vec<Tile>> = BTreeMap::new();
         for tile in tiles::tiles_to_publish(verified.checkpoint.size, &self.checkpoint_sizes) {
             let index = (tile.first_entry() / SEGMENT_ENTRIES) as usize;

@@ -363,8 +363,8 @@ fn render_site(
         ));
     }
     let (pages_made, with_digits) = (jobs.len(), model.entries_with_citizen_id_digits);
-    // The model (every row: a sixth of a second at W2) is freed on a thread
-    // of its own while the caller merges the output.
+    // The model (every row, freed one allocation at a time) is freed on a
+    // thread of its own while the caller merges the output.
     drop(pages);
     std::thread::spawn(move || drop(model));
     Ok(RenderReport {

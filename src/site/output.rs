@@ -959,8 +959,8 @@ impl Sink for StagingSink {
         let prefix = format!("{dir}/");
         let mut kept = 0;
         // Not `stat`ed again: `previous_intact` did, earlier in this build
-        // (at W3, 390,000 index files; a file changed since is found by the
-        // next build's check, as a kept page is).
+        // (a file changed since is found by the next build's check, as a
+        // kept page is).
         for (at, path) in self.manifest().files.keys().enumerate() {
             if path.starts_with(&prefix) && self.claimed(at) == Claim::Unclaimed {
                 self.claim(path, at, Claim::Kept)?;

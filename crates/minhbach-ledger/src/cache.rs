@@ -321,9 +321,9 @@ pub fn verify_with_cache<'v>(
 /// Whether a cache that covered the first `cached` of `size` entries is
 /// worth writing again: when it covered none (missing, stale or damaged),
 /// or when a segment's worth of entries or more were judged past it.
-/// Writing it serialises the whole state (282 MB at five million
-/// donations, two seconds); judging again the few entries of the appends
-/// since costs the next runs far less, until they add up to a segment.
+/// Writing it serialises the whole state (a few dozen bytes per entry);
+/// judging again the few entries of the appends since costs the next runs
+/// far less, until they add up to a segment.
 fn worth_writing(cached: u64, size: u64) -> bool {
     let judged = size.saturating_sub(cached);
     (cached == 0 && judged > 0) || judged >= super::SEGMENT_ENTRIES

@@ -6,8 +6,8 @@
 //! has only the hash table, as before. Written back sorted and merged, so
 //! the cache's bytes do not depend on hash order. The array is written at
 //! a fixed width per element ([`Fixed`]), in blocks of bytes, and read
-//! back a block at a time: element by element, the varints of 5 million
-//! keys took a third of the time the state took to read at W3.
+//! back a block at a time: element by element, the varints of millions of
+//! keys were a large part of the time the state took to read.
 
 use ahash::{AHashMap as HashMap, AHashSet as HashSet};
 use serde::de::{DeserializeSeed, SeqAccess, Visitor};

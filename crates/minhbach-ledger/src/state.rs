@@ -116,8 +116,8 @@ enum Slot {
 /// the citizen-ID commitment each claims, through tables of their
 /// positions: not stored (the cache holds the list; the tables are made
 /// again from it when it is read), and no second copy of each id or
-/// commitment, as maps from them to positions held (half a million of each
-/// at W3).
+/// commitment, as maps from them to positions held (one of each per
+/// household).
 #[derive(Clone, Debug, Default)]
 struct Households {
     list: Vec<HouseholdState>,

@@ -536,8 +536,7 @@ fn verify_pass<'v>(
     let mut leaves = Vec::new();
     if options.keep_leaves {
         // Every other segment's worth: grown by doubling, the old and new
-        // buffers (192 MB at six million entries) were copied and held at
-        // once.
+        // buffers (a hash per entry) were copied and held at once.
         leaves.reserve_exact((segments.len() - sealed.len()) * SEGMENT_ENTRIES as usize);
     }
     // Reading and decoding (parallel, context-free) of segment k + 1 runs on
@@ -616,7 +615,7 @@ fn verify_pass<'v>(
             }
             // Entries are taken out only for the visitor: the rest are
             // dropped with `decoded` when the next load clears it, on the
-            // loading thread, not on this serial one (a tenth of `verify`).
+            // loading thread, not on this serial one.
             for (offset, line) in decoded.iter_mut().enumerate() {
                 let (leaf, transfer) = (line.leaf, line.transfer);
                 let result = &mut line.entry;
@@ -706,9 +705,8 @@ struct Loaded {
     /// Each line decoded; empty when the cache covers every line and nobody
     /// reads them (`leaves` then).
     decoded: Vec<Decoded>,
-    /// Each line's leaf hash when `decoded` is empty: a segment of national
-    /// scale's entries as 65,536 `(Ok(None), hash)` pairs was 15 MB written
-    /// and read again for nothing.
+    /// Each line's leaf hash when `decoded` is empty: a segment's entries as
+    /// `(Ok(None), hash)` pairs were written and read again for nothing.
     leaves: Vec<Hash>,
     /// The Merkle root of the segment's lines, if asked for.
     root: Option<Hash>,
@@ -729,7 +727,7 @@ struct Decoded {
     entry: Result<Option<Entry>, VerifyError>,
     leaf: Hash,
     /// A donation's keys, for a line to be judged: hashed here, in
-    /// parallel, not on the serial thread that judges (a tenth of it).
+    /// parallel, not on the serial thread that judges.
     transfer: Option<TransferHashes>,
 }
 
@@ -806,7 +804,7 @@ fn load_segment(segment: &Segment, plan: Plan, reuse: Loaded) -> Result<Loaded, 
         // every segment, so the entry it drops is mostly one it allocated,
         // freed and reused on one thread and in its cache. Cleared in one
         // place, every entry was freed by another thread than the one that
-        // made it (a tenth of `verify`).
+        // made it (mimalloc's slower cross-thread free).
         decoded.truncate(lines.len());
         let reused = decoded.len();
         decoded

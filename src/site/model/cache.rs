@@ -236,7 +236,7 @@ pub fn load(sink: &dyn Sink) -> Option<Rows> {
     let households_at = file.stream_position().ok()?;
     let (households_length, households_checksum) = read_frame_head(&mut file)?;
     // The tail after the households, read first; then the households
-    // (most of the state: 120 MB at W3) decoded as they are read, not from
+    // (most of the state) decoded as they are read, not from
     // the whole file held in memory, beside the other rows.
     let tail_at = (households_at.checked_add(FRAME_HEAD as u64)?).checked_add(households_length)?;
     file.seek(SeekFrom::Start(tail_at)).ok()?;
