@@ -411,52 +411,20 @@ fn write_rows(
     fund_position: &BTreeMap<&str, usize>,
     writer: &IndexWriter,
 ) -> Result<(usize, u32)> {
-    // Records, one shard per 16 donations.
-    donations
-        .par_chunks(RECORDS_PER_SHARD)
-        .enumerate()
-        .try_for_each(|(shard, rows)| {
-            writer.write(
-                format!("r/{shard}"),
-                record_shard(rows, fund_position).as_bytes(),
-            )
-        })?;
-
-    // Postings: per block in parallel, each block's terms parted by their
-    // hash; then each part's lists concatenated in block order, the parts
-    // in parallel, so every list stays sorted (merged into one map on one
-    // thread, this was the index's serial tail).
-    let parting = ahash::RandomState::with_seeds(0, 0, 0, 0);
-    let blocks: Vec<Vec<Postings>> = donations
-        .par_chunks(BLOCK)
-        .enumerate()
-        .map(|(block, rows)| {
-            let mut parts: Vec<Postings> = vec![Vec::new(); MERGE_PARTS];
-            for (term, list) in postings_of(rows, block * BLOCK) {
-                let part = parting.hash_one(&term) % MERGE_PARTS as u64;
-                parts[part as usize].push((term, list));
+    // Records, one shard per 16 donations, written on one thread while the
+    // postings are made on the others: created from two threads at once in
+    // their one directory, each waited (spinning) for the directory's lock.
+    let (records, mut terms) = rayon::join(
+        || -> Result<()> {
+            for (shard, rows) in donations.chunks(RECORDS_PER_SHARD).enumerate() {
+                let text = record_shard(rows, fund_position);
+                writer.write(format!("r/{shard}"), text.as_bytes())?;
             }
-            parts
-        })
-        .collect();
-    let mut by_part: Vec<Vec<Postings>> = (0..MERGE_PARTS)
-        .map(|_| Vec::with_capacity(blocks.len()))
-        .collect();
-    for block in blocks {
-        for (part, lists) in block.into_iter().enumerate() {
-            by_part[part].push(lists);
-        }
-    }
-    let mut terms: Postings = by_part
-        .into_par_iter()
-        .flat_map_iter(|blocks| {
-            let mut merged: ahash::AHashMap<String, Vec<u32>> = ahash::AHashMap::new();
-            for (term, list) in blocks.into_iter().flatten() {
-                merged.entry(term).or_default().extend(list);
-            }
-            merged
-        })
-        .collect();
+            Ok(())
+        },
+        || merged_postings(donations),
+    );
+    records?;
     terms.par_sort_unstable_by(|a, b| a.0.cmp(&b.0));
     let codes = terms
         .iter()
@@ -493,6 +461,44 @@ fn write_rows(
             writer.write(format!("p/{term}/{k}"), &encode_chunk(chunk))
         })?;
     Ok((codes, code_bits))
+}
+
+/// Every term's postings, in term order: per block in parallel, each block's
+/// terms parted by their hash; then each part's lists concatenated in block
+/// order, the parts in parallel, so every list stays sorted (merged into one
+/// map on one thread, this was the index's serial tail).
+fn merged_postings(donations: &[&DonationRow]) -> Postings {
+    let parting = ahash::RandomState::with_seeds(0, 0, 0, 0);
+    let blocks: Vec<Vec<Postings>> = donations
+        .par_chunks(BLOCK)
+        .enumerate()
+        .map(|(block, rows)| {
+            let mut parts: Vec<Postings> = vec![Vec::new(); MERGE_PARTS];
+            for (term, list) in postings_of(rows, block * BLOCK) {
+                let part = parting.hash_one(&term) % MERGE_PARTS as u64;
+                parts[part as usize].push((term, list));
+            }
+            parts
+        })
+        .collect();
+    let mut by_part: Vec<Vec<Postings>> = (0..MERGE_PARTS)
+        .map(|_| Vec::with_capacity(blocks.len()))
+        .collect();
+    for block in blocks {
+        for (part, lists) in block.into_iter().enumerate() {
+            by_part[part].push(lists);
+        }
+    }
+    by_part
+        .into_par_iter()
+        .flat_map_iter(|blocks| {
+            let mut merged: ahash::AHashMap<String, Vec<u32>> = ahash::AHashMap::new();
+            for (term, list) in blocks.into_iter().flatten() {
+                merged.entry(term).or_default().extend(list);
+            }
+            merged
+        })
+        .collect()
 }
 
 /// Writes the files of the index under `tra-cuu/chi-muc/`, counting them.
