@@ -16,6 +16,7 @@
 
 use super::load::{Sources, TemplateSource};
 use anyhow::{Result, anyhow};
+use minhbach_ledger::entry::{Channel, Stage, Support};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use tera::{Context, Kwargs, State, Tera, TeraResult, Value};
@@ -232,6 +233,46 @@ pub fn percent(part: u64, whole: u64) -> String {
     }
 }
 
+/// The ledger fields whose values the site names, and their values, from
+/// the ledger's own lists: a template's `names(of='channel')` maps each
+/// value to the translation of `channel_<value>`.
+fn value_lists() -> [(&'static str, Vec<&'static str>); 3] {
+    [
+        ("channel", Channel::ALL.map(Channel::as_str).to_vec()),
+        ("support", Support::ALL.map(Support::as_str).to_vec()),
+        ("stage", Stage::ALL.map(Stage::as_str).to_vec()),
+    ]
+}
+
+/// For each language and field of `value_lists`, the map from value to name
+/// as a template value, made once; or the first translation key the
+/// language lacks, reported when a template asks for that field.
+type ValueNames = HashMap<String, HashMap<&'static str, Result<Value, String>>>;
+
+fn value_names(translations: &BTreeMap<String, BTreeMap<String, String>>) -> ValueNames {
+    (translations.iter())
+        .map(|(language, table)| {
+            let kinds = value_lists()
+                .into_iter()
+                .map(|(kind, values)| {
+                    let map: Result<BTreeMap<&str, &str>, String> = values
+                        .into_iter()
+                        .map(|value| {
+                            let key = format!("{kind}_{value}");
+                            match table.get(&key) {
+                                Some(text) => Ok((value, text.as_str())),
+                                None => Err(key),
+                            }
+                        })
+                        .collect();
+                    (kind, map.map(|map| Value::from_serializable(&map)))
+                })
+                .collect();
+            (language.clone(), kinds)
+        })
+        .collect()
+}
+
 /// The language a function or filter is called for: its `lang` argument,
 /// else the page's. Borrowed where the argument is given; the page's is a
 /// clone of its value (inline, no allocation).
@@ -298,6 +339,27 @@ fn register(tera: &mut Tera, sources: &Sources, urls: &Urls) {
                         "no translation for `{key}` in language `{language}` (add it to the theme's i18n/{language}.toml)"
                     ))
                 })
+        })
+    });
+    let names = value_names(&sources.translations);
+    tera.register_function("names", move |kwargs: Kwargs, state: &State| {
+        let of: &str = kwargs.must_get("of")?;
+        with_language(&kwargs, state, |language| {
+            let Some(kinds) = names.get(language) else {
+                return Err(tera::Error::message(format!(
+                    "no translations for language `{language}` (add the theme's i18n/{language}.toml)"
+                )));
+            };
+            match kinds.get(of) {
+                Some(Ok(map)) => Ok(map.clone()),
+                Some(Err(key)) => Err(tera::Error::message(format!(
+                    "no translation for `{key}` in language `{language}` (add it to the theme's i18n/{language}.toml)"
+                ))),
+                None => Err(tera::Error::message(format!(
+                    "names(of=\"{of}\"): `of` is one of {}",
+                    value_lists().map(|(kind, _)| kind).join(", ")
+                ))),
+            }
         })
     });
     let page_urls = urls.clone();
@@ -421,6 +483,70 @@ mod tests {
         assert!(
             relative.contains("url(path=\"quy/\"): the path must start with `/`"),
             "{relative}"
+        );
+    }
+
+    /// `names(of=…)` names every value of a ledger field from the ledger's
+    /// own list, in the page's language or its own; a language without one
+    /// of the names, or an unknown field, is refused by name.
+    #[test]
+    fn names_come_from_the_ledger_s_lists() {
+        let mut vi = BTreeMap::new();
+        let mut en = BTreeMap::new();
+        for (kind, values) in value_lists() {
+            for value in values {
+                vi.insert(format!("{kind}_{value}"), format!("vi {value}"));
+                en.insert(format!("{kind}_{value}"), format!("en {value}"));
+            }
+        }
+        en.remove("stage_handed_over");
+        let sources = Sources {
+            content: Vec::new(),
+            templates: BTreeMap::new(),
+            translations: BTreeMap::from([("vi".to_string(), vi), ("en".to_string(), en)]),
+            static_files: BTreeMap::new(),
+        };
+        let mut tera = Tera::default();
+        register(&mut tera, &sources, &Urls::new("/", "vi"));
+        tera.add_raw_templates([
+            (
+                "channels",
+                "{% set c = names(of='channel') %}{% set e = names(of='channel', lang='en') %}{% set s = names(of='support') %}{{ c.bank }}|{{ c['in_kind'] }}|{{ e.other }}|{{ s.repair }}",
+            ),
+            (
+                "stages",
+                "{% set s = names(of='stage') %}{{ s.handed_over }}",
+            ),
+            ("unknown", "{{ names(of='colour') }}"),
+        ])
+        .unwrap();
+        let render = |template: &str, language: &str| {
+            let mut context = Context::new();
+            context.insert("lang", language);
+            tera.render(template, &context).map_err(|error| {
+                let mut message = error.to_string();
+                let mut source = std::error::Error::source(&error);
+                while let Some(cause) = source {
+                    message.push_str(&format!(": {cause}"));
+                    source = cause.source();
+                }
+                message
+            })
+        };
+        assert_eq!(
+            render("channels", "vi").unwrap(),
+            "vi bank|vi in_kind|en other|vi repair"
+        );
+        assert_eq!(render("stages", "vi").unwrap(), "vi handed_over");
+        let missing = render("stages", "en").unwrap_err();
+        assert!(
+            missing.contains("no translation for `stage_handed_over` in language `en`"),
+            "{missing}"
+        );
+        let unknown = render("unknown", "vi").unwrap_err();
+        assert!(
+            unknown.contains("names(of=\"colour\"): `of` is one of channel, support, stage"),
+            "{unknown}"
         );
     }
 

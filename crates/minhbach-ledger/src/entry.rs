@@ -269,6 +269,14 @@ pub enum Channel {
 }
 
 impl Channel {
+    /// Every channel; a new variant goes here and in `as_str`.
+    pub const ALL: [Channel; 4] = [
+        Channel::Bank,
+        Channel::Cash,
+        Channel::InKind,
+        Channel::Other,
+    ];
+
     /// The name the ledger stores (serde's).
     pub fn as_str(self) -> &'static str {
         match self {
@@ -322,6 +330,9 @@ pub enum Support {
 }
 
 impl Support {
+    /// Every kind of support; a new variant goes here and in `as_str`.
+    pub const ALL: [Support; 2] = [Support::New, Support::Repair];
+
     /// The name the ledger stores (serde's).
     pub fn as_str(self) -> &'static str {
         match self {
@@ -383,6 +394,7 @@ impl Stage {
         Stage::HandedOver,
     ];
 
+    /// The name the ledger stores (serde's).
     pub fn as_str(self) -> &'static str {
         match self {
             Stage::Approved => "approved",
@@ -616,6 +628,27 @@ impl fmt::Display for Stage {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    /// The lists of values the site names (`Channel::ALL`, …) are the
+    /// names serde stores, each once.
+    #[test]
+    fn value_lists_are_the_stored_names() {
+        fn check<T: Serialize + serde::de::DeserializeOwned + PartialEq + std::fmt::Debug>(
+            all: &[T],
+            name: impl Fn(&T) -> &'static str,
+        ) {
+            let mut seen = std::collections::BTreeSet::new();
+            for value in all {
+                let stored = serde_json::to_string(value).unwrap();
+                assert_eq!(stored, format!("\"{}\"", name(value)));
+                assert_eq!(&serde_json::from_str::<T>(&stored).unwrap(), value);
+                assert!(seen.insert(stored), "{value:?} listed twice");
+            }
+        }
+        check(&Channel::ALL, |c| c.as_str());
+        check(&Support::ALL, |s| s.as_str());
+        check(&Stage::ALL, |s| s.as_str());
+    }
 
     fn donation(donor: &str, amount: u64, reference: Option<&str>) -> Entry {
         Entry {
