@@ -95,8 +95,12 @@ pub const INLINE: usize = 16;
 /// consecutive donations when they are at most this many runs (a day's
 /// donations: a few runs, one per statement), and it has no postings files.
 pub const RUNS_INLINE: usize = 64;
-/// Donations per parallel indexing block.
-const BLOCK: usize = 65_536;
+/// Donations per parallel indexing block; a few in unit tests, so that
+/// their indexes cross blocks and windows.
+const BLOCK: usize = if cfg!(test) { 7 } else { 65_536 };
+/// Blocks indexed at a time before their postings are merged: a few per
+/// core, so both stay busy while little is held.
+const WINDOW_BLOCKS: usize = 4;
 
 /// Rebuilds the index from a published log's entries (proven by
 /// `verify --site`) and compares it with the site's `tra-cuu/chi-muc/`,
@@ -433,21 +437,31 @@ fn write_rows(
     let code_bits = code_bits(codes);
 
     // Each dictionary shard's lines in term order, the shards made and
-    // written in parallel.
-    let mut shard_of: Vec<(String, usize)> = terms
+    // written in parallel. Terms are grouped by a hash of their shard's
+    // name, not the name (a string a term, all alive at once beside the
+    // postings); a group's names are made again when it is written, and
+    // split should two shards share a hash.
+    let hasher = ahash::RandomState::with_seeds(0, 0, 0, 0);
+    let mut by_hash: Vec<(u64, usize)> = terms
         .par_iter()
         .enumerate()
-        .map(|(at, (term, _))| (dictionary_shard(term, code_bits), at))
+        .map(|(at, (term, _))| (hasher.hash_one(dictionary_shard(term, code_bits)), at))
         .collect();
-    shard_of.par_sort_unstable();
-    let shards: Vec<&[(String, usize)]> = shard_of.chunk_by(|a, b| a.0 == b.0).collect();
-    shards.par_iter().try_for_each(|lines| {
-        let mut text = String::new();
-        for &(_, at) in lines.iter() {
-            let (term, list) = &terms[at];
-            push_dictionary_line(&mut text, term, list);
-        }
-        writer.write(format!("d/{}", lines[0].0), text.as_bytes())
+    by_hash.par_sort_unstable();
+    let groups: Vec<&[(u64, usize)]> = by_hash.chunk_by(|a, b| a.0 == b.0).collect();
+    groups.par_iter().try_for_each(|group| {
+        let mut lines: Vec<(String, usize)> = (group.iter())
+            .map(|&(_, at)| (dictionary_shard(&terms[at].0, code_bits), at))
+            .collect();
+        lines.sort_unstable();
+        lines.chunk_by(|a, b| a.0 == b.0).try_for_each(|lines| {
+            let mut text = String::new();
+            for &(_, at) in lines {
+                let (term, list) = &terms[at];
+                push_dictionary_line(&mut text, term, list);
+            }
+            writer.write(format!("d/{}", lines[0].0), text.as_bytes())
+        })
     })?;
     terms
         .par_iter()
@@ -463,42 +477,48 @@ fn write_rows(
     Ok((codes, code_bits))
 }
 
-/// Every term's postings, in term order: per block in parallel, each block's
-/// terms parted by their hash; then each part's lists concatenated in block
-/// order, the parts in parallel, so every list stays sorted (merged into one
-/// map on one thread, this was the index's serial tail).
+/// Every term's postings, in term order: a window of blocks at a time, each
+/// block's postings made in parallel and parted by their terms' hash, then
+/// each part's lists extended in block order, the parts in parallel, so every
+/// list stays sorted. Only one window's block postings are alive beside the
+/// merged ones (made for every block before merging, they were most of the
+/// index's memory at W3; merged on one thread, the index's serial tail).
 fn merged_postings(donations: &[&DonationRow]) -> Postings {
     let parting = ahash::RandomState::with_seeds(0, 0, 0, 0);
-    let blocks: Vec<Vec<Postings>> = donations
-        .par_chunks(BLOCK)
-        .enumerate()
-        .map(|(block, rows)| {
-            let mut parts: Vec<Postings> = vec![Vec::new(); MERGE_PARTS];
-            for (term, list) in postings_of(rows, block * BLOCK) {
-                let part = parting.hash_one(&term) % MERGE_PARTS as u64;
-                parts[part as usize].push((term, list));
+    let mut merged: Vec<ahash::AHashMap<String, Vec<u32>>> =
+        (0..MERGE_PARTS).map(|_| ahash::AHashMap::new()).collect();
+    let window = BLOCK * WINDOW_BLOCKS;
+    for (at, rows) in donations.chunks(window).enumerate() {
+        let blocks: Vec<Vec<Postings>> = rows
+            .par_chunks(BLOCK)
+            .enumerate()
+            .map(|(block, rows)| {
+                let mut parts: Vec<Postings> = vec![Vec::new(); MERGE_PARTS];
+                for (term, list) in postings_of(rows, at * window + block * BLOCK) {
+                    let part = parting.hash_one(&term) % MERGE_PARTS as u64;
+                    parts[part as usize].push((term, list));
+                }
+                parts
+            })
+            .collect();
+        let mut by_part: Vec<Vec<Postings>> = (0..MERGE_PARTS)
+            .map(|_| Vec::with_capacity(blocks.len()))
+            .collect();
+        for block in blocks {
+            for (part, lists) in block.into_iter().enumerate() {
+                by_part[part].push(lists);
             }
-            parts
-        })
-        .collect();
-    let mut by_part: Vec<Vec<Postings>> = (0..MERGE_PARTS)
-        .map(|_| Vec::with_capacity(blocks.len()))
-        .collect();
-    for block in blocks {
-        for (part, lists) in block.into_iter().enumerate() {
-            by_part[part].push(lists);
         }
+        merged
+            .par_iter_mut()
+            .zip(by_part)
+            .for_each(|(merged, blocks)| {
+                for (term, list) in blocks.into_iter().flatten() {
+                    merged.entry(term).or_default().extend(list);
+                }
+            });
     }
-    by_part
-        .into_par_iter()
-        .flat_map_iter(|blocks| {
-            let mut merged: ahash::AHashMap<String, Vec<u32>> = ahash::AHashMap::new();
-            for (term, list) in blocks.into_iter().flatten() {
-                merged.entry(term).or_default().extend(list);
-            }
-            merged
-        })
-        .collect()
+    merged.into_par_iter().flat_map_iter(|part| part).collect()
 }
 
 /// Writes the files of the index under `tra-cuu/chi-muc/`, counting them.

@@ -321,6 +321,22 @@ mod tests {
     /// Donations shaped like a statement: a few names and texts repeated
     /// (terms past `INLINE` and `CHUNK`), days in runs (terms in runs that
     /// later break into chunks), a reference each (codes).
+    /// The postings merged a window of blocks at a time are those of all
+    /// the rows made in one map, every list ascending.
+    #[test]
+    fn postings_merged_by_window_equal_one_map() {
+        use super::super::{BLOCK, WINDOW_BLOCKS, merged_postings, postings_of};
+        let rows = rows(1_000);
+        let all: Vec<&DonationRow> = rows.iter().collect();
+        assert!(BLOCK * WINDOW_BLOCKS * 3 < all.len());
+        let mut merged = merged_postings(&all);
+        merged.sort_unstable();
+        let mut whole: Vec<(String, Vec<u32>)> = postings_of(&all, 0).into_iter().collect();
+        whole.sort_unstable();
+        assert!(whole.iter().any(|(_, list)| list.len() > BLOCK * WINDOW_BLOCKS));
+        assert_eq!(merged, whole);
+    }
+
     fn rows(count: usize) -> Vec<DonationRow> {
         let fund: Arc<str> = Arc::from("quy");
         let names = [
