@@ -465,14 +465,10 @@ mod tests {
             )
         );
         let error = |template: &str, language: &str| {
-            let error = render(template, Some(language)).unwrap_err();
-            let mut message = error.to_string();
-            let mut source = std::error::Error::source(&error);
-            while let Some(cause) = source {
-                message.push_str(&format!(": {cause}"));
-                source = cause.source();
-            }
-            message
+            describe(
+                &render(template, Some(language)).unwrap_err(),
+                &BTreeMap::new(),
+            )
         };
         let missing = error("missing.html", "en");
         assert!(
@@ -523,15 +519,7 @@ mod tests {
         let render = |template: &str, language: &str| {
             let mut context = Context::new();
             context.insert("lang", language);
-            tera.render(template, &context).map_err(|error| {
-                let mut message = error.to_string();
-                let mut source = std::error::Error::source(&error);
-                while let Some(cause) = source {
-                    message.push_str(&format!(": {cause}"));
-                    source = cause.source();
-                }
-                message
-            })
+            (tera.render(template, &context)).map_err(|error| describe(&error, &BTreeMap::new()))
         };
         assert_eq!(
             render("channels", "vi").unwrap(),

@@ -318,9 +318,6 @@ mod tests {
     use crate::site::output::MemorySink;
     use std::sync::Arc;
 
-    /// Donations shaped like a statement: a few names and texts repeated
-    /// (terms past `INLINE` and `CHUNK`), days in runs (terms in runs that
-    /// later break into chunks), a reference each (codes).
     /// The postings merged a window of blocks at a time are those of all
     /// the rows made in one map, every list ascending.
     #[test]
@@ -333,10 +330,17 @@ mod tests {
         merged.sort_unstable();
         let mut whole: Vec<(String, Vec<u32>)> = postings_of(&all, 0).into_iter().collect();
         whole.sort_unstable();
-        assert!(whole.iter().any(|(_, list)| list.len() > BLOCK * WINDOW_BLOCKS));
+        assert!(
+            whole
+                .iter()
+                .any(|(_, list)| list.len() > BLOCK * WINDOW_BLOCKS)
+        );
         assert_eq!(merged, whole);
     }
 
+    /// Donations shaped like a statement: a few names and texts repeated
+    /// (terms past `INLINE` and `CHUNK`), days in runs (terms in runs that
+    /// later break into chunks), a reference each (codes).
     fn rows(count: usize) -> Vec<DonationRow> {
         let fund: Arc<str> = Arc::from("quy");
         let names = [
