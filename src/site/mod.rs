@@ -780,47 +780,49 @@ impl<'a> Build<'a> {
             indicatif::ProgressBar::hidden()
         };
         let kept = std::sync::atomic::AtomicUsize::new(0);
-        let rendered = jobs
-            .par_iter()
-            .try_for_each(|(job, language)| -> Result<()> {
-                let template = pages.template(*job);
-                let path = pages.path(*job);
-                let file = urls.output_file(language, &path);
-                progress.inc(1);
-                // A page the last build recorded is first only fingerprinted:
-                // on a rebuild nearly all are kept, and building their
-                // contexts was most of the time spent on them.
-                if sink.may_keep(&file) {
-                    let mut context = PageContext::fingerprint_only(&site_inputs, &template, &file);
-                    pages.context(*job, language, &mut context)?;
-                    if sink.keep(&file, &context.fingerprint())? {
-                        kept.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        return Ok(());
-                    }
-                }
-                let mut context = PageContext::for_render(&site_inputs, &template, &file);
-                pages.context(*job, language, &mut context)?;
-                let inputs = context.fingerprint();
-                let context = context
-                    .into_context()
-                    .expect("a context for rendering keeps its values");
-                let result = renderer.render(&template, &context).with_context(|| {
-                    format!(
-                        "failed to render {} ({})",
-                        urls.page(language, &path),
-                        template
-                    )
-                });
-                match result {
-                    Ok(mut html) => {
-                        if options.live_reload {
-                            html = serve::inject_reload_script(&html);
+        let rendered =
+            jobs.par_iter()
+                .try_for_each_init(Vec::new, |html, (job, language)| -> Result<()> {
+                    let template = pages.template(*job);
+                    let path = pages.path(*job);
+                    let file = urls.output_file(language, &path);
+                    progress.inc(1);
+                    // A page the last build recorded is first only fingerprinted:
+                    // on a rebuild nearly all are kept, and building their
+                    // contexts was most of the time spent on them.
+                    if sink.may_keep(&file) {
+                        let mut context =
+                            PageContext::fingerprint_only(&site_inputs, &template, &file);
+                        pages.context(*job, language, &mut context)?;
+                        if sink.keep(&file, &context.fingerprint())? {
+                            kept.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                            return Ok(());
                         }
-                        sink.write_rendered(&file, html.as_bytes(), &inputs)
                     }
-                    Err(error) => self.errors.push(error),
-                }
-            });
+                    let mut context = PageContext::for_render(&site_inputs, &template, &file);
+                    pages.context(*job, language, &mut context)?;
+                    let inputs = context.fingerprint();
+                    let context = context
+                        .into_context()
+                        .expect("a context for rendering keeps its values");
+                    html.clear();
+                    let result =
+                        (renderer.render_into(&template, &context, html)).with_context(|| {
+                            format!(
+                                "failed to render {} ({})",
+                                urls.page(language, &path),
+                                template
+                            )
+                        });
+                    match result {
+                        Ok(()) if options.live_reload => {
+                            let html = serve::inject_reload_script(html);
+                            sink.write_rendered(&file, &html, &inputs)
+                        }
+                        Ok(()) => sink.write_rendered(&file, html, &inputs),
+                        Err(error) => self.errors.push(error),
+                    }
+                });
         progress.finish_and_clear();
         rendered?;
         if options.verbose {

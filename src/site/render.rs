@@ -200,6 +200,15 @@ impl Renderer {
             .render(template, context)
             .map_err(|error| anyhow!("{}", describe(&error, &self.files)))
     }
+
+    /// Renders `template` at the end of `out`, as `render` does, without
+    /// checking the page's bytes again as UTF-8 (every piece of it is text)
+    /// or allocating it afresh: the rendering threads reuse one buffer each.
+    pub fn render_into(&self, template: &str, context: &Context, out: &mut Vec<u8>) -> Result<()> {
+        self.tera
+            .render_to(template, context, out)
+            .map_err(|error| anyhow!("{}", describe(&error, &self.files)))
+    }
 }
 
 /// Tera's message with template names replaced by their files:

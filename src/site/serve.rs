@@ -48,11 +48,12 @@ pub const VERSION_PATH: &str = "/__minhbach/version";
 const RELOAD_SCRIPT: &str = r#"<script>(function(){var v=null;var s=new EventSource("/__minhbach/version");s.onmessage=function(e){if(v===null){v=e.data}else if(e.data!==v){location.reload()}}})();</script>"#;
 
 /// Adds the live-reload script before `</body>` (serve mode only).
-pub fn inject_reload_script(html: &str) -> String {
-    match html.rfind("</body>") {
-        Some(index) => format!("{}{RELOAD_SCRIPT}{}", &html[..index], &html[index..]),
-        None => format!("{html}{RELOAD_SCRIPT}"),
-    }
+pub fn inject_reload_script(html: &[u8]) -> Vec<u8> {
+    const BODY_END: &[u8] = b"</body>";
+    let at = (html.windows(BODY_END.len()))
+        .rposition(|window| window == BODY_END)
+        .unwrap_or(html.len());
+    [&html[..at], RELOAD_SCRIPT.as_bytes(), &html[at..]].concat()
 }
 
 pub struct ServeOptions {
@@ -431,8 +432,11 @@ mod tests {
 
     #[test]
     fn reload_script_goes_before_body_end() {
-        let html = inject_reload_script("<html><body>x</body></html>");
+        let html = inject_reload_script(b"<html><body>x</body></html>");
+        let html = String::from_utf8(html).unwrap();
         assert!(html.contains("x<script>"), "{html}");
         assert!(html.ends_with("</script></body></html>"));
+        let fragment = String::from_utf8(inject_reload_script(b"<p>x</p>")).unwrap();
+        assert!(fragment.starts_with("<p>x</p><script>"), "{fragment}");
     }
 }
