@@ -335,61 +335,110 @@ fn texts(row: &super::model::DonationRow) -> impl Iterator<Item = &str> {
 /// Every term of a donation, each once, spelled as in paths.
 pub fn terms_of(row: &super::model::DonationRow) -> Vec<String> {
     let mut folds = ahash::AHashMap::new();
-    let mut terms = Vec::new();
+    let mut terms = Terms::default();
     push_terms(row, &mut folds, &mut terms);
-    terms.sort();
-    terms.dedup();
-    terms
+    terms.unique().into_iter().map(str::to_string).collect()
+}
+
+/// A donation's terms, spelled one after another into one buffer that is
+/// reused from row to row: a `String` a term (25 a row with a bank text)
+/// was most of the index's allocations.
+#[derive(Default)]
+struct Terms {
+    text: String,
+    /// Where each term ends in `text`.
+    ends: Vec<usize>,
+}
+
+impl Terms {
+    fn clear(&mut self) {
+        self.text.clear();
+        self.ends.clear();
+    }
+
+    /// Starts a term of `kind` (`w`, `b`, …); `end` ends it.
+    fn start(&mut self, kind: char) -> usize {
+        let at = self.text.len();
+        self.text.push(kind);
+        at
+    }
+
+    fn end(&mut self) {
+        self.ends.push(self.text.len());
+    }
+
+    /// The terms, each once, sorted.
+    fn unique(&self) -> Vec<&str> {
+        let mut start = 0;
+        let mut terms: Vec<&str> = (self.ends.iter())
+            .map(|&end| {
+                let term = &self.text[start..end];
+                start = end;
+                term
+            })
+            .collect();
+        terms.sort_unstable();
+        terms.dedup();
+        terms
+    }
 }
 
 fn push_terms(
     row: &super::model::DonationRow,
     folds: &mut ahash::AHashMap<char, String>,
-    terms: &mut Vec<String>,
+    terms: &mut Terms,
 ) {
     for text in texts(row) {
         let found = tokens_cached(text, folds);
         for run in &found.runs {
             for (position, word) in run.iter().enumerate() {
-                let mut term = String::from("w");
-                push_escaped(&mut term, word);
-                terms.push(term);
+                terms.start('w');
+                push_escaped(&mut terms.text, word);
+                terms.end();
                 if let Some(next) = run.get(position + 1) {
-                    let mut pair = String::from("b");
-                    push_escaped(&mut pair, word);
-                    pair.push('.');
-                    push_escaped(&mut pair, next);
+                    let pair = terms.start('b');
+                    push_escaped(&mut terms.text, word);
+                    terms.text.push('.');
+                    push_escaped(&mut terms.text, next);
+                    terms.end();
                     if let Some(third) = run.get(position + 2) {
-                        let mut triple = String::from("t");
-                        triple.push_str(&pair[1..]);
-                        triple.push('.');
-                        push_escaped(&mut triple, third);
-                        terms.push(triple);
+                        let words = pair + 1..terms.text.len();
+                        terms.start('t');
+                        terms.text.extend_from_within(words);
+                        terms.text.push('.');
+                        push_escaped(&mut terms.text, third);
+                        terms.end();
                     }
-                    terms.push(pair);
                 }
             }
         }
         for code in &found.codes {
-            let mut term = String::from("c");
-            push_escaped(&mut term, code);
-            terms.push(term);
+            terms.start('c');
+            push_escaped(&mut terms.text, code);
+            terms.end();
         }
     }
     if let Some(reference) = &row.reference {
         let folded = fold_reference(reference);
         if !folded.is_empty() {
-            let mut term = String::from("c");
-            push_escaped(&mut term, &folded);
-            terms.push(term);
+            terms.start('c');
+            push_escaped(&mut terms.text, &folded);
+            terms.end();
         }
     }
-    terms.push(format!("a{}", row.amount));
-    let day: String = row.date.chars().filter(|&c| c != '-').collect();
+    let day = || row.date.chars().filter(|&c| c != '-');
+    terms.start('a');
+    write!(terms.text, "{}", row.amount).expect("writing to a String cannot fail");
+    terms.end();
     // An amount on a day, one term: a donation has exactly one of each, so
     // a name, an amount and a day need two lists, not three.
-    terms.push(format!("x{}-{day}", row.amount));
-    terms.push(format!("d{day}"));
+    terms.start('x');
+    write!(terms.text, "{}-", row.amount).expect("writing to a String cannot fail");
+    terms.text.extend(day());
+    terms.end();
+    terms.start('d');
+    terms.text.extend(day());
+    terms.end();
 }
 
 /// The parts the postings' terms are merged in, in parallel.
@@ -636,18 +685,16 @@ fn record_shard(rows: &[&DonationRow], fund_position: &BTreeMap<&str, usize>) ->
 fn postings_of(rows: &[&DonationRow], first: usize) -> ahash::AHashMap<String, Vec<u32>> {
     let mut folds = ahash::AHashMap::new();
     let mut map: ahash::AHashMap<String, Vec<u32>> = ahash::AHashMap::new();
-    let mut terms = Vec::new();
+    let mut terms = Terms::default();
     for (offset, row) in rows.iter().enumerate() {
         let index = (first + offset) as u32;
         terms.clear();
         push_terms(row, &mut folds, &mut terms);
-        terms.sort_unstable();
-        terms.dedup();
-        for term in terms.drain(..) {
-            match map.get_mut(&term) {
+        for term in terms.unique() {
+            match map.get_mut(term) {
                 Some(list) => list.push(index),
                 None => {
-                    map.insert(term, vec![index]);
+                    map.insert(term.to_string(), vec![index]);
                 }
             }
         }
