@@ -467,7 +467,7 @@ fn write_rows(
     // Records, one shard per 16 donations, written on one thread while the
     // postings are made on the others: created from two threads at once in
     // their one directory, each waited (spinning) for the directory's lock.
-    let (records, mut terms) = rayon::join(
+    let (records, terms) = rayon::join(
         || -> Result<()> {
             for (shard, rows) in donations.chunks(RECORDS_PER_SHARD).enumerate() {
                 let text = record_shard(rows, fund_position);
@@ -478,7 +478,6 @@ fn write_rows(
         || merged_postings(donations),
     );
     records?;
-    terms.par_sort_unstable_by(|a, b| a.0.cmp(&b.0));
     let codes = terms
         .iter()
         .filter(|(term, _)| term.starts_with('c'))
@@ -489,7 +488,8 @@ fn write_rows(
     // written in parallel. Terms are grouped by a hash of their shard's
     // name, not the name (a string a term, all alive at once beside the
     // postings); a group's names are made again when it is written, and
-    // split should two shards share a hash.
+    // split should two shards share a hash. Only a group's terms are put in
+    // order, not all of them at once.
     let hasher = ahash::RandomState::with_seeds(0, 0, 0, 0);
     let mut by_hash: Vec<(u64, usize)> = terms
         .par_iter()
@@ -499,14 +499,20 @@ fn write_rows(
     by_hash.par_sort_unstable();
     let groups: Vec<&[(u64, usize)]> = by_hash.chunk_by(|a, b| a.0 == b.0).collect();
     groups.par_iter().try_for_each(|group| {
-        let mut lines: Vec<(String, usize)> = (group.iter())
-            .map(|&(_, at)| (dictionary_shard(&terms[at].0, code_bits), at))
+        let mut lines: Vec<(String, &str, &[u32])> = (group.iter())
+            .map(|&(_, at)| {
+                let (term, list) = &terms[at];
+                (
+                    dictionary_shard(term, code_bits),
+                    term.as_str(),
+                    list.as_slice(),
+                )
+            })
             .collect();
-        lines.sort_unstable();
+        lines.sort_unstable_by(|a, b| (&a.0, a.1).cmp(&(&b.0, b.1)));
         lines.chunk_by(|a, b| a.0 == b.0).try_for_each(|lines| {
             let mut text = String::new();
-            for &(_, at) in lines {
-                let (term, list) = &terms[at];
+            for &(_, term, list) in lines {
                 push_dictionary_line(&mut text, term, list);
             }
             writer.write(format!("d/{}", lines[0].0), text.as_bytes())
@@ -526,7 +532,7 @@ fn write_rows(
     Ok((codes, code_bits))
 }
 
-/// Every term's postings, in term order: a window of blocks at a time, each
+/// Every term's postings (the terms in no order): a window of blocks at a time, each
 /// block's postings made in parallel and parted by their terms' hash, then
 /// each part's lists extended in block order, the parts in parallel, so every
 /// list stays sorted. Only one window's block postings are alive beside the
