@@ -367,6 +367,13 @@ impl Terms {
         self.ends.push(self.text.len());
     }
 
+    /// A whole term: `kind` and one word spelled as in paths.
+    fn push(&mut self, kind: char, word: &str) {
+        self.start(kind);
+        push_escaped(&mut self.text, word);
+        self.end();
+    }
+
     /// The terms, each once, sorted.
     fn unique(&self) -> Vec<&str> {
         let mut start = 0;
@@ -392,9 +399,7 @@ fn push_terms(
         let found = tokens_cached(text, folds);
         for run in &found.runs {
             for (position, word) in run.iter().enumerate() {
-                terms.start('w');
-                push_escaped(&mut terms.text, word);
-                terms.end();
+                terms.push('w', word);
                 if let Some(next) = run.get(position + 1) {
                     let pair = terms.start('b');
                     push_escaped(&mut terms.text, word);
@@ -413,17 +418,13 @@ fn push_terms(
             }
         }
         for code in &found.codes {
-            terms.start('c');
-            push_escaped(&mut terms.text, code);
-            terms.end();
+            terms.push('c', code);
         }
     }
     if let Some(reference) = &row.reference {
         let folded = fold_reference(reference);
         if !folded.is_empty() {
-            terms.start('c');
-            push_escaped(&mut terms.text, &folded);
-            terms.end();
+            terms.push('c', &folded);
         }
     }
     let day = || row.date.chars().filter(|&c| c != '-');

@@ -242,6 +242,13 @@ pub fn percent(part: u64, whole: u64) -> String {
     }
 }
 
+/// A template asked for a translation its language's file lacks.
+fn missing_translation(key: &str, language: &str) -> tera::Error {
+    tera::Error::message(format!(
+        "no translation for `{key}` in language `{language}` (add it to the theme's i18n/{language}.toml)"
+    ))
+}
+
 /// The ledger fields whose values the site names, and their values, from
 /// the ledger's own lists: a template's `names(of='channel')` maps each
 /// value to the translation of `channel_<value>`.
@@ -343,11 +350,7 @@ fn register(tera: &mut Tera, sources: &Sources, urls: &Urls) {
                 .get(language)
                 .and_then(|table| table.get(key))
                 .cloned()
-                .ok_or_else(|| {
-                    tera::Error::message(format!(
-                        "no translation for `{key}` in language `{language}` (add it to the theme's i18n/{language}.toml)"
-                    ))
-                })
+                .ok_or_else(|| missing_translation(key, language))
         })
     });
     let names = value_names(&sources.translations);
@@ -361,9 +364,7 @@ fn register(tera: &mut Tera, sources: &Sources, urls: &Urls) {
             };
             match kinds.get(of) {
                 Some(Ok(map)) => Ok(map.clone()),
-                Some(Err(key)) => Err(tera::Error::message(format!(
-                    "no translation for `{key}` in language `{language}` (add it to the theme's i18n/{language}.toml)"
-                ))),
+                Some(Err(key)) => Err(missing_translation(key, language)),
                 None => Err(tera::Error::message(format!(
                     "names(of=\"{of}\"): `of` is one of {}",
                     value_lists().map(|(kind, _)| kind).join(", ")
