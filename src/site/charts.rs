@@ -68,12 +68,12 @@ pub struct PlaceBar {
 /// The households, to find a disbursement's commune.
 pub struct Households<'a> {
     pub rows: &'a [HouseholdRow],
-    pub by_id: &'a ahash::AHashMap<&'a str, usize>,
+    pub index: &'a super::model::HouseholdIndex,
 }
 
 impl Households<'_> {
     fn get(&self, id: &str) -> Option<&HouseholdRow> {
-        self.by_id.get(id).map(|&index| &self.rows[index])
+        self.index.get(self.rows, id).map(|at| &self.rows[at])
     }
 }
 

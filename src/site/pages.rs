@@ -77,8 +77,6 @@ pub struct Pages<'a> {
     pub fund_disbursements: Vec<Vec<usize>>,
     /// The open data files, for `/du-lieu/`: (path, bytes).
     pub open_data: Vec<OpenFile>,
-    /// Household id → index into `model.households`, for the fund charts.
-    pub household_by_id: ahash::AHashMap<&'a str, usize>,
     /// Each household row's digest (`fingerprint::digest`), made once
     /// for its page and its commune's, in every language; empty if a row
     /// could not be digested (then the rows are fingerprinted whole).
@@ -197,12 +195,6 @@ impl<'a> Pages<'a> {
             page_size: page_size.max(1),
             fund_disbursements,
             open_data,
-            household_by_id: model
-                .households
-                .iter()
-                .enumerate()
-                .map(|(index, h)| (h.id.as_str(), index))
-                .collect(),
             household_digests: {
                 use rayon::prelude::*;
                 (model.households.par_iter())
@@ -560,7 +552,7 @@ impl<'a> Pages<'a> {
                 &all_disbursements,
                 &super::charts::Households {
                     rows: &model.households,
-                    by_id: &self.household_by_id,
+                    index: &model.household_index,
                 },
             ),
         );

@@ -10,7 +10,9 @@
 //! side store may change.
 //!
 //! Two places: `.public.model-state` (what made it, every row but the
-//! donations of full chunks, and which chunks) and `.public.model-chunks/`,
+//! donations of full chunks, and which chunks; the households in frames of
+//! `households_per_frame()` rows, decoded on every core) and
+//! `.public.model-chunks/`,
 //! the donation rows in chunks of 65,536, each a file named by its SHA-256.
 //! Donation rows are only ever appended to, so a full chunk never changes:
 //! it is written once, and a later build reads it only if a step needs its
@@ -43,7 +45,7 @@ pub const STATE_FILE: &str = "model-state";
 const CHUNKS: &str = "model-chunks";
 
 /// What the state file starts with; the number changes with its layout.
-const MAGIC: &[u8] = b"minhbach model cache 4\n";
+const MAGIC: &[u8] = b"minhbach model cache 5\n";
 
 /// The state's first frame: what made it and where its donations are.
 #[derive(Serialize, Deserialize)]
@@ -55,6 +57,16 @@ struct Index<'a> {
     /// Rows per chunk (`chunk_rows`).
     chunk_rows: usize,
     donations: usize,
+    households: usize,
+    /// How many frames the households take (`households_per_frame()` rows
+    /// each, the last fewer).
+    household_frames: usize,
+}
+
+/// Households a frame of the state holds: the frames are decoded side by
+/// side, as one they took a rebuild's verify step most of its serial time.
+fn households_per_frame() -> usize {
+    if cfg!(test) { 3 } else { 16_384 }
 }
 
 /// The state's second frame: every row but the households and the
@@ -73,8 +85,9 @@ struct Head<'a> {
     with_citizen_id_digits: usize,
 }
 
-/// The state's third frame: the households (the largest part of the state,
-/// and unchanged by an appended donation).
+/// The state's third part, in frames of `households_per_frame()` rows: the
+/// households (the largest part of the state, and unchanged by an appended
+/// donation).
 #[derive(Serialize, Deserialize)]
 struct Households<'a> {
     #[serde(deserialize_with = "sized::cow")]
@@ -83,11 +96,15 @@ struct Households<'a> {
     household_stages: Cow<'a, [Option<Stage>]>,
 }
 
-/// Where a frame was in the state file read, and its SHA-256: copied
-/// verbatim into the next state when still there and the same.
+/// Where a run of frames was in the state file read (the households'),
+/// how many, and the SHA-256 of their checksums in order: copied verbatim
+/// into the next state when still there and the same.
 #[derive(Clone, Copy, Debug)]
-pub struct KeptFrame {
+pub struct KeptFrames {
     offset: u64,
+    /// The run's bytes, frame heads included.
+    length: u64,
+    frames: usize,
     checksum: [u8; 32],
 }
 
@@ -121,11 +138,35 @@ pub fn store(sink: &dyn Sink, rows: &Rows, maker: &Maker) -> Option<WrittenState
     let sealed = (rows.donations.chunks().iter())
         .map(|chunk| Some((Cow::Borrowed(chunk.name()?), chunk.first_seq())))
         .collect::<Option<_>>()?;
+    let path = sink.state_path(STATE_FILE)?;
+    // The households' frames copied from the last state file, unread, when
+    // no appended entry changed a household; else encoded.
+    let kept = (rows.kept_households).and_then(|kept| KeptSource::open(&path, kept));
+    let households = match kept {
+        Some(source) => HouseholdsFrames::Kept(source),
+        None => HouseholdsFrames::Encoded(
+            (rows.households.par_chunks(households_per_frame()))
+                .zip(rows.household_stages.par_chunks(households_per_frame()))
+                .map(|(households, household_stages)| {
+                    postcard::to_stdvec(&Households {
+                        households: Cow::Borrowed(households),
+                        household_stages: Cow::Borrowed(household_stages),
+                    })
+                    .ok()
+                })
+                .collect::<Option<_>>()?,
+        ),
+    };
     let index = Index {
         maker: Cow::Borrowed(maker),
         sealed,
         chunk_rows: super::chunk_rows(),
         donations: rows.donations.len(),
+        households: rows.households.len(),
+        household_frames: match &households {
+            HouseholdsFrames::Kept(source) => source.frames,
+            HouseholdsFrames::Encoded(frames) => frames.len(),
+        },
     };
     let head = Head {
         size: rows.size,
@@ -140,60 +181,55 @@ pub fn store(sink: &dyn Sink, rows: &Rows, maker: &Maker) -> Option<WrittenState
     let index = postcard::to_stdvec(&index).ok()?;
     let head = postcard::to_stdvec(&head).ok()?;
     let tail = postcard::to_stdvec(rows.donations.tail()).ok()?;
-    let path = sink.state_path(STATE_FILE)?;
-    // The households' frame copied from the last state file, unread, when
-    // no appended entry changed a household; else encoded.
-    let kept = (rows.kept_households).and_then(|kept| KeptSource::open(&path, kept));
-    let households = match kept {
-        Some(source) => HouseholdsFrame::Kept(source),
-        None => HouseholdsFrame::Encoded(
-            postcard::to_stdvec(&Households {
-                households: Cow::Borrowed(&rows.households),
-                household_stages: Cow::Borrowed(&rows.household_stages),
-            })
-            .ok()?,
-        ),
-    };
     WrittenState::create(path, |out| {
         out.write_all(MAGIC)?;
         write_frame(out, &index)?;
         write_frame(out, &head)?;
         match households {
-            HouseholdsFrame::Kept(source) => source.copy_to(out)?,
-            HouseholdsFrame::Encoded(bytes) => write_frame(out, &bytes)?,
+            HouseholdsFrames::Kept(source) => source.copy_to(out)?,
+            HouseholdsFrames::Encoded(frames) => {
+                for frame in frames {
+                    write_frame(out, &frame)?;
+                }
+            }
         }
         write_frame(out, &tail)
     })
     .ok()
 }
 
-enum HouseholdsFrame {
+enum HouseholdsFrames {
     Kept(KeptSource),
-    Encoded(Vec<u8>),
+    Encoded(Vec<Vec<u8>>),
 }
 
-/// The frame `kept` of the state file read, still there with the SHA-256
-/// recorded when it was read (the next load checks its bytes against it,
-/// as any frame's).
+/// The frames `kept` of the state file read, still there with the
+/// checksums recorded when they were read (the next load checks each
+/// frame's bytes against its checksum, as any frame's).
 struct KeptSource {
     file: std::fs::File,
-    /// The frame's length, header included.
+    /// The frames' length, headers included.
     length: u64,
+    frames: usize,
 }
 
 impl KeptSource {
-    fn open(path: &Path, kept: KeptFrame) -> Option<KeptSource> {
+    fn open(path: &Path, kept: KeptFrames) -> Option<KeptSource> {
         use std::io::{Seek, SeekFrom};
         let mut file = std::fs::File::open(path).ok()?;
-        file.seek(SeekFrom::Start(kept.offset)).ok()?;
-        let (length, checksum) = read_frame_head(&mut file)?;
-        if checksum != kept.checksum {
+        if file.metadata().ok()?.len() < kept.offset.checked_add(kept.length)? {
             return None;
         }
-        let length = (FRAME_HEAD as u64).checked_add(length)?;
-        let whole = file.metadata().ok()?.len() >= kept.offset.checked_add(length)?;
+        let (_, length, checksum) = frame_heads(&mut file, kept.offset, kept.frames)?;
+        if (length, checksum) != (kept.length, kept.checksum) {
+            return None;
+        }
         file.seek(SeekFrom::Start(kept.offset)).ok()?;
-        whole.then_some(KeptSource { file, length })
+        Some(KeptSource {
+            file,
+            length,
+            frames: kept.frames,
+        })
     }
 
     /// Copies the frame, failing if the file ends before it does.
@@ -204,6 +240,62 @@ impl KeptSource {
             false => Err(std::io::ErrorKind::UnexpectedEof.into()),
         }
     }
+}
+
+/// The `count` frames from `offset` of `file`, their bodies not read: where
+/// each body starts, its length and checksum; the run's length and the
+/// SHA-256 of the checksums in order (what `KeptFrames` records). The file
+/// is left at the run's end.
+#[allow(clippy::type_complexity)]
+fn frame_heads(
+    file: &mut std::fs::File,
+    offset: u64,
+    count: usize,
+) -> Option<(Vec<(u64, u64, [u8; 32])>, u64, [u8; 32])> {
+    use std::io::{Seek, SeekFrom};
+    let mut heads = Vec::with_capacity(count.min(1 << 16));
+    let mut digest = Sha256::new();
+    let mut at = offset;
+    for _ in 0..count {
+        file.seek(SeekFrom::Start(at)).ok()?;
+        let (length, checksum) = read_frame_head(file)?;
+        digest.update(checksum);
+        let body = at.checked_add(FRAME_HEAD as u64)?;
+        heads.push((body, length, checksum));
+        at = body.checked_add(length)?;
+    }
+    file.seek(SeekFrom::Start(at)).ok()?;
+    Some((heads, at - offset, digest.finalize().into()))
+}
+
+/// The households of the state file at `path` (and their stages), from
+/// their frames (`frame_heads`): as many decoded at once as there are
+/// cores, each from a file of its own as it is read, and moved into rows
+/// made for all `count` (untouched memory until filled), so no more than a
+/// frame a core is held twice.
+#[allow(clippy::type_complexity)]
+fn decode_households(
+    path: &Path,
+    frames: &[(u64, u64, [u8; 32])],
+    count: usize,
+) -> Option<(Vec<HouseholdRow>, Vec<Option<Stage>>)> {
+    use std::io::{Seek, SeekFrom};
+    let mut households = Vec::with_capacity(count);
+    let mut stages = Vec::with_capacity(count);
+    for wave in frames.chunks(rayon::current_num_threads().max(1)) {
+        let decoded: Vec<Households> = (wave.par_iter())
+            .map(|&(at, length, checksum)| {
+                let mut file = std::fs::File::open(path).ok()?;
+                file.seek(SeekFrom::Start(at)).ok()?;
+                crate::ledger::decode_frame(file, length, &checksum)
+            })
+            .collect::<Option<_>>()?;
+        for frame in decoded {
+            households.extend(frame.households.into_owned());
+            stages.extend(frame.household_stages.into_owned());
+        }
+    }
+    (households.len() == count && stages.len() == count).then_some((households, stages))
 }
 
 /// The state file, read past its magic, at its first frame (`Index`).
@@ -223,7 +315,7 @@ pub fn maker(sink: &dyn Sink) -> Option<Maker> {
 /// donation rows read when first needed), or `None` if it is damaged or
 /// not one.
 pub fn load(sink: &dyn Sink) -> Option<Rows> {
-    use std::io::{Seek, SeekFrom};
+    use std::io::Seek;
     let path = sink.state_path(STATE_FILE)?;
     let folder = sink.state_path(CHUNKS)?;
     let mut file = open_state(&path)?;
@@ -234,20 +326,26 @@ pub fn load(sink: &dyn Sink) -> Option<Rows> {
     }
     let head = read_frame(&mut file)?;
     let households_at = file.stream_position().ok()?;
-    let (households_length, households_checksum) = read_frame_head(&mut file)?;
     // The tail after the households, read first; then the households
-    // (most of the state) decoded as they are read, not from
-    // the whole file held in memory, beside the other rows.
-    let tail_at = (households_at.checked_add(FRAME_HEAD as u64)?).checked_add(households_length)?;
-    file.seek(SeekFrom::Start(tail_at)).ok()?;
+    // (most of the state) decoded as they are read, each frame on a core
+    // from a file of its own, not from the whole file held in memory,
+    // beside the other rows.
+    let (frames, households_length, households_checksum) =
+        frame_heads(&mut file, households_at, index.household_frames)?;
     let tail = read_frame(&mut file)?;
     if file.stream_position().ok()? != file_length {
         return None;
     }
-    file.seek(SeekFrom::Start(households_at + FRAME_HEAD as u64))
-        .ok()?;
+    drop(file);
     let (households, (head, tail)) = rayon::join(
-        || crate::ledger::decode_frame::<Households>(file, households_length, &households_checksum),
+        // A row takes a byte at least: a count beyond that is not one.
+        || {
+            decode_households(
+                &path,
+                &frames,
+                index.households.min(households_length as usize),
+            )
+        },
         || {
             (
                 postcard::from_bytes::<Head>(&head).ok(),
@@ -255,7 +353,7 @@ pub fn load(sink: &dyn Sink) -> Option<Rows> {
             )
         },
     );
-    let (households, head, tail) = (households?, head?, tail?);
+    let ((households, household_stages), head, tail) = (households?, head?, tail?);
     let newest = head
         .newest
         .iter()
@@ -276,8 +374,8 @@ pub fn load(sink: &dyn Sink) -> Option<Rows> {
     let mut rows = Rows {
         size: head.size,
         funds: head.funds.into_owned(),
-        households: households.households.into_owned(),
-        household_stages: households.household_stages.into_owned(),
+        households,
+        household_stages,
         fund_activity: head.fund_activity.into_owned(),
         donations,
         disbursements: head.disbursements.into_owned(),
@@ -285,8 +383,10 @@ pub fn load(sink: &dyn Sink) -> Option<Rows> {
         newest,
         signed_fund_names: head.signed_fund_names.into_owned(),
         with_citizen_id_digits: head.with_citizen_id_digits,
-        kept_households: Some(KeptFrame {
+        kept_households: Some(KeptFrames {
             offset: households_at,
+            length: households_length,
+            frames: index.household_frames,
             checksum: households_checksum,
         }),
         ..Rows::default()
@@ -377,15 +477,22 @@ mod tests {
         }
     }
 
+    /// `count` donations and, from the eleventh entry on, half as many
+    /// households (three frames' worth for ten donations).
     fn rows(count: u64) -> Rows {
         let fund: Arc<str> = "cuu-tro".into();
         let mut donations = Donations::default();
         for seq in 0..count {
             donations.push(donation(seq, &fund));
         }
+        let households: Vec<_> = (0..count / 2 + 2)
+            .map(|n| super::super::household_row(count + n))
+            .collect();
         Rows {
-            size: count,
+            size: count + households.len() as u64,
             donations,
+            household_stages: households.iter().map(|h| h.stage).collect(),
+            households,
             ..Rows::default()
         }
     }
@@ -477,7 +584,7 @@ mod tests {
 
         // Written from the rows: a household changed, or another frame on
         // disk than the one read.
-        rows.kept_households = Some(KeptFrame {
+        rows.kept_households = Some(KeptFrames {
             checksum: [0; 32],
             ..kept
         });
@@ -543,6 +650,10 @@ mod tests {
         assert_eq!(identity.0.len() + identity.1.len(), 2, "rows 8 and 9");
         assert!(fresh.donations.identity(10..12).is_none(), "no rows");
         assert_eq!(bytes_of(&back.donations), bytes_of(&rows(10).donations));
+        let households =
+            |rows: &Rows| postcard::to_stdvec(&(&rows.households, &rows.household_stages)).unwrap();
+        assert_eq!(households(&back), households(&rows(10)), "7 rows, 3 frames");
+        assert_eq!(back.kept_households.map(|kept| kept.frames), Some(3));
 
         // Extended by seven rows: the two chunks are kept as they are, one
         // more is full, the tail holds the rest.
@@ -626,18 +737,20 @@ mod tests {
         }
         std::fs::write(&state, &whole[..whole.len() - 1]).unwrap();
         assert!(read_back(&output).is_none(), "a state cut short");
-        // A byte changed in the households' frame (read as it streams),
-        // or one more byte after the last frame.
+        // A byte changed in any of the households' three frames (each read
+        // as it streams, on a core of its own), or one more byte after the
+        // last frame.
         let mut at = MAGIC.len();
-        for _ in 0..2 {
-            let length = u64::from_le_bytes(whole[at..at + 8].try_into().unwrap());
-            at += FRAME_HEAD + length as usize;
+        for frame in 0..5 {
+            let length = u64::from_le_bytes(whole[at..at + 8].try_into().unwrap()) as usize;
+            if frame >= 2 {
+                let mut bytes = whole.clone();
+                bytes[at + FRAME_HEAD + length / 2] ^= 1;
+                std::fs::write(&state, &bytes).unwrap();
+                assert!(read_back(&output).is_none(), "households frame {frame}");
+            }
+            at += FRAME_HEAD + length;
         }
-        let length = u64::from_le_bytes(whole[at..at + 8].try_into().unwrap()) as usize;
-        let mut bytes = whole.clone();
-        bytes[at + FRAME_HEAD + length / 2] ^= 1;
-        std::fs::write(&state, &bytes).unwrap();
-        assert!(read_back(&output).is_none(), "the households changed");
         let mut longer = whole.clone();
         longer.push(0);
         std::fs::write(&state, &longer).unwrap();

@@ -17,6 +17,7 @@ use super::routes;
 
 pub mod cache;
 mod donations;
+mod household_index;
 use crate::config::PrivacyConfig;
 use crate::ledger::entry::{
     Body, Channel, Disbursement, Donation, Entry, Fund, Household, KeyEntry, Progress, Stage,
@@ -28,6 +29,7 @@ use crate::vn;
 use anyhow::{Result, bail};
 use base64::Engine;
 pub use donations::{Chunk, Donations, chunk_rows};
+pub use household_index::HouseholdIndex;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -271,6 +273,35 @@ pub struct HouseholdRow {
     pub commune_path: String,
 }
 
+/// A household row for tests: `qt-<seq>` in one commune.
+#[cfg(test)]
+fn household_row(seq: u64) -> HouseholdRow {
+    HouseholdRow {
+        seq,
+        id: format!("qt-{seq:04}"),
+        head: format!("Hộ {seq}"),
+        province: "Quảng Trị".into(),
+        district: None,
+        commune: "Hải Lăng".into(),
+        village: Some("Thôn 1".into()),
+        circumstances: "Nhà sập".into(),
+        support: crate::ledger::entry::Support::New,
+        planned: 60_000_000,
+        photo_consent: false,
+        citizen_id_masked: None,
+        stage: seq.is_multiple_of(2).then_some(Stage::Approved),
+        stage_date: None,
+        history: Vec::new(),
+        photos: Vec::new(),
+        disbursements: Vec::new(),
+        received: 0,
+        voided: None,
+        amended: Vec::new(),
+        path: format!("/ho/qt-{seq:04}/"),
+        commune_path: "/xa/hai-lang/".into(),
+    }
+}
+
 /// A live stage change, for the daily reports; the household by its index
 /// in `Model::households` (`Model::report` shows its fields).
 #[derive(Clone, Debug)]
@@ -413,6 +444,8 @@ pub struct Model {
     pub donations: Donations,
     pub disbursements: Vec<DisbursementRow>,
     pub households: Vec<HouseholdRow>,
+    /// `households` by id.
+    pub household_index: HouseholdIndex,
     pub provinces: Vec<Province>,
     pub communes: Vec<Commune>,
     pub reports: Vec<DayReport>,
@@ -634,7 +667,7 @@ pub struct Rows {
     fund_names: Vec<(Arc<str>, Arc<str>)>,
     fund_index: HashMap<String, usize>,
     households: Vec<HouseholdRow>,
-    household_index: HashMap<String, usize>,
+    household_index: HouseholdIndex,
     household_stages: Vec<Option<Stage>>,
     fund_activity: Vec<FundActivity>,
     donations: Donations,
@@ -649,7 +682,7 @@ pub struct Rows {
     /// Where the households' frame is in the model cache these rows were
     /// read from, while no entry added since changed a household: the next
     /// cache copies that frame instead of writing it again (`cache`).
-    kept_households: Option<cache::KeptFrame>,
+    kept_households: Option<cache::KeptFrames>,
 }
 
 impl Rows {
@@ -687,7 +720,7 @@ impl Rows {
         self.keep_newest(&segments);
         let (households, donations, disbursements) = count_rows(&segments);
         self.households.reserve(households);
-        self.household_index.reserve(households);
+        self.household_index.reserve(&self.households, households);
         self.household_stages.reserve(households);
         self.donations.reserve(donations);
         self.disbursements.reserve(disbursements);
@@ -745,9 +778,7 @@ impl Rows {
         self.fund_index = (self.funds.iter().enumerate())
             .map(|(at, fund)| (fund.id.clone(), at))
             .collect();
-        self.household_index = (self.households.iter().enumerate())
-            .map(|(at, household)| (household.id.clone(), at))
-            .collect();
+        self.household_index = HouseholdIndex::of(&self.households);
     }
 
     /// The model: what is derived from all the rows, checked against the
@@ -820,6 +851,7 @@ impl Rows {
             donations,
             disbursements,
             households,
+            household_index,
             provinces,
             communes,
             reports,
@@ -974,9 +1006,6 @@ impl Adding<'_, '_> {
 
     /// A household: its row as privacy allows.
     fn household(&mut self, seq: u64, household: Box<Household>) -> Result<()> {
-        self.rows
-            .household_index
-            .insert(household.id.clone(), self.rows.households.len());
         self.rows.household_stages.push(None);
         self.rows.households.push(HouseholdRow {
             seq,
@@ -1016,6 +1045,8 @@ impl Adding<'_, '_> {
             voided: self.corrections.voided(seq),
             amended: self.corrections.amended(seq),
         });
+        let at = self.rows.households.len() - 1;
+        self.rows.household_index.push(&self.rows.households, at);
         Ok(())
     }
 
@@ -1035,8 +1066,8 @@ impl Adding<'_, '_> {
             None => bail!("disbursement {} names an unknown fund", seq),
         };
         let household_name = match &disbursement.household {
-            Some(id) => match self.rows.household_index.get(id) {
-                Some(&h) => {
+            Some(id) => match self.rows.household_index.get(&self.rows.households, id) {
+                Some(h) => {
                     self.rows.households[h].disbursements.push(index);
                     if is_voided.is_none() {
                         self.rows.households[h].received =
@@ -1069,7 +1100,8 @@ impl Adding<'_, '_> {
 
     /// A household's stage: its history, and its photos when consent allows.
     fn progress(&mut self, seq: u64, progress: Progress) -> Result<()> {
-        let Some(&h) = self.rows.household_index.get(&progress.household) else {
+        let Some(h) = (self.rows.household_index).get(&self.rows.households, &progress.household)
+        else {
             bail!("progress {} names an unknown household", seq);
         };
         let is_voided = self.corrections.voided(seq);
@@ -1375,7 +1407,7 @@ fn latest_entries(
     funds: &[FundRow],
     fund_index: &HashMap<String, usize>,
     households: &[HouseholdRow],
-    household_index: &HashMap<String, usize>,
+    household_index: &HouseholdIndex,
 ) -> Vec<EntrySummary> {
     let mut latest = Vec::new();
     for (entry, body) in entries.iter().zip(bodies).rev() {
@@ -1398,7 +1430,7 @@ pub fn summarize(
     funds: &[FundRow],
     fund_index: &HashMap<String, usize>,
     households: &[HouseholdRow],
-    household_index: &HashMap<String, usize>,
+    household_index: &HouseholdIndex,
 ) -> Option<EntrySummary> {
     let fund_name = |id: &str| {
         fund_index
@@ -1407,8 +1439,8 @@ pub fn summarize(
     };
     let head = |id: &str| {
         household_index
-            .get(id)
-            .map_or(id.to_string(), |&h| households[h].head.clone())
+            .get(households, id)
+            .map_or(id.to_string(), |h| households[h].head.clone())
     };
     let (title, amount, path) = match body {
         Body::Key(KeyEntry::Admit { name, .. }) | Body::Key(KeyEntry::Revoke { name, .. }) => {
