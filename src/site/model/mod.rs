@@ -1370,16 +1370,17 @@ fn day_reports(
             counts.bump(Some(*stage), 1);
             totals.bump(previous, -1);
             totals.bump(Some(*stage), 1);
-            if !touched.contains(&key) {
-                touched.push(key);
-            }
+            touched.push(key);
             rows.push(StageChange {
                 seq: *seq,
                 household: *h,
                 stage: *stage,
             });
         }
-        touched.sort();
+        // Sorted, then each commune once (a day touches thousands: looking
+        // each change's commune up in the list was most of this step).
+        touched.sort_unstable();
+        touched.dedup();
         let communes = touched
             .into_iter()
             .map(|(province, commune)| CommuneTotals {
