@@ -987,8 +987,7 @@ fn write_csv_files<'p>(
                 return Err(NeedsEveryEntry.into());
             }
             let written = parts::write_appendable(sink, &path, limit, None, &mut |out| {
-                opendata::write_csv_for_kind(kind, entries.iter().flatten(), show_last4, out)
-                    .map(drop)
+                opendata::write_csv_for_segments(kind, entries, show_last4, out).map(drop)
             })?;
             Ok(Written::whole(written))
         })

@@ -124,6 +124,21 @@ pub trait Sink: Sync {
     fn write_rendered(&self, path: &str, bytes: &[u8], _inputs: &FileHash) -> Result<()> {
         self.write(path, bytes)
     }
+    /// `write` or `write_rendered` of bytes whose SHA-256 the caller has
+    /// just computed (a download's part, which lists it), so a sink that
+    /// records it need not hash them again.
+    fn write_hashed(
+        &self,
+        path: &str,
+        bytes: &[u8],
+        _sha256: &FileHash,
+        inputs: Option<&FileHash>,
+    ) -> Result<()> {
+        match inputs {
+            Some(inputs) => self.write_rendered(path, bytes, inputs),
+            None => self.write(path, bytes),
+        }
+    }
 }
 
 /// Keeps every file in memory, sorted by path.
@@ -764,8 +779,18 @@ impl StagingSink {
 impl StagingSink {
     /// Stages `bytes` for `path` unless the output already holds them.
     fn stage(&self, path: &str, bytes: &[u8], inputs: Option<FileHash>) -> Result<()> {
+        self.stage_hashed(path, bytes, Sha256::digest(bytes).into(), inputs)
+    }
+
+    /// `stage`, given the bytes' SHA-256 (`hash`).
+    fn stage_hashed(
+        &self,
+        path: &str,
+        bytes: &[u8],
+        hash: FileHash,
+        inputs: Option<FileHash>,
+    ) -> Result<()> {
         check_relative(path)?;
-        let hash: FileHash = Sha256::digest(bytes).into();
         let same = |old: &Path| std::fs::read(old).is_ok_and(|old| old == bytes);
         if let Some(recorded) = self.unchanged(path, &hash, bytes.len() as u64, inputs, same) {
             return self.record(path, Staged::Unchanged(recorded));
@@ -874,6 +899,17 @@ impl Sink for StagingSink {
 
     fn write_rendered(&self, path: &str, bytes: &[u8], inputs: &FileHash) -> Result<()> {
         self.stage(path, bytes, Some(*inputs))
+    }
+
+    fn write_hashed(
+        &self,
+        path: &str,
+        bytes: &[u8],
+        sha256: &FileHash,
+        inputs: Option<&FileHash>,
+    ) -> Result<()> {
+        debug_assert_eq!(<FileHash>::from(Sha256::digest(bytes)), *sha256);
+        self.stage_hashed(path, bytes, *sha256, inputs.copied())
     }
 
     fn may_keep(&self, path: &str) -> bool {

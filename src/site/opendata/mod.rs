@@ -16,7 +16,7 @@ mod tables;
 
 pub use feed::{FeedInfo, Words, atom_feed, newest_time};
 pub use sitemap::{SITEMAP_MAX_URLS, robots_txt, sitemap, sitemap_chunks, sitemap_index};
-pub use tables::{CSV_KINDS, write_csv_for_kind, write_csv_rows};
+pub use tables::{CSV_KINDS, write_csv_for_segments, write_csv_rows};
 
 /// Escapes text for XML content and attribute values (`&`, `<`, `>`, `"`,
 /// `'`) and drops the characters XML 1.0 does not allow: control characters

@@ -171,7 +171,7 @@ fn every_kind_has_a_csv_and_unknown_kinds_none() {
     assert_eq!(csv_header("nope", true), None);
     let mut sink = Vec::new();
     assert!(
-        write_csv_for_kind("nope", &entries, None, &mut sink)
+        write_csv_for_segments("nope", std::slice::from_ref(&entries), None, &mut sink)
             .unwrap()
             .is_none()
     );
@@ -318,17 +318,24 @@ fn other_kinds_flatten_as_documented() {
     );
 }
 
+/// The site's CSVs, a segment's rows formatted beside another's, are the
+/// bytes of the rows written one after another: in one segment, or in
+/// more segments than cores (some without a row of the kind).
 #[test]
 fn streaming_csv_matches() {
     let entries = sample();
-    let mut bytes = Vec::new();
-    write_csv_for_kind("donation", &entries, None, &mut bytes)
-        .unwrap()
-        .unwrap();
-    assert_eq!(
-        String::from_utf8(bytes).unwrap(),
-        csv_for_kind("donation", &entries, None).unwrap()
-    );
+    for size in [entries.len(), 3, 1] {
+        let segments: Vec<Vec<Entry>> = entries.chunks(size).map(<[Entry]>::to_vec).collect();
+        for kind in CSV_KINDS {
+            let mut bytes = Vec::new();
+            (write_csv_for_segments(kind, &segments, None, &mut bytes).unwrap()).unwrap();
+            assert_eq!(
+                String::from_utf8(bytes).unwrap(),
+                csv_for_kind(kind, &entries, None).unwrap(),
+                "{kind} in segments of {size}"
+            );
+        }
+    }
 }
 
 /// Parses the whole document, failing on any well-formedness error
