@@ -331,6 +331,12 @@ impl Manifest {
         }
         let mut manifest = Manifest::default();
         let dirs = u32::from_le_bytes(number(&mut body)?);
+        // A directory a household page at national scale: the table made
+        // at its size, not grown by doubling. (Each takes 4 bytes and its
+        // path: at most a tenth of the rest.)
+        manifest
+            .dirs
+            .reserve((dirs as usize).min(body.len() / 4), 0);
         for _ in 0..dirs {
             let length = u32::from_le_bytes(number(&mut body)?) as usize;
             let dir = std::str::from_utf8(take(&mut body, length)?).ok()?;
