@@ -220,14 +220,14 @@ impl KeptSource {
         if file.metadata().ok()?.len() < kept.offset.checked_add(kept.length)? {
             return None;
         }
-        let (_, length, checksum) = frame_heads(&mut file, kept.offset, kept.frames)?;
-        if (length, checksum) != (kept.length, kept.checksum) {
+        let run = frame_run(&mut file, kept.offset, kept.frames)?;
+        if (run.length, run.checksum) != (kept.length, kept.checksum) {
             return None;
         }
         file.seek(SeekFrom::Start(kept.offset)).ok()?;
         Some(KeptSource {
             file,
-            length,
+            length: run.length,
             frames: kept.frames,
         })
     }
@@ -242,18 +242,29 @@ impl KeptSource {
     }
 }
 
-/// The `count` frames from `offset` of `file`, their bodies not read: where
-/// each body starts, its length and checksum; the run's length and the
-/// SHA-256 of the checksums in order (what `KeptFrames` records). The file
-/// is left at the run's end.
-#[allow(clippy::type_complexity)]
-fn frame_heads(
-    file: &mut std::fs::File,
-    offset: u64,
-    count: usize,
-) -> Option<(Vec<(u64, u64, [u8; 32])>, u64, [u8; 32])> {
+/// A frame of the state file, its body not read.
+#[derive(Clone, Copy)]
+struct FrameAt {
+    /// Where its body starts.
+    body: u64,
+    length: u64,
+    checksum: [u8; 32],
+}
+
+/// A run of frames, their bodies not read: each frame, and the run's
+/// length and the SHA-256 of the checksums in order (what `KeptFrames`
+/// records).
+struct FrameRun {
+    frames: Vec<FrameAt>,
+    length: u64,
+    checksum: [u8; 32],
+}
+
+/// The run of `count` frames from `offset` of `file`, which is left at the
+/// run's end.
+fn frame_run(file: &mut std::fs::File, offset: u64, count: usize) -> Option<FrameRun> {
     use std::io::{Seek, SeekFrom};
-    let mut heads = Vec::with_capacity(count.min(1 << 16));
+    let mut frames = Vec::with_capacity(count.min(1 << 16));
     let mut digest = Sha256::new();
     let mut at = offset;
     for _ in 0..count {
@@ -261,22 +272,29 @@ fn frame_heads(
         let (length, checksum) = read_frame_head(file)?;
         digest.update(checksum);
         let body = at.checked_add(FRAME_HEAD as u64)?;
-        heads.push((body, length, checksum));
+        frames.push(FrameAt {
+            body,
+            length,
+            checksum,
+        });
         at = body.checked_add(length)?;
     }
     file.seek(SeekFrom::Start(at)).ok()?;
-    Some((heads, at - offset, digest.finalize().into()))
+    Some(FrameRun {
+        frames,
+        length: at - offset,
+        checksum: digest.finalize().into(),
+    })
 }
 
 /// The households of the state file at `path` (and their stages), from
-/// their frames (`frame_heads`): as many decoded at once as there are
+/// their frames: as many decoded at once as there are
 /// cores, each from a file of its own as it is read, and moved into rows
 /// made for all `count` (untouched memory until filled), so no more than a
 /// frame a core is held twice.
-#[allow(clippy::type_complexity)]
 fn decode_households(
     path: &Path,
-    frames: &[(u64, u64, [u8; 32])],
+    frames: &[FrameAt],
     count: usize,
 ) -> Option<(Vec<HouseholdRow>, Vec<Option<Stage>>)> {
     use std::io::{Seek, SeekFrom};
@@ -284,10 +302,10 @@ fn decode_households(
     let mut stages = Vec::with_capacity(count);
     for wave in frames.chunks(rayon::current_num_threads().max(1)) {
         let decoded: Vec<Households> = (wave.par_iter())
-            .map(|&(at, length, checksum)| {
+            .map(|frame| {
                 let mut file = std::fs::File::open(path).ok()?;
-                file.seek(SeekFrom::Start(at)).ok()?;
-                crate::ledger::decode_frame(file, length, &checksum)
+                file.seek(SeekFrom::Start(frame.body)).ok()?;
+                crate::ledger::decode_frame(file, frame.length, &frame.checksum)
             })
             .collect::<Option<_>>()?;
         for frame in decoded {
@@ -330,8 +348,7 @@ pub fn load(sink: &dyn Sink) -> Option<Rows> {
     // (most of the state) decoded as they are read, each frame on a core
     // from a file of its own, not from the whole file held in memory,
     // beside the other rows.
-    let (frames, households_length, households_checksum) =
-        frame_heads(&mut file, households_at, index.household_frames)?;
+    let run = frame_run(&mut file, households_at, index.household_frames)?;
     let tail = read_frame(&mut file)?;
     if file.stream_position().ok()? != file_length {
         return None;
@@ -342,8 +359,8 @@ pub fn load(sink: &dyn Sink) -> Option<Rows> {
         || {
             decode_households(
                 &path,
-                &frames,
-                index.households.min(households_length as usize),
+                &run.frames,
+                index.households.min(run.length as usize),
             )
         },
         || {
@@ -385,9 +402,9 @@ pub fn load(sink: &dyn Sink) -> Option<Rows> {
         with_citizen_id_digits: head.with_citizen_id_digits,
         kept_households: Some(KeptFrames {
             offset: households_at,
-            length: households_length,
+            length: run.length,
             frames: index.household_frames,
-            checksum: households_checksum,
+            checksum: run.checksum,
         }),
         ..Rows::default()
     };
