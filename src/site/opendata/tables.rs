@@ -175,7 +175,7 @@ fn csv_writer<W: io::Write>(out: W) -> csv::Writer<W> {
         .from_writer(out)
 }
 
-/// The rows `write_csv_for_kind` writes after its header, alone: what a
+/// The rows `write_csv_for_segments` writes after its header, alone: what a
 /// rebuild appends for the entries appended since the last build (a row
 /// depends on its entry alone, so the earlier rows are unchanged).
 pub fn write_csv_rows<'a, W: io::Write>(
