@@ -332,8 +332,8 @@ impl Manifest {
         let mut manifest = Manifest::default();
         let dirs = u32::from_le_bytes(number(&mut body)?);
         // A directory a household page at national scale: the table made
-        // at its size, not grown by doubling. (Each takes 4 bytes and its
-        // path: at most a tenth of the rest.)
+        // at its size, not grown by doubling (a directory takes 4 bytes
+        // at least, which bounds a count the file could overstate).
         manifest
             .dirs
             .reserve((dirs as usize).min(body.len() / 4), 0);
