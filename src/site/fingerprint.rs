@@ -101,15 +101,40 @@ impl PageContext {
         identity: &I,
         value: impl FnOnce() -> anyhow::Result<T>,
     ) -> anyhow::Result<()> {
+        self.hash_identity(key, identity)?;
+        if let Some(values) = &mut self.values {
+            values.insert(key, Value::from_serializable(&value()?));
+        }
+        Ok(())
+    }
+
+    /// `insert_identified` of a value already made for Tera and shared by
+    /// many pages (a language's routes): each page takes a clone, which
+    /// counts a reference to its maps instead of making them again.
+    pub fn insert_shared<I: Serialize + ?Sized>(
+        &mut self,
+        key: &'static str,
+        identity: &I,
+        value: &Value,
+    ) -> anyhow::Result<()> {
+        self.hash_identity(key, identity)?;
+        if let Some(values) = &mut self.values {
+            values.insert(key, value.clone());
+        }
+        Ok(())
+    }
+
+    fn hash_identity<I: Serialize + ?Sized>(
+        &mut self,
+        key: &'static str,
+        identity: &I,
+    ) -> anyhow::Result<()> {
         hash_str(&mut self.hasher, key);
         // No value's length: `insert` hashes one here.
         self.hasher.update(u64::MAX.to_le_bytes());
         self.scratch.clear();
         postcard::to_io(identity, &mut self.scratch)?;
         hash_bytes(&mut self.hasher, &self.scratch);
-        if let Some(values) = &mut self.values {
-            values.insert(key, Value::from_serializable(&value()?));
-        }
         Ok(())
     }
 

@@ -335,9 +335,9 @@ fn render_site(
         check_paths_unique(&pages, &jobs)?;
         Ok((pages, jobs))
     })?;
-    timed(verbose, "render", || {
+    states.extend(timed(verbose, "render", || {
         build.render_pages(&pages, &jobs, &renderer, &sources)
-    })?;
+    })?);
     files += jobs.len();
     files += timed(verbose, "write", || {
         build.write_site_files(&pages, &jobs, &sources, &model)
@@ -763,17 +763,32 @@ impl<'a> Build<'a> {
     }
 
     /// Every page in parallel, each from a small context; a page whose
-    /// inputs are those the last build recorded is kept unread.
+    /// inputs are those the last build recorded is kept unread. Returns the
+    /// household pages' state for the next build.
     fn render_pages(
         &self,
         pages: &pages::Pages,
         jobs: &[(pages::Job, String)],
         renderer: &render::Renderer,
         sources: &load::Sources,
-    ) -> Result<()> {
+    ) -> Result<Option<(&'static str, reuse::StateFile)>> {
         let (sink, urls, options) = (self.sink, &self.urls, self.options);
         let site_inputs =
             fingerprint::site_inputs(sources, urls, self.config, options.live_reload)?;
+        // The household pages (nearly all of a national site's) when no
+        // household, disbursement or site-wide input changed since the last
+        // build: each is kept if still as written, unfingerprinted.
+        let household_pages = pages.households_digest().map(|digest| {
+            use sha2::Digest as _;
+            let both = sha2::Sha256::new_with_prefix(site_inputs).chain_update(digest);
+            reuse::HouseholdPages {
+                digest: crate::ledger::hex(&both.finalize()),
+            }
+        });
+        let households_unchanged = household_pages.as_ref().is_some_and(|now| {
+            reuse::previous::<reuse::HouseholdPages>(sink, reuse::HOUSEHOLD_PAGES_STATE)
+                .is_some_and(|previous| previous == *now)
+        });
         let progress = if options.progress {
             crate::progress::bar(jobs.len() as u64, "đang dựng / rendering", "trang / pages")
         } else {
@@ -787,6 +802,22 @@ impl<'a> Build<'a> {
                     let path = pages.path(*job);
                     let file = urls.output_file(language, &path);
                     progress.inc(1);
+                    if households_unchanged
+                        && matches!(job, pages::Job::Household(_))
+                        && sink.keep_written(&file)?
+                    {
+                        debug_assert!(
+                            {
+                                let mut context =
+                                    PageContext::fingerprint_only(&site_inputs, &template, &file);
+                                pages.context(*job, language, &mut context)?;
+                                sink.recorded_inputs(&file) == Some(context.fingerprint())
+                            },
+                            "`{file}` kept with the household pages has other inputs"
+                        );
+                        kept.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        return Ok(());
+                    }
                     // A page the last build recorded is first only fingerprinted:
                     // on a rebuild nearly all are kept, and building their
                     // contexts was most of the time spent on them.
@@ -832,7 +863,7 @@ impl<'a> Build<'a> {
                 jobs.len()
             );
         }
-        Ok(())
+        Ok(household_pages.map(|state| reuse::state(reuse::HOUSEHOLD_PAGES_STATE, &state)))
     }
 
     /// The sitemap, robots.txt, the theme's static files, the photos'

@@ -79,6 +79,11 @@ pub trait Sink: Sync {
     fn keep_written(&self, _path: &str) -> Result<bool> {
         Ok(false)
     }
+    /// The inputs the previous build recorded for `path` (a page's
+    /// fingerprint), if any.
+    fn recorded_inputs(&self, _path: &str) -> Option<FileHash> {
+        None
+    }
     /// A state file the previous build left beside its output
     /// ([`write_state`]), if the sink has an output.
     fn previous_state(&self, _name: &str) -> Option<Vec<u8>> {
@@ -966,12 +971,19 @@ impl Sink for StagingSink {
     }
 
     fn keep_written(&self, path: &str) -> Result<bool> {
-        if !self.still_written(path) {
+        check_relative(path)?;
+        let Some((at, recorded)) = self.manifest().files.find(path) else {
+            return Ok(false);
+        };
+        if !recorded.still(&self.output, path) {
             return Ok(false);
         }
-        let recorded = self.manifest().files.get(path).copied();
-        self.record(path, Staged::Unchanged(recorded))?;
+        self.claim(path, at, Claim::Kept)?;
         Ok(true)
+    }
+
+    fn recorded_inputs(&self, path: &str) -> Option<FileHash> {
+        self.manifest().files.get(path)?.inputs
     }
 
     fn previous_state(&self, name: &str) -> Option<Vec<u8>> {

@@ -81,6 +81,37 @@ pub struct Pages<'a> {
     /// for its page and its commune's, in every language; empty if a row
     /// could not be digested (then the rows are fingerprinted whole).
     household_digests: Vec<Fingerprint>,
+    /// Values every page shows, made for Tera once.
+    shared: Shared,
+}
+
+/// The values every page of a language shows, made for Tera once: `site`,
+/// and `routes` in each of the config's languages.
+struct Shared {
+    site: tera::Value,
+    routes: Vec<(String, tera::Value)>,
+}
+
+impl Shared {
+    fn new(config: &Config, urls: &Urls) -> Shared {
+        Shared {
+            site: tera::Value::from_serializable(&SiteInfo {
+                title: &config.title,
+                description: &config.description,
+                base_url: &config.base_url,
+                base_path: &urls.base_path,
+                default_language: &config.default_language,
+                languages: &config.languages,
+                extra: &config.extra,
+            }),
+            routes: (config.languages.iter())
+                .map(|lang| {
+                    let routes = routes::TemplateRoutes::new(lang);
+                    (lang.clone(), tera::Value::from_serializable(&routes))
+                })
+                .collect(),
+        }
+    }
 }
 
 /// The home page lists every commune's progress up to this many communes,
@@ -202,6 +233,7 @@ impl<'a> Pages<'a> {
                     .collect::<Option<Vec<_>>>()
                     .unwrap_or_default()
             },
+            shared: Shared::new(config, urls),
         }
     }
 
@@ -210,6 +242,42 @@ impl<'a> Pages<'a> {
         (households.iter())
             .map(|&h| self.household_digests.get(h))
             .collect()
+    }
+
+    /// What the household pages show besides the site-wide inputs and
+    /// their language, for all of them at once: each household's digest
+    /// and its disbursements, in order (`context`, `Job::Household`: keep
+    /// the two together). Equal digests in two builds with the same
+    /// site-wide inputs mean every household page has the same context.
+    /// `None` if a row has no digest.
+    pub fn households_digest(&self) -> Option<Fingerprint> {
+        use rayon::prelude::*;
+        use sha2::{Digest as _, Sha256};
+        let model = self.model;
+        if self.household_digests.len() != model.households.len() {
+            return None;
+        }
+        let chunks: Vec<Fingerprint> = (model.households.par_chunks(4096))
+            .zip(self.household_digests.par_chunks(4096))
+            .map(|(households, digests)| {
+                let mut hasher = Sha256::new();
+                for (household, digest) in households.iter().zip(digests) {
+                    hasher.update(digest);
+                    hasher.update((household.disbursements.len() as u64).to_le_bytes());
+                    for &at in &household.disbursements {
+                        hasher.update(super::fingerprint::digest(&model.disbursements[at])?);
+                    }
+                }
+                Some(hasher.finalize().into())
+            })
+            .collect::<Option<_>>()?;
+        let mut hasher = Sha256::new();
+        hasher.update(b"minhbach household pages 1\n");
+        hasher.update((model.households.len() as u64).to_le_bytes());
+        for chunk in &chunks {
+            hasher.update(chunk);
+        }
+        Some(hasher.finalize().into())
     }
 
     /// Every job, in a fixed order.
@@ -320,7 +388,6 @@ impl<'a> Pages<'a> {
     /// donation rows it needs cannot be read (`Donations`).
     pub fn context(&self, job: Job, language: &str, context: &mut PageContext) -> Result<()> {
         let model = self.model;
-        let config = self.config;
         let path = self.path(job);
         context.insert("lang", language);
         context.insert("path", &path);
@@ -328,20 +395,14 @@ impl<'a> Pages<'a> {
         // The same for every page in a language: fingerprinted by the
         // language alone (the site-wide inputs hold the config and URLs),
         // made only when rendering.
-        context.insert_identified("routes", language, || {
-            Ok(routes::TemplateRoutes::new(language))
-        })?;
-        context.insert_identified("site", language, || {
-            Ok(SiteInfo {
-                title: &config.title,
-                description: &config.description,
-                base_url: &config.base_url,
-                base_path: &self.urls.base_path,
-                default_language: &config.default_language,
-                languages: &config.languages,
-                extra: &config.extra,
-            })
-        })?;
+        let routes = (self.shared.routes.iter()).find(|(lang, _)| lang == language);
+        match routes {
+            Some((_, routes)) => context.insert_shared("routes", language, routes)?,
+            None => context.insert_identified("routes", language, || {
+                Ok(routes::TemplateRoutes::new(language))
+            })?,
+        }
+        context.insert_shared("site", language, &self.shared.site)?;
         let alternates: Vec<Alternate> = self
             .languages(job)
             .iter()
@@ -428,6 +489,8 @@ impl<'a> Pages<'a> {
                 let province = model.provinces.iter().find(|p| p.name == commune.province);
                 context.insert("province_path", &province.map(|p| p.path.as_str()));
             }
+            // What this inserts besides `household` and `disbursements`
+            // must go into `households_digest` too.
             Job::Household(index) => {
                 let household = &model.households[index];
                 match self.household_digests.get(index) {

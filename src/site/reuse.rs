@@ -99,14 +99,29 @@ pub enum StateFile {
 }
 
 /// Every state file a build may leave.
-pub const NAMES: [&str; 3] = [
+pub const NAMES: [&str; 4] = [
     super::lookup::extend::STATE_FILE,
     OPEN_DATA_STATE,
     super::model::cache::STATE_FILE,
+    HOUSEHOLD_PAGES_STATE,
 ];
 
 /// The open data's state file.
 pub const OPEN_DATA_STATE: &str = "opendata-state";
+
+/// What every household page of the output was made from
+/// ([`HouseholdPages`]).
+pub const HOUSEHOLD_PAGES_STATE: &str = "household-pages-state";
+
+/// The digest of the site-wide inputs and of every household page's own
+/// (`pages::Pages::households_digest`) the last build rendered or kept its
+/// household pages from. A build that finds the same digest keeps each
+/// household page still as written without fingerprinting it: its
+/// fingerprint would be the one the manifest records.
+#[derive(Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HouseholdPages {
+    pub digest: String,
+}
 
 /// Removes every state file beside `output` (before it changes).
 pub fn forget(output: &Path) -> Result<()> {
