@@ -263,9 +263,11 @@ fn render_site(
     let rows = rows.filter(|_| reused.model.is_some());
     let mut states = reuse::States::new();
     // Whether the lookup index may be extended: its files are `stat`ed.
-    let index_base = timed(verbose, "lookup base", || {
-        Ok(build.index_base(&data, maker.as_ref()))
-    })?;
+    let index_base = |data: &ledger_files::LedgerData| {
+        timed(verbose, "lookup base", || {
+            Ok(build.index_base(data, maker.as_ref()))
+        })
+    };
     let open_data = |states: &mut reuse::States| {
         timed(verbose, "open data", || {
             build.write_open_data(
@@ -295,27 +297,31 @@ fn render_site(
         timed(verbose, "public log", || data.write_public_log(sink))
     };
     // A rebuild decodes only the entries appended since: the model takes a
-    // copy of them and is made beside the open data (mostly files written).
-    // A cold build's are every entry, which the model takes over once the
-    // CSVs are written rather than copy; the public log (which reads the
-    // segments, not the entries) is written beside it.
-    let ((mut open_data, mut files), mut model) = if data.first > 0 {
+    // copy of them and is made beside the lookup base and the open data
+    // (mostly files `stat`ed and written). A cold build's are every entry,
+    // which the model takes over once the CSVs are written rather than
+    // copy; the public log (which reads the segments, not the entries) is
+    // written beside it.
+    let (index_base, (mut open_data, mut files), mut model) = if data.first > 0 {
         let entries = data.entries.clone();
         let mut model_states = reuse::States::new();
         let (open, made) = rayon::join(
             || {
+                let base = index_base(&data)?;
                 let (open, files) = open_data(&mut states)?;
-                Ok::<_, anyhow::Error>((open, files + public_log(&data)?))
+                Ok::<_, anyhow::Error>((base, open, files + public_log(&data)?))
             },
             || model(entries, &mut model_states),
         );
         states.append(&mut model_states);
-        (open?, made?)
+        let (base, open, files) = open?;
+        (base, (open, files), made?)
     } else {
+        let base = index_base(&data)?;
         let (open, files) = open_data(&mut states)?;
         let entries = std::mem::take(&mut data.entries);
         let (log, made) = rayon::join(|| public_log(&data), || model(entries, &mut states));
-        ((open, files + log?), made?)
+        (base, (open, files + log?), made?)
     };
     // Photos before pages: a page shows each photo's published sizes.
     files += timed(verbose, "photos", || {

@@ -31,7 +31,7 @@ use anyhow::{Context, Result, bail};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::io::Write;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 
@@ -1060,20 +1060,50 @@ pub fn relative_slash_path(root: &Path, path: &Path) -> String {
 /// Output paths come from ledger ids and content file names: refuse anything
 /// that could leave the output directory.
 fn check_relative(path: &str) -> Result<()> {
-    let ok = !path.is_empty()
-        && !path.contains('\\')
-        && Path::new(path)
-            .components()
-            .all(|c| matches!(c, Component::Normal(_)));
-    if !ok {
+    if !stays_inside(path) {
         bail!("refusing to write `{path}`: output paths must stay inside the output directory");
     }
     Ok(())
 }
 
+/// Whether `path` names something inside the directory it is relative to:
+/// not empty, no `\\`, no root, no `..`, no `.` first; what `Path`'s
+/// components say (every one `Normal`: `Path` skips empty parts and an
+/// interior `.`), read a byte at a time, as it is asked of every path of a
+/// million-file manifest.
+fn stays_inside(path: &str) -> bool {
+    !path.is_empty()
+        && !path.starts_with('/')
+        && !path.contains('\\')
+        && (path.split('/').enumerate()).all(|(at, part)| part != ".." && (at > 0 || part != "."))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `stays_inside` is the rule `Path`'s components give.
+    #[test]
+    fn stays_inside_is_what_path_components_say() {
+        use std::path::Component;
+        let by_components = |path: &str| {
+            !path.is_empty()
+                && !path.contains('\\')
+                && Path::new(path)
+                    .components()
+                    .all(|c| matches!(c, Component::Normal(_)))
+        };
+        let cases = [
+            "", ".", "..", "/", "a", "a/b.html", "./a", "a/./b", "a/.", "a/..", "a/../b", "../a",
+            "a//b", "a/", "//a", ".a", "a/..b", "..a/b", "a\\b", "a/.../b", "./", ".//a",
+        ];
+        for case in cases {
+            assert_eq!(stays_inside(case), by_components(case), "{case:?}");
+        }
+        proptest::proptest!(|(path in "[a./\\\\]{0,8}")| {
+            proptest::prop_assert_eq!(stays_inside(&path), by_components(&path), "{:?}", path);
+        });
+    }
 
     #[test]
     fn paths_cannot_escape() {
