@@ -247,11 +247,17 @@ pub struct HouseholdRow {
     pub seq: u64,
     pub id: String,
     /// As `[privacy] household_names` allows.
+    #[serde(deserialize_with = "cache::text")]
     pub head: String,
+    #[serde(deserialize_with = "cache::text")]
     pub province: String,
+    #[serde(deserialize_with = "cache::optional_text")]
     pub district: Option<String>,
+    #[serde(deserialize_with = "cache::text")]
     pub commune: String,
+    #[serde(deserialize_with = "cache::optional_text")]
     pub village: Option<String>,
+    #[serde(deserialize_with = "cache::text")]
     pub circumstances: String,
     pub support: Support,
     pub planned: u64,
