@@ -185,7 +185,9 @@ impl<'de> Deserialize<'de> for Anchor {
 pub struct StageRow {
     pub seq: u64,
     pub stage: Stage,
+    #[serde(deserialize_with = "cache::text")]
     pub date: String,
+    #[serde(deserialize_with = "cache::optional_text")]
     pub note: Option<String>,
     pub voided: Option<CorrectionRef>,
     pub amended: Vec<CorrectionRef>,
@@ -245,6 +247,7 @@ pub struct PhotoFiles {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct HouseholdRow {
     pub seq: u64,
+    #[serde(deserialize_with = "cache::text")]
     pub id: String,
     /// As `[privacy] household_names` allows.
     #[serde(deserialize_with = "cache::text")]
@@ -275,7 +278,9 @@ pub struct HouseholdRow {
     pub received: u64,
     pub voided: Option<CorrectionRef>,
     pub amended: Vec<CorrectionRef>,
+    #[serde(deserialize_with = "cache::text")]
     pub path: String,
+    #[serde(deserialize_with = "cache::text")]
     pub commune_path: String,
 }
 
