@@ -193,9 +193,17 @@ pub fn site_inputs(
 /// (`PageContext::insert_identified`). `None` for a value postcard cannot
 /// serialise (see `insert`): such a value must be inserted whole.
 pub fn digest<T: Serialize + ?Sized>(value: &T) -> Option<Fingerprint> {
-    let mut hasher = Sha256::new();
-    postcard::to_io(value, &mut hasher).ok()?;
-    Some(hasher.finalize().into())
+    thread_local! {
+        static SCRATCH: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+    // Serialised whole, then hashed once: postcard writes a field at a
+    // time, and each small write into the hasher cost more than its bytes.
+    SCRATCH.with(|scratch| {
+        let mut scratch = scratch.borrow_mut();
+        scratch.clear();
+        postcard::to_io(value, &mut *scratch).ok()?;
+        Some(Sha256::digest(&*scratch).into())
+    })
 }
 
 fn hash_bytes(hasher: &mut Sha256, bytes: &[u8]) {
