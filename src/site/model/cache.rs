@@ -520,6 +520,8 @@ pub fn optional_text<'de, D: serde::Deserializer<'de>>(
 mod tests {
     use super::*;
     use crate::ledger::entry::Channel;
+    use crate::site::model::Anchor;
+    use crate::site::output::{StagingSink, write_state};
 
     /// `text` reads what `String` writes, Vietnamese included, and refuses
     /// bytes that are not UTF-8, read whole or as a stream.
@@ -543,12 +545,12 @@ mod tests {
         let none: Row =
             postcard::from_bytes(&postcard::to_stdvec(&("A", None::<&str>)).unwrap()).unwrap();
         assert_eq!(none.village, None);
-        let bad = postcard::to_stdvec(&(serde_bytes_like(&[0xc3, 0x28]), None::<&str>)).unwrap();
+        let bad = postcard::to_stdvec(&(byte_string(&[0xc3, 0x28]), None::<&str>)).unwrap();
         assert!(postcard::from_bytes::<Row>(&bad).is_err());
     }
 
     /// Bytes as postcard writes a byte string: its length, then them.
-    fn serde_bytes_like(bytes: &[u8]) -> impl Serialize + '_ {
+    fn byte_string(bytes: &[u8]) -> impl Serialize + '_ {
         struct Bytes<'a>(&'a [u8]);
         impl Serialize for Bytes<'_> {
             fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
@@ -557,8 +559,6 @@ mod tests {
         }
         Bytes(bytes)
     }
-    use crate::site::model::Anchor;
-    use crate::site::output::{StagingSink, write_state};
 
     fn donation(seq: u64, fund: &Arc<str>) -> DonationRow {
         DonationRow {
