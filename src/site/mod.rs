@@ -817,7 +817,7 @@ impl<'a> Build<'a> {
                                 let mut context =
                                     PageContext::fingerprint_only(&site_inputs, &template, &file);
                                 pages.context(*job, language, &mut context)?;
-                                sink.recorded_inputs(&file) == Some(context.fingerprint())
+                                sink.would_keep(&file, &context.fingerprint())
                             },
                             "`{file}` kept with the household pages has other inputs"
                         );

@@ -79,11 +79,6 @@ pub trait Sink: Sync {
     fn keep_written(&self, _path: &str) -> Result<bool> {
         Ok(false)
     }
-    /// The inputs the previous build recorded for `path` (a page's
-    /// fingerprint), if any.
-    fn recorded_inputs(&self, _path: &str) -> Option<FileHash> {
-        None
-    }
     /// A state file the previous build left beside its output
     /// ([`write_state`]), if the sink has an output.
     fn previous_state(&self, _name: &str) -> Option<Vec<u8>> {
@@ -657,6 +652,21 @@ impl StagingSink {
 
     /// Claims entry `at` of the previous manifest for this build, refusing
     /// a second output to the same path.
+    /// Keeps the previous build's `path` if the manifest records it, its
+    /// record passes `matches`, and the file is still as recorded: one
+    /// look-up of the path (`keep`, `keep_written`).
+    fn keep_if(&self, path: &str, matches: impl FnOnce(&Recorded) -> bool) -> Result<bool> {
+        check_relative(path)?;
+        let Some((at, recorded)) = self.manifest().files.find(path) else {
+            return Ok(false);
+        };
+        if !matches(recorded) || !recorded.still(&self.output, path) {
+            return Ok(false);
+        }
+        self.claim(path, at, Claim::Kept)?;
+        Ok(true)
+    }
+
     fn claim(&self, path: &str, at: usize, claim: Claim) -> Result<()> {
         let unclaimed = Claim::Unclaimed as u8;
         if self.last.claims[at]
@@ -938,15 +948,7 @@ impl Sink for StagingSink {
     }
 
     fn keep(&self, path: &str, inputs: &FileHash) -> Result<bool> {
-        check_relative(path)?;
-        let Some((at, recorded)) = self.manifest().files.find(path) else {
-            return Ok(false);
-        };
-        if recorded.inputs != Some(*inputs) || !recorded.still(&self.output, path) {
-            return Ok(false);
-        }
-        self.claim(path, at, Claim::Kept)?;
-        Ok(true)
+        self.keep_if(path, |recorded| recorded.inputs == Some(*inputs))
     }
 
     fn copy(&self, path: &str, source: &Path) -> Result<()> {
@@ -971,19 +973,7 @@ impl Sink for StagingSink {
     }
 
     fn keep_written(&self, path: &str) -> Result<bool> {
-        check_relative(path)?;
-        let Some((at, recorded)) = self.manifest().files.find(path) else {
-            return Ok(false);
-        };
-        if !recorded.still(&self.output, path) {
-            return Ok(false);
-        }
-        self.claim(path, at, Claim::Kept)?;
-        Ok(true)
-    }
-
-    fn recorded_inputs(&self, path: &str) -> Option<FileHash> {
-        self.manifest().files.get(path)?.inputs
+        self.keep_if(path, |_| true)
     }
 
     fn previous_state(&self, name: &str) -> Option<Vec<u8>> {
