@@ -676,12 +676,17 @@ impl<'a> Build<'a> {
             citizen_id_digits,
         };
         rows.add(entries, state, &options)?;
+        let mut households_stored = None;
         if let Some(maker) = maker.filter(|_| !self.config.privacy.show_citizen_id_last4)
-            && let Some(state) = model::cache::store(self.sink, &rows, maker)
+            && let Some(stored) = model::cache::store(self.sink, &rows, maker)
         {
-            states.push((model::cache::STATE_FILE, reuse::StateFile::Written(state)));
+            let written = reuse::StateFile::Written(stored.state);
+            states.push((model::cache::STATE_FILE, written));
+            households_stored = Some(stored.households);
         }
-        rows.finish(state, &verified.checkpoint, &verified.checkpoint_note)
+        let mut model = rows.finish(state, &verified.checkpoint, &verified.checkpoint_note)?;
+        model.households_stored = households_stored;
+        Ok(model)
     }
 
     /// Each content file's Markdown as sanitised HTML; `@/` links resolve
@@ -781,9 +786,11 @@ impl<'a> Build<'a> {
         let (sink, urls, options) = (self.sink, &self.urls, self.options);
         let site_inputs =
             fingerprint::site_inputs(sources, urls, self.config, options.live_reload)?;
-        // The household pages (nearly all of a national site's) when no
-        // household, disbursement or site-wide input changed since the last
-        // build: each is kept if still as written, unfingerprinted.
+        // The household pages (nearly all of a national site's), the
+        // places' and the households page when no household, disbursement
+        // or site-wide input changed since the last build: each is kept if
+        // still as written, unfingerprinted (their contexts, and the
+        // households' digests, not made).
         let household_pages = pages.households_digest().map(|digest| {
             use sha2::Digest as _;
             let both = sha2::Sha256::new_with_prefix(site_inputs).chain_update(digest);
@@ -809,7 +816,7 @@ impl<'a> Build<'a> {
                     let file = urls.output_file(language, &path);
                     progress.inc(1);
                     if households_unchanged
-                        && matches!(job, pages::Job::Household(_))
+                        && pages::Pages::of_households(*job)
                         && sink.keep_written(&file)?
                     {
                         debug_assert!(

@@ -78,9 +78,11 @@ pub struct Pages<'a> {
     /// The open data files, for `/du-lieu/`: (path, bytes).
     pub open_data: Vec<OpenFile>,
     /// Each household row's digest (`fingerprint::digest`), made once
-    /// for its page and its commune's, in every language; empty if a row
-    /// could not be digested (then the rows are fingerprinted whole).
-    household_digests: Vec<Fingerprint>,
+    /// for its page and its commune's, in every language, when a page
+    /// first needs it (a rebuild that keeps the household pages whole
+    /// needs none); empty if a row could not be digested (then the rows
+    /// are fingerprinted whole).
+    household_digests: std::sync::OnceLock<Vec<Fingerprint>>,
     /// Values every page shows, made for Tera once.
     shared: Shared,
 }
@@ -226,43 +228,68 @@ impl<'a> Pages<'a> {
             page_size: page_size.max(1),
             fund_disbursements,
             open_data,
-            household_digests: {
-                use rayon::prelude::*;
-                (model.households.par_iter())
-                    .map(super::fingerprint::digest)
-                    .collect::<Option<Vec<_>>>()
-                    .unwrap_or_default()
-            },
+            household_digests: std::sync::OnceLock::new(),
             shared: Shared::new(config, urls),
         }
     }
 
-    /// The digests of these households, if every row has one.
-    fn household_digests(&self, households: &[usize]) -> Option<Vec<&Fingerprint>> {
-        (households.iter())
-            .map(|&h| self.household_digests.get(h))
-            .collect()
+    /// Every household row's digest, made the first time it is asked for.
+    fn household_digests(&self) -> &[Fingerprint] {
+        self.household_digests.get_or_init(|| {
+            use rayon::prelude::*;
+            (self.model.households.par_iter())
+                .map(super::fingerprint::digest)
+                .collect::<Option<Vec<_>>>()
+                .unwrap_or_default()
+        })
     }
 
-    /// What the household pages show besides the site-wide inputs and
-    /// their language, for all of them at once: each household's digest
-    /// and its disbursements, in order (`context`, `Job::Household`: keep
-    /// the two together). Equal digests in two builds with the same
-    /// site-wide inputs mean every household page has the same context.
-    /// `None` if a row has no digest.
+    /// The digests of these households, if every row has one.
+    fn digests_of(&self, households: &[usize]) -> Option<Vec<&Fingerprint>> {
+        let digests = self.household_digests();
+        (households.iter()).map(|&h| digests.get(h)).collect()
+    }
+
+    /// What the household pages, the places' pages and the households
+    /// page show besides the site-wide inputs and their language, for all
+    /// of them at once: the household rows and stages (by the checksum of
+    /// the model cache this build wrote, `Model::households_stored`, else
+    /// by each row's digest), each household's photos as published and its
+    /// disbursements, in order (`context`, `Job::Household`: keep the two
+    /// together). Equal digests in two builds with the same site-wide
+    /// inputs mean each of these pages has the same context (`of_households`). `None` if a
+    /// row has no digest.
     pub fn households_digest(&self) -> Option<Fingerprint> {
         use rayon::prelude::*;
         use sha2::{Digest as _, Sha256};
+        const CHUNK: usize = 4096;
         let model = self.model;
-        if self.household_digests.len() != model.households.len() {
-            return None;
-        }
-        let chunks: Vec<Fingerprint> = (model.households.par_chunks(4096))
-            .zip(self.household_digests.par_chunks(4096))
-            .map(|(households, digests)| {
+        let digests = match model.households_stored {
+            Some(_) => None,
+            None => {
+                let digests = self.household_digests();
+                if digests.len() != model.households.len() {
+                    return None;
+                }
+                Some(digests)
+            }
+        };
+        let chunks: Vec<Fingerprint> = (model.households.par_chunks(CHUNK))
+            .enumerate()
+            .map(|(chunk, households)| {
                 let mut hasher = Sha256::new();
-                for (household, digest) in households.iter().zip(digests) {
-                    hasher.update(digest);
+                let first = chunk * CHUNK;
+                if let Some(digests) = digests {
+                    for digest in &digests[first..first + households.len()] {
+                        hasher.update(digest);
+                    }
+                }
+                for (at, household) in (first..).zip(households) {
+                    if household.photos.is_empty() && household.disbursements.is_empty() {
+                        continue;
+                    }
+                    hasher.update((at as u64).to_le_bytes());
+                    hasher.update(super::fingerprint::digest(&household.photos)?);
                     hasher.update((household.disbursements.len() as u64).to_le_bytes());
                     for &at in &household.disbursements {
                         hasher.update(super::fingerprint::digest(&model.disbursements[at])?);
@@ -272,12 +299,27 @@ impl<'a> Pages<'a> {
             })
             .collect::<Option<_>>()?;
         let mut hasher = Sha256::new();
-        hasher.update(b"minhbach household pages 1\n");
+        match model.households_stored {
+            Some(stored) => {
+                hasher.update(b"minhbach household pages 2, households stored\n");
+                hasher.update(stored);
+            }
+            None => hasher.update(b"minhbach household pages 2, rows\n"),
+        }
         hasher.update((model.households.len() as u64).to_le_bytes());
         for chunk in &chunks {
             hasher.update(chunk);
         }
         Some(hasher.finalize().into())
+    }
+
+    /// Whether `job` is a page `households_digest` covers: a household's,
+    /// a province's or a commune's, or the households page.
+    pub fn of_households(job: Job) -> bool {
+        matches!(
+            job,
+            Job::Household(_) | Job::Province(_) | Job::Commune(_) | Job::Households
+        )
     }
 
     /// Every job, in a fixed order.
@@ -480,7 +522,7 @@ impl<'a> Pages<'a> {
                         .map(|&h| &model.households[h])
                         .collect())
                 };
-                match self.household_digests(&commune.households) {
+                match self.digests_of(&commune.households) {
                     Some(digests) => {
                         context.insert_identified("households", &digests, households)?
                     }
@@ -490,10 +532,11 @@ impl<'a> Pages<'a> {
                 context.insert("province_path", &province.map(|p| p.path.as_str()));
             }
             // What this inserts besides `household` and `disbursements`
-            // must go into `households_digest` too.
+            // (and the province, commune and households pages show) must
+            // go into `households_digest` too.
             Job::Household(index) => {
                 let household = &model.households[index];
-                match self.household_digests.get(index) {
+                match self.household_digests().get(index) {
                     Some(digest) => {
                         context.insert_identified("household", digest, || Ok(household))?
                     }

@@ -12,8 +12,18 @@ pub const FRAME_HEAD: usize = 40;
 
 /// Writes `bytes` as a frame.
 pub fn write_frame(out: &mut (impl Write + ?Sized), bytes: &[u8]) -> std::io::Result<()> {
+    write_hashed_frame(out, bytes, &Sha256::digest(bytes).into())
+}
+
+/// Writes `bytes`, whose SHA-256 the caller has made, as a frame.
+pub fn write_hashed_frame(
+    out: &mut (impl Write + ?Sized),
+    bytes: &[u8],
+    checksum: &[u8; 32],
+) -> std::io::Result<()> {
+    debug_assert_eq!(<[u8; 32]>::from(Sha256::digest(bytes)), *checksum);
     out.write_all(&(bytes.len() as u64).to_le_bytes())?;
-    out.write_all(&Sha256::digest(bytes))?;
+    out.write_all(checksum)?;
     out.write_all(bytes)
 }
 

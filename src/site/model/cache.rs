@@ -10,21 +10,25 @@
 //! side store may change.
 //!
 //! Two places: `.public.model-state` (what made it, every row but the
-//! donations of full chunks, and which chunks; the households in frames of
-//! `households_per_frame()` rows, decoded on every core) and
-//! `.public.model-chunks/`,
-//! the donation rows in chunks of 65,536, each a file named by its SHA-256.
-//! Donation rows are only ever appended to, so a full chunk never changes:
-//! it is written once, and a later build reads it only if a step needs its
-//! rows (`Donations`). Every frame of the state and every chunk is checked
-//! against its SHA-256 when read, so a damaged file is not used (the build
-//! then makes every row again).
+//! households and the donations of full chunks, and which files hold
+//! those) and `.public.model-chunks/`: the donation rows in chunks of
+//! 65,536, each a file named by its SHA-256, and the households in one
+//! file of frames of `households_per_frame()` rows (decoded on every core),
+//! named by the SHA-256 of the frames' SHA-256s. Donation rows are only
+//! ever appended to, so a full chunk never changes: it is written once, and
+//! a later build reads it only if a step needs its rows (`Donations`). The
+//! households' file is written again only by a build whose entries changed
+//! a household (an appended donation does not). Every frame and every
+//! chunk is checked against its SHA-256 when read, so a damaged file is not
+//! used (the build then makes every row again).
 
 use super::{
     Chunk, DisbursementRow, DonationRow, Donations, FundActivity, FundRow, HouseholdRow, Rows,
 };
 use crate::ledger::entry::{Entry, Stage};
-use crate::ledger::hashing::{FRAME_HEAD, open_framed, read_frame, read_frame_head, write_frame};
+use crate::ledger::hashing::{
+    FRAME_HEAD, open_framed, read_frame, read_frame_head, write_frame, write_hashed_frame,
+};
 use crate::ledger::sized;
 use crate::site::output::{Sink, WrittenState};
 use crate::site::reuse::Maker;
@@ -34,7 +38,6 @@ use sha2::{Digest, Sha256};
 use std::borrow::Cow;
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
-use std::io::{Read, Write};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -45,7 +48,7 @@ pub const STATE_FILE: &str = "model-state";
 const CHUNKS: &str = "model-chunks";
 
 /// What the state file starts with; the number changes with its layout.
-const MAGIC: &[u8] = b"minhbach model cache 5\n";
+const MAGIC: &[u8] = b"minhbach model cache 6\n";
 
 /// The state's first frame: what made it and where its donations are.
 #[derive(Serialize, Deserialize)]
@@ -58,7 +61,9 @@ struct Index<'a> {
     chunk_rows: usize,
     donations: usize,
     households: usize,
-    /// How many frames the households take (`households_per_frame()` rows
+    /// The households' file in the chunks' folder ...
+    households_file: Cow<'a, str>,
+    /// ... and how many frames it holds (`households_per_frame()` rows
     /// each, the last fewer).
     household_frames: usize,
 }
@@ -85,9 +90,8 @@ struct Head<'a> {
     with_citizen_id_digits: usize,
 }
 
-/// The state's third part, in frames of `households_per_frame()` rows: the
-/// households (the largest part of the state, and unchanged by an appended
-/// donation).
+/// A frame of the households' file, of `households_per_frame()` rows (the
+/// largest part of the rows, and unchanged by an appended donation).
 #[derive(Serialize, Deserialize)]
 struct Households<'a> {
     #[serde(deserialize_with = "sized::cow")]
@@ -96,16 +100,26 @@ struct Households<'a> {
     household_stages: Cow<'a, [Option<Stage>]>,
 }
 
-/// Where a run of frames was in the state file read (the households'),
-/// how many, and the SHA-256 of their checksums in order: copied verbatim
-/// into the next state when still there and the same.
+/// The households' file the rows were read from: named by the next state
+/// too (not written again) while no entry added since changed a household.
 #[derive(Clone, Copy, Debug)]
 pub struct KeptFrames {
-    offset: u64,
-    /// The run's bytes, frame heads included.
-    length: u64,
     frames: usize,
     checksum: [u8; 32],
+}
+
+/// The households' file of frames whose SHA-256s hash to `checksum`.
+fn households_file(checksum: &[u8; 32]) -> String {
+    format!("households-{}", crate::ledger::hex(checksum))
+}
+
+/// The model cache a build wrote.
+pub struct Stored {
+    /// The state file, put in place when the build ends.
+    pub state: WrittenState,
+    /// The SHA-256 of the households' frames' SHA-256s, in order: the same
+    /// in two builds only if their household rows (and stages) are.
+    pub households: [u8; 32],
 }
 
 /// Keeps `rows` for the next build: writes the full chunks these rows did
@@ -113,7 +127,7 @@ pub struct KeptFrames {
 /// writes the state file (put in place when the build ends). `None`
 /// without a place beside the output, or when a chunk or the state cannot
 /// be written (the next build then makes every row).
-pub fn store(sink: &dyn Sink, rows: &Rows, maker: &Maker) -> Option<WrittenState> {
+pub fn store(sink: &dyn Sink, rows: &Rows, maker: &Maker) -> Option<Stored> {
     let folder = sink.state_path(CHUNKS)?;
     std::fs::create_dir_all(&folder).ok()?;
     rows.donations
@@ -138,24 +152,50 @@ pub fn store(sink: &dyn Sink, rows: &Rows, maker: &Maker) -> Option<WrittenState
     let sealed = (rows.donations.chunks().iter())
         .map(|chunk| Some((Cow::Borrowed(chunk.name()?), chunk.first_seq())))
         .collect::<Option<_>>()?;
-    let path = sink.state_path(STATE_FILE)?;
-    // The households' frames copied from the last state file, unread, when
-    // no appended entry changed a household; else encoded.
-    let kept = (rows.kept_households).and_then(|kept| KeptSource::open(&path, kept));
-    let households = match kept {
-        Some(source) => HouseholdsFrames::Kept(source),
-        None => HouseholdsFrames::Encoded(
-            (rows.households.par_chunks(households_per_frame()))
+    // The households' file read, when no appended entry changed a
+    // household; else their frames encoded and written to a new one.
+    let (households_checksum, household_frames) = match &rows.kept_households {
+        Some(kept) => (kept.checksum, kept.frames),
+        None => {
+            let frames: Vec<(Vec<u8>, [u8; 32])> = (rows.households)
+                .par_chunks(households_per_frame())
                 .zip(rows.household_stages.par_chunks(households_per_frame()))
                 .map(|(households, household_stages)| {
-                    postcard::to_stdvec(&Households {
+                    let bytes = postcard::to_stdvec(&Households {
                         households: Cow::Borrowed(households),
                         household_stages: Cow::Borrowed(household_stages),
                     })
-                    .ok()
+                    .ok()?;
+                    let checksum = Sha256::digest(&bytes).into();
+                    Some((bytes, checksum))
                 })
-                .collect::<Option<_>>()?,
-        ),
+                .collect::<Option<_>>()?;
+            let mut run = Sha256::new();
+            for (_, checksum) in &frames {
+                run.update(checksum);
+            }
+            let checksum = run.finalize().into();
+            let path = folder.join(households_file(&checksum));
+            let temp = folder.join(format!(
+                "{}-{}",
+                households_file(&checksum),
+                std::process::id()
+            ));
+            let written = (|| {
+                let file = std::fs::File::create(&temp)?;
+                let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
+                for (frame, checksum) in &frames {
+                    write_hashed_frame(&mut out, frame, checksum)?;
+                }
+                out.into_inner().map_err(|e| e.into_error())?;
+                std::fs::rename(&temp, &path)
+            })();
+            if written.is_err() {
+                let _ = std::fs::remove_file(&temp);
+                return None;
+            }
+            (checksum, frames.len())
+        }
     };
     let index = Index {
         maker: Cow::Borrowed(maker),
@@ -163,10 +203,8 @@ pub fn store(sink: &dyn Sink, rows: &Rows, maker: &Maker) -> Option<WrittenState
         chunk_rows: super::chunk_rows(),
         donations: rows.donations.len(),
         households: rows.households.len(),
-        household_frames: match &households {
-            HouseholdsFrames::Kept(source) => source.frames,
-            HouseholdsFrames::Encoded(frames) => frames.len(),
-        },
+        households_file: households_file(&households_checksum).into(),
+        household_frames,
     };
     let head = Head {
         size: rows.size,
@@ -181,68 +219,20 @@ pub fn store(sink: &dyn Sink, rows: &Rows, maker: &Maker) -> Option<WrittenState
     let index = postcard::to_stdvec(&index).ok()?;
     let head = postcard::to_stdvec(&head).ok()?;
     let tail = postcard::to_stdvec(rows.donations.tail()).ok()?;
-    WrittenState::create(path, |out| {
+    WrittenState::create(sink.state_path(STATE_FILE)?, |out| {
         out.write_all(MAGIC)?;
         write_frame(out, &index)?;
         write_frame(out, &head)?;
-        match households {
-            HouseholdsFrames::Kept(source) => source.copy_to(out)?,
-            HouseholdsFrames::Encoded(frames) => {
-                for frame in frames {
-                    write_frame(out, &frame)?;
-                }
-            }
-        }
         write_frame(out, &tail)
     })
     .ok()
+    .map(|state| Stored {
+        state,
+        households: households_checksum,
+    })
 }
 
-enum HouseholdsFrames {
-    Kept(KeptSource),
-    Encoded(Vec<Vec<u8>>),
-}
-
-/// The frames `kept` of the state file read, still there with the
-/// checksums recorded when they were read (the next load checks each
-/// frame's bytes against its checksum, as any frame's).
-struct KeptSource {
-    file: std::fs::File,
-    /// The frames' length, headers included.
-    length: u64,
-    frames: usize,
-}
-
-impl KeptSource {
-    fn open(path: &Path, kept: KeptFrames) -> Option<KeptSource> {
-        use std::io::{Seek, SeekFrom};
-        let mut file = std::fs::File::open(path).ok()?;
-        if file.metadata().ok()?.len() < kept.offset.checked_add(kept.length)? {
-            return None;
-        }
-        let run = frame_run(&mut file, kept.offset, kept.frames)?;
-        if (run.length, run.checksum) != (kept.length, kept.checksum) {
-            return None;
-        }
-        file.seek(SeekFrom::Start(kept.offset)).ok()?;
-        Some(KeptSource {
-            file,
-            length: run.length,
-            frames: kept.frames,
-        })
-    }
-
-    /// Copies the frame, failing if the file ends before it does.
-    fn copy_to(self, out: &mut dyn Write) -> std::io::Result<()> {
-        let copied = std::io::copy(&mut self.file.take(self.length), out)?;
-        match copied == self.length {
-            true => Ok(()),
-            false => Err(std::io::ErrorKind::UnexpectedEof.into()),
-        }
-    }
-}
-
-/// A frame of the state file, its body not read.
+/// A frame of the households' file, its body not read.
 #[derive(Clone, Copy)]
 struct FrameAt {
     /// Where its body starts.
@@ -252,21 +242,21 @@ struct FrameAt {
 }
 
 /// A run of frames, their bodies not read: each frame, and the run's
-/// length and the SHA-256 of the checksums in order (what `KeptFrames`
-/// records).
+/// length and the SHA-256 of the checksums in order (the households'
+/// file's name).
 struct FrameRun {
     frames: Vec<FrameAt>,
     length: u64,
     checksum: [u8; 32],
 }
 
-/// The run of `count` frames from `offset` of `file`, which is left at the
-/// run's end.
-fn frame_run(file: &mut std::fs::File, offset: u64, count: usize) -> Option<FrameRun> {
+/// The run of `count` frames from the start of `file`, which is left at
+/// the run's end.
+fn frame_run(file: &mut std::fs::File, count: usize) -> Option<FrameRun> {
     use std::io::{Seek, SeekFrom};
     let mut frames = Vec::with_capacity(count.min(1 << 16));
     let mut digest = Sha256::new();
-    let mut at = offset;
+    let mut at = 0;
     for _ in 0..count {
         file.seek(SeekFrom::Start(at)).ok()?;
         let (length, checksum) = read_frame_head(file)?;
@@ -282,12 +272,12 @@ fn frame_run(file: &mut std::fs::File, offset: u64, count: usize) -> Option<Fram
     file.seek(SeekFrom::Start(at)).ok()?;
     Some(FrameRun {
         frames,
-        length: at - offset,
+        length: at,
         checksum: digest.finalize().into(),
     })
 }
 
-/// The households of the state file at `path` (and their stages), from
+/// The households of the households' file at `path` (and their stages), from
 /// their frames: as many decoded at once as there are
 /// cores, each from a file of its own as it is read, and moved into rows
 /// made for all `count` (untouched memory until filled), so no more than a
@@ -343,22 +333,29 @@ pub fn load(sink: &dyn Sink) -> Option<Rows> {
         return None;
     }
     let head = read_frame(&mut file)?;
-    let households_at = file.stream_position().ok()?;
-    // The tail after the households, read first; then the households
-    // (most of the state) decoded as they are read, each frame on a core
-    // from a file of its own, not from the whole file held in memory,
-    // beside the other rows.
-    let run = frame_run(&mut file, households_at, index.household_frames)?;
     let tail = read_frame(&mut file)?;
     if file.stream_position().ok()? != file_length {
         return None;
     }
     drop(file);
+    // The households (most of the rows) decoded as they are read, each
+    // frame on a core from a file of its own, not from the whole file held
+    // in memory, beside the other rows; their file's name is its frames'
+    // checksum.
+    let households_path = folder.join(&*index.households_file);
+    let mut frames = std::fs::File::open(&households_path).ok()?;
+    let run = frame_run(&mut frames, index.household_frames)?;
+    let whole = frames.metadata().ok()?.len() == run.length
+        && households_file(&run.checksum) == index.households_file;
+    if !whole {
+        return None;
+    }
+    drop(frames);
     let (households, (head, tail)) = rayon::join(
         // A row takes a byte at least: a count beyond that is not one.
         || {
             decode_households(
-                &path,
+                &households_path,
                 &run.frames,
                 index.households.min(run.length as usize),
             )
@@ -401,8 +398,6 @@ pub fn load(sink: &dyn Sink) -> Option<Rows> {
         signed_fund_names: head.signed_fund_names.into_owned(),
         with_citizen_id_digits: head.with_citizen_id_digits,
         kept_households: Some(KeptFrames {
-            offset: households_at,
-            length: run.length,
             frames: index.household_frames,
             checksum: run.checksum,
         }),
@@ -427,10 +422,9 @@ pub fn sweep(output: &Path) {
         .and_then(|bytes| {
             let index: Index = postcard::from_bytes(bytes).ok()?;
             Some(
-                index
-                    .sealed
-                    .into_iter()
+                (index.sealed.into_iter())
                     .map(|(name, _)| name.into_owned())
+                    .chain([index.households_file.into_owned()])
                     .collect(),
             )
         })
@@ -521,7 +515,7 @@ mod tests {
     use super::*;
     use crate::ledger::entry::Channel;
     use crate::site::model::Anchor;
-    use crate::site::output::{StagingSink, write_state};
+    use crate::site::output::StagingSink;
 
     /// `text` reads what `String` writes, Vietnamese included, and refuses
     /// bytes that are not UTF-8, read whole or as a stream.
@@ -615,20 +609,30 @@ mod tests {
     /// the merge, then the sweep.
     fn keep(output: &Path, rows: &Rows, size: u64) {
         let sink = StagingSink::new(output).unwrap();
-        let state = store(&sink, rows, &made_at(size)).unwrap();
+        let state = store(&sink, rows, &made_at(size)).unwrap().state;
         sink.discard();
         state.commit().unwrap();
         sweep(output);
     }
 
-    fn chunk_files(output: &Path) -> Vec<std::path::PathBuf> {
+    /// The files in the chunks' folder: the households' (`true`) or the
+    /// donations' chunks.
+    fn files_of(output: &Path, households: bool) -> Vec<std::path::PathBuf> {
         let folder = crate::site::output::state_path(output, CHUNKS);
         let mut files: Vec<_> = std::fs::read_dir(folder)
             .unwrap()
             .map(|file| file.unwrap().path())
+            .filter(|file| {
+                let name = file.file_name().unwrap().to_str().unwrap();
+                name.starts_with("households-") == households
+            })
             .collect();
         files.sort();
         files
+    }
+
+    fn chunk_files(output: &Path) -> Vec<std::path::PathBuf> {
+        files_of(output, false)
     }
 
     fn read_back(output: &Path) -> Option<Rows> {
@@ -647,21 +651,32 @@ mod tests {
         read_back(output).is_some_and(|rows| rows.donations.all().is_ok())
     }
 
-    /// A rebuild that changed no household copies the households' frame
-    /// from the state it read instead of writing it again; one that did, or
-    /// whose state file is no longer the one read, writes it from the rows.
+    /// The households' file in the chunks' folder beside `output`.
+    fn households_path(output: &Path) -> std::path::PathBuf {
+        let named = files_of(output, true);
+        assert_eq!(named.len(), 1, "{named:?}");
+        named[0].clone()
+    }
+
+    /// A rebuild that changed no household names the households' file it
+    /// read instead of writing it again; one that did writes another,
+    /// named by its frames, and the old one is swept.
     #[test]
-    fn the_households_frame_is_copied_while_no_household_changed() {
+    fn the_households_file_is_written_only_when_a_household_changed() {
         let (_dir, output) = ten_rows_kept();
         let path = crate::site::output::state_path(&output, STATE_FILE);
         let first = std::fs::read(&path).unwrap();
+        let households = households_path(&output);
+        let written = std::fs::read(&households).unwrap();
         let mut rows = read_back(&output).unwrap();
-        let kept = rows.kept_households.expect("rows read from a cache");
+        let checksums = std::cell::RefCell::new(Vec::new());
         let store_again = |rows: &Rows| {
             let sink = StagingSink::new(&output).unwrap();
-            let state = store(&sink, rows, &made_at(10)).unwrap();
+            let stored = store(&sink, rows, &made_at(10)).unwrap();
             sink.discard();
-            state.commit().unwrap();
+            stored.state.commit().unwrap();
+            sweep(&output);
+            checksums.borrow_mut().push(stored.households);
             std::fs::read(&path).unwrap()
         };
         // Not committed, a state written leaves nothing behind.
@@ -678,26 +693,33 @@ mod tests {
 
         assert_eq!(store_again(&rows), first, "the same state");
 
-        // Copied, not written again: a byte changed on disk inside the
-        // frame is carried over as it is, and the next build's read, which
-        // checks every frame, refuses the state.
-        let mut damaged = first.clone();
-        damaged[kept.offset as usize + FRAME_HEAD] ^= 1;
-        std::fs::write(&path, &damaged).unwrap();
-        let copied = store_again(&rows);
-        assert_eq!(copied, damaged);
-
-        // Written from the rows: a household changed, or another frame on
-        // disk than the one read.
-        rows.kept_households = Some(KeptFrames {
-            checksum: [0; 32],
-            ..kept
-        });
+        // Named, not written again: a byte changed on disk inside a frame
+        // stays, and the next build's read, which checks every frame,
+        // refuses the rows.
+        let mut damaged = written.clone();
+        damaged[FRAME_HEAD + 1] ^= 1;
+        std::fs::write(&households, &damaged).unwrap();
         assert_eq!(store_again(&rows), first);
+        assert_eq!(std::fs::read(&households).unwrap(), damaged);
+        assert!(read_back(&output).is_none(), "a damaged frame is not used");
+
+        // Written from the rows: a household changed, or rows not read from
+        // a cache.
         rows.kept_households = None;
         assert_eq!(store_again(&rows), first);
-        write_state(&output, STATE_FILE, &copied).unwrap();
-        assert!(read_back(&output).is_none(), "a damaged frame is not used");
+        assert_eq!(std::fs::read(&households).unwrap(), written);
+        assert!(read_back(&output).is_some());
+        // Named or written, the households' checksum is the same; another
+        // with a household changed, in a file of its own.
+        let same = checksums.borrow().clone();
+        assert_eq!(same.len(), 3);
+        assert!(same.iter().all(|checksum| *checksum == same[0]));
+        rows.households[0].head.push('!');
+        store_again(&rows);
+        assert_ne!(checksums.borrow()[3], same[0], "a household changed");
+        assert_ne!(households_path(&output), households, "the old one swept");
+        let back = read_back(&output).unwrap();
+        assert_eq!(back.households[0].head, rows.households[0].head);
     }
 
     /// An output folder beside which ten rows were kept.
@@ -842,20 +864,31 @@ mod tests {
         }
         std::fs::write(&state, &whole[..whole.len() - 1]).unwrap();
         assert!(read_back(&output).is_none(), "a state cut short");
+        std::fs::write(&state, &whole).unwrap();
         // A byte changed in any of the households' three frames (each read
         // as it streams, on a core of its own), or one more byte after the
         // last frame.
-        let mut at = MAGIC.len();
-        for frame in 0..5 {
-            let length = u64::from_le_bytes(whole[at..at + 8].try_into().unwrap()) as usize;
-            if frame >= 2 {
-                let mut bytes = whole.clone();
-                bytes[at + FRAME_HEAD + length / 2] ^= 1;
-                std::fs::write(&state, &bytes).unwrap();
-                assert!(read_back(&output).is_none(), "households frame {frame}");
-            }
+        let households = households_path(&output);
+        let frames = std::fs::read(&households).unwrap();
+        let mut at = 0;
+        for frame in 0..3 {
+            let length = u64::from_le_bytes(frames[at..at + 8].try_into().unwrap()) as usize;
+            let mut bytes = frames.clone();
+            bytes[at + FRAME_HEAD + length / 2] ^= 1;
+            std::fs::write(&households, &bytes).unwrap();
+            assert!(read_back(&output).is_none(), "households frame {frame}");
             at += FRAME_HEAD + length;
         }
+        assert_eq!(at, frames.len());
+        let mut longer = frames.clone();
+        longer.push(0);
+        std::fs::write(&households, &longer).unwrap();
+        assert!(read_back(&output).is_none(), "a byte after the households");
+        std::fs::write(&households, &frames).unwrap();
+        assert!(read_back(&output).is_some());
+        std::fs::remove_file(&households).unwrap();
+        assert!(read_back(&output).is_none(), "no households' file");
+        std::fs::write(&households, &frames).unwrap();
         let mut longer = whole.clone();
         longer.push(0);
         std::fs::write(&state, &longer).unwrap();

@@ -471,6 +471,10 @@ pub struct Model {
     pub signed_fund_names: BTreeMap<String, String>,
     /// Entries written before citizen-ID digits left the ledger line.
     pub entries_with_citizen_id_digits: usize,
+    /// The households' checksum in the model cache this build wrote
+    /// (`cache::Stored::households`): the same in two builds, so are the
+    /// household rows and stages `households` and the places were made of.
+    pub households_stored: Option<[u8; 32]>,
 }
 
 #[derive(Clone, Debug, Default, Serialize)]
@@ -873,6 +877,7 @@ impl Rows {
             newest,
             signed_fund_names,
             entries_with_citizen_id_digits: with_citizen_id_digits,
+            households_stored: None,
         })
     }
 }
