@@ -264,9 +264,17 @@ impl<'a> Pages<'a> {
         use sha2::{Digest as _, Sha256};
         const CHUNK: usize = 4096;
         let model = self.model;
+        // The rows by the model cache's checksum of them, else by their
+        // digests, hashed with the rest chunk by chunk.
+        let mut hasher = Sha256::new();
         let digests = match model.households_stored {
-            Some(_) => None,
+            Some(stored) => {
+                hasher.update(b"minhbach household pages 2, households stored\n");
+                hasher.update(stored);
+                None
+            }
             None => {
+                hasher.update(b"minhbach household pages 2, rows\n");
                 let digests = self.household_digests();
                 if digests.len() != model.households.len() {
                     return None;
@@ -274,6 +282,7 @@ impl<'a> Pages<'a> {
                 Some(digests)
             }
         };
+        hasher.update((model.households.len() as u64).to_le_bytes());
         let chunks: Vec<Fingerprint> = (model.households.par_chunks(CHUNK))
             .enumerate()
             .map(|(chunk, households)| {
@@ -284,11 +293,11 @@ impl<'a> Pages<'a> {
                         hasher.update(digest);
                     }
                 }
-                for (at, household) in (first..).zip(households) {
+                for (index, household) in (first..).zip(households) {
                     if household.photos.is_empty() && household.disbursements.is_empty() {
                         continue;
                     }
-                    hasher.update((at as u64).to_le_bytes());
+                    hasher.update((index as u64).to_le_bytes());
                     hasher.update(super::fingerprint::digest(&household.photos)?);
                     hasher.update((household.disbursements.len() as u64).to_le_bytes());
                     for &at in &household.disbursements {
@@ -298,15 +307,6 @@ impl<'a> Pages<'a> {
                 Some(hasher.finalize().into())
             })
             .collect::<Option<_>>()?;
-        let mut hasher = Sha256::new();
-        match model.households_stored {
-            Some(stored) => {
-                hasher.update(b"minhbach household pages 2, households stored\n");
-                hasher.update(stored);
-            }
-            None => hasher.update(b"minhbach household pages 2, rows\n"),
-        }
-        hasher.update((model.households.len() as u64).to_le_bytes());
         for chunk in &chunks {
             hasher.update(chunk);
         }

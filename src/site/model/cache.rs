@@ -141,9 +141,7 @@ pub fn store(sink: &dyn Sink, rows: &Rows, maker: &Maker) -> Option<Stored> {
             // A chunk of that name is kept if it holds these bytes; one
             // damaged is replaced, else every build after would find it so.
             if !std::fs::read(&path).is_ok_and(|kept| kept == bytes) {
-                let temp = folder.join(format!("{name}-{}", std::process::id()));
-                std::fs::write(&temp, &bytes).ok()?;
-                std::fs::rename(&temp, &path).ok()?;
+                put(&folder, &name, |out| out.write_all(&bytes))?;
             }
             chunk.set_name(name);
             Some(())
@@ -175,25 +173,12 @@ pub fn store(sink: &dyn Sink, rows: &Rows, maker: &Maker) -> Option<Stored> {
                 run.update(checksum);
             }
             let checksum = run.finalize().into();
-            let path = folder.join(households_file(&checksum));
-            let temp = folder.join(format!(
-                "{}-{}",
-                households_file(&checksum),
-                std::process::id()
-            ));
-            let written = (|| {
-                let file = std::fs::File::create(&temp)?;
-                let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
+            put(&folder, &households_file(&checksum), |out| {
                 for (frame, checksum) in &frames {
-                    write_hashed_frame(&mut out, frame, checksum)?;
+                    write_hashed_frame(out, frame, checksum)?;
                 }
-                out.into_inner().map_err(|e| e.into_error())?;
-                std::fs::rename(&temp, &path)
-            })();
-            if written.is_err() {
-                let _ = std::fs::remove_file(&temp);
-                return None;
-            }
+                Ok(())
+            })?;
             (checksum, frames.len())
         }
     };
@@ -230,6 +215,29 @@ pub fn store(sink: &dyn Sink, rows: &Rows, maker: &Maker) -> Option<Stored> {
         state,
         households: households_checksum,
     })
+}
+
+/// Writes the file `name` of the chunks' folder under a temporary name,
+/// then renames it into place (a reader never sees half a file; the sweep
+/// removes one left by a build killed meanwhile). `None` if it could not be
+/// written.
+fn put(
+    folder: &Path,
+    name: &str,
+    write: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>,
+) -> Option<()> {
+    let temp = folder.join(format!("{name}-{}", std::process::id()));
+    let written = (|| {
+        let file = std::fs::File::create(&temp)?;
+        let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
+        write(&mut out)?;
+        out.into_inner().map_err(|e| e.into_error())?;
+        std::fs::rename(&temp, folder.join(name))
+    })();
+    if written.is_err() {
+        let _ = std::fs::remove_file(&temp);
+    }
+    written.ok()
 }
 
 /// A frame of the households' file, its body not read.
@@ -880,20 +888,19 @@ mod tests {
             at += FRAME_HEAD + length;
         }
         assert_eq!(at, frames.len());
-        let mut longer = frames.clone();
-        longer.push(0);
-        std::fs::write(&households, &longer).unwrap();
-        assert!(read_back(&output).is_none(), "a byte after the households");
-        std::fs::write(&households, &frames).unwrap();
-        assert!(read_back(&output).is_some());
+        // A file with one byte more is refused; put back, it reads.
+        let refused_longer = |file: &Path, bytes: &[u8], what: &str| {
+            let mut longer = bytes.to_vec();
+            longer.push(0);
+            std::fs::write(file, &longer).unwrap();
+            assert!(read_back(&output).is_none(), "{what}");
+            std::fs::write(file, bytes).unwrap();
+            assert!(read_back(&output).is_some());
+        };
+        refused_longer(&households, &frames, "a byte after the households");
         std::fs::remove_file(&households).unwrap();
         assert!(read_back(&output).is_none(), "no households' file");
         std::fs::write(&households, &frames).unwrap();
-        let mut longer = whole.clone();
-        longer.push(0);
-        std::fs::write(&state, &longer).unwrap();
-        assert!(read_back(&output).is_none(), "a byte after the last frame");
-        std::fs::write(&state, &whole).unwrap();
-        assert!(read_back(&output).is_some());
+        refused_longer(&state, &whole, "a byte after the last frame");
     }
 }
