@@ -102,6 +102,8 @@ pub struct BuildReport {
 pub fn build(portal: &Portal, output: &Path, options: &RenderOptions) -> Result<BuildReport> {
     let start = Instant::now();
     output::check_destination(&portal.root, output, options.force)?;
+    // One build at a time writes `output`; what a killed one left goes.
+    let _lock = output::BuildLock::take(output)?;
     // Reads the last build's manifest.
     let mut staging = timed(options.verbose, "manifest", || StagingSink::new(output))?;
     let mut rendered = render_site(portal, &staging, options, Decode::AsReused);

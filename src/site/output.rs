@@ -22,9 +22,11 @@
 
 mod destination;
 mod files;
+mod lock;
 mod prune;
 
 pub use destination::check_destination;
+pub use lock::BuildLock;
 
 use crate::ledger::hashing::HashingWriter;
 use anyhow::{Context, Result, bail};

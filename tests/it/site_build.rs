@@ -472,6 +472,96 @@ fn a_failed_build_leaves_the_output_untouched() {
     assert!(leftovers.is_empty(), "{leftovers:?}");
 }
 
+/// Names beside `out` (`.out.*`), sorted.
+fn beside_output(portal: &TestPortal) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(portal.dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.starts_with(".out."))
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn what_a_killed_build_left_is_removed_by_the_next() {
+    let portal = sample_portal();
+    let out = portal.dir.path().join("out");
+    build(&portal, &out);
+    let built = snapshot(&out);
+    let before = beside_output(&portal);
+    // What a build killed half-way leaves beside its output, under names
+    // that end in its process id: its staging directory with pages in it, a
+    // manifest and a state not yet put in place, a chunk half written.
+    let dir = portal.dir.path();
+    let killed = "4000000000";
+    let staging = dir.join(format!(".out.staging-{killed}"));
+    std::fs::create_dir_all(staging.join("quy")).unwrap();
+    std::fs::write(staging.join("quy/index.html"), "<p>half</p>").unwrap();
+    std::fs::write(staging.join("17"), "a flat staged file").unwrap();
+    std::fs::write(dir.join(format!(".out.manifest-{killed}")), "half").unwrap();
+    std::fs::write(dir.join(format!(".out.model-state-{killed}")), "half").unwrap();
+    let chunks = dir.join(".out.model-chunks");
+    std::fs::create_dir_all(&chunks).unwrap();
+    std::fs::write(chunks.join(format!("00ff-{killed}")), "half").unwrap();
+    // A leftover that is a link is removed, not what it leads to; a file of
+    // the user's whose name is no temporary's stays.
+    let elsewhere = dir.join("elsewhere");
+    std::fs::create_dir_all(&elsewhere).unwrap();
+    std::fs::write(elsewhere.join("keep.txt"), "mine").unwrap();
+    std::os::unix::fs::symlink(&elsewhere, dir.join(".out.staging-4000000001")).unwrap();
+    std::fs::write(dir.join(".out.notes"), "mine").unwrap();
+
+    build(&portal, &out);
+    let mut expected = before.clone();
+    expected.push(".out.notes".into());
+    expected.sort();
+    assert_eq!(beside_output(&portal), expected);
+    assert!(expected.contains(&".out.lock".to_string()), "{expected:?}");
+    let chunk_names: Vec<String> = std::fs::read_dir(&chunks)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        chunk_names.iter().all(|name| !name.ends_with(killed)),
+        "{chunk_names:?}"
+    );
+    assert_eq!(read(elsewhere.join("keep.txt")), "mine");
+    assert_eq!(snapshot(&out), built, "the output is the build's");
+}
+
+#[test]
+fn a_second_build_of_one_output_waits_for_the_first() {
+    use std::io::BufRead;
+    let portal = sample_portal();
+    let out = portal.dir.path().join("out");
+    // The lock a running build holds on its output, taken here.
+    let lock = std::fs::File::create(portal.dir.path().join(".out.lock")).unwrap();
+    lock.lock().unwrap();
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("minhbach"))
+        .current_dir(portal.root())
+        .env("MINHBACH_TIME", common::TIME)
+        .args(["build", "-o", out.to_str().unwrap()])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = std::io::BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    stderr.read_line(&mut line).unwrap();
+    assert!(
+        line.contains("một lần dựng khác đang ghi") && line.contains("waiting for it"),
+        "{line:?}"
+    );
+    // Waiting, it has written nothing.
+    assert!(!out.exists());
+    assert_eq!(child.try_wait().unwrap(), None);
+    drop(lock);
+    let status = child.wait().unwrap();
+    assert!(status.success(), "{status:?}");
+    assert!(out.join("index.html").is_file());
+}
+
 /// The verified-state cache (`.minhbach/cache/verified-state`) changes how
 /// long a build takes, never what it writes: with it, without it, damaged,
 /// or copied from another portal, the output is a cold build's; it never

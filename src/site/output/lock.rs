@@ -1,0 +1,127 @@
+//! One build at a time for an output, and what a build that never finished
+//! left beside it removed.
+//!
+//! A build writes more than `public/`: a staging directory, the manifest and
+//! the states beside it (`.public.staging-<pid>`, `.public.manifest`,
+//! `.public.model-chunks/`, …), each under a temporary name until it is put
+//! in place. Two builds at once (`serve` rebuilding while an officer runs
+//! `build`, or the desk publishing) would sweep each other's chunks and
+//! merge over each other's output; a build killed or cut off by a power
+//! failure leaves its temporaries behind, and at national scale a staging
+//! directory is gigabytes. So a build holds an exclusive lock on
+//! `.public.lock` from before it reads the last manifest to after it writes
+//! the states, a second build waits for it (and says so), and the build that
+//! holds the lock removes every temporary name it finds: none of them can be
+//! a running build's.
+
+use super::sibling;
+use anyhow::{Context, Result};
+use std::path::Path;
+
+/// Held for a whole build (`site::build`); released when dropped, and by
+/// the system when the process ends however it ends.
+#[derive(Debug)]
+pub struct BuildLock {
+    _file: std::fs::File,
+}
+
+impl BuildLock {
+    /// Takes the lock on `output`, waiting for a build that holds it, then
+    /// removes what builds that did not finish left beside `output`.
+    pub fn take(output: &Path) -> Result<BuildLock> {
+        let path = sibling(output, "lock");
+        if let Some(folder) = path.parent() {
+            std::fs::create_dir_all(folder)
+                .with_context(|| format!("failed to create `{}`", folder.display()))?;
+        }
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .with_context(|| format!("failed to open `{}`", path.display()))?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => {
+                eprintln!(
+                    "build: một lần dựng khác đang ghi `{0}`; chờ nó xong / \
+                     another build is writing `{0}`; waiting for it to finish",
+                    output.display()
+                );
+                file.lock()
+                    .with_context(|| format!("failed to lock `{}`", path.display()))?;
+            }
+            Err(std::fs::TryLockError::Error(error)) => {
+                return Err(error).with_context(|| format!("failed to lock `{}`", path.display()));
+            }
+        }
+        remove_leftovers(output);
+        Ok(BuildLock { _file: file })
+    }
+}
+
+/// Removes the temporaries beside `output` (`.public.<name>-<digits>`: a
+/// staging directory, a manifest or a state not yet put in place). Called
+/// only under the lock. A name that cannot be removed stays for the next
+/// build to try; nothing a finished build wrote ends in `-<digits>`.
+fn remove_leftovers(output: &Path) {
+    let marker = sibling(output, "");
+    let (Some(folder), Some(prefix)) = (marker.parent(), marker.file_name()) else {
+        return;
+    };
+    let prefix = prefix.to_string_lossy();
+    let Ok(listing) = std::fs::read_dir(folder) else {
+        return;
+    };
+    for entry in listing.flatten() {
+        let name = entry.file_name();
+        let Some(rest) = name.to_str().and_then(|name| name.strip_prefix(&*prefix)) else {
+            continue;
+        };
+        if !is_temporary(rest) {
+            continue;
+        }
+        // `file_type` does not follow a link: a link is removed, never
+        // what it points to.
+        let _ = match entry.file_type() {
+            Ok(kind) if kind.is_dir() => std::fs::remove_dir_all(entry.path()),
+            Ok(_) => std::fs::remove_file(entry.path()),
+            Err(_) => continue,
+        };
+    }
+}
+
+/// `staging-123`, `manifest-123`, `model-state-123`: a name, a dash and a
+/// process id.
+fn is_temporary(rest: &str) -> bool {
+    match rest.rsplit_once('-') {
+        Some((name, pid)) => {
+            !name.is_empty() && !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit())
+        }
+        None => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_temporary_names_are_leftovers() {
+        for name in ["staging-4242", "manifest-1", "model-state-98765"] {
+            assert!(is_temporary(name), "{name}");
+        }
+        for name in [
+            "manifest",
+            "model-state",
+            "model-chunks",
+            "household-pages-state",
+            "lock",
+            "staging-",
+            "-12",
+            "manifest-12a",
+        ] {
+            assert!(!is_temporary(name), "{name}");
+        }
+    }
+}
