@@ -22,6 +22,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 mode=$1
 work=$2
+. bench/lib.sh
 
 prepare() {
   local english=${1:-}
@@ -73,13 +74,12 @@ time_runs() {
   done
   rm -rf "$work"/old-hugo.*
 
-  median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
   local hugo_pages expected
   hugo_pages=$(find "$work/hugo/public" -name '*.html' | wc -l)
   expected=$(cat "$work/peer-pages")
   [ "$hugo_pages" = "$expected" ] ||
     echo "peer: the generator expected $expected pages, Hugo wrote $hugo_pages" >&2
-  echo "$(awk '{print $1}' "$work/peer-cold" | median) $(awk '{print $2}' "$work/peer-cold" | median)" \
+  echo "$(col "$work/peer-cold" 1) $(col "$work/peer-cold" 2)" \
     "$hugo_pages $(cat "$work/portal-pages") $(hugo version | grep -o 'v[0-9.]*' | head -1)"
 }
 

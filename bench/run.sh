@@ -60,14 +60,7 @@ sed -i "s/^languages = .*/languages = $languages/" "$work/base/config.toml"
 (cd "$work/base" && $bin append --key ../keys/admin.key ../data/funds.jsonl >/dev/null)
 (cd "$work/base" && $bin import households ../data/households.csv --key ../keys/admin.key >/dev/null)
 
-median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-# Runs a command under /usr/bin/time; appends "seconds kilobytes" to $2.
-measure() {
-  local out=$1; shift
-  /usr/bin/time -f "%e %M" -o "$work/time" "$@" >"$work/stdout" 2>"$work/stderr" || {
-    cat "$work/stderr" >&2; exit 1; }
-  cat "$work/time" >>"$out"
-}
+. bench/lib.sh
 
 : >"$work/import"; : >"$work/verify"; : >"$work/cold"; : >"$work/append"; : >"$work/warm"; : >"$work/rewritten"
 for run in $(seq "$runs"); do
@@ -78,29 +71,13 @@ done
 (cd "$work/p" && $bin append --key ../keys/admin.key ../data/progress.jsonl >/dev/null)
 for run in $(seq "$runs"); do
   (cd "$work/p" && measure "$work/verify" $bin verify)
-  # Cold: no previous output, no page fingerprints, no verified-state cache,
-  # no state of the last build (model cache, open data, lookup index).
-  # The old output is moved aside, not deleted: ext4 skips inodes freed in the
-  # last minute or more, so a build right after deleting 155,000 files spent
-  # half its time looking for free inodes (BENCHMARKS.md). A user's first
-  # build does not follow a mass deletion; the old outputs go at the end.
-  [ -d "$work/p/public" ] && mv "$work/p/public" "$work/old-public.$run"
-  rm -rf "$work"/p/.public.* "$work/p/.minhbach/cache"
-  (cd "$work/p" && measure "$work/cold" $bin build -v)
-  cp "$work/stderr" "$work/cold-phases.$run"
+  cold_build "$run"
 done
 # The peer's project, from the cold build's output, before the appends
 # below change it; Hugo is timed after the rebuilds.
 [ "${BENCH_PEER:-1}" != 0 ] && bench/peer.sh prepare "$work" $english
 
-for run in $(seq "$runs"); do
-  echo "{\"kind\":\"donation\",\"fund\":\"cuu-tro\",\"donor\":\"Người thứ $run\",\"amount\":100000,\"date\":\"2025-11-30\",\"channel\":\"bank\",\"ref\":\"BENCH$run\"}" \
-    >"$work/one.jsonl"
-  (cd "$work/p" && measure "$work/append" $bin append --key ../keys/admin.key ../one.jsonl)
-  (cd "$work/p" && measure "$work/warm" $bin build -v)
-  cp "$work/stderr" "$work/warm-phases.$run"
-  grep -o '[0-9]* written' "$work/stderr" "$work/stdout" | grep -o '^[^ ]*$\|[0-9]*' | tail -1 >>"$work/rewritten"
-done
+for run in $(seq "$runs"); do rebuild_after_append "$run" cuu-tro; done
 
 # Hugo's runs, after the rebuilds: its run (13 GB at W2) would push the
 # portal out of the page cache before them.
@@ -119,7 +96,6 @@ esac
 
 rm -rf "$work"/old-public.* "$work"/stale.*
 
-col() { awk "{print \$$2}" "$1" | median; }
 peak=$(cat "$work/import" "$work/verify" "$work/cold" "$work/append" "$work/warm" | awk '{print $2}' | sort -n | tail -1)
 [ -n "${peer_seconds:-}" ] && peer_columns=" $peer_seconds s, $(( peer_kib / 1024 )) MiB | $(awk -v a="$(col "$work/cold" 1)" -v b="$peer_seconds" 'BEGIN {printf "%.2f", a / b}') × |"
 echo "| $scale${english:+ (vi+en)}${BENCH_PROFILE:+ ($BENCH_PROFILE build)} | $(col "$work/import" 1) s | $(col "$work/verify" 1) s | $(col "$work/cold" 1) s, $(( $(col "$work/cold" 2) / 1024 )) MiB | $(col "$work/append" 1) s | $(col "$work/warm" 1) s, $(median <"$work/rewritten") files | $(( peak / 1024 )) MiB |$peer_columns"
