@@ -239,6 +239,33 @@ pub fn confined(dir: &Path, path: &Path) -> Result<PathBuf> {
     Ok(real)
 }
 
+/// Opens (making it and its folder if need be) the lock file at `path` and
+/// takes an exclusive `flock` on it, held until the file is dropped or the
+/// process ends. If another process holds it, `waiting` is called first
+/// (to say so), then this waits for it.
+pub fn lock_file(path: &Path, waiting: impl FnOnce()) -> Result<std::fs::File> {
+    if let Some(folder) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(folder)
+            .with_context(|| format!("failed to create `{}`", folder.display()))?;
+    }
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(path)
+        .with_context(|| format!("failed to open `{}`", path.display()))?;
+    let locked = match file.try_lock() {
+        Ok(()) => Ok(()),
+        Err(std::fs::TryLockError::WouldBlock) => {
+            waiting();
+            file.lock()
+        }
+        Err(std::fs::TryLockError::Error(error)) => Err(error),
+    };
+    locked.with_context(|| format!("failed to lock `{}`", path.display()))?;
+    Ok(file)
+}
+
 /// Makes `path` absolute and removes `.` and `..` without touching the file
 /// system (the file may not exist yet).
 pub(crate) fn absolute_lexical(path: &Path) -> Result<PathBuf> {

@@ -106,18 +106,7 @@ impl Draft {
     /// requests of one desk) never lose each other's entries.
     pub fn lock(&self) -> Result<std::fs::File> {
         let dir = self.path.parent().expect("draft has a folder");
-        std::fs::create_dir_all(dir)
-            .with_context(|| format!("failed to create `{}`", dir.display()))?;
-        let path = dir.join("draft.lock");
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)
-            .with_context(|| format!("failed to open `{}`", path.display()))?;
-        file.lock()
-            .with_context(|| format!("failed to lock `{}`", path.display()))?;
-        Ok(file)
+        crate::portal::lock_file(&dir.join("draft.lock"), || {})
     }
 
     pub fn uploads_dir(&self) -> &Path {

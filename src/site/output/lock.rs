@@ -15,7 +15,7 @@
 //! a running build's.
 
 use super::sibling;
-use anyhow::{Context, Result};
+use anyhow::Result;
 use std::path::Path;
 
 /// Held for a whole build (`site::build`); released when dropped, and by
@@ -29,32 +29,13 @@ impl BuildLock {
     /// Takes the lock on `output`, waiting for a build that holds it, then
     /// removes what builds that did not finish left beside `output`.
     pub fn take(output: &Path) -> Result<BuildLock> {
-        let path = sibling(output, "lock");
-        if let Some(folder) = path.parent() {
-            std::fs::create_dir_all(folder)
-                .with_context(|| format!("failed to create `{}`", folder.display()))?;
-        }
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)
-            .with_context(|| format!("failed to open `{}`", path.display()))?;
-        match file.try_lock() {
-            Ok(()) => {}
-            Err(std::fs::TryLockError::WouldBlock) => {
-                eprintln!(
-                    "build: một lần dựng khác đang ghi `{0}`; chờ nó xong / \
-                     another build is writing `{0}`; waiting for it to finish",
-                    output.display()
-                );
-                file.lock()
-                    .with_context(|| format!("failed to lock `{}`", path.display()))?;
-            }
-            Err(std::fs::TryLockError::Error(error)) => {
-                return Err(error).with_context(|| format!("failed to lock `{}`", path.display()));
-            }
-        }
+        let file = crate::portal::lock_file(&sibling(output, "lock"), || {
+            eprintln!(
+                "build: một lần dựng khác đang ghi `{0}`; chờ nó xong / \
+                 another build is writing `{0}`; waiting for it to finish",
+                output.display()
+            );
+        })?;
         remove_leftovers(output);
         Ok(BuildLock { _file: file })
     }
