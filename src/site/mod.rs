@@ -103,7 +103,7 @@ pub fn build(portal: &Portal, output: &Path, options: &RenderOptions) -> Result<
     let start = Instant::now();
     output::check_destination(&portal.root, output, options.force)?;
     // One build at a time writes `output`; what a killed one left goes.
-    let _lock = output::BuildLock::take(output)?;
+    let _lock = output::BuildLock::take(output, &reuse::NAMES)?;
     // Reads the last build's manifest.
     let mut staging = timed(options.verbose, "manifest", || StagingSink::new(output))?;
     let mut rendered = render_site(portal, &staging, options, Decode::AsReused);

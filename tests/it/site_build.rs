@@ -504,17 +504,19 @@ fn what_a_killed_build_left_is_removed_by_the_next() {
     let chunks = dir.join(".out.model-chunks");
     std::fs::create_dir_all(&chunks).unwrap();
     std::fs::write(chunks.join(format!("00ff-{killed}")), "half").unwrap();
-    // A leftover that is a link is removed, not what it leads to; a file of
-    // the user's whose name is no temporary's stays.
+    // A leftover that is a link is removed, not what it leads to; files of
+    // the user's whose names are no temporary's stay.
     let elsewhere = dir.join("elsewhere");
     std::fs::create_dir_all(&elsewhere).unwrap();
     std::fs::write(elsewhere.join("keep.txt"), "mine").unwrap();
     std::os::unix::fs::symlink(&elsewhere, dir.join(".out.staging-4000000001")).unwrap();
     std::fs::write(dir.join(".out.notes"), "mine").unwrap();
+    std::fs::write(dir.join(".out.backup-20251130"), "mine").unwrap();
 
     build(&portal, &out);
     let mut expected = before.clone();
     expected.push(".out.notes".into());
+    expected.push(".out.backup-20251130".into());
     expected.sort();
     assert_eq!(beside_output(&portal), expected);
     assert!(expected.contains(&".out.lock".to_string()), "{expected:?}");

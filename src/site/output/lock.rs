@@ -11,8 +11,9 @@
 //! directory is gigabytes. So a build holds an exclusive lock on
 //! `.public.lock` from before it reads the last manifest to after it writes
 //! the states, a second build waits for it (and says so), and the build that
-//! holds the lock removes every temporary name it finds: none of them can be
-//! a running build's.
+//! holds the lock removes the temporary names of the staging directory, the
+//! manifest and the states it finds: none of them can be a running build's.
+//! Anything else beside the output is left alone.
 
 use super::sibling;
 use anyhow::Result;
@@ -27,8 +28,10 @@ pub struct BuildLock {
 
 impl BuildLock {
     /// Takes the lock on `output`, waiting for a build that holds it, then
-    /// removes what builds that did not finish left beside `output`.
-    pub fn take(output: &Path) -> Result<BuildLock> {
+    /// removes what builds that did not finish left beside `output`: the
+    /// temporaries of its staging directory, its manifest and the states
+    /// named `states` (`reuse::NAMES`).
+    pub fn take(output: &Path, states: &[&str]) -> Result<BuildLock> {
         let file = crate::portal::lock_file(&sibling(output, "lock"), || {
             eprintln!(
                 "build: một lần dựng khác đang ghi `{0}`; chờ nó xong / \
@@ -36,16 +39,17 @@ impl BuildLock {
                 output.display()
             );
         })?;
-        remove_leftovers(output);
+        remove_leftovers(output, states);
         Ok(BuildLock { _file: file })
     }
 }
 
-/// Removes the temporaries beside `output` (`.public.<name>-<digits>`: a
-/// staging directory, a manifest or a state not yet put in place). Called
-/// only under the lock. A name that cannot be removed stays for the next
-/// build to try; nothing a finished build wrote ends in `-<digits>`.
-fn remove_leftovers(output: &Path) {
+/// Removes the temporaries beside `output` (`.public.<name>-<digits>`, where
+/// `<name>` is the staging directory's, the manifest's or a state's: one not
+/// yet put in place). Called only under the lock. Any other name stays, a
+/// file of the user's too; one that cannot be removed stays for the next
+/// build to try.
+fn remove_leftovers(output: &Path, states: &[&str]) {
     let marker = sibling(output, "");
     let (Some(folder), Some(prefix)) = (marker.parent(), marker.file_name()) else {
         return;
@@ -59,7 +63,7 @@ fn remove_leftovers(output: &Path) {
         let Some(rest) = name.to_str().and_then(|name| name.strip_prefix(&*prefix)) else {
             continue;
         };
-        if !is_temporary(rest) {
+        if !is_temporary(rest, states) {
             continue;
         }
         // `file_type` does not follow a link: a link is removed, never
@@ -72,12 +76,14 @@ fn remove_leftovers(output: &Path) {
     }
 }
 
-/// `staging-123`, `manifest-123`, `model-state-123`: a name, a dash and a
-/// process id.
-fn is_temporary(rest: &str) -> bool {
+/// `staging-123`, `manifest-123`, `model-state-123`: the name of the staging
+/// directory, the manifest or one of `states`, a dash and a process id.
+fn is_temporary(rest: &str, states: &[&str]) -> bool {
     match rest.rsplit_once('-') {
         Some((name, pid)) => {
-            !name.is_empty() && !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit())
+            (["staging", "manifest"].contains(&name) || states.contains(&name))
+                && !pid.is_empty()
+                && pid.bytes().all(|b| b.is_ascii_digit())
         }
         None => false,
     }
@@ -89,8 +95,14 @@ mod tests {
 
     #[test]
     fn only_temporary_names_are_leftovers() {
-        for name in ["staging-4242", "manifest-1", "model-state-98765"] {
-            assert!(is_temporary(name), "{name}");
+        let states = ["model-state", "household-pages-state"];
+        for name in [
+            "staging-4242",
+            "manifest-1",
+            "model-state-98765",
+            "household-pages-state-7",
+        ] {
+            assert!(is_temporary(name, &states), "{name}");
         }
         for name in [
             "manifest",
@@ -101,8 +113,10 @@ mod tests {
             "staging-",
             "-12",
             "manifest-12a",
+            "backup-20251130",
+            "lookup-state-12",
         ] {
-            assert!(!is_temporary(name), "{name}");
+            assert!(!is_temporary(name, &states), "{name}");
         }
     }
 }
