@@ -1,4 +1,4 @@
-# Shared by bench/run.sh and bench/statements.sh: medians, timed steps, and
+# Shared by bench/run.sh, peer.sh and statements.sh: medians, timed steps, and
 # the cold build and the rebuild after one append, timed the same way on
 # either workload. Expects $work (the bench directory, portal in $work/p)
 # and $bin (the minhbach binary).
@@ -19,7 +19,7 @@ measure() {
 # deleted: ext4 skips inodes freed in the last minute or more, so a build
 # right after deleting 155,000 files spent half its time looking for free
 # inodes (BENCHMARKS.md). A user's first build does not follow a mass
-# deletion; `end_runs` deletes the old outputs at the end.
+# deletion; the calling script deletes the old outputs at its end.
 cold_build() {
   local run=$1
   [ -d "$work/p/public" ] && mv "$work/p/public" "$work/old-public.$run"

@@ -294,7 +294,7 @@ const MANIFEST_MAGIC: &[u8] = b"minhbach manifest 2\n";
 impl Manifest {
     /// `.public.manifest` beside `public/`.
     fn path(output: &Path) -> PathBuf {
-        sibling(output, "manifest")
+        sibling(output, MANIFEST)
     }
 
     /// Reads the manifest; anything unreadable or malformed is no manifest
@@ -448,7 +448,7 @@ impl Manifest {
         dirs: &[&str],
     ) -> Result<()> {
         let path = Manifest::path(output);
-        let temp = sibling(output, &format!("manifest-{}", std::process::id()));
+        let temp = sibling(output, &temporary(MANIFEST));
         let written = std::fs::File::create(&temp).and_then(|file| {
             let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
             Manifest::write_to(&mut out, files, dirs)?;
@@ -527,6 +527,24 @@ fn parse_hex(hex: &str) -> Option<FileHash> {
     Some(hash)
 }
 
+/// The staging directory's and the manifest's names beside the output
+/// (`.public.staging-<pid>`, `.public.manifest`).
+const STAGING: &str = "staging";
+const MANIFEST: &str = "manifest";
+
+/// The temporary name of a file or folder `name` written by this process
+/// before it is put in place (`name-<pid>`); `lock` removes those a build
+/// that never finished left, by `temporary_of`.
+pub(crate) fn temporary(name: &str) -> String {
+    format!("{name}-{}", std::process::id())
+}
+
+/// The `name` whose temporary `temporary_name` is, if it is one.
+fn temporary_of(temporary_name: &str) -> Option<&str> {
+    let (name, pid) = temporary_name.rsplit_once('-')?;
+    (!name.is_empty() && !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit())).then_some(name)
+}
+
 /// `./.public.<suffix>` for the output `./public`.
 fn sibling(output: &Path, suffix: &str) -> PathBuf {
     let name = output
@@ -567,10 +585,9 @@ impl WrittenState {
         path: PathBuf,
         write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
     ) -> Result<WrittenState> {
-        let mut name = path.as_os_str().to_owned();
-        name.push(format!("-{}", std::process::id()));
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
         let state = WrittenState {
-            temp: PathBuf::from(name),
+            temp: path.with_file_name(temporary(&name.unwrap_or_default())),
             path,
         };
         let file = std::fs::File::create(&state.temp)
@@ -621,7 +638,7 @@ pub struct MergeReport {
 
 impl StagingSink {
     pub fn new(output: &Path) -> Result<StagingSink> {
-        let staging = sibling(output, &format!("staging-{}", std::process::id()));
+        let staging = sibling(output, &temporary(STAGING));
         if staging.exists() {
             std::fs::remove_dir_all(&staging)
                 .with_context(|| format!("failed to remove `{}`", staging.display()))?;

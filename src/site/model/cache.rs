@@ -226,7 +226,7 @@ fn put(
     name: &str,
     write: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>,
 ) -> Option<()> {
-    let temp = folder.join(format!("{name}-{}", std::process::id()));
+    let temp = folder.join(crate::site::output::temporary(name));
     let written = (|| {
         let file = std::fs::File::create(&temp)?;
         let mut out = std::io::BufWriter::with_capacity(1 << 20, file);

@@ -15,7 +15,7 @@
 //! manifest and the states it finds: none of them can be a running build's.
 //! Anything else beside the output is left alone.
 
-use super::sibling;
+use super::{MANIFEST, STAGING, sibling, temporary_of};
 use anyhow::Result;
 use std::path::Path;
 
@@ -76,17 +76,12 @@ fn remove_leftovers(output: &Path, states: &[&str]) {
     }
 }
 
-/// `staging-123`, `manifest-123`, `model-state-123`: the name of the staging
-/// directory, the manifest or one of `states`, a dash and a process id.
+/// `staging-123`, `manifest-123`, `model-state-123`: the temporary name
+/// (`output::temporary`) of the staging directory, the manifest or one of
+/// `states`.
 fn is_temporary(rest: &str, states: &[&str]) -> bool {
-    match rest.rsplit_once('-') {
-        Some((name, pid)) => {
-            (["staging", "manifest"].contains(&name) || states.contains(&name))
-                && !pid.is_empty()
-                && pid.bytes().all(|b| b.is_ascii_digit())
-        }
-        None => false,
-    }
+    temporary_of(rest)
+        .is_some_and(|name| [STAGING, MANIFEST].contains(&name) || states.contains(&name))
 }
 
 #[cfg(test)]
